@@ -1,0 +1,37 @@
+"""The resource model, values and results shared by every part of aiwell. Imports nothing else of ours."""
+
+from aiwell.model.resource import Resource, Source, SourceFormat, lookup
+from aiwell.model.result import (
+    AIW000,
+    DesignArea,
+    InputRecord,
+    InputStatus,
+    Location,
+    Pillar,
+    Result,
+    RuleInfo,
+    Severity,
+    Status,
+)
+from aiwell.model.values import MISSING, Unresolved, contains_unresolved, is_unresolved
+
+__all__ = [
+    "AIW000",
+    "MISSING",
+    "DesignArea",
+    "InputRecord",
+    "InputStatus",
+    "Location",
+    "Pillar",
+    "Resource",
+    "Result",
+    "RuleInfo",
+    "Severity",
+    "Source",
+    "SourceFormat",
+    "Status",
+    "Unresolved",
+    "contains_unresolved",
+    "is_unresolved",
+    "lookup",
+]

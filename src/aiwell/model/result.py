@@ -1,0 +1,140 @@
+"""What a review produces: rule metadata the reporters need, results in four states, and input records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """A rule's verdict on one resource (DESIGN.md §1.2)."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+    """The rule applies, but a value it needs is unresolved or absent from the export."""
+    NOT_APPLICABLE = "not_applicable"
+    """Counted, never listed."""
+
+
+class Severity(StrEnum):
+    """How much a failure matters."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def weight(self) -> int:
+        """Weight in the pillar score: high 3, medium 2, low 1."""
+        return {"high": 3, "medium": 2, "low": 1}[self.value]
+
+    @property
+    def rank(self) -> int:
+        """Order for `--fail-on`: higher is more severe."""
+        return self.weight
+
+
+class Pillar(StrEnum):
+    """The five Well-Architected pillars."""
+
+    RELIABILITY = "reliability"
+    SECURITY = "security"
+    COST_OPTIMIZATION = "cost-optimization"
+    OPERATIONAL_EXCELLENCE = "operational-excellence"
+    PERFORMANCE_EFFICIENCY = "performance-efficiency"
+
+
+class DesignArea(StrEnum):
+    """The design areas of the Well-Architected guidance for AI workloads."""
+
+    APPLICATION_DESIGN = "application-design"
+    APPLICATION_PLATFORM = "application-platform"
+    DATA_DESIGN = "data-design"
+    DATA_PLATFORM = "data-platform"
+    MLOPS_LLMOPS = "mlops-llmops"
+    OPERATIONS = "operations"
+    TESTING = "testing"
+    PERSONAS = "personas"
+    RESPONSIBLE_AI = "responsible-ai"
+
+
+@dataclass(frozen=True, slots=True)
+class RuleInfo:
+    """The part of a rule's metadata that results and reporters carry."""
+
+    id: str
+    name: str
+    title: str
+    severity: Severity
+    pillars: tuple[Pillar, ...]
+    design_area: DesignArea
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """A place in an input file."""
+
+    file: str
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One rule's verdict on one resource (or on one input, for AIW000)."""
+
+    rule: RuleInfo
+    status: Status
+    resource_id: str
+    resource_type: str
+    resource_name: str
+    message: str
+    location: Location | None = None
+
+
+class InputStatus(StrEnum):
+    """Whether an input file was analysed."""
+
+    ANALYSED = "analysed"
+    NOT_ANALYSED = "not_analysed"
+
+
+@dataclass(frozen=True, slots=True)
+class InputRecord:
+    """One input the run looked at: a template (with its parameter file), an inventory export."""
+
+    path: str
+    format: str
+    status: InputStatus
+    reason: str = ""
+    line: int | None = None
+    resources: int = 0
+    parameters: str | None = None
+    """The parameter file paired with a template, if any."""
+    notes: tuple[str, ...] = field(default=())
+    """Warnings that did not stop the analysis (an unknown function, a loop cut short)."""
+
+
+AIW000 = RuleInfo(
+    id="AIW000",
+    name="input-not-analysed",
+    title="An input could not be analysed",
+    severity=Severity.HIGH,
+    pillars=(Pillar.OPERATIONAL_EXCELLENCE,),
+    design_area=DesignArea.OPERATIONS,
+)
+"""The reserved rule for inputs aiwell could not read: one failing result per such input."""
+
+
+__all__ = [
+    "AIW000",
+    "DesignArea",
+    "InputRecord",
+    "InputStatus",
+    "Location",
+    "Pillar",
+    "Result",
+    "RuleInfo",
+    "Severity",
+    "Status",
+]
