@@ -24,7 +24,7 @@ _JSONC_TOKEN = re.compile(
     r'"(?:[^"\\]|\\.)*"'          # a string (kept)
     r"|//[^\n]*"                   # a line comment
     r"|/\*.*?\*/"                  # a block comment
-    r"|,(?=(?:\s|//[^\n]*|/\*.*?\*/)*[\]}])",  # a trailing comma
+    r"|,(?=(?:\s|//[^\n]*+|/\*.*?\*/)*[\]}])",  # a trailing comma (possessive: a comment can't end early)
     re.DOTALL,
 )
 

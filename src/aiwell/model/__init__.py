@@ -12,6 +12,7 @@ from aiwell.model.result import (
     RuleInfo,
     Severity,
     Status,
+    Suppression,
 )
 from aiwell.model.values import MISSING, Unresolved, contains_unresolved, is_unresolved
 
@@ -30,6 +31,7 @@ __all__ = [
     "Source",
     "SourceFormat",
     "Status",
+    "Suppression",
     "Unresolved",
     "contains_unresolved",
     "is_unresolved",

@@ -80,6 +80,18 @@ class Location:
 
 
 @dataclass(frozen=True, slots=True)
+class Suppression:
+    """Why a result is suppressed (a suppressions-file entry or an inline comment); it stays reported."""
+
+    reason: str
+    owner: str | None = None
+    expires: str | None = None
+    """ISO date after which the suppression stops applying."""
+    source: str = ""
+    """Where the suppression was declared (a file and line, or an inline comment)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """One rule's verdict on one resource (or on one input, for AIW000)."""
 
@@ -90,6 +102,8 @@ class Result:
     resource_name: str
     message: str
     location: Location | None = None
+    suppression: Suppression | None = None
+    """Set when a suppression applies: the result is reported but neither scored nor gating."""
 
 
 class InputStatus(StrEnum):
@@ -137,4 +151,5 @@ __all__ = [
     "RuleInfo",
     "Severity",
     "Status",
+    "Suppression",
 ]

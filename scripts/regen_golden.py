@@ -1,0 +1,133 @@
+"""Regenerate the reporters' golden files in tests/golden/ from the sample review.
+
+Run `.venv/bin/python scripts/regen_golden.py`, then review the diff: goldens are never edited by hand. The
+reporter tests call `render_goldens()` from this file and compare, so the script and the tests can't drift.
+
+The sample review is tests/fixtures/inventory/sample-review.json: inputs, rule metadata and results over the
+resources of the Resource Graph fixture beside it (read through the real inventory loader).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from io import StringIO
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from aiwell.loaders.inventory import load_inventory
+from aiwell.loaders.jsonc import parse_text
+from aiwell.model import (
+    DesignArea,
+    InputRecord,
+    InputStatus,
+    Location,
+    Pillar,
+    Resource,
+    Result,
+    RuleInfo,
+    Severity,
+    Status,
+)
+from aiwell.report import Report, build_report
+from aiwell.reporters import render_json, render_terminal
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures" / "inventory"
+SAMPLE = FIXTURES / "sample-review.json"
+GOLDEN = ROOT / "tests" / "golden"
+TOOL_VERSION = "0.0.0-golden"
+"""A fixed version, so a release doesn't change the goldens."""
+WIDTH = 80
+
+
+def _rule(rule_id: str, meta: dict[str, Any]) -> RuleInfo:
+    return RuleInfo(
+        id=rule_id,
+        name=meta["name"],
+        title=meta["title"],
+        severity=Severity(meta["severity"]),
+        pillars=tuple(Pillar(p) for p in meta["pillars"]),
+        design_area=DesignArea(meta["design_area"]),
+    )
+
+
+def _input(entry: dict[str, Any]) -> InputRecord:
+    return InputRecord(
+        path=entry["path"],
+        format=entry["format"],
+        status=InputStatus(entry["status"]),
+        reason=entry.get("reason", ""),
+        line=entry.get("line"),
+        resources=entry.get("resources", 0),
+        parameters=entry.get("parameters"),
+        notes=tuple(entry.get("notes", ())),
+    )
+
+
+def _result(entry: dict[str, Any], rules: dict[str, RuleInfo], resources: dict[str, Resource]) -> Result:
+    resource = resources[entry["resource"]]
+    return Result(
+        rule=rules[entry["rule"]],
+        status=Status(entry["status"]),
+        resource_id=str(resource.id),
+        resource_type=resource.type,
+        resource_name=str(resource.name),
+        message=entry["message"],
+        location=Location(resource.source.file, resource.source.line),
+    )
+
+
+def sample_report(*, with_inputs: bool = True, with_results: bool = True) -> Report:
+    """The sample review's report; without inputs or results it shows how an empty review renders."""
+    sample = json.loads(SAMPLE.read_text(encoding="utf-8"))
+    inventory = sample["inventory"]
+    text = (FIXTURES / inventory["file"]).read_text(encoding="utf-8")
+    document = parse_text(text, inventory["path"], track=("data", "value"), root_items=True)
+    resources = load_inventory(document)
+    by_name = {str(r.name): r for r in resources}
+    rules = {rule_id: _rule(rule_id, meta) for rule_id, meta in sample["rules"].items()}
+    inputs = [_input(entry) for entry in sample["inputs"]] if with_inputs else []
+    results = [_result(entry, rules, by_name) for entry in sample["results"]] if with_results else []
+    return build_report(inputs, resources if with_results else [], results, tool_version=TOOL_VERSION)
+
+
+def render_terminal_text(report: Report, *, verbose: bool) -> str:
+    """The terminal report rendered at 80 columns without colour, as the goldens hold it.
+
+    Trailing spaces (rich pads table cells to their width) are stripped, so editors that trim them can't
+    break the comparison.
+    """
+    buffer = StringIO()
+    render_terminal(report, Console(file=buffer, width=WIDTH, color_system=None), verbose=verbose)
+    return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
+
+
+def render_goldens() -> dict[str, str]:
+    """Every golden file's name and expected content."""
+    report = sample_report()
+    empty = sample_report(with_inputs=False, with_results=False)
+    return {
+        "report.json": render_json(report) + "\n",
+        "terminal-80.txt": render_terminal_text(report, verbose=False),
+        "terminal-80-verbose.txt": render_terminal_text(report, verbose=True),
+        "terminal-80-empty.txt": render_terminal_text(empty, verbose=False),
+    }
+
+
+def main() -> int:
+    """Write the goldens and say which changed."""
+    GOLDEN.mkdir(parents=True, exist_ok=True)
+    for name, content in render_goldens().items():
+        path = GOLDEN / name
+        old = path.read_text(encoding="utf-8") if path.exists() else None
+        if old != content:
+            path.write_text(content, encoding="utf-8")
+            print(f"{'updated' if old is not None else 'created'} {path.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

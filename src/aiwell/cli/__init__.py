@@ -1,0 +1,1 @@
+"""The `aiwell` command line."""

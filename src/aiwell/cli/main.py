@@ -1,0 +1,213 @@
+"""`aiwell` commands. Every command maps errors to the exit codes of DESIGN.md §1.6:
+0 clean, 1 findings at or above `--fail-on`, 2 usage or configuration error, 3 internal error (a bug)."""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from rich.console import Console
+
+from aiwell import __version__
+from aiwell.errors import ExitCode, UsageError, UserError
+from aiwell.model import Pillar, Severity
+
+_DEBUG_FLAG = "--debug"
+_ISSUES_HINT = "This is a bug in aiwell. Please report it with the command you ran; rerun with --debug for a traceback."
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, "--version", prog_name="aiwell")
+@click.option(_DEBUG_FLAG, is_flag=True, help="Show tracebacks for internal errors.")
+def cli(debug: bool) -> None:
+    """Review AI workloads on Azure against the Well-Architected Framework, offline."""
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("-p", "--parameters", "parameter_files", multiple=True, type=click.Path(path_type=Path),
+              help="ARM parameter file to deploy the templates with (repeatable). Files beside a template named "
+                   "X.parameters.json or X.parameters.<env>.json are paired automatically.")
+@click.option("-f", "--format", "output_format", type=click.Choice(["terminal", "json"]), default="terminal",
+              show_default=True, help="Report format.")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write the report to this file instead of standard output.")
+@click.option("--fail-on", type=click.Choice(["high", "medium", "low", "none"]), default="high", show_default=True,
+              help="Exit 1 when a failure at or above this severity is found ('none': never).")
+@click.option("--rule", "rule_ids", multiple=True, metavar="ID",
+              help="Run only these rules (id or name; repeatable).")
+@click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
+              help="Run only the rules of these pillars (repeatable).")
+@click.option("-v", "--verbose", is_flag=True, help="List passing results too (terminal format).")
+@click.option("--subscription-id", help="Subscription id used for resource ids (default: a placeholder).")
+@click.option("--resource-group", help="Resource group name used for resource ids (default: a placeholder).")
+@click.option("--location", help="Value of resourceGroup().location (default: a placeholder region).")
+def review(
+    paths: tuple[Path, ...],
+    parameter_files: tuple[Path, ...],
+    output_format: str,
+    output: Path | None,
+    fail_on: str,
+    rule_ids: tuple[str, ...],
+    pillars: tuple[str, ...],
+    verbose: bool,
+    subscription_id: str | None,
+    resource_group: str | None,
+    location: str | None,
+) -> None:
+    """Review ARM templates and Azure inventory exports found in PATHS (files or directories)."""
+    from aiwell.loaders.arm.scope import DeploymentContext
+    from aiwell.report import exit_code
+    from aiwell.reporters import render_json, render_terminal
+    from aiwell.review import review as run_review
+
+    for path in (*paths, *parameter_files):
+        if not path.exists():
+            raise UsageError(f"no such file or directory: {path}")
+    rules = _select_rules(rule_ids, pillars)
+    overrides: dict[str, Any] = {}
+    if subscription_id:
+        overrides["subscription_id"] = subscription_id
+    if resource_group:
+        overrides["resource_group"] = resource_group
+    if location:
+        overrides["location"] = location
+    context = DeploymentContext(**overrides)
+
+    err = _stderr()
+    show_progress = output_format == "terminal" and err.is_terminal
+    if show_progress:
+        with err.status("Reviewing...") as status:
+            report = run_review(paths, parameter_files=parameter_files, context=context, rules=rules,
+                                on_stage=lambda stage: status.update(f"{stage}..."))
+    else:
+        report = run_review(paths, parameter_files=parameter_files, context=context, rules=rules)
+
+    if output_format == "json":
+        _write(output, render_json(report) + "\n")
+    elif output is not None:
+        with _open(output) as handle:
+            render_terminal(report, Console(file=handle, width=100, color_system=None, soft_wrap=False),
+                            verbose=verbose)
+    else:
+        render_terminal(report, Console(), verbose=verbose)
+    if output is not None:
+        err.print(f"Report written to {output}")
+    threshold = None if fail_on == "none" else Severity(fail_on)
+    sys.exit(exit_code(report, threshold))
+
+
+def _select_rules(rule_ids: Sequence[str], pillars: Sequence[str]) -> list[Any] | None:
+    from aiwell.rules import load_registry
+
+    if not rule_ids and not pillars:
+        return None
+    registry = load_registry()
+    chosen = []
+    for wanted in rule_ids:
+        found = registry.get(wanted)
+        if found is None:
+            raise UsageError(f"unknown rule: {wanted}", hint="`aiwell rules` lists the catalog.")
+        chosen.append(found)
+    if not chosen:
+        chosen = list(registry.rules)
+    if pillars:
+        chosen = [r for r in chosen if any(p.value in pillars for p in r.info.pillars)]
+    return chosen
+
+
+@cli.command(name="rules")
+@click.argument("rule_id", required=False)
+@click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
+              help="Only rules of these pillars.")
+@click.option("--service", "services", multiple=True, metavar="PREFIX",
+              help="Only rules of these services, by id prefix (AIS, AID, MLW, SRC, ...).")
+@click.option("--severity", "severities", multiple=True, type=click.Choice([s.value for s in Severity]),
+              help="Only rules of these severities.")
+@click.option("-f", "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
+              show_default=True)
+def rules_command(rule_id: str | None, pillars: tuple[str, ...], services: tuple[str, ...],
+                  severities: tuple[str, ...], output_format: str) -> None:
+    """List the rule catalog, or show one rule's documentation (RULE_ID: id or name)."""
+    from aiwell.cli import rules_view
+    from aiwell.rules import load_registry
+
+    registry = load_registry()
+    console = Console()
+    if rule_id is not None:
+        found = registry.get(rule_id)
+        if found is None:
+            raise UsageError(f"unknown rule: {rule_id}", hint="`aiwell rules` lists the catalog.")
+        if output_format == "json":
+            _write(None, rules_view.rule_json(found) + "\n")
+        else:
+            rules_view.show_rule(found, console)
+        return
+    selected = registry.select(
+        pillars=[Pillar(p) for p in pillars] or None,
+        services=[s.upper() for s in services] or None,
+        severities=[Severity(s) for s in severities] or None,
+    )
+    if output_format == "json":
+        _write(None, rules_view.catalog_json(selected) + "\n")
+    else:
+        rules_view.show_catalog(selected, console)
+
+
+def _open(path: Path) -> IO[str]:
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
+
+
+def _write(path: Path | None, text: str) -> None:
+    if path is None:
+        click.echo(text, nl=False)
+        return
+    with _open(path) as handle:
+        handle.write(text)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `aiwell` console script."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = _DEBUG_FLAG in args
+    try:
+        cli.main(args=args, prog_name="aiwell", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        _stderr().print("Aborted.")
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(ExitCode.USAGE)
+    except UserError as exc:
+        err = _stderr()
+        err.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
+        if exc.hint:
+            err.print(f"hint: {exc.hint}")
+        sys.exit(ExitCode.USAGE)
+    except KeyboardInterrupt:
+        _stderr().print("Interrupted.")
+        sys.exit(130)
+    except Exception as exc:  # anything else is a bug: say so, exit 3
+        err = _stderr()
+        if debug:
+            err.print(traceback.format_exc(), markup=False, highlight=False)
+        err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False, highlight=False)
+        err.print(_ISSUES_HINT)
+        sys.exit(ExitCode.INTERNAL)
+    sys.exit(ExitCode.CLEAN)
+
+
+__all__ = ["cli", "main"]

@@ -1,0 +1,105 @@
+"""How `aiwell rules` shows the catalog and one rule's documentation (generated from the rule, never written twice)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console, Group
+from rich.padding import Padding
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from aiwell.rules import Rule
+
+_LEXERS = {"arm": ("ARM", "json"), "bicep": ("Bicep", "text"), "terraform": ("Terraform", "terraform")}
+
+
+def rule_dict(rule: Rule) -> dict[str, Any]:
+    """One rule's metadata and documentation as plain data."""
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "title": rule.title,
+        "severity": rule.severity.value,
+        "pillars": [p.value for p in rule.pillars],
+        "design_area": rule.design_area.value,
+        "resource_types": list(rule.resource_types),
+        "kind": rule.kind,
+        "aliases": list(rule.aliases),
+        "doc": {
+            "what": rule.doc.what,
+            "why": rule.doc.why,
+            "example": rule.doc.example,
+            "use_instead": dict(rule.doc.use_instead),
+        },
+        "references": list(rule.references),
+        "maps_to": {key: list(values) for key, values in rule.maps_to.items()},
+    }
+
+
+def rule_json(rule: Rule) -> str:
+    """One rule as JSON."""
+    return json.dumps(rule_dict(rule), indent=2)
+
+
+def catalog_json(rules: Sequence[Rule]) -> str:
+    """Several rules as a JSON array."""
+    return json.dumps([rule_dict(rule) for rule in rules], indent=2)
+
+
+def show_catalog(rules: Sequence[Rule], console: Console) -> None:
+    """A table of the rules: id, severity, pillars, name and title."""
+    table = Table(show_lines=False, pad_edge=False, expand=False)
+    table.add_column("id", no_wrap=True)
+    table.add_column("sev", no_wrap=True)
+    table.add_column("pillars")
+    table.add_column("name / title")
+    for rule in rules:
+        table.add_row(
+            rule.id,
+            rule.severity.value,
+            ", ".join(p.value for p in rule.pillars),
+            Text.assemble((rule.name, "bold"), "\n", rule.title),
+        )
+    console.print(table)
+    console.print(f"{len(rules)} rules. `aiwell rules ID` shows one rule's documentation.")
+
+
+def show_rule(rule: Rule, console: Console) -> None:
+    """One rule's full documentation."""
+    console.print(Text.assemble((f"{rule.id} {rule.name}", "bold"), "  ", rule.title))
+    facts = Table.grid(padding=(0, 2))
+    facts.add_row("severity", rule.severity.value)
+    facts.add_row("pillars", ", ".join(p.value for p in rule.pillars))
+    facts.add_row("design area", rule.design_area.value)
+    facts.add_row("applies to", ", ".join(rule.resource_types) or "each input")
+    if rule.aliases:
+        facts.add_row("aliases", ", ".join(rule.aliases))
+    console.print(Padding(facts, (1, 0)))
+    _section(console, "What it checks", Text(rule.doc.what))
+    _section(console, "Why it matters", Text(rule.doc.why))
+    if rule.doc.example:
+        _section(console, "Example (non-compliant)", Syntax(rule.doc.example.strip(), "json", word_wrap=True))
+    if rule.doc.use_instead:
+        parts: list[Any] = []
+        for key, snippet in rule.doc.use_instead.items():
+            label, lexer = _LEXERS.get(key, (key, "text"))
+            parts.append(Text(label, style="bold"))
+            parts.append(Padding(Syntax(snippet.strip(), lexer, word_wrap=True), (0, 0, 1, 2)))
+        _section(console, "Use instead", Group(*parts))
+    if rule.references:
+        _section(console, "References", Text("\n".join(rule.references)))
+    mapped = [f"{key}: {', '.join(values)}" for key, values in rule.maps_to.items() if values]
+    if mapped:
+        _section(console, "Maps to", Text("\n".join(mapped)))
+
+
+def _section(console: Console, heading: str, body: Any) -> None:
+    console.print(Text(heading, style="bold underline"))
+    console.print(Padding(body, (0, 0, 1, 2)))
+
+
+__all__ = ["catalog_json", "rule_dict", "rule_json", "show_catalog", "show_rule"]

@@ -1,0 +1,1 @@
+"""ARM templates: the expression language (`expressions`, `functions`, `scope`) and the template loader."""

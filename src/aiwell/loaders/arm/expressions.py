@@ -1,0 +1,594 @@
+"""The ARM template expression language: tokenizer, parser to an AST, and evaluator.
+
+A JSON string `"[...]"` in a template is an expression; `"[[..."` ending in `]` is an escaped literal.
+The grammar:
+
+    expression := primary accessor*
+    primary    := string | integer | call
+    call       := identifier ( "." identifier )? "(" ( expression ( "," expression )* )? ")"
+    accessor   := "." identifier | "[" expression "]"
+    string     := "'" ( any character but "'" | "''" )* "'"
+    integer    := "-"? digit+
+
+There are no other literals: booleans and null are the functions `true()`, `false()` and `null()`, as in ARM.
+A namespaced call (`ns.member(...)`) is a user-defined function. Function names and property names are
+case-insensitive. What can't be computed offline becomes `Unresolved` carrying the text of the sub-expression.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from aiwell.errors import TemplateError
+from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, CopyVariable, EvalScope
+from aiwell.model.values import Unresolved
+
+MAX_PARSE_DEPTH = 100
+"""Deepest nesting of calls and index accessors the parser accepts."""
+
+MAX_COPY_COUNT = 800
+"""ARM's limit on the count of a copy loop (resources, properties, variables)."""
+
+
+class ExpressionSyntaxError(TemplateError):
+    """An ARM expression that can't be parsed (unbalanced brackets, an unterminated string, ...)."""
+
+
+# --- AST ----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A node of a parsed expression; `text` is its source text, used in `Unresolved` values and messages."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StringLiteral(Node):
+    """A quoted string, its `''` escapes undone."""
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class IntegerLiteral(Node):
+    """An integer."""
+
+    value: int
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionCall(Node):
+    """A call; `name` is as written (`concat`, `myns.myFunc`)."""
+
+    name: str
+    args: tuple[Node, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PropertyAccess(Node):
+    """`target.name`."""
+
+    target: Node
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class IndexAccess(Node):
+    """`target[index]`."""
+
+    target: Node
+    index: Node
+
+
+# --- tokenizer ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    kind: str  # "string", "integer", "identifier", or the punctuation itself: ( ) [ ] , .
+    value: str | int
+    start: int
+    end: int
+
+
+_PUNCTUATION = frozenset("()[],.")
+
+
+def _tokenize(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    position = 0
+    length = len(text)
+    while position < length:
+        char = text[position]
+        if char.isspace():
+            position += 1
+        elif char in _PUNCTUATION:
+            tokens.append(_Token(char, char, position, position + 1))
+            position += 1
+        elif char == "'":
+            start = position
+            position += 1
+            parts: list[str] = []
+            while True:
+                close = text.find("'", position)
+                if close < 0:
+                    raise ExpressionSyntaxError(
+                        f"unterminated string literal starting at position {start + 1} in '{text}'"
+                    )
+                parts.append(text[position:close])
+                if close + 1 < length and text[close + 1] == "'":
+                    parts.append("'")
+                    position = close + 2
+                    continue
+                position = close + 1
+                break
+            tokens.append(_Token("string", "".join(parts), start, position))
+        elif char.isdigit() or (char == "-" and position + 1 < length and text[position + 1].isdigit()):
+            start = position
+            position += 1
+            while position < length and text[position].isdigit():
+                position += 1
+            if text[position:position + 1] == "." and text[position + 1:position + 2].isdigit():
+                raise ExpressionSyntaxError(
+                    f"'{text[start:position + 2]}...' at position {start + 1}: ARM expressions have no "
+                    "decimal literals; use json('1.5')"
+                )
+            tokens.append(_Token("integer", int(text[start:position]), start, position))
+        elif char.isalpha() or char in "_$":
+            start = position
+            while position < length and (text[position].isalnum() or text[position] in "_$"):
+                position += 1
+            tokens.append(_Token("identifier", text[start:position], start, position))
+        else:
+            raise ExpressionSyntaxError(
+                f"unexpected character '{char}' at position {position + 1} in '{text}'"
+            )
+    return tokens
+
+
+# --- parser -------------------------------------------------------------------------------------------------
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokenize(text)
+        self.position = 0
+        self.depth = 0
+
+    def peek(self, offset: int = 0) -> _Token | None:
+        index = self.position + offset
+        return self.tokens[index] if index < len(self.tokens) else None
+
+    def next_is(self, kind: str, offset: int = 0) -> bool:
+        token = self.peek(offset)
+        return token is not None and token.kind == kind
+
+    def describe(self, token: _Token | None) -> str:
+        if token is None:
+            return "the end of the expression"
+        return f"'{self.text[token.start:token.end]}' at position {token.start + 1}"
+
+    def expect(self, kind: str, context: str) -> _Token:
+        token = self.peek()
+        if token is None or token.kind != kind:
+            raise ExpressionSyntaxError(
+                f"expected '{kind}' {context}, found {self.describe(token)} in '{self.text}'"
+            )
+        self.position += 1
+        return token
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise ExpressionSyntaxError("empty expression '[]'")
+        node = self.expression()
+        leftover = self.peek()
+        if leftover is not None:
+            raise ExpressionSyntaxError(
+                f"unexpected {self.describe(leftover)} after a complete expression in '{self.text}'"
+            )
+        return node
+
+    def expression(self) -> Node:
+        self.depth += 1
+        if self.depth > MAX_PARSE_DEPTH:
+            raise ExpressionSyntaxError(f"expression nested too deeply (more than {MAX_PARSE_DEPTH} levels)")
+        start_token = self.peek()
+        node = self.primary()
+        while True:
+            token = self.peek()
+            if token is None or token.kind not in (".", "["):
+                break
+            self.position += 1
+            assert start_token is not None
+            if token.kind == ".":
+                name = self.expect("identifier", "after '.'")
+                node = PropertyAccess(self.text[start_token.start:name.end], node, str(name.value))
+            else:
+                index = self.expression()
+                close = self.peek()
+                if close is None or close.kind != "]":
+                    raise ExpressionSyntaxError(
+                        f"expected ']' to close the index opened at position {token.start + 1}, found "
+                        f"{self.describe(close)} in '{self.text}'"
+                    )
+                self.position += 1
+                node = IndexAccess(self.text[start_token.start:close.end], node, index)
+        self.depth -= 1
+        return node
+
+    def primary(self) -> Node:
+        token = self.peek()
+        if token is None:
+            raise ExpressionSyntaxError(f"expected a value, found the end of the expression in '{self.text}'")
+        self.position += 1
+        if token.kind == "string":
+            return StringLiteral(self.text[token.start:token.end], str(token.value))
+        if token.kind == "integer":
+            assert isinstance(token.value, int)
+            return IntegerLiteral(self.text[token.start:token.end], token.value)
+        if token.kind != "identifier":
+            raise ExpressionSyntaxError(f"expected a value, found {self.describe(token)} in '{self.text}'")
+        name = str(token.value)
+        if self.next_is(".") and self.next_is("identifier", 1) and self.next_is("(", 2):
+            # `namespace.member(...)`: a user-defined function.
+            name = f"{name}.{self.tokens[self.position + 1].value}"
+            self.position += 2
+        following = self.peek()
+        if following is None or following.kind != "(":
+            hint = f"; write {name}()" if name.lower() in ("true", "false", "null") else ""
+            raise ExpressionSyntaxError(
+                f"'{name}' at position {token.start + 1} must be a function call{hint} in '{self.text}'"
+            )
+        self.position += 1
+        args: list[Node] = []
+        if self.next_is(")"):
+            self.position += 1
+            return FunctionCall(self.text[token.start:following.end + 1], name, ())
+        while True:
+            args.append(self.expression())
+            separator = self.peek()
+            if separator is not None and separator.kind == ",":
+                self.position += 1
+                continue
+            if separator is not None and separator.kind == ")":
+                self.position += 1
+                return FunctionCall(self.text[token.start:separator.end], name, tuple(args))
+            raise ExpressionSyntaxError(
+                f"expected ',' or ')' in the call of '{name}' opened at position {following.start + 1}, "
+                f"found {self.describe(separator)} in '{self.text}'"
+            )
+
+
+def parse_expression(text: str) -> Node:
+    """Parse an expression, with or without its enclosing `[` `]`, to an AST.
+
+    Raises `ExpressionSyntaxError` (a `TemplateError`) with the position and the reason.
+    """
+    inner = text[1:-1] if len(text) >= 2 and text.startswith("[") and text.endswith("]") else text
+    return _parse_cached(inner)
+
+
+@lru_cache(maxsize=8192)
+def _parse_cached(inner: str) -> Node:
+    return _Parser(inner).parse()
+
+
+def is_expression(text: str) -> bool:
+    """Whether a template string is an expression (`[...]`, not the escaped `[[...]`)."""
+    return len(text) >= 2 and text[0] == "[" and text[-1] == "]" and text[1] != "["
+
+
+# --- evaluation ---------------------------------------------------------------------------------------------
+
+
+def evaluate_string(text: str, scope: EvalScope) -> Any:
+    """A JSON string value from a template: '[...]' is an expression, '[[' is the escaped literal '[',
+    anything else is returned unchanged."""
+    try:
+        return _evaluate_string(text, scope)
+    except RecursionError:
+        raise TemplateError("expression nested too deeply") from None
+
+
+def evaluate_value(value: Any, scope: EvalScope) -> Any:
+    """Deep: evaluates every string in dicts/lists (keys too), expands property `copy` arrays
+    (`{"copy": [{"name", "count", "input"}]}` inside an object → that property becomes an array,
+    copyIndex('name')), returns new objects (never mutates the input)."""
+    try:
+        return _evaluate_value(value, scope)
+    except RecursionError:
+        raise TemplateError("expression nested too deeply") from None
+
+
+def evaluate_node(node: Node, scope: EvalScope) -> Any:
+    """Evaluate a parsed expression in `scope`."""
+    try:
+        return _evaluate_node(node, scope)
+    except RecursionError:
+        raise TemplateError("expression nested too deeply") from None
+
+
+_UNCLOSED_CALL = re.compile(r"\[\s*[A-Za-z_][\w.]*\s*\(")
+
+
+def _evaluate_string(text: str, scope: EvalScope) -> Any:
+    if len(text) >= 2 and text[0] == "[" and text[-1] == "]":
+        if text[1] == "[":
+            return text[1:]
+        value = _evaluate_node(parse_expression(text), scope)
+        if callable(value):
+            raise TemplateError(f"a lambda can only be an argument of a function such as map() ('{text}')")
+        return value
+    if _UNCLOSED_CALL.match(text):
+        # ARM would take this as a literal string, but a string that opens a function call and never closes
+        # the expression is a broken expression, not a name anyone meant: say so instead of reviewing it.
+        raise ExpressionSyntaxError(
+            f"'{text[:80]}' starts an expression but doesn't end with ']' (unbalanced brackets)"
+        )
+    return text
+
+
+def _evaluate_value(value: Any, scope: EvalScope) -> Any:
+    if isinstance(value, str):
+        return _evaluate_string(value, scope)
+    if not isinstance(value, dict | list):
+        return value
+    scope.charge()
+    scope.enter()
+    try:
+        if isinstance(value, list):
+            return [_evaluate_value(item, scope) for item in value]
+        result: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(key, str) and key.lower() == "copy" and _is_property_copy(item):
+                for loop in item:
+                    result[_evaluate_value(loop["name"], scope)] = _expand_copy(loop, scope)
+                continue
+            evaluated_key = _evaluate_value(key, scope) if isinstance(key, str) else key
+            if not isinstance(evaluated_key, str):
+                # A key that is unresolved (or not a string) can't name a property; keep the source text.
+                evaluated_key = key
+            result[evaluated_key] = _evaluate_value(item, scope)
+        return result
+    finally:
+        scope.leave()
+
+
+def _is_property_copy(item: Any) -> bool:
+    return (
+        isinstance(item, list) and bool(item)
+        and all(isinstance(loop, dict) and "name" in loop and "input" in loop for loop in item)
+    )
+
+
+def _expand_copy(loop: dict[str, Any], scope: EvalScope) -> list[Any] | Unresolved:
+    """The array a property or variable copy loop builds: `count` evaluations of `input`."""
+    name = _evaluate_value(loop["name"], scope)
+    count = _evaluate_value(loop.get("count"), scope)
+    if isinstance(count, Unresolved):
+        return Unresolved(f"copy loop '{name}'", count.reason)
+    count = copy_count(count, f"copy loop '{name}'")
+    loop_name = name if isinstance(name, str) else None
+    return [_evaluate_value(loop["input"], scope.with_copy_index(loop_name, index)) for index in range(count)]
+
+
+def copy_count(count: Any, what: str) -> int:
+    """Check a copy loop's count as ARM does: an integer from 0 to 800."""
+    if isinstance(count, bool) or not isinstance(count, int):
+        raise TemplateError(f"the count of {what} must be an integer, not {type_name(count)}")
+    if count < 0:
+        raise TemplateError(f"the count of {what} can't be negative ({count})")
+    if count > MAX_COPY_COUNT:
+        raise TemplateError(f"the count of {what} is {count:,}, more than ARM's limit of {MAX_COPY_COUNT}")
+    return count
+
+
+def _evaluate_node(node: Node, scope: EvalScope) -> Any:
+    scope.charge()
+    scope.enter()
+    try:
+        if isinstance(node, StringLiteral | IntegerLiteral):
+            return node.value
+        if isinstance(node, FunctionCall):
+            from aiwell.loaders.arm.functions import call_function
+
+            return call_function(node, scope)
+        if isinstance(node, PropertyAccess):
+            return _property(node, _evaluate_node(node.target, scope), node.name, scope)
+        if isinstance(node, IndexAccess):
+            target = _evaluate_node(node.target, scope)
+            index = _evaluate_node(node.index, scope)
+            return _index(node, target, index, scope)
+        raise TypeError(f"not an expression node: {node!r}")
+    finally:
+        scope.leave()
+
+
+def _property(node: Node, target: Any, name: str, scope: EvalScope) -> Any:
+    if isinstance(target, Unresolved):
+        return Unresolved(node.text, target.reason)
+    if isinstance(target, dict):
+        found, value = lookup_key(target, name)
+        if found:
+            return value
+        available = ", ".join(sorted(str(k) for k in target)) or "none"
+        raise TemplateError(
+            f"the property '{name}' doesn't exist in '{node.text}'; available properties: {available}"
+        )
+    raise TemplateError(f"can't read property '{name}' of {type_name(target)} in '{node.text}'")
+
+
+def _index(node: Node, target: Any, index: Any, scope: EvalScope) -> Any:
+    if isinstance(target, Unresolved):
+        return Unresolved(node.text, target.reason)
+    if isinstance(index, Unresolved):
+        return Unresolved(node.text, index.reason)
+    if isinstance(target, list):
+        if isinstance(index, bool) or not isinstance(index, int):
+            raise TemplateError(f"an array index must be an integer, not {type_name(index)} ('{node.text}')")
+        if not 0 <= index < len(target):
+            raise TemplateError(f"index {index} is out of range for an array of {len(target)}: '{node.text}'")
+        return target[index]
+    if isinstance(target, dict):
+        if not isinstance(index, str):
+            raise TemplateError(f"an object key must be a string, not {type_name(index)}, in '{node.text}'")
+        return _property(node, target, index, scope)
+    raise TemplateError(f"can't index {type_name(target)} in '{node.text}'")
+
+
+def lookup_key(mapping: dict[str, Any], name: str) -> tuple[bool, Any]:
+    """Find `name` in `mapping`, exactly or else case-insensitively (ARM names are case-insensitive)."""
+    if name in mapping:
+        return True, mapping[name]
+    lowered = name.lower()
+    for key, value in mapping.items():
+        if isinstance(key, str) and key.lower() == lowered:
+            return True, value
+    return False, None
+
+
+def type_name(value: Any) -> str:
+    """ARM's name for the type of a value, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, dict):
+        return "an object"
+    if isinstance(value, Unresolved):
+        return "an unresolved value"
+    return type(value).__name__
+
+
+# --- variables and parameters -------------------------------------------------------------------------------
+
+
+def resolve_variable(name: str, scope: EvalScope, text: str) -> Any:
+    """The value of variable `name`, evaluated on first use and cached; a cycle becomes `Unresolved`."""
+    key = name.lower()
+    if scope.in_user_function is not None:
+        raise TemplateError(f"function '{scope.in_user_function}' can't use variables ('{text}')",
+                            hint="pass the value as a parameter of the function")
+    if not scope.has_variable(key):
+        raise TemplateError(f"the template has no variable '{name}' ('{text}')")
+    cache = scope.variable_cache
+    if key in cache:
+        return cache[key]
+    if key in scope.variables_in_progress:
+        return Unresolved(text, f"variable '{name}' refers to itself")
+    scope.variables_in_progress.append(key)
+    try:
+        definition = scope.variable_definition(key)
+        root = scope.root()
+        if isinstance(definition, CopyVariable):
+            value: Any = _expand_copy(
+                {"name": definition.name, "count": definition.count, "input": definition.input}, root
+            )
+        else:
+            value = _evaluate_value(definition, root)
+    finally:
+        scope.variables_in_progress.remove(key)
+    if _mentions_cycle(value, key):
+        # Part of the value depends on the variable itself: the whole variable is circular.
+        value = Unresolved(text, f"variable '{name}' refers to itself")
+    cache[key] = value
+    return value
+
+
+def _mentions_cycle(value: Any, key: str) -> bool:
+    marker = f"variable '{key}' refers to itself"
+    if isinstance(value, Unresolved):
+        return value.reason.lower() == marker
+    if isinstance(value, list):
+        return any(_mentions_cycle(item, key) for item in value[:MAX_ARRAY_LENGTH])
+    if isinstance(value, dict):
+        return any(_mentions_cycle(item, key) for item in value.values())
+    return False
+
+
+def resolve_parameter(name: str, scope: EvalScope, text: str) -> Any:
+    """The value of parameter `name`: given, or its declared `defaultValue` evaluated on first use."""
+    key = name.lower()
+    if not scope.has_parameter(key):
+        function = scope.in_user_function
+        where = f"user-defined function '{function}'" if function else "the template"
+        raise TemplateError(f"{where} has no parameter '{name}' ('{text}')")
+    given, value = scope.parameter_value(key)
+    if given:
+        return value
+    cache = scope.parameter_cache
+    if key in cache:
+        return cache[key]
+    definition = value if isinstance(value, dict) else {}
+    if "defaultValue" not in definition:
+        result: Any = Unresolved(text, f"parameter '{name}' has no value and no default")
+    elif key in scope.parameters_in_progress:
+        return Unresolved(text, f"the default of parameter '{name}' refers to itself")
+    else:
+        scope.parameters_in_progress.append(key)
+        try:
+            result = _evaluate_value(definition["defaultValue"], scope.root())
+        finally:
+            scope.parameters_in_progress.remove(key)
+    cache[key] = result
+    return result
+
+
+def evaluate_user_function(node: FunctionCall, args: list[Any], scope: EvalScope) -> Any:
+    """Call user-defined function `node.name` (`namespace.member`) with evaluated `args`."""
+    namespace, _, member = node.name.partition(".")
+    definition = scope.user_function(namespace, member)
+    if definition is None:
+        raise TemplateError(f"the template defines no function '{node.name}' ('{node.text}')")
+    declared = definition.get("parameters") or []
+    if not isinstance(declared, list):
+        raise TemplateError(f"the parameters of function '{node.name}' must be an array")
+    if len(args) != len(declared):
+        raise TemplateError(
+            f"function '{node.name}' takes {len(declared)} argument(s), {len(args)} given ('{node.text}')"
+        )
+    names = [str(p.get("name")) if isinstance(p, dict) else str(p) for p in declared]
+    output = definition.get("output")
+    if not isinstance(output, dict) or "value" not in output:
+        raise TemplateError(f"function '{node.name}' has no output value")
+    body_scope = scope.for_user_function(node.name, dict(zip(names, args, strict=True)))
+    return _evaluate_value(output["value"], body_scope)
+
+
+def evaluate_in(node: Node, scope: EvalScope) -> Any:
+    """Evaluate a sub-expression from within a function (the caller guards recursion)."""
+    return _evaluate_node(node, scope)
+
+
+__all__ = [
+    "MAX_COPY_COUNT",
+    "ExpressionSyntaxError",
+    "FunctionCall",
+    "IndexAccess",
+    "IntegerLiteral",
+    "Node",
+    "PropertyAccess",
+    "StringLiteral",
+    "copy_count",
+    "evaluate_node",
+    "evaluate_string",
+    "evaluate_value",
+    "is_expression",
+    "lookup_key",
+    "parse_expression",
+    "type_name",
+]

@@ -1,0 +1,182 @@
+"""ARM parameter files: recognising them, reading their values, and finding the template each one is for.
+
+A parameter file supplies `{"value": ...}` or a Key Vault `{"reference": ...}` per parameter. Values are
+literal (ARM does not evaluate expressions in parameter files); a Key Vault reference can't be read offline
+and becomes `Unresolved`. Template parameters get, in order: the parameter file's value, then their
+`defaultValue` (evaluated lazily by the expression scope), else `Unresolved("parameters('x')", "no value
+...")`. `allowedValues` is not enforced: a review reports what the template says, it does not validate the
+deployment.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiwell.errors import TemplateError
+from aiwell.model import Unresolved
+
+_PARAMETER_FILE_NAME = re.compile(r"^(?P<stem>.+)\.parameters(?:\.[^.]+)?\.jsonc?$", re.IGNORECASE)
+"""`X.parameters.json`, `X.parameters.<env>.json` (and `.jsonc`): the parameter files of template `X.json`."""
+
+TEMPLATE_SUFFIXES = (".json", ".jsonc")
+
+
+@dataclass(frozen=True, slots=True)
+class ParameterFile:
+    """A parsed parameter file."""
+
+    path: Path
+    values: dict[str, Any]
+    """Parameter name (as written) → value; a Key Vault reference is `Unresolved`."""
+    template_hint: str | None = None
+    """`metadata.template` as written in the file: the template's path relative to the parameter file."""
+    notes: tuple[str, ...] = ()
+    """Entries that were ignored, and why."""
+
+
+def _schema(value: dict[str, Any]) -> str:
+    schema = value.get("$schema")
+    return schema.lower() if isinstance(schema, str) else ""
+
+
+def is_parameter_file(value: Any) -> bool:
+    """Whether a decoded JSON value is an ARM parameter file.
+
+    True for a `$schema` naming `deploymentParameters`, or (no such schema) a `parameters` object with
+    `contentVersion` and no `resources`.
+    """
+    if not isinstance(value, dict):
+        return False
+    schema = _schema(value)
+    if "deploymentparameters" in schema:
+        return True
+    if "deploymenttemplate" in schema:
+        return False
+    return (isinstance(value.get("parameters"), dict) and "contentVersion" in value
+            and "resources" not in value)
+
+
+def read_parameter_file(value: Any, path: Path) -> ParameterFile:
+    """Read the values of a decoded parameter file.
+
+    Raises `TemplateError` when the file has no `parameters` object or an entry is not an object.
+    """
+    if not isinstance(value, dict) or not isinstance(value.get("parameters"), dict):
+        raise TemplateError("parameter file has no 'parameters' object")
+    values: dict[str, Any] = {}
+    notes: list[str] = []
+    for name, entry in value["parameters"].items():
+        if not isinstance(entry, dict):
+            raise TemplateError(f"parameter '{name}' is not an object with a 'value' or 'reference'")
+        if "value" in entry:
+            values[name] = entry["value"]
+        elif "reference" in entry:
+            values[name] = key_vault_reference(name, entry["reference"])
+        else:
+            notes.append(f"parameter file entry '{name}' has neither 'value' nor 'reference'; ignored")
+    metadata = value.get("metadata")
+    hint = metadata.get("template") if isinstance(metadata, dict) else None
+    template_hint = hint if isinstance(hint, str) and hint else None
+    return ParameterFile(path=path, values=values, template_hint=template_hint, notes=tuple(notes))
+
+
+def key_vault_reference(name: str, reference: Any) -> Unresolved:
+    """The value of a parameter given as a Key Vault `reference`: a secret only the deployment can read."""
+    vault = secret = "?"
+    if isinstance(reference, dict):
+        key_vault = reference.get("keyVault")
+        if isinstance(key_vault, dict) and isinstance(key_vault.get("id"), str):
+            vault = key_vault["id"]
+        if isinstance(reference.get("secretName"), str):
+            secret = reference["secretName"]
+    return Unresolved(f"parameters('{name}')",
+                      f"a Key Vault reference (secret '{secret}' in {vault}), read only at deployment")
+
+
+def deployment_parameter_values(entries: Any) -> dict[str, Any]:
+    """The values of a nested deployment's evaluated `properties.parameters`: `value` or `reference`."""
+    if not isinstance(entries, dict):
+        return {}
+    values: dict[str, Any] = {}
+    for name, entry in entries.items():
+        if isinstance(entry, dict) and "value" in entry:
+            values[name] = entry["value"]
+        elif isinstance(entry, dict) and "reference" in entry:
+            values[name] = key_vault_reference(name, entry["reference"])
+        elif isinstance(entry, Unresolved):
+            values[name] = entry
+    return values
+
+
+def scope_parameters(template: Mapping[str, Any],
+                     supplied: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """The parameter values an `EvalScope` gets for `template`, given the supplied values, plus notes.
+
+    Supplied values match declared names case-insensitively. A declared parameter with neither a supplied
+    value nor a `defaultValue` becomes `Unresolved`; one with a default is left out, so the scope evaluates
+    the default on first use. A supplied value the template does not declare is noted (Azure rejects such a
+    deployment).
+    """
+    declared = template.get("parameters")
+    definitions: dict[str, Any] = declared if isinstance(declared, dict) else {}
+    by_lower = {name.lower(): value for name, value in supplied.items()}
+    values: dict[str, Any] = {}
+    for name, definition in definitions.items():
+        key = name.lower()
+        if key in by_lower:
+            values[name] = by_lower.pop(key)
+        elif not (isinstance(definition, dict) and "defaultValue" in definition):
+            values[name] = Unresolved(f"parameters('{name}')",
+                                      "no value: the parameter has no default and no parameter file sets it")
+    notes = [f"parameter '{name}' is set but the template does not declare it (Azure rejects this)"
+             for name in sorted(supplied) if name.lower() in by_lower]
+    return values, notes
+
+
+def conventional_template_stem(parameter_file: Path) -> str | None:
+    """The template stem a parameter file's name points to (`main` for `main.parameters.prod.json`)."""
+    match = _PARAMETER_FILE_NAME.match(parameter_file.name)
+    return match.group("stem") if match else None
+
+
+def conventional_parameter_files(template: Path) -> list[Path]:
+    """The parameter files beside a template by the naming convention: `X.parameters[.<env>].json`."""
+    stem = template.name.rsplit(".", 1)[0]
+    siblings = template.parent.glob(f"{glob.escape(stem)}.parameters*")
+    return sorted(path for path in siblings if conventional_template_stem(path) == stem and path.is_file())
+
+
+def template_candidates(parameter_file: Path) -> list[Path]:
+    """Where a parameter file's template would be by the naming convention: `X.json` / `X.jsonc` beside it."""
+    stem = conventional_template_stem(parameter_file)
+    if stem is None:
+        return []
+    return [parameter_file.with_name(stem + suffix) for suffix in TEMPLATE_SUFFIXES]
+
+
+def hinted_template(parameter_file: ParameterFile) -> Path | None:
+    """The template named by the file's `metadata.template`, resolved relative to the parameter file."""
+    if parameter_file.template_hint is None:
+        return None
+    return Path(os.path.normpath(parameter_file.path.parent / parameter_file.template_hint))
+
+
+__all__ = [
+    "TEMPLATE_SUFFIXES",
+    "ParameterFile",
+    "conventional_parameter_files",
+    "conventional_template_stem",
+    "deployment_parameter_values",
+    "hinted_template",
+    "is_parameter_file",
+    "key_vault_reference",
+    "read_parameter_file",
+    "scope_parameters",
+    "template_candidates",
+]

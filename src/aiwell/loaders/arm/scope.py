@@ -1,0 +1,290 @@
+"""What an ARM template expression can see: parameters, variables, user functions, loops, the deployment.
+
+An `EvalScope` is created once per deployment by the template loader. Scopes derived from it (a copy loop's
+iteration, a lambda's body, a user-defined function's body) share its variable cache, its work budget and its
+notes, so the limits hold for the whole deployment and every warning reaches the loader.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiwell.errors import TemplateError
+
+MAX_STEPS = 5_000_000
+"""Units of work one deployment's expressions may spend (a node evaluated, an element built)."""
+
+MAX_STRING_LENGTH = 10 * 1024 * 1024
+"""Longest string an expression may build, in characters."""
+
+MAX_ARRAY_LENGTH = 100_000
+"""Most elements an array or object built by an expression may hold."""
+
+MAX_DEPTH = 100
+"""Deepest nesting of expressions, values, variables and user-defined function calls."""
+
+
+@dataclass(frozen=True)
+class DeploymentContext:
+    """What ARM knows at deployment time; placeholders that are consistent across a run.
+
+    The defaults are documented placeholders: they make ids and names deterministic without pretending to know
+    the real subscription.
+    """
+
+    subscription_id: str = "00000000-0000-0000-0000-000000000000"
+    resource_group: str = "aiwell-rg"
+    location: str = "westeurope"
+    """Documented placeholder for `resourceGroup().location` and `deployment().location`."""
+    tenant_id: str = "00000000-0000-0000-0000-000000000000"
+    deployment_name: str = "aiwell"
+    management_group: str | None = None
+    subscription_display_name: str = "aiwell-subscription"
+    tenant_display_name: str = "aiwell-tenant"
+    tenant_country_code: str = "US"
+    tenant_default_domain: str = "aiwell.onmicrosoft.com"
+    resource_group_tags: dict[str, str] = field(default_factory=dict)
+    environment_name: str = "AzureCloud"
+    """The cloud `environment()` describes; only AzureCloud's values are built in."""
+    template_link_uri: str | None = None
+    """`deployment().properties.templateLink.uri` when the template was deployed from a link."""
+    deployment_scope: str = "resourceGroup"
+    """Where the template deploys: `resourceGroup`, `subscription`, `managementGroup` or `tenant` (from its
+    `$schema`); decides what `resourceId()` returns and whether `resourceGroup()` exists."""
+
+
+@dataclass
+class _Shared:
+    """State every scope derived from one root shares."""
+
+    steps: int = 0
+    depth: int = 0
+    notes: list[str] = field(default_factory=list)
+    variable_cache: dict[str, Any] = field(default_factory=dict)
+    variables_in_progress: list[str] = field(default_factory=list)
+    parameter_cache: dict[str, Any] = field(default_factory=dict)
+    parameters_in_progress: list[str] = field(default_factory=list)
+
+
+class EvalScope:
+    """Everything an expression can see. Created by the template loader.
+
+    `parameters` maps parameter names to their final values (from a parameter file or the caller); a parameter
+    with neither value nor default should arrive as `Unresolved`, and is passed through. A parameter declared
+    in `template["parameters"]` but absent from `parameters` gets its `defaultValue`, evaluated on first use
+    (a default may be an expression using other parameters). `variables` are the template's raw, unevaluated
+    definitions (a top-level `copy` array of variable loops included); each is evaluated on first use and
+    cached.
+    `functions` is the template's raw `functions` section. Names are compared case-insensitively, as ARM does.
+    """
+
+    def __init__(
+        self,
+        *,
+        parameters: dict[str, Any],
+        variables: dict[str, Any] | None = None,
+        functions: list[dict[str, Any]] | None = None,
+        context: DeploymentContext | None = None,
+        template: dict[str, Any] | None = None,
+        parameter_values_source: str | None = None,
+    ) -> None:
+        self.context = context or DeploymentContext()
+        self.template = template
+        self.parameter_values_source = parameter_values_source
+        """Where parameter values came from (a parameter file's path), for messages."""
+        self._parameters = {str(k).lower(): v for k, v in parameters.items()}
+        declared = (template or {}).get("parameters")
+        self._parameter_definitions: dict[str, Any] = (
+            {str(k).lower(): v for k, v in declared.items()} if isinstance(declared, dict) else {}
+        )
+        self._variables = _index_variables(variables or {})
+        self._functions = _index_functions(functions or [])
+        self._loop_indexes: dict[str | None, int] = {}
+        self._lambda_variables: dict[str, Any] = {}
+        self._in_user_function: str | None = None
+        self._shared = _Shared()
+
+    # --- derived scopes -------------------------------------------------------------------------------------
+
+    def _derive(self) -> EvalScope:
+        child = object.__new__(EvalScope)
+        child.__dict__.update(self.__dict__)
+        return child
+
+    def with_copy_index(self, loop_name: str | None, index: int) -> EvalScope:
+        """A scope for one iteration of a resource, property or variable copy loop.
+
+        `copyIndex()` (no name) answers the innermost loop entered; `copyIndex('name')` the named one.
+        """
+        child = self._derive()
+        child._loop_indexes = {**self._loop_indexes, None: index}
+        if loop_name is not None:
+            child._loop_indexes[loop_name.lower()] = index
+        return child
+
+    def with_lambda_variables(self, bindings: dict[str, Any]) -> EvalScope:
+        """A scope for a lambda's body, where `lambdaVariables('x')` answers `bindings['x']`."""
+        child = self._derive()
+        child._lambda_variables = {**self._lambda_variables, **{k.lower(): v for k, v in bindings.items()}}
+        return child
+
+    def for_user_function(self, qualified_name: str, arguments: dict[str, Any]) -> EvalScope:
+        """A scope for a user-defined function's body: only its own parameters, no variables or loops."""
+        child = self._derive()
+        child._parameters = {k.lower(): v for k, v in arguments.items()}
+        child._parameter_definitions = {}
+        child._variables = {}
+        child._loop_indexes = {}
+        child._lambda_variables = {}
+        child._in_user_function = qualified_name
+        return child
+
+    # --- lookups --------------------------------------------------------------------------------------------
+
+    @property
+    def notes(self) -> list[str]:
+        """Warnings for the loader to report on the input (unknown functions, ...); shared."""
+        return self._shared.notes
+
+    def note(self, message: str) -> None:
+        """Record a warning once."""
+        if message not in self._shared.notes:
+            self._shared.notes.append(message)
+
+    @property
+    def in_user_function(self) -> str | None:
+        """The `namespace.member` of the user-defined function being evaluated, if any."""
+        return self._in_user_function
+
+    def has_parameter(self, name: str) -> bool:
+        """Whether `name` is a parameter this scope knows (given a value or declared with a default)."""
+        key = name.lower()
+        return key in self._parameters or key in self._parameter_definitions
+
+    def parameter_value(self, name: str) -> tuple[bool, Any]:
+        """`(True, value)` for a given value, `(False, definition)` for one to default."""
+        key = name.lower()
+        if key in self._parameters:
+            return True, self._parameters[key]
+        return False, self._parameter_definitions.get(key)
+
+    @property
+    def parameter_cache(self) -> dict[str, Any]:
+        """Evaluated parameter defaults by lower-case name."""
+        return self._shared.parameter_cache
+
+    @property
+    def parameters_in_progress(self) -> list[str]:
+        """Parameter defaults being evaluated now, to detect a default that refers to itself."""
+        return self._shared.parameters_in_progress
+
+    def has_variable(self, name: str) -> bool:
+        """Whether the template defines variable `name`."""
+        return name.lower() in self._variables
+
+    def variable_definition(self, name: str) -> Any:
+        """The raw definition of variable `name` (a `_CopyVariable` for a top-level copy loop)."""
+        return self._variables[name.lower()]
+
+    @property
+    def variable_cache(self) -> dict[str, Any]:
+        """Evaluated variables by lower-case name."""
+        return self._shared.variable_cache
+
+    @property
+    def variables_in_progress(self) -> list[str]:
+        """Variables being evaluated now, to detect a variable that refers to itself."""
+        return self._shared.variables_in_progress
+
+    def root(self) -> EvalScope:
+        """This scope without loop indexes or lambda variables: where variables and defaults are evaluated."""
+        child = self._derive()
+        child._loop_indexes = {}
+        child._lambda_variables = {}
+        return child
+
+    def copy_index(self, loop_name: str | None) -> int | None:
+        """The current index of loop `loop_name` (the innermost loop when None), or None outside it."""
+        return self._loop_indexes.get(loop_name.lower() if loop_name is not None else None)
+
+    def lambda_variable(self, name: str) -> tuple[bool, Any]:
+        """`(True, value)` when `name` is bound by an enclosing lambda."""
+        key = name.lower()
+        if key in self._lambda_variables:
+            return True, self._lambda_variables[key]
+        return False, None
+
+    def user_function(self, namespace: str, member: str) -> dict[str, Any] | None:
+        """The raw definition of user-defined function `namespace.member`, if the template defines it."""
+        return self._functions.get((namespace.lower(), member.lower()))
+
+    # --- limits ---------------------------------------------------------------------------------------------
+
+    def charge(self, steps: int = 1) -> None:
+        """Spend work from the deployment's budget; raise `TemplateError` when it is exhausted."""
+        self._shared.steps += steps
+        if self._shared.steps > MAX_STEPS:
+            raise TemplateError(
+                f"expression work limit exceeded ({MAX_STEPS:,} steps)",
+                hint="the template's expressions build too much (huge ranges, loops or strings)",
+            )
+
+    def enter(self) -> None:
+        """Go one level deeper; raise `TemplateError` past `MAX_DEPTH` (then without going deeper)."""
+        if self._shared.depth >= MAX_DEPTH:
+            raise TemplateError(f"expression nested too deeply (more than {MAX_DEPTH} levels)")
+        self._shared.depth += 1
+
+    def leave(self) -> None:
+        """Come back up one level."""
+        self._shared.depth = max(0, self._shared.depth - 1)
+
+
+@dataclass(frozen=True)
+class CopyVariable:
+    """A variable defined by the top-level `copy` array of `variables`: `count` copies of `input`."""
+
+    name: str
+    count: Any
+    input: Any
+
+
+def _index_variables(variables: dict[str, Any]) -> dict[str, Any]:
+    indexed: dict[str, Any] = {}
+    for name, definition in variables.items():
+        if name.lower() == "copy" and isinstance(definition, list):
+            for loop in definition:
+                if isinstance(loop, dict) and isinstance(loop.get("name"), str):
+                    name = loop["name"]
+                    indexed[name.lower()] = CopyVariable(name, loop.get("count"), loop.get("input"))
+            continue
+        indexed[str(name).lower()] = definition
+    return indexed
+
+
+def _index_functions(functions: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    indexed: dict[tuple[str, str], dict[str, Any]] = {}
+    if not isinstance(functions, list):
+        return indexed
+    for namespace in functions:
+        if not isinstance(namespace, dict) or not isinstance(namespace.get("namespace"), str):
+            continue
+        members = namespace.get("members")
+        if not isinstance(members, dict):
+            continue
+        for member, definition in members.items():
+            if isinstance(definition, dict):
+                indexed[(namespace["namespace"].lower(), str(member).lower())] = definition
+    return indexed
+
+
+__all__ = [
+    "MAX_ARRAY_LENGTH",
+    "MAX_DEPTH",
+    "MAX_STEPS",
+    "MAX_STRING_LENGTH",
+    "CopyVariable",
+    "DeploymentContext",
+    "EvalScope",
+]

@@ -1,0 +1,621 @@
+"""ARM deployment templates → the resources one deployment would create.
+
+One call expands one deployment: a template with one set of parameter values. The expansion follows ARM:
+parameters, variables and user functions through `EvalScope`; `condition` (false → not deployed; unresolved →
+reviewed as deployed, with a note); resource `copy` loops (at most 800 copies, as Azure enforces); nested
+child resources (short `type` and `name` joined to the parent's); symbolic-name templates (`languageVersion`
+2.0, where `existing` resources are references, not deployments); nested deployments with an inline template
+(inner or outer expression scope) or a `templateLink.relativePath` inside the reviewed tree. A
+`templateLink.uri` is not fetched.
+
+Every resource gets an ARM id built from the `DeploymentContext` (placeholders for the subscription and
+group), honouring `resourceGroup`/`subscriptionId` on a resource and `scope` on an extension resource. A name,
+type or scope that can't be resolved gives an `Unresolved` id; the resource is still reported.
+
+Anything that stops the expansion (an expression syntax error, a copy count Azure rejects, the work budget,
+nested deployments too deep) raises `TemplateError`, with the line of the resource involved when known.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiwell.errors import InputError, TemplateError
+from aiwell.loaders.arm.expressions import MAX_COPY_COUNT, copy_count, evaluate_value
+from aiwell.loaders.arm.parameters import deployment_parameter_values, scope_parameters
+from aiwell.loaders.arm.scope import DeploymentContext, EvalScope
+from aiwell.loaders.jsonc import JsonDocument, load_json
+from aiwell.model import Resource, Source, SourceFormat, Unresolved
+
+MAX_DEPLOYMENT_DEPTH = 20
+"""Nested deployments deeper than this are refused (a template that links itself must terminate)."""
+
+_DEPLOYMENTS_TYPE = "microsoft.resources/deployments"
+_RESOURCE_GROUPS_TYPE = "microsoft.resources/resourcegroups"
+
+# Keys of a template resource that steer the expansion and are not part of the deployed resource.
+_CONTROL_KEYS = frozenset({"resources", "copy", "condition", "existing"})
+
+
+def is_template(value: Any) -> bool:
+    """Whether a decoded JSON value is an ARM deployment template.
+
+    True for a `$schema` naming `deploymentTemplate` (any scope), or (no `$schema` naming a parameter file) a
+    `resources` array or object together with `contentVersion`.
+    """
+    if not isinstance(value, dict):
+        return False
+    schema = value.get("$schema")
+    schema_text = schema.lower() if isinstance(schema, str) else ""
+    if "deploymenttemplate" in schema_text:
+        return True
+    if "deploymentparameters" in schema_text:
+        return False
+    return isinstance(value.get("resources"), (list, dict)) and "contentVersion" in value
+
+
+@dataclass(slots=True)
+class TemplateExpansion:
+    """What one deployment of a template yields."""
+
+    resources: list[Resource]
+    notes: list[str]
+    """Warnings for the input record: unresolved conditions and copy counts, links not followed, ..."""
+    linked_files: set[Path] = field(default_factory=set)
+    """Templates loaded through `templateLink.relativePath` (resolved paths)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Target:
+    """Where a deployment's resources go: the id prefix of its scope."""
+
+    kind: str
+    """`resourceGroup`, `subscription`, `managementGroup` or `tenant`."""
+    subscription_id: str | Unresolved
+    resource_group: str | Unresolved
+    management_group: str | None
+
+    def prefix(self, *, subscription: Any = None, resource_group: Any = None) -> str | Unresolved:
+        """The id prefix for a resource, with its own `subscriptionId`/`resourceGroup` fields when set."""
+        sub = subscription if subscription is not None else self.subscription_id
+        group = resource_group if resource_group is not None else self.resource_group
+        kind = "resourceGroup" if resource_group is not None else self.kind
+        if kind == "tenant":
+            return ""
+        if kind == "managementGroup":
+            return f"/providers/Microsoft.Management/managementGroups/{self.management_group or 'aiwell-mg'}"
+        for part, what in ((sub, "subscription"), (group, "resource group")):
+            if kind == "subscription" and what == "resource group":
+                continue
+            if isinstance(part, Unresolved):
+                return Unresolved(part.expression, f"the {what} is unresolved: {part.reason}")
+            if not isinstance(part, str) or not part:
+                return Unresolved(str(part), f"the {what} is not a string")
+        if kind == "subscription":
+            return f"/subscriptions/{sub}"
+        return f"/subscriptions/{sub}/resourceGroups/{group}"
+
+
+def _target_for_schema(template: Mapping[str, Any], context: DeploymentContext) -> _Target:
+    schema = template.get("$schema")
+    text = schema.lower() if isinstance(schema, str) else ""
+    if "subscriptiondeploymenttemplate" in text:
+        kind = "subscription"
+    elif "managementgroupdeploymenttemplate" in text:
+        kind = "managementGroup"
+    elif "tenantdeploymenttemplate" in text:
+        kind = "tenant"
+    else:
+        kind = "resourceGroup"
+    return _Target(kind, context.subscription_id, context.resource_group, context.management_group)
+
+
+def _field(raw: Mapping[str, Any], key: str) -> Any:
+    """A template key, matched case-insensitively as ARM does; None when absent."""
+    if key in raw:
+        return raw[key]
+    folded = key.lower()
+    for candidate, value in raw.items():
+        if isinstance(candidate, str) and candidate.lower() == folded:
+            return value
+    return None
+
+
+def _without(raw: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    return {k: v for k, v in raw.items() if not (isinstance(k, str) and k.lower() in keys)}
+
+
+def _expression_text(value: Any) -> str:
+    return value.expression if isinstance(value, Unresolved) else str(value)
+
+
+def _is_namespaced(resource_type: str) -> bool:
+    """Whether a type starts with a resource provider namespace (`Microsoft.Web/...`), i.e. is a full type."""
+    first = resource_type.split("/", 1)[0]
+    return "." in first
+
+
+def resource_id(prefix: str | Unresolved, resource_type: str, name: str | Unresolved,
+                scope: str | Unresolved | None = None) -> str | Unresolved:
+    """The ARM id of a resource.
+
+    `prefix` is the deployment scope's id (`/subscriptions/{sub}/resourceGroups/{rg}`); `scope`, for an
+    extension resource, the id of the resource it extends. Types in the `<parent>/providers/<extension>` form
+    (diagnostic settings named `acct/Microsoft.Insights/diag`) become
+    `{parent id}/providers/{namespace}/{type}/{name}`. A type and name whose segments don't pair up, or any
+    unresolved part, gives `Unresolved`.
+    """
+    if isinstance(name, Unresolved):
+        return Unresolved(name.expression, f"the resource name is unresolved: {name.reason}")
+    base = scope if scope is not None else prefix
+    if isinstance(base, Unresolved):
+        return base
+    type_segments = resource_type.split("/")
+    names = name.split("/")
+    namespace, types = type_segments[0], type_segments[1:]
+    lowered = [t.lower() for t in types]
+    if "providers" in lowered:
+        split = lowered.index("providers")
+        parent_types, extension_types = types[:split], types[split + 1:]
+        if len(names) != len(parent_types) + 1 + len(extension_types) or not extension_types:
+            return _mismatch(resource_type, name)
+        parent = _interleave(parent_types, names[:split])
+        extension = _interleave(extension_types, names[split + 1:])
+        return f"{base}/providers/{namespace}/{parent}/providers/{names[split]}/{extension}"
+    if len(names) != len(types) or not types:
+        return _mismatch(resource_type, name)
+    is_group = resource_type.lower() == _RESOURCE_GROUPS_TYPE
+    if scope is None and is_group and base.startswith("/subscriptions/"):
+        return f"{base.split('/resourceGroups/')[0]}/resourceGroups/{name}"
+    return f"{base}/providers/{namespace}/{_interleave(types, names)}"
+
+
+def _interleave(types: list[str], names: list[str]) -> str:
+    return "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=True))
+
+
+def _mismatch(resource_type: str, name: str) -> Unresolved:
+    return Unresolved(f"{resource_type} '{name}'",
+                      "the name's segments do not match the type's (Azure rejects this resource)")
+
+
+class _LinkedTemplateError(TemplateError):
+    """An error inside a linked template, already located; not wrapped again by the templates linking it."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Frame:
+    """One template being expanded: the file it lives in, its document, its scope and target."""
+
+    document: JsonDocument
+    file: Path
+    scope: EvalScope
+    target: _Target
+    depth: int
+    address: str
+    """Address prefix of this template's resources (empty for the top template and linked files)."""
+
+
+@dataclass(slots=True)
+class _Parent:
+    """What a nested child resource inherits from its parent."""
+
+    type: str
+    name: str | Unresolved
+    address: str
+
+
+class _Expander:
+    """Expands one deployment, nested deployments included; collects resources and notes."""
+
+    def __init__(self, *, root: Path | None, context: DeploymentContext, top_file: Path) -> None:
+        self.top_file = top_file
+        self.root = root.resolve() if root is not None else None
+        self.context = context
+        self.resources: list[Resource] = []
+        self.notes: list[str] = []
+        self.linked_files: set[Path] = set()
+        self.scopes: list[EvalScope] = []
+        self._linked_documents: dict[Path, JsonDocument] = {}
+
+    def where(self, frame: _Frame, address: str) -> str:
+        """A resource's place for a note: its address, with the file when it is a linked template."""
+        return address if frame.file == self.top_file else f"{frame.file}: {address}"
+
+    def note(self, message: str) -> None:
+        if message not in self.notes:
+            self.notes.append(message)
+
+    def all_notes(self) -> list[str]:
+        merged = list(self.notes)
+        for scope in self.scopes:
+            merged.extend(n for n in scope.notes if n not in merged)
+        return merged
+
+    def new_scope(self, template: dict[str, Any], supplied: Mapping[str, Any], context: DeploymentContext,
+                  source: str | None) -> EvalScope:
+        parameters, notes = scope_parameters(template, supplied)
+        for message in notes:
+            self.note(message)
+        variables = template.get("variables")
+        functions = template.get("functions")
+        scope = EvalScope(parameters=parameters,
+                          variables=variables if isinstance(variables, dict) else {},
+                          functions=functions if isinstance(functions, list) else [],
+                          context=context, template=template, parameter_values_source=source)
+        self.scopes.append(scope)
+        return scope
+
+    # --- templates ------------------------------------------------------------------------------------------
+
+    def expand(self, template: dict[str, Any], frame: _Frame) -> None:
+        """Expand every resource of `template` in `frame`."""
+        first = len(self.resources)
+        symbols: dict[str, list[str | Unresolved]] = {}
+        for address, raw in _template_resources(template, frame.address):
+            start = len(self.resources)
+            self.expand_resource(raw, frame, address, parent=None)
+            # The resource itself or its copies (`name[3]`), not its nested children.
+            copies = re.compile(re.escape(address) + r"(\[\d+\])?")
+            symbols[address.rsplit(".", 1)[-1].lower()] = [
+                r.id for r in self.resources[start:] if copies.fullmatch(r.source.address)]
+        if isinstance(_field(template, "resources"), dict):
+            _resolve_symbolic_dependencies(self.resources[first:], symbols)
+
+    def expand_resource(self, raw: Any, frame: _Frame, address: str, parent: _Parent | None) -> None:
+        """Expand one template resource: its copies, condition, body, children and nested deployment."""
+        span = frame.document.span_of(raw)
+        line = span[0] if span else None
+        try:
+            self._expand_resource(raw, frame, address, parent, span)
+        except InputError as exc:
+            if exc.line is not None:
+                raise
+            raise TemplateError(f"{address}: {exc.message}", line=line, hint=exc.hint) from exc
+        except RecursionError as exc:
+            raise TemplateError(f"{address}: template nested too deeply to evaluate", line=line) from exc
+
+    def _expand_resource(self, raw: Any, frame: _Frame, address: str, parent: _Parent | None,
+                         span: tuple[int, int] | None) -> None:
+        if not isinstance(raw, dict):
+            raise TemplateError("a resource must be a JSON object")
+        if _field(raw, "existing") is True:
+            return  # a reference to a resource deployed elsewhere (languageVersion 2.0)
+        copy = _field(raw, "copy")
+        if copy is None:
+            self._expand_instance(raw, frame, frame.scope, address, parent, span)
+            return
+        if not isinstance(copy, dict):
+            raise TemplateError("'copy' must be an object with 'name' and 'count'")
+        loop_name = copy.get("name") if isinstance(copy.get("name"), str) else None
+        count = evaluate_value(copy.get("count"), frame.scope)
+        if isinstance(count, Unresolved):
+            self.note(f"{self.where(frame, address)}: copy count {count.expression} is unresolved "
+                      f"({count.reason}); reviewed as one resource whose name is unresolved")
+            self._expand_instance(raw, frame, frame.scope, address, parent, span,
+                                  unresolved_copy=(loop_name, count))
+            return
+        for index in range(copy_count(count, f"copy loop '{loop_name}'")):
+            self._expand_instance(raw, frame, frame.scope.with_copy_index(loop_name, index),
+                                  f"{address}[{index}]", parent, span)
+
+    def _expand_instance(self, raw: dict[str, Any], frame: _Frame, scope: EvalScope, address: str,
+                         parent: _Parent | None, span: tuple[int, int] | None,
+                         unresolved_copy: tuple[str | None, Unresolved] | None = None) -> None:
+        condition_raw = _field(raw, "condition")
+        if condition_raw is not None:
+            condition = evaluate_value(condition_raw, scope)
+            if isinstance(condition, str) and condition.lower() in ("true", "false"):
+                condition = condition.lower() == "true"
+            if condition is False:
+                return
+            if isinstance(condition, Unresolved):
+                self.note(f"{self.where(frame, address)}: condition {condition.expression} is unresolved "
+                          f"({condition.reason}); reviewed as deployed")
+            elif condition is not True:
+                raise TemplateError(f"condition must be true or false, not {condition!r}")
+
+        is_deployment = str(_field(raw, "type")).lower() == _DEPLOYMENTS_TYPE
+        body_raw = _without(raw, _CONTROL_KEYS)
+        inline_template: Any = None
+        if is_deployment:
+            body_raw, inline_template = _split_inline_template(body_raw)
+        if unresolved_copy is None:
+            body = evaluate_value(body_raw, scope)
+        else:
+            body = self._evaluate_uncounted_copy(body_raw, scope, *unresolved_copy)
+        if not isinstance(body, dict):
+            raise TemplateError("a resource must evaluate to a JSON object")
+
+        full_type, name = self._full_type_and_name(body, parent)
+        if unresolved_copy is not None:
+            name = Unresolved(_expression_text(_field(raw, "name")),
+                              f"copy count {unresolved_copy[1].expression} is unresolved")
+        rid = self._resource_id(body, full_type, name, frame)
+        body["type"] = full_type
+        body["name"] = name
+        line, end_line = span if span else (None, None)
+        source = Source(SourceFormat.ARM, str(frame.file), line, end_line, address)
+        self.resources.append(Resource.from_arm(body, source, resource_id=rid))
+
+        if is_deployment:
+            self._expand_deployment(body, inline_template, frame, scope, address, span)
+
+        children = _field(raw, "resources")
+        if isinstance(children, list):
+            me = _Parent(full_type, name, address)
+            for index, child in enumerate(children):
+                self.expand_resource(child, frame, f"{address}.resources[{index}]", parent=me)
+        elif children is not None:
+            raise TemplateError("nested 'resources' must be an array")
+
+    @staticmethod
+    def _evaluate_uncounted_copy(body_raw: dict[str, Any], scope: EvalScope, loop_name: str | None,
+                                 count: Unresolved) -> Any:
+        """The body of a copy loop whose count is unknown: what every copy shares, the rest `Unresolved`.
+
+        The body is evaluated as copies 0 and 1; a value that differs between them depends on `copyIndex()`
+        and can't be known for "every copy".
+        """
+        first = evaluate_value(body_raw, scope.with_copy_index(loop_name, 0))
+        try:
+            second = evaluate_value(body_raw, scope.with_copy_index(loop_name, 1))
+        except TemplateError:
+            second = first
+        reason = f"differs per copy, and the copy count {count.expression} is unresolved"
+        return _shared_values(first, second, reason)
+
+    def _full_type_and_name(self, body: dict[str, Any],
+                            parent: _Parent | None) -> tuple[str, str | Unresolved]:
+        """The resource's full type and name; a short child type and name are joined to the parent's."""
+        raw_type = _field(body, "type")
+        raw_name = _field(body, "name")
+        if raw_type is None:
+            raise TemplateError("resource has no 'type'")
+        if raw_name is None:
+            raise TemplateError("resource has no 'name'")
+        resource_type = raw_type if isinstance(raw_type, str) else _expression_text(raw_type)
+        name: str | Unresolved
+        if isinstance(raw_name, Unresolved):
+            name = raw_name
+        elif isinstance(raw_name, (str, int, float)) and not isinstance(raw_name, bool):
+            name = str(raw_name)
+        else:
+            raise TemplateError(f"resource name must be a string, not {raw_name!r}")
+        if parent is not None and not _is_namespaced(resource_type):
+            resource_type = f"{parent.type}/{resource_type}"
+            if isinstance(parent.name, Unresolved):
+                name = parent.name
+            elif not isinstance(name, Unresolved):
+                name = f"{parent.name}/{name}"
+        return resource_type, name
+
+    def _resource_id(self, body: dict[str, Any], resource_type: str, name: str | Unresolved,
+                     frame: _Frame) -> str | Unresolved:
+        raw_type = _field(body, "type")
+        if not isinstance(raw_type, str):
+            reason = raw_type.reason if isinstance(raw_type, Unresolved) else "the type is not a string"
+            return Unresolved(resource_type, f"the resource type is unresolved: {reason}")
+        if not _is_namespaced(resource_type):
+            return Unresolved(resource_type, "the type has no resource provider namespace")
+        prefix = frame.target.prefix(subscription=_field(body, "subscriptionId"),
+                                     resource_group=_field(body, "resourceGroup"))
+        scope_value = _field(body, "scope")
+        scope: str | Unresolved | None = None
+        if isinstance(scope_value, Unresolved):
+            scope = scope_value
+        elif isinstance(scope_value, str) and scope_value:
+            scope = self._full_scope(scope_value, prefix)
+            body[next(k for k in body if k.lower() == "scope")] = scope
+        return resource_id(prefix, resource_type, name, scope)
+
+    @staticmethod
+    def _full_scope(scope: str, prefix: str | Unresolved) -> str | Unresolved:
+        """An extension resource's scope as a full id; a relative one (`Microsoft.X/y/z`) is in the group."""
+        scope = scope.rstrip("/")
+        if scope.startswith("/"):
+            return scope
+        if isinstance(prefix, Unresolved):
+            return prefix
+        return f"{prefix}/providers/{scope}"
+
+    # --- nested deployments ---------------------------------------------------------------------------------
+
+    def _expand_deployment(self, body: dict[str, Any], inline_template: Any, frame: _Frame, scope: EvalScope,
+                           address: str, span: tuple[int, int] | None) -> None:
+        """Expand the template a `Microsoft.Resources/deployments` resource deploys, inline or linked."""
+        properties = _field(body, "properties")
+        if not isinstance(properties, dict):
+            return
+        line = span[0] if span else None
+        if frame.depth + 1 > MAX_DEPLOYMENT_DEPTH:
+            raise TemplateError(f"nested deployments are more than {MAX_DEPLOYMENT_DEPTH} deep "
+                                "(does a template link itself?)", line=line)
+        target = self._deployment_target(body, frame)
+        link = _field(properties, "templateLink")
+        if isinstance(inline_template, dict):
+            options = _field(properties, "expressionEvaluationOptions")
+            scope_option = _field(options, "scope") if isinstance(options, dict) else None
+            inner = isinstance(scope_option, str) and scope_option.lower() == "inner"
+            prefix = f"{address}.properties.template"
+            if inner:
+                child_scope = self._inner_scope(inline_template, properties, frame, body, address)
+            else:
+                child_scope = scope
+            child = _Frame(frame.document, frame.file, child_scope, target, frame.depth + 1, prefix)
+            self.expand(inline_template, child)
+        elif inline_template is not None:
+            raise TemplateError("properties.template of a deployment must be an object", line=line)
+        elif isinstance(link, dict):
+            self._expand_link(link, properties, body, frame, target, address, line)
+
+    def _deployment_target(self, body: dict[str, Any], frame: _Frame) -> _Target:
+        """Where a nested deployment deploys: its `resourceGroup`/`subscriptionId`, else its parent's."""
+        group = _field(body, "resourceGroup")
+        subscription = _field(body, "subscriptionId")
+        target = frame.target
+        if subscription is not None:
+            target = dataclasses.replace(target, subscription_id=subscription)
+        if group is not None:
+            target = dataclasses.replace(target, kind="resourceGroup", resource_group=group)
+        return target
+
+    def _inner_context(self, body: dict[str, Any]) -> DeploymentContext:
+        """The deployment context inside an inner-scope deployment (another group, subscription, name)."""
+        context = self.context
+        group = _field(body, "resourceGroup")
+        subscription = _field(body, "subscriptionId")
+        name = _field(body, "name")
+        if isinstance(group, str) and group:
+            context = dataclasses.replace(context, resource_group=group)
+        if isinstance(subscription, str) and subscription:
+            context = dataclasses.replace(context, subscription_id=subscription)
+        if isinstance(name, str) and name:
+            context = dataclasses.replace(context, deployment_name=name.rsplit("/", 1)[-1])
+        return context
+
+    def _inner_scope(self, template: dict[str, Any], properties: dict[str, Any], frame: _Frame,
+                     body: dict[str, Any], address: str) -> EvalScope:
+        supplied = deployment_parameter_values(_field(properties, "parameters"))
+        if _field(properties, "parametersLink") is not None:
+            self.note(f"{self.where(frame, address)}: parametersLink is not followed (aiwell works offline); "
+                      "the linked template's parameters without a default are unresolved")
+        return self.new_scope(template, supplied, self._inner_context(body), str(frame.file))
+
+    def _expand_link(self, link: dict[str, Any], properties: dict[str, Any], body: dict[str, Any],
+                     frame: _Frame, target: _Target, address: str, line: int | None) -> None:
+        relative = _field(link, "relativePath")
+        where = self.where(frame, address)
+        if relative is None:
+            uri = _field(link, "uri") or _field(link, "id")
+            self.note(f"{where}: linked template {_expression_text(uri)} is not fetched "
+                      "(aiwell works offline); its resources are not reviewed")
+            return
+        if not isinstance(relative, str) or not relative:
+            self.note(f"{where}: templateLink.relativePath {_expression_text(relative)} is unresolved; "
+                      "its resources are not reviewed")
+            return
+        shown = Path(os.path.normpath(frame.file.parent / relative))
+        path = shown.resolve()
+        if self.root is not None and not path.is_relative_to(self.root):
+            self.note(f"{where}: linked template {relative} is outside the reviewed directory; not reviewed")
+            return
+        if not path.is_file():
+            self.note(f"{where}: linked template {relative} does not exist; its resources are not reviewed")
+            return
+        document = self._load_linked(path, shown, relative, line)
+        if not is_template(document.value):
+            raise TemplateError(f"linked template {relative} is not an ARM template", line=line)
+        self.linked_files.add(path)
+        scope = self._inner_scope(document.value, properties, frame, body, address)
+        child = _Frame(document, shown, scope, target, frame.depth + 1, "")
+        try:
+            self.expand(document.value, child)
+        except _LinkedTemplateError:
+            raise
+        except InputError as exc:
+            where_inner = f" line {exc.line}" if exc.line is not None else ""
+            message = f"in linked template {relative}{where_inner}: {exc.message}"
+            raise _LinkedTemplateError(message, line=line, hint=exc.hint) from exc
+
+    def _load_linked(self, path: Path, shown: Path, relative: str, line: int | None) -> JsonDocument:
+        """Read a linked template once per expansion (a copy loop may deploy it many times)."""
+        cached = self._linked_documents.get(path)
+        if cached is not None:
+            return cached
+        try:
+            document = load_json(shown)
+        except InputError as exc:
+            where_inner = f" line {exc.line}" if exc.line is not None else ""
+            raise TemplateError(f"linked template {relative}{where_inner}: {exc.message}", line=line) from exc
+        self._linked_documents[path] = document
+        return document
+
+
+def _resolve_symbolic_dependencies(resources: list[Resource],
+                                   symbols: dict[str, list[str | Unresolved]]) -> None:
+    """Replace symbolic names in `dependsOn` (languageVersion 2.0) by the ids of the resources they name."""
+    for resource in resources:
+        if not any(isinstance(d, str) and d.lower() in symbols for d in resource.depends_on):
+            continue
+        resolved: list[str | Unresolved] = []
+        for dependency in resource.depends_on:
+            if isinstance(dependency, str) and dependency.lower() in symbols:
+                resolved.extend(symbols[dependency.lower()])
+            else:
+                resolved.append(dependency)
+        resource.depends_on = tuple(resolved)
+
+
+def _shared_values(first: Any, second: Any, reason: str) -> Any:
+    """`first` where it equals `second`, `Unresolved` where they differ (recursing into objects, arrays)."""
+    if isinstance(first, dict) and isinstance(second, dict) and first.keys() == second.keys():
+        return {key: _shared_values(first[key], second[key], reason) for key in first}
+    if isinstance(first, list) and isinstance(second, list) and len(first) == len(second):
+        return [_shared_values(a, b, reason) for a, b in zip(first, second, strict=True)]
+    if first == second and type(first) is type(second):
+        return first
+    return Unresolved("copyIndex()", reason)
+
+
+def _split_inline_template(body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+    """Take `properties.template` out of a deployment resource: it is expanded in its own scope, not here."""
+    properties_key = next((k for k in body if isinstance(k, str) and k.lower() == "properties"), None)
+    if properties_key is None or not isinstance(body[properties_key], dict):
+        return body, None
+    properties = body[properties_key]
+    template_key = next((k for k in properties if isinstance(k, str) and k.lower() == "template"), None)
+    if template_key is None:
+        return body, None
+    stripped = dict(body)
+    stripped[properties_key] = {k: v for k, v in properties.items() if k != template_key}
+    return stripped, properties[template_key]
+
+
+def _template_resources(template: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Any]]:
+    """A template's resources with their addresses: `resources[i]`, or (languageVersion 2.0) the symbol."""
+    resources = _field(template, "resources")
+    if isinstance(resources, list):
+        for index, raw in enumerate(resources):
+            yield f"{prefix}.resources[{index}]" if prefix else f"resources[{index}]", raw
+    elif isinstance(resources, dict):
+        for symbol, raw in resources.items():
+            yield f"{prefix}.resources.{symbol}" if prefix else str(symbol), raw
+    elif resources is not None:
+        raise TemplateError("'resources' must be an array or an object")
+
+
+def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | None = None,
+                    parameters_source: str | None = None, context: DeploymentContext | None = None,
+                    root: Path | None = None) -> TemplateExpansion:
+    """Expand one deployment of the template in `document` into resources.
+
+    `parameters` are the values of a parameter file (`ParameterFile.values`), matched case-insensitively;
+    `parameters_source` names that file in messages. `root` is the directory tree under review: a linked
+    template (`templateLink.relativePath`) is only read inside it. Raises `TemplateError` (with the line of
+    the resource involved when known) when the template can't be expanded.
+    """
+    template = document.value
+    if not is_template(template):
+        raise TemplateError("not an ARM deployment template")
+    context = context or DeploymentContext()
+    expander = _Expander(root=root, context=context, top_file=Path(document.path))
+    try:
+        scope = expander.new_scope(template, parameters or {}, context, parameters_source)
+        frame = _Frame(document, Path(document.path), scope, _target_for_schema(template, context), 0, "")
+        expander.expand(template, frame)
+    except RecursionError as exc:
+        raise TemplateError("template nested too deeply to evaluate") from exc
+    except MemoryError as exc:
+        raise TemplateError("template too large to evaluate (out of memory)") from exc
+    return TemplateExpansion(expander.resources, expander.all_notes(), expander.linked_files)
+
+
+__all__ = ["MAX_COPY_COUNT", "MAX_DEPLOYMENT_DEPTH", "TemplateExpansion", "expand_template", "is_template",
+           "resource_id"]

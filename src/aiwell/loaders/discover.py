@@ -1,0 +1,369 @@
+"""Find the inputs under the paths a user names, pair templates with parameter files, and load them all.
+
+Rules, in the order they apply:
+
+- **Walking.** Each path is a file or a directory; directories are walked recursively in sorted order
+  (symbolic links to directories are not followed), skipping `.git`, `node_modules`, `.terraform` and `.venv`,
+  and taking `*.json` and `*.jsonc`. A file named explicitly is read whatever its suffix.
+- **Classifying** by content, never by name: an ARM deployment template, a parameter file, an Azure inventory
+  export, or something else. Something else is skipped quietly when found by walking (package.json, settings),
+  and reported as not analysed when the user named the file.
+- **Unreadable files.** A file that can't be read or parsed (truncated, binary, not UTF-8, too large, nested
+  too deeply) is reported as not analysed when the user named it, or when its first megabyte mentions
+  `deploymentTemplate`, `deploymentParameters` or `"resources"` (it was meant to be a template). Other broken
+  JSON found by walking (editor settings, test data of other tools) is skipped quietly.
+- **Pairing.** A parameter file is for the template its `metadata.template` names (relative to it), else the
+  template its name points to (`X.parameters.json`, `X.parameters.<env>.json` → `X.json` or `X.jsonc`). A file
+  given with `--parameters` and neither of those applies to the templates the user named as files, or to the
+  only template found. A template with parameter files is evaluated once per file (one input record each;
+  files given with `--parameters` replace the ones found beside it); a template without one, once with its
+  defaults. A parameter file whose template is missing, or that names no template, is reported as not
+  analysed, except when a Bicep file `X.bicep` sits where `X.json` would be (that is the Bicep loader's
+  business).
+- **Linked templates.** A template that another template in the run deploys through
+  `templateLink.relativePath` is reviewed as part of that deployment (with its parameters), not again on its
+  own with defaults, unless the user named it or gave it a parameter file.
+
+One input's failure never stops the run: it becomes an `InputRecord` with status `not_analysed`, the reason
+and the line when known.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from aiwell.errors import InputError, ParseError, UsageError
+from aiwell.loaders.arm.parameters import (
+    ParameterFile,
+    conventional_parameter_files,
+    hinted_template,
+    is_parameter_file,
+    read_parameter_file,
+    template_candidates,
+)
+from aiwell.loaders.arm.scope import DeploymentContext
+from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_template
+from aiwell.loaders.inventory import looks_like_inventory, read_inventory
+from aiwell.loaders.jsonc import JsonDocument, parse_text, read_text
+from aiwell.model import InputRecord, InputStatus, Resource, SourceFormat
+
+SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".terraform", ".venv"})
+"""Directories never walked into."""
+
+JSON_SUFFIXES = (".json", ".jsonc")
+"""Files taken when walking a directory."""
+
+_TEMPLATE_MARKERS = (b"deploymenttemplate", b"deploymentparameters", b'"resources"')
+_MARKER_BYTES = 1024 * 1024
+
+
+@dataclass(slots=True)
+class LoadOutcome:
+    """Everything the loaders read: the resources, and one record per input (analysed or not)."""
+
+    resources: list[Resource]
+    inputs: list[InputRecord]
+
+
+class _Kind(Enum):
+    TEMPLATE = "template"
+    PARAMETERS = "parameters"
+    INVENTORY = "inventory"
+    OTHER = "other"
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """A file to look at: the path as shown to the user, whether they named it, the tree it was found in."""
+
+    path: Path
+    explicit: bool
+    root: Path
+
+
+@dataclass(slots=True)
+class _Template:
+    candidate: _Candidate
+    document: JsonDocument
+    parameter_files: list[ParameterFile] = field(default_factory=list)
+    explicit_parameter_files: list[ParameterFile] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Deployment:
+    """The outcome of one template + parameter file pair."""
+
+    template: _Template
+    record: InputRecord
+    resources: list[Resource]
+    linked_files: set[Path]
+
+
+def _walk(path: Path) -> list[Path]:
+    """JSON files under a directory, sorted, skipping tool and dependency directories."""
+    found: list[Path] = []
+    for directory, subdirectories, files in os.walk(path):
+        subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES)
+        found.extend(Path(directory) / name for name in sorted(files)
+                     if name.lower().endswith(JSON_SUFFIXES))
+    return found
+
+
+def _candidates(paths: Sequence[Path]) -> dict[Path, _Candidate]:
+    """Every file to look at, keyed by resolved path; a file named explicitly stays explicit."""
+    found: dict[Path, _Candidate] = {}
+    for given in paths:
+        if given.is_dir():
+            root = given.resolve()
+            for path in _walk(given):
+                found.setdefault(path.resolve(), _Candidate(path, explicit=False, root=root))
+        elif given.exists():
+            resolved = given.resolve()
+            found[resolved] = _Candidate(given, explicit=True, root=resolved.parent)
+        else:
+            raise UsageError(f"{given}: no such file or directory")
+    return found
+
+
+def _looks_meant_as_template(path: Path) -> bool:
+    """Whether an unreadable file's first megabyte mentions what templates and parameter files contain."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(_MARKER_BYTES).lower()
+    except OSError:
+        return False
+    return any(marker in head for marker in _TEMPLATE_MARKERS)
+
+
+def _classify(value: Any) -> _Kind:
+    if is_template(value):
+        return _Kind.TEMPLATE
+    if is_parameter_file(value):
+        return _Kind.PARAMETERS
+    if looks_like_inventory(value):
+        return _Kind.INVENTORY
+    return _Kind.OTHER
+
+
+def _not_analysed(path: Path, reason: str, *, line: int | None = None,
+                  file_format: str = SourceFormat.ARM.value, parameters: Path | None = None) -> InputRecord:
+    return InputRecord(path=str(path), format=file_format, status=InputStatus.NOT_ANALYSED, reason=reason,
+                       line=line, parameters=str(parameters) if parameters is not None else None)
+
+
+def _reason(error: InputError) -> str:
+    return f"{error.message} ({error.hint})" if error.hint else error.message
+
+
+class _Loader:
+    """One run of discovery, pairing and loading."""
+
+    def __init__(self, context: DeploymentContext) -> None:
+        self.context = context
+        self.templates: dict[Path, _Template] = {}
+        self.parameter_files: list[tuple[_Candidate, ParameterFile, bool]] = []
+        """(candidate, parsed file, given with --parameters)."""
+        self.records: list[tuple[Path, InputRecord, list[Resource]]] = []
+        """Records of inventories and of files that failed, with the resolved path they sort by."""
+
+    # --- reading --------------------------------------------------------------------------------------------
+
+    def read(self, resolved: Path, candidate: _Candidate, *, as_parameters: bool = False) -> None:
+        """Read, parse and classify one file; keep templates and parameter files, load inventories."""
+        path = candidate.path
+        try:
+            text = read_text(path)
+            value = parse_text(text, str(path), track=()).value
+        except ParseError as exc:
+            if candidate.explicit or as_parameters or _looks_meant_as_template(path):
+                self.records.append((resolved, _not_analysed(path, _reason(exc), line=exc.line), []))
+            return
+        kind = _classify(value)
+        del value
+        if as_parameters and kind is not _Kind.PARAMETERS:
+            self.fail(resolved, path, "given with --parameters but not an ARM parameter file")
+        elif kind is _Kind.TEMPLATE:
+            self.templates[resolved] = _Template(candidate, parse_text(text, str(path)))
+        elif kind is _Kind.PARAMETERS:
+            try:
+                parsed = read_parameter_file(parse_text(text, str(path), track=()).value, path)
+            except InputError as exc:
+                self.fail(resolved, path, _reason(exc), line=exc.line)
+                return
+            self.parameter_files.append((candidate, parsed, as_parameters))
+        elif kind is _Kind.INVENTORY:
+            self.load_inventory(resolved, path, text)
+        elif candidate.explicit:
+            self.fail(resolved, path, "not an ARM template, ARM parameter file or Azure inventory export",
+                      file_format="unknown")
+
+    def fail(self, resolved: Path, path: Path, reason: str, *, line: int | None = None,
+             file_format: str = SourceFormat.ARM.value, parameters: Path | None = None) -> None:
+        """Record an input that could not be analysed."""
+        record = _not_analysed(path, reason, line=line, file_format=file_format, parameters=parameters)
+        self.records.append((resolved, record, []))
+
+    def load_inventory(self, resolved: Path, path: Path, text: str) -> None:
+        """Load an inventory export into resources, or record why it could not be."""
+        fmt = SourceFormat.INVENTORY.value
+        try:
+            export = read_inventory(parse_text(text, str(path), track=("data", "value"), root_items=True))
+        except InputError as exc:
+            self.fail(resolved, path, _reason(exc), line=exc.line, file_format=fmt)
+            return
+        except (RecursionError, MemoryError) as exc:
+            reason = f"export too large or deep to read ({type(exc).__name__})"
+            self.fail(resolved, path, reason, file_format=fmt)
+            return
+        record = InputRecord(path=str(path), format=fmt, status=InputStatus.ANALYSED,
+                             resources=len(export.resources), notes=export.notes)
+        self.records.append((resolved, record, export.resources))
+
+    def template_at(self, path: Path) -> _Template | str | None:
+        """The template at `path`: already read, read now (outside the reviewed paths), or why it can't be.
+
+        None means quietly nothing: a Bicep file, which the Bicep loader reviews.
+        """
+        resolved = path.resolve()
+        if resolved in self.templates:
+            return self.templates[resolved]
+        if path.suffix.lower() == ".bicep":
+            return None
+        if not path.is_file():
+            return f"its template {path} does not exist"
+        try:
+            text = read_text(path)
+            document = parse_text(text, str(path))
+        except ParseError as exc:
+            return f"its template {path} can't be read: {exc.message}"
+        if not is_template(document.value):
+            return f"{path} is not an ARM template"
+        template = _Template(_Candidate(path, explicit=False, root=resolved.parent), document)
+        self.templates[resolved] = template
+        return template
+
+    # --- pairing --------------------------------------------------------------------------------------------
+
+    def pair(self, explicit_templates: list[Path]) -> None:
+        """Attach every parameter file to its template, or record why it can't be."""
+        for candidate, parameter_file, given in self.parameter_files:
+            resolved = candidate.path.resolve()
+            targets = self.targets_of(parameter_file, given, explicit_templates)
+            if isinstance(targets, str):
+                self.fail(resolved, candidate.path, f"parameter file not analysed: {targets}")
+                continue
+            for template in targets:
+                listing = template.explicit_parameter_files if given else template.parameter_files
+                if all(existing.path.resolve() != resolved for existing in listing):
+                    listing.append(parameter_file)
+
+    def targets_of(self, parameter_file: ParameterFile, given: bool,
+                   explicit_templates: list[Path]) -> list[_Template] | str:
+        """The templates a parameter file is for, or the reason there are none."""
+        hinted = hinted_template(parameter_file)
+        if hinted is not None:
+            found = self.template_at(hinted)
+            if isinstance(found, str):
+                return f"metadata.template names {parameter_file.template_hint}, but {found}"
+            return [found] if found is not None else []
+        conventional = template_candidates(parameter_file.path)
+        for path in conventional:
+            if path.exists():
+                found = self.template_at(path)
+                return found if isinstance(found, str) else [found] if found is not None else []
+        if conventional and conventional[0].with_suffix(".bicep").exists():
+            return []
+        if given and explicit_templates:
+            return [self.templates[path] for path in explicit_templates]
+        if given and len(self.templates) == 1:
+            return list(self.templates.values())
+        if conventional:
+            return f"its template {conventional[0]} does not exist"
+        return ("no template found for it: name it X.parameters.json beside X.json, set metadata.template, "
+                "or pass it with --parameters together with its template")
+
+    # --- loading --------------------------------------------------------------------------------------------
+
+    def deploy(self, template: _Template) -> list[_Deployment]:
+        """Evaluate a template once per parameter file, or once with its defaults."""
+        files: list[ParameterFile | None] = [*(template.explicit_parameter_files or template.parameter_files)]
+        return [self.deploy_one(template, parameter_file) for parameter_file in files or [None]]
+
+    def deploy_one(self, template: _Template, parameter_file: ParameterFile | None) -> _Deployment:
+        """Evaluate one template + parameter file pair into resources and its input record."""
+        path = template.candidate.path
+        parameters_path = parameter_file.path if parameter_file is not None else None
+        try:
+            expansion: TemplateExpansion = expand_template(
+                template.document, parameters=parameter_file.values if parameter_file else None,
+                parameters_source=str(parameters_path) if parameters_path else None, context=self.context,
+                root=template.candidate.root)
+        except InputError as exc:
+            record = _not_analysed(path, _reason(exc), line=exc.line, parameters=parameters_path)
+            return _Deployment(template, record, [], set())
+        except (RecursionError, MemoryError) as exc:
+            reason = f"template too large or deep to evaluate ({type(exc).__name__})"
+            return _Deployment(template, _not_analysed(path, reason, parameters=parameters_path), [], set())
+        notes = (*(parameter_file.notes if parameter_file else ()), *expansion.notes)
+        record = InputRecord(path=str(path), format=SourceFormat.ARM.value, status=InputStatus.ANALYSED,
+                             resources=len(expansion.resources),
+                             parameters=str(parameters_path) if parameters_path else None, notes=tuple(notes))
+        return _Deployment(template, record, expansion.resources, expansion.linked_files)
+
+
+def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
+                context: DeploymentContext | None = None) -> LoadOutcome:
+    """Find, pair and load every input under `paths`; see the module docstring for the rules.
+
+    Raises `UsageError` for a path that does not exist. Every other problem with an input becomes a
+    not-analysed `InputRecord`; resources come in input order, then template order.
+    """
+    loader = _Loader(context or DeploymentContext())
+    candidates = _candidates(paths)
+    explicit_parameters: dict[Path, _Candidate] = {}
+    for given in parameter_files:
+        if not given.is_file():
+            raise UsageError(f"{given}: parameter file not found")
+        resolved = given.resolve()
+        explicit_parameters[resolved] = _Candidate(given, explicit=True, root=resolved.parent)
+        candidates.pop(resolved, None)
+    for resolved, candidate in candidates.items():
+        loader.read(resolved, candidate)
+    explicit_templates = [resolved for resolved, template in loader.templates.items()
+                          if template.candidate.explicit]
+    # A template named on its own still gets the parameter files beside it.
+    for resolved in explicit_templates:
+        for sibling in conventional_parameter_files(loader.templates[resolved].candidate.path):
+            if sibling.resolve() not in candidates and sibling.resolve() not in explicit_parameters:
+                candidates[sibling.resolve()] = _Candidate(sibling, explicit=False, root=resolved.parent)
+                loader.read(sibling.resolve(), candidates[sibling.resolve()])
+    for resolved, candidate in explicit_parameters.items():
+        loader.read(resolved, candidate, as_parameters=True)
+    loader.pair(explicit_templates)
+
+    deployments = [deployment for template in list(loader.templates.values())
+                   for deployment in loader.deploy(template)]
+    linked: set[Path] = set()
+    for deployment in deployments:
+        own = deployment.template.candidate.path.resolve()
+        linked.update(path for path in deployment.linked_files if path != own)
+
+    entries: list[tuple[Path, InputRecord, list[Resource]]] = list(loader.records)
+    for deployment in deployments:
+        template = deployment.template
+        resolved = template.candidate.path.resolve()
+        reviewed_by_link = resolved in linked and not template.candidate.explicit and not (
+            template.parameter_files or template.explicit_parameter_files)
+        if not reviewed_by_link:
+            entries.append((resolved, deployment.record, deployment.resources))
+    entries.sort(key=lambda entry: (str(entry[0]), entry[1].parameters or ""))
+    resources = [resource for _, _, found in entries for resource in found]
+    return LoadOutcome(resources=resources, inputs=[record for _, record, _ in entries])
+
+
+__all__ = ["JSON_SUFFIXES", "SKIPPED_DIRECTORIES", "LoadOutcome", "load_inputs"]

@@ -1,0 +1,183 @@
+"""The report of one review: inputs, resources, results, scores and a summary, ready for any reporter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from aiwell import __version__
+from aiwell.errors import ExitCode
+from aiwell.model import (
+    AIW000,
+    InputRecord,
+    InputStatus,
+    Location,
+    Resource,
+    Result,
+    Severity,
+    Status,
+    Unresolved,
+)
+from aiwell.scoring import Scores, score_results
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityCounts:
+    """Failed and unknown results of one severity (suppressed ones left out)."""
+
+    failed: int
+    unknown: int
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """Counts over all results. Suppressed results count only in `suppressed`."""
+
+    passed: int
+    failed: int
+    """Includes one `AIW000` failure per input not analysed."""
+    unknown: int
+    suppressed: int
+    not_applicable: int
+    not_analysed: int
+    """Inputs that could not be analysed."""
+    by_severity: dict[Severity, SeverityCounts]
+    """Every severity, high first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Everything a reporter shows, in a stable order.
+
+    `results` holds every result, `not_applicable` ones included (they are counted, not listed), sorted by
+    rule id, then resource id; the `AIW000` results of inputs not analysed are among them.
+    """
+
+    tool_version: str
+    inputs: list[InputRecord]
+    resources: list[Resource]
+    results: list[Result]
+    scores: Scores
+    summary: Summary
+
+    @property
+    def listed_results(self) -> list[Result]:
+        """The results reporters list: pass, fail and unknown (not `not_applicable`)."""
+        return [r for r in self.results if r.status is not Status.NOT_APPLICABLE]
+
+    @property
+    def not_analysed(self) -> list[InputRecord]:
+        """The inputs that could not be analysed."""
+        return [i for i in self.inputs if i.status is InputStatus.NOT_ANALYSED]
+
+
+def not_analysed_result(record: InputRecord) -> Result:
+    """The failing `AIW000` result for an input that could not be analysed."""
+    return Result(
+        rule=AIW000,
+        status=Status.FAIL,
+        resource_id=record.path,
+        resource_type="",
+        resource_name=record.path,
+        message=record.reason or "the input could not be analysed",
+        location=Location(record.path, record.line),
+    )
+
+
+def display_text(value: object) -> str:
+    """A value as reporters print it; an `Unresolved` one as `<unresolved: EXPRESSION>`."""
+    if isinstance(value, Unresolved):
+        return f"<unresolved: {value.expression}>"
+    return value if isinstance(value, str) else str(value)
+
+
+def _result_order(result: Result) -> tuple[str, str, str, str, str]:
+    # display_text: a value typed as text may still arrive unresolved; ordering must not crash on it.
+    return (result.rule.id, display_text(result.resource_id).lower(),
+            display_text(result.resource_name).lower(), result.status.value, display_text(result.message))
+
+
+def _resource_order(resource: Resource) -> tuple[str, int, str, str]:
+    source = resource.source
+    return (source.file, source.line or 0, display_text(resource.id).lower(), resource.type.lower())
+
+
+def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
+    counts = dict.fromkeys(Status, 0)
+    by_severity = {severity: [0, 0] for severity in sorted(Severity, key=lambda s: -s.rank)}
+    suppressed = 0
+    for result in results:
+        if result.status is Status.NOT_APPLICABLE:
+            counts[result.status] += 1
+        elif result.suppression is not None:
+            suppressed += 1
+        else:
+            counts[result.status] += 1
+            if result.status is Status.FAIL:
+                by_severity[result.rule.severity][0] += 1
+            elif result.status is Status.UNKNOWN:
+                by_severity[result.rule.severity][1] += 1
+    return Summary(
+        passed=counts[Status.PASS],
+        failed=counts[Status.FAIL],
+        unknown=counts[Status.UNKNOWN],
+        suppressed=suppressed,
+        not_applicable=counts[Status.NOT_APPLICABLE],
+        not_analysed=sum(1 for i in inputs if i.status is InputStatus.NOT_ANALYSED),
+        by_severity={s: SeverityCounts(failed=f, unknown=u) for s, (f, u) in by_severity.items()},
+    )
+
+
+def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], results: Iterable[Result], *,
+                 tool_version: str = __version__) -> Report:
+    """Assemble the report: add one `AIW000` failure per input not analysed, sort, score and count.
+
+    `results` are the rule engine's, `not_applicable` included. An `AIW000` result already among them for the
+    same input and reason is not added twice.
+    """
+    input_list = sorted(inputs, key=lambda i: (i.path, i.parameters or ""))
+    all_results = list(results)
+    reported = {(r.resource_id, r.message) for r in all_results if r.rule.id == AIW000.id}
+    for record in input_list:
+        if record.status is not InputStatus.NOT_ANALYSED:
+            continue
+        failure = not_analysed_result(record)
+        if (failure.resource_id, failure.message) not in reported:
+            all_results.append(failure)
+            reported.add((failure.resource_id, failure.message))
+    all_results.sort(key=_result_order)
+    return Report(
+        tool_version=tool_version,
+        inputs=input_list,
+        resources=sorted(resources, key=_resource_order),
+        results=all_results,
+        scores=score_results(all_results),
+        summary=_summarise(all_results, input_list),
+    )
+
+
+def exit_code(report: Report, fail_on: Severity | None) -> int:
+    """The exit code of a review (DESIGN.md §1.6): 1 when a failure at or above `fail_on` is found, else 0.
+
+    Inputs not analysed count as high failures. Suppressed results never gate. `fail_on=None` never fails.
+    """
+    if fail_on is None:
+        return int(ExitCode.CLEAN)
+    if report.not_analysed:
+        return int(ExitCode.FINDINGS)
+    for result in report.results:
+        if (result.status is Status.FAIL and result.suppression is None
+                and result.rule.severity.rank >= fail_on.rank):
+            return int(ExitCode.FINDINGS)
+    return int(ExitCode.CLEAN)
+
+
+__all__ = [
+    "Report",
+    "SeverityCounts",
+    "Summary",
+    "build_report",
+    "display_text",
+    "exit_code",
+    "not_analysed_result",
+]

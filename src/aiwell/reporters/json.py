@@ -1,0 +1,125 @@
+"""The JSON report, schema `aiwell.report/1` (DESIGN.md §1.5; `report.schema.json` beside this file).
+
+Fields may be added within a schema version; none may change meaning. Additions over DESIGN.md §1.5: input
+`line`, `parameters` and `notes`; resource `source.end_line` and `source.address`; result `title`,
+`resource_type` and `resource_name`; `scores.coverage` and each group's `coverage`; summary `not_applicable`
+and `not_analysed`. Values that could not be resolved are written as `"<unresolved: EXPRESSION>"`.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from aiwell.model import InputRecord, Resource, Result
+from aiwell.report import Report, display_text
+from aiwell.scoring import Score
+
+SCHEMA_ID = "aiwell.report/1"
+SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
+"""The JSON Schema of the report."""
+
+
+def _input(record: InputRecord) -> dict[str, Any]:
+    return {
+        "path": record.path,
+        "format": record.format,
+        "status": record.status.value,
+        "reason": record.reason,
+        "line": record.line,
+        "parameters": record.parameters,
+        "resources": record.resources,
+        "notes": list(record.notes),
+    }
+
+
+def _resource(resource: Resource) -> dict[str, Any]:
+    source = resource.source
+    return {
+        "id": display_text(resource.id),
+        "type": resource.type,
+        "name": display_text(resource.name),
+        "source": {
+            "format": source.format.value,
+            "file": source.file,
+            "line": source.line,
+            "end_line": source.end_line,
+            "address": source.address,
+        },
+    }
+
+
+def _result(result: Result) -> dict[str, Any]:
+    rule = result.rule
+    location = result.location
+    suppression = result.suppression
+    return {
+        "rule_id": rule.id,
+        "rule_name": rule.name,
+        "title": rule.title,
+        "status": result.status.value,
+        "severity": rule.severity.value,
+        "pillars": [pillar.value for pillar in rule.pillars],
+        "design_area": rule.design_area.value,
+        "resource_id": display_text(result.resource_id),
+        "resource_type": display_text(result.resource_type),
+        "resource_name": display_text(result.resource_name),
+        "message": display_text(result.message),
+        "location": None if location is None else {"file": location.file, "line": location.line},
+        "suppression": None if suppression is None else {
+            "reason": suppression.reason,
+            "owner": suppression.owner,
+            "expires": suppression.expires,
+            "source": suppression.source,
+        },
+    }
+
+
+def _score(score: Score) -> dict[str, Any]:
+    return {
+        "score": score.score,
+        "passed": score.passed,
+        "failed": score.failed,
+        "unknown": score.unknown,
+        "coverage": score.coverage,
+    }
+
+
+def report_document(report: Report) -> dict[str, Any]:
+    """The report as a JSON-ready dict, schema `aiwell.report/1`; `not_applicable` results are not listed."""
+    scores = report.scores
+    summary = report.summary
+    return {
+        "schema": SCHEMA_ID,
+        "tool": {"name": "aiwell", "version": report.tool_version},
+        "inputs": [_input(record) for record in report.inputs],
+        "resources": [_resource(resource) for resource in report.resources],
+        "results": [_result(result) for result in report.listed_results],
+        "scores": {
+            "overall": scores.overall.score,
+            "coverage": scores.overall.coverage,
+            "pillars": {pillar.value: _score(score) for pillar, score in scores.pillars.items()},
+            "design_areas": {area.value: _score(score) for area, score in scores.design_areas.items()},
+        },
+        "summary": {
+            "pass": summary.passed,
+            "fail": summary.failed,
+            "unknown": summary.unknown,
+            "suppressed": summary.suppressed,
+            "not_applicable": summary.not_applicable,
+            "not_analysed": summary.not_analysed,
+            "by_severity": {
+                severity.value: {"fail": counts.failed, "unknown": counts.unknown}
+                for severity, counts in summary.by_severity.items()
+            },
+        },
+    }
+
+
+def render_json(report: Report) -> str:
+    """The report as JSON text (two-space indent, UTF-8 characters kept, no trailing newline)."""
+    return json.dumps(report_document(report), indent=2, ensure_ascii=False)
+
+
+__all__ = ["SCHEMA_ID", "SCHEMA_PATH", "render_json", "report_document"]

@@ -1,0 +1,201 @@
+"""The terminal report (rich): inputs not analysed first, then findings grouped by pillar, scores, a summary.
+
+Within a pillar, failures come first (most severe first), then unknowns, then the number of passes (listed
+only with `verbose`). A rule in several pillars is listed under each. Everything a user wrote (names, paths,
+reasons) is printed as plain text, never as rich markup. Colour follows the console: `NO_COLOR` is honoured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich import box
+from rich.console import Console, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from aiwell.model import AIW000, InputRecord, Location, Pillar, Result, Severity, Status
+from aiwell.report import Report, display_text
+from aiwell.scoring import Score
+
+_SEVERITY_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
+_STATUS_STYLE = {Status.FAIL: "bold red", Status.UNKNOWN: "magenta", Status.PASS: "green"}
+_STATUS_ORDER = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.PASS: 2}
+
+
+def _indented(renderable: RenderableType, *, by: int = 2) -> Padding:
+    return Padding(renderable, (0, 0, 0, by), expand=False)
+
+
+def _pillar_title(pillar: Pillar) -> str:
+    return pillar.value.replace("-", " ").capitalize()
+
+
+def _percent(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f}"
+
+
+def _where(location: Location | None) -> str:
+    if location is None:
+        return ""
+    return location.file if location.line is None else f"{location.file}:{location.line}"
+
+
+# Width taken by the indent, the status, severity and rule id columns and the gaps between them.
+_DETAIL_OFFSET = 2 + 7 + 1 + 6 + 1 + 6 + 1
+
+
+def _finding_detail(result: Result, *, with_message: bool, width: int) -> Text:
+    detail = Text(result.rule.title)
+    parts = [part for part in (display_text(result.resource_name), _where(result.location)) if part]
+    place = " · ".join(parts)
+    if len(place) > width:
+        # Resource and location on lines of their own read better than one wrapped mid-way.
+        place = "\n".join(parts)
+    if place:
+        detail.append("\n" + place, style="dim")
+    if with_message and result.message:
+        detail.append("\n" + display_text(result.message), style="italic")
+    return detail
+
+
+def _findings_table(results: Iterable[Result], *, verbose: bool, width: int) -> Table:
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True, min_width=7)
+    table.add_column(no_wrap=True, min_width=6)
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for result in results:
+        table.add_row(
+            Text(result.status.value, style=_STATUS_STYLE[result.status]),
+            Text(result.rule.severity.value, style=_SEVERITY_STYLE[result.rule.severity]),
+            Text(result.rule.id, style="bold"),
+            # An unknown needs its reason to be acted on; other messages only when asked for.
+            _finding_detail(result, with_message=verbose or result.status is Status.UNKNOWN,
+                            width=width - _DETAIL_OFFSET),
+        )
+    return table
+
+
+def _listed(report: Report) -> list[Result]:
+    """Results shown under the pillars: not suppressed, and not `AIW000` (shown at the top)."""
+    return [r for r in report.listed_results if r.suppression is None and r.rule.id != AIW000.id]
+
+
+def _finding_order(result: Result) -> tuple[int, int, str, str]:
+    rule = result.rule
+    name = display_text(result.resource_name).lower()
+    return (_STATUS_ORDER[result.status], -rule.severity.rank, rule.id, name)
+
+
+def _render_header(report: Report, console: Console) -> None:
+    analysed = len(report.inputs) - len(report.not_analysed)
+    header = Text(f"aiwell {report.tool_version}", style="bold")
+    header.append(f" · {analysed} of {len(report.inputs)} inputs analysed"
+                  f" · {len(report.resources)} resources")
+    console.print(header)
+
+
+def _input_label(record: InputRecord, *, line: int | None = None) -> str:
+    label = _where(Location(record.path, line))
+    return label if record.parameters is None else f"{label} (parameters {record.parameters})"
+
+
+def _render_not_analysed(report: Report, console: Console) -> None:
+    records = report.not_analysed
+    if not records:
+        return
+    console.print()
+    count = "1 input" if len(records) == 1 else f"{len(records)} inputs"
+    console.print(Text(f"{count} not analysed: their resources were not reviewed", style="bold red"))
+    table = Table.grid(padding=(0, 1))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for record in records:
+        detail = Text(_input_label(record, line=record.line), style="bold")
+        detail.append("\n" + (record.reason or "the input could not be analysed"))
+        table.add_row(Text(AIW000.id, style="bold red"), detail)
+    console.print(_indented(table))
+
+
+def _render_notes(report: Report, console: Console) -> None:
+    noted = [record for record in report.inputs if record.notes]
+    if not noted:
+        return
+    console.print()
+    console.print(Text("Notes", style="bold yellow"))
+    for record in noted:
+        console.print(_indented(Text(_input_label(record), style="bold")))
+        for note in record.notes:
+            console.print(_indented(Text(note), by=4))
+
+
+def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console: Console, *,
+                   verbose: bool) -> None:
+    console.print()
+    title = Text(f" {_pillar_title(pillar)} · score {_percent(score.score)}"
+                 f" · coverage {_percent(score.coverage)}% ", style="bold")
+    console.rule(title, align="left")
+    shown = sorted((r for r in results if verbose or r.status is not Status.PASS), key=_finding_order)
+    if shown:
+        console.print(_indented(_findings_table(shown, verbose=verbose, width=console.width)))
+    passed = sum(1 for r in results if r.status is Status.PASS)
+    if passed and not verbose:
+        console.print(_indented(Text(f"{passed} passed (--verbose lists them)", style="green")))
+
+
+def _render_scores(report: Report, console: Console) -> None:
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+    table.add_column("pillar")
+    for heading in ("score", "coverage", "failed", "unknown", "passed"):
+        table.add_column(heading, justify="right")
+
+    def row(label: str, score: Score, style: str = "") -> None:
+        coverage = "—" if score.coverage is None else f"{score.coverage:.1f}%"
+        table.add_row(label, _percent(score.score), coverage, str(score.failed), str(score.unknown),
+                      str(score.passed), style=style)
+
+    for pillar, score in report.scores.pillars.items():
+        row(_pillar_title(pillar), score)
+    table.add_section()
+    row("Overall", report.scores.overall, style="bold")
+    console.print()
+    console.rule(Text(" Scores ", style="bold"), align="left")
+    console.print(_indented(table))
+
+
+def summary_line(report: Report) -> str:
+    """The one-line summary: `12 failed, 3 unknown, 40 passed · 2 inputs not analysed · score 61.5`.
+
+    Counts are of the findings on resources; inputs not analysed are counted on their own.
+    """
+    listed = _listed(report)
+    counts = {status: sum(1 for r in listed if r.status is status) for status in _STATUS_ORDER}
+    parts = [f"{counts[Status.FAIL]} failed, {counts[Status.UNKNOWN]} unknown, {counts[Status.PASS]} passed"]
+    if report.summary.suppressed:
+        parts.append(f"{report.summary.suppressed} suppressed")
+    not_analysed = len(report.not_analysed)
+    if not_analysed:
+        parts.append(f"{not_analysed} input{'s' if not_analysed != 1 else ''} not analysed")
+    overall = report.scores.overall.score
+    parts.append("no score" if overall is None else f"score {overall:.1f}")
+    return " · ".join(parts)
+
+
+def render_terminal(report: Report, console: Console, *, verbose: bool = False) -> None:
+    """Print the report for a person at a terminal. `verbose` lists passes and every message."""
+    _render_header(report, console)
+    _render_not_analysed(report, console)
+    _render_notes(report, console)
+    listed = _listed(report)
+    for pillar in Pillar:
+        in_pillar = [r for r in listed if pillar in r.rule.pillars]
+        if in_pillar:
+            _render_pillar(pillar, in_pillar, report.scores.pillars[pillar], console, verbose=verbose)
+    _render_scores(report, console)
+    console.print()
+    console.print(Text(summary_line(report), style="bold"))
+
+
+__all__ = ["render_terminal", "summary_line"]

@@ -1,0 +1,38 @@
+"""The review pipeline: inputs → loaders → resource model → graph → rules → report."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from aiwell.graph import ResourceGraph
+from aiwell.loaders import load_inputs
+from aiwell.loaders.arm.scope import DeploymentContext
+from aiwell.report import Report, build_report
+from aiwell.rules import Rule, load_registry, run_rules
+
+
+def review(
+    paths: Sequence[Path],
+    *,
+    parameter_files: Sequence[Path] = (),
+    context: DeploymentContext | None = None,
+    rules: Sequence[Rule] | None = None,
+    on_stage: Callable[[str], None] | None = None,
+) -> Report:
+    """Review the given files and directories and return the report.
+
+    `rules` defaults to the whole catalog. `on_stage` is told when each stage starts (for progress display).
+    """
+    announce = on_stage or (lambda _stage: None)
+    announce("Reading inputs")
+    outcome = load_inputs(paths, parameter_files=parameter_files, context=context)
+    announce("Building the resource graph")
+    graph = ResourceGraph(outcome.resources)
+    selected = list(rules) if rules is not None else load_registry().rules
+    announce("Running rules")
+    results = run_rules(outcome.resources, graph, selected)
+    return build_report(outcome.inputs, outcome.resources, results)
+
+
+__all__ = ["review"]

@@ -1,0 +1,322 @@
+"""The `Rule` every rule becomes, the metadata both kinds share, and the `@rule` decorator."""
+
+from __future__ import annotations
+
+import re
+import string
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal, TypeVar
+
+from aiwell.graph import ResourceGraph
+from aiwell.model import DesignArea, Pillar, Resource, RuleInfo, Severity, Status, Unresolved
+from aiwell.rules.declarative import Condition, ConditionError, Outcome, Truth, compile_condition
+
+RuleKind = Literal["declarative", "python", "reserved"]
+"""`reserved` marks ids such as AIW000 that the loaders report directly; they never run on a resource."""
+
+Check = Callable[[Resource, ResourceGraph], tuple[Status, str]]
+"""A Python rule's function: pure; gets the resource and the read-only graph, returns verdict and message."""
+
+RULE_ID = re.compile(r"^[A-Z]{3}\d{3}$")
+RULE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+USE_INSTEAD_FORMATS = ("arm", "bicep", "terraform")
+MAPS_TO_KEYS = ("psrule", "checkov", "azqr", "azure_policy")
+MESSAGE_FIELDS = frozenset({"name", "id", "type", "reason"})
+"""The placeholders a `messages` template may use."""
+
+_METADATA_KEYS = frozenset({"id", "name", "title", "resource_types", "where", "pillars", "design_area",
+                            "severity", "doc", "references", "maps_to", "messages", "missing", "aliases"})
+_DECLARATIVE_KEYS = _METADATA_KEYS | {"condition"}
+
+
+class RuleDefinitionError(ValueError):
+    """A rule definition that breaks docs/rule-format.md (a bug in the catalog, found when it is loaded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    """A rule's documentation, from which `aiwell rules ID` and the docs pages are generated."""
+
+    what: str = ""
+    why: str = ""
+    example: str = ""
+    """A non-compliant ARM snippet."""
+    use_instead: Mapping[str, str] = field(default_factory=dict)
+    """Compliant snippets by format: `arm`, `bicep`, `terraform`."""
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Rule:
+    """One rule, declarative or Python, with the metadata, documentation and evaluation the engine needs."""
+
+    info: RuleInfo
+    resource_types: tuple[str, ...]
+    doc: Doc
+    references: tuple[str, ...]
+    kind: RuleKind
+    where: Condition | None = None
+    """False or absent: the rule does not apply; unknown: the result is unknown."""
+    condition: Condition | None = None
+    """A declarative rule's condition: the rule passes when it is true."""
+    check: Check | None = None
+    """A Python rule's function."""
+    missing: Status = Status.FAIL
+    """What an absent property means for a declarative rule (pass, fail or unknown)."""
+    maps_to: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    messages: Mapping[str, str] = field(default_factory=dict)
+    origin: str = ""
+    """The catalog file or module that defines the rule."""
+
+    @property
+    def id(self) -> str:
+        """The stable id (`AIS001`)."""
+        return self.info.id
+
+    @property
+    def name(self) -> str:
+        """The kebab-case name of the problem (`ai-services-local-auth-enabled`)."""
+        return self.info.name
+
+    @property
+    def title(self) -> str:
+        """One line naming the problem."""
+        return self.info.title
+
+    @property
+    def severity(self) -> Severity:
+        """How much a failure matters."""
+        return self.info.severity
+
+    @property
+    def pillars(self) -> tuple[Pillar, ...]:
+        """The Well-Architected pillars the rule serves."""
+        return self.info.pillars
+
+    @property
+    def design_area(self) -> DesignArea:
+        """The design area of the AI workload guidance."""
+        return self.info.design_area
+
+    @property
+    def service(self) -> str:
+        """The service prefix of the id (`AIS`)."""
+        return self.info.id[:3]
+
+    def applies_to(self, resource: Resource) -> bool:
+        """Whether the resource is of one of the rule's types (case-insensitive)."""
+        return resource.is_type(*self.resource_types)
+
+    def evaluate(self, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+        """The rule's verdict on one resource of a matching type, with a message for the user."""
+        if self.where is not None:
+            applies = self.where.evaluate_document(resource.to_arm())
+            if applies.truth in (Truth.FALSE, Truth.MISSING):
+                return Status.NOT_APPLICABLE, f"does not apply: {applies.reason}"
+            if applies.truth is Truth.UNKNOWN:
+                return Status.UNKNOWN, f"can't tell whether the rule applies: {applies.reason}"
+        if self.check is not None:
+            return self.check(resource, graph)
+        if self.condition is not None:
+            return self._verdict(self.condition.evaluate_document(resource.to_arm()), resource)
+        return Status.NOT_APPLICABLE, "reserved rule: reported per input, never per resource"
+
+    def _verdict(self, outcome: Outcome, resource: Resource) -> tuple[Status, str]:
+        status = {Truth.TRUE: Status.PASS, Truth.FALSE: Status.FAIL, Truth.UNKNOWN: Status.UNKNOWN,
+                  Truth.MISSING: self.missing}[outcome.truth]
+        reason = outcome.reason
+        if outcome.truth is Truth.MISSING:
+            reason = f"{reason} (absent means {self.missing.value} for this rule)"
+        template = self.messages.get(status.value)
+        if template is not None:
+            return status, template.format_map(_message_fields(resource, reason))
+        if status is Status.FAIL:
+            return status, f"{self.title}: {reason}"
+        if status is Status.UNKNOWN:
+            return status, f"can't tell: {reason}"
+        return status, reason
+
+
+def _text(value: str | Unresolved) -> str:
+    return value if isinstance(value, str) else value.expression
+
+
+def _message_fields(resource: Resource, reason: str) -> dict[str, str]:
+    return {"name": _text(resource.name), "id": _text(resource.id), "type": resource.type, "reason": reason}
+
+
+# -- metadata ----------------------------------------------------------------------------------------------
+
+
+def _fail(origin: str, rule_id: object, message: str) -> RuleDefinitionError:
+    return RuleDefinitionError(f"{origin}: rule {rule_id if rule_id is not None else '(no id)'}: {message}")
+
+
+def _strings(value: Any, what: str, error: Callable[[str], RuleDefinitionError], *,
+             required: bool = False) -> tuple[str, ...]:
+    if value is None:
+        value = []
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise error(f"`{what}` must be a list of strings")
+    if required and not value:
+        raise error(f"`{what}` must not be empty")
+    return tuple(item.strip() for item in value)
+
+
+_Enum = TypeVar("_Enum", Severity, Pillar, DesignArea, Status)
+
+
+def _enum(kind: type[_Enum], value: Any, what: str, error: Callable[[str], RuleDefinitionError]) -> _Enum:
+    try:
+        return kind(str(value).strip().lower())
+    except ValueError:
+        choices = ", ".join(member.value for member in kind)
+        raise error(f"`{what}` is {value!r}; expected one of {choices}") from None
+
+
+def _doc(value: Any, error: Callable[[str], RuleDefinitionError]) -> Doc:
+    if value is None:
+        return Doc()
+    if not isinstance(value, Mapping):
+        raise error("`doc` must be a mapping with what, why, example, use_instead")
+    unknown = sorted(set(value) - {"what", "why", "example", "use_instead"})
+    if unknown:
+        raise error(f"unknown doc section(s): {', '.join(map(str, unknown))}")
+    texts = {}
+    for key in ("what", "why", "example"):
+        text = value.get(key, "")
+        if not isinstance(text, str):
+            raise error(f"`doc.{key}` must be text")
+        texts[key] = text.strip()
+    use_instead = value.get("use_instead") or {}
+    if not isinstance(use_instead, Mapping) or not all(
+            isinstance(key, str) and isinstance(text, str) for key, text in use_instead.items()):
+        raise error("`doc.use_instead` must map arm, bicep, terraform to snippets")
+    unknown = sorted(set(use_instead) - set(USE_INSTEAD_FORMATS))
+    if unknown:
+        raise error(f"unknown doc.use_instead format(s): {', '.join(unknown)}")
+    return Doc(texts["what"], texts["why"], texts["example"],
+               {key: text.strip() for key, text in use_instead.items()})
+
+
+def _maps_to(value: Any, error: Callable[[str], RuleDefinitionError]) -> dict[str, tuple[str, ...]]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise error("`maps_to` must be a mapping")
+    unknown = sorted(set(value) - set(MAPS_TO_KEYS))
+    if unknown:
+        raise error(f"unknown maps_to key(s): {', '.join(map(str, unknown))}")
+    return {key: _strings(items, f"maps_to.{key}", error) for key, items in value.items()}
+
+
+def _messages(value: Any, error: Callable[[str], RuleDefinitionError]) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise error("`messages` must be a mapping")
+    messages: dict[str, str] = {}
+    for key, template in value.items():
+        if key not in ("pass", "fail", "unknown") or not isinstance(template, str):
+            raise error(f"`messages.{key}` is not a pass, fail or unknown template")
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+        except ValueError as exc:
+            raise error(f"`messages.{key}` is not a valid template: {exc}") from None
+        if not used <= MESSAGE_FIELDS:
+            raise error(f"`messages.{key}` uses {', '.join(sorted(used - MESSAGE_FIELDS))}; "
+                        f"only {', '.join(sorted(MESSAGE_FIELDS))} are available")
+        messages[key] = template
+    return messages
+
+
+def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | None = None) -> Rule:
+    """Build a rule from its metadata mapping (a catalog YAML entry, or the `@rule` arguments with `check`).
+
+    Raises `RuleDefinitionError` naming `origin` and the rule id when the definition breaks the format.
+    """
+    rule_id = entry.get("id")
+
+    def error(message: str) -> RuleDefinitionError:
+        return _fail(origin, rule_id, message)
+
+    allowed = _METADATA_KEYS if check is not None else _DECLARATIVE_KEYS
+    unknown = sorted(str(key) for key in set(entry) - allowed)
+    if unknown:
+        raise error(f"unknown key(s): {', '.join(unknown)}")
+    if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
+        raise error("`id` must look like AIS001 (three capital letters, three digits)")
+    name, title = entry.get("name"), entry.get("title")
+    if not isinstance(name, str) or not RULE_NAME.match(name):
+        raise error("`name` must be kebab-case")
+    if not isinstance(title, str) or not title.strip():
+        raise error("`title` is required")
+    pillars_given = _strings(entry.get("pillars"), "pillars", error, required=True)
+    info = RuleInfo(
+        id=rule_id,
+        name=name,
+        title=title.strip(),
+        severity=_enum(Severity, entry.get("severity"), "severity", error),
+        pillars=tuple(dict.fromkeys(_enum(Pillar, pillar, "pillars", error) for pillar in pillars_given)),
+        design_area=_enum(DesignArea, entry.get("design_area"), "design_area", error),
+    )
+    missing = _enum(Status, entry.get("missing", "fail"), "missing", error)
+    if missing is Status.NOT_APPLICABLE:
+        raise error("`missing` must be pass, fail or unknown")
+    try:
+        where = (compile_condition(entry["where"], location=f"{origin}: rule {rule_id}: where")
+                 if entry.get("where") is not None else None)
+        condition = None
+        if check is None:
+            if entry.get("condition") is None:
+                raise error("a declarative rule needs a `condition`")
+            condition = compile_condition(entry["condition"], location=f"{origin}: rule {rule_id}")
+    except ConditionError as exc:
+        raise RuleDefinitionError(str(exc)) from None
+    references = entry.get("references")
+    return Rule(
+        info=info,
+        resource_types=_strings(entry.get("resource_types"), "resource_types", error, required=True),
+        doc=_doc(entry.get("doc"), error),
+        references=_strings(references, "references", error),
+        kind="python" if check is not None else "declarative",
+        where=where,
+        condition=condition,
+        check=check,
+        missing=missing,
+        maps_to=_maps_to(entry.get("maps_to"), error),
+        aliases=_strings(entry.get("aliases"), "aliases", error),
+        messages=_messages(entry.get("messages"), error),
+        origin=origin,
+    )
+
+
+def rule(**metadata: Any) -> Callable[[Check], Rule]:
+    """Register a Python rule: the decorated function becomes a `Rule` with this metadata.
+
+    The keywords are the metadata keys of docs/rule-format.md (`id`, `name`, `title`, `resource_types`,
+    `pillars`, `design_area`, `severity`, `doc`, `references`, optional `where`, `maps_to`, `aliases`,
+    `missing`). The registry finds the rule by importing every module of `aiwell.rules.checks`.
+    """
+    def register(check: Check) -> Rule:
+        return rule_from_mapping(metadata, origin=check.__module__, check=check)
+    return register
+
+
+__all__ = [
+    "MAPS_TO_KEYS",
+    "MESSAGE_FIELDS",
+    "RULE_ID",
+    "RULE_NAME",
+    "USE_INSTEAD_FORMATS",
+    "Check",
+    "Doc",
+    "Rule",
+    "RuleDefinitionError",
+    "RuleKind",
+    "rule",
+    "rule_from_mapping",
+]

@@ -1,0 +1,608 @@
+"""The declarative condition language: Azure Policy's `if` grammar, evaluated with three-valued logic.
+
+A condition is compiled once from its YAML mapping (`compile_condition`) and then evaluated against an
+ARM-shaped
+document (`Resource.to_arm()`). Every evaluation answers true, false, missing (the field is absent) or unknown
+(the field, or something on its path, is `Unresolved`), with a short reason that the rule's message quotes.
+The grammar and the combination rules are specified in docs/rule-format.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from aiwell.model import MISSING, Unresolved, contains_unresolved, lookup
+
+
+class ConditionError(ValueError):
+    """A condition that does not follow the grammar (a bug in a rule definition, found when it is loaded)."""
+
+
+class Truth(StrEnum):
+    """The four answers of a condition."""
+
+    TRUE = "true"
+    FALSE = "false"
+    MISSING = "missing"
+    """A field the condition reads is absent (or null)."""
+    UNKNOWN = "unknown"
+    """A field the condition reads, or something on its path, is `Unresolved`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """A condition's answer and why, in words a user reads in the result message."""
+
+    truth: Truth
+    reason: str
+
+
+def any_of(outcomes: Iterable[Outcome]) -> Outcome:
+    """True if any is true; else unknown if any is unknown; else missing if any is missing; else false."""
+    return _combine(list(outcomes), decisive=Truth.TRUE, neutral=Truth.FALSE)
+
+
+def all_of(outcomes: Iterable[Outcome]) -> Outcome:
+    """False if any is false; else unknown if any is unknown; else missing if any is missing; else true."""
+    return _combine(list(outcomes), decisive=Truth.FALSE, neutral=Truth.TRUE)
+
+
+def _combine(outcomes: list[Outcome], *, decisive: Truth, neutral: Truth) -> Outcome:
+    for wanted in (decisive, Truth.UNKNOWN, Truth.MISSING):
+        chosen = [outcome for outcome in outcomes if outcome.truth is wanted]
+        if chosen:
+            return Outcome(wanted, _join(chosen))
+    return Outcome(neutral, _join(outcomes))
+
+
+def _join(outcomes: list[Outcome]) -> str:
+    reasons = list(dict.fromkeys(outcome.reason for outcome in outcomes if outcome.reason))
+    if len(reasons) > 3:
+        reasons = [*reasons[:3], f"and {len(reasons) - 3} more"]
+    return "; ".join(reasons)
+
+
+# -- evaluation scope --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """What fields are read from: the resource document, and the array members a `count` is visiting."""
+
+    document: Any
+    members: tuple[tuple[str, Any], ...] = ()
+    """(lower-case counted path ending in `[*]`, current member), innermost last."""
+
+    def entering(self, counted_path: str, member: Any) -> Scope:
+        """The scope inside a `count`'s `where`, visiting one member of the counted array."""
+        return Scope(self.document, (*self.members, (counted_path.lower(), member)))
+
+
+def resolve_field(path: str, scope: Scope) -> tuple[list[Any], bool]:
+    """The values a field path names, and whether the path has a `[*]` (so the values are array members).
+
+    Inside a `count`, a path starting with the counted path is read from the current member. Absent and null
+    values come back as `MISSING`; an `Unresolved` met on the way comes back as that `Unresolved`. A `[*]`
+    over
+    an absent array gives one `MISSING`; over an empty array, no values.
+    """
+    base, rest = scope.document, path
+    lowered = path.lower()
+    for prefix, member in reversed(scope.members):
+        if lowered.startswith(prefix):
+            base, rest = member, path[len(prefix):]
+            break
+    parts = rest.split("[*]")
+    values = [_step(base, parts[0])]
+    for part in parts[1:]:
+        expanded: list[Any] = []
+        for value in values:
+            if isinstance(value, Unresolved) or value is MISSING:
+                expanded.append(value)
+            elif isinstance(value, list):
+                expanded.extend(_step(member, part) for member in value)
+            else:
+                expanded.append(MISSING)
+        values = expanded
+    return values, len(parts) > 1
+
+
+def _step(value: Any, path: str) -> Any:
+    found = lookup(value, path) if path.strip(".") else value
+    return MISSING if found is None else found
+
+
+# -- conditions --------------------------------------------------------------------------------------------
+
+
+class Condition(ABC):
+    """A compiled condition."""
+
+    @abstractmethod
+    def evaluate(self, scope: Scope) -> Outcome:
+        """The condition's answer for the document (and `count` members) in `scope`."""
+
+    def evaluate_document(self, document: Any) -> Outcome:
+        """The condition's answer for one ARM-shaped document."""
+        return self.evaluate(Scope(document))
+
+
+@dataclass(frozen=True, slots=True)
+class AllOf(Condition):
+    """`allOf: [...]`."""
+
+    members: tuple[Condition, ...]
+
+    def evaluate(self, scope: Scope) -> Outcome:
+        return all_of(member.evaluate(scope) for member in self.members)
+
+
+@dataclass(frozen=True, slots=True)
+class AnyOf(Condition):
+    """`anyOf: [...]`."""
+
+    members: tuple[Condition, ...]
+
+    def evaluate(self, scope: Scope) -> Outcome:
+        return any_of(member.evaluate(scope) for member in self.members)
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Condition):
+    """`not: {...}`: swaps true and false, keeps missing and unknown."""
+
+    member: Condition
+
+    def evaluate(self, scope: Scope) -> Outcome:
+        inner = self.member.evaluate(scope)
+        swapped = {Truth.TRUE: Truth.FALSE, Truth.FALSE: Truth.TRUE}.get(inner.truth, inner.truth)
+        return Outcome(swapped, inner.reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """One comparison operator and its operand."""
+
+    name: str
+    operand: Any
+
+    def test(self, actual: Any) -> Truth:
+        """Apply the operator to a present value that contains nothing unresolved."""
+        return Truth.TRUE if _OPERATORS[self.name](actual, self.operand) else Truth.FALSE
+
+    def describe(self) -> str:
+        """The expectation in words: `true`, `one of 'a', 'b'`, `>= 2`."""
+        return _DESCRIPTIONS[self.name](self.operand)
+
+
+@dataclass(frozen=True, slots=True)
+class FieldTest(Condition):
+    """`field: <path>` (or `value: <literal>`) with one operator."""
+
+    path: str | None
+    literal: Any
+    operator: Operator
+
+    @property
+    def subject(self) -> str:
+        """What the test reads, for messages."""
+        return self.path if self.path is not None else f"value {show(self.literal)}"
+
+    def evaluate(self, scope: Scope) -> Outcome:
+        if self.path is None:
+            values, expanded = [MISSING if self.literal is None else self.literal], False
+        else:
+            values, expanded = resolve_field(self.path, scope)
+        outcomes = [self._test(value) for value in values]
+        if not expanded:
+            return outcomes[0]
+        if not outcomes:
+            return Outcome(Truth.TRUE, f"{self.subject} has no members")
+        return all_of(outcomes)
+
+    def _test(self, actual: Any) -> Outcome:
+        subject, expected = self.subject, self.operator.describe()
+        if isinstance(actual, Unresolved):
+            return Outcome(Truth.UNKNOWN, f"{subject} is unresolved ({describe_unresolved(actual)})")
+        if self.operator.name == "exists":
+            present = actual is not MISSING
+            truth = Truth.TRUE if present == self.operator.operand else Truth.FALSE
+            return Outcome(truth, f"{subject} is set" if present else f"{subject} is not set")
+        if actual is MISSING:
+            return Outcome(Truth.MISSING, f"{subject} is not set")
+        truth = self._test_present(actual)
+        if truth is Truth.UNKNOWN:
+            return Outcome(truth, f"{subject} holds an unresolved value")
+        if truth is Truth.TRUE:
+            return Outcome(truth, f"{subject} is {show(actual)}")
+        return Outcome(truth, f"{subject} is {show(actual)}, expected {expected}")
+
+    def _test_present(self, actual: Any) -> Truth:
+        name = self.operator.name
+        if name in ("containsKey", "notContainsKey"):
+            return self.operator.test(actual)
+        if name in ("contains", "notContains") and isinstance(actual, list):
+            found = _list_contains(actual, self.operator.operand)
+            if found is Truth.UNKNOWN or name == "contains":
+                return found
+            return Truth.FALSE if found is Truth.TRUE else Truth.TRUE
+        if contains_unresolved(actual):
+            return Truth.UNKNOWN
+        return self.operator.test(actual)
+
+
+@dataclass(frozen=True, slots=True)
+class Count(Condition):
+    """`count: {field: <path>[*], where: {...}}` with a numeric operator: how many members match."""
+
+    path: str
+    where: Condition | None
+    operator: Operator
+
+    def evaluate(self, scope: Scope) -> Outcome:
+        arrays, _ = resolve_field(self.path[: -len("[*]")], scope)
+        members: list[Any] = []
+        absent = 0
+        for array in arrays:
+            if isinstance(array, Unresolved):
+                return Outcome(Truth.UNKNOWN, f"{self.path} is unresolved ({describe_unresolved(array)})")
+            if isinstance(array, list):
+                members.extend(array)
+            else:
+                absent += 1
+        if arrays and absent == len(arrays):
+            return Outcome(Truth.MISSING, f"{self.path} is not set")
+        certain = possible = 0
+        for member in members:
+            if self.where is None:
+                certain += 1
+                continue
+            truth = self.where.evaluate(scope.entering(self.path, member)).truth
+            if truth is Truth.TRUE:
+                certain += 1
+            elif truth is Truth.UNKNOWN:
+                possible += 1
+        answers = {self.operator.test(count) for count in range(certain, certain + possible + 1)}
+        counted = f"{self.path} has {certain} members"
+        if self.where is not None:
+            counted = f"{certain} of {self.path} match"
+        expected = self.operator.describe()
+        if len(answers) > 1:
+            return Outcome(Truth.UNKNOWN,
+                           f"{counted}, {possible} more can't be resolved (expected {expected})")
+        answer = answers.pop()
+        if answer is Truth.TRUE:
+            return Outcome(answer, counted)
+        return Outcome(answer, f"{counted}, expected {expected}")
+
+
+# -- operators ---------------------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            parsed = float(value.strip())
+        except ValueError:
+            return None
+        return parsed if math.isfinite(parsed) else None
+    return None
+
+
+def values_equal(left: Any, right: Any) -> bool:
+    """Equality as Azure Policy sees it.
+
+    Strings compare case-insensitively, numbers numerically, booleans only with booleans (or their
+    `true`/`false` spelling), arrays element by element, objects key by key (keys case-insensitive).
+    """
+    if isinstance(left, bool) or isinstance(right, bool):
+        if isinstance(left, bool) and isinstance(right, bool):
+            return left == right
+        other, flag = (right, left) if isinstance(left, bool) else (left, right)
+        return isinstance(other, str) and other.strip().lower() == str(flag).lower()
+    if isinstance(left, (int, float)) or isinstance(right, (int, float)):
+        left_number, right_number = _number(left), _number(right)
+        return left_number is not None and left_number == right_number
+    if isinstance(left, str) and isinstance(right, str):
+        return left.casefold() == right.casefold()
+    if isinstance(left, list) and isinstance(right, list):
+        return len(left) == len(right) and all(values_equal(a, b) for a, b in zip(left, right, strict=True))
+    if isinstance(left, dict) and isinstance(right, dict):
+        left_keys = {str(key).casefold(): value for key, value in left.items()}
+        right_keys = {str(key).casefold(): value for key, value in right.items()}
+        return left_keys.keys() == right_keys.keys() and all(
+            values_equal(value, right_keys[key]) for key, value in left_keys.items())
+    return bool(left is None and right is None)
+
+
+def _list_contains(items: list[Any], wanted: Any) -> Truth:
+    unresolved = False
+    for item in items:
+        if contains_unresolved(item):
+            unresolved = True
+        elif values_equal(item, wanted):
+            return Truth.TRUE
+    return Truth.UNKNOWN if unresolved else Truth.FALSE
+
+
+def _compare(left: Any, right: Any) -> int | None:
+    """-1, 0 or 1; None when the two can't be ordered (numbers numerically, strings case-insensitively)."""
+    left_number, right_number = _number(left), _number(right)
+    numeric_side = isinstance(left, (int, float)) or isinstance(right, (int, float))
+    if left_number is not None and right_number is not None and numeric_side:
+        return (left_number > right_number) - (left_number < right_number)
+    if isinstance(left, str) and isinstance(right, str):
+        a, b = left.casefold(), right.casefold()
+        return (a > b) - (a < b)
+    return None
+
+
+def _ordered(accept: Callable[[int], bool]) -> Callable[[Any, Any], bool]:
+    def test(actual: Any, operand: Any) -> bool:
+        order = _compare(actual, operand)
+        return order is not None and accept(order)
+    return test
+
+
+def _like_pattern(pattern: str) -> re.Pattern[str]:
+    return re.compile("".join(".*" if char == "*" else re.escape(char) for char in pattern),
+                      re.IGNORECASE | re.DOTALL)
+
+
+_MATCH_CLASSES = {"#": "[0-9]", "?": "[A-Za-z]", ".": "."}
+
+
+def _match_pattern(pattern: str, *, ignore_case: bool) -> re.Pattern[str]:
+    body = "".join(_MATCH_CLASSES.get(char, re.escape(char)) for char in pattern)
+    return re.compile(body, (re.IGNORECASE if ignore_case else 0) | re.DOTALL)
+
+
+def _like(actual: Any, operand: Any) -> bool:
+    return isinstance(actual, str) and _like_pattern(str(operand)).fullmatch(actual) is not None
+
+
+def _match(actual: Any, operand: Any) -> bool:
+    pattern = _match_pattern(str(operand), ignore_case=False)
+    return isinstance(actual, str) and pattern.fullmatch(actual) is not None
+
+
+def _match_insensitively(actual: Any, operand: Any) -> bool:
+    pattern = _match_pattern(str(operand), ignore_case=True)
+    return isinstance(actual, str) and pattern.fullmatch(actual) is not None
+
+
+def _contains(actual: Any, operand: Any) -> bool:
+    if isinstance(actual, str):
+        return isinstance(operand, str) and operand.casefold() in actual.casefold()
+    if isinstance(actual, list):
+        return _list_contains(actual, operand) is Truth.TRUE
+    return False
+
+
+def _contains_key(actual: Any, operand: Any) -> bool:
+    return isinstance(actual, dict) and any(str(key).casefold() == str(operand).casefold() for key in actual)
+
+
+def _in(actual: Any, operand: Any) -> bool:
+    return any(values_equal(actual, candidate) for candidate in operand)
+
+
+def _negated(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:
+    return lambda actual, operand: not test(actual, operand)
+
+
+_OPERATORS: dict[str, Callable[[Any, Any], bool]] = {
+    "equals": values_equal,
+    "notEquals": _negated(values_equal),
+    "in": _in,
+    "notIn": _negated(_in),
+    "like": _like,
+    "notLike": _negated(_like),
+    "match": _match,
+    "notMatch": _negated(_match),
+    "matchInsensitively": _match_insensitively,
+    "notMatchInsensitively": _negated(_match_insensitively),
+    "contains": _contains,
+    "notContains": _negated(_contains),
+    "containsKey": _contains_key,
+    "notContainsKey": _negated(_contains_key),
+    "exists": lambda actual, operand: operand is (actual is not MISSING),
+    "greater": _ordered(lambda order: order > 0),
+    "greaterOrEquals": _ordered(lambda order: order >= 0),
+    "less": _ordered(lambda order: order < 0),
+    "lessOrEquals": _ordered(lambda order: order <= 0),
+}
+
+_DESCRIPTIONS: dict[str, Callable[[Any], str]] = {
+    "equals": lambda operand: show(operand),
+    "notEquals": lambda operand: f"not {show(operand)}",
+    "in": lambda operand: "one of " + ", ".join(show(item) for item in operand),
+    "notIn": lambda operand: "none of " + ", ".join(show(item) for item in operand),
+    "like": lambda operand: f"like {show(operand)}",
+    "notLike": lambda operand: f"not like {show(operand)}",
+    "match": lambda operand: f"to match {show(operand)}",
+    "notMatch": lambda operand: f"not to match {show(operand)}",
+    "matchInsensitively": lambda operand: f"to match {show(operand)}",
+    "notMatchInsensitively": lambda operand: f"not to match {show(operand)}",
+    "contains": lambda operand: f"to contain {show(operand)}",
+    "notContains": lambda operand: f"not to contain {show(operand)}",
+    "containsKey": lambda operand: f"to have the key {show(operand)}",
+    "notContainsKey": lambda operand: f"not to have the key {show(operand)}",
+    "exists": lambda operand: "to be set" if operand else "not to be set",
+    "greater": lambda operand: f"> {show(operand)}",
+    "greaterOrEquals": lambda operand: f">= {show(operand)}",
+    "less": lambda operand: f"< {show(operand)}",
+    "lessOrEquals": lambda operand: f"<= {show(operand)}",
+}
+
+OPERATORS: tuple[str, ...] = tuple(sorted(_OPERATORS))
+"""Every operator name of the grammar."""
+
+_COUNT_OPERATORS = ("equals", "notEquals", "in", "notIn",
+                    "greater", "greaterOrEquals", "less", "lessOrEquals")
+
+
+# -- messages ----------------------------------------------------------------------------------------------
+
+
+def show(value: Any, *, limit: int = 60) -> str:
+    """A value as a message shows it: strings quoted, JSON spelling for the rest, long values shortened."""
+    if isinstance(value, Unresolved):
+        return f"<{value.expression}>"
+    if value is MISSING:
+        return "(not set)"
+    if isinstance(value, str):
+        text = f"'{value}'"
+    else:
+        try:
+            text = json.dumps(value, default=str, sort_keys=True)
+        except (TypeError, ValueError):
+            text = str(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def describe_unresolved(value: Unresolved) -> str:
+    """`<expression>: <reason>`, shortened for a message."""
+    expression = value.expression if len(value.expression) <= 80 else value.expression[:77] + "..."
+    return f"{expression}: {value.reason}" if value.reason else expression
+
+
+# -- compiling ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiler:
+    location: str
+
+    def fail(self, where: str, message: str) -> ConditionError:
+        return ConditionError(f"{self.location}: {where}: {message}")
+
+    def compile(self, spec: Any, where: str) -> Condition:
+        if not isinstance(spec, Mapping):
+            raise self.fail(where, f"a condition must be a mapping, got {show(spec)}")
+        keys = set(spec)
+        for combinator in ("allOf", "anyOf"):
+            if combinator in keys:
+                self._only(spec, {combinator}, where)
+                members = spec[combinator]
+                if not isinstance(members, list) or not members:
+                    raise self.fail(where, f"`{combinator}` needs a non-empty list of conditions")
+                compiled = tuple(self.compile(member, f"{where}.{combinator}[{index}]")
+                                 for index, member in enumerate(members))
+                return AllOf(compiled) if combinator == "allOf" else AnyOf(compiled)
+        if "not" in keys:
+            self._only(spec, {"not"}, where)
+            return Not(self.compile(spec["not"], f"{where}.not"))
+        if "count" in keys:
+            return self._count(spec, where)
+        return self._field_test(spec, where)
+
+    def _only(self, spec: Mapping[str, Any], allowed: set[str], where: str) -> None:
+        extra = sorted(set(spec) - allowed)
+        if extra:
+            raise self.fail(where,
+                            f"unexpected key(s) {', '.join(extra)} beside {', '.join(sorted(allowed))}")
+
+    def _operator(self, spec: Mapping[str, Any], subject_keys: set[str], where: str,
+                  allowed: Iterable[str]) -> Operator:
+        allowed = tuple(allowed)
+        candidates = [key for key in spec if key not in subject_keys]
+        unknown = [key for key in candidates if key not in allowed]
+        if unknown:
+            raise self.fail(where, f"unknown operator {', '.join(map(str, unknown))} "
+                                   f"(expected one of {', '.join(allowed)})")
+        if len(candidates) != 1:
+            raise self.fail(where, "exactly one operator is needed, got "
+                                   f"{', '.join(candidates) if candidates else 'none'}")
+        name = candidates[0]
+        operand = spec[name]
+        self._check_operand(name, operand, where)
+        return Operator(name, operand)
+
+    def _check_operand(self, name: str, operand: Any, where: str) -> None:
+        if name in ("in", "notIn"):
+            if not isinstance(operand, list):
+                raise self.fail(where, f"`{name}` needs a list")
+        elif name == "exists":
+            if not isinstance(operand, bool):
+                raise self.fail(where, "`exists` needs true or false")
+        elif name in ("like", "notLike", "match", "notMatch", "matchInsensitively", "notMatchInsensitively",
+                      "containsKey", "notContainsKey"):
+            if not isinstance(operand, str):
+                raise self.fail(where, f"`{name}` needs a string")
+        elif name in ("greater", "greaterOrEquals", "less", "lessOrEquals") and (
+                isinstance(operand, bool) or not isinstance(operand, (int, float, str))):
+            raise self.fail(where, f"`{name}` needs a number or a string")
+
+    def _field_test(self, spec: Mapping[str, Any], where: str) -> Condition:
+        has_field, has_value = "field" in spec, "value" in spec
+        if has_field == has_value:
+            raise self.fail(where, "a leaf needs exactly one of `field` or `value` "
+                                   "(or use allOf, anyOf, not, count)")
+        subject = "field" if has_field else "value"
+        operator = self._operator(spec, {subject}, where, OPERATORS)
+        if has_field:
+            path = spec["field"]
+            if not isinstance(path, str) or not path.strip():
+                raise self.fail(where, "`field` needs a dotted path")
+            return FieldTest(path.strip(), None, operator)
+        if operator.name == "exists":
+            raise self.fail(where, "`exists` needs a `field`")
+        return FieldTest(None, spec["value"], operator)
+
+    def _count(self, spec: Mapping[str, Any], where: str) -> Condition:
+        body = spec["count"]
+        if not isinstance(body, Mapping):
+            raise self.fail(where, "`count` needs a mapping with `field` (and optionally `where`)")
+        extra = sorted(set(body) - {"field", "where"})
+        if extra:
+            raise self.fail(where, f"unexpected key(s) in count: {', '.join(extra)}")
+        path = body.get("field")
+        if not isinstance(path, str) or not path.strip().endswith("[*]"):
+            raise self.fail(where, "`count.field` needs an array path ending in `[*]`")
+        operator = self._operator(spec, {"count"}, where, _COUNT_OPERATORS)
+        numbers = operator.operand if operator.name in ("in", "notIn") else [operator.operand]
+        if any(_number(item) is None or isinstance(item, str) for item in numbers):
+            raise self.fail(where, f"`{operator.name}` on a count needs a number")
+        member_where = body.get("where")
+        compiled = self.compile(member_where, f"{where}.count.where") if member_where is not None else None
+        return Count(path.strip(), compiled, operator)
+
+
+def compile_condition(spec: Any, *, location: str = "condition") -> Condition:
+    """Compile a condition mapping; raises `ConditionError` naming `location` when it breaks the grammar."""
+    return _Compiler(location).compile(spec, "condition")
+
+
+__all__ = [
+    "OPERATORS",
+    "AllOf",
+    "AnyOf",
+    "Condition",
+    "ConditionError",
+    "Count",
+    "FieldTest",
+    "Not",
+    "Operator",
+    "Outcome",
+    "Scope",
+    "Truth",
+    "all_of",
+    "any_of",
+    "compile_condition",
+    "describe_unresolved",
+    "resolve_field",
+    "show",
+    "values_equal",
+]

@@ -1,0 +1,276 @@
+"""Input discovery: walking, classifying, pairing parameter files, and inputs that can't be analysed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from aiwell.errors import UsageError
+from aiwell.loaders import LoadOutcome, load_inputs
+from aiwell.model import InputRecord, InputStatus, SourceFormat, Unresolved
+
+DISCOVERY = Path(__file__).parents[1] / "fixtures" / "templates" / "discovery"
+CASES = Path(__file__).parents[1] / "fixtures" / "templates" / "cases"
+
+TEMPLATE_SCHEMA = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+
+
+def _tree(tmp_path: Path, name: str) -> Path:
+    """A copy of a discovery fixture tree, so tests can add generated files and see relative paths."""
+    target = tmp_path / name
+    shutil.copytree(DISCOVERY / name, target)
+    return target
+
+
+def _records(outcome: LoadOutcome, root: Path) -> dict[tuple[str, str | None], InputRecord]:
+    """Input records keyed by (template path, parameter file path), both relative to `root`."""
+    def rel(path: str | None) -> str | None:
+        return None if path is None else Path(path).relative_to(root).as_posix()
+    return {(rel(r.path) or "", rel(r.parameters)): r for r in outcome.inputs}
+
+
+def _names(outcome: LoadOutcome) -> list[str]:
+    return [str(r.name) for r in outcome.resources]
+
+
+def _template(resources: list[dict[str, object]], **extra: object) -> str:
+    body = {"$schema": TEMPLATE_SCHEMA, "contentVersion": "1.0.0.0", **extra, "resources": resources}
+    return json.dumps(body, indent=2)
+
+
+# --- pairing ------------------------------------------------------------------------------------------------
+
+
+def test_naming_convention_pairs_each_parameter_file_as_one_deployment(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "naming-convention")
+    outcome = load_inputs([root])
+    records = _records(outcome, root)
+    assert set(records) == {
+        ("azuredeploy.json", "azuredeploy.parameters.json"),
+        ("main.json", "main.parameters.json"),
+        ("main.json", "main.parameters.prod.json"),
+        ("standalone.jsonc", None),
+    }
+    assert all(r.status is InputStatus.ANALYSED and r.resources == 1 for r in records.values())
+    assert all(r.format == SourceFormat.ARM.value for r in records.values())
+    # Each parameter file is its own deployment; the template is not also evaluated with its defaults.
+    assert sorted(_names(outcome)) == ["kv-from-file", "srch-dev", "srch-prod", "st-default"]
+
+
+def test_metadata_template_pairs_a_parameter_file_in_another_directory(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "metadata-template")
+    outcome = load_inputs([root])
+    assert set(_records(outcome, root)) == {("infra/app.json", "params/dev.json")}
+    assert _names(outcome) == ["app-dev"]
+
+
+def test_metadata_template_outside_the_reviewed_paths_is_loaded(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "metadata-template")
+    outcome = load_inputs([root / "params" / "dev.json"])
+    assert set(_records(outcome, root)) == {("infra/app.json", "params/dev.json")}
+    assert _names(outcome) == ["app-dev"]
+
+
+def test_explicit_parameter_file_replaces_the_conventional_one(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "explicit")
+    outcome = load_inputs([root / "app.json"], parameter_files=[root / "values" / "custom.json"])
+    assert set(_records(outcome, root)) == {("app.json", "values/custom.json")}
+    assert _names(outcome) == ["app-custom"]
+
+
+def test_explicit_parameter_file_applies_to_the_only_template_found(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "explicit")
+    (root / "app.parameters.json").unlink()
+    outcome = load_inputs([root], parameter_files=[root / "values" / "custom.json"])
+    assert set(_records(outcome, root)) == {("app.json", "values/custom.json")}
+
+
+def test_without_explicit_parameters_the_conventional_file_is_used(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "explicit")
+    outcome = load_inputs([root / "app.json"])
+    assert set(_records(outcome, root)) == {("app.json", "app.parameters.json")}
+    assert _names(outcome) == ["app-conventional"]
+
+
+def test_parameter_files_without_their_template(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "orphans")
+    outcome = load_inputs([root])
+    records = _records(outcome, root)
+    # A parameter file beside a Bicep file is the Bicep loader's: no record. The others are not analysed.
+    assert set(records) == {("loose-values.json", None), ("orphan.parameters.json", None)}
+    orphan = records[("orphan.parameters.json", None)]
+    assert orphan.status is InputStatus.NOT_ANALYSED
+    assert "orphan.json does not exist" in orphan.reason
+    assert "no template found" in records[("loose-values.json", None)].reason
+    assert outcome.resources == []
+
+
+def test_parameter_file_naming_a_missing_template(tmp_path: Path) -> None:
+    (tmp_path / "prod.json").write_text(json.dumps({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+        "contentVersion": "1.0.0.0", "metadata": {"template": "gone.json"}, "parameters": {}}))
+    outcome = load_inputs([tmp_path])
+    [record] = outcome.inputs
+    assert record.status is InputStatus.NOT_ANALYSED
+    assert "metadata.template names gone.json" in record.reason
+
+
+def test_explicit_parameter_file_that_is_not_one(tmp_path: Path) -> None:
+    (tmp_path / "main.json").write_text(_template([]))
+    (tmp_path / "other.json").write_text(_template([]))
+    outcome = load_inputs([tmp_path / "main.json"], parameter_files=[tmp_path / "other.json"])
+    records = {Path(r.path).name: r for r in outcome.inputs}
+    assert records["other.json"].status is InputStatus.NOT_ANALYSED
+    assert "not an ARM parameter file" in records["other.json"].reason
+    assert records["main.json"].status is InputStatus.ANALYSED
+
+
+# --- walking and classifying --------------------------------------------------------------------------------
+
+
+def test_walk_skips_tool_directories_and_other_json_and_follows_links_once(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "mixed")
+    stray = _template([{"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-05-01",
+                        "name": "stray"}])
+    for skipped in (".git", "node_modules/dep", ".terraform", ".venv/lib"):
+        (root / skipped).mkdir(parents=True)
+        (root / skipped / "template.json").write_text(stray)
+    outcome = load_inputs([root])
+    records = _records(outcome, root)
+    # package.json and the broken tsconfig.json are not templates: skipped quietly. The truncated template is
+    # reported. modules/storage.json is reviewed through main.json's link, not again with its defaults.
+    assert set(records) == {("inventory.json", None), ("main.json", None), ("truncated.json", None)}
+    assert records[("inventory.json", None)].format == SourceFormat.INVENTORY.value
+    assert records[("inventory.json", None)].resources == 1
+    assert records[("main.json", None)].resources == 2
+    truncated = records[("truncated.json", None)]
+    assert truncated.status is InputStatus.NOT_ANALYSED
+    assert truncated.line == 5
+    assert "invalid JSON" in truncated.reason
+    assert sorted(_names(outcome)) == ["oai-prod", "st-linked", "storage"]
+    linked = next(r for r in outcome.resources if r.name == "st-linked")
+    assert linked.source.file == str(root / "modules" / "storage.json")
+    assert linked.source.line == 4
+
+
+def test_a_linked_template_named_explicitly_is_also_reviewed_alone(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "mixed")
+    outcome = load_inputs([root / "main.json", root / "modules" / "storage.json"])
+    assert set(_records(outcome, root)) == {("main.json", None), ("modules/storage.json", None)}
+    assert sorted(_names(outcome)) == ["st-linked", "st-module-default", "storage"]
+
+
+def test_explicit_file_that_is_not_an_input_is_reported(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "mixed")
+    outcome = load_inputs([root / "package.json", root / "notes.txt"])
+    records = _records(outcome, root)
+    assert records[("package.json", None)].reason == (
+        "not an ARM template, ARM parameter file or Azure inventory export")
+    assert records[("notes.txt", None)].status is InputStatus.NOT_ANALYSED
+    assert records[("notes.txt", None)].line == 1
+
+
+def test_same_file_named_twice_is_loaded_once(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "naming-convention")
+    outcome = load_inputs([root, root / "standalone.jsonc"])
+    assert len([r for r in outcome.inputs if r.path.endswith("standalone.jsonc")]) == 1
+
+
+def test_missing_path_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such file"):
+        load_inputs([tmp_path / "nope"])
+    with pytest.raises(UsageError, match="parameter file not found"):
+        load_inputs([tmp_path], parameter_files=[tmp_path / "nope.json"])
+
+
+# --- bad input ----------------------------------------------------------------------------------------------
+
+
+def test_binary_file_named_explicitly_is_not_analysed(tmp_path: Path) -> None:
+    binary = tmp_path / "image.json"
+    binary.write_bytes(bytes(range(256)) * 4)
+    [record] = load_inputs([binary]).inputs
+    assert record.status is InputStatus.NOT_ANALYSED
+    assert "binary" in record.reason
+
+
+def test_binary_file_found_by_walking_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "blob.json").write_bytes(bytes(range(256)) * 4)
+    assert load_inputs([tmp_path]).inputs == []
+
+
+def test_json_nested_ten_thousand_deep_is_not_analysed(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    nested = "[" * 10_000 + "]" * 10_000
+    deep.write_text(f'{{"$schema": "{TEMPLATE_SCHEMA}", "contentVersion": "1.0.0.0", "resources": {nested}}}')
+    [record] = load_inputs([tmp_path]).inputs
+    assert record.status is InputStatus.NOT_ANALYSED
+    assert "nested too deeply" in record.reason
+
+
+def test_resource_nested_deeply_in_valid_json_is_not_analysed(tmp_path: Path) -> None:
+    value: object = "leaf"
+    for _ in range(300):
+        value = {"a": value}
+    resource = {"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-05-01", "name": "st",
+                "properties": value}
+    (tmp_path / "deep.json").write_text(_template([resource]))
+    [record] = load_inputs([tmp_path]).inputs
+    assert record.status is InputStatus.NOT_ANALYSED
+    assert "deep" in record.reason
+    assert record.line == 5
+
+
+def test_failures_do_not_stop_other_inputs(tmp_path: Path) -> None:
+    cases = ("error-unbalanced-brackets", "error-copy-count-too-large", "self-referencing-variable", "basic")
+    for case in cases:
+        shutil.copy(CASES / case / "template.json", tmp_path / f"{case}.json")
+    outcome = load_inputs([tmp_path])
+    records = {Path(r.path).stem: r for r in outcome.inputs}
+    brackets = records["error-unbalanced-brackets"]
+    assert brackets.status is InputStatus.NOT_ANALYSED
+    assert brackets.line == 7
+    assert "resources[1]" in brackets.reason
+    too_many = records["error-copy-count-too-large"]
+    assert too_many.status is InputStatus.NOT_ANALYSED
+    assert "1,000,000,000" in too_many.reason and too_many.line == 5
+    # A variable that refers to itself gives unresolved values, not a failed input.
+    assert records["self-referencing-variable"].status is InputStatus.ANALYSED
+    assert records["basic"].status is InputStatus.ANALYSED
+    assert sorted(_names(outcome)) == ["ai-chat-aiwell-rg", "ai-chat-aiwell-rg/gpt-4o", "app-chat", "stchat"]
+
+
+def test_notes_reach_the_input_record(tmp_path: Path) -> None:
+    shutil.copy(CASES / "conditions" / "template.json", tmp_path / "main.json")
+    [record] = load_inputs([tmp_path]).inputs
+    assert record.status is InputStatus.ANALYSED
+    assert any("condition" in note and "reviewed as deployed" in note for note in record.notes)
+
+
+def test_key_vault_reference_in_a_parameter_file_is_unresolved(tmp_path: Path) -> None:
+    shutil.copy(CASES / "parameter-file" / "template.json", tmp_path / "search.json")
+    shutil.copy(CASES / "parameter-file" / "parameters.json", tmp_path / "search.parameters.json")
+    outcome = load_inputs([tmp_path])
+    [record] = outcome.inputs
+    assert record.parameters == str(tmp_path / "search.parameters.json")
+    assert any("'unused'" in note for note in record.notes)
+    [resource] = outcome.resources
+    note = resource.get("properties.note")
+    assert isinstance(note, Unresolved) and "Key Vault" in note.reason
+
+
+def test_a_generated_template_of_five_thousand_resources_loads(tmp_path: Path) -> None:
+    resources = [{"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-05-01",
+                  "name": f"[format('st{{0}}{index:04d}', parameters('prefix'))]",
+                  "properties": {"minimumTlsVersion": "TLS1_2", "allowBlobPublicAccess": False}}
+                 for index in range(5_000)]
+    (tmp_path / "large.json").write_text(_template(
+        resources, parameters={"prefix": {"type": "string", "defaultValue": "x"}}))
+    outcome = load_inputs([tmp_path])
+    [record] = outcome.inputs
+    assert record.status is InputStatus.ANALYSED and record.resources == 5_000
+    assert outcome.resources[4_999].name == "stx4999"
+    assert outcome.resources[4_999].source.address == "resources[4999]"

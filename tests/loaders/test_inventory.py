@@ -1,0 +1,214 @@
+"""Inventory exports (Resource Graph, az resource list, ARM list responses) → resources."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aiwell.errors import TemplateError
+from aiwell.loaders.inventory import (
+    NO_PROPERTIES_REASON,
+    load_inventory,
+    looks_like_inventory,
+    read_inventory,
+)
+from aiwell.loaders.jsonc import JsonDocument, load_json, parse_text
+from aiwell.model import MISSING, SourceFormat, Unresolved
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "inventory"
+SUB = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg-chat/providers"
+
+
+def _load(name: str) -> JsonDocument:
+    return load_json(FIXTURES / name, track=("data", "value"), root_items=True)
+
+
+def _text(value: Any) -> JsonDocument:
+    return parse_text(json.dumps(value, indent=1), "inline.json", track=("data", "value"), root_items=True)
+
+
+def _row(rid: str, rtype: str, name: str, **extra: Any) -> dict[str, Any]:
+    return {"id": rid, "type": rtype, "name": name, **extra}
+
+
+@pytest.mark.parametrize("name", ["resource-graph.json", "resource-graph-bare.jsonc", "resource-list.json",
+                                  "arm-list.json", "resource-graph-paged.json"])
+def test_export_fixtures_look_like_inventories(name: str) -> None:
+    assert looks_like_inventory(_load(name).value)
+
+
+@pytest.mark.parametrize("value", [
+    {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+     "contentVersion": "1.0.0.0", "resources": []},
+    {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+     "contentVersion": "1.0.0.0", "parameters": {"value": {"value": 1}}},
+    {"name": "my-package", "version": "1.0.0"},
+    {"data": "not a list"},
+    {"data": [], "unrelated": True},
+    {"value": [1, 2, 3]},
+    [],
+    [1, 2, 3],
+    [{"id": "no-leading-slash", "type": "Microsoft.Web/sites"}],
+    [{"id": "/subscriptions/x", "name": "no type"}],
+    "text",
+    None,
+], ids=repr)
+def test_other_json_is_not_an_inventory(value: Any) -> None:
+    assert not looks_like_inventory(value)
+
+
+def test_empty_wrappers_are_inventories_with_no_resources() -> None:
+    assert looks_like_inventory({"count": 0, "data": [], "skip_token": None})
+    assert looks_like_inventory({"value": []})
+    assert load_inventory(_text({"count": 0, "data": []})) == []
+
+
+def test_resource_graph_rows_become_resources_with_provenance() -> None:
+    document = _load("resource-graph.json")
+    resources = load_inventory(document)
+    assert [r.name for r in resources] == ["chat-oai", "chat-oai/gpt-4o", "chat-search", "chatdocs",
+                                           "chat-hub/ci-dev", "chat-kv"]
+    account = resources[0]
+    # Types stay as Resource Graph gives them; comparisons are case-insensitive.
+    assert account.type == "microsoft.cognitiveservices/accounts"
+    assert account.is_type("Microsoft.CognitiveServices/accounts")
+    assert account.id == f"{SUB}/Microsoft.CognitiveServices/accounts/chat-oai"
+    assert account.source.format is SourceFormat.INVENTORY
+    assert account.source.file == str(FIXTURES / "resource-graph.json")
+    assert (account.source.line, account.source.end_line) == (4, 26)
+    assert account.source.address == account.id
+    assert account.kind == "OpenAI"
+    assert account.get("properties.publicNetworkAccess") == "Enabled"
+    assert account.get("sku.name") == "S0"
+    # Null top-level fields are absent, as in ARM: a rule reading identity.type sees MISSING.
+    assert account.identity is MISSING
+    assert account.get("identity.type") is MISSING
+    assert account.extra["resourceGroup"] == "rg-chat"
+
+
+def test_child_rows_keep_full_type_and_get_full_name_from_id() -> None:
+    resources = load_inventory(_load("resource-graph.json"))
+    deployment = resources[1]
+    assert deployment.type == "microsoft.cognitiveservices/accounts/deployments"
+    assert deployment.name == "chat-oai/gpt-4o"
+    assert deployment.id == f"{SUB}/Microsoft.CognitiveServices/accounts/chat-oai/deployments/gpt-4o"
+    assert deployment.get("sku.capacity") == 50
+
+
+def test_grandchild_name_is_rebuilt_and_full_names_are_kept() -> None:
+    base = f"{SUB}/Microsoft.MachineLearningServices/workspaces/ws"
+    document = _text([
+        _row(f"{base}/onlineEndpoints/ep/deployments/blue",
+             "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments", "blue"),
+        _row(f"{base}/computes/gpu", "Microsoft.MachineLearningServices/workspaces/computes", "ws/gpu"),
+    ])
+    assert [r.name for r in load_inventory(document)] == ["ws/ep/blue", "ws/gpu"]
+
+
+def test_extension_resource_name_comes_from_the_last_provider_segment() -> None:
+    target = f"{SUB}/Microsoft.CognitiveServices/accounts/chat-oai"
+    rid = f"{target}/providers/Microsoft.Insights/diagnosticSettings/to-law"
+    (setting,) = load_inventory(_text([_row(rid, "microsoft.insights/diagnosticsettings", "to-law",
+                                            properties={})]))
+    assert setting.name == "to-law"
+
+
+def test_missing_name_is_taken_from_the_id_or_unresolved() -> None:
+    rid = f"{SUB}/Microsoft.KeyVault/vaults/kv1"
+    named, unnamed = load_inventory(_text([
+        {"id": rid, "type": "Microsoft.KeyVault/vaults", "properties": {}},
+        {"id": "/odd-id", "type": "Microsoft.KeyVault/vaults", "name": None, "properties": {}},
+    ]))
+    assert named.name == "kv1"
+    assert isinstance(unnamed.name, Unresolved)
+
+
+def test_az_resource_list_rows_have_unresolved_properties() -> None:
+    account, site = load_inventory(_load("resource-list.json"))
+    assert account.type == "Microsoft.CognitiveServices/accounts"
+    assert account.properties == Unresolved("properties", NO_PROPERTIES_REASON)
+    # Any property path reads as unknown, never as absent (which a rule could turn into fail).
+    assert isinstance(account.get("properties.disableLocalAuth"), Unresolved)
+    # What the export does carry is read as usual.
+    assert account.get("identity.type") == "SystemAssigned"
+    assert site.get("identity.type") is MISSING
+    assert site.kind == "app,linux"
+
+
+def test_resource_graph_row_without_properties_is_unresolved_too() -> None:
+    compute = load_inventory(_load("resource-graph.json"))[4]
+    assert isinstance(compute.properties, Unresolved)
+
+
+def test_arm_list_response_and_next_link_note() -> None:
+    export = read_inventory(_load("arm-list.json"))
+    (cosmos,) = export.resources
+    assert cosmos.type == "Microsoft.DocumentDB/databaseAccounts"
+    assert (cosmos.source.line, cosmos.source.end_line) == (3, 10)
+    assert isinstance(cosmos.get("properties.disableLocalAuth"), Unresolved)
+    assert export.notes == ("the export holds only its first page (1 rows, nextLink set); resources on later "
+                            "pages were not reviewed",)
+
+
+def test_resource_graph_first_page_only_is_noted() -> None:
+    export = read_inventory(_load("resource-graph-paged.json"))
+    assert len(export.resources) == 1
+    assert export.skipped_rows == 0
+    (note,) = export.notes
+    assert note.startswith("the export holds only its first page (1 of 250 rows)")
+
+
+def test_bare_jsonc_list_skips_non_resources_and_repeated_ids() -> None:
+    export = read_inventory(_load("resource-graph-bare.jsonc"))
+    assert [(r.name, r.source.line) for r in export.resources] == [("ml-ws", 3), ("ml-ws/score/blue", 13)]
+    # The first row with an id wins.
+    assert export.resources[0].get("properties.publicNetworkAccess") == "Disabled"
+    assert export.skipped_rows == 3
+    assert export.notes == ("2 row(s) skipped: not resources (no id or type)",
+                            "1 row(s) skipped: the same resource id appears more than once")
+
+
+def test_ids_repeat_case_insensitively() -> None:
+    rid = f"{SUB}/Microsoft.KeyVault/vaults/kv1"
+    export = read_inventory(_text([_row(rid, "Microsoft.KeyVault/vaults", "kv1", properties={}),
+                                   _row(rid.upper(), "Microsoft.KeyVault/vaults", "KV1", properties={})]))
+    assert len(export.resources) == 1
+    assert export.skipped_rows == 1
+
+
+@pytest.mark.parametrize("value", [
+    {"resources": []},
+    {"data": "not a list"},
+    "a string",
+    12,
+], ids=repr)
+def test_non_exports_raise_template_error(value: Any) -> None:
+    with pytest.raises(TemplateError, match="not an inventory export"):
+        load_inventory(_text(value))
+
+
+def test_list_without_any_resource_row_raises_template_error() -> None:
+    with pytest.raises(TemplateError, match="none of its 2 rows"):
+        load_inventory(_load("not-resources.json"))
+
+
+def test_fifty_thousand_rows_load(tmp_path: Path) -> None:
+    rows = [
+        {
+            "id": f"{SUB}/Microsoft.CognitiveServices/accounts/acct{i}/deployments/dep",
+            "name": "dep",
+            "type": "microsoft.cognitiveservices/accounts/deployments",
+            "sku": {"name": "Standard", "capacity": 10},
+            "properties": {"raiPolicyName": "Microsoft.Default"},
+        }
+        for i in range(50_000)
+    ]
+    path = tmp_path / "big.json"
+    path.write_text(json.dumps({"count": len(rows), "data": rows}), encoding="utf-8")
+    resources = load_inventory(load_json(path, track=("data", "value"), root_items=True))
+    assert len(resources) == 50_000
+    assert resources[-1].name == "acct49999/dep"
+    assert resources[-1].source.line == 1

@@ -1,0 +1,269 @@
+"""The registry: every rule unique, documented and covered by fixtures; loading, lookup, selection, engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from aiwell.graph import ResourceGraph
+from aiwell.model import (
+    AIW000,
+    DesignArea,
+    Pillar,
+    Resource,
+    Severity,
+    Source,
+    SourceFormat,
+    Status,
+    Unresolved,
+)
+from aiwell.rules import Rule, RuleDefinitionError, build_registry, load_registry, rule, run_rules
+from aiwell.rules.base import RULE_ID, RULE_NAME, USE_INSTEAD_FORMATS
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
+REGISTRY = load_registry()
+RUNNABLE = [pytest.param(item, id=item.id) for item in REGISTRY.runnable]
+
+ISSUE_2_CATALOG = {
+    "AIS001", "AIS002", "AIS003", "AIS004", "AIS005", "AIS006", "AIS007", "AIS008",
+    "AID001", "AID002", "AID003", "AID004", "MLW001", "MLW002", "MLW003",
+    "MLC001", "MLC002", "MLC003", "MLC004", "MLE001", "MLE002", "MLE003",
+    "SRC001", "SRC002", "SRC003", "SRC004", "SRC005", "SRC006", "SRC007",
+    "STG001", "STG002", "STG003", "STG004", "KVT001", "KVT002", "APP001", "APP002",
+    "COS001", "COS002", "COS003",
+}
+
+
+# -- the catalog ---------------------------------------------------------------------------------------------
+
+
+def test_the_catalog_is_exactly_issue_2_plus_the_reserved_id() -> None:
+    assert {item.id for item in REGISTRY.runnable} == ISSUE_2_CATALOG
+    assert [item.id for item in REGISTRY.rules] == sorted(ISSUE_2_CATALOG | {"AIW000"})
+
+
+def test_ids_are_unique_and_well_formed() -> None:
+    ids = [item.id for item in REGISTRY.rules]
+    assert len(ids) == len(set(ids))
+    assert all(RULE_ID.match(rule_id) for rule_id in ids)
+
+
+def test_names_are_unique_kebab_case() -> None:
+    names = [item.name for item in REGISTRY.rules]
+    assert len(names) == len(set(names))
+    assert all(RULE_NAME.match(name) for name in names)
+
+
+def test_aliases_are_never_reused() -> None:
+    seen: dict[str, str] = {}
+    for item in REGISTRY.rules:
+        for key in (item.id, item.name, *item.aliases):
+            assert seen.setdefault(key.lower(), item.id) == item.id, f"{key} is used by {seen[key.lower()]}"
+
+
+@pytest.mark.parametrize("item", [pytest.param(item, id=item.id) for item in REGISTRY.rules])
+def test_every_rule_is_fully_documented(item: Rule) -> None:
+    assert item.title and item.doc.what and item.doc.why and item.doc.example, "what, why and example"
+    for snippet_format in USE_INSTEAD_FORMATS:
+        assert item.doc.use_instead.get(snippet_format), f"doc.use_instead.{snippet_format} is missing"
+    assert item.references and all(url.startswith("https://") for url in item.references)
+
+
+@pytest.mark.parametrize("item", [pytest.param(item, id=item.id) for item in REGISTRY.rules])
+def test_metadata_values_are_valid(item: Rule) -> None:
+    assert isinstance(item.severity, Severity)
+    assert item.pillars and all(isinstance(pillar, Pillar) for pillar in item.pillars)
+    assert isinstance(item.design_area, DesignArea)
+    assert item.missing in (Status.PASS, Status.FAIL, Status.UNKNOWN)
+    if item.kind != "reserved":
+        assert item.resource_types and all("/" in resource_type for resource_type in item.resource_types)
+        assert item.service == item.id[:3]
+
+
+@pytest.mark.parametrize("item", RUNNABLE)
+def test_every_rule_has_fixtures_covering_each_outcome(item: Rule) -> None:
+    path = FIXTURES / f"{item.id}.yaml"
+    assert path.is_file(), f"{item.id} has no fixture file {path.name}"
+    data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert data["rule"] in (item.id, item.name)
+    statuses = {str(expected["status"]) for case in data["cases"] for expected in case["expected"]}
+    wanted = {"pass", "fail", "unknown"} | ({"not_applicable"} if item.where is not None else set())
+    assert wanted <= statuses, f"{path.name} has no {', '.join(sorted(wanted - statuses))} expectation"
+
+
+def test_aiw000_is_reserved_documented_and_never_run() -> None:
+    reserved = REGISTRY.get("AIW000")
+    assert reserved is not None and reserved.kind == "reserved" and reserved.info == AIW000
+    assert REGISTRY.get("input-not-analysed") is reserved
+    assert reserved not in REGISTRY.runnable
+    account = _resource("Microsoft.CognitiveServices/accounts", "acct")
+    assert run_rules([account], ResourceGraph([account]), [reserved]) == []
+
+
+def test_python_rules_are_discovered_from_the_checks_package() -> None:
+    python_rules = {item.id: item for item in REGISTRY.rules if item.kind == "python"}
+    assert set(python_rules) == {"AIS004", "AIS005", "AID003", "MLW003", "SRC007"}
+    assert all(item.origin.startswith("aiwell.rules.checks.") for item in python_rules.values())
+
+
+# -- lookup and selection ------------------------------------------------------------------------------------
+
+
+def test_get_by_id_name_or_alias_case_insensitively() -> None:
+    by_id = REGISTRY.get("ais004")
+    assert by_id is not None and by_id.id == "AIS004"
+    assert REGISTRY.get(by_id.name.upper()) is by_id
+    assert REGISTRY.get("XYZ999") is None
+
+
+def test_select_filters_combine() -> None:
+    search_high = REGISTRY.select(services=["src"], severities=["high"])
+    assert search_high and all(item.id.startswith("SRC") and item.severity is Severity.HIGH
+                               for item in search_high)
+    by_pillar = REGISTRY.select(pillars=[Pillar.COST_OPTIMIZATION])
+    assert by_pillar and all(Pillar.COST_OPTIMIZATION in item.pillars for item in by_pillar)
+    assert [item.id for item in REGISTRY.select(ids=["AIS005", "ai-search-without-private-endpoint"])] == [
+        "AIS005", "SRC007"]
+    assert REGISTRY.select(pillars=["no-such-pillar"]) == []
+    assert REGISTRY.select() == list(REGISTRY.rules)
+
+
+# -- loading -------------------------------------------------------------------------------------------------
+
+MINIMAL = {
+    "id": "TST001", "name": "test-thing-open", "title": "Test thing is open",
+    "resource_types": ["Test.Provider/things"], "pillars": ["security"], "design_area": "operations",
+    "severity": "low", "condition": {"field": "properties.open", "equals": False}, "missing": "pass",
+    "aliases": ["TST900", "old-test-thing-name"],
+    "messages": {"fail": "{name} is open: {reason}"},
+}
+
+
+def _catalog(tmp_path: Path, *entries: dict[str, Any], file_name: str = "test.yaml") -> Path:
+    directory = tmp_path / "catalog"
+    directory.mkdir(exist_ok=True)
+    (directory / file_name).write_text(yaml.safe_dump(list(entries)), encoding="utf-8")
+    return directory
+
+
+def _resource(resource_type: str, name: str, *, properties: Any = None,
+              source_format: SourceFormat = SourceFormat.ARM) -> Resource:
+    body: dict[str, Any] = {"type": resource_type, "name": name}
+    if properties is not None:
+        body["properties"] = properties
+    return Resource.from_arm(body, Source(source_format, "test.json", 7, name))
+
+
+def test_a_new_catalog_file_is_picked_up_without_code_changes(tmp_path: Path) -> None:
+    registry = build_registry(catalog_dirs=[_catalog(tmp_path, MINIMAL)], check_packages=[])
+    found = registry.get("old-test-thing-name")
+    assert found is not None and found.id == "TST001" and found.kind == "declarative"
+    assert registry.get("tst900") is found
+    open_thing = _resource("test.provider/THINGS", "open-one", properties={"open": True})
+    closed = _resource("Test.Provider/things", "closed", properties={"open": False})
+    default = _resource("Test.Provider/things", "default")
+    other = _resource("Test.Provider/other", "other")
+    resources = [open_thing, closed, default, other]
+    results = run_rules(resources, ResourceGraph(resources), [found])
+    assert [(result.resource_name, result.status, result.message) for result in results] == [
+        ("open-one", Status.FAIL, "open-one is open: properties.open is true, expected false"),
+        ("closed", Status.PASS, "properties.open is false"),
+        ("default", Status.PASS, "properties.open is not set (absent means pass for this rule)"),
+    ]
+    assert results[0].location is not None and results[0].location.line == 7
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"id": "ts1"}, "`id` must look like AIS001"),
+    ({"name": "Test_Thing"}, "`name` must be kebab-case"),
+    ({"severity": "critical"}, "`severity` is 'critical'"),
+    ({"pillars": []}, "`pillars` must not be empty"),
+    ({"design_area": "nowhere"}, "`design_area` is 'nowhere'"),
+    ({"missing": "not_applicable"}, "`missing` must be pass, fail or unknown"),
+    ({"condition": {"field": "a", "equalz": 1}}, "unknown operator equalz"),
+    ({"condition": None}, "needs a `condition`"),
+    ({"where": {"anyOf": []}}, "`anyOf` needs a non-empty list"),
+    ({"colour": "red"}, "unknown key(s): colour"),
+    ({"messages": {"fail": "{name} {resource_group}"}}, "uses resource_group"),
+    ({"doc": {"what": "x", "how": "y"}}, "unknown doc section(s): how"),
+    ({"maps_to": {"tfsec": ["x"]}}, "unknown maps_to key(s): tfsec"),
+])
+def test_a_broken_definition_is_reported_with_file_and_rule(tmp_path: Path, change: dict[str, Any],
+                                                             message: str) -> None:
+    directory = _catalog(tmp_path, {**MINIMAL, **change})
+    with pytest.raises(RuleDefinitionError) as error:
+        build_registry(catalog_dirs=[directory], check_packages=[])
+    assert message in str(error.value)
+    assert "test.yaml" in str(error.value)
+
+
+def test_duplicate_ids_names_and_aliases_are_refused(tmp_path: Path) -> None:
+    second = {**MINIMAL, "id": "TST002", "name": "another-thing", "aliases": ["old-test-thing-name"]}
+    directory = _catalog(tmp_path, MINIMAL, second)
+    with pytest.raises(RuleDefinitionError, match="'old-test-thing-name' is already used by TST001"):
+        build_registry(catalog_dirs=[directory], check_packages=[])
+
+
+def test_a_catalog_file_that_is_not_a_list_is_refused(tmp_path: Path) -> None:
+    directory = tmp_path / "catalog"
+    directory.mkdir()
+    (directory / "bad.yaml").write_text("id: TST001\n", encoding="utf-8")
+    with pytest.raises(RuleDefinitionError, match="a catalog file is a YAML list"):
+        build_registry(catalog_dirs=[directory], check_packages=[])
+    (directory / "bad.yaml").write_text("- [unbalanced\n", encoding="utf-8")
+    with pytest.raises(RuleDefinitionError, match="can't read the rule catalog"):
+        build_registry(catalog_dirs=[directory], check_packages=[])
+
+
+# -- the engine ----------------------------------------------------------------------------------------------
+
+
+def _python_rule(check: Any, *, where: dict[str, Any] | None = None) -> Rule:
+    metadata: dict[str, Any] = {**{key: value for key, value in MINIMAL.items()
+                                   if key not in ("condition", "messages")}, "where": where}
+    return rule(**metadata)(check)
+
+
+def test_a_rule_that_raises_gives_unknown_and_the_run_goes_on() -> None:
+    def broken(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+        raise KeyError("properties")
+
+    def working(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+        return Status.PASS, "fine"
+
+    things = [_resource("Test.Provider/things", "one"), _resource("Test.Provider/things", "two")]
+    broken_rule = _python_rule(broken)
+    metadata = {key: value for key, value in MINIMAL.items() if key not in ("condition", "messages")}
+    working_rule = rule(**metadata | {"id": "TST003", "name": "other-thing", "aliases": []})(working)
+    results = run_rules(things, ResourceGraph(things), [broken_rule, working_rule])
+    assert [(result.rule.id, result.resource_name, result.status) for result in results] == [
+        ("TST001", "one", Status.UNKNOWN), ("TST001", "two", Status.UNKNOWN),
+        ("TST003", "one", Status.PASS), ("TST003", "two", Status.PASS),
+    ]
+    assert results[0].message == "rule error: KeyError: 'properties'"
+
+
+def test_where_decides_applicability_before_a_python_rule_runs() -> None:
+    calls: list[str] = []
+
+    def check(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+        calls.append(str(resource.name))
+        return Status.FAIL, "checked"
+
+    tier = _python_rule(check, where={"field": "properties.tier", "equals": "premium"})
+    resources = [
+        _resource("Test.Provider/things", "premium", properties={"tier": "Premium"}),
+        _resource("Test.Provider/things", "basic", properties={"tier": "basic"}),
+        _resource("Test.Provider/things", "untiered"),
+        Resource.from_arm({"type": "Test.Provider/things", "name": "unresolved",
+                           "properties": {"tier": Unresolved("parameters('tier')", "no value")}},
+                          Source(SourceFormat.ARM, "t.json")),
+    ]
+    statuses = {result.resource_name: result.status
+                for result in run_rules(resources, ResourceGraph(resources), [tier])}
+    assert statuses == {"premium": Status.FAIL, "basic": Status.NOT_APPLICABLE,
+                        "untiered": Status.NOT_APPLICABLE, "unresolved": Status.UNKNOWN}
+    assert calls == ["premium"]

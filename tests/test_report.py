@@ -1,0 +1,96 @@
+"""The report model: AIW000 results for inputs not analysed, counts, and exit codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from aiwell.model import (
+    AIW000,
+    DesignArea,
+    InputRecord,
+    InputStatus,
+    Location,
+    Pillar,
+    Result,
+    RuleInfo,
+    Severity,
+    Status,
+    Suppression,
+)
+from aiwell.report import SeverityCounts, build_report, exit_code, not_analysed_result
+
+
+def _rule(severity: Severity) -> RuleInfo:
+    return RuleInfo(id=f"TST00{severity.rank}", name=f"test-{severity.value}", title="t", severity=severity,
+                    pillars=(Pillar.SECURITY,), design_area=DesignArea.APPLICATION_PLATFORM)
+
+
+def _result(severity: Severity, status: Status, *, suppressed: bool = False) -> Result:
+    return Result(rule=_rule(severity), status=status, resource_id=f"/r/{severity.value}/{status.value}",
+                  resource_type="t", resource_name="r", message="m", location=Location("main.json", 1),
+                  suppression=Suppression(reason="accepted") if suppressed else None)
+
+
+BROKEN = InputRecord(path="infra/broken.json", format="arm", status=InputStatus.NOT_ANALYSED,
+                     reason="invalid JSON: Expecting value (column 1)", line=7)
+GOOD = InputRecord(path="infra/main.json", format="arm", status=InputStatus.ANALYSED, resources=3)
+
+
+def test_one_aiw000_failure_per_input_not_analysed() -> None:
+    report = build_report([GOOD, BROKEN], [], [])
+    assert report.results == [Result(
+        rule=AIW000, status=Status.FAIL, resource_id="infra/broken.json", resource_type="",
+        resource_name="infra/broken.json", message="invalid JSON: Expecting value (column 1)",
+        location=Location("infra/broken.json", 7),
+    )]
+    assert report.not_analysed == [BROKEN]
+    assert report.summary.failed == 1
+    assert report.summary.not_analysed == 1
+    assert report.summary.by_severity[Severity.HIGH] == SeverityCounts(failed=1, unknown=0)
+    # A score describes what was analysed: AIW000 is reported, not scored.
+    assert report.scores.overall.score is None
+
+
+def test_aiw000_given_by_the_caller_is_not_doubled() -> None:
+    report = build_report([BROKEN], [], [not_analysed_result(BROKEN)])
+    assert len(report.results) == 1
+
+
+def test_same_template_failing_with_two_parameter_files_gives_two_results() -> None:
+    other = InputRecord(path=BROKEN.path, format="arm", status=InputStatus.NOT_ANALYSED,
+                        reason="copy count 1000000000 is over Azure's limit of 800", parameters="p.json")
+    report = build_report([BROKEN, other], [], [])
+    assert sorted(r.message for r in report.results) == sorted([BROKEN.reason, other.reason])
+
+
+def test_summary_counts_every_state() -> None:
+    results = [_result(Severity.HIGH, Status.FAIL), _result(Severity.MEDIUM, Status.UNKNOWN),
+               _result(Severity.LOW, Status.PASS), _result(Severity.LOW, Status.NOT_APPLICABLE),
+               _result(Severity.MEDIUM, Status.FAIL, suppressed=True)]
+    report = build_report([GOOD], [], results)
+    summary = report.summary
+    assert (summary.passed, summary.failed, summary.unknown, summary.suppressed, summary.not_applicable) == (
+        1, 1, 1, 1, 1)
+    assert list(summary.by_severity) == [Severity.HIGH, Severity.MEDIUM, Severity.LOW]
+    assert summary.by_severity[Severity.MEDIUM] == SeverityCounts(failed=0, unknown=1)
+    assert len(report.listed_results) == 4
+    assert report.tool_version
+
+
+@pytest.mark.parametrize(("results", "fail_on", "code"), [
+    ([], Severity.LOW, 0),
+    ([_result(Severity.MEDIUM, Status.FAIL)], Severity.HIGH, 0),
+    ([_result(Severity.MEDIUM, Status.FAIL)], Severity.MEDIUM, 1),
+    ([_result(Severity.MEDIUM, Status.FAIL)], Severity.LOW, 1),
+    ([_result(Severity.HIGH, Status.UNKNOWN)], Severity.LOW, 0),
+    ([_result(Severity.HIGH, Status.FAIL, suppressed=True)], Severity.LOW, 0),
+    ([_result(Severity.HIGH, Status.FAIL)], None, 0),
+])
+def test_exit_code_gates_on_failures_at_or_above_the_level(results: list[Result], fail_on: Severity | None,
+                                                           code: int) -> None:
+    assert exit_code(build_report([GOOD], [], results), fail_on) == code
+
+
+@pytest.mark.parametrize("fail_on", list(Severity))
+def test_inputs_not_analysed_count_as_high(fail_on: Severity) -> None:
+    assert exit_code(build_report([BROKEN], [], []), fail_on) == 1
