@@ -274,3 +274,13 @@ def test_a_generated_template_of_five_thousand_resources_loads(tmp_path: Path) -
     assert record.status is InputStatus.ANALYSED and record.resources == 5_000
     assert outcome.resources[4_999].name == "stx4999"
     assert outcome.resources[4_999].source.address == "resources[4999]"
+
+
+def test_explicit_parameter_file_for_one_of_several_templates_needs_a_hint(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "naming-convention")
+    shutil.copy(DISCOVERY / "explicit" / "values" / "custom.json", tmp_path / "custom.json")
+    outcome = load_inputs([root], parameter_files=[tmp_path / "custom.json"])
+    custom = next(r for r in outcome.inputs if r.path.endswith("custom.json"))
+    assert custom.status is InputStatus.NOT_ANALYSED
+    assert "set metadata.template" in custom.reason
+    assert sum(r.status is InputStatus.ANALYSED for r in outcome.inputs) == 4

@@ -7,8 +7,6 @@ reasons) is printed as plain text, never as rich markup. Colour follows the cons
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from rich import box
 from rich.console import Console, RenderableType
 from rich.padding import Padding
@@ -42,10 +40,6 @@ def _where(location: Location | None) -> str:
     return location.file if location.line is None else f"{location.file}:{location.line}"
 
 
-# Width taken by the indent, the status, severity and rule id columns and the gaps between them.
-_DETAIL_OFFSET = 2 + 7 + 1 + 6 + 1 + 6 + 1
-
-
 def _finding_detail(result: Result, *, with_message: bool, width: int) -> Text:
     detail = Text(result.rule.title)
     parts = [part for part in (display_text(result.resource_name), _where(result.location)) if part]
@@ -60,22 +54,35 @@ def _finding_detail(result: Result, *, with_message: bool, width: int) -> Text:
     return detail
 
 
-def _findings_table(results: Iterable[Result], *, verbose: bool, width: int) -> Table:
-    table = Table.grid(padding=(0, 1))
-    table.add_column(no_wrap=True, min_width=7)
-    table.add_column(no_wrap=True, min_width=6)
-    table.add_column(no_wrap=True)
-    table.add_column()
+def _findings_text(results: list[Result], console: Console, *, verbose: bool) -> Text:
+    """The findings as aligned columns (status, severity, rule id, detail), the detail wrapped under itself.
+
+    Laid out by hand rather than with a rich `Table`, whose measuring pass is too slow for the hundred thousand
+    findings a large inventory can give.
+    """
+    id_width = max(6, *(len(r.rule.id) for r in results))
+    offset = 2 + 7 + 1 + 6 + 1 + id_width + 1
+    width = max(20, console.width - offset)
+    hanging = Text(" " * offset)
+    out = Text()
     for result in results:
-        table.add_row(
-            Text(result.status.value, style=_STATUS_STYLE[result.status]),
-            Text(result.rule.severity.value, style=_SEVERITY_STYLE[result.rule.severity]),
-            Text(result.rule.id, style="bold"),
-            # An unknown needs its reason to be acted on; other messages only when asked for.
-            _finding_detail(result, with_message=verbose or result.status is Status.UNKNOWN,
-                            width=width - _DETAIL_OFFSET),
-        )
-    return table
+        rule = result.rule
+        # An unknown needs its reason to be acted on; other messages only when asked for.
+        detail = _finding_detail(result, with_message=verbose or result.status is Status.UNKNOWN, width=width)
+        out.append("  ")
+        out.append(result.status.value.ljust(7), style=_STATUS_STYLE[result.status])
+        out.append(" ")
+        out.append(rule.severity.value.ljust(6), style=_SEVERITY_STYLE[rule.severity])
+        out.append(" ")
+        out.append(rule.id.ljust(id_width), style="bold")
+        out.append(" ")
+        for index, line in enumerate(detail.wrap(console, width)):
+            if index:
+                out.append_text(hanging)
+            out.append_text(line)
+            out.append("\n")
+    out.rstrip()
+    return out
 
 
 def _listed(report: Report) -> list[Result]:
@@ -139,7 +146,8 @@ def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console:
     console.rule(title, align="left")
     shown = sorted((r for r in results if verbose or r.status is not Status.PASS), key=_finding_order)
     if shown:
-        console.print(_indented(_findings_table(shown, verbose=verbose, width=console.width)))
+        # Lines are wrapped already; soft_wrap spares rich a second wrapping pass over them all.
+        console.print(_findings_text(shown, console, verbose=verbose), soft_wrap=True)
     passed = sum(1 for r in results if r.status is Status.PASS)
     if passed and not verbose:
         console.print(_indented(Text(f"{passed} passed (--verbose lists them)", style="green")))

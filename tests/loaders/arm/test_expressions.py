@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aiwell.errors import TemplateError
 from aiwell.loaders.arm.expressions import (
@@ -398,17 +401,18 @@ def test_long_variable_chains_resolve_and_endless_ones_stop() -> None:
 
 
 @pytest.mark.parametrize(
-    ("deployment_scope", "expected"),
+    ("deployment_scope", "prefix"),
     [
-        ("resourceGroup", "/subscriptions/s1/resourceGroups/aiwell-rg/providers/Microsoft.Authorization/locks/l"),
-        ("subscription", "/subscriptions/s1/providers/Microsoft.Authorization/locks/l"),
-        ("managementGroup", "/providers/Microsoft.Management/managementGroups/mg/providers/Microsoft.Authorization/locks/l"),
-        ("tenant", "/providers/Microsoft.Authorization/locks/l"),
+        ("resourceGroup", "/subscriptions/s1/resourceGroups/aiwell-rg"),
+        ("subscription", "/subscriptions/s1"),
+        ("managementGroup", "/providers/Microsoft.Management/managementGroups/mg"),
+        ("tenant", ""),
     ],
 )
-def test_resource_id_follows_the_deployment_scope(deployment_scope: str, expected: str) -> None:
+def test_resource_id_follows_the_deployment_scope(deployment_scope: str, prefix: str) -> None:
     context = DeploymentContext(subscription_id="s1", management_group="mg", deployment_scope=deployment_scope)
     s = EvalScope(parameters={}, context=context)
+    expected = f"{prefix}/providers/Microsoft.Authorization/locks/l"
     assert evaluate_string("[resourceId('Microsoft.Authorization/locks', 'l')]", s) == expected
 
 
@@ -416,3 +420,17 @@ def test_resource_group_does_not_exist_at_subscription_scope() -> None:
     s = EvalScope(parameters={}, context=DeploymentContext(deployment_scope="subscription"))
     with pytest.raises(TemplateError, match="no resource group in a deployment at subscription scope"):
         evaluate_string("[resourceGroup().id]", s)
+
+
+_FRAGMENTS = ["concat(", "'a'", "''", ")", "(", "[", "]", ",", ".b", "1", "-2", "length(", "parameters('p')",
+              "variables('v')", "createArray(", "json('{}')", "if(", "true()", " ", "'", "x(", "lambda('x', "]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=12))
+def test_any_expression_text_evaluates_or_fails_cleanly(fragments: list[str]) -> None:
+    text = "[" + "".join(fragments) + "]"
+    s = scope({"p": [1, {"b": 2}]}, {"v": "[parameters('p')]"})
+    # Anything but a TemplateError (a crash) fails the test.
+    with contextlib.suppress(TemplateError):
+        evaluate_string(text, s)

@@ -191,7 +191,7 @@ def call_function(node: FunctionCall, scope: EvalScope) -> Any:
             f"{function.name}() takes {expected} argument(s), {count} given (in '{node.text}')"
         )
     if function.unresolved == "lazy":
-        result = function.implementation(Call(node, scope, []))
+        result = _run(function, Call(node, scope, []))
     else:
         args = [evaluate_in(arg, scope) for arg in node.args]
         blocking = None
@@ -199,7 +199,7 @@ def call_function(node: FunctionCall, scope: EvalScope) -> Any:
             blocking = _first_unresolved(args, deep=function.unresolved == "deep")
         if blocking is not None:
             return Unresolved(node.text, blocking.reason)
-        result = function.implementation(Call(node, scope, args))
+        result = _run(function, Call(node, scope, args))
     _check_size(result, node, scope, charge=key not in _ACCESSORS)
     return result
 
@@ -207,6 +207,14 @@ def call_function(node: FunctionCall, scope: EvalScope) -> Any:
 _ACCESSORS = frozenset({"parameters", "variables", "lambdavariables", "if", "coalesce", "first", "last",
                         "tryget", "indexfromend", "tryindexfromend"})
 """Functions that return a value that already exists: size-checked, but its work was charged when built."""
+
+
+def _run(function: ArmFunction, call: Call) -> Any:
+    try:
+        return function.implementation(call)
+    except (ArithmeticError, ValueError, OSError) as exc:
+        # Values out of every range (a date past year 9999, an infinite number): ARM rejects them too.
+        raise call.error(f"the arguments are out of range ({exc})") from None
 
 
 def _first_unresolved(values: list[Any], *, deep: bool) -> Unresolved | None:
@@ -1000,26 +1008,36 @@ def _less_or_equals(call: Call) -> bool:
 # --- numeric functions --------------------------------------------------------------------------------------
 
 
+_INT64 = range(-(2**63), 2**63)
+
+
 def _operands(call: Call) -> tuple[int, int]:
     return call.integer(0), call.integer(1)
+
+
+def _checked(call: Call, value: int) -> int:
+    """ARM integers are 64-bit: a result outside that range is an overflow, not a bigger number."""
+    if value not in _INT64:
+        raise call.error("integer overflow (ARM integers are 64-bit)")
+    return value
 
 
 @arm_function("add", 2, 2)
 def _add(call: Call) -> int:
     left, right = _operands(call)
-    return left + right
+    return _checked(call, left + right)
 
 
 @arm_function("sub", 2, 2)
 def _sub(call: Call) -> int:
     left, right = _operands(call)
-    return left - right
+    return _checked(call, left - right)
 
 
 @arm_function("mul", 2, 2)
 def _mul(call: Call) -> int:
     left, right = _operands(call)
-    return left * right
+    return _checked(call, left * right)
 
 
 @arm_function("div", 2, 2)
@@ -1217,10 +1235,8 @@ def _reduce(call: Call) -> Any:
     items, accumulator, reducer = call.array(0), call.args[1], call.lambda_(2, (2, 3))
     for index, item in enumerate(items):
         call.scope.charge()
-        if len(reducer.parameters) == 3:
-            accumulator = reducer(accumulator, item, index)
-        else:
-            accumulator = reducer(accumulator, item)
+        with_index = len(reducer.parameters) == 3
+        accumulator = reducer(accumulator, item, index) if with_index else reducer(accumulator, item)
     return accumulator
 
 
@@ -1446,8 +1462,9 @@ def _resource_id(call: Call) -> str:
         path = _type_and_names(call, 0)
         if level == "subscription":
             return f"/subscriptions/{context.subscription_id}/providers/{path}"
-        if level == "managementgroup" and context.management_group is not None:
-            return f"/providers/Microsoft.Management/managementGroups/{context.management_group}/providers/{path}"
+        group_name = context.management_group
+        if level == "managementgroup" and group_name is not None:
+            return f"/providers/Microsoft.Management/managementGroups/{group_name}/providers/{path}"
         return f"/providers/{path}"
     subscription, group = context.subscription_id, context.resource_group
     if leading == 1:

@@ -6,11 +6,20 @@ reviewed as deployed, with a note); resource `copy` loops (at most 800 copies, a
 child resources (short `type` and `name` joined to the parent's); symbolic-name templates (`languageVersion`
 2.0, where `existing` resources are references, not deployments); nested deployments with an inline template
 (inner or outer expression scope) or a `templateLink.relativePath` inside the reviewed tree. A
-`templateLink.uri` is not fetched.
+`templateLink.uri` is not fetched. The deployment resource is reported too, without its inline
+`properties.template` (those resources are reported themselves).
+
+Choices where ARM gives no answer offline:
+- A copy loop whose count is unresolved is one resource whose name is `Unresolved`; of its values, those that
+  are the same for copies 0 and 1 are kept, those that differ (they depend on `copyIndex()`) are `Unresolved`.
+- A nested child whose parent is not deployed (condition false) is not deployed either.
+- An extension resource's relative `scope` (`Microsoft.X/type/name`, as Bicep writes it) is stored as a full id.
+- In symbolic-name templates, symbolic names in `dependsOn` become the ids of the resources they name.
 
 Every resource gets an ARM id built from the `DeploymentContext` (placeholders for the subscription and
 group), honouring `resourceGroup`/`subscriptionId` on a resource and `scope` on an extension resource. A name,
-type or scope that can't be resolved gives an `Unresolved` id; the resource is still reported.
+type or scope that can't be resolved, or a name whose segments don't fit the type, gives an `Unresolved` id;
+the resource is still reported.
 
 Anything that stops the expansion (an expression syntax error, a copy count Azure rejects, the work budget,
 nested deployments too deep) raises `TemplateError`, with the line of the resource involved when known.
@@ -208,7 +217,6 @@ class _Parent:
 
     type: str
     name: str | Unresolved
-    address: str
 
 
 class _Expander:
@@ -298,7 +306,7 @@ class _Expander:
         if isinstance(count, Unresolved):
             self.note(f"{self.where(frame, address)}: copy count {count.expression} is unresolved "
                       f"({count.reason}); reviewed as one resource whose name is unresolved")
-            self._expand_instance(raw, frame, frame.scope, address, parent, span,
+            self._expand_instance(raw, frame, frame.scope.with_copy_index(loop_name, 0), address, parent, span,
                                   unresolved_copy=(loop_name, count))
             return
         for index in range(copy_count(count, f"copy loop '{loop_name}'")):
@@ -310,7 +318,7 @@ class _Expander:
                          unresolved_copy: tuple[str | None, Unresolved] | None = None) -> None:
         condition_raw = _field(raw, "condition")
         if condition_raw is not None:
-            condition = evaluate_value(condition_raw, scope)
+            condition = self._evaluate(condition_raw, scope, unresolved_copy)
             if isinstance(condition, str) and condition.lower() in ("true", "false"):
                 condition = condition.lower() == "true"
             if condition is False:
@@ -326,10 +334,7 @@ class _Expander:
         inline_template: Any = None
         if is_deployment:
             body_raw, inline_template = _split_inline_template(body_raw)
-        if unresolved_copy is None:
-            body = evaluate_value(body_raw, scope)
-        else:
-            body = self._evaluate_uncounted_copy(body_raw, scope, *unresolved_copy)
+        body = self._evaluate(body_raw, scope, unresolved_copy)
         if not isinstance(body, dict):
             raise TemplateError("a resource must evaluate to a JSON object")
 
@@ -344,28 +349,33 @@ class _Expander:
         source = Source(SourceFormat.ARM, str(frame.file), line, end_line, address)
         self.resources.append(Resource.from_arm(body, source, resource_id=rid))
 
-        if is_deployment:
+        if is_deployment and unresolved_copy is not None:
+            self.note(f"{self.where(frame, address)}: the template of a deployment in a copy loop whose count is "
+                      "unresolved is not expanded; its resources are not reviewed")
+        elif is_deployment:
             self._expand_deployment(body, inline_template, frame, scope, address, span)
 
         children = _field(raw, "resources")
         if isinstance(children, list):
-            me = _Parent(full_type, name, address)
+            me = _Parent(full_type, name)
             for index, child in enumerate(children):
                 self.expand_resource(child, frame, f"{address}.resources[{index}]", parent=me)
         elif children is not None:
             raise TemplateError("nested 'resources' must be an array")
 
     @staticmethod
-    def _evaluate_uncounted_copy(body_raw: dict[str, Any], scope: EvalScope, loop_name: str | None,
-                                 count: Unresolved) -> Any:
-        """The body of a copy loop whose count is unknown: what every copy shares, the rest `Unresolved`.
+    def _evaluate(value: Any, scope: EvalScope, unresolved_copy: tuple[str | None, Unresolved] | None) -> Any:
+        """Evaluate a resource's value; in a copy loop of unknown count, what every copy shares.
 
-        The body is evaluated as copies 0 and 1; a value that differs between them depends on `copyIndex()`
-        and can't be known for "every copy".
+        For an unknown count the value is evaluated as copies 0 and 1; what differs between them depends on
+        `copyIndex()` and can't be known for "every copy", so it is `Unresolved`.
         """
-        first = evaluate_value(body_raw, scope.with_copy_index(loop_name, 0))
+        if unresolved_copy is None:
+            return evaluate_value(value, scope)
+        loop_name, count = unresolved_copy
+        first = evaluate_value(value, scope.with_copy_index(loop_name, 0))
         try:
-            second = evaluate_value(body_raw, scope.with_copy_index(loop_name, 1))
+            second = evaluate_value(value, scope.with_copy_index(loop_name, 1))
         except TemplateError:
             second = first
         reason = f"differs per copy, and the copy count {count.expression} is unresolved"
@@ -444,10 +454,8 @@ class _Expander:
             scope_option = _field(options, "scope") if isinstance(options, dict) else None
             inner = isinstance(scope_option, str) and scope_option.lower() == "inner"
             prefix = f"{address}.properties.template"
-            if inner:
-                child_scope = self._inner_scope(inline_template, properties, frame, body, address)
-            else:
-                child_scope = scope
+            # Outer scope (ARM's default): the nested template sees the parent's parameters and variables.
+            child_scope = self._inner_scope(inline_template, properties, frame, body, address) if inner else scope
             child = _Frame(frame.document, frame.file, child_scope, target, frame.depth + 1, prefix)
             self.expand(inline_template, child)
         elif inline_template is not None:
