@@ -29,7 +29,7 @@ def review(
     outcome = load_inputs(paths, parameter_files=parameter_files, context=context)
     announce("Building the resource graph")
     graph = ResourceGraph(outcome.resources)
-    selected = list(rules) if rules is not None else load_registry().rules
+    selected = list(rules) if rules is not None else load_registry().runnable
     announce("Running rules")
     results = run_rules(outcome.resources, graph, selected)
     return build_report(outcome.inputs, outcome.resources, results)

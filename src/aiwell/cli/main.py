@@ -118,7 +118,7 @@ def _select_rules(rule_ids: Sequence[str], pillars: Sequence[str]) -> list[Any] 
             raise UsageError(f"unknown rule: {wanted}", hint="`aiwell rules` lists the catalog.")
         chosen.append(found)
     if not chosen:
-        chosen = list(registry.rules)
+        chosen = list(registry.runnable)
     if pillars:
         chosen = [r for r in chosen if any(p.value in pillars for p in r.info.pillars)]
     return chosen

@@ -8,6 +8,7 @@ reasons) is printed as plain text, never as rich markup. Colour follows the cons
 from __future__ import annotations
 
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, RenderableType
 from rich.padding import Padding
 from rich.table import Table
@@ -40,35 +41,34 @@ def _where(location: Location | None) -> str:
     return location.file if location.line is None else f"{location.file}:{location.line}"
 
 
-def _finding_detail(result: Result, *, with_message: bool, width: int) -> Text:
-    detail = Text(result.rule.title)
+def _finding_detail(result: Result, *, with_message: bool, width: int) -> list[tuple[str, str]]:
+    """The lines of a finding's detail column, each with its style, before wrapping."""
+    lines = [(result.rule.title, "")]
     parts = [part for part in (display_text(result.resource_name), _where(result.location)) if part]
     place = " · ".join(parts)
     if len(place) > width:
         # Resource and location on lines of their own read better than one wrapped mid-way.
-        place = "\n".join(parts)
-    if place:
-        detail.append("\n" + place, style="dim")
+        lines += [(part, "dim") for part in parts]
+    elif place:
+        lines.append((place, "dim"))
     if with_message and result.message:
-        detail.append("\n" + display_text(result.message), style="italic")
-    return detail
+        lines.append((display_text(result.message), "italic"))
+    return lines
 
 
 def _findings_text(results: list[Result], console: Console, *, verbose: bool) -> Text:
     """The findings as aligned columns (status, severity, rule id, detail), the detail wrapped under itself.
 
     Laid out by hand rather than with a rich `Table`, whose measuring pass is too slow for the hundred thousand
-    findings a large inventory can give.
+    findings a large inventory can give; only lines too long for the column go through rich's wrapping.
     """
     id_width = max(6, *(len(r.rule.id) for r in results))
     offset = 2 + 7 + 1 + 6 + 1 + id_width + 1
     width = max(20, console.width - offset)
-    hanging = Text(" " * offset)
+    hanging = " " * offset
     out = Text()
     for result in results:
         rule = result.rule
-        # An unknown needs its reason to be acted on; other messages only when asked for.
-        detail = _finding_detail(result, with_message=verbose or result.status is Status.UNKNOWN, width=width)
         out.append("  ")
         out.append(result.status.value.ljust(7), style=_STATUS_STYLE[result.status])
         out.append(" ")
@@ -76,11 +76,18 @@ def _findings_text(results: list[Result], console: Console, *, verbose: bool) ->
         out.append(" ")
         out.append(rule.id.ljust(id_width), style="bold")
         out.append(" ")
-        for index, line in enumerate(detail.wrap(console, width)):
-            if index:
-                out.append_text(hanging)
-            out.append_text(line)
-            out.append("\n")
+        # An unknown needs its reason to be acted on; other messages only when asked for.
+        detail = _finding_detail(result, with_message=verbose or result.status is Status.UNKNOWN, width=width)
+        first = True
+        for text, style in detail:
+            pieces = [text] if cell_len(text) <= width else [
+                line.plain for line in Text(text).wrap(console, width)]
+            for piece in pieces:
+                if not first:
+                    out.append(hanging)
+                out.append(piece, style=style)
+                out.append("\n")
+                first = False
     out.rstrip()
     return out
 

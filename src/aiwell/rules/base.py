@@ -110,8 +110,9 @@ class Rule:
 
     def evaluate(self, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
         """The rule's verdict on one resource of a matching type, with a message for the user."""
+        document = resource.to_arm()
         if self.where is not None:
-            applies = self.where.evaluate_document(resource.to_arm())
+            applies = self.where.evaluate_document(document)
             if applies.truth in (Truth.FALSE, Truth.MISSING):
                 return Status.NOT_APPLICABLE, f"does not apply: {applies.reason}"
             if applies.truth is Truth.UNKNOWN:
@@ -119,7 +120,7 @@ class Rule:
         if self.check is not None:
             return self.check(resource, graph)
         if self.condition is not None:
-            return self._verdict(self.condition.evaluate_document(resource.to_arm()), resource)
+            return self._verdict(self.condition.evaluate_document(document), resource)
         return Status.NOT_APPLICABLE, "reserved rule: reported per input, never per resource"
 
     def _verdict(self, outcome: Outcome, resource: Resource) -> tuple[Status, str]:
