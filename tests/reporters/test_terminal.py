@@ -142,3 +142,15 @@ def test_long_resource_and_location_go_on_lines_of_their_own() -> None:
     lines = _render(build_report([], [], [result])).splitlines()
     at = next(i for i, line in enumerate(lines) if line.strip() == name)
     assert lines[at + 1].strip() == "examples/ai-chat/azuredeploy.json:65"
+
+
+def test_multi_line_and_unbreakable_text_stays_in_its_column() -> None:
+    rule = RuleInfo(id="AIS002", name="n", title="x" * 120, severity=Severity.HIGH,
+                    pillars=(Pillar.SECURITY,), design_area=DesignArea.APPLICATION_PLATFORM)
+    result = Result(rule=rule, status=Status.UNKNOWN, resource_id="/x", resource_type="t", resource_name="acct",
+                    message="first line\nsecond line", location=None)
+    lines = _render(build_report([], [], [result])).splitlines()
+    assert max(len(line) for line in lines) <= 80
+    column = lines[next(i for i, line in enumerate(lines) if "AIS002" in line)].index("x")
+    assert [line[column:] for line in lines if line.strip() in ("first line", "second line")] == [
+        "first line", "second line"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -46,7 +46,7 @@ def _finding_detail(result: Result, *, with_message: bool, width: int) -> list[t
     lines = [(result.rule.title, "")]
     parts = [part for part in (display_text(result.resource_name), _where(result.location)) if part]
     place = " · ".join(parts)
-    if len(place) > width:
+    if cell_len(place) > width:
         # Resource and location on lines of their own read better than one wrapped mid-way.
         lines += [(part, "dim") for part in parts]
     elif place:
@@ -56,7 +56,18 @@ def _finding_detail(result: Result, *, with_message: bool, width: int) -> list[t
     return lines
 
 
-def _findings_text(results: list[Result], console: Console, *, verbose: bool) -> Text:
+def _wrapped(text: str, width: int, console: Console) -> list[str]:
+    """`text` as lines of at most `width` cells; only lines that need it go through rich's (slow) wrapping."""
+    lines: list[str] = []
+    for line in text.splitlines() or [""]:
+        if cell_len(line) <= width:
+            lines.append(line)
+        else:
+            lines += [part.plain.rstrip() for part in Text(line).wrap(console, width)]
+    return lines
+
+
+def _findings_text(results: list[Result], console: Console, *, verbose: bool) -> Group:
     """The findings as aligned columns (status, severity, rule id, detail), the detail wrapped under itself.
 
     Laid out by hand rather than with a rich `Table`, whose measuring pass is too slow for the hundred thousand
@@ -66,9 +77,11 @@ def _findings_text(results: list[Result], console: Console, *, verbose: bool) ->
     offset = 2 + 7 + 1 + 6 + 1 + id_width + 1
     width = max(20, console.width - offset)
     hanging = " " * offset
-    out = Text()
+    # One Text per finding: rich splits a Text into lines in time that grows with the whole text.
+    findings: list[Text] = []
     for result in results:
         rule = result.rule
+        out = Text()
         out.append("  ")
         out.append(result.status.value.ljust(7), style=_STATUS_STYLE[result.status])
         out.append(" ")
@@ -80,16 +93,13 @@ def _findings_text(results: list[Result], console: Console, *, verbose: bool) ->
         detail = _finding_detail(result, with_message=verbose or result.status is Status.UNKNOWN, width=width)
         first = True
         for text, style in detail:
-            pieces = [text] if cell_len(text) <= width else [
-                line.plain for line in Text(text).wrap(console, width)]
-            for piece in pieces:
+            for piece in _wrapped(text, width, console):
                 if not first:
-                    out.append(hanging)
+                    out.append("\n" + hanging)
                 out.append(piece, style=style)
-                out.append("\n")
                 first = False
-    out.rstrip()
-    return out
+        findings.append(out)
+    return Group(*findings)
 
 
 def _listed(report: Report) -> list[Result]:
