@@ -123,3 +123,10 @@ def test_internal_error_exits_three(monkeypatch: pytest.MonkeyPatch, capsys: pyt
     assert "internal error" in err and "Traceback" not in err
     code, _, err = _run(capsys, "--debug", "review", str(EXAMPLE))
     assert code == 3 and "Traceback" in err
+
+
+def test_nothing_to_review_is_a_usage_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "package.json").write_text('{"name": "web", "version": "1.0.0"}', encoding="utf-8")
+    code, _, err = _run(capsys, "review", str(tmp_path))
+    assert code == 2
+    assert "nothing to review" in err and "Traceback" not in err

@@ -91,6 +91,13 @@ def review(
     else:
         report = run_review(paths, parameter_files=parameter_files, context=context, rules=rules)
 
+    if not report.inputs:
+        raise UsageError(
+            "nothing to review: found no ARM templates, parameter files or inventory exports in "
+            + ", ".join(str(p) for p in paths),
+            hint="aiwell reads ARM JSON templates (with parameter files) and Azure inventory exports "
+                 "(az graph query / az resource list -o json).",
+        )
     if output_format == "json":
         _write(output, render_json(report) + "\n")
     elif output is not None:

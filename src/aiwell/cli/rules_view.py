@@ -91,7 +91,8 @@ def show_rule(rule: Rule, console: Console) -> None:
             parts.append(Padding(Syntax(snippet.strip(), lexer, word_wrap=True), (0, 0, 1, 2)))
         _section(console, "Use instead", Group(*parts))
     if rule.references:
-        _section(console, "References", Text("\n".join(rule.references)))
+        # URLs are printed whole, even past the terminal width, so they stay clickable and copyable.
+        _section(console, "References", Text("\n".join(rule.references), no_wrap=True, overflow="ignore"))
     mapped = [f"{key}: {', '.join(values)}" for key, values in rule.maps_to.items() if values]
     if mapped:
         _section(console, "Maps to", Text("\n".join(mapped)))
