@@ -1,0 +1,201 @@
+"""Measure how much of a corpus of real infrastructure-as-code aiwell analyses, per format (ARM, Bicep, Terraform).
+
+Run by hand on local copies of public repositories (quickstart templates, AI landing zones, Azure Verified
+Modules, reference architectures); such copies are never committed:
+
+    .venv/bin/python bench/corpus_robustness.py DIR [DIR...] [--top 10] [--show-files]
+
+Files are counted on disk, independently of aiwell's discovery: ARM templates are `.json`/`.jsonc` files whose
+`$schema` names `deploymentTemplate.json`, Bicep files are `*.bicep`, Terraform files are `*.tf`. Each is then
+
+- **analysed**: named by an analysed input record, the source of at least one resource (a Bicep module, a linked
+  template), or a `.tf` file in a module directory that was analysed (a record names it or a resource came from it);
+- **not analysed**: named by a not-analysed input record (`AIW000`), with its reason;
+- **not reached**: neither; discovery never reported it. These are the files a review would drop silently.
+
+The share is analysed / seen; the target is 99% per format. Discovery is `aiwell.loaders.load_inputs`, so the
+figures measure whatever loaders are wired. Each DIR is loaded separately; a crash is reported, not fatal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+import time
+import traceback
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiwell.loaders import load_inputs
+from aiwell.model import InputStatus
+
+FORMATS = ("ARM", "Bicep", "Terraform")
+TARGET_SHARE = 0.99
+SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".terraform", ".venv"})
+_RECORD_FORMATS = {"arm": "ARM", "bicep": "Bicep", "terraform": "Terraform", "terraform-plan": "Terraform"}
+_ARM_SCHEMA = re.compile(rb"deploymenttemplate\.json", re.IGNORECASE)
+_HEAD_BYTES = 64 * 1024
+
+
+@dataclass(slots=True)
+class FormatTally:
+    """What happened to the files of one format."""
+
+    seen: set[Path] = field(default_factory=set)
+    analysed: set[Path] = field(default_factory=set)
+    not_analysed: dict[Path, str] = field(default_factory=dict)
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def not_reached(self) -> set[Path]:
+        """Files seen on disk that discovery neither analysed nor reported."""
+        return self.seen - self.analysed - set(self.not_analysed)
+
+    @property
+    def share(self) -> float:
+        """Share of the files seen that were analysed (1.0 when none were seen)."""
+        return len(self.analysed) / len(self.seen) if self.seen else 1.0
+
+
+@dataclass(slots=True)
+class CorpusReport:
+    """Tallies per format over every directory, the time taken, and the directories whose loading crashed."""
+
+    tallies: dict[str, FormatTally] = field(default_factory=lambda: {name: FormatTally() for name in FORMATS})
+    seconds: float = 0.0
+    crashes: list[tuple[Path, str]] = field(default_factory=list)
+
+
+def _walk(root: Path) -> Iterable[Path]:
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES)
+        for name in sorted(files):
+            yield Path(directory) / name
+
+
+def _is_arm_template(path: Path) -> bool:
+    """Whether the file's top-level `$schema` names deploymentTemplate.json. A policy definition embeds templates
+    with that schema deeper down, so JSON that parses is judged by its top level; JSON that doesn't, by its head."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return False
+    if not _ARM_SCHEMA.search(data[:_HEAD_BYTES]):
+        return False
+    try:
+        value = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return True
+    return isinstance(value, dict) and bool(_ARM_SCHEMA.search(str(value.get("$schema", "")).encode()))
+
+
+def format_on_disk(path: Path) -> str | None:
+    """The format a file is counted under, judged from its name and (for JSON) its `$schema`, or None."""
+    name = path.name.lower()
+    if name.endswith(".bicep"):
+        return "Bicep"
+    if name.endswith(".tf"):
+        return "Terraform"
+    if name.endswith((".json", ".jsonc")) and _is_arm_template(path):
+        return "ARM"
+    return None
+
+
+def normalise_reason(reason: str) -> str:
+    """A not-analysed reason with paths, line numbers, quoted text and numbers blanked, so similar ones group."""
+    text = re.sub(r"(?:[\w.-]+[/\\])+[\w.-]+", "<path>", reason)
+    text = re.sub(r"'[^']*'|\"[^\"]*\"|`[^`]*`", "<…>", text)
+    text = re.sub(r"\d+", "N", text)
+    return text[:140]
+
+
+def measure(directories: Sequence[Path]) -> CorpusReport:
+    """Load each directory with aiwell's discovery and tally every ARM, Bicep and Terraform file under it."""
+    report = CorpusReport()
+    for root in directories:
+        on_disk: dict[Path, str] = {}
+        for path in _walk(root):
+            found = format_on_disk(path)
+            if found is not None:
+                on_disk[path.resolve()] = found
+        for path, found in on_disk.items():
+            report.tallies[found].seen.add(path)
+        start = time.perf_counter()
+        try:
+            outcome = load_inputs([root])
+        except Exception:  # a crash is a finding of this benchmark, not the end of it
+            report.crashes.append((root, traceback.format_exc(limit=3)))
+            continue
+        finally:
+            report.seconds += time.perf_counter() - start
+        analysed_paths: set[Path] = set()
+        for record in outcome.inputs:
+            path = Path(record.path).resolve()
+            if record.status is InputStatus.ANALYSED:
+                analysed_paths.add(path)
+                continue
+            counted_as = on_disk.get(path) or _RECORD_FORMATS.get(record.format)
+            if counted_as is None:
+                continue
+            tally = report.tallies[counted_as]
+            tally.seen.add(path)
+            tally.not_analysed[path] = record.reason
+            tally.reasons[normalise_reason(record.reason)] += 1
+        analysed_paths.update(Path(resource.source.file).resolve() for resource in outcome.resources
+                              if resource.source.file)
+        # Terraform reads a module directory as one unit: a record may name the directory, and variables.tf
+        # or outputs.tf yield no resources of their own.
+        analysed_directories = {path if path.is_dir() else path.parent for path in analysed_paths}
+        for path, found in on_disk.items():
+            if path in report.tallies[found].not_analysed:
+                continue
+            if path in analysed_paths or (found == "Terraform" and path.parent in analysed_directories):
+                report.tallies[found].analysed.add(path)
+    return report
+
+
+def print_report(report: CorpusReport, *, top: int, show_files: bool) -> None:
+    """Print the per-format table, the most common reasons, and (optionally) the files concerned."""
+    print(f"{'format':<10} {'seen':>7} {'analysed':>9} {'not analysed':>13} {'not reached':>12} {'share':>8}")
+    for name, tally in report.tallies.items():
+        flag = "" if tally.share >= TARGET_SHARE or not tally.seen else "  below target"
+        print(f"{name:<10} {len(tally.seen):>7} {len(tally.analysed):>9} {len(tally.not_analysed):>13} "
+              f"{len(tally.not_reached):>12} {tally.share:>7.1%}{flag}")
+    print(f"\nloading took {report.seconds:.1f} s (target share {TARGET_SHARE:.0%} per format)")
+    for name, tally in report.tallies.items():
+        if tally.reasons:
+            print(f"\n{name}: most common reasons for not analysing a file")
+            for reason, count in tally.reasons.most_common(top):
+                print(f"  {count:>5}  {reason}")
+        if show_files:
+            for path, reason in sorted(tally.not_analysed.items()):
+                print(f"  not analysed  {path}: {reason}")
+            for path in sorted(tally.not_reached):
+                print(f"  not reached   {path}")
+    for root, trace in report.crashes:
+        print(f"\nloading {root} crashed (an aiwell bug):\n{trace}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments, measure, print. Exit 1 when a format is below target or a directory crashed."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("directories", nargs="+", type=Path, metavar="DIR")
+    parser.add_argument("--top", type=int, default=10, help="how many reasons to list per format")
+    parser.add_argument("--show-files", action="store_true", help="list every file not analysed or not reached")
+    args = parser.parse_args(argv)
+    missing = [str(directory) for directory in args.directories if not directory.is_dir()]
+    if missing:
+        parser.error(f"not a directory: {', '.join(missing)}")
+    report = measure(args.directories)
+    print_report(report, top=args.top, show_files=args.show_files)
+    below = any(tally.seen and tally.share < TARGET_SHARE for tally in report.tallies.values())
+    return 1 if below or report.crashes else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

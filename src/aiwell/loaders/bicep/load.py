@@ -1,0 +1,74 @@
+"""The Bicep loader's entry point: a `.bicep` file (with an optional parameter file) → resources.
+
+`load_bicep` reads and parses the file, reads the parameter file (`.bicepparam` or JSON), evaluates the
+deployment (`aiwell.loaders.bicep.evaluate`) and returns the resources, notes and the module files read.
+`bicepparam_target` tells discovery which Bicep file a `.bicepparam` file is for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiwell.errors import InputError, TemplateError
+from aiwell.loaders.arm.scope import DeploymentContext
+from aiwell.loaders.bicep import syntax as s
+from aiwell.loaders.bicep.evaluate import evaluate_bicep
+from aiwell.loaders.bicep.params import read_parameters, using_target
+from aiwell.loaders.jsonc import read_text
+from aiwell.model import Resource
+
+
+@dataclass(slots=True)
+class BicepLoad:
+    """What one deployment of a Bicep file yields."""
+
+    resources: list[Resource]
+    """`Source(SourceFormat.BICEP, file, line, end_line, address)`: the address is the symbolic name, `[i]` for a
+    loop's instances, `parent::child` for a nested child, `m.<address>` for a resource of module `m`."""
+    notes: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+    """The module files (and files read by imports and `load*Content`) read, resolved."""
+
+
+def _parse(path: Path) -> s.Program:
+    from aiwell.loaders.bicep.parser import parse_bicep
+
+    return parse_bicep(read_text(path), path=str(path))
+
+
+def load_bicep(path: Path, *, parameter_file: Path | None = None, context: DeploymentContext | None = None,
+               root: Path | None = None) -> BicepLoad:
+    """Evaluate one deployment of the Bicep file `path`, with the values of `parameter_file` if given.
+
+    `root` is the tree under review: modules, imports and loaded files are read only inside it. Raises
+    `InputError` (`ParseError` for a file that is not valid Bicep, `TemplateError` for one that can't be
+    evaluated) with the line in `path`; a problem in the parameter file names that file.
+    """
+    program = _parse(path)
+    parameters: dict[str, Any] = {}
+    notes: list[str] = []
+    if parameter_file is not None:
+        try:
+            read = read_parameters(parameter_file, context=context, root=root)
+        except InputError as exc:
+            at = f" line {exc.line}" if exc.line is not None else ""
+            raise TemplateError(f"parameter file {parameter_file}{at}: {exc.message}", hint=exc.hint) from exc
+        parameters = read.values
+        notes.extend(read.notes)
+    evaluation = evaluate_bicep(program, path, parameters=parameters, context=context, root=root)
+    notes.extend(n for n in evaluation.notes if n not in notes)
+    return BicepLoad(evaluation.resources, notes, evaluation.files)
+
+
+def bicepparam_target(path: Path) -> Path | None:
+    """The `.bicep` file a `.bicepparam` file `using`s, relative to it (the file need not exist).
+
+    None for `using none` and for a registry or template-spec reference. Raises `InputError` when the file
+    can't be parsed or has no `using` statement.
+    """
+    return using_target(path, _parse(path))
+
+
+__all__ = ["BicepLoad", "bicepparam_target", "load_bicep"]

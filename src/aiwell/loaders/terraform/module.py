@@ -1,0 +1,706 @@
+"""Evaluating a Terraform module: variables, locals, resources, data sources, child modules and outputs.
+
+Everything is evaluated lazily and cached, so declarations may refer to each other in any order, as in
+Terraform; a cycle (a local that needs itself) is an error for the expressions involved, which become
+`Unresolved`. `evaluate_module` then walks every resource and module so each is evaluated once.
+
+Choices where Terraform gives no answer offline:
+- A `count` or `for_each` that is unresolved gives one instance whose `count.index` / `each.key` /
+  `each.value` are unresolved, addressed `x[?]`, with a note: the resource is reviewed, its values that depend
+  on the instance are unresolved.
+- `count` above `MAX_INSTANCES` is cut there, with a note.
+- `data` sources are not reported as deployed resources; as references, the arguments written in their block
+  are known, their `id` is the ARM id built from those arguments, everything else is unresolved.
+- A module whose `source` is not a local path (`./`, `../`) is read from `.terraform/modules/modules.json`
+  when `terraform init` left one; otherwise it is not analysed (recorded, never guessed) and its outputs are
+  unresolved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from aiwell.errors import ParseError
+from aiwell.loaders.arm.scope import DeploymentContext
+from aiwell.loaders.terraform.expressions import (
+    Budget,
+    BudgetExceeded,
+    EvalError,
+    ResourceInstance,
+    Scope,
+    evaluate,
+    evaluate_value,
+    first_unresolved,
+    no_references,
+    plain,
+    source_text,
+    to_bool,
+    to_number,
+    to_set,
+    to_string,
+)
+from aiwell.loaders.terraform.hcl import (
+    Attribute,
+    Block,
+    Body,
+    Call,
+    HclFile,
+    Literal,
+    Node,
+    ObjectExpr,
+    TupleExpr,
+    Variable,
+    parse_hcl,
+)
+from aiwell.loaders.terraform.mapping import arm_id as mapping_arm_id
+from aiwell.model import Unresolved
+
+MAX_INSTANCES = 10_000
+"""Most instances one `count` or `for_each` may create."""
+
+MAX_MODULE_DEPTH = 16
+"""Deepest nesting of module calls (guards against a module that calls itself)."""
+
+META_ARGUMENTS = frozenset({"count", "for_each", "depends_on", "provider", "lifecycle"})
+"""Removed from the attributes handed to the mapping."""
+
+META_BLOCKS = frozenset({"lifecycle", "provisioner", "connection"})
+
+MODULE_META = frozenset({"source", "version", "count", "for_each", "depends_on", "providers"})
+
+COMPUTED = "computed by the provider when it is applied"
+
+
+@dataclass(slots=True)
+class EvaluatedResource:
+    """One instance of a resource (or data source) with its evaluated attributes and where it was declared.
+
+    `attributes` is the shape the mapping reads: attribute name → value; nested blocks always a list of dicts;
+    `Unresolved` for unknown values; meta-arguments removed.
+    """
+
+    tf_type: str
+    name: str
+    address: str
+    mode: str
+    """`managed` or `data`."""
+    attributes: dict[str, Any]
+    file: str
+    line: int
+    end_line: int
+
+
+@dataclass(slots=True)
+class SkippedModule:
+    """A module call that could not be evaluated (not on disk, unparseable, too deep)."""
+
+    address: str
+    source: str
+    file: str
+    line: int
+    reason: str
+
+
+@dataclass(slots=True)
+class ModuleFiles:
+    """The parsed `.tf` files of one directory, and those that failed to parse (file → error)."""
+
+    directory: Path
+    files: list[HclFile]
+    failures: dict[str, ParseError] = field(default_factory=dict)
+    not_read: list[str] = field(default_factory=list)
+    """`.tf.json` files: Terraform's JSON syntax is not read."""
+
+
+def read_module_files(directory: Path) -> ModuleFiles:
+    """Parse every `.tf` file of a directory (sorted); a file that fails is recorded, the others are kept."""
+    files: list[HclFile] = []
+    failures: dict[str, ParseError] = {}
+    for path in sorted(directory.glob("*.tf")):
+        if not path.is_file():
+            continue
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as error:
+            failures[str(path)] = ParseError(f"can't read the file: {error}")
+            continue
+        try:
+            files.append(parse_hcl(text, str(path)))
+        except ParseError as error:
+            failures[str(path)] = error
+    not_read = [str(p) for p in sorted(directory.glob("*.tf.json"))]
+    return ModuleFiles(directory, files, failures, not_read)
+
+
+@dataclass(slots=True)
+class _Declaration:
+    block: Block
+    file: str
+
+
+ArmIdFunction = Callable[..., Any]
+"""`mapping.arm_id(tf_type, attributes, *, context)`."""
+
+
+@dataclass(slots=True)
+class LoadState:
+    """What every module of one load shares."""
+
+    context: DeploymentContext
+    root_module_dir: Path
+    allowed_root: Path | None
+    budget: Budget = field(default_factory=Budget)
+    resources: list[EvaluatedResource] = field(default_factory=list)
+    skipped_modules: list[SkippedModule] = field(default_factory=list)
+    parsed: dict[Path, ModuleFiles] = field(default_factory=dict)
+    installed_modules: dict[str, Path] | None = None
+
+    def module_files(self, directory: Path) -> ModuleFiles:
+        """The parsed files of a module directory (parsed once per load)."""
+        key = directory.resolve()
+        if key not in self.parsed:
+            self.parsed[key] = read_module_files(directory)
+        return self.parsed[key]
+
+    def installed(self, key: str) -> Path | None:
+        """The directory `terraform init` installed module `key` (`a.b`) into, from `modules.json`."""
+        if self.installed_modules is None:
+            self.installed_modules = {}
+            manifest = self.root_module_dir / ".terraform" / "modules" / "modules.json"
+            try:
+                entries = json.loads(manifest.read_text(encoding="utf-8")).get("Modules", [])
+            except (OSError, ValueError, AttributeError):
+                entries = []
+            for entry in entries if isinstance(entries, list) else []:
+                if isinstance(entry, dict) and isinstance(entry.get("Key"), str) and isinstance(entry.get("Dir"),
+                                                                                                  str):
+                    self.installed_modules[entry["Key"]] = self.root_module_dir / entry["Dir"]
+        return self.installed_modules.get(key)
+
+
+class _Pending:
+    """Marks a value being evaluated, to detect cycles."""
+
+
+_PENDING = _Pending()
+
+
+class ModuleEvaluator:
+    """One instance of one module: its inputs, its declarations and the values computed from them."""
+
+    def __init__(self, files: ModuleFiles, *, state: LoadState, inputs: Mapping[str, Any],
+                 address_prefix: str = "", module_key: str = "", depth: int = 0,
+                 arm_id: ArmIdFunction | None = None) -> None:
+        self.files = files
+        self.state = state
+        self.inputs = dict(inputs)
+        self.prefix = address_prefix
+        self.module_key = module_key
+        self.depth = depth
+        self.arm_id = arm_id or mapping_arm_id
+        self.variables: dict[str, _Declaration] = {}
+        self.locals: dict[str, tuple[Attribute, str]] = {}
+        self.resources: dict[tuple[str, str], _Declaration] = {}
+        self.data: dict[tuple[str, str], _Declaration] = {}
+        self.modules: dict[str, _Declaration] = {}
+        self.outputs: dict[str, _Declaration] = {}
+        self._cache: dict[str, Any] = {}
+        for hcl_file in files.files:
+            self._declare(hcl_file)
+        self.scope = Scope(self._resolve, state.budget, files.directory, state.root_module_dir,
+                           state.allowed_root)
+
+    def _declare(self, hcl_file: HclFile) -> None:
+        for block in hcl_file.body.blocks:
+            labels = block.labels
+            declaration = _Declaration(block, hcl_file.path)
+            if block.type == "variable" and len(labels) == 1:
+                self.variables[labels[0]] = declaration
+            elif block.type == "locals":
+                for name, attribute in block.body.attributes.items():
+                    self.locals[name] = (attribute, hcl_file.path)
+            elif block.type == "resource" and len(labels) == 2:
+                self.resources[(labels[0], labels[1])] = declaration
+            elif block.type == "data" and len(labels) == 2:
+                self.data[(labels[0], labels[1])] = declaration
+            elif block.type == "module" and len(labels) == 1:
+                self.modules[labels[0]] = declaration
+            elif block.type == "output" and len(labels) == 1:
+                self.outputs[labels[0]] = declaration
+
+    def note(self, message: str) -> None:
+        """Record a warning for the load."""
+        self.state.budget.note(message)
+
+    # --- the whole module -------------------------------------------------------------------------------------
+
+    def evaluate_all(self) -> None:
+        """Evaluate every resource and module call once, adding resources to the load in declaration order."""
+        for key in self.resources:
+            self._evaluate_quietly(f"resource.{key[0]}.{key[1]}", partial(self._resource_value, key, "managed"))
+        for key in self.data:
+            self._evaluate_quietly(f"data.{key[0]}.{key[1]}", partial(self._resource_value, key, "data"))
+        for name in self.modules:
+            self._evaluate_quietly(f"module.{name}", partial(self._module_value, name))
+
+    def _evaluate_quietly(self, key: str, compute: Callable[[], Any]) -> None:
+        # An error here was already turned into Unresolved values where it mattered; the walk only makes sure
+        # everything is evaluated once.
+        with contextlib.suppress(EvalError):
+            self._cached(key, compute)
+
+    def output(self, name: str) -> Any:
+        """The value of output `name` (raises `EvalError` when there is no such output)."""
+        if name not in self.outputs:
+            raise EvalError(f"module {self.prefix.rstrip('.') or 'root'} has no output named {name!r}")
+        declaration = self.outputs[name]
+        value_attribute = declaration.block.body.attributes.get("value")
+        if value_attribute is None:
+            return None
+        return self._cached(f"output.{name}", lambda: evaluate(value_attribute.expr, self.scope))
+
+    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        cached = self._cache.get(key)
+        if cached is _PENDING:
+            raise EvalError(f"{key} refers to itself (a cycle)")
+        if isinstance(cached, EvalError):
+            raise cached
+        if key in self._cache:
+            return cached
+        self._cache[key] = _PENDING
+        try:
+            value = compute()
+        except BudgetExceeded:
+            self._cache.pop(key, None)
+            raise
+        except EvalError as error:
+            self._cache[key] = error
+            raise
+        except RecursionError:
+            self._cache[key] = EvalError(f"{key} is nested too deeply")
+            raise self._cache[key] from None
+        self._cache[key] = value
+        return value
+
+    # --- references -------------------------------------------------------------------------------------------
+
+    def _resolve(self, name: str, attributes: list[str], node: Node) -> tuple[Any, int]:
+        if name == "var":
+            return self._variable(_first(attributes, name)), 1
+        if name == "local":
+            local_name = _first(attributes, name)
+            if local_name not in self.locals:
+                raise EvalError(f"there is no local value named {local_name!r}")
+            attribute = self.locals[local_name][0]
+            return self._cached(f"local.{local_name}", lambda: evaluate(attribute.expr, self.scope)), 1
+        if name == "path":
+            what = _first(attributes, name)
+            paths = {"module": self.files.directory, "root": self.state.root_module_dir,
+                     "cwd": self.state.root_module_dir}
+            if what not in paths:
+                raise EvalError(f"path.{what} does not exist")
+            return paths[what].as_posix(), 1
+        if name == "terraform":
+            what = _first(attributes, name)
+            if what == "workspace":
+                return "default", 1
+            return Unresolved(f"terraform.{what}", "only known where Terraform runs"), 1
+        if name == "data":
+            if len(attributes) < 2:
+                raise EvalError("a data source reference needs a type and a name")
+            key = (attributes[0], attributes[1])
+            if key not in self.data:
+                raise EvalError(f"there is no data source data.{key[0]}.{key[1]}")
+            return self._cached(f"data.{key[0]}.{key[1]}", lambda: self._resource_value(key, "data")), 2
+        if name == "module":
+            module_name = _first(attributes, name)
+            if module_name not in self.modules:
+                raise EvalError(f"there is no module call named {module_name!r}")
+            return self._cached(f"module.{module_name}", lambda: self._module_value(module_name)), 1
+        if name in ("count", "each", "self"):
+            raise EvalError(f"{name} is not available here")
+        if attributes and (name, attributes[0]) in self.resources:
+            key = (name, attributes[0])
+            return self._cached(f"resource.{name}.{key[1]}", lambda: self._resource_value(key, "managed")), 1
+        if attributes:
+            raise EvalError(f"there is no resource {name}.{attributes[0]} in this module")
+        raise EvalError(f"unknown name {name!r}")
+
+    def _variable(self, name: str) -> Any:
+        return self._cached(f"var.{name}", lambda: self._variable_value(name))
+
+    def _variable_value(self, name: str) -> Any:
+        declaration = self.variables.get(name)
+        if declaration is None:
+            raise EvalError(f"there is no variable named {name!r}")
+        body = declaration.block.body
+        type_node = body.attributes["type"].expr if "type" in body.attributes else None
+        nullable = True
+        if "nullable" in body.attributes:
+            nullable_value = evaluate_value(body.attributes["nullable"].expr, self._constant_scope())
+            nullable = not (isinstance(nullable_value, bool) and not nullable_value)
+        value: Any
+        if name in self.inputs and not (self.inputs[name] is None and not nullable):
+            value = self.inputs[name]
+        elif "default" in body.attributes:
+            value = evaluate_value(body.attributes["default"].expr, self._constant_scope())
+        else:
+            return Unresolved(f"var.{name}", "no value given (no default, tfvars file or -var)")
+        if type_node is None or isinstance(value, Unresolved) or value is None:
+            return value
+        try:
+            return convert(value, type_node, self._constant_scope())
+        except EvalError as error:
+            return Unresolved(f"var.{name}", f"the value does not fit the variable's type: {error.reason}")
+
+    def _constant_scope(self) -> Scope:
+        return Scope(no_references, self.state.budget, self.files.directory, self.state.root_module_dir,
+                     self.state.allowed_root)
+
+    # --- resources --------------------------------------------------------------------------------------------
+
+    def _address(self, mode: str, key: tuple[str, str]) -> str:
+        return f"{self.prefix}{'data.' if mode == 'data' else ''}{key[0]}.{key[1]}"
+
+    def _resource_value(self, key: tuple[str, str], mode: str) -> Any:
+        declaration = (self.data if mode == "data" else self.resources)[key]
+        address = self._address(mode, key)
+        instances = self._instances(declaration.block, address)
+        if isinstance(instances, Unresolved):
+            scope, instance_address = self._unresolved_instance(declaration.block, instances, address)
+            self._record(key, mode, declaration, instance_address, scope)
+            return Unresolved(address, f"its count or for_each is unresolved: {instances.reason}")
+        if instances.kind == "single":
+            return self._record(key, mode, declaration, address, self.scope)
+        results: Any = [] if instances.kind == "count" else {}
+        for instance_key, bindings in instances.items:
+            instance_address = f"{address}[{_key_text(instance_key)}]"
+            value = self._record(key, mode, declaration, instance_address, self.scope.bind(bindings))
+            if isinstance(results, list):
+                results.append(value)
+            else:
+                results[str(instance_key)] = value
+        return results
+
+    def _record(self, key: tuple[str, str], mode: str, declaration: _Declaration, address: str,
+                scope: Scope) -> ResourceInstance:
+        attributes = block_attributes(declaration.block.body, scope, self)
+        self.state.resources.append(EvaluatedResource(key[0], key[1], address, mode, attributes,
+                                                      declaration.file, declaration.block.line,
+                                                      declaration.block.end_line))
+        known = dict(attributes)
+        resource_id = self.arm_id(key[0], attributes, context=self.state.context)
+        known["id"] = resource_id
+        reason = ("read by the data source when Terraform runs" if mode == "data" else COMPUTED)
+        return _reference_view(address, known, reason)
+
+    def _instances(self, block: Block, address: str) -> _Instances | Unresolved:
+        attributes = block.body.attributes
+        if "count" in attributes:
+            count = evaluate_value(attributes["count"].expr, self.scope)
+            if isinstance(count, Unresolved):
+                return count
+            try:
+                number = int(to_number(count))
+            except EvalError as error:
+                return Unresolved(source_text(attributes["count"].expr), error.reason)
+            if number > MAX_INSTANCES:
+                self.note(f"{address}: count {number} cut to {MAX_INSTANCES} instances")
+                number = MAX_INSTANCES
+            return _Instances("count", [(i, {"count": {"index": i}}) for i in range(max(number, 0))])
+        if "for_each" in attributes:
+            collection = evaluate_value(attributes["for_each"].expr, self.scope)
+            pairs = for_each_pairs(collection, source_text(attributes["for_each"].expr))
+            if isinstance(pairs, Unresolved):
+                return pairs
+            if len(pairs) > MAX_INSTANCES:
+                self.note(f"{address}: for_each over {len(pairs)} elements cut to {MAX_INSTANCES} instances")
+                pairs = pairs[:MAX_INSTANCES]
+            return _Instances("for_each", [(k, {"each": {"key": k, "value": v}}) for k, v in pairs])
+        return _Instances("single", [])
+
+    def _unresolved_instance(self, block: Block, cause: Unresolved, address: str) -> tuple[Scope, str]:
+        self.note(f"{address}: count or for_each is unresolved ({cause.reason}); reviewed as one instance")
+        if "count" in block.body.attributes:
+            return self.scope.bind({"count": {"index": Unresolved("count.index", cause.reason)}}), f"{address}[?]"
+        each = {"key": Unresolved("each.key", cause.reason), "value": Unresolved("each.value", cause.reason)}
+        return self.scope.bind({"each": each}), f"{address}[?]"
+
+    # --- module calls -----------------------------------------------------------------------------------------
+
+    def _module_value(self, name: str) -> Any:
+        declaration = self.modules[name]
+        block = declaration.block
+        address = f"{self.prefix}module.{name}"
+        key = f"{self.module_key}.{name}" if self.module_key else name
+        directory, reason = self._module_directory(block, key)
+        if directory is None:
+            self._skip(address, block, declaration.file, reason)
+            return Unresolved(address, f"module not analysed: {reason}")
+        if self.depth + 1 > MAX_MODULE_DEPTH:
+            self._skip(address, block, declaration.file, f"modules nested more than {MAX_MODULE_DEPTH} deep")
+            return Unresolved(address, "module not analysed: nested too deeply")
+        files = self.state.module_files(directory)
+        for failed, error in files.failures.items():
+            self.note(f"{address}: {failed} could not be parsed ({error.message}); the module is evaluated "
+                      f"without it")
+        instances = self._instances(block, address)
+        if isinstance(instances, Unresolved):
+            scope, instance_address = self._unresolved_instance(block, instances, address)
+            self._child(files, block, scope, instance_address, key).evaluate_all()
+            return Unresolved(address, f"its count or for_each is unresolved: {instances.reason}")
+        if instances.kind == "single":
+            child = self._child(files, block, self.scope, address, key)
+            child.evaluate_all()
+            return _ModuleOutputs(address, child)
+        results: Any = [] if instances.kind == "count" else {}
+        for instance_key, bindings in instances.items:
+            instance_address = f"{address}[{_key_text(instance_key)}]"
+            child = self._child(files, block, self.scope.bind(bindings), instance_address, key)
+            child.evaluate_all()
+            if isinstance(results, list):
+                results.append(_ModuleOutputs(instance_address, child))
+            else:
+                results[str(instance_key)] = _ModuleOutputs(instance_address, child)
+        return results
+
+    def _child(self, files: ModuleFiles, block: Block, scope: Scope, address: str, key: str) -> ModuleEvaluator:
+        inputs = {name: evaluate_value(attribute.expr, scope)
+                  for name, attribute in block.body.attributes.items() if name not in MODULE_META}
+        return ModuleEvaluator(files, state=self.state, inputs=inputs, address_prefix=f"{address}.",
+                               module_key=key, depth=self.depth + 1, arm_id=self.arm_id)
+
+    def _module_directory(self, block: Block, key: str) -> tuple[Path | None, str]:
+        source_attribute = block.body.attributes.get("source")
+        source = evaluate_value(source_attribute.expr, self.scope) if source_attribute else None
+        if not isinstance(source, str):
+            return None, "the module source is not a literal string"
+        if source.startswith(("./", "../", ".\\", "..\\")):
+            directory = (self.files.directory / source).resolve()
+            allowed = self.state.allowed_root
+            if allowed is not None and not directory.is_relative_to(allowed.resolve()):
+                return None, f"{source} is outside the reviewed directory"
+            if not directory.is_dir():
+                return None, f"{source} does not exist"
+            return directory, ""
+        installed = self.state.installed(key)
+        if installed is not None and installed.is_dir():
+            return installed, ""
+        return None, (f"{source} is not on disk (registry and remote modules are not downloaded; run "
+                      f"`terraform init` to have them read from .terraform/modules)")
+
+    def _skip(self, address: str, block: Block, file: str, reason: str) -> None:
+        source = block.body.attributes.get("source")
+        source_text_value = source_text(source.expr) if source else ""
+        self.state.skipped_modules.append(SkippedModule(address, source_text_value, file, block.line, reason))
+        self.note(f"{address} not analysed: {reason}")
+
+
+@dataclass(slots=True)
+class _Instances:
+    kind: str
+    items: list[tuple[Any, dict[str, Any]]]
+
+
+class _ModuleOutputs(ResourceInstance):
+    """A module instance as expressions see it: its outputs, evaluated when read."""
+
+    def __init__(self, address: str, module: ModuleEvaluator) -> None:
+        super().__init__(address, {}, strict=True)
+        self.module = module
+
+    def attribute(self, name: str) -> Any:
+        """The value of output `name`."""
+        return self.module.output(name)
+
+
+def _first(attributes: list[str], name: str) -> str:
+    if not attributes:
+        raise EvalError(f"{name} must be followed by an attribute name")
+    return attributes[0]
+
+
+def _key_text(key: Any) -> str:
+    return str(key) if isinstance(key, int) else json.dumps(to_string(key) if not isinstance(key, Unresolved)
+                                                            else "?")
+
+
+def for_each_pairs(collection: Any, expression: str) -> list[tuple[Any, Any]] | Unresolved:
+    """(each.key, each.value) pairs of a `for_each` value: a map or object, or a set (list) of strings."""
+    if isinstance(collection, Unresolved):
+        return collection
+    if isinstance(collection, ResourceInstance):
+        collection = plain(collection)
+    if isinstance(collection, dict):
+        return [(key, collection[key]) for key in sorted(collection)]
+    if isinstance(collection, list):
+        unresolved = next((item for item in collection if isinstance(item, Unresolved)), None)
+        if unresolved is not None:
+            return Unresolved(expression, f"a member of the set is unresolved: {unresolved.reason}")
+        try:
+            members = to_set([to_string(item) for item in collection])
+        except EvalError:
+            return Unresolved(expression, "for_each needs a map or a set of strings")
+        return [(member, member) for member in members]
+    if collection is None:
+        return Unresolved(expression, "for_each is null")
+    return Unresolved(expression, f"for_each needs a map or a set of strings, not {type(collection).__name__}")
+
+
+def block_attributes(body: Body, scope: Scope, module: ModuleEvaluator | None = None) -> dict[str, Any]:
+    """A block's body as the mapping reads it: attributes evaluated, nested blocks as lists of dicts, `dynamic`
+    blocks expanded, meta-arguments removed."""
+    attributes: dict[str, Any] = {}
+    for name, attribute in body.attributes.items():
+        if name not in META_ARGUMENTS:
+            attributes[name] = plain(evaluate_value(attribute.expr, scope))
+    for block in body.blocks:
+        if block.type in META_BLOCKS:
+            continue
+        if block.type == "dynamic" and block.labels:
+            _expand_dynamic(block, scope, attributes, module)
+            continue
+        existing = attributes.setdefault(block.type, [])
+        if isinstance(existing, list):
+            existing.append(block_attributes(block.body, scope, module))
+    return attributes
+
+
+def _expand_dynamic(block: Block, scope: Scope, attributes: dict[str, Any], module: ModuleEvaluator | None) -> None:
+    label = block.labels[0]
+    body = block.body
+    iterator = label
+    if "iterator" in body.attributes:
+        iterator_node = body.attributes["iterator"].expr
+        if isinstance(iterator_node, Variable):
+            iterator = iterator_node.name
+    content = next((b for b in body.blocks if b.type == "content"), None)
+    if content is None or "for_each" not in body.attributes:
+        return
+    collection = evaluate_value(body.attributes["for_each"].expr, scope)
+    if isinstance(collection, Unresolved):
+        attributes[label] = Unresolved(f"dynamic {label!r}", f"its for_each is unresolved: {collection.reason}")
+        if module is not None:
+            module.note(f"dynamic block {label!r}: for_each is unresolved ({collection.reason})")
+        return
+    if isinstance(collection, ResourceInstance):
+        collection = plain(collection)
+    if isinstance(collection, dict):
+        pairs: list[tuple[Any, Any]] = [(k, collection[k]) for k in sorted(collection)]
+    elif isinstance(collection, list):
+        pairs = list(enumerate(collection))
+    elif collection is None:
+        pairs = []
+    else:
+        attributes[label] = Unresolved(f"dynamic {label!r}", "for_each must be a collection")
+        return
+    existing = attributes.setdefault(label, [])
+    if not isinstance(existing, list):
+        return
+    for key, value in pairs:
+        scope.budget.spend()
+        existing.append(block_attributes(content.body, scope.bind({iterator: {"key": key, "value": value}}),
+                                         module))
+
+
+def _reference_view(address: str, attributes: dict[str, Any], reason: str) -> ResourceInstance:
+    """How other expressions see a resource: nested objects too answer `Unresolved` for computed attributes."""
+    def view(value: Any, path: str) -> Any:
+        if isinstance(value, dict):
+            return ResourceInstance(path, {k: view(v, f"{path}.{k}") for k, v in value.items()}, reason)
+        if isinstance(value, list):
+            return [view(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return value
+    return ResourceInstance(address, {k: view(v, f"{address}.{k}") for k, v in attributes.items()}, reason)
+
+
+# --- type constraints -----------------------------------------------------------------------------------------
+
+
+def convert(value: Any, type_node: Node, scope: Scope) -> Any:
+    """Convert a variable's value to its declared type, as Terraform does (strings ↔ numbers ↔ bools, lists to
+    sets, optional object attributes filled with their defaults or null)."""
+    if isinstance(value, Unresolved) or value is None:
+        return value
+    if isinstance(type_node, Variable):
+        kind = type_node.name
+        if kind == "string":
+            if isinstance(value, (list, dict)):
+                raise EvalError(f"a {type(value).__name__} is not a string")
+            return to_string(value)
+        if kind == "number":
+            return to_number(value)
+        if kind == "bool":
+            return to_bool(value)
+        return value
+    if isinstance(type_node, Call):
+        kind = type_node.name
+        args = type_node.args
+        if kind in ("list", "set") and args:
+            if not isinstance(value, list):
+                raise EvalError(f"a {kind} is required")
+            items = [convert(v, args[0], scope) for v in value]
+            return to_set(items) if kind == "set" and first_unresolved(items) is None else items
+        if kind == "map" and args:
+            if not isinstance(value, dict):
+                raise EvalError("a map is required")
+            return {k: convert(v, args[0], scope) for k, v in value.items()}
+        if kind == "tuple" and args and isinstance(args[0], TupleExpr):
+            if not isinstance(value, list):
+                raise EvalError("a tuple is required")
+            return [convert(v, t, scope) if i < len(args[0].items) else v
+                    for i, (v, t) in enumerate(zip(value, args[0].items, strict=False))]
+        if kind == "object" and args and isinstance(args[0], ObjectExpr):
+            if not isinstance(value, dict):
+                raise EvalError("an object is required")
+            return _convert_object(value, args[0], scope)
+        if kind == "optional" and args:
+            return convert(value, args[0], scope)
+    return value
+
+
+def _convert_object(value: dict[str, Any], type_node: ObjectExpr, scope: Scope) -> dict[str, Any]:
+    result = dict(value)
+    for key_node, attribute_type in type_node.items:
+        if not isinstance(key_node, Literal):
+            continue
+        key = str(key_node.value)
+        optional = isinstance(attribute_type, Call) and attribute_type.name == "optional"
+        if key in value and value[key] is not None:
+            result[key] = convert(value[key], attribute_type, scope)
+        elif optional:
+            assert isinstance(attribute_type, Call)
+            default = (evaluate_value(attribute_type.args[1], scope) if len(attribute_type.args) > 1 else None)
+            result[key] = convert(default, attribute_type.args[0], scope) if default is not None else None
+        elif key not in value:
+            raise EvalError(f"attribute {key!r} is required")
+    return result
+
+
+def evaluate_tfvars(hcl_file: HclFile, budget: Budget, directory: Path) -> dict[str, Any]:
+    """The values a `.tfvars` file assigns (constants only; a reference is `Unresolved`)."""
+    scope = Scope(no_references, budget, directory, directory, None)
+    return {name: evaluate_value(attribute.expr, scope) for name, attribute in hcl_file.body.attributes.items()}
+
+
+__all__ = [
+    "MAX_INSTANCES",
+    "MAX_MODULE_DEPTH",
+    "META_ARGUMENTS",
+    "EvaluatedResource",
+    "LoadState",
+    "ModuleEvaluator",
+    "ModuleFiles",
+    "SkippedModule",
+    "block_attributes",
+    "convert",
+    "evaluate_tfvars",
+    "for_each_pairs",
+    "read_module_files",
+]

@@ -1,0 +1,43 @@
+"""The corpus benchmark counts files on disk independently of discovery, and tallies them per format."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+sys.path.insert(0, str(BENCH))
+
+from corpus_robustness import format_on_disk, measure, normalise_reason  # noqa: E402
+
+WORKLOAD = Path(__file__).parent / "workload"
+
+
+def test_files_are_counted_by_format() -> None:
+    assert format_on_disk(WORKLOAD / "arm" / "main.json") == "ARM"
+    assert format_on_disk(WORKLOAD / "arm" / "main.parameters.json") is None
+    assert format_on_disk(WORKLOAD / "bicep" / "modules" / "search.bicep") == "Bicep"
+    assert format_on_disk(WORKLOAD / "terraform-azurerm" / "variables.tf") == "Terraform"
+    assert format_on_disk(WORKLOAD / "inventory" / "resource-graph.json") is None
+
+
+def test_a_policy_definition_embedding_a_template_is_not_a_template(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.json"
+    policy.write_text('{"properties": {"policyRule": {"then": {"details": {"deployment": {"properties": {"template":'
+                      ' {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"'
+                      '}}}}}}}}', encoding="utf-8")
+    assert format_on_disk(policy) is None
+
+
+def test_the_arm_workload_is_fully_analysed() -> None:
+    tally = measure([WORKLOAD / "arm"]).tallies["ARM"]
+    assert len(tally.seen) == 1
+    assert tally.analysed == tally.seen
+    assert not tally.not_analysed
+    assert not tally.not_reached
+
+
+def test_reasons_group_when_only_paths_and_numbers_differ() -> None:
+    first = normalise_reason("a/b/main.json: index 1 is out of range at line 12")
+    second = normalise_reason("c/d/other.json: index 2 is out of range at line 40")
+    assert first == second

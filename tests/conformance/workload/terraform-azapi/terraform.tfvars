@@ -1,0 +1,5 @@
+location                   = "swedencentral"
+resource_group_id          = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-contoso-chat"
+tenant_id                  = "11111111-1111-1111-1111-111111111111"
+private_endpoint_subnet_id = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-contoso-network/providers/Microsoft.Network/virtualNetworks/vnet-contoso-spoke/subnets/snet-private-endpoints"
+application_insights_id    = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg-contoso-monitor/providers/Microsoft.Insights/components/appi-contoso-chat"

@@ -1,0 +1,3 @@
+output "id" {
+  value = azurerm_search_service.this.id
+}
