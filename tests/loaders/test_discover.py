@@ -99,13 +99,15 @@ def test_parameter_files_without_their_template(tmp_path: Path) -> None:
     root = _tree(tmp_path, "orphans")
     outcome = load_inputs([root])
     records = _records(outcome, root)
-    # A parameter file beside a Bicep file is the Bicep loader's: no record. The others are not analysed.
-    assert set(records) == {("loose-values.json", None), ("orphan.parameters.json", None)}
+    # A parameter file beside a Bicep file deploys that Bicep file. The others are not analysed.
+    assert set(records) == {("loose-values.json", None), ("orphan.parameters.json", None),
+                            ("bicep-app.bicep", "bicep-app.parameters.json")}
+    assert records[("bicep-app.bicep", "bicep-app.parameters.json")].format == SourceFormat.BICEP.value
     orphan = records[("orphan.parameters.json", None)]
     assert orphan.status is InputStatus.NOT_ANALYSED
     assert "orphan.json does not exist" in orphan.reason
     assert "no template found" in records[("loose-values.json", None)].reason
-    assert outcome.resources == []
+    assert all(r.source.format is SourceFormat.BICEP for r in outcome.resources)
 
 
 def test_parameter_file_naming_a_missing_template(tmp_path: Path) -> None:

@@ -31,8 +31,8 @@ and the line when known.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -48,15 +48,23 @@ from aiwell.loaders.arm.parameters import (
 )
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_template
+from aiwell.loaders.bicep import bicepparam_target, load_bicep
 from aiwell.loaders.inventory import looks_like_inventory, read_inventory
 from aiwell.loaders.jsonc import JsonDocument, parse_text, read_text
+from aiwell.loaders.terraform import load_terraform
+from aiwell.loaders.terraform.plan import load_plan, looks_like_plan
 from aiwell.model import InputRecord, InputStatus, Resource, SourceFormat
 
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".terraform", ".venv"})
 """Directories never walked into."""
 
 JSON_SUFFIXES = (".json", ".jsonc")
-"""Files taken when walking a directory."""
+"""JSON files taken when walking a directory: ARM templates, parameter files, inventories, Terraform plans."""
+
+BICEP_SUFFIXES = (".bicep", ".bicepparam")
+TERRAFORM_SUFFIX = ".tf"
+WALKED_SUFFIXES = (*JSON_SUFFIXES, *BICEP_SUFFIXES, TERRAFORM_SUFFIX)
+"""Every file taken when walking a directory."""
 
 _TEMPLATE_MARKERS = (b"deploymenttemplate", b"deploymentparameters", b'"resources"')
 _MARKER_BYTES = 1024 * 1024
@@ -74,6 +82,7 @@ class _Kind(Enum):
     TEMPLATE = "template"
     PARAMETERS = "parameters"
     INVENTORY = "inventory"
+    PLAN = "plan"
     OTHER = "other"
 
 
@@ -110,7 +119,7 @@ def _walk(path: Path) -> list[Path]:
     for directory, subdirectories, files in os.walk(path):
         subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES)
         found.extend(Path(directory) / name for name in sorted(files)
-                     if name.lower().endswith(JSON_SUFFIXES))
+                     if name.lower().endswith(WALKED_SUFFIXES))
     return found
 
 
@@ -145,6 +154,8 @@ def _classify(value: Any) -> _Kind:
         return _Kind.TEMPLATE
     if is_parameter_file(value):
         return _Kind.PARAMETERS
+    if looks_like_plan(value):
+        return _Kind.PLAN
     if looks_like_inventory(value):
         return _Kind.INVENTORY
     return _Kind.OTHER
@@ -170,12 +181,29 @@ class _Loader:
         """(candidate, parsed file, given with --parameters)."""
         self.records: list[tuple[Path, InputRecord, list[Resource]]] = []
         """Records of inventories and of files that failed, with the resolved path they sort by."""
+        self.bicep_files: dict[Path, _Candidate] = {}
+        self.bicep_parameters: dict[Path, list[tuple[Path, bool]]] = {}
+        """Bicep file → its parameter files (.bicepparam or JSON), each with whether it came from --parameters."""
+        self.bicepparam_files: list[tuple[_Candidate, bool]] = []
+        self.terraform_dirs: dict[Path, _Candidate] = {}
+        """Directories holding `.tf` files, each a Terraform root module unless another one calls it."""
 
     # --- reading --------------------------------------------------------------------------------------------
 
     def read(self, resolved: Path, candidate: _Candidate, *, as_parameters: bool = False) -> None:
         """Read, parse and classify one file; keep templates and parameter files, load inventories."""
         path = candidate.path
+        suffix = path.suffix.lower()
+        if suffix == ".bicep" and not as_parameters:
+            self.bicep_files[resolved] = candidate
+            return
+        if suffix == ".bicepparam":
+            self.bicepparam_files.append((candidate, as_parameters))
+            return
+        if suffix == TERRAFORM_SUFFIX and not as_parameters:
+            directory = resolved.parent
+            self.terraform_dirs.setdefault(directory, _Candidate(path.parent, candidate.explicit, candidate.root))
+            return
         try:
             text = read_text(path)
             value = parse_text(text, str(path), track=()).value
@@ -198,6 +226,8 @@ class _Loader:
             self.parameter_files.append((candidate, parsed, as_parameters))
         elif kind is _Kind.INVENTORY:
             self.load_inventory(resolved, path, text)
+        elif kind is _Kind.PLAN:
+            self.load_plan(resolved, path, text)
         elif candidate.explicit:
             self.fail(resolved, path, "not an ARM template, ARM parameter file or Azure inventory export",
                       file_format="unknown")
@@ -223,6 +253,21 @@ class _Loader:
         record = InputRecord(path=str(path), format=fmt, status=InputStatus.ANALYSED,
                              resources=len(export.resources), notes=export.notes)
         self.records.append((resolved, record, export.resources))
+
+    def load_plan(self, resolved: Path, path: Path, text: str) -> None:
+        """Load a Terraform plan (`terraform show -json`) into resources, or record why it could not be."""
+        fmt = SourceFormat.TERRAFORM_PLAN.value
+        try:
+            plan = load_plan(parse_text(text, str(path)), context=self.context)
+        except InputError as exc:
+            self.fail(resolved, path, _reason(exc), line=exc.line, file_format=fmt)
+            return
+        except (RecursionError, MemoryError) as exc:
+            self.fail(resolved, path, f"plan too large or deep to read ({type(exc).__name__})", file_format=fmt)
+            return
+        record = InputRecord(path=str(path), format=fmt, status=InputStatus.ANALYSED,
+                             resources=len(plan.resources), notes=plan.notes)
+        self.records.append((resolved, record, plan.resources))
 
     def template_at(self, path: Path) -> _Template | str | None:
         """The template at `path`: already read, read now (outside the reviewed paths), or why it can't be.
@@ -266,6 +311,9 @@ class _Loader:
                    explicit_templates: list[Path]) -> list[_Template] | str:
         """The templates a parameter file is for, or the reason there are none."""
         hinted = hinted_template(parameter_file)
+        if hinted is not None and hinted.suffix.lower() == ".bicep":
+            self.add_bicep_parameters(hinted, parameter_file.path, given)
+            return []
         if hinted is not None:
             found = self.template_at(hinted)
             if isinstance(found, str):
@@ -277,6 +325,12 @@ class _Loader:
                 found = self.template_at(path)
                 return found if isinstance(found, str) else [found] if found is not None else []
         if conventional and conventional[0].with_suffix(".bicep").exists():
+            self.add_bicep_parameters(conventional[0].with_suffix(".bicep"), parameter_file.path, given)
+            return []
+        explicit_bicep = [path for path, candidate in self.bicep_files.items() if candidate.explicit]
+        if given and explicit_bicep and not explicit_templates:
+            for bicep in explicit_bicep:
+                self.add_bicep_parameters(bicep, parameter_file.path, given)
             return []
         if given and explicit_templates:
             return [self.templates[path] for path in explicit_templates]
@@ -287,7 +341,97 @@ class _Loader:
         return ("no template found for it: name it X.parameters.json beside X.json, set metadata.template, "
                 "or pass it with --parameters together with its template")
 
+    def add_bicep_parameters(self, bicep: Path, parameter_file: Path, given: bool) -> None:
+        """Pair a parameter file with a Bicep file (which is reviewed even if it was not among the paths)."""
+        resolved = bicep.resolve()
+        if resolved not in self.bicep_files:
+            self.bicep_files[resolved] = _Candidate(bicep, explicit=False, root=resolved.parent)
+        listing = self.bicep_parameters.setdefault(resolved, [])
+        if all(existing.resolve() != parameter_file.resolve() for existing, _ in listing):
+            listing.append((parameter_file, given))
+
+    def pair_bicepparam(self) -> None:
+        """Pair each `.bicepparam` file with the Bicep file its `using` names."""
+        explicit_bicep = [path for path, candidate in self.bicep_files.items() if candidate.explicit]
+        for candidate, given in self.bicepparam_files:
+            path = candidate.path
+            try:
+                target = bicepparam_target(path)
+            except InputError as exc:
+                self.fail(path.resolve(), path, _reason(exc), line=exc.line, file_format=SourceFormat.BICEP.value)
+                continue
+            if target is not None and target.is_file():
+                self.add_bicep_parameters(target, path, given)
+            elif target is not None:
+                self.fail(path.resolve(), path, f"parameter file not analysed: its Bicep file {target} does not exist",
+                          file_format=SourceFormat.BICEP.value)
+            elif given and explicit_bicep:
+                for bicep in explicit_bicep:
+                    self.add_bicep_parameters(bicep, path, given)
+            else:
+                self.fail(path.resolve(), path,
+                          "parameter file not analysed: it names no Bicep file (`using none`); pass it with "
+                          "--parameters together with its Bicep file", file_format=SourceFormat.BICEP.value)
+
     # --- loading --------------------------------------------------------------------------------------------
+
+    def deploy_bicep(self) -> list[tuple[Path, InputRecord, list[Resource]]]:
+        """Evaluate every Bicep file once per parameter file (or with its defaults); drop files that are only
+        reviewed as modules of another Bicep file in the run."""
+        loaded: list[tuple[Path, InputRecord, list[Resource], bool]] = []
+        used_as_module: set[Path] = set()
+        fmt = SourceFormat.BICEP.value
+        for resolved, candidate in sorted(self.bicep_files.items()):
+            pairs = self.bicep_parameters.get(resolved, [])
+            chosen: list[Path | None] = [path for path, given in pairs if given] or [path for path, _ in pairs]
+            for parameter_file in chosen or [None]:
+                shown = str(parameter_file) if parameter_file is not None else None
+                try:
+                    load = load_bicep(candidate.path, parameter_file=parameter_file, context=self.context,
+                                      root=candidate.root)
+                except InputError as exc:
+                    record = _not_analysed(candidate.path, _reason(exc), line=exc.line, file_format=fmt,
+                                           parameters=parameter_file)
+                    loaded.append((resolved, record, [], bool(chosen) or candidate.explicit))
+                    continue
+                except (RecursionError, MemoryError) as exc:
+                    reason = f"Bicep file too large or deep to evaluate ({type(exc).__name__})"
+                    record = _not_analysed(candidate.path, reason, file_format=fmt, parameters=parameter_file)
+                    loaded.append((resolved, record, [], bool(chosen) or candidate.explicit))
+                    continue
+                used_as_module.update(path for path in load.files if path != resolved)
+                record = InputRecord(path=str(candidate.path), format=fmt, status=InputStatus.ANALYSED,
+                                     resources=len(load.resources), parameters=shown, notes=tuple(load.notes))
+                loaded.append((resolved, record, load.resources, bool(chosen) or candidate.explicit))
+        return [(resolved, record, resources) for resolved, record, resources, own in loaded
+                if own or resolved not in used_as_module]
+
+    def deploy_terraform(self, var_files: Sequence[Path], variables: Mapping[str, str],
+                         ) -> list[tuple[Path, InputRecord, list[Resource]]]:
+        """Evaluate every Terraform root module; a directory another root module calls is reviewed only there."""
+        loads: list[tuple[Path, _Candidate, list[tuple[InputRecord, list[Resource]]]]] = []
+        called: set[Path] = set()
+        for directory, candidate in sorted(self.terraform_dirs.items()):
+            try:
+                load = load_terraform(candidate.path, var_files=var_files, variables=variables,
+                                      context=self.context, root=candidate.root)
+            except InputError as exc:
+                record = _not_analysed(candidate.path, _reason(exc), line=exc.line,
+                                       file_format=SourceFormat.TERRAFORM.value)
+                loads.append((directory, candidate, [(record, [])]))
+                continue
+            except (RecursionError, MemoryError) as exc:
+                reason = f"Terraform module too large or deep to evaluate ({type(exc).__name__})"
+                record = _not_analysed(candidate.path, reason, file_format=SourceFormat.TERRAFORM.value)
+                loads.append((directory, candidate, [(record, [])]))
+                continue
+            called.update(load.module_dirs)
+            entries = _terraform_entries(load.inputs, load.resources, load.notes)
+            loads.append((directory, candidate, entries))
+        return [(Path(record.path).resolve(), record, resources)
+                for directory, candidate, entries in loads
+                if candidate.explicit or directory not in called
+                for record, resources in entries]
 
     def deploy(self, template: _Template) -> list[_Deployment]:
         """Evaluate a template once per parameter file, or once with its defaults."""
@@ -317,8 +461,11 @@ class _Loader:
 
 
 def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
-                context: DeploymentContext | None = None) -> LoadOutcome:
+                context: DeploymentContext | None = None, var_files: Sequence[Path] = (),
+                variables: Mapping[str, str] | None = None) -> LoadOutcome:
     """Find, pair and load every input under `paths`; see the module docstring for the rules.
+
+    `var_files` and `variables` are Terraform's `-var-file` and `-var name=value`, applied to every root module.
 
     Raises `UsageError` for a path that does not exist. Every other problem with an input becomes a
     not-analysed `InputRecord`; resources come in input order, then template order.
@@ -345,6 +492,7 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     for resolved, candidate in explicit_parameters.items():
         loader.read(resolved, candidate, as_parameters=True)
     loader.pair(explicit_templates)
+    loader.pair_bicepparam()
 
     deployments = [deployment for template in list(loader.templates.values())
                    for deployment in loader.deploy(template)]
@@ -354,6 +502,8 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
         linked.update(path for path in deployment.linked_files if path != own)
 
     entries: list[tuple[Path, InputRecord, list[Resource]]] = list(loader.records)
+    entries.extend(loader.deploy_bicep())
+    entries.extend(loader.deploy_terraform(var_files, variables or {}))
     for deployment in deployments:
         template = deployment.template
         resolved = template.candidate.path.resolve()
@@ -366,4 +516,25 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     return LoadOutcome(resources=resources, inputs=[record for _, record, _ in entries])
 
 
-__all__ = ["JSON_SUFFIXES", "SKIPPED_DIRECTORIES", "LoadOutcome", "load_inputs"]
+def _terraform_entries(inputs: Sequence[InputRecord], resources: list[Resource],
+                       notes: Sequence[str]) -> list[tuple[InputRecord, list[Resource]]]:
+    """Give each `.tf` file's record the resources declared in it, and the module's notes to the first record."""
+    by_file: dict[str, list[Resource]] = {}
+    for resource in resources:
+        by_file.setdefault(resource.source.file, []).append(resource)
+    entries: list[tuple[InputRecord, list[Resource]]] = []
+    placed: set[str] = set()
+    for index, record in enumerate(inputs):
+        own = by_file.get(record.path, []) if record.path not in placed else []
+        placed.add(record.path)
+        if index == 0 and notes:
+            record = replace(record, notes=(*record.notes, *notes))
+        entries.append((record, own))
+    leftover = [r for path, found in by_file.items() if path not in placed for r in found]
+    if leftover and entries:
+        first_record, first_resources = entries[0]
+        entries[0] = (first_record, first_resources + leftover)
+    return entries
+
+
+__all__ = ["JSON_SUFFIXES", "SKIPPED_DIRECTORIES", "WALKED_SUFFIXES", "LoadOutcome", "load_inputs"]

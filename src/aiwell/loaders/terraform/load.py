@@ -41,6 +41,8 @@ class TerraformLoad:
     resources: list[Resource] = field(default_factory=list)
     inputs: list[InputRecord] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    module_dirs: list[Path] = field(default_factory=list)
+    """The local module directories the root module called (resolved), so discovery reviews them only there."""
 
 
 @dataclass(slots=True)
@@ -86,7 +88,9 @@ def load_terraform(module_dir: Path, *, var_files: Sequence[Path] = (), variable
     evaluation = evaluate_root(module_dir, var_files=var_files, variables=variables, context=context, root=root)
     resources = _map_resources(evaluation.resources, context, evaluation.state.budget)
     records = _records(evaluation.files, evaluation.state, resources) + evaluation.inputs
-    return TerraformLoad(resources, records, list(evaluation.state.budget.notes))
+    own = module_dir.resolve()
+    called = [path for path in evaluation.state.parsed if path != own]
+    return TerraformLoad(resources, records, list(evaluation.state.budget.notes), called)
 
 
 # --- variables ------------------------------------------------------------------------------------------------
