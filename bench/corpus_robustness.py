@@ -108,8 +108,9 @@ def format_on_disk(path: Path) -> str | None:
 
 def normalise_reason(reason: str) -> str:
     """A not-analysed reason with paths, line numbers, quoted text and numbers blanked, so similar ones group."""
-    text = re.sub(r"(?:[\w.-]+[/\\])+[\w.-]+", "<path>", reason)
-    text = re.sub(r"'[^']*'|\"[^\"]*\"|`[^`]*`", "<…>", text)
+    text = re.sub(r"[/\\]?(?:[\w.+-]+[/\\])+[\w.+-]+", "<path>", reason)
+    # Quoted text starts after a space or bracket, so the apostrophe of "doesn't" is left alone.
+    text = re.sub(r"(?<![\w])('[^']*'|\"[^\"]*\"|`[^`]*`)", "<…>", text)
     text = re.sub(r"\d+", "N", text)
     return text[:140]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from aiwell.graph import ResourceGraph
@@ -18,15 +18,20 @@ def review(
     parameter_files: Sequence[Path] = (),
     context: DeploymentContext | None = None,
     rules: Sequence[Rule] | None = None,
+    var_files: Sequence[Path] = (),
+    variables: Mapping[str, str] | None = None,
+    use_bicep_cli: bool = False,
     on_stage: Callable[[str], None] | None = None,
 ) -> Report:
     """Review the given files and directories and return the report.
 
-    `rules` defaults to the whole catalog. `on_stage` is told when each stage starts (for progress display).
+    `rules` defaults to the whole catalog. `var_files` and `variables` are Terraform's `-var-file` and
+    `-var`; `use_bicep_cli` builds Bicep with the `bicep` CLI. `on_stage` is told when each stage starts.
     """
     announce = on_stage or (lambda _stage: None)
     announce("Reading inputs")
-    outcome = load_inputs(paths, parameter_files=parameter_files, context=context)
+    outcome = load_inputs(paths, parameter_files=parameter_files, context=context, var_files=var_files,
+                          variables=variables, use_bicep_cli=use_bicep_cli)
     announce("Building the resource graph")
     graph = ResourceGraph(outcome.resources)
     selected = list(rules) if rules is not None else load_registry().runnable

@@ -36,6 +36,13 @@ def cli(debug: bool) -> None:
 @click.option("-p", "--parameters", "parameter_files", multiple=True, type=click.Path(path_type=Path),
               help="ARM parameter file to deploy the templates with (repeatable). Files beside a template named "
                    "X.parameters.json or X.parameters.<env>.json are paired automatically.")
+@click.option("--var-file", "var_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Terraform variable file for every root module (repeatable), after terraform.tfvars and "
+                   "*.auto.tfvars.")
+@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
+              help="Terraform variable value (repeatable), as terraform's -var.")
+@click.option("--bicep-cli", is_flag=True,
+              help="Compile Bicep with the `bicep` CLI on PATH instead of aiwell's own Bicep reader.")
 @click.option("-f", "--format", "output_format", type=click.Choice(["terminal", "json"]), default="terminal",
               show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
@@ -53,6 +60,9 @@ def cli(debug: bool) -> None:
 def review(
     paths: tuple[Path, ...],
     parameter_files: tuple[Path, ...],
+    var_files: tuple[Path, ...],
+    variables: tuple[str, ...],
+    bicep_cli: bool,
     output_format: str,
     output: Path | None,
     fail_on: str,
@@ -63,15 +73,18 @@ def review(
     resource_group: str | None,
     location: str | None,
 ) -> None:
-    """Review ARM templates and Azure inventory exports found in PATHS (files or directories)."""
+    """Review the infrastructure-as-code and inventory exports in PATHS (files or directories): ARM templates with
+    parameter files, Bicep with .bicepparam files, Terraform modules and plan JSON, Resource Graph and
+    `az resource list` exports."""
     from aiwell.loaders.arm.scope import DeploymentContext
     from aiwell.report import exit_code
     from aiwell.reporters import render_json, render_terminal
     from aiwell.review import review as run_review
 
-    for path in (*paths, *parameter_files):
+    for path in (*paths, *parameter_files, *var_files):
         if not path.exists():
             raise UsageError(f"no such file or directory: {path}")
+    terraform_variables = _parse_variables(variables)
     rules = _select_rules(rule_ids, pillars)
     overrides: dict[str, Any] = {}
     if subscription_id:
@@ -87,16 +100,19 @@ def review(
     if show_progress:
         with err.status("Reviewing...") as status:
             report = run_review(paths, parameter_files=parameter_files, context=context, rules=rules,
+                                var_files=var_files, variables=terraform_variables, use_bicep_cli=bicep_cli,
                                 on_stage=lambda stage: status.update(f"{stage}..."))
     else:
-        report = run_review(paths, parameter_files=parameter_files, context=context, rules=rules)
+        report = run_review(paths, parameter_files=parameter_files, context=context, rules=rules,
+                            var_files=var_files, variables=terraform_variables, use_bicep_cli=bicep_cli)
 
     if not report.inputs:
         raise UsageError(
-            "nothing to review: found no ARM templates, parameter files or inventory exports in "
+            "nothing to review: found no ARM templates, Bicep files, Terraform modules or plans, or inventory "
+            "exports in "
             + ", ".join(str(p) for p in paths),
-            hint="aiwell reads ARM JSON templates (with parameter files) and Azure inventory exports "
-                 "(az graph query / az resource list -o json).",
+            hint="aiwell reads ARM JSON templates, Bicep, Terraform (.tf and `terraform show -json` plans) and "
+                 "Azure inventory exports (az graph query / az resource list -o json).",
         )
     if output_format == "json":
         _write(output, render_json(report) + "\n")
@@ -110,6 +126,17 @@ def review(
         err.print(f"Report written to {output}")
     threshold = None if fail_on == "none" else Severity(fail_on)
     sys.exit(exit_code(report, threshold))
+
+
+def _parse_variables(assignments: Sequence[str]) -> dict[str, str]:
+    """`--var NAME=VALUE` options as a mapping; the value is read as Terraform reads -var values."""
+    parsed: dict[str, str] = {}
+    for assignment in assignments:
+        name, equals, value = assignment.partition("=")
+        if not equals or not name.strip():
+            raise UsageError(f"--var {assignment!r}: expected NAME=VALUE")
+        parsed[name.strip()] = value
+    return parsed
 
 
 def _select_rules(rule_ids: Sequence[str], pillars: Sequence[str]) -> list[Any] | None:

@@ -49,6 +49,7 @@ from aiwell.loaders.arm.parameters import (
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_template
 from aiwell.loaders.bicep import bicepparam_target, load_bicep
+from aiwell.loaders.bicep.cli_build import bicep_cli, load_bicep_with_cli
 from aiwell.loaders.inventory import looks_like_inventory, read_inventory
 from aiwell.loaders.jsonc import JsonDocument, parse_text, read_text
 from aiwell.loaders.terraform import load_terraform
@@ -174,8 +175,9 @@ def _reason(error: InputError) -> str:
 class _Loader:
     """One run of discovery, pairing and loading."""
 
-    def __init__(self, context: DeploymentContext) -> None:
+    def __init__(self, context: DeploymentContext, *, use_bicep_cli: bool = False) -> None:
         self.context = context
+        self.load_bicep = load_bicep_with_cli if use_bicep_cli else load_bicep
         self.templates: dict[Path, _Template] = {}
         self.parameter_files: list[tuple[_Candidate, ParameterFile, bool]] = []
         """(candidate, parsed file, given with --parameters)."""
@@ -387,8 +389,8 @@ class _Loader:
             for parameter_file in chosen or [None]:
                 shown = str(parameter_file) if parameter_file is not None else None
                 try:
-                    load = load_bicep(candidate.path, parameter_file=parameter_file, context=self.context,
-                                      root=candidate.root)
+                    load = self.load_bicep(candidate.path, parameter_file=parameter_file, context=self.context,
+                                           root=candidate.root)
                 except InputError as exc:
                     record = _not_analysed(candidate.path, _reason(exc), line=exc.line, file_format=fmt,
                                            parameters=parameter_file)
@@ -462,15 +464,18 @@ class _Loader:
 
 def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
                 context: DeploymentContext | None = None, var_files: Sequence[Path] = (),
-                variables: Mapping[str, str] | None = None) -> LoadOutcome:
+                variables: Mapping[str, str] | None = None, use_bicep_cli: bool = False) -> LoadOutcome:
     """Find, pair and load every input under `paths`; see the module docstring for the rules.
 
     `var_files` and `variables` are Terraform's `-var-file` and `-var name=value`, applied to every root module.
+    `use_bicep_cli` compiles Bicep files with the `bicep` CLI on PATH instead of reading them natively.
 
     Raises `UsageError` for a path that does not exist. Every other problem with an input becomes a
     not-analysed `InputRecord`; resources come in input order, then template order.
     """
-    loader = _Loader(context or DeploymentContext())
+    if use_bicep_cli:
+        bicep_cli()  # fail early, before any work, when there is no CLI
+    loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli)
     candidates = _candidates(paths)
     explicit_parameters: dict[Path, _Candidate] = {}
     for given in parameter_files:

@@ -1,0 +1,71 @@
+"""The optional path through the Bicep CLI (`--bicep-cli`): `bicep build` compiles the file to ARM JSON, which the
+ARM loader expands. The native loader is the default; this path exists for teams that want the compiler's own
+reading of a file. Parameter values are read natively either way, so both paths deploy the same values.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+
+from aiwell.errors import InputError, TemplateError, UsageError
+from aiwell.loaders.arm.scope import DeploymentContext
+from aiwell.loaders.arm.template import expand_template
+from aiwell.loaders.bicep.load import BicepLoad
+from aiwell.loaders.bicep.params import read_parameters
+from aiwell.loaders.jsonc import parse_text
+from aiwell.model import SourceFormat
+
+BUILD_TIMEOUT_SECONDS = 120
+"""A cold `bicep build` of a large module tree can take tens of seconds; past this the file is not analysed."""
+
+
+def bicep_cli() -> str:
+    """The `bicep` executable on PATH; a `UsageError` when there is none."""
+    found = shutil.which("bicep")
+    if found is None:
+        raise UsageError("--bicep-cli was given, but no `bicep` executable is on PATH",
+                         hint="install the Bicep CLI, or leave out --bicep-cli to use aiwell's own Bicep reader")
+    return found
+
+
+def load_bicep_with_cli(path: Path, *, parameter_file: Path | None = None,
+                        context: DeploymentContext | None = None, root: Path | None = None) -> BicepLoad:
+    """Compile `path` with `bicep build --stdout` and expand the ARM template it prints.
+
+    Resources keep the Bicep file as their source (format `bicep`, address from the compiled template; no line,
+    since the compiled lines are not the user's). Raises `TemplateError` when the build fails or times out.
+    """
+    executable = bicep_cli()
+    try:
+        done = subprocess.run([executable, "build", "--stdout", str(path)], capture_output=True, text=True,
+                              timeout=BUILD_TIMEOUT_SECONDS, check=False)
+    except subprocess.TimeoutExpired as exc:
+        raise TemplateError(f"`bicep build` did not finish in {BUILD_TIMEOUT_SECONDS} s") from exc
+    except OSError as exc:
+        raise TemplateError(f"`bicep build` could not run: {exc.strerror}") from exc
+    if done.returncode != 0:
+        first = next((line for line in done.stderr.splitlines() if line.strip()), "no message")
+        raise TemplateError(f"`bicep build` failed: {first.strip()}")
+    values = {}
+    notes = [f"resources from `bicep build` ({executable}), not aiwell's own Bicep reader"]
+    if parameter_file is not None:
+        try:
+            read = read_parameters(parameter_file, context=context, root=root)
+        except InputError as exc:
+            raise TemplateError(f"parameter file {parameter_file}: {exc.message}", hint=exc.hint) from exc
+        values = read.values
+        notes.extend(read.notes)
+    document = parse_text(done.stdout, str(path))
+    expansion = expand_template(document, parameters=values, context=context, root=path.resolve().parent)
+    resources = []
+    for resource in expansion.resources:
+        source = replace(resource.source, format=SourceFormat.BICEP, file=str(path), line=None, end_line=None)
+        resource.source = source
+        resources.append(resource)
+    return BicepLoad(resources, notes + expansion.notes, [])
+
+
+__all__ = ["BUILD_TIMEOUT_SECONDS", "bicep_cli", "load_bicep_with_cli"]
