@@ -403,7 +403,8 @@ class _Loader:
                     continue
                 used_as_module.update(path for path in load.files if path != resolved)
                 record = InputRecord(path=str(candidate.path), format=fmt, status=InputStatus.ANALYSED,
-                                     resources=len(load.resources), parameters=shown, notes=tuple(load.notes))
+                                     resources=len(load.resources), parameters=shown, notes=tuple(load.notes),
+                                     files=tuple(str(path) for path in load.files if path != resolved))
                 loaded.append((resolved, record, load.resources, bool(chosen) or candidate.explicit))
         return [(resolved, record, resources) for resolved, record, resources, own in loaded
                 if own or resolved not in used_as_module]
@@ -458,7 +459,8 @@ class _Loader:
         notes = (*(parameter_file.notes if parameter_file else ()), *expansion.notes)
         record = InputRecord(path=str(path), format=SourceFormat.ARM.value, status=InputStatus.ANALYSED,
                              resources=len(expansion.resources),
-                             parameters=str(parameters_path) if parameters_path else None, notes=tuple(notes))
+                             parameters=str(parameters_path) if parameters_path else None, notes=tuple(notes),
+                             files=tuple(sorted(str(p) for p in expansion.linked_files if p != path.resolve())))
         return _Deployment(template, record, expansion.resources, expansion.linked_files)
 
 

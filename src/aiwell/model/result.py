@@ -127,6 +127,10 @@ class InputRecord:
     """The parameter file paired with a template, if any."""
     notes: tuple[str, ...] = field(default=())
     """Warnings that did not stop the analysis (an unknown function, a loop cut short)."""
+    address: str | None = None
+    """The part of the file this record is about, when it is not the whole file (a Terraform `module.x` call)."""
+    files: tuple[str, ...] = field(default=())
+    """Other files read as part of this input: Bicep modules, linked ARM templates, Terraform local modules."""
 
 
 AIW000 = RuleInfo(

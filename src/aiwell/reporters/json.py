@@ -1,7 +1,7 @@
 """The JSON report, schema `aiwell.report/1` (DESIGN.md §1.5; `report.schema.json` beside this file).
 
 Fields may be added within a schema version; none may change meaning. Additions over DESIGN.md §1.5: input
-`line`, `parameters` and `notes`; resource `source.end_line` and `source.address`; result `title`,
+`line`, `parameters`, `notes`, `address` and `files`; resource `source.end_line` and `source.address`; result `title`,
 `resource_type` and `resource_name`; `scores.coverage` and each group's `coverage`; summary `not_applicable`
 and `not_analysed`. Values that could not be resolved are written as `"<unresolved: EXPRESSION>"`.
 """
@@ -31,6 +31,8 @@ def _input(record: InputRecord) -> dict[str, Any]:
         "parameters": record.parameters,
         "resources": record.resources,
         "notes": list(record.notes),
+        "address": record.address,
+        "files": list(record.files),
     }
 
 

@@ -225,7 +225,7 @@ def _records(files: ModuleFiles, state: LoadState, resources: list[Resource]) ->
     for skipped in state.skipped_modules:
         records.append(InputRecord(skipped.file, FORMAT, InputStatus.NOT_ANALYSED,
                                    reason=f"{skipped.address} (source {skipped.source}): {skipped.reason}",
-                                   line=skipped.line))
+                                   line=skipped.line, address=skipped.address))
     return records
 
 
