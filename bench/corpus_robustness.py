@@ -13,6 +13,9 @@ Files are counted on disk, independently of aiwell's discovery: ARM templates ar
 - **not analysed**: named by a not-analysed input record (`AIW000`), with its reason;
 - **not reached**: neither; discovery never reported it. These are the files a review would drop silently.
 
+Records about a part of a file (a Terraform module call whose registry module is not on disk) are counted apart,
+as module calls not analysed: the file that holds the call was analysed.
+
 The share is analysed / seen; the target is 99% per format. Discovery is `aiwell.loaders.load_inputs`, so the
 figures measure whatever loaders are wired. Each DIR is loaded separately; a crash is reported, not fatal.
 """
@@ -69,6 +72,8 @@ class CorpusReport:
     tallies: dict[str, FormatTally] = field(default_factory=lambda: {name: FormatTally() for name in FORMATS})
     seconds: float = 0.0
     crashes: list[tuple[Path, str]] = field(default_factory=list)
+    modules_not_analysed: Counter[str] = field(default_factory=Counter)
+    """Module calls (not files) that were not analysed, e.g. Terraform registry modules not on disk, by reason."""
 
 
 def _walk(root: Path) -> Iterable[Path]:
@@ -137,8 +142,14 @@ def measure(directories: Sequence[Path]) -> CorpusReport:
         analysed_paths: set[Path] = set()
         for record in outcome.inputs:
             path = Path(record.path).resolve()
+            if record.address is not None:
+                # A record about a part of a file (a module call), not the file: counted on its own.
+                if record.status is InputStatus.NOT_ANALYSED:
+                    report.modules_not_analysed[normalise_reason(record.reason)] += 1
+                continue
             if record.status is InputStatus.ANALYSED:
                 analysed_paths.add(path)
+                analysed_paths.update(Path(other).resolve() for other in record.files)
                 continue
             counted_as = on_disk.get(path) or _RECORD_FORMATS.get(record.format)
             if counted_as is None:
@@ -178,6 +189,11 @@ def print_report(report: CorpusReport, *, top: int, show_files: bool) -> None:
                 print(f"  not analysed  {path}: {reason}")
             for path in sorted(tally.not_reached):
                 print(f"  not reached   {path}")
+    if report.modules_not_analysed:
+        total = sum(report.modules_not_analysed.values())
+        print(f"\nmodule calls not analysed (not files; e.g. registry modules not on disk): {total}")
+        for reason, count in report.modules_not_analysed.most_common(top):
+            print(f"  {count:>5}  {reason}")
     for root, trace in report.crashes:
         print(f"\nloading {root} crashed (an aiwell bug):\n{trace}")
 
