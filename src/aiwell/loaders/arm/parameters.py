@@ -131,12 +131,31 @@ def scope_parameters(template: Mapping[str, Any],
         key = name.lower()
         if key in by_lower:
             values[name] = by_lower.pop(key)
-        elif not (isinstance(definition, dict) and "defaultValue" in definition):
+        elif isinstance(definition, dict) and "defaultValue" in definition:
+            continue
+        elif _nullable(definition, template):
+            # A nullable parameter (Bicep `string?`) that nobody sets is null, as Azure deploys it.
+            values[name] = None
+        else:
             values[name] = Unresolved(f"parameters('{name}')",
                                       "no value: the parameter has no default and no parameter file sets it")
     notes = [f"parameter '{name}' is set but the template does not declare it (Azure rejects this)"
              for name in sorted(supplied) if name.lower() in by_lower]
     return values, notes
+
+
+def _nullable(definition: Any, template: Mapping[str, Any]) -> bool:
+    """Whether a parameter is declared `nullable`, directly or through a `$ref` to a user-defined type."""
+    if not isinstance(definition, dict):
+        return False
+    if definition.get("nullable") is True:
+        return True
+    reference = definition.get("$ref")
+    definitions = template.get("definitions")
+    if isinstance(reference, str) and reference.startswith("#/definitions/") and isinstance(definitions, dict):
+        target = definitions.get(reference.removeprefix("#/definitions/"))
+        return isinstance(target, dict) and target.get("nullable") is True
+    return False
 
 
 def conventional_template_stem(parameter_file: Path) -> str | None:
