@@ -286,3 +286,13 @@ def test_explicit_parameter_file_for_one_of_several_templates_needs_a_hint(tmp_p
     assert custom.status is InputStatus.NOT_ANALYSED
     assert "set metadata.template" in custom.reason
     assert sum(r.status is InputStatus.ANALYSED for r in outcome.inputs) == 4
+
+
+def test_terraform_json_syntax_directory_is_a_root_module(tmp_path: Path) -> None:
+    (tmp_path / "main.tf.json").write_text(
+        '{"resource": {"azurerm_search_service": {"s": {"name": "srch-json", "resource_group_name": "rg",'
+        ' "location": "westeurope", "sku": "free"}}}}', encoding="utf-8")
+    outcome = load_inputs([tmp_path])
+    (record,) = outcome.inputs
+    assert record.format == SourceFormat.TERRAFORM.value and record.status is InputStatus.ANALYSED
+    assert [r.name for r in outcome.resources] == ["srch-json"]

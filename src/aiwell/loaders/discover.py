@@ -64,6 +64,7 @@ JSON_SUFFIXES = (".json", ".jsonc")
 
 BICEP_SUFFIXES = (".bicep", ".bicepparam")
 TERRAFORM_SUFFIX = ".tf"
+TERRAFORM_JSON_SUFFIX = ".tf.json"
 WALKED_SUFFIXES = (*JSON_SUFFIXES, *BICEP_SUFFIXES, TERRAFORM_SUFFIX)
 """Every file taken when walking a directory."""
 
@@ -202,7 +203,7 @@ class _Loader:
         if suffix == ".bicepparam":
             self.bicepparam_files.append((candidate, as_parameters))
             return
-        if suffix == TERRAFORM_SUFFIX and not as_parameters:
+        if (suffix == TERRAFORM_SUFFIX or path.name.lower().endswith(TERRAFORM_JSON_SUFFIX)) and not as_parameters:
             directory = resolved.parent
             self.terraform_dirs.setdefault(directory, _Candidate(path.parent, candidate.explicit, candidate.root))
             return

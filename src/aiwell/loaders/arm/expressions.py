@@ -375,7 +375,8 @@ def _expand_copy(loop: dict[str, Any], scope: EvalScope) -> list[Any] | Unresolv
         return Unresolved(f"copy loop '{name}'", count.reason)
     count = copy_count(count, f"copy loop '{name}'")
     loop_name = name if isinstance(name, str) else None
-    return [_evaluate_value(loop["input"], scope.with_copy_index(loop_name, index)) for index in range(count)]
+    return [_evaluate_value(loop["input"], scope.with_copy_index(loop_name, index, resource_loop=False))
+            for index in range(count)]
 
 
 def copy_count(count: Any, what: str) -> int:

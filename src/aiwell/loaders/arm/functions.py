@@ -356,15 +356,22 @@ def _concat(call: Call) -> Any:
     return "".join(to_arm_string(a) for a in args)
 
 
-@arm_function("contains", 2, 2)
-def _contains(call: Call) -> bool:
+@arm_function("contains", 2, 2, unresolved="shallow")
+def _contains(call: Call) -> bool | Unresolved:
     container, item = call.args
+    if isinstance(container, dict):
+        # The keys are known even where values are not.
+        return isinstance(item, str) and lookup_key(container, item)[0]
+    blocking = _first_unresolved([container, item], deep=True)
+    if isinstance(container, list) and _find_unresolved(item, 0) is None and any(
+            _find_unresolved(element, 0) is None and arm_equals(element, item) for element in container):
+        return True
+    if blocking is not None:
+        return call.unresolved(blocking.reason)
     if isinstance(container, str):
         return to_arm_string(item) in container
     if isinstance(container, list):
-        return any(arm_equals(element, item) for element in container)
-    if isinstance(container, dict):
-        return isinstance(item, str) and lookup_key(container, item)[0]
+        return False
     raise call.error(f"argument 1 must be an array, object or string, not {type_name(container)}")
 
 
@@ -1324,6 +1331,11 @@ def _deployment(call: Call) -> dict[str, Any]:
     }
     if context.template_link_uri:
         properties["templateLink"] = {"uri": context.template_link_uri, "contentVersion": "1.0.0.0"}
+    else:
+        # Present only when the template is deployed from a link, which templates that read it expect.
+        properties["templateLink"] = Unresolved(
+            "deployment().properties.templateLink",
+            "only known at deployment: the link the template is deployed from, if any")
     return {
         "name": context.deployment_name,
         "location": context.location,

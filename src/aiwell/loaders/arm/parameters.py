@@ -2,10 +2,20 @@
 
 A parameter file supplies `{"value": ...}` or a Key Vault `{"reference": ...}` per parameter. Values are
 literal (ARM does not evaluate expressions in parameter files); a Key Vault reference can't be read offline
-and becomes `Unresolved`. Template parameters get, in order: the parameter file's value, then their
-`defaultValue` (evaluated lazily by the expression scope), else `Unresolved("parameters('x')", "no value
-...")`. `allowedValues` is not enforced: a review reports what the template says, it does not validate the
-deployment.
+and becomes `Unresolved`, and so does a value that is an Azure Developer CLI environment placeholder
+(`"${AZURE_LOCATION}"`, `"${USE_SEARCH=false}"`), which azd fills in from the environment it deploys.
+Template parameters get, in order: the parameter file's value, then their `defaultValue` (evaluated lazily
+by the expression scope), else `Unresolved("parameters('x')", "no value ...")`. A parameter given the value
+`null` gets its `defaultValue` when it has one, as ARM does (Bicep modules pass `null` for an optional
+parameter the caller left out). `allowedValues` is not enforced: a review reports what the template says, it
+does not validate the deployment.
+
+The naming convention that pairs a parameter file with its template, when `metadata.template` doesn't name
+one: `X.parameters.json`, or with any number of environment segments `X.parameters.<env>[.<more>].json`
+(`.jsonc` too), is for template `X` (`X.json`, `X.jsonc`, or a Bicep file `X.bicep`). `X` may carry scenario
+segments, `X.<scenario>.parameters.json`: when no template is named `X.<scenario>`, the shorter name `X` is
+tried. The template is looked for beside the parameter file, then, when none is there, one directory up
+(templates often keep their parameter files in a `parameters/` folder).
 """
 
 from __future__ import annotations
@@ -21,10 +31,14 @@ from typing import Any
 from aiwell.errors import TemplateError
 from aiwell.model import Unresolved
 
-_PARAMETER_FILE_NAME = re.compile(r"^(?P<stem>.+)\.parameters(?:\.[^.]+)?\.jsonc?$", re.IGNORECASE)
-"""`X.parameters.json`, `X.parameters.<env>.json` (and `.jsonc`): the parameter files of template `X.json`."""
+_PARAMETER_FILE_NAME = re.compile(r"^(?P<stem>.+)\.parameters(?:\.[^.]+)*\.jsonc?$", re.IGNORECASE)
+"""`X.parameters.json`, `X.parameters.<env>[.<more>].json` (and `.jsonc`): the parameter files of template `X`."""
+
+_ENVIRONMENT_PLACEHOLDER = re.compile(r"\$\{(?P<variable>[A-Za-z_][A-Za-z0-9_]*)(?::?[-=](?P<default>[^}]*))?\}")
+"""An azd (envsubst) placeholder filling a whole parameter value: `${NAME}`, `${NAME=default}`, `${NAME:-x}`."""
 
 TEMPLATE_SUFFIXES = (".json", ".jsonc")
+_CONVENTIONAL_TEMPLATE_SUFFIXES = (*TEMPLATE_SUFFIXES, ".bicep")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +89,7 @@ def read_parameter_file(value: Any, path: Path) -> ParameterFile:
         if not isinstance(entry, dict):
             raise TemplateError(f"parameter '{name}' is not an object with a 'value' or 'reference'")
         if "value" in entry:
-            values[name] = entry["value"]
+            values[name] = _environment_placeholder(name, entry["value"])
         elif "reference" in entry:
             values[name] = key_vault_reference(name, entry["reference"])
         else:
@@ -84,6 +98,24 @@ def read_parameter_file(value: Any, path: Path) -> ParameterFile:
     hint = metadata.get("template") if isinstance(metadata, dict) else None
     template_hint = hint if isinstance(hint, str) and hint else None
     return ParameterFile(path=path, values=values, template_hint=template_hint, notes=tuple(notes))
+
+
+def _environment_placeholder(name: str, value: Any) -> Any:
+    """A value that is an azd environment placeholder (`${NAME}`, `${NAME=default}`) as `Unresolved`.
+
+    The Azure Developer CLI substitutes these from the environment it deploys; the text itself never reaches
+    Azure, and which environment will be deployed is not known offline.
+    """
+    if not isinstance(value, str):
+        return value
+    match = _ENVIRONMENT_PLACEHOLDER.fullmatch(value.strip())
+    if match is None:
+        return value
+    default = match.group("default")
+    fallback = f", '{default}' when it is not set" if default is not None else ""
+    return Unresolved(f"parameters('{name}')",
+                      f"azd environment placeholder {value.strip()}: the value of {match.group('variable')} "
+                      f"in the environment deployed{fallback}")
 
 
 def key_vault_reference(name: str, reference: Any) -> Unresolved:
@@ -120,8 +152,8 @@ def scope_parameters(template: Mapping[str, Any],
 
     Supplied values match declared names case-insensitively. A declared parameter with neither a supplied
     value nor a `defaultValue` becomes `Unresolved`; one with a default is left out, so the scope evaluates
-    the default on first use. A supplied value the template does not declare is noted (Azure rejects such a
-    deployment).
+    the default on first use, and so is one supplied as `null` that has a default (ARM uses the default).
+    A supplied value the template does not declare is noted (Azure rejects such a deployment).
     """
     declared = template.get("parameters")
     definitions: dict[str, Any] = declared if isinstance(declared, dict) else {}
@@ -129,9 +161,13 @@ def scope_parameters(template: Mapping[str, Any],
     values: dict[str, Any] = {}
     for name, definition in definitions.items():
         key = name.lower()
+        has_default = isinstance(definition, dict) and "defaultValue" in definition
         if key in by_lower:
-            values[name] = by_lower.pop(key)
-        elif isinstance(definition, dict) and "defaultValue" in definition:
+            value = by_lower.pop(key)
+            # ARM deploys a parameter given null with its default, which Bicep modules rely on.
+            if value is not None or not has_default:
+                values[name] = value
+        elif has_default:
             continue
         elif _nullable(definition, template):
             # A nullable parameter (Bicep `string?`) that nobody sets is null, as Azure deploys it.
@@ -165,18 +201,46 @@ def conventional_template_stem(parameter_file: Path) -> str | None:
 
 
 def conventional_parameter_files(template: Path) -> list[Path]:
-    """The parameter files beside a template by the naming convention: `X.parameters[.<env>].json`."""
+    """The parameter files of a template by the naming convention (see the module docstring).
+
+    They are looked for beside the template and in its immediate subdirectories; a file counts when the
+    convention leads from it back to this template.
+    """
     stem = template.name.rsplit(".", 1)[0]
-    siblings = template.parent.glob(f"{glob.escape(stem)}.parameters*")
-    return sorted(path for path in siblings if conventional_template_stem(path) == stem and path.is_file())
+    directories = [template.parent, *sorted(d for d in template.parent.iterdir() if d.is_dir())]
+    wanted = template.resolve()
+    found: list[Path] = []
+    for directory in directories:
+        for path in sorted(directory.glob(f"{glob.escape(stem)}.*")):
+            if (path.is_file() and conventional_template_stem(path) is not None
+                    and any(candidate.resolve() == wanted for candidate in template_candidates(path))):
+                found.append(path)
+    return found
+
+
+def _stem_variants(stem: str) -> list[str]:
+    """`X.<scenario>` and then the shorter names down to `X`: the templates a scenario file may be for."""
+    parts = stem.split(".")
+    return [".".join(parts[:count]) for count in range(len(parts), 0, -1)]
 
 
 def template_candidates(parameter_file: Path) -> list[Path]:
-    """Where a parameter file's template would be by the naming convention: `X.json` / `X.jsonc` beside it."""
+    """Where a parameter file's template is by the naming convention (see the module docstring).
+
+    The paths `X.json`, `X.jsonc` in the first place the convention finds a template `X` (JSON or Bicep):
+    beside the file, then one directory up, trying `X.<scenario>` before `X`. When there is none, the paths
+    beside the file for the full name, so a message can say where the template was expected. Empty for a
+    file whose name doesn't follow the convention.
+    """
     stem = conventional_template_stem(parameter_file)
     if stem is None:
         return []
-    return [parameter_file.with_name(stem + suffix) for suffix in TEMPLATE_SUFFIXES]
+    directory = parameter_file.parent
+    for place in (directory, directory.parent):
+        for name in _stem_variants(stem):
+            if any((place / (name + suffix)).is_file() for suffix in _CONVENTIONAL_TEMPLATE_SUFFIXES):
+                return [place / (name + suffix) for suffix in TEMPLATE_SUFFIXES]
+    return [directory / (stem + suffix) for suffix in TEMPLATE_SUFFIXES]
 
 
 def hinted_template(parameter_file: ParameterFile) -> Path | None:

@@ -112,13 +112,18 @@ class EvalScope:
         child.__dict__.update(self.__dict__)
         return child
 
-    def with_copy_index(self, loop_name: str | None, index: int) -> EvalScope:
+    def with_copy_index(self, loop_name: str | None, index: int, *, resource_loop: bool = True) -> EvalScope:
         """A scope for one iteration of a resource, property or variable copy loop.
 
-        `copyIndex()` (no name) answers the innermost loop entered; `copyIndex('name')` the named one.
+        `copyIndex('name')` answers the named loop. `copyIndex()` (no name) answers the resource's copy loop:
+        ARM requires the name inside a property or variable loop, and the Bicep compiler relies on that,
+        writing `copyIndex()` for the resource loop inside a property loop. Only where there is no resource
+        loop (or the property loop has no name) does `copyIndex()` answer a property or variable loop.
         """
         child = self._derive()
-        child._loop_indexes = {**self._loop_indexes, None: index}
+        child._loop_indexes = dict(self._loop_indexes)
+        if resource_loop or loop_name is None or None not in self._loop_indexes:
+            child._loop_indexes[None] = index
         if loop_name is not None:
             child._loop_indexes[loop_name.lower()] = index
         return child

@@ -449,6 +449,14 @@ class _Expander:
                                 "(does a template link itself?)", line=line)
         target = self._deployment_target(body, frame)
         link = _field(properties, "templateLink")
+        if isinstance(inline_template, str):
+            # An expression (Bicep writes a module loaded with loadJsonContent() as `[variables('$fxv#0')]`),
+            # evaluated where the deployment is; its `[[` escapes undone, the result is a template.
+            inline_template = evaluate_value(inline_template, scope)
+            if isinstance(inline_template, Unresolved):
+                self.note(f"{self.where(frame, address)}: properties.template {inline_template.expression} is "
+                          f"unresolved ({inline_template.reason}); its resources are not reviewed")
+                return
         if isinstance(inline_template, dict):
             options = _field(properties, "expressionEvaluationOptions")
             scope_option = _field(options, "scope") if isinstance(options, dict) else None

@@ -291,7 +291,7 @@ class _File:
         supplied = self.supplied_by_lower.get(name.lower())
         if supplied is not None or (name.lower() in self.supplied_by_lower and declaration.default is None):
             # A null value for a parameter with a default deploys the default, as ARM does.
-            value = supplied
+            value = _coerced(supplied, declaration.type)
         elif declaration.default is not None:
             if name in self._in_progress:
                 return Unresolved(text, f"the default of parameter '{name}' refers to itself")
@@ -599,10 +599,11 @@ class _File:
             found, value = lookup_key(target, name)
             if found:
                 return _runtime(value) if isinstance(target, _RuntimeObject) else value
+            if isinstance(target, _RuntimeObject):
+                # Not declared is not null: `.?` reads the deployed resource (`identity.?principalId`).
+                return Unresolved(text, RUNTIME)
             if safe:
                 return None
-            if isinstance(target, _RuntimeObject):
-                return Unresolved(text, RUNTIME)
             self.note(f"'{text}': the object has no property '{name}'; unresolved")
             return Unresolved(text, f"the object has no property '{name}'")
         if isinstance(target, list) and all(isinstance(item, _Instance) for item in target):
@@ -725,7 +726,8 @@ class _File:
                     "<=": "lessOrEquals", ">": "greater", ">=": "greaterOrEquals"}.get(op)
         if function is None:
             return Unresolved(text, f"operator '{op}' is not supported")
-        return self.call_arm(function, [left, right], text)
+        return self.call_arm(function, [left, right], text,
+                             constant=_is_constant(expr.left) and _is_constant(expr.right))
 
     def _logical(self, expr: s.BinaryOp, local: _Locals, text: str) -> Any:
         stop = expr.op == "||"  # the value that decides the result without the other side
@@ -780,10 +782,17 @@ class _File:
         if key in DEPLOYMENT_TIME_FUNCTIONS or key.startswith("list"):
             reason = DEPLOYMENT_TIME_FUNCTIONS.get(key) or f"{name}() returns secrets or runtime values"
             return Unresolved(text, f"only known at deployment: {reason}")
-        return self.call_arm(name, args, text)
+        return self.call_arm(name, args, text, constant=all(_is_constant(arg) for arg in expr.args))
 
-    def call_arm(self, name: str, args: list[Any], text: str) -> Any:
-        """Call the ARM library's function `name` with evaluated arguments, as the ARM evaluator does."""
+    def call_arm(self, name: str, args: list[Any], text: str, *, constant: bool = False) -> Any:
+        """Call the ARM library's function `name` with evaluated arguments, as the ARM evaluator does.
+
+        When the function rejects its arguments and they are not all literals, the call is unresolved with a
+        note rather than an error: the arguments came from parameters, defaults, runtime values or modules
+        whose values at deployment aiwell may not know (a null from an unset optional value, a value a caller
+        would pass), so the rest of the file is still reviewed. Literal arguments Azure would reject every time
+        are an error.
+        """
         key = name.lower()
         function = FUNCTIONS.get(key)
         if function is None or key in _NOT_BICEP or function.unresolved == "lazy":
@@ -803,9 +812,15 @@ class _File:
                 return Unresolved(text, blocking.reason)
         call = Call(ArmCall(text, name, ()), self.scope, values)
         try:
-            result = function.implementation(call)
-        except (ArithmeticError, ValueError, OSError) as exc:
-            raise call.error(f"the arguments are out of range ({exc})") from None
+            try:
+                result = function.implementation(call)
+            except (ArithmeticError, ValueError, OSError) as exc:
+                raise call.error(f"the arguments are out of range ({exc})") from None
+        except InputError as exc:
+            if constant or _is_work_limit(exc):
+                raise
+            self.note(f"{exc.message}; the value is unresolved (its arguments may differ at deployment)")
+            return Unresolved(text, exc.message)
         if isinstance(result, str) and len(result) > MAX_STRING_LENGTH:
             raise TemplateError(f"expression work limit exceeded: '{text[:80]}' builds a string over 10 MB")
         if isinstance(result, list | dict):
@@ -953,6 +968,16 @@ def _get_secret(file: _File, args: list[Any], text: str) -> Any:
     return Unresolved(text, "a Key Vault secret, read only at deployment")
 
 
+def _json(file: _File, args: list[Any], text: str) -> Any:
+    # ARM's json() reads JSON with comments and trailing commas (a `.jsonc` file read by loadTextContent).
+    if len(args) == 1 and isinstance(args[0], str):
+        try:
+            return parse_text(args[0], "json()", track=()).value
+        except InputError:
+            pass  # not JSON even with comments: the ARM function reports it
+    return file.call_arm("json", args, text)
+
+
 def _any(file: _File, args: list[Any], text: str) -> Any:
     return args[0] if len(args) == 1 else Unresolved(text, "any() takes one argument")
 
@@ -1008,6 +1033,7 @@ _SPECIAL: dict[str, Callable[[_File, list[Any], str], Any]] = {
     "readenvironmentvariable": _read_environment_variable,
     "getsecret": _get_secret,
     "any": _any,
+    "json": _json,
     "nameof": _name_of,
     "externalinput": _external_input,
     "resourcegroup": _resource_group,
@@ -1352,6 +1378,12 @@ class _Instance:
         if scope is None and target is not None:
             context = replace(context, deployment_scope=target)
             prefix = _scope_prefix(context)
+        elif isinstance(prefix, Unresolved) and target is not None:
+            # `scope: resourceGroup(sub, name)` with unknown names: the module still deploys at the scope it
+            # declares, so `resourceGroup()` inside it exists; its ids stay unresolved (the prefix is).
+            context = replace(context, deployment_scope=target)
+            self.file.note(f"module '{self.address}': its scope is unresolved ({prefix.reason}); resource ids "
+                           "in it are unresolved, and resourceGroup()/subscription() in it give placeholders")
         return context, prefix
 
     @contextmanager
@@ -1548,6 +1580,40 @@ def _finalize(value: Any, depth: int = 0) -> Any:
     if isinstance(value, _BicepLambda):
         return Unresolved(_text(value.node), "a lambda is not a value")
     return Unresolved(type(value).__name__, "not a value")
+
+
+def _coerced(value: Any, declared: s.TypeExpr | None) -> Any:
+    """A supplied parameter value as ARM converts it to the declared type: `"true"` for a `bool` parameter is
+    true, `"42"` for an `int` is 42 (what azd's substituted parameter files rely on)."""
+    if not isinstance(value, str) or not isinstance(declared, s.TypeRef) or declared.args:
+        return value
+    kind = declared.name.lower()
+    text = value.strip()
+    if kind == "bool" and text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if kind == "int" and text.lstrip("-").isdigit():
+        return int(text)
+    return value
+
+
+def _is_constant(expr: s.Expr) -> bool:
+    """Whether an expression is a literal (scalars, and arrays or objects of literals): the same at every
+    deployment, whatever the parameters."""
+    if isinstance(expr, s.StringLit | s.IntLit | s.BoolLit | s.NullLit):
+        return True
+    if isinstance(expr, s.ArrayExpr):
+        return all(not isinstance(item, s.Spread) and _is_constant(item) for item in expr.items)
+    if isinstance(expr, s.ObjectExpr):
+        return all(isinstance(entry, s.ObjectProperty) and isinstance(entry.key, str)
+                   and _is_constant(entry.value) for entry in expr.entries)
+    if isinstance(expr, s.UnaryOp):
+        return _is_constant(expr.operand)
+    return False
+
+
+def _is_work_limit(exc: InputError) -> bool:
+    """A work limit (budget, string size, nesting) is the file's verdict, never a value to leave unresolved."""
+    return exc.message.startswith(("expression work limit exceeded", "expression nested too deeply"))
 
 
 def _same(first: Any, second: Any) -> bool:

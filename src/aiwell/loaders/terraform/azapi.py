@@ -10,7 +10,8 @@ unresolved.
 `azapi_update_resource` patches a resource that exists elsewhere (`resource_id`, or `parent_id` + `name`). It is
 emitted as its own *partial* body with the target's id, marked with `PATCH_MARKER` (so are the azurerm resources
 that configure another one, such as `azurerm_cognitive_account_customer_managed_key`). `merge_updates` folds such
-bodies into the resource with the same id when it is in the same run (the patch's values win, objects merge key
+bodies into the resource with the same id (or, for an id that can't be resolved, the same expression) when it is
+in the same run (the patch's values win, objects merge key
 by key, in place) and otherwise keeps the partial resource, with a note, so its settings are still reviewed.
 Loaders call it once on all the bodies of a configuration.
 """
@@ -172,6 +173,18 @@ def _merge_into(target: dict[str, Any], patch: dict[str, Any]) -> None:
             target[existing if existing is not None else key] = value
 
 
+def _id_key(value: Any) -> str | None:
+    """What a patch is matched to its target by: the id, case-insensitive; for an id that can't be resolved, its
+    expression. Loaders give a resource whose id is unresolved one that names the resource instance
+    (`module.m.azapi_resource.x[0].id`), and a reference to that id carries the same expression, so a patch
+    written as `resource_id = azapi_resource.x[0].id` still finds its target."""
+    if isinstance(value, str):
+        return value.lower().rstrip("/")
+    if isinstance(value, Unresolved):
+        return f"unresolved {value.expression}"
+    return None
+
+
 def merge_updates(bodies: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
     """Fold patch bodies (`PATCH_MARKER`) into the resources they patch; (bodies, notes).
 
@@ -180,8 +193,9 @@ def merge_updates(bodies: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], l
     """
     by_id: dict[str, dict[str, Any]] = {}
     for body in bodies:
-        if not body.get(PATCH_MARKER) and isinstance(body.get("id"), str):
-            by_id.setdefault(body["id"].lower().rstrip("/"), body)
+        key = _id_key(body.get("id"))
+        if not body.get(PATCH_MARKER) and key is not None:
+            by_id.setdefault(key, body)
     result: list[dict[str, Any]] = []
     notes: list[str] = []
     for body in bodies:
@@ -190,7 +204,8 @@ def merge_updates(bodies: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], l
             continue
         del body[PATCH_MARKER]
         target_id = body.get("id")
-        target = by_id.get(target_id.lower().rstrip("/")) if isinstance(target_id, str) else None
+        key = _id_key(target_id)
+        target = by_id.get(key) if key is not None else None
         if target is None:
             shown = target_id if isinstance(target_id, str) else getattr(target_id, "expression", "?")
             notes.append(f"a patch to {shown}, which is not in this configuration, is reviewed as a partial "

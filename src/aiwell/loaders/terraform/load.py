@@ -3,12 +3,14 @@
 Variable values come, lowest precedence first, from declared defaults, `terraform.tfvars`,
 `terraform.tfvars.json`, `*.auto.tfvars` and `*.auto.tfvars.json` (lexical order), the `var_files` given, then
 the `variables` given (`-var name=value`), as Terraform orders them. `TF_VAR_*` environment variables are not
-read: a review must not change with the shell it runs in.
+read: a review must not change with the shell it runs in. When one is set for a declared root variable that no
+file or option sets, Terraform would have used it, so a note says it was ignored.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,7 +19,7 @@ from typing import Any
 
 from aiwell.errors import ParseError, UsageError
 from aiwell.loaders.arm.scope import DeploymentContext
-from aiwell.loaders.terraform.azapi import merge_updates
+from aiwell.loaders.terraform.azapi import PATCH_MARKER, merge_updates
 from aiwell.loaders.terraform.expressions import Budget, BudgetExceeded, EvalError, Scope, evaluate, no_references
 from aiwell.loaders.terraform.hcl import Call, parse_expression, parse_hcl
 from aiwell.loaders.terraform.mapping import to_arm
@@ -27,6 +29,7 @@ from aiwell.loaders.terraform.module import (
     ModuleEvaluator,
     ModuleFiles,
     evaluate_tfvars,
+    instance_id,
     read_module_files,
 )
 from aiwell.model import InputRecord, InputStatus, Resource, Source, SourceFormat, Unresolved
@@ -35,8 +38,8 @@ FORMAT = "terraform"
 
 @dataclass(slots=True)
 class TerraformLoad:
-    """What one root module gave: resources, one input record per `.tf` file (and per module not analysed),
-    and notes (unsupported functions, unresolved loops, types not mapped)."""
+    """What one root module gave: resources, one input record per `.tf` or `.tf.json` file (and per module call
+    not analysed), and notes (unsupported functions, unresolved loops, types not mapped)."""
 
     resources: list[Resource] = field(default_factory=list)
     inputs: list[InputRecord] = field(default_factory=list)
@@ -121,7 +124,12 @@ def _variable_values(files: ModuleFiles, module_dir: Path, var_files: Sequence[P
     undeclared = sorted(set(values) - set(declared_types))
     if undeclared:
         budget.note(f"values given for undeclared variables are ignored: {', '.join(undeclared)}")
-    budget.note("TF_VAR_* environment variables are not read (the review does not depend on the shell)")
+    ignored = sorted(f"TF_VAR_{name}" for name in declared_types
+                     if name not in values and f"TF_VAR_{name}" in os.environ)
+    if ignored:
+        budget.note(f"{', '.join(ignored)} {'is' if len(ignored) == 1 else 'are'} set in the environment but not "
+                    "read: TF_VAR_* environment variables are ignored so that the review does not depend on the "
+                    "shell; pass the value with --var or --var-file")
     return values
 
 
@@ -180,6 +188,12 @@ def _map_resources(evaluated: list[EvaluatedResource], context: DeploymentContex
         if mapped is None:
             unmapped[item.tf_type] += 1
             continue
+        if not mapped:
+            budget.note(f"{item.address}: its type is unresolved ({_reason(item.attributes.get('type'))}); "
+                        "it is not reviewed")
+            continue
+        if not mapped[0].get(PATCH_MARKER):
+            mapped[0]["id"] = instance_id(item.address, mapped[0].get("id"))
         source = Source(SourceFormat.TERRAFORM, item.file, item.line, item.end_line, address=item.address)
         for body in mapped:
             sources[id(body)] = source
@@ -193,8 +207,13 @@ def _map_resources(evaluated: list[EvaluatedResource], context: DeploymentContex
     return [Resource.from_arm(body, sources[id(body)], resource_id=body.get("id")) for body in merged]
 
 
+def _reason(value: Any) -> str:
+    return value.reason if isinstance(value, Unresolved) else f"{value!r} is not a resource type"
+
+
 def _records(files: ModuleFiles, state: LoadState, resources: list[Resource]) -> list[InputRecord]:
-    """One record per root `.tf` file; module calls not analysed get their own record at the call's line."""
+    """One record per root `.tf` or `.tf.json` file; module calls not analysed get their own record at the call's
+    line."""
     per_file: Counter[str] = Counter()
     module_files: dict[str, str] = {}
     for hcl_file in files.files:
@@ -219,9 +238,6 @@ def _records(files: ModuleFiles, state: LoadState, resources: list[Resource]) ->
                                        line=failure.line))
         else:
             records.append(InputRecord(path, FORMAT, InputStatus.ANALYSED, resources=per_file[path]))
-    for path in files.not_read:
-        records.append(InputRecord(path, FORMAT, InputStatus.NOT_ANALYSED,
-                                   reason="Terraform JSON syntax (.tf.json) is not read"))
     for skipped in state.skipped_modules:
         records.append(InputRecord(skipped.file, FORMAT, InputStatus.NOT_ANALYSED,
                                    reason=f"{skipped.address} (source {skipped.source}): {skipped.reason}",

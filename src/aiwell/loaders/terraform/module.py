@@ -58,6 +58,7 @@ from aiwell.loaders.terraform.hcl import (
     Variable,
     parse_hcl,
 )
+from aiwell.loaders.terraform.json_syntax import parse_json_config
 from aiwell.loaders.terraform.mapping import arm_id as mapping_arm_id
 from aiwell.model import Unresolved
 
@@ -109,20 +110,20 @@ class SkippedModule:
 
 @dataclass(slots=True)
 class ModuleFiles:
-    """The parsed `.tf` files of one directory, and those that failed to parse (file → error)."""
+    """The parsed `.tf` and `.tf.json` files of one directory, and those that failed to parse (file → error)."""
 
     directory: Path
     files: list[HclFile]
     failures: dict[str, ParseError] = field(default_factory=dict)
-    not_read: list[str] = field(default_factory=list)
-    """`.tf.json` files: Terraform's JSON syntax is not read."""
 
 
 def read_module_files(directory: Path) -> ModuleFiles:
-    """Parse every `.tf` file of a directory (sorted); a file that fails is recorded, the others are kept."""
+    """Parse every `.tf` and `.tf.json` file of a directory (sorted by name, as Terraform reads them); a file that
+    fails is recorded, the others are kept."""
     files: list[HclFile] = []
     failures: dict[str, ParseError] = {}
-    for path in sorted(directory.glob("*.tf")):
+    paths = sorted([*directory.glob("*.tf"), *directory.glob("*.tf.json")], key=lambda p: p.name)
+    for path in paths:
         if not path.is_file():
             continue
         try:
@@ -131,11 +132,11 @@ def read_module_files(directory: Path) -> ModuleFiles:
             failures[str(path)] = ParseError(f"can't read the file: {error}")
             continue
         try:
-            files.append(parse_hcl(text, str(path)))
+            parse = parse_json_config if path.name.endswith(".json") else parse_hcl
+            files.append(parse(text, str(path)))
         except ParseError as error:
             failures[str(path)] = error
-    not_read = [str(p) for p in sorted(directory.glob("*.tf.json"))]
-    return ModuleFiles(directory, files, failures, not_read)
+    return ModuleFiles(directory, files, failures)
 
 
 @dataclass(slots=True)
@@ -395,8 +396,7 @@ class ModuleEvaluator:
                                                       declaration.file, declaration.block.line,
                                                       declaration.block.end_line))
         known = dict(attributes)
-        resource_id = self.arm_id(key[0], attributes, context=self.state.context)
-        known["id"] = resource_id
+        known["id"] = instance_id(address, self.arm_id(key[0], attributes, context=self.state.context))
         reason = ("read by the data source when Terraform runs" if mode == "data" else COMPUTED)
         return _reference_view(address, known, reason)
 
@@ -529,6 +529,15 @@ def _first(attributes: list[str], name: str) -> str:
 def _key_text(key: Any) -> str:
     return str(key) if isinstance(key, int) else json.dumps(to_string(key) if not isinstance(key, Unresolved)
                                                             else "?")
+
+
+def instance_id(address: str, resource_id: Any) -> Any:
+    """A resource instance's id as references and the mapping see it: the ARM id when it is known; when it is
+    `Unresolved`, one whose expression is `<address>.id`. Two instances whose names share an unresolved expression
+    (one module called twice) then keep distinct ids, and a patch that refers to `x.id` finds exactly `x`."""
+    if isinstance(resource_id, Unresolved):
+        return Unresolved(f"{address}.id", resource_id.reason)
+    return resource_id
 
 
 def for_each_pairs(collection: Any, expression: str) -> list[tuple[Any, Any]] | Unresolved:
@@ -702,5 +711,6 @@ __all__ = [
     "convert",
     "evaluate_tfvars",
     "for_each_pairs",
+    "instance_id",
     "read_module_files",
 ]
