@@ -296,3 +296,22 @@ def test_terraform_json_syntax_directory_is_a_root_module(tmp_path: Path) -> Non
     (record,) = outcome.inputs
     assert record.format == SourceFormat.TERRAFORM.value and record.status is InputStatus.ANALYSED
     assert [r.name for r in outcome.resources] == ["srch-json"]
+
+
+def test_bicep_module_switched_off_by_a_condition_is_not_dropped(tmp_path: Path) -> None:
+    # main.test.bicep uses parent.bicep as a module whose only module call is switched off there; child.bicep is
+    # still reviewed: through parent.bicep, or on its own, never silently dropped.
+    (tmp_path / "modules").mkdir()
+    (tmp_path / "main.test.bicep").write_text(
+        "module parent 'parent.bicep' = {\n  name: 'parent'\n  params: { withChild: false }\n}\n", encoding="utf-8")
+    (tmp_path / "parent.bicep").write_text(
+        "param withChild bool = true\n"
+        "module child 'modules/child.bicep' = if (withChild) {\n  name: 'child'\n}\n", encoding="utf-8")
+    (tmp_path / "modules" / "child.bicep").write_text(
+        "resource st 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: 'stchild'\n  location: 'westeurope'\n"
+        "  kind: 'StorageV2'\n  sku: { name: 'Standard_LRS' }\n}\n", encoding="utf-8")
+    outcome = load_inputs([tmp_path])
+    reviewed = {Path(r.path).resolve() for r in outcome.inputs}
+    reviewed |= {Path(f).resolve() for r in outcome.inputs for f in r.files}
+    assert {p.resolve() for p in tmp_path.rglob("*.bicep")} <= reviewed
+    assert "stchild" in [r.name for r in outcome.resources]

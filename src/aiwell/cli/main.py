@@ -24,7 +24,22 @@ def _stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class _Commands(click.Group):
+    """The `aiwell` group: `eval` is imported only when it is used, so `aiwell review` doesn't pay for numpy and
+    scipy at start-up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), "eval"})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name == "eval":
+            from aiwell.eval.cli import eval_group
+
+            return eval_group
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="aiwell")
 @click.option(_DEBUG_FLAG, is_flag=True, help="Show tracebacks for internal errors.")
 def cli(debug: bool) -> None:

@@ -382,7 +382,7 @@ class _Loader:
         """Evaluate every Bicep file once per parameter file (or with its defaults); drop files that are only
         reviewed as modules of another Bicep file in the run."""
         loaded: list[tuple[Path, InputRecord, list[Resource], bool]] = []
-        used_as_module: set[Path] = set()
+        reads: dict[Path, set[Path]] = {}
         fmt = SourceFormat.BICEP.value
         for resolved, candidate in sorted(self.bicep_files.items()):
             pairs = self.bicep_parameters.get(resolved, [])
@@ -402,13 +402,14 @@ class _Loader:
                     record = _not_analysed(candidate.path, reason, file_format=fmt, parameters=parameter_file)
                     loaded.append((resolved, record, [], bool(chosen) or candidate.explicit))
                     continue
-                used_as_module.update(path for path in load.files if path != resolved)
+                reads.setdefault(resolved, set()).update(path for path in load.files if path != resolved)
                 record = InputRecord(path=str(candidate.path), format=fmt, status=InputStatus.ANALYSED,
                                      resources=len(load.resources), parameters=shown, notes=tuple(load.notes),
                                      files=tuple(str(path) for path in load.files if path != resolved))
                 loaded.append((resolved, record, load.resources, bool(chosen) or candidate.explicit))
-        return [(resolved, record, resources) for resolved, record, resources, own in loaded
-                if own or resolved not in used_as_module]
+        kept = _top_level_inputs({resolved for resolved, _, _, own in loaded if own},
+                                 {resolved for resolved, _, _, _ in loaded}, reads)
+        return [(resolved, record, resources) for resolved, record, resources, _ in loaded if resolved in kept]
 
     def deploy_terraform(self, var_files: Sequence[Path], variables: Mapping[str, str],
                          ) -> list[tuple[Path, InputRecord, list[Resource]]]:
@@ -522,6 +523,21 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     entries.sort(key=lambda entry: (str(entry[0]), entry[1].parameters or ""))
     resources = [resource for _, _, found in entries for resource in found]
     return LoadOutcome(resources=resources, inputs=[record for _, record, _ in entries])
+
+
+def _top_level_inputs(own: set[Path], files: set[Path], reads: Mapping[Path, set[Path]]) -> set[Path]:
+    """The files reviewed as inputs of their own: those named or given parameters (`own`), those no file reads,
+    then (until nothing changes) those no kept input reads. A file read only by a file that is itself reviewed as
+    another's module is kept, so it is never silently dropped (say, when its parent's module call is switched off
+    by a condition in the one deployment that reads the parent)."""
+    read_by_any = set().union(*reads.values()) if reads else set()
+    kept = own | {path for path in files if path not in read_by_any}
+    while True:
+        covered = set().union(*(reads.get(path, set()) for path in kept))
+        extra = {path for path in files if path not in kept and path not in covered}
+        if not extra:
+            return kept
+        kept |= extra
 
 
 def _terraform_entries(inputs: Sequence[InputRecord], resources: list[Resource],

@@ -112,12 +112,27 @@ def test_function_and_property_names_are_case_insensitive() -> None:
     assert evaluate_string("[parameters('obj')['INNER']['value']]", s) == 3
 
 
-def test_missing_property_and_bad_index_are_template_errors() -> None:
-    s = scope({"o": {"a": 1}, "arr": [1]})
+def test_missing_property_and_bad_index_of_literals_are_template_errors() -> None:
+    s = scope()
     with pytest.raises(TemplateError, match="property 'b' doesn't exist.*available properties: a"):
-        evaluate_string("[parameters('o').b]", s)
+        evaluate_string("[createObject('a', 1).b]", s)
     with pytest.raises(TemplateError, match="index 3 is out of range"):
-        evaluate_string("[parameters('arr')[3]]", s)
+        evaluate_string("[createArray(1)[3]]", s)
+    with pytest.raises(TemplateError, match="length\\(\\): argument 1 must be"):
+        evaluate_string("[length(null())]", s)
+
+
+def test_missing_property_and_bad_index_of_parameters_are_unresolved_with_a_note() -> None:
+    # The values aiwell has (defaults, or a caller's null) may not be those deployed: not a certain error.
+    s = scope({"o": {"a": 1}, "arr": [1], "nothing": None})
+    missing = evaluate_string("[parameters('o').b]", s)
+    assert isinstance(missing, Unresolved) and "property 'b' doesn't exist" in missing.reason
+    assert missing.expression == "parameters('o').b"
+    out_of_range = evaluate_string("[concat('x', string(parameters('arr')[3]))]", s)
+    assert isinstance(out_of_range, Unresolved) and "index 3 is out of range" in out_of_range.reason
+    typed = evaluate_string("[length(parameters('nothing'))]", s)
+    assert isinstance(typed, Unresolved) and "argument 1 must be an array" in typed.reason
+    assert any("property 'b' doesn't exist" in note and "unresolved" in note for note in s.notes)
 
 
 # --- parameters and variables -------------------------------------------------------------------------------

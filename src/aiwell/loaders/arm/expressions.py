@@ -13,6 +13,13 @@ The grammar:
 There are no other literals: booleans and null are the functions `true()`, `false()` and `null()`, as in ARM.
 A namespaced call (`ns.member(...)`) is a user-defined function. Function names and property names are
 case-insensitive. What can't be computed offline becomes `Unresolved` carrying the text of the sub-expression.
+
+A function or accessor given values it can't work with (`length(null)`, a missing property, an index out of
+range) raises `ArgumentError`. When the sub-expression is made of literals only, every deployment fails the
+same way and the error stands. When its values come from parameters, variables, loops or the deployment,
+the values aiwell has may not be the ones a real deployment uses (a default where the caller passes a value,
+a branch Azure never evaluates), so the sub-expression becomes `Unresolved`, with a note, and the rest of the
+template is still reviewed.
 """
 
 from __future__ import annotations
@@ -35,6 +42,17 @@ MAX_COPY_COUNT = 800
 
 class ExpressionSyntaxError(TemplateError):
     """An ARM expression that can't be parsed (unbalanced brackets, an unterminated string, ...)."""
+
+
+class ArgumentError(TemplateError):
+    """A function or accessor given values it can't work with (wrong type, out of range, missing property)."""
+
+
+_INPUT_FUNCTIONS = frozenset({
+    "parameters", "variables", "copyindex", "reference", "deployment", "environment", "resourcegroup",
+    "subscription", "managementgroup", "tenant", "deployer", "utcnow", "newguid", "pickzones", "providers",
+})
+"""Functions whose value depends on the deployment (its parameters, loops, scope, runtime state)."""
 
 
 # --- AST ----------------------------------------------------------------------------------------------------
@@ -407,8 +425,37 @@ def _evaluate_node(node: Node, scope: EvalScope) -> Any:
             index = _evaluate_node(node.index, scope)
             return _index(node, target, index, scope)
         raise TypeError(f"not an expression node: {node!r}")
+    except ArgumentError as exc:
+        if _is_literal(node):
+            raise
+        scope.note(f"{exc.message}: unresolved, as the values aiwell has may not be the ones deployed")
+        return Unresolved(node.text, f"can't be evaluated with the values aiwell has: {exc.message}")
     finally:
         scope.leave()
+
+
+def _is_literal(node: Node) -> bool:
+    """Whether an expression's value is the same for every deployment: no parameter, variable, loop index,
+    user-defined function or deployment value in it."""
+    if isinstance(node, StringLiteral | IntegerLiteral):
+        return True
+    if isinstance(node, FunctionCall):
+        name = node.name.lower()
+        if name in _INPUT_FUNCTIONS or name.startswith("list") or "." in name:
+            return False
+        return all(_is_literal(arg) for arg in node.args)
+    if isinstance(node, PropertyAccess):
+        return _is_literal(node.target) or _has_literal_keys(node.target)
+    if isinstance(node, IndexAccess):
+        return _is_literal(node.target) and _is_literal(node.index)
+    return False
+
+
+def _has_literal_keys(node: Node) -> bool:
+    """Whether `node` builds an object whose keys are literal (`createObject('k', <anything>)`): which
+    properties it has is the same for every deployment, even where their values are not."""
+    return (isinstance(node, FunctionCall) and node.name.lower() == "createobject"
+            and all(_is_literal(key) for key in node.args[::2]))
 
 
 def _property(node: Node, target: Any, name: str, scope: EvalScope) -> Any:
@@ -419,10 +466,10 @@ def _property(node: Node, target: Any, name: str, scope: EvalScope) -> Any:
         if found:
             return value
         available = ", ".join(sorted(str(k) for k in target)) or "none"
-        raise TemplateError(
+        raise ArgumentError(
             f"the property '{name}' doesn't exist in '{node.text}'; available properties: {available}"
         )
-    raise TemplateError(f"can't read property '{name}' of {type_name(target)} in '{node.text}'")
+    raise ArgumentError(f"can't read property '{name}' of {type_name(target)} in '{node.text}'")
 
 
 def _index(node: Node, target: Any, index: Any, scope: EvalScope) -> Any:
@@ -432,15 +479,15 @@ def _index(node: Node, target: Any, index: Any, scope: EvalScope) -> Any:
         return Unresolved(node.text, index.reason)
     if isinstance(target, list):
         if isinstance(index, bool) or not isinstance(index, int):
-            raise TemplateError(f"an array index must be an integer, not {type_name(index)} ('{node.text}')")
+            raise ArgumentError(f"an array index must be an integer, not {type_name(index)} ('{node.text}')")
         if not 0 <= index < len(target):
-            raise TemplateError(f"index {index} is out of range for an array of {len(target)}: '{node.text}'")
+            raise ArgumentError(f"index {index} is out of range for an array of {len(target)}: '{node.text}'")
         return target[index]
     if isinstance(target, dict):
         if not isinstance(index, str):
-            raise TemplateError(f"an object key must be a string, not {type_name(index)}, in '{node.text}'")
+            raise ArgumentError(f"an object key must be a string, not {type_name(index)}, in '{node.text}'")
         return _property(node, target, index, scope)
-    raise TemplateError(f"can't index {type_name(target)} in '{node.text}'")
+    raise ArgumentError(f"can't index {type_name(target)} in '{node.text}'")
 
 
 def lookup_key(mapping: dict[str, Any], name: str) -> tuple[bool, Any]:

@@ -32,6 +32,7 @@ from typing import Any, Literal
 
 from aiwell.errors import TemplateError
 from aiwell.loaders.arm.expressions import (
+    ArgumentError,
     FunctionCall,
     Node,
     StringLiteral,
@@ -63,9 +64,9 @@ class Call:
     def name(self) -> str:
         return self.node.name
 
-    def error(self, reason: str) -> TemplateError:
-        """A `TemplateError` naming the function and the call."""
-        return TemplateError(f"{self.node.name}(): {reason} (in '{self.node.text}')")
+    def error(self, reason: str) -> ArgumentError:
+        """An `ArgumentError` naming the function and the call: the arguments don't suit the function."""
+        return ArgumentError(f"{self.node.name}(): {reason} (in '{self.node.text}')")
 
     def unresolved(self, reason: str) -> Unresolved:
         """This call as an `Unresolved` value."""
@@ -1092,6 +1093,11 @@ def _float(call: Call) -> float:
         raise call.error(f"'{value}' is not a number") from None
 
 
+def _misplaced(call: Call, reason: str) -> TemplateError:
+    """An error in where or how a function is written, whatever the values: it fails every deployment."""
+    return TemplateError(f"{call.name}(): {reason} (in '{call.node.text}')")
+
+
 @arm_function("copyIndex", 0, 2)
 def _copy_index(call: Call) -> int:
     loop_name: str | None = None
@@ -1102,12 +1108,12 @@ def _copy_index(call: Call) -> int:
             offset = call.integer(1)
     elif call.args:
         if len(call.args) > 1:
-            raise call.error("the offset comes after the loop name: copyIndex('name', offset)")
+            raise _misplaced(call, "the offset comes after the loop name: copyIndex('name', offset)")
         offset = call.integer(0)
     index = call.scope.copy_index(loop_name)
     if index is None:
         where = f"a copy loop named '{loop_name}'" if loop_name else "a copy loop"
-        raise call.error(f"copyIndex() can only be used inside {where}")
+        raise _misplaced(call, f"copyIndex() can only be used inside {where}")
     return index + offset
 
 
@@ -1388,7 +1394,7 @@ def _environment(call: Call) -> Any:
 def _resource_group(call: Call) -> Any:
     context = call.scope.context
     if context.deployment_scope.lower() != "resourcegroup":
-        raise call.error(f"there is no resource group in a deployment at {context.deployment_scope} scope")
+        raise _misplaced(call, f"there is no resource group in a deployment at {context.deployment_scope} scope")
     return {
         "id": f"/subscriptions/{context.subscription_id}/resourceGroups/{context.resource_group}",
         "name": context.resource_group,

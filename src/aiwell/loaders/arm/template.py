@@ -449,9 +449,11 @@ class _Expander:
                                 "(does a template link itself?)", line=line)
         target = self._deployment_target(body, frame)
         link = _field(properties, "templateLink")
-        if isinstance(inline_template, str):
-            # An expression (Bicep writes a module loaded with loadJsonContent() as `[variables('$fxv#0')]`),
-            # evaluated where the deployment is; its `[[` escapes undone, the result is a template.
+        from_expression = isinstance(inline_template, str)
+        if from_expression:
+            # An expression (Bicep writes `template: loadJsonContent(...)` as `[variables('$fxv#0')]`). Its value,
+            # `[[` escapes undone, is a template whose own expressions ARM evaluates in the nested deployment,
+            # with the parameters it is given: inner scope, whatever the options say.
             inline_template = evaluate_value(inline_template, scope)
             if isinstance(inline_template, Unresolved):
                 self.note(f"{self.where(frame, address)}: properties.template {inline_template.expression} is "
@@ -460,7 +462,7 @@ class _Expander:
         if isinstance(inline_template, dict):
             options = _field(properties, "expressionEvaluationOptions")
             scope_option = _field(options, "scope") if isinstance(options, dict) else None
-            inner = isinstance(scope_option, str) and scope_option.lower() == "inner"
+            inner = from_expression or (isinstance(scope_option, str) and scope_option.lower() == "inner")
             prefix = f"{address}.properties.template"
             # Outer scope (ARM's default): the nested template sees the parent's parameters and variables.
             child_scope = self._inner_scope(inline_template, properties, frame, body, address) if inner else scope

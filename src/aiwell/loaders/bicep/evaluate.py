@@ -28,10 +28,15 @@ whose name is unresolved), functions aiwell does not know, registry or template-
 (`br:`, `ts:`: noted, their resources not reviewed), a symbol aiwell can't find. An `if` condition that is
 unresolved is reviewed as deployed, with a note. A property read on a value that has no such property (or on
 null) is unresolved with a note rather than an error, because the Bicep compiler has type-checked the file and
-such a read usually means the value's shape is not known here.
+such a read usually means the value's shape is not known here. A property a resource does not declare is a
+runtime value even when read with `.?` (`site.?identity.?principalId` is unresolved, not null). A function that
+rejects its arguments is unresolved with a note when they are not all literals (they came from parameters,
+defaults, runtime values or modules, whose deployed values may differ); a module whose `scope:` is unresolved
+still deploys at the scope it declares (its ids unresolved, `resourceGroup()` in it a placeholder).
 
 Errors (`TemplateError`, with the line in the file given to `evaluate_bicep`): a loop over more than 800 items
-(ARM's limit), a non-boolean condition, the shared expression work budget, modules nested more than
+(ARM's limit), a function rejecting literal arguments (`resourceGroup()` at subscription scope), a non-boolean
+condition, the shared expression work budget, modules nested more than
 `MAX_MODULE_DEPTH` deep or including themselves. An error inside a module file, including a module that fails
 to parse, is reported on the line of the `module` statement in the file that uses it, and its message names the
 module's file and line (`in module ./x.bicep line 7: ...`): the input is the deployment, and the module is where
@@ -992,7 +997,7 @@ def _external_input(file: _File, args: list[Any], text: str) -> Any:
 
 def _resource_group(file: _File, args: list[Any], text: str) -> Any:
     if not args:
-        return file.call_arm("resourceGroup", [], text)
+        return file.call_arm("resourceGroup", [], text, constant=True)
     values = [_plain(a) for a in args]
     if any(isinstance(v, Unresolved) for v in values) or not all(isinstance(v, str) for v in values):
         return Unresolved(text, "the resource group is unresolved")
@@ -1006,7 +1011,7 @@ def _resource_group(file: _File, args: list[Any], text: str) -> Any:
 
 def _subscription(file: _File, args: list[Any], text: str) -> Any:
     if not args:
-        return file.call_arm("subscription", [], text)
+        return file.call_arm("subscription", [], text, constant=True)
     value = _plain(args[0])
     if not isinstance(value, str):
         return Unresolved(text, "the subscription is unresolved")
@@ -1017,7 +1022,7 @@ def _subscription(file: _File, args: list[Any], text: str) -> Any:
 
 def _management_group(file: _File, args: list[Any], text: str) -> Any:
     if not args:
-        return file.call_arm("managementGroup", [], text)
+        return file.call_arm("managementGroup", [], text, constant=True)
     value = _plain(args[0])
     if not isinstance(value, str):
         return Unresolved(text, "the management group is unresolved")

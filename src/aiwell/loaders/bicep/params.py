@@ -7,14 +7,13 @@ the environment, so without a default the value is `Unresolved`), and `getSecret
 Vault secret). `extends './base.bicepparam'` takes the base file's values first; the file's own win.
 
 A JSON parameter file (`X.parameters.json` beside `X.bicep`) is read as for an ARM template: `value` entries, Key
-Vault `reference`s `Unresolved`. The Azure Developer CLI (azd) substitutes environment variables into such files
-before it deploys: `${NAME=default}` gives its default, and text with a `${NAME}` that has none is `Unresolved`.
+Vault `reference`s `Unresolved`, and so are azd environment placeholders (`"${AZURE_LOCATION}"`). A string
+given to a `bool` or `int` parameter (`"true"`, `"3"`) is converted as ARM converts it.
 """
 
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,6 @@ from aiwell.loaders.jsonc import load_json, read_text
 from aiwell.model import Unresolved
 
 BICEPPARAM_SUFFIX = ".bicepparam"
-
-_AZD_PLACEHOLDER = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?:=([^}]*))?\}")
 
 MAX_EXTENDS_DEPTH = 10
 """`.bicepparam` files extending each other deeper than this are refused (a file that extends itself)."""
@@ -94,32 +91,12 @@ def read_bicepparam(path: Path, *, context: DeploymentContext | None = None, roo
 
 
 def read_json_parameters(path: Path) -> BicepParameters:
-    """The values of an ARM-style JSON parameter file, azd placeholders substituted. Raises `InputError` on a
-    bad file."""
+    """The values of an ARM-style JSON parameter file. Raises `InputError` on a bad file."""
     parsed = read_parameter_file(load_json(path, track=()).value, path)
-    notes = list(parsed.notes)
-    values = {name: _azd_substituted(value, 0) for name, value in parsed.values.items()}
-    if values != parsed.values:
-        notes.append("azd placeholders (${NAME=default}) are read as their defaults; values with a ${NAME} that "
-                     "has no default are unresolved (azd sets them from its environment)")
-    return BicepParameters(path, values, tuple(notes))
-
-
-def _azd_substituted(value: Any, depth: int) -> Any:
-    """`value` as `azd provision` would pass it, as far as it is known without azd's environment."""
-    if isinstance(value, str) and "${" in value:
-        placeholders = list(_AZD_PLACEHOLDER.finditer(value))
-        unset = [match.group(1) for match in placeholders if match.group(2) is None]
-        if unset:
-            return Unresolved(value, f"azd environment variable {unset[0]}, set when azd provisions")
-        return _AZD_PLACEHOLDER.sub(lambda match: match.group(2), value)
-    if depth > 50:
-        return value
-    if isinstance(value, dict):
-        return {key: _azd_substituted(item, depth + 1) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_azd_substituted(item, depth + 1) for item in value]
-    return value
+    # An unresolved value is named as Bicep names the parameter (`x`), not as ARM does (`parameters('x')`).
+    values = {name: Unresolved(name, value.reason) if isinstance(value, Unresolved) else value
+              for name, value in parsed.values.items()}
+    return BicepParameters(path, values, parsed.notes)
 
 
 def read_parameters(path: Path, *, context: DeploymentContext | None = None,

@@ -1,0 +1,539 @@
+"""The `aiwell.eval/1` report, the `aiwell.eval-compare/1` comparison, CI gates, and their renderers.
+
+A report is a plain JSON-ready dict built from run-log samples (`build_report`); every later tool (compare, plan,
+the gates, the renderers) reads that dict, so a report written to disk and read back (`load_report`) works the same
+as one just built. Both schemas are documented in `report.schema.json` and `compare.schema.json` beside this module.
+Fields may be added; none may change meaning without a new schema version.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from xml.etree import ElementTree
+
+from rich.console import Console
+from rich.table import Table
+
+from aiwell import __version__
+from aiwell.errors import UsageError
+from aiwell.eval import stats
+
+SCHEMA = "aiwell.eval/1"
+COMPARE_SCHEMA = "aiwell.eval-compare/1"
+LOG_SCHEMA_PREFIX = "aiwell.eval-log/"
+REPORT_SCHEMA_PATH = resources.files("aiwell.eval").joinpath("report.schema.json")
+COMPARE_SCHEMA_PATH = resources.files("aiwell.eval").joinpath("compare.schema.json")
+
+Sample = dict[str, Any]
+Report = dict[str, Any]
+
+
+# --- building ----------------------------------------------------------------------------------------------------
+
+def build_report(samples: Sequence[Mapping[str, Any]], *, suite: str, log: str | None = None,
+                 confidence: float = 0.95, source: Mapping[str, Any] | None = None) -> Report:
+    """The `aiwell.eval/1` report of run-log samples: per-case statistics (flakiest first) and the suite estimate.
+
+    Errored samples (`passed` None) are counted in `errors` and left out of every pass rate. A case whose samples
+    all errored is listed with `n` 0 and no rate, and is not part of the suite estimate."""
+    by_case = _group(samples)
+    cases = []
+    for case_id, case_samples in by_case.items():
+        outcomes = [bool(s["passed"]) for s in case_samples if s.get("passed") is not None]
+        entry: dict[str, Any] = {
+            "id": case_id, "pass_rate": None, "ci_low": None, "ci_high": None, "n": len(outcomes),
+            "label": None, "pass_at_k": {}, "pass_hat_k": {},
+            "errors": len(case_samples) - len(outcomes), "tags": _tags(case_samples),
+            "cluster": next((str(s["cluster"]) for s in case_samples if s.get("cluster") is not None), None),
+            "flakiness": None,
+        }
+        if outcomes:
+            result = stats.case_stats(outcomes, confidence=confidence)
+            entry.update({
+                "pass_rate": result.pass_rate, "ci_low": result.ci_low, "ci_high": result.ci_high,
+                "label": result.label, "flakiness": result.flakiness,
+                "pass_at_k": {str(k): v for k, v in sorted(result.pass_at_k.items())},
+                "pass_hat_k": {str(k): v for k, v in sorted(result.pass_hat_k.items())},
+            })
+        cases.append(entry)
+    # Flakiest first; cases with no data (all errored) last, so they are not mistaken for stable ones.
+    cases.sort(key=lambda c: (c["flakiness"] is None, -(c["flakiness"] or 0.0), c["pass_rate"] or 0.0, c["id"]))
+
+    scored = [c for c in cases if c["n"]]
+    per_case = [[bool(s["passed"]) for s in by_case[c["id"]] if s.get("passed") is not None] for c in scored]
+    clusters = [c["cluster"] for c in scored]
+    errors = sum(c["errors"] for c in cases)
+    summary: dict[str, Any] = {
+        "pass_rate": None, "ci_low": None, "ci_high": None, "n_cases": len(scored),
+        "n_samples": sum(c["n"] for c in scored), "errors": errors, "method": None, "design_effect": None,
+        "effective_n": None, "confidence": confidence, "n_cases_errored": len(cases) - len(scored),
+        "repeats": max((len(v) for v in by_case.values()), default=0),
+    }
+    if len(scored) == 1:
+        # One case: the suite is that case, and its Wilson interval is the only honest one (no between-case
+        # variation can be estimated from a single case).
+        (only,) = scored
+        summary.update({"pass_rate": only["pass_rate"], "ci_low": only["ci_low"], "ci_high": only["ci_high"],
+                        "method": "wilson", "design_effect": 1.0, "effective_n": float(only["n"])})
+    elif scored:
+        estimate = stats.suite_interval(per_case, clusters=clusters if any(clusters) else None,
+                                        confidence=confidence)
+        summary.update({
+            "pass_rate": estimate.mean, "ci_low": estimate.ci_low, "ci_high": estimate.ci_high,
+            "method": estimate.method, "design_effect": estimate.design_effect, "effective_n": estimate.effective_n,
+        })
+    return {
+        "schema": SCHEMA,
+        "tool": {"name": "aiwell", "version": __version__},
+        "suite": suite,
+        "source": dict(source or {}),
+        "summary": summary,
+        "cases": cases,
+        "samples": [dict(s) for s in samples],
+        "log": log,
+    }
+
+
+def _group(samples: Sequence[Mapping[str, Any]]) -> dict[str, list[Mapping[str, Any]]]:
+    """Samples by case id, in order of each case's first appearance, each case's samples by repeat index."""
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for sample in samples:
+        groups.setdefault(str(sample["case_id"]), []).append(sample)
+    return {case: sorted(group, key=lambda s: int(s.get("repeat") or 0)) for case, group in groups.items()}
+
+
+def _tags(samples: Sequence[Mapping[str, Any]]) -> list[str]:
+    found: dict[str, None] = {}
+    for sample in samples:
+        for tag in sample.get("tags") or []:
+            found[str(tag)] = None
+    return list(found)
+
+
+def outcomes_by_case(report: Mapping[str, Any]) -> dict[str, list[bool]]:
+    """Each case's pass/fail outcomes (errored samples left out), by case id, from a report's samples."""
+    return {case: [bool(s["passed"]) for s in group if s.get("passed") is not None]
+            for case, group in _group(report["samples"]).items()}
+
+
+def load_report(path: Path) -> Report:
+    """Read an `aiwell.eval/1` report, or build one from an `aiwell.eval-log/1` run log (JSONL).
+
+    Raises `UsageError` when the file is missing, unreadable or neither of the two."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    first_line = text.lstrip().split("\n", 1)[0]
+    try:
+        head = json.loads(first_line)
+    except json.JSONDecodeError:
+        head = None
+    if isinstance(head, dict) and str(head.get("schema", "")).startswith(LOG_SCHEMA_PREFIX):
+        return report_from_log(path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(data, dict) or data.get("schema") != SCHEMA:
+        found = data.get("schema") if isinstance(data, dict) else None
+        raise UsageError(
+            f"{path} is not an aiwell eval report (schema {found!r}, expected {SCHEMA!r})",
+            hint="Write one with `aiwell eval run SUITE --format json --output RUN.json`, or convert other "
+                 "harnesses' results with `aiwell eval import`.")
+    if not isinstance(data.get("samples"), list):
+        raise UsageError(f"{path}: the report has no samples")
+    return data
+
+
+def report_from_log(path: Path, *, confidence: float = 0.95) -> Report:
+    """The report of an `aiwell.eval-log/1` run log."""
+    from aiwell.eval.runlog import read_log
+
+    run_log = read_log(path)
+    suite = str(run_log.header.get("suite") or path.stem)
+    return build_report(run_log.samples, suite=suite, log=str(path), confidence=confidence)
+
+
+# --- comparing ---------------------------------------------------------------------------------------------------
+
+def compare_reports(a: Mapping[str, Any], b: Mapping[str, Any], *, confidence: float = 0.95, alpha: float = 0.05,
+                    adjust: Literal["holm", "bh"] = "holm") -> Report:
+    """The `aiwell.eval-compare/1` paired comparison of run B against run A (delta = B − A).
+
+    Both runs must hold the same case ids; otherwise `stats.UnalignedRunsError` (a user error) names the differing
+    ids. A case with no outcome in either run (all its samples errored) is left out of the pairs and listed under
+    `excluded`. Per-tag comparisons carry p-values adjusted across tags (`adjust`: "holm" or "bh")."""
+    outcomes_a, outcomes_b = outcomes_by_case(a), outcomes_by_case(b)
+    stats.check_aligned(outcomes_a, outcomes_b)
+    info = {c["id"]: c for c in [*a["cases"], *b["cases"]]}
+    cluster_map = {c: info.get(c, {}).get("cluster") for c in outcomes_b}
+    clusters = cluster_map if any(cluster_map.values()) else None
+    result = stats.paired_compare(outcomes_a, outcomes_b, clusters=clusters, confidence=confidence)
+    tags = {c: list(info.get(c, {}).get("tags") or []) for c in outcomes_b}
+    by_tag = [{
+        "tag": tag, "delta": t.delta, "ci_low": t.ci_low, "ci_high": t.ci_high, "p_value": t.p_value,
+        "p_adjusted": t.p_adjusted, "significant": t.significant(alpha), "n_pairs": t.n_pairs, "test": t.test,
+    } for tag, t in stats.compare_by_tag(outcomes_a, outcomes_b, tags, clusters=clusters, confidence=confidence,
+                                          adjust=adjust).items()]
+    shared = [c for c in outcomes_a if c not in result.excluded]
+    per_case = sorted(({"id": c, "a": _mean(outcomes_a[c]), "b": _mean(outcomes_b[c]),
+                        "delta": _mean(outcomes_b[c]) - _mean(outcomes_a[c])} for c in shared),
+                      key=lambda row: (row["delta"], row["id"]))
+    return {
+        "schema": COMPARE_SCHEMA,
+        "tool": {"name": "aiwell", "version": __version__},
+        "a": _run_summary(a, result.mean_a),
+        "b": _run_summary(b, result.mean_b),
+        "delta": result.delta, "se": result.se, "ci_low": result.ci_low, "ci_high": result.ci_high,
+        "p_value": result.p_value, "test": result.test, "significant": result.significant(alpha),
+        "n_pairs": result.n_pairs, "alpha": alpha, "confidence": confidence,
+        "adjustment": adjust, "by_tag": by_tag, "excluded": list(result.excluded),
+        "cases": per_case,
+    }
+
+
+def _mean(outcomes: Sequence[bool]) -> float:
+    return sum(outcomes) / len(outcomes)
+
+
+def _run_summary(report: Mapping[str, Any], paired_mean: float) -> dict[str, Any]:
+    summary = report["summary"]
+    return {"suite": report.get("suite"), "log": report.get("log"), "pass_rate": summary.get("pass_rate"),
+            "paired_pass_rate": paired_mean, "n_cases": summary.get("n_cases"), "errors": summary.get("errors")}
+
+
+# --- gates -------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Gate:
+    """The verdict of one CI gate: its name, whether it passed, and a sentence saying why."""
+
+    name: str
+    passed: bool
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """The gate as it appears in a report's `gates` list."""
+        return {"name": self.name, "passed": self.passed, "message": self.message}
+
+
+def min_pass_rate_gate(report: Mapping[str, Any], threshold: float) -> Gate:
+    """Pass when the LOWER bound of the suite's interval is at least `threshold` (not the point estimate)."""
+    summary = report["summary"]
+    low, rate = summary.get("ci_low"), summary.get("pass_rate")
+    level = _pct(summary.get("confidence", 0.95), 0)
+    if low is None or rate is None:
+        return Gate("min-pass-rate", False,
+                    f"no pass rate to gate on (every sample errored); needs ≥ {_pct(threshold)}")
+    if low >= threshold:
+        return Gate("min-pass-rate", True,
+                    f"the {level} interval's lower bound {_pct(low)} is at least {_pct(threshold)}")
+    why = (f"the point estimate {_pct(rate)} clears {_pct(threshold)}, but the {level} interval's lower bound "
+           f"{_pct(low)} does not: more cases or repeats would narrow it") if rate >= threshold else (
+        f"the pass rate {_pct(rate)} and its {level} interval's lower bound {_pct(low)} are below {_pct(threshold)}")
+    return Gate("min-pass-rate", False, why)
+
+
+def non_inferiority_gate(comparison: Mapping[str, Any], margin: float) -> Gate:
+    """Pass when the lower bound of (B − A) is at least −`margin`: B is no worse than the baseline A by more than
+    the margin, at the comparison's confidence."""
+    low, delta = comparison["ci_low"], comparison["delta"]
+    text = f"change {_signed(delta)} (interval {_signed(low)} to {_signed(comparison['ci_high'])})"
+    if low >= -margin:
+        return Gate("non-inferiority", True, f"{text}: no worse than the baseline by more than {_pct(margin)}")
+    return Gate("non-inferiority", False,
+                f"{text}: the lower bound is below −{_pct(margin)}, so a regression beyond the margin is not "
+                "ruled out")
+
+
+def errors_gate(report: Mapping[str, Any], max_errors: int) -> Gate:
+    """Pass when at most `max_errors` samples errored (timeouts, 5xx after retries)."""
+    errors = int(report["summary"]["errors"])
+    if errors <= max_errors:
+        return Gate("errors", True, f"{errors} errored sample(s), at most {max_errors} allowed")
+    return Gate("errors", False, f"{errors} errored sample(s), more than the {max_errors} allowed")
+
+
+# --- rendering ---------------------------------------------------------------------------------------------------
+
+def render_json(document: Mapping[str, Any]) -> str:
+    """A report or comparison as indented JSON (NaN and infinities written as null)."""
+    return json.dumps(_finite(document), indent=2, ensure_ascii=False) + "\n"
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _pct(value: float | None, places: int = 1) -> str:
+    return "–" if value is None else f"{value * 100:.{places}f}%"
+
+
+def _signed(value: float | None) -> str:
+    return "–" if value is None else f"{value * 100:+.1f} pts"
+
+
+_LABEL_STYLE = {"stable-pass": "green", "flaky": "yellow", "stable-fail": "red"}
+_TERMINAL_CASE_LIMIT = 40
+
+
+def render_terminal(report: Mapping[str, Any], console: Console) -> None:
+    """The report for a person: the suite's pass rate with its interval, cases flakiest first, gate verdicts."""
+    summary = report["summary"]
+    level = _pct(summary.get("confidence", 0.95), 0)
+    console.print(f"[bold]{report['suite']}[/]  {summary['n_cases']} cases, {summary['n_samples']} samples, "
+                  f"{summary['errors']} errored")
+    if summary["pass_rate"] is None:
+        console.print("pass rate: no data (every sample errored)")
+    else:
+        console.print(f"pass rate [bold]{_pct(summary['pass_rate'])}[/]  {level} CI "
+                      f"{_pct(summary['ci_low'])} – {_pct(summary['ci_high'])}  ({summary['method']}"
+                      + (f", design effect {summary['design_effect']:.2f}, effective n {summary['effective_n']:.0f}"
+                         if _clustered(summary) else "") + ")")
+    table = Table(title="cases, flakiest first", title_justify="left", show_edge=False)
+    for column in ("case", "pass rate", f"{level} CI", "n", "errors", "label"):
+        table.add_column(column, justify="left" if column in ("case", "label") else "right")
+    cases = report["cases"]
+    for case in cases[:_TERMINAL_CASE_LIMIT]:
+        label = case["label"] or "no data"
+        table.add_row(case["id"], _pct(case["pass_rate"]), f"{_pct(case['ci_low'])} – {_pct(case['ci_high'])}",
+                      str(case["n"]), str(case["errors"]),
+                      f"[{_LABEL_STYLE.get(label, 'magenta')}]{label}[/]")
+    console.print(table)
+    if len(cases) > _TERMINAL_CASE_LIMIT:
+        console.print(f"… and {len(cases) - _TERMINAL_CASE_LIMIT} more cases (see --format json or html)")
+    _print_gates(report, console)
+
+
+def _clustered(summary: Mapping[str, Any]) -> bool:
+    """Whether the design effect is worth showing: it differs from 1 by more than rounding."""
+    effect = summary.get("design_effect")
+    return effect is not None and abs(effect - 1.0) >= 0.005
+
+
+def _print_gates(document: Mapping[str, Any], console: Console) -> None:
+    for gate in document.get("gates") or []:
+        verdict = "[green]PASS[/]" if gate["passed"] else "[red]FAIL[/]"
+        console.print(f"gate {gate['name']}: {verdict}  {gate['message']}", highlight=False)
+
+
+def render_compare_terminal(comparison: Mapping[str, Any], console: Console) -> None:
+    """A comparison for a person: the paired change with its interval and test, then per-tag changes."""
+    level = _pct(comparison["confidence"], 0)
+    verdict = "[bold red]significant[/]" if comparison["significant"] else "not significant"
+    console.print(f"A {_pct(comparison['a']['paired_pass_rate'])} → B {_pct(comparison['b']['paired_pass_rate'])} "
+                  f"over {comparison['n_pairs']} paired cases")
+    console.print(f"change [bold]{_signed(comparison['delta'])}[/]  {level} CI {_signed(comparison['ci_low'])} to "
+                  f"{_signed(comparison['ci_high'])}  p = {comparison['p_value']:.3g} ({comparison['test']}): "
+                  f"{verdict} at α = {comparison['alpha']}")
+    if comparison["by_tag"]:
+        table = Table(title=f"by tag ({comparison['adjustment']}-adjusted p)", title_justify="left", show_edge=False)
+        for column in ("tag", "change", f"{level} CI", "p (adj.)", "n"):
+            table.add_column(column, justify="left" if column == "tag" else "right")
+        for row in comparison["by_tag"]:
+            mark = " *" if row["significant"] else ""
+            table.add_row(row["tag"], _signed(row["delta"]), f"{_signed(row['ci_low'])} to {_signed(row['ci_high'])}",
+                          f"{row['p_adjusted']:.3g}{mark}", str(row["n_pairs"]))
+        console.print(table)
+    if comparison["excluded"]:
+        console.print(f"left out (no outcome in one run): {', '.join(comparison['excluded'])}")
+    _print_gates(comparison, console)
+
+
+def render_junit(report: Mapping[str, Any], *, min_pass_rate: float | None = None) -> str:
+    """JUnit XML with one testcase per case.
+
+    A case fails when its label is stable-fail, or when a `min_pass_rate` gate is set and even its interval's
+    upper bound is below it (the case is below the gate beyond reasonable doubt). A case whose samples all errored
+    is an error. Flaky cases pass, with their rate in system-out, so CI doesn't flap on noise."""
+    cases = report["cases"]
+    suite = ElementTree.Element("testsuite", {
+        "name": str(report["suite"]), "tests": str(len(cases)),
+        "failures": "0", "errors": "0", "skipped": "0",
+    })
+    failures = errors = 0
+    for case in cases:
+        element = ElementTree.SubElement(suite, "testcase", {"classname": str(report["suite"]), "name": case["id"]})
+        if case["n"] == 0:
+            errors += 1
+            ElementTree.SubElement(element, "error", {"message": f"all {case['errors']} samples errored"})
+            continue
+        detail = (f"pass rate {_pct(case['pass_rate'])} ({_pct(case['ci_low'])} – {_pct(case['ci_high'])}) "
+                  f"over {case['n']} samples, {case['errors']} errored; label {case['label']}")
+        reason = None
+        if case["label"] == "stable-fail":
+            reason = "stable-fail"
+        elif min_pass_rate is not None and case["ci_high"] < min_pass_rate:
+            reason = f"upper bound {_pct(case['ci_high'])} below the gate {_pct(min_pass_rate)}"
+        if reason is not None:
+            failures += 1
+            ElementTree.SubElement(element, "failure", {"message": reason}).text = detail
+        ElementTree.SubElement(element, "system-out").text = detail
+    suite.set("failures", str(failures))
+    suite.set("errors", str(errors))
+    root = ElementTree.Element("testsuites")
+    root.append(suite)
+    ElementTree.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+def render_compare_junit(comparison: Mapping[str, Any]) -> str:
+    """JUnit XML for a comparison: one testcase for the whole suite and one per tag; a significant drop fails."""
+    suite = ElementTree.Element("testsuite", {"name": "aiwell eval compare"})
+    rows = [{"tag": "overall", **{k: comparison[k] for k in ("delta", "ci_low", "ci_high", "p_value", "significant")}},
+            *[{**row, "p_value": row["p_adjusted"]} for row in comparison["by_tag"]]]
+    failures = 0
+    for row in rows:
+        element = ElementTree.SubElement(suite, "testcase", {"classname": "compare", "name": row["tag"]})
+        detail = (f"change {_signed(row['delta'])} ({_signed(row['ci_low'])} to {_signed(row['ci_high'])}), "
+                  f"p = {row['p_value']:.3g}")
+        if row["significant"] and row["delta"] < 0:
+            failures += 1
+            ElementTree.SubElement(element, "failure", {"message": "significant regression"}).text = detail
+        ElementTree.SubElement(element, "system-out").text = detail
+    suite.set("tests", str(len(rows)))
+    suite.set("failures", str(failures))
+    root = ElementTree.Element("testsuites")
+    root.append(suite)
+    ElementTree.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ElementTree.tostring(root, encoding="unicode") + "\n"
+
+
+_MARKDOWN_CASE_LIMIT = 20
+
+
+def _md(text: Any) -> str:
+    """Table-cell text: pipes escaped so a case id can't break the table."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """The report as a pull-request comment: summary with interval, gate verdicts, the flakiest cases."""
+    summary = report["summary"]
+    level = _pct(summary.get("confidence", 0.95), 0)
+    lines = [f"### aiwell eval: {_md(report['suite'])}", ""]
+    if summary["pass_rate"] is None:
+        lines.append("**Pass rate:** no data (every sample errored)")
+    else:
+        lines.append(f"**Pass rate {_pct(summary['pass_rate'])}** ({level} CI {_pct(summary['ci_low'])} – "
+                     f"{_pct(summary['ci_high'])}, {summary['method']}) over {summary['n_cases']} cases and "
+                     f"{summary['n_samples']} samples; {summary['errors']} errored.")
+    for gate in report.get("gates") or []:
+        lines.append(f"- {'✅' if gate['passed'] else '❌'} **{gate['name']}**: {_md(gate['message'])}")
+    lines += ["", f"| case | pass rate | {level} CI | n | errors | label |", "|---|---:|---:|---:|---:|---|"]
+    for case in report["cases"][:_MARKDOWN_CASE_LIMIT]:
+        lines.append(f"| {_md(case['id'])} | {_pct(case['pass_rate'])} | {_pct(case['ci_low'])} – "
+                     f"{_pct(case['ci_high'])} | {case['n']} | {case['errors']} | {case['label'] or 'no data'} |")
+    if len(report["cases"]) > _MARKDOWN_CASE_LIMIT:
+        lines.append(f"\n_{len(report['cases']) - _MARKDOWN_CASE_LIMIT} more cases in the full report._")
+    return "\n".join(lines) + "\n"
+
+
+def render_compare_markdown(comparison: Mapping[str, Any]) -> str:
+    """A comparison as a pull-request comment: the paired change, its test, per-tag changes, gate verdicts."""
+    level = _pct(comparison["confidence"], 0)
+    verdict = "**significant**" if comparison["significant"] else "not significant"
+    lines = [
+        "### aiwell eval compare", "",
+        f"A {_pct(comparison['a']['paired_pass_rate'])} → B {_pct(comparison['b']['paired_pass_rate'])} over "
+        f"{comparison['n_pairs']} paired cases: change **{_signed(comparison['delta'])}** ({level} CI "
+        f"{_signed(comparison['ci_low'])} to {_signed(comparison['ci_high'])}), p = {comparison['p_value']:.3g} "
+        f"({comparison['test']}), {verdict} at α = {comparison['alpha']}.",
+    ]
+    for gate in comparison.get("gates") or []:
+        lines.append(f"- {'✅' if gate['passed'] else '❌'} **{gate['name']}**: {_md(gate['message'])}")
+    if comparison["by_tag"]:
+        lines += ["", f"| tag | change | {level} CI | p ({comparison['adjustment']}) | n |",
+                  "|---|---:|---:|---:|---:|"]
+        for row in comparison["by_tag"]:
+            lines.append(f"| {_md(row['tag'])} | {_signed(row['delta'])} | {_signed(row['ci_low'])} to "
+                         f"{_signed(row['ci_high'])} | {row['p_adjusted']:.3g}{' *' if row['significant'] else ''} "
+                         f"| {row['n_pairs']} |")
+    return "\n".join(lines) + "\n"
+
+
+def _environment() -> Any:
+    import jinja2
+
+    env = jinja2.Environment(loader=jinja2.PackageLoader("aiwell.eval", "templates"),
+                             autoescape=True, undefined=jinja2.StrictUndefined)
+    env.filters["pct"] = _pct
+    env.filters["signed"] = _signed
+    return env
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """A self-contained HTML page (inline CSS and SVG, no external assets): summary, gates, and every case's pass
+    rate drawn with its interval."""
+    return str(_environment().get_template("report.html.j2").render(report=report, title=f"aiwell eval: "
+                                                                    f"{report['suite']}"))
+
+
+def render_compare_html(comparison: Mapping[str, Any]) -> str:
+    """A self-contained HTML page for a comparison, with a forest plot (SVG) of the overall and per-tag changes."""
+    rows = [{"tag": "overall", "delta": comparison["delta"], "ci_low": comparison["ci_low"],
+             "ci_high": comparison["ci_high"], "significant": comparison["significant"], "overall": True}]
+    rows += [{**row, "overall": False} for row in comparison["by_tag"]]
+    return str(_environment().get_template("compare.html.j2").render(
+        comparison=comparison, plot=forest_plot(rows), title="aiwell eval compare"))
+
+
+def forest_plot(rows: Sequence[Mapping[str, Any]], *, width: int = 640, row_height: int = 28,
+                label_width: int = 160) -> dict[str, Any]:
+    """Geometry of a forest plot: one row per estimate (point and interval) on a shared axis through zero.
+
+    Returned as numbers for the template to draw, so the HTML stays free of scripts."""
+    extent = max([0.01, *(abs(float(r[k])) for r in rows for k in ("ci_low", "ci_high") if r[k] is not None)])
+    extent = math.ceil(extent * 20) / 20  # round the axis out to the next 5 points
+    plot_width = width - label_width - 20
+
+    def x(value: float) -> float:
+        return round(label_width + (value + extent) / (2 * extent) * plot_width, 1)
+
+    drawn = [{"tag": r["tag"], "y": 20 + i * row_height, "x": x(r["delta"]), "x_low": x(r["ci_low"]),
+              "x_high": x(r["ci_high"]), "significant": bool(r["significant"]), "overall": bool(r["overall"]),
+              "text": f"{_signed(r['delta'])} ({_signed(r['ci_low'])} to {_signed(r['ci_high'])})"}
+             for i, r in enumerate(rows)]
+    ticks = [{"x": x(v), "label": f"{v * 100:+.3g}"} for v in (-extent, -extent / 2, 0.0, extent / 2, extent)]
+    return {"width": width, "height": 40 + len(rows) * row_height, "zero": x(0.0), "rows": drawn, "ticks": ticks,
+            "axis_y": 20 + len(rows) * row_height - 8}
+
+
+__all__ = [
+    "COMPARE_SCHEMA",
+    "COMPARE_SCHEMA_PATH",
+    "REPORT_SCHEMA_PATH",
+    "SCHEMA",
+    "Gate",
+    "build_report",
+    "compare_reports",
+    "errors_gate",
+    "forest_plot",
+    "load_report",
+    "min_pass_rate_gate",
+    "non_inferiority_gate",
+    "outcomes_by_case",
+    "render_compare_html",
+    "render_compare_junit",
+    "render_compare_markdown",
+    "render_compare_terminal",
+    "render_html",
+    "render_json",
+    "render_junit",
+    "render_markdown",
+    "render_terminal",
+    "report_from_log",
+]

@@ -1,0 +1,504 @@
+"""The runner: every (case, repeat) sample of a suite, called and scored asynchronously, each outcome appended to
+the run log as it finishes.
+
+- Bounded concurrency: `concurrency` workers pull samples from one queue, so at most that many are in flight and
+  a suite of a million samples doesn't become a million tasks.
+- Rate limits: token buckets for requests per minute and tokens per minute. Tokens are charged up front from an
+  estimate (input length / 4, plus `max_tokens` when the target sets it) and corrected with the reported `usage`
+  once the answer arrives. Each bucket holds at most ten seconds' worth, because services such as Azure OpenAI
+  enforce their per-minute quota over short windows.
+- Retries: up to `max_attempts` tries for retryable failures (429, 5xx, timeouts, dropped connections) with
+  exponential backoff and full jitter; a server's `Retry-After` is honoured (waited in full, plus up to 20% more
+  so that clients refused together don't come back together).
+- Timeouts: `asyncio.wait_for` around each call (the suite's `timeout_s`); a sample that still fails is recorded
+  with `error` and `error_kind`, counted, and the run goes on.
+- Resume: with `resume=True` the existing log is read back, its header must match this suite and target, a torn
+  last line is cut off, and only samples not yet recorded run.
+- Cache: with `cache_dir`, successful target outputs are stored in one sqlite file keyed on (target key, input,
+  vars, repeat index); repeats are separate samples, and a rerun reuses them (scoring runs again, so changed
+  assertions apply).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import math
+import random
+import sqlite3
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+
+from aiwell.errors import UserError
+from aiwell.eval.runlog import RunLogError, RunLogWriter, make_header, make_sample, read_log
+from aiwell.eval.scorers import ScorerError, score_sample
+from aiwell.eval.suite import Case, Suite
+from aiwell.eval.targets import Target, TargetError, TargetOutput, aclose_target
+
+T = TypeVar("T")
+Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], float]
+
+DEFAULT_MAX_ATTEMPTS = 5
+_BACKOFF_BASE_S = 0.5
+_BACKOFF_CAP_S = 30.0
+_BUCKET_WINDOW_S = 10.0
+
+
+class ResumeMismatchError(UserError):
+    """`--resume` was given a run log written for another suite, target or set of scorers."""
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a run did: the log it wrote, how many samples the log now holds and how many of those errored, how
+    many ran in this call (`new`), came from the cache (`cached`) or were already in the log (`skipped`), and the
+    wall-clock time of this call."""
+
+    log_path: Path
+    samples: int
+    errors: int
+    duration_s: float
+    new: int = 0
+    cached: int = 0
+    skipped: int = 0
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed calls are retried: `max_attempts` tries in all; backoff `base_s * 2**retry` capped at `cap_s`,
+    drawn uniformly below that (full jitter). A server's Retry-After is waited in full plus up to `after_jitter` of
+    it, so clients refused at the same moment don't all return at the same moment."""
+
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS
+    base_s: float = _BACKOFF_BASE_S
+    cap_s: float = _BACKOFF_CAP_S
+    after_jitter: float = 0.2
+
+    def delay(self, retry: int, retry_after_s: float | None, rng: random.Random) -> float:
+        """Seconds to wait before retry number `retry` (0 for the first retry)."""
+        if retry_after_s is not None:
+            return retry_after_s * (1.0 + rng.uniform(0.0, self.after_jitter))
+        return rng.uniform(0.0, min(self.cap_s, self.base_s * 2.0**retry))
+
+
+class TokenBucket:
+    """A token bucket refilled at `per_minute / 60` per second, holding at most `capacity`.
+
+    `acquire` waits until the amount is available (callers queue in order); `adjust` corrects a charge after the
+    fact and may leave the bucket in debt, which later callers wait out. An amount above the capacity is charged
+    as the capacity, so one large request can't wait forever."""
+
+    def __init__(self, per_minute: float, *, capacity: float | None = None, clock: Clock = time.monotonic,
+                 sleep: Sleep = asyncio.sleep) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = capacity if capacity is not None else max(1.0, per_minute * _BUCKET_WINDOW_S / 60.0)
+        self.tokens = self.capacity
+        self._clock = clock
+        self._sleep = sleep
+        self._updated = clock()
+        self._lock = asyncio.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self.tokens = min(self.capacity, self.tokens + (now - self._updated) * self.rate)
+        self._updated = now
+
+    async def acquire(self, amount: float = 1.0) -> float:
+        """Take `amount` (at most the capacity) once available; returns the amount charged."""
+        charge = min(amount, self.capacity)
+        async with self._lock:
+            self._refill()
+            while self.tokens < charge:
+                await self._sleep((charge - self.tokens) / self.rate)
+                self._refill()
+            self.tokens -= charge
+        return charge
+
+    def adjust(self, delta: float) -> None:
+        """Charge `delta` more (or refund, when negative) without waiting."""
+        self._refill()
+        self.tokens = min(self.capacity, self.tokens - delta)
+
+
+class OutputCache:
+    """Target outputs in one sqlite file under `cache_dir`, keyed on (target key, input, vars, repeat index)."""
+
+    def __init__(self, cache_dir: Path) -> None:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        self.path = cache_dir / "eval-cache.sqlite"
+        self._db = sqlite3.connect(self.path)
+        # WAL and relaxed syncing: a lost cache entry after a power cut only costs a call; the run log is the record.
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS outputs (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+        self._db.commit()
+        self.hits = 0
+
+    @staticmethod
+    def key(target_key: str, case: Case, repeat: int) -> str:
+        """The cache key of one sample; the case id is left out so renaming a case keeps its outputs."""
+        identity = {"target": target_key, "input": case.input, "vars": case.vars, "repeat": repeat}
+        blob = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+    def get(self, key: str) -> TargetOutput | None:
+        """The stored output, or None."""
+        row = self._db.execute("SELECT value FROM outputs WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        self.hits += 1
+        return TargetOutput.model_validate_json(row[0])
+
+    def put(self, key: str, output: TargetOutput) -> None:
+        """Store an output (a raw response that isn't JSON is stored as text)."""
+        value = json.dumps(output.model_dump(mode="json", fallback=str))
+        self._db.execute("INSERT OR REPLACE INTO outputs (key, value) VALUES (?, ?)", (key, value))
+
+    def commit(self) -> None:
+        """Make the stored outputs durable (batched: committing per sample would dominate a fast run)."""
+        self._db.commit()
+
+    def close(self) -> None:
+        """Commit and close."""
+        self._db.commit()
+        self._db.close()
+
+
+class ShardedTransport(httpx.AsyncBaseTransport):
+    """Connection pools for `connections` requests in flight, split into pools of at most `per_pool`.
+
+    httpx's pool keeps 20 idle connections by default (so at concurrency 64 most requests would open a new
+    connection) and scans all its connections on every request, so its cost per request grows with the pool.
+    Several small pools, each request sent through the least busy one, keep both costs flat."""
+
+    def __init__(self, connections: int, *, per_pool: int = 8) -> None:
+        count = max(1, math.ceil(connections / per_pool))
+        size = math.ceil(connections / count)
+        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
+        self._pools = [httpx.AsyncHTTPTransport(limits=limits) for _ in range(count)]
+        self._busy = [0] * count
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Send through the pool with the fewest requests in flight."""
+        index = min(range(len(self._pools)), key=self._busy.__getitem__)
+        self._busy[index] += 1
+        try:
+            return await self._pools[index].handle_async_request(request)
+        finally:
+            self._busy[index] -= 1
+
+    async def aclose(self) -> None:
+        """Close every pool."""
+        for pool in self._pools:
+            await pool.aclose()
+
+
+def _estimate_tokens(case: Case, target: Target) -> float:
+    text = case.input if isinstance(case.input, str) else json.dumps(case.input, default=str)
+    params = getattr(getattr(target, "spec", None), "params", None) or {}
+    completion = params.get("max_tokens") or params.get("max_completion_tokens") or 0
+    return max(1.0, len(text) / 4.0) + float(completion)
+
+
+def _used_tokens(output: TargetOutput) -> float:
+    usage = output.usage or {}
+    total = usage.get("total_tokens")
+    if isinstance(total, int | float):
+        return float(total)
+    parts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens", "input_tokens", "output_tokens")]
+    numbers = [float(p) for p in parts if isinstance(p, int | float)]
+    return sum(numbers) if numbers else max(1.0, len(output.text) / 4.0)
+
+
+class _Progress:
+    """A rich progress bar on stderr (bar, count, running pass rate, ETA), only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool, total: int, done: int, passed: int, scored: int) -> None:
+        self.passed = passed
+        self.scored = scored
+        self._bar: Any = None
+        if not (enabled and sys.stderr.isatty()):
+            return
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(
+            TextColumn("[bold]eval[/]"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(), console=Console(stderr=True), transient=False,
+        )
+        self._task = self._bar.add_task("eval", total=total, completed=done, rate=self._rate())
+        self._bar.start()
+
+    def _rate(self) -> str:
+        return f"pass {self.passed / self.scored:.1%}" if self.scored else "pass –"
+
+    def advance(self, passed: bool | None) -> None:
+        if passed is not None:
+            self.scored += 1
+            self.passed += int(passed)
+        if self._bar is not None:
+            self._bar.update(self._task, advance=1, rate=self._rate())
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def _check_resumable(header: dict[str, Any], expected: dict[str, Any], log_path: Path) -> None:
+    for field, label in (("suite", "suite"), ("target", "target"), ("scorers", "scorers")):
+        found, wanted = header.get(field), expected[field]
+        if field == "target":
+            found = (found or {}).get("key") if isinstance(found, dict) else found
+            wanted = wanted["key"]
+        if found != wanted:
+            raise ResumeMismatchError(
+                f"cannot resume {log_path}: it was written for a different {label} "
+                f"({_short(found)} there, {_short(wanted)} now)",
+                hint="resume with the suite and target that started the log, or start a new log without --resume",
+            )
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else value
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _plan(suite: Suite, skip: set[tuple[str, int]]) -> Iterator[tuple[Case, int]]:
+    """Samples to run, repeat-major (every case once, then every case again) so an interrupted run has spread
+    its samples over all cases."""
+    for repeat in range(suite.repeats):
+        for case in suite.cases:
+            if (case.id, repeat) not in skip:
+                yield case, repeat
+
+
+async def run_suite(
+    suite: Suite,
+    *,
+    log_path: Path,
+    resume: bool = False,
+    concurrency: int | None = None,
+    rpm: int | None = None,
+    tpm: int | None = None,
+    cache_dir: Path | None = None,
+    progress: bool = False,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    retry_errors: bool = False,
+    target: Target | None = None,
+    judge: Target | None = None,
+    sleep: Sleep = asyncio.sleep,
+    clock: Clock = time.monotonic,
+    seed: int | None = None,
+) -> RunResult:
+    """Run every (case, repeat) sample of `suite`, appending each outcome to the run log at `log_path`.
+
+    `concurrency`, `rpm`, `tpm` default to the suite's values. With `resume`, the log must exist and match the
+    suite (suite name, target key, scorers); samples it already records are skipped, except errored ones when
+    `retry_errors` is set (their new outcome is appended and supersedes the old line). `target` and `judge`
+    replace the suite's (tests pass fakes; an injected target is not closed here); `sleep` and `clock` drive
+    backoff and rate limiting (tests pass fakes); `seed` makes the retry jitter reproducible.
+    """
+    started = time.perf_counter()
+    workers_wanted = concurrency or suite.concurrency
+    client = httpx.AsyncClient(transport=ShardedTransport(workers_wanted), timeout=httpx.Timeout(suite.timeout_s))
+    own_target = target is None
+    target = target if target is not None else suite.build_target(client=client)
+    own_judge = judge is None
+    judge = judge if judge is not None else suite.build_judge(client=client)
+    expected_header = make_header(
+        suite=suite.name, suite_path=str(suite.path) if suite.path is not None else None,
+        target=suite.target.redacted(), target_key=target.key(), scorers=suite.scorer_specs(),
+        repeats=suite.repeats, n_cases=len(suite.cases),
+    )
+    skip: set[tuple[str, int]] = set()
+    passed_before = scored_before = errors_before = 0
+    if resume:
+        try:
+            previous = read_log(log_path)
+        except RunLogError as exc:
+            raise RunLogError(f"cannot resume: {exc.message}", hint=exc.hint) from exc
+        _check_resumable(previous.header, expected_header, log_path)
+        skip = previous.done(include_errors=not retry_errors)
+        for sample in previous.samples:
+            if (str(sample["case_id"]), int(sample["repeat"])) in skip:
+                outcome = sample.get("passed")
+                scored_before += outcome is not None
+                passed_before += outcome is True
+                errors_before += outcome is None
+        writer = RunLogWriter(log_path, resume_at=previous.valid_bytes)
+    else:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        writer = RunLogWriter(log_path, header=expected_header)
+
+    todo = list(_plan(suite, skip))
+    workers = max(1, min(workers_wanted, len(todo) or 1))
+    requests_per_minute = rpm or suite.rpm
+    tokens_per_minute = tpm or suite.tpm
+    run = _Run(
+        target=target, judge=judge, timeout_s=suite.timeout_s, writer=writer,
+        rpm=TokenBucket(requests_per_minute, clock=clock, sleep=sleep) if requests_per_minute else None,
+        tpm=TokenBucket(tokens_per_minute, clock=clock, sleep=sleep) if tokens_per_minute else None,
+        cache=OutputCache(cache_dir) if cache_dir is not None else None,
+        retry=RetryPolicy(max_attempts=max(1, max_attempts)), sleep=sleep, rng=random.Random(seed),
+        progress=_Progress(progress, len(skip) + len(todo), len(skip), passed_before, scored_before),
+    )
+    try:
+        await run.all(todo, workers)
+    finally:
+        run.progress.close()
+        writer.close()
+        if run.cache is not None:
+            run.cache.close()
+        if own_target:
+            await aclose_target(target)
+        if own_judge and judge is not None:
+            await aclose_target(judge)
+        await client.aclose()
+    return RunResult(
+        log_path=log_path, samples=len(skip) + run.written, errors=errors_before + run.errors,
+        duration_s=time.perf_counter() - started, new=run.written - run.cached, cached=run.cached,
+        skipped=len(skip),
+    )
+
+
+@dataclass
+class _Run:
+    """The state one run's workers share."""
+
+    target: Target
+    judge: Target | None
+    timeout_s: float
+    writer: RunLogWriter
+    rpm: TokenBucket | None
+    tpm: TokenBucket | None
+    cache: OutputCache | None
+    retry: RetryPolicy
+    sleep: Sleep
+    rng: random.Random
+    progress: _Progress
+    written: int = 0
+    errors: int = 0
+    cached: int = 0
+
+    async def all(self, todo: list[tuple[Case, int]], workers: int) -> None:
+        queue: asyncio.Queue[tuple[Case, int]] = asyncio.Queue()
+        for item in todo:
+            queue.put_nowait(item)
+
+        async def worker() -> None:
+            while True:
+                try:
+                    case, repeat = queue.get_nowait()
+                except asyncio.QueueEmpty:
+                    return
+                await self.one(case, repeat)
+
+        tasks = [asyncio.create_task(worker()) for _ in range(workers)]
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            # On an error or Ctrl-C, stop the other workers; what they finished is already in the log.
+            for task in tasks:
+                task.cancel()
+            with contextlib.suppress(BaseException):
+                await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def one(self, case: Case, repeat: int) -> None:
+        output: TargetOutput | None = None
+        error: TargetError | None = None
+        attempts = 0
+        from_cache = False
+        key = OutputCache.key(self.target.key(), case, repeat) if self.cache is not None else ""
+        if self.cache is not None:
+            output = self.cache.get(key)
+            from_cache = output is not None
+        scores: list[dict[str, Any]] = []
+        error_kind: str | None = None
+        if output is None:
+            try:
+                output, attempts = await self._with_retries(lambda: self._call(case, repeat))
+            except _GaveUp as failed:
+                error, attempts, error_kind = failed.error, failed.attempts, failed.error.kind
+            if output is not None and self.cache is not None:
+                self.cache.put(key, output)
+        if output is not None:
+            scored = output
+            try:
+                results, _ = await self._with_retries(
+                    lambda: score_sample(case, scored, case.assert_, judge=self.judge)
+                )
+                scores = [r.to_log() for r in results]
+            except _GaveUp as failed:
+                # A judge that failed is not the system under test failing: the sample errors, kind judge_*.
+                error = failed.error
+                error_kind = error.kind if isinstance(error, ScorerError) else f"judge_{error.kind}"
+        sample = make_sample(
+            case_id=case.id, repeat=repeat, output=output.text if output is not None else None,
+            latency_s=output.latency_s if output is not None else None,
+            error=error.message if error is not None else None, error_kind=error_kind,
+            scores=scores, tags=case.tags, cluster=case.cluster, usage=output.usage if output is not None else None,
+            attempts=attempts, cached=from_cache,
+        )
+        self.writer.write_sample(sample)
+        self.written += 1
+        self.cached += from_cache
+        self.errors += sample["passed"] is None
+        if self.cache is not None and self.written % 256 == 0:
+            self.cache.commit()
+        self.progress.advance(sample["passed"])
+
+    async def _call(self, case: Case, repeat: int) -> TargetOutput:
+        charged = 0.0
+        if self.rpm is not None:
+            await self.rpm.acquire(1.0)
+        if self.tpm is not None:
+            charged = await self.tpm.acquire(_estimate_tokens(case, self.target))
+        try:
+            output = await asyncio.wait_for(self.target.call(case, repeat), timeout=self.timeout_s)
+        except TimeoutError as exc:
+            raise TargetError(f"no answer within {self.timeout_s:g}s", retryable=True, kind="timeout") from exc
+        if self.tpm is not None:
+            self.tpm.adjust(_used_tokens(output) - charged)
+        return output
+
+    async def _with_retries(self, attempt: Callable[[], Awaitable[T]]) -> tuple[T, int]:
+        """The attempt's result and how many tries it took; _GaveUp when it failed for good."""
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return await attempt(), tries
+            except TargetError as exc:
+                if not exc.retryable or tries >= self.retry.max_attempts:
+                    raise _GaveUp(exc, tries) from exc
+                await self.sleep(self.retry.delay(tries - 1, exc.retry_after_s, self.rng))
+
+
+class _GaveUp(Exception):
+    """A call (or scoring) that failed for good: the last error and the number of tries."""
+
+    def __init__(self, error: TargetError, attempts: int) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.attempts = attempts
+
+
+__all__ = [
+    "DEFAULT_MAX_ATTEMPTS",
+    "OutputCache",
+    "ResumeMismatchError",
+    "RetryPolicy",
+    "RunResult",
+    "ShardedTransport",
+    "TokenBucket",
+    "run_suite",
+]
