@@ -42,6 +42,7 @@ TARGET_SHARE = 0.99
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".terraform", ".venv"})
 _RECORD_FORMATS = {"arm": "ARM", "bicep": "Bicep", "terraform": "Terraform", "terraform-plan": "Terraform"}
 _ARM_SCHEMA = re.compile(rb"deploymenttemplate\.json", re.IGNORECASE)
+_ARM_PARAMETERS = re.compile(rb"deploymentparameters\.json", re.IGNORECASE)
 _HEAD_BYTES = 64 * 1024
 
 
@@ -83,30 +84,34 @@ def _walk(root: Path) -> Iterable[Path]:
             yield Path(directory) / name
 
 
-def _is_arm_template(path: Path) -> bool:
-    """Whether the file's top-level `$schema` names deploymentTemplate.json. A policy definition embeds templates
-    with that schema deeper down, so JSON that parses is judged by its top level; JSON that doesn't, by its head."""
+def _is_arm_file(path: Path, schema: re.Pattern[bytes]) -> bool:
+    """Whether the file's top-level `$schema` matches `schema`. A policy definition embeds templates with that
+    schema deeper down, so JSON that parses is judged by its top level; JSON that doesn't, by its head."""
     try:
         data = path.read_bytes()
     except OSError:
         return False
-    if not _ARM_SCHEMA.search(data[:_HEAD_BYTES]):
+    if not schema.search(data[:_HEAD_BYTES]):
         return False
     try:
         value = json.loads(data.decode("utf-8-sig"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return True
-    return isinstance(value, dict) and bool(_ARM_SCHEMA.search(str(value.get("$schema", "")).encode()))
+    return isinstance(value, dict) and bool(schema.search(str(value.get("$schema", "")).encode()))
 
 
 def format_on_disk(path: Path) -> str | None:
-    """The format a file is counted under, judged from its name and (for JSON) its `$schema`, or None."""
+    """The format a file is counted under, judged from its name and (for JSON) its `$schema`, or None.
+
+    ARM counts templates and parameter files alike: a parameter file is analysed when it was deployed with a
+    template (a record names it as its parameters) and not analysed when its template could not be found."""
     name = path.name.lower()
     if name.endswith(".bicep"):
         return "Bicep"
-    if name.endswith(".tf"):
+    if name.endswith((".tf", ".tf.json")):
         return "Terraform"
-    if name.endswith((".json", ".jsonc")) and _is_arm_template(path):
+    is_arm = any(_is_arm_file(path, schema) for schema in (_ARM_SCHEMA, _ARM_PARAMETERS))
+    if name.endswith((".json", ".jsonc")) and is_arm:
         return "ARM"
     return None
 
@@ -150,6 +155,8 @@ def measure(directories: Sequence[Path]) -> CorpusReport:
             if record.status is InputStatus.ANALYSED:
                 analysed_paths.add(path)
                 analysed_paths.update(Path(other).resolve() for other in record.files)
+                if record.parameters:
+                    analysed_paths.add(Path(record.parameters).resolve())
                 continue
             counted_as = on_disk.get(path) or _RECORD_FORMATS.get(record.format)
             if counted_as is None:

@@ -15,7 +15,8 @@ WORKLOAD = Path(__file__).parent / "workload"
 
 def test_files_are_counted_by_format() -> None:
     assert format_on_disk(WORKLOAD / "arm" / "main.json") == "ARM"
-    assert format_on_disk(WORKLOAD / "arm" / "main.parameters.json") is None
+    # Parameter files count as ARM files: analysed when deployed with their template.
+    assert format_on_disk(WORKLOAD / "arm" / "main.parameters.json") == "ARM"
     assert format_on_disk(WORKLOAD / "bicep" / "modules" / "search.bicep") == "Bicep"
     assert format_on_disk(WORKLOAD / "terraform-azurerm" / "variables.tf") == "Terraform"
     assert format_on_disk(WORKLOAD / "inventory" / "resource-graph.json") is None
@@ -31,7 +32,7 @@ def test_a_policy_definition_embedding_a_template_is_not_a_template(tmp_path: Pa
 
 def test_the_arm_workload_is_fully_analysed() -> None:
     tally = measure([WORKLOAD / "arm"]).tallies["ARM"]
-    assert len(tally.seen) == 1
+    assert len(tally.seen) == 2  # the template and its parameter file
     assert tally.analysed == tally.seen
     assert not tally.not_analysed
     assert not tally.not_reached

@@ -405,3 +405,26 @@ def _openai(url: str) -> Any:
     from aiwell.eval.targets import TargetSpec
 
     return TargetSpec.model_validate({"type": "openai", "endpoint": f"{url}/v1", "model": "stub"})
+
+
+def test_a_scorer_that_fails_makes_an_errored_sample(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "broken_scorer.py").write_text("def check(text):\n    raise RuntimeError('scorer bug')\n",
+                                               encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    suite = _suite(n_cases=1, repeats=2)
+    case = suite.cases[0].model_copy(update={"assert_": [
+        *suite.cases[0].assert_, *Case.model_validate(
+            {"id": "x", "input": "x", "assert": [{"type": "python", "function": "broken_scorer:check"}]}).assert_]})
+    result = _run(suite.model_copy(update={"cases": [case]}), tmp_path / "run.jsonl")
+    samples = read_log(result.log_path).samples
+    assert result.errors == 2
+    assert all(s["passed"] is None and s["error_kind"] == "scorer" and "scorer bug" in s["error"] for s in samples)
+    assert all(s["output"].startswith("ok") for s in samples)
+
+
+def test_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                    capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr("sys.stderr.isatty", lambda: True)
+    _run(_suite(n_cases=2, repeats=2), tmp_path / "run.jsonl", progress=True)
+    err = capsys.readouterr().err
+    assert "4/4" in err and "pass 100.0%" in err

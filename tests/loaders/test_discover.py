@@ -315,3 +315,19 @@ def test_bicep_module_switched_off_by_a_condition_is_not_dropped(tmp_path: Path)
     reviewed |= {Path(f).resolve() for r in outcome.inputs for f in r.files}
     assert {p.resolve() for p in tmp_path.rglob("*.bicep")} <= reviewed
     assert "stchild" in [r.name for r in outcome.resources]
+
+
+def test_parameter_shaped_json_loaded_by_bicep_is_not_an_orphan(tmp_path: Path) -> None:
+    (tmp_path / "nested").mkdir()
+    (tmp_path / "main.bicep").write_text(
+        "var data = loadJsonContent('nested/read.json')\n"
+        "resource st 'Microsoft.Storage/storageAccounts@2023-05-01' = {\n  name: data.parameters.name.value\n"
+        "  location: 'westeurope'\n  kind: 'StorageV2'\n  sku: { name: 'Standard_LRS' }\n}\n", encoding="utf-8")
+    (tmp_path / "nested" / "read.json").write_text(
+        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",'
+        ' "contentVersion": "1.0.0.0", "parameters": {"name": {"value": "stloaded"}}}', encoding="utf-8")
+    outcome = load_inputs([tmp_path])
+    (record,) = outcome.inputs
+    assert record.status is InputStatus.ANALYSED
+    assert [Path(f).name for f in record.files] == ["read.json"]
+    assert [r.name for r in outcome.resources] == ["stloaded"]

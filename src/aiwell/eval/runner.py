@@ -309,65 +309,77 @@ async def run_suite(
     """
     started = time.perf_counter()
     workers_wanted = concurrency or suite.concurrency
-    client = httpx.AsyncClient(transport=ShardedTransport(workers_wanted), timeout=httpx.Timeout(suite.timeout_s))
-    own_target = target is None
-    target = target if target is not None else suite.build_target(client=client)
-    own_judge = judge is None
-    judge = judge if judge is not None else suite.build_judge(client=client)
-    expected_header = make_header(
-        suite=suite.name, suite_path=str(suite.path) if suite.path is not None else None,
-        target=suite.target.redacted(), target_key=target.key(), scorers=suite.scorer_specs(),
-        repeats=suite.repeats, n_cases=len(suite.cases),
-    )
-    skip: set[tuple[str, int]] = set()
-    passed_before = scored_before = errors_before = 0
-    if resume:
-        try:
-            previous = read_log(log_path)
-        except RunLogError as exc:
-            raise RunLogError(f"cannot resume: {exc.message}", hint=exc.hint) from exc
-        _check_resumable(previous.header, expected_header, log_path)
-        skip = previous.done(include_errors=not retry_errors)
-        for sample in previous.samples:
-            if (str(sample["case_id"]), int(sample["repeat"])) in skip:
-                outcome = sample.get("passed")
-                scored_before += outcome is not None
-                passed_before += outcome is True
-                errors_before += outcome is None
-        writer = RunLogWriter(log_path, resume_at=previous.valid_bytes)
-    else:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        writer = RunLogWriter(log_path, header=expected_header)
-
-    todo = list(_plan(suite, skip))
-    workers = max(1, min(workers_wanted, len(todo) or 1))
-    requests_per_minute = rpm or suite.rpm
-    tokens_per_minute = tpm or suite.tpm
-    run = _Run(
-        target=target, judge=judge, timeout_s=suite.timeout_s, writer=writer,
-        rpm=TokenBucket(requests_per_minute, clock=clock, sleep=sleep) if requests_per_minute else None,
-        tpm=TokenBucket(tokens_per_minute, clock=clock, sleep=sleep) if tokens_per_minute else None,
-        cache=OutputCache(cache_dir) if cache_dir is not None else None,
-        retry=RetryPolicy(max_attempts=max(1, max_attempts)), sleep=sleep, rng=random.Random(seed),
-        progress=_Progress(progress, len(skip) + len(todo), len(skip), passed_before, scored_before),
-    )
-    try:
-        await run.all(todo, workers)
-    finally:
-        run.progress.close()
-        writer.close()
-        if run.cache is not None:
-            run.cache.close()
-        if own_target:
-            await aclose_target(target)
-        if own_judge and judge is not None:
-            await aclose_target(judge)
-        await client.aclose()
+    async with contextlib.AsyncExitStack() as stack:
+        client = httpx.AsyncClient(transport=ShardedTransport(workers_wanted),
+                                   timeout=httpx.Timeout(suite.timeout_s))
+        stack.push_async_callback(client.aclose)
+        if target is None:
+            target = suite.build_target(client=client)
+            stack.push_async_callback(aclose_target, target)
+        if judge is None:
+            judge = suite.build_judge(client=client)
+            if judge is not None:
+                stack.push_async_callback(aclose_target, judge)
+        header = make_header(
+            suite=suite.name, suite_path=str(suite.path) if suite.path is not None else None,
+            target=suite.target.redacted(), target_key=target.key(), scorers=suite.scorer_specs(),
+            repeats=suite.repeats, n_cases=len(suite.cases),
+        )
+        opened = _open_log(log_path, header, resume=resume, retry_errors=retry_errors)
+        stack.callback(opened.writer.close)
+        cache = OutputCache(cache_dir) if cache_dir is not None else None
+        if cache is not None:
+            stack.callback(cache.close)
+        todo = list(_plan(suite, opened.skip))
+        done = len(opened.skip)
+        bar = _Progress(progress, done + len(todo), done, opened.passed, opened.scored)
+        stack.callback(bar.close)
+        requests_per_minute = rpm or suite.rpm
+        tokens_per_minute = tpm or suite.tpm
+        run = _Run(
+            target=target, judge=judge, timeout_s=suite.timeout_s, writer=opened.writer,
+            rpm=TokenBucket(requests_per_minute, clock=clock, sleep=sleep) if requests_per_minute else None,
+            tpm=TokenBucket(tokens_per_minute, clock=clock, sleep=sleep) if tokens_per_minute else None,
+            cache=cache, retry=RetryPolicy(max_attempts=max(1, max_attempts)), sleep=sleep,
+            rng=random.Random(seed), progress=bar,
+        )
+        await run.all(todo, max(1, min(workers_wanted, len(todo) or 1)))
     return RunResult(
-        log_path=log_path, samples=len(skip) + run.written, errors=errors_before + run.errors,
-        duration_s=time.perf_counter() - started, new=run.written - run.cached, cached=run.cached,
-        skipped=len(skip),
+        log_path=log_path, samples=done + run.written, errors=opened.errors + run.errors,
+        duration_s=time.perf_counter() - started, new=run.written - run.cached, cached=run.cached, skipped=done,
     )
+
+
+@dataclass
+class _OpenedLog:
+    """The log writer, the samples already recorded (to skip) and their outcomes (for the progress bar)."""
+
+    writer: RunLogWriter
+    skip: set[tuple[str, int]]
+    passed: int = 0
+    scored: int = 0
+    errors: int = 0
+
+
+def _open_log(log_path: Path, header: dict[str, Any], *, resume: bool, retry_errors: bool) -> _OpenedLog:
+    """Start a new log, or read back the one to resume (checking it belongs to this run) and open it to append."""
+    if not resume:
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        return _OpenedLog(RunLogWriter(log_path, header=header), set())
+    try:
+        previous = read_log(log_path)
+    except RunLogError as exc:
+        raise RunLogError(f"cannot resume: {exc.message}", hint=exc.hint) from exc
+    _check_resumable(previous.header, header, log_path)
+    skip = previous.done(include_errors=not retry_errors)
+    opened = _OpenedLog(RunLogWriter(log_path, resume_at=previous.valid_bytes), skip)
+    for sample in previous.samples:
+        if (str(sample["case_id"]), int(sample["repeat"])) in skip:
+            outcome = sample.get("passed")
+            opened.scored += outcome is not None
+            opened.passed += outcome is True
+            opened.errors += outcome is None
+    return opened
 
 
 @dataclass

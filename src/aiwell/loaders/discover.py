@@ -68,6 +68,7 @@ TERRAFORM_JSON_SUFFIX = ".tf.json"
 WALKED_SUFFIXES = (*JSON_SUFFIXES, *BICEP_SUFFIXES, TERRAFORM_SUFFIX)
 """Every file taken when walking a directory."""
 
+_ORPHAN_PARAMETERS = "parameter file not analysed"
 _TEMPLATE_MARKERS = (b"deploymenttemplate", b"deploymentparameters", b'"resources"')
 _MARKER_BYTES = 1024 * 1024
 
@@ -303,7 +304,7 @@ class _Loader:
             resolved = candidate.path.resolve()
             targets = self.targets_of(parameter_file, given, explicit_templates)
             if isinstance(targets, str):
-                self.fail(resolved, candidate.path, f"parameter file not analysed: {targets}")
+                self.fail(resolved, candidate.path, f"{_ORPHAN_PARAMETERS}: {targets}")
                 continue
             for template in targets:
                 listing = template.explicit_parameter_files if given else template.parameter_files
@@ -520,6 +521,13 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
             template.parameter_files or template.explicit_parameter_files)
         if not reviewed_by_link:
             entries.append((resolved, deployment.record, deployment.resources))
+    # A JSON file that an analysed input reads (a Bicep `loadJsonContent()` of parameter-shaped data) is reviewed
+    # with that input: it is not an orphan parameter file.
+    read = {Path(path).resolve() for _, record, _ in entries if record.status is InputStatus.ANALYSED
+            for path in record.files}
+    entries = [entry for entry in entries
+               if not (entry[1].status is InputStatus.NOT_ANALYSED and entry[0] in read
+                       and entry[1].reason.startswith(_ORPHAN_PARAMETERS))]
     entries.sort(key=lambda entry: (str(entry[0]), entry[1].parameters or ""))
     resources = [resource for _, _, found in entries for resource in found]
     return LoadOutcome(resources=resources, inputs=[record for _, record, _ in entries])
