@@ -110,10 +110,9 @@ def format_on_disk(path: Path) -> str | None:
         return "Bicep"
     if name.endswith((".tf", ".tf.json")):
         return "Terraform"
-    is_arm = any(_is_arm_file(path, schema) for schema in (_ARM_SCHEMA, _ARM_PARAMETERS))
-    if name.endswith((".json", ".jsonc")) and is_arm:
-        return "ARM"
-    return None
+    if not name.endswith((".json", ".jsonc")):
+        return None
+    return "ARM" if any(_is_arm_file(path, schema) for schema in (_ARM_SCHEMA, _ARM_PARAMETERS)) else None
 
 
 def normalise_reason(reason: str) -> str:

@@ -428,3 +428,22 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     _run(_suite(n_cases=2, repeats=2), tmp_path / "run.jsonl", progress=True)
     err = capsys.readouterr().err
     assert "4/4" in err and "pass 100.0%" in err
+
+
+def test_http_client_keeps_proxy_support(monkeypatch: pytest.MonkeyPatch) -> None:
+    from aiwell.eval.runner import ShardedTransport, _http_client
+
+    for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    fast = _http_client(64, 5.0)
+    assert isinstance(fast._transport, ShardedTransport)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
+    proxied = _http_client(64, 5.0)
+    assert not isinstance(proxied._transport, ShardedTransport)
+    assert any(mount is not None for mount in proxied._mounts.values())
+
+    async def close() -> None:
+        await fast.aclose()
+        await proxied.aclose()
+
+    asyncio.run(close())

@@ -26,6 +26,7 @@ import contextlib
 import hashlib
 import json
 import math
+import os
 import random
 import sqlite3
 import sys
@@ -184,7 +185,8 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         count = max(1, math.ceil(connections / per_pool))
         size = math.ceil(connections / count)
         limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        self._pools = [httpx.AsyncHTTPTransport(limits=limits) for _ in range(count)]
+        ssl_context = httpx.create_ssl_context()  # one context (CA bundle loaded once) for every pool
+        self._pools = [httpx.AsyncHTTPTransport(limits=limits, verify=ssl_context) for _ in range(count)]
         self._busy = [0] * count
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -200,6 +202,18 @@ class ShardedTransport(httpx.AsyncBaseTransport):
         """Close every pool."""
         for pool in self._pools:
             await pool.aclose()
+
+
+_PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+
+
+def _http_client(concurrency: int, timeout_s: float) -> httpx.AsyncClient:
+    """The client HTTP targets share. httpx ignores proxy environment variables when given a transport, so with a
+    proxy configured the client keeps httpx's own transport (sized to the concurrency) and its proxy support."""
+    if any(os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_VARIABLES):
+        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(timeout_s))
+    return httpx.AsyncClient(transport=ShardedTransport(concurrency), timeout=httpx.Timeout(timeout_s))
 
 
 def _estimate_tokens(case: Case, target: Target) -> float:
@@ -310,8 +324,7 @@ async def run_suite(
     started = time.perf_counter()
     workers_wanted = concurrency or suite.concurrency
     async with contextlib.AsyncExitStack() as stack:
-        client = httpx.AsyncClient(transport=ShardedTransport(workers_wanted),
-                                   timeout=httpx.Timeout(suite.timeout_s))
+        client = _http_client(workers_wanted, suite.timeout_s)
         stack.push_async_callback(client.aclose)
         if target is None:
             target = suite.build_target(client=client)
@@ -421,7 +434,7 @@ class _Run:
             # On an error or Ctrl-C, stop the other workers; what they finished is already in the log.
             for task in tasks:
                 task.cancel()
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(asyncio.CancelledError):
                 await asyncio.gather(*tasks, return_exceptions=True)
 
     async def one(self, case: Case, repeat: int) -> None:
