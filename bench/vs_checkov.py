@@ -88,7 +88,8 @@ def _timed(command: Sequence[str], *, cwd: Path | None = None) -> tuple[float, s
 
 
 def run_aiwell(directory: Path) -> ToolRun:
-    """Run `aiwell review DIR --format json`; parsed files are analysed inputs and files resources came from."""
+    """Run `aiwell review DIR --format json`; parsed files are analysed inputs, their parameter files and the
+    files read with them, and files resources came from."""
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "aiwell.json"
         seconds, done = _timed([*_aiwell_command(), "review", str(directory), "--format", "json",
@@ -98,8 +99,13 @@ def run_aiwell(directory: Path) -> ToolRun:
         report = json.loads(output.read_text(encoding="utf-8"))
     run = ToolRun("aiwell", seconds, done.returncode)
     for record in report.get("inputs", []):
-        target = run.parsed if record.get("status") == "analysed" else run.unparsed
+        analysed = record.get("status") == "analysed"
+        target = run.parsed if analysed else run.unparsed
         target.add(Path(record["path"]).resolve())
+        if analysed:
+            # Parameter files and modules read with an input were parsed with it.
+            run.parsed.update(Path(path).resolve() for path in [record.get("parameters"), *record.get("files", [])]
+                              if path)
     for resource in report.get("resources", []):
         source_file = (resource.get("source") or {}).get("file")
         if source_file:
