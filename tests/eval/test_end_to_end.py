@@ -152,3 +152,44 @@ def test_the_gate_fails_on_the_lower_bound_while_the_point_estimate_passes(capsy
     assert code == 1 and 'name="c00"' in out and "<failure" in out
     code, _, _ = _run(capsys, *args, "--min-pass-rate", "0.6")
     assert code == 0
+
+
+FLAKY_BOT = '''\
+import itertools
+_calls = itertools.count()
+
+def answer(question):
+    # Deterministic: passes 7 of every 10 calls.
+    return "2 + 2 = 4" if next(_calls) % 10 < 7 else "five"
+'''
+
+
+def test_the_smallest_suite_compares_and_keeps_each_runs_log(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    # Run from the suite's folder with the default log location, as a user would.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mypkg").mkdir()
+    (tmp_path / "mypkg" / "__init__.py").write_text("")
+    (tmp_path / "mypkg" / "bot.py").write_text(FLAKY_BOT)
+    (tmp_path / "suite.yaml").write_text(SMALLEST_SUITE)
+    for name in ("A.json", "B.json"):
+        code, _, err = _run(capsys, "run", "suite.yaml", "--format", "json", "--output", name)
+        assert code == 0, err
+    logs = sorted((tmp_path / ".aiwell" / "eval").glob("suite-*.jsonl"))
+    assert len(logs) == 2  # the second run did not overwrite the first one's log
+    assert {json.loads((tmp_path / n).read_text())["log"] for n in ("A.json", "B.json")} == {str(p.relative_to(
+        tmp_path)) for p in logs}
+
+    # One case: its repeats compare as two independent proportions.
+    code, out, err = _run(capsys, "compare", "A.json", "B.json", "--format", "json")
+    assert code == 0, err
+    comparison = json.loads(out)
+    assert comparison["schema"] == "aiwell.eval-compare/1" and comparison["test"] == "fisher-exact"
+    assert {"delta", "ci_low", "ci_high", "p_value", "significant"} <= set(comparison)
+    assert comparison["ci_low"] <= comparison["delta"] <= comparison["ci_high"]
+    assert comparison["significant"] is False
+
+    # --resume without --log finishes the newest run of the suite.
+    code, _, err = _run(capsys, "run", "suite.yaml", "--resume", "--format", "json", "--output", "C.json")
+    assert code == 0, err
+    assert json.loads((tmp_path / "C.json").read_text())["log"] == str(logs[-1].relative_to(tmp_path))

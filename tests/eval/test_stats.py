@@ -407,3 +407,15 @@ def test_paired_compare_is_well_formed_on_any_pass_fail_input(pairs: list[tuple[
         return
     assert -1.0 <= c.ci_low <= c.delta <= c.ci_high <= 1.0
     assert 0.0 <= c.p_value <= 1.0 and c.n_pairs + len(c.excluded) == len(pairs)
+
+
+def test_one_case_compares_its_repeats_as_independent_proportions() -> None:
+    from scipy import stats as reference
+
+    a = {"only": [True] * 18 + [False] * 2}
+    b = {"only": [True] * 9 + [False] * 11}
+    result = paired_compare(a, b)
+    assert result.test == "fisher-exact" and result.n_pairs == 1
+    assert result.delta == pytest.approx(0.45 - 0.9)
+    assert result.p_value == pytest.approx(reference.fisher_exact([[9, 11], [18, 2]]).pvalue)
+    assert result.ci_low < result.delta < result.ci_high < 0  # a real drop: the interval excludes zero

@@ -11,6 +11,7 @@ import dataclasses
 import sys
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -39,6 +40,18 @@ _output_option = click.option("-o", "--output", type=click.Path(path_type=Path, 
                               help="Write the report to this file instead of standard output.")
 
 
+def _default_log(suite_path: Path, *, resume: bool) -> Path:
+    """A new log per run, so a later run never overwrites an earlier one; `--resume` takes the newest."""
+    if resume:
+        earlier = sorted(_DEFAULT_LOG_DIR.glob(f"{suite_path.stem}-*.jsonl"))
+        if not earlier:
+            raise UsageError(f"--resume: no earlier run log of {suite_path.name} in {_DEFAULT_LOG_DIR}",
+                             hint="name the log to finish with --log")
+        return earlier[-1]
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    return _DEFAULT_LOG_DIR / f"{suite_path.stem}-{stamp}.jsonl"
+
+
 @eval_group.command("run")
 @click.argument("suite_path", metavar="SUITE", type=click.Path(path_type=Path, dir_okay=False))
 @_format_option()
@@ -48,7 +61,8 @@ _output_option = click.option("-o", "--output", type=click.Path(path_type=Path, 
 @click.option("--rpm", type=click.IntRange(min=1), help="Requests-per-minute limit (overrides the suite).")
 @click.option("--tpm", type=click.IntRange(min=1), help="Tokens-per-minute limit (overrides the suite).")
 @click.option("--log", "log_path", type=click.Path(path_type=Path, dir_okay=False),
-              help="Run log (JSONL) to write; default .aiwell/eval/<suite file name>.jsonl.")
+              help="Run log (JSONL) to write; default a new .aiwell/eval/<suite file name>-<UTC time>.jsonl per "
+                   "run (with --resume: the newest one of that suite).")
 @click.option("--resume", is_flag=True, help="Finish the run in --log without redoing the samples it holds.")
 @click.option("--retry-errors", is_flag=True, help="With --resume, run the samples that errored again too.")
 @click.option("--cache", "cache_dir", type=click.Path(path_type=Path, file_okay=False),
@@ -82,7 +96,7 @@ def run_command(suite_path: Path, output_format: str, output: Path | None, repea
     if retry_errors and not resume:
         raise UsageError("--retry-errors only applies with --resume")
     result = asyncio.run(run_suite(
-        suite, log_path=log_path or _DEFAULT_LOG_DIR / f"{suite_path.stem}.jsonl", resume=resume,
+        suite, log_path=log_path or _default_log(suite_path, resume=resume), resume=resume,
         retry_errors=retry_errors, concurrency=concurrency, rpm=rpm, tpm=tpm, cache_dir=cache_dir, progress=True,
     ))
     document = reports.report_from_log(Path(result.log_path), confidence=confidence)

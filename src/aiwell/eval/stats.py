@@ -39,7 +39,8 @@ Outcomes = Sequence[Sequence[Score]] | NDArray[np.floating] | NDArray[np.bool_]
 
 Label = Literal["stable-pass", "flaky", "stable-fail", "unknown"]
 SuiteMethod = Literal["wilson", "clt", "bootstrap", "cluster-robust"]
-CompareTest = Literal["paired-t", "mcnemar-exact", "mcnemar", "paired-bootstrap", "cluster-paired"]
+CompareTest = Literal["paired-t", "mcnemar-exact", "mcnemar", "paired-bootstrap", "cluster-paired",
+                      "fisher-exact"]
 
 CLT_MIN_CASES = 300
 """Below this many cases the suite interval avoids the plain CLT (Bowyer et al. 2025: too narrow for small n)."""
@@ -621,6 +622,17 @@ def paired_compare(
         se = float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
         interval = _newcombe_paired(both, b_better, a_better, n - both - discordant, confidence)
         return result(test, se, interval, p, discordant=(b_better, a_better))
+    if n == 1 and binary and method == "auto":
+        # One case: there are no pairs to difference, but its repeats are independent pass/fail draws in each
+        # run, so the two runs' rates compare as independent proportions (Fisher's exact test; Newcombe's
+        # score interval for the difference, his method 10 with no correlation term).
+        passes_a, runs_a = int(round(float(xa[0]) * ka[keep][0])), int(ka[keep][0])
+        passes_b, runs_b = int(round(float(xb[0]) * kb[keep][0])), int(kb[keep][0])
+        table = [[passes_b, runs_b - passes_b], [passes_a, runs_a - passes_a]]
+        p = float(_st.fisher_exact(table).pvalue)
+        interval = _newcombe_independent(passes_a, runs_a, passes_b, runs_b, confidence)
+        se = math.sqrt(xa[0] * (1 - xa[0]) / runs_a + xb[0] * (1 - xb[0]) / runs_b)
+        return result("fisher-exact", float(se), interval, p)
     if n < 2:
         raise InsufficientDataError(f"a {chosen} comparison needs at least 2 cases with scored samples in both runs")
     if chosen == "paired-bootstrap":
@@ -665,6 +677,16 @@ def _newcombe_paired(both: int, b_only: int, a_only: int, neither: int, confiden
     lower = math.sqrt(max(0.0, (pb - lb) ** 2 - 2 * phi * (pb - lb) * (ua - pa) + (ua - pa) ** 2))
     upper = math.sqrt(max(0.0, (ub - pb) ** 2 - 2 * phi * (ub - pb) * (pa - la) + (pa - la) ** 2))
     return delta - lower, delta + upper
+
+
+def _newcombe_independent(passes_a: int, n_a: int, passes_b: int, n_b: int,
+                          confidence: float) -> tuple[float, float]:
+    """Newcombe's (1998) method 10 interval for p_B - p_A from two independent samples (Wilson-based)."""
+    pa, pb = passes_a / n_a, passes_b / n_b
+    la, ua = wilson_interval(passes_a, n_a, confidence)
+    lb, ub = wilson_interval(passes_b, n_b, confidence)
+    delta = pb - pa
+    return delta - math.hypot(pb - lb, ua - pa), delta + math.hypot(ub - pb, pa - la)
 
 
 def holm(p_values: Sequence[float]) -> list[float]:
