@@ -99,14 +99,15 @@ def test_parameter_files_without_their_template(tmp_path: Path) -> None:
     root = _tree(tmp_path, "orphans")
     outcome = load_inputs([root])
     records = _records(outcome, root)
-    # A parameter file beside a Bicep file deploys that Bicep file. The others are not analysed.
-    assert set(records) == {("loose-values.json", None), ("orphan.parameters.json", None),
-                            ("bicep-app.bicep", "bicep-app.parameters.json")}
+    # A parameter file beside a Bicep file deploys that Bicep file; so does one whose name names no template,
+    # since bicep-app.bicep is the only template declaring what it sets. One named for a missing template is not
+    # given to another template: it is not analysed.
+    assert set(records) == {("orphan.parameters.json", None), ("bicep-app.bicep", "bicep-app.parameters.json"),
+                            ("bicep-app.bicep", "loose-values.json")}
     assert records[("bicep-app.bicep", "bicep-app.parameters.json")].format == SourceFormat.BICEP.value
     orphan = records[("orphan.parameters.json", None)]
     assert orphan.status is InputStatus.NOT_ANALYSED
     assert "orphan.json does not exist" in orphan.reason
-    assert "no template found" in records[("loose-values.json", None)].reason
     assert all(r.source.format is SourceFormat.BICEP for r in outcome.resources)
 
 
@@ -331,3 +332,37 @@ def test_parameter_shaped_json_loaded_by_bicep_is_not_an_orphan(tmp_path: Path) 
     assert record.status is InputStatus.ANALYSED
     assert [Path(f).name for f in record.files] == ["read.json"]
     assert [r.name for r in outcome.resources] == ["stloaded"]
+
+
+def test_parameter_file_paired_with_the_only_template_declaring_its_parameters(tmp_path: Path) -> None:
+    # Named for no template and in a folder of its own, as `mc-policy.parameters.all.json` or
+    # `.test/parameters.json` are: the one template one folder up that declares every parameter it sets is its own.
+    (tmp_path / "parameters").mkdir()
+    (tmp_path / "policy.bicep").write_text(
+        "param searchName string\nparam replicas int = 1\n"
+        "resource search 'Microsoft.Search/searchServices@2024-06-01-preview' = {\n  name: searchName\n"
+        "  location: 'westeurope'\n  sku: { name: 'standard' }\n  properties: { replicaCount: replicas }\n}\n",
+        encoding="utf-8")
+    (tmp_path / "other.bicep").write_text("param unrelated string = 'x'\n", encoding="utf-8")
+    (tmp_path / "parameters" / "mc-policy.parameters.all.json").write_text(
+        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",'
+        ' "contentVersion": "1.0.0.0", "parameters": {"searchName": {"value": "srch-china"}}}', encoding="utf-8")
+    outcome = load_inputs([tmp_path])
+    records = {(Path(r.path).name, Path(r.parameters).name if r.parameters else None): r for r in outcome.inputs}
+    assert ("policy.bicep", "mc-policy.parameters.all.json") in records
+    assert all(r.status is InputStatus.ANALYSED for r in records.values())
+    assert "srch-china" in [r.name for r in outcome.resources]
+
+
+def test_parameter_file_fitting_two_templates_stays_not_analysed(tmp_path: Path) -> None:
+    for name in ("one.json", "two.json"):
+        (tmp_path / name).write_text(
+            '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",'
+            ' "contentVersion": "1.0.0.0", "parameters": {"prefix": {"type": "string"}}, "resources": []}',
+            encoding="utf-8")
+    (tmp_path / "values.json").write_text(
+        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",'
+        ' "contentVersion": "1.0.0.0", "parameters": {"prefix": {"value": "x"}}}', encoding="utf-8")
+    outcome = load_inputs([tmp_path])
+    (orphan,) = [r for r in outcome.inputs if Path(r.path).name == "values.json"]
+    assert orphan.status is InputStatus.NOT_ANALYSED and "no template found" in orphan.reason

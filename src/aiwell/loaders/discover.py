@@ -48,8 +48,9 @@ from aiwell.loaders.arm.parameters import (
 )
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_template
-from aiwell.loaders.bicep import bicepparam_target, load_bicep
+from aiwell.loaders.bicep import bicepparam_target, load_bicep, parse_bicep
 from aiwell.loaders.bicep.cli_build import bicep_cli, load_bicep_with_cli
+from aiwell.loaders.bicep.syntax import Param as BicepParam
 from aiwell.loaders.inventory import looks_like_inventory, read_inventory
 from aiwell.loaders.jsonc import JsonDocument, parse_text, read_text
 from aiwell.loaders.terraform import load_terraform
@@ -340,6 +341,13 @@ class _Loader:
             return [self.templates[path] for path in explicit_templates]
         if given and len(self.templates) == 1:
             return list(self.templates.values())
+        declaring = _only_template_declaring(parameter_file, named=bool(conventional))
+        if declaring is not None and declaring.suffix.lower() == ".bicep":
+            self.add_bicep_parameters(declaring, parameter_file.path, given)
+            return []
+        if declaring is not None:
+            found = self.template_at(declaring)
+            return found if isinstance(found, str) else [found] if found is not None else []
         if conventional:
             return f"its template {conventional[0]} does not exist"
         return ("no template found for it: name it X.parameters.json beside X.json, set metadata.template, "
@@ -531,6 +539,54 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     entries.sort(key=lambda entry: (str(entry[0]), entry[1].parameters or ""))
     resources = [resource for _, _, found in entries for resource in found]
     return LoadOutcome(resources=resources, inputs=[record for _, record, _ in entries])
+
+
+def _declared_parameters(template: Path) -> set[str] | None:
+    """The parameter names a template (ARM JSON or Bicep) declares, lower-cased; None if it can't be read."""
+    try:
+        text = read_text(template)
+        if template.suffix.lower() == ".bicep":
+            program = parse_bicep(text, path=str(template))
+            return {statement.name.lower() for statement in program.statements if isinstance(statement, BicepParam)}
+        value = parse_text(text, str(template), track=()).value
+    except InputError:
+        return None
+    if not is_template(value):
+        return None
+    declared = value.get("parameters")
+    return {name.lower() for name in declared} if isinstance(declared, dict) else set()
+
+
+def _only_template_declaring(parameter_file: ParameterFile, *, named: bool) -> Path | None:
+    """The one template beside the parameter file or one folder up that declares every parameter it sets.
+
+    The last way to pair a parameter file whose name, location and metadata name no existing template
+    (`mc-X.parameters.all.json`, `.test/parameters.json`): Azure rejects a deployment that sets an undeclared
+    parameter, so a template that declares them all is the only one it can be for. When the file's name follows
+    the convention (`named`), the template's name must appear in it (`X` in `mc-X.parameters.json`), so a file
+    named for a missing template is not given to another. `X.json` compiled from `X.bicep` counts once (the JSON
+    is taken, as by the naming convention); when two different templates fit, none is chosen.
+    """
+    wanted = {name.lower() for name in parameter_file.values}
+    if not wanted:
+        return None
+    folder = parameter_file.path.parent
+    fits: dict[tuple[Path, str], list[Path]] = {}
+    for directory in (folder, folder.parent):
+        for candidate in sorted(directory.glob("*")):
+            suffix = candidate.suffix.lower()
+            if candidate == parameter_file.path or suffix not in (".json", ".jsonc", ".bicep") \
+                    or not candidate.is_file() or ".parameters" in candidate.name.lower():
+                continue
+            if named and candidate.stem.lower() not in parameter_file.path.name.lower():
+                continue
+            declared = _declared_parameters(candidate)
+            if declared is not None and wanted <= declared:
+                fits.setdefault((directory, candidate.stem.lower()), []).append(candidate)
+    if len(fits) != 1:
+        return None
+    (choices,) = fits.values()
+    return min(choices, key=lambda path: path.suffix.lower() == ".bicep")
 
 
 def _top_level_inputs(own: set[Path], files: set[Path], reads: Mapping[Path, set[Path]]) -> set[Path]:
