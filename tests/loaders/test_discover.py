@@ -335,23 +335,23 @@ def test_parameter_shaped_json_loaded_by_bicep_is_not_an_orphan(tmp_path: Path) 
 
 
 def test_parameter_file_paired_with_the_only_template_declaring_its_parameters(tmp_path: Path) -> None:
-    # Named for no template and in a folder of its own, as `mc-policy.parameters.all.json` or
-    # `.test/parameters.json` are: the one template one folder up that declares every parameter it sets is its own.
-    (tmp_path / "parameters").mkdir()
-    (tmp_path / "policy.bicep").write_text(
+    # Named for no template and in a folder of its own, as `.test/parameters.json` is: the one template one folder
+    # up that declares every parameter it sets is its own.
+    (tmp_path / ".test").mkdir()
+    (tmp_path / "deploy.bicep").write_text(
         "param searchName string\nparam replicas int = 1\n"
         "resource search 'Microsoft.Search/searchServices@2024-06-01-preview' = {\n  name: searchName\n"
         "  location: 'westeurope'\n  sku: { name: 'standard' }\n  properties: { replicaCount: replicas }\n}\n",
         encoding="utf-8")
     (tmp_path / "other.bicep").write_text("param unrelated string = 'x'\n", encoding="utf-8")
-    (tmp_path / "parameters" / "mc-policy.parameters.all.json").write_text(
+    (tmp_path / ".test" / "parameters.json").write_text(
         '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",'
-        ' "contentVersion": "1.0.0.0", "parameters": {"searchName": {"value": "srch-china"}}}', encoding="utf-8")
+        ' "contentVersion": "1.0.0.0", "parameters": {"searchName": {"value": "srch-test"}}}', encoding="utf-8")
     outcome = load_inputs([tmp_path])
     records = {(Path(r.path).name, Path(r.parameters).name if r.parameters else None): r for r in outcome.inputs}
-    assert ("policy.bicep", "mc-policy.parameters.all.json") in records
+    assert ("deploy.bicep", "parameters.json") in records
     assert all(r.status is InputStatus.ANALYSED for r in records.values())
-    assert "srch-china" in [r.name for r in outcome.resources]
+    assert "srch-test" in [r.name for r in outcome.resources]
 
 
 def test_parameter_file_fitting_two_templates_stays_not_analysed(tmp_path: Path) -> None:

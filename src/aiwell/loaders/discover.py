@@ -341,7 +341,9 @@ class _Loader:
             return [self.templates[path] for path in explicit_templates]
         if given and len(self.templates) == 1:
             return list(self.templates.values())
-        declaring = _only_template_declaring(parameter_file, named=bool(conventional))
+        # Only for a file whose name names no template: one named for a missing template (`mc-X.parameters.json`,
+        # `other-vault.parameters.json`) is not given to another template on a guess.
+        declaring = None if conventional else _only_template_declaring(parameter_file)
         if declaring is not None and declaring.suffix.lower() == ".bicep":
             self.add_bicep_parameters(declaring, parameter_file.path, given)
             return []
@@ -557,15 +559,13 @@ def _declared_parameters(template: Path) -> set[str] | None:
     return {name.lower() for name in declared} if isinstance(declared, dict) else set()
 
 
-def _only_template_declaring(parameter_file: ParameterFile, *, named: bool) -> Path | None:
+def _only_template_declaring(parameter_file: ParameterFile) -> Path | None:
     """The one template beside the parameter file or one folder up that declares every parameter it sets.
 
-    The last way to pair a parameter file whose name, location and metadata name no existing template
-    (`mc-X.parameters.all.json`, `.test/parameters.json`): Azure rejects a deployment that sets an undeclared
-    parameter, so a template that declares them all is the only one it can be for. When the file's name follows
-    the convention (`named`), the template's name must appear in it (`X` in `mc-X.parameters.json`), so a file
-    named for a missing template is not given to another. `X.json` compiled from `X.bicep` counts once (the JSON
-    is taken, as by the naming convention); when two different templates fit, none is chosen.
+    The last way to pair a parameter file whose name and metadata name no template (`.test/parameters.json`,
+    `values.json`): Azure rejects a deployment that sets an undeclared parameter, so a template that declares them
+    all is the only one it can be for. `X.json` compiled from `X.bicep` counts once (the JSON is taken, as by the
+    naming convention); when two different templates fit, none is chosen.
     """
     wanted = {name.lower() for name in parameter_file.values}
     if not wanted:
@@ -577,8 +577,6 @@ def _only_template_declaring(parameter_file: ParameterFile, *, named: bool) -> P
             suffix = candidate.suffix.lower()
             if candidate == parameter_file.path or suffix not in (".json", ".jsonc", ".bicep") \
                     or not candidate.is_file() or ".parameters" in candidate.name.lower():
-                continue
-            if named and candidate.stem.lower() not in parameter_file.path.name.lower():
                 continue
             declared = _declared_parameters(candidate)
             if declared is not None and wanted <= declared:
