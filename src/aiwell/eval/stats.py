@@ -171,9 +171,11 @@ def case_stats(
 
     The label comes from the Beta(1 + c, 1 + n - c) posterior of the case's pass probability p (uniform prior):
     stable-pass when P(p >= stable_rate) > credibility, stable-fail when P(p <= 1 - stable_rate) > credibility,
-    otherwise flaky. With the defaults (0.9, 0.5) that reads "the posterior median pass rate is at least 90%": n
-    straight passes are stable once n >= 6, 9/10 is flaky, 19/20 is stable-pass. A stricter rule such as
-    P(p > 0.95) > 0.9 needs 44 straight passes, so no case run 10 times could ever be called stable.
+    otherwise flaky. With the defaults (0.9, 0.5) that reads "the posterior median pass rate is at least 90%": 9/10
+    is flaky, 19/20 is stable-pass. A stricter rule such as P(p > 0.95) > 0.9 needs 44 straight passes, so no case
+    run 10 times could ever be called stable. A case that never failed is stable-pass, and one that never passed
+    stable-fail, however few its samples: "flaky" says the case was seen to go both ways without enough samples to
+    call it stable; how sure a rate is shows in its interval, not in its label.
     """
     _check_confidence(confidence)
     if not 0.5 <= stable_rate < 1.0 or not 0.0 < credibility < 1.0:
@@ -192,9 +194,9 @@ def case_stats(
     label: Label
     if n == 0:
         label = "unknown"
-    elif p_pass > credibility:
+    elif p_pass > credibility or c == n:
         label = "stable-pass"
-    elif p_fail > credibility:
+    elif p_fail > credibility or c == 0:
         label = "stable-fail"
     else:
         label = "flaky"
