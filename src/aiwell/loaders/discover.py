@@ -417,7 +417,8 @@ class _Loader:
                 record = InputRecord(path=str(candidate.path), format=fmt, status=InputStatus.ANALYSED,
                                      resources=len(load.resources), parameters=shown, notes=tuple(load.notes),
                                      files=tuple(str(path) for path in load.files if path != resolved))
-                loaded.append((resolved, record, load.resources, bool(chosen) or candidate.explicit))
+                resources = _mark_partial(load.resources, load.unreviewed)
+                loaded.append((resolved, record, resources, bool(chosen) or candidate.explicit))
         kept = _top_level_inputs({resolved for resolved, _, _, own in loaded if own},
                                  {resolved for resolved, _, _, _ in loaded}, reads)
         return [(resolved, record, resources) for resolved, record, resources, _ in loaded if resolved in kept]
@@ -442,7 +443,7 @@ class _Loader:
                 loads.append((directory, candidate, [(record, [])]))
                 continue
             called.update(load.module_dirs)
-            entries = _terraform_entries(load.inputs, load.resources, load.notes)
+            entries = _terraform_entries(load.inputs, _mark_partial(load.resources, load.unreviewed), load.notes)
             loads.append((directory, candidate, entries))
         return [(Path(record.path).resolve(), record, resources)
                 for directory, candidate, entries in loads
@@ -474,7 +475,8 @@ class _Loader:
                              resources=len(expansion.resources),
                              parameters=str(parameters_path) if parameters_path else None, notes=tuple(notes),
                              files=tuple(sorted(str(p) for p in expansion.linked_files if p != path.resolve())))
-        return _Deployment(template, record, expansion.resources, expansion.linked_files)
+        return _Deployment(template, record, _mark_partial(expansion.resources, expansion.unreviewed),
+                           expansion.linked_files)
 
 
 def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
@@ -585,6 +587,16 @@ def _only_template_declaring(parameter_file: ParameterFile) -> Path | None:
         return None
     (choices,) = fits.values()
     return min(choices, key=lambda path: path.suffix.lower() == ".bicep")
+
+
+def _mark_partial(resources: list[Resource], unreviewed: Sequence[str]) -> list[Resource]:
+    """Record on each resource of an input that part of that input was not reviewed (see `Source.partial`)."""
+    if unreviewed:
+        more = f" and {len(unreviewed) - 1} more" if len(unreviewed) > 1 else ""
+        summary = f"{unreviewed[0]}{more}"
+        for resource in resources:
+            resource.source = replace(resource.source, partial=summary)
+    return resources
 
 
 def _top_level_inputs(own: set[Path], files: set[Path], reads: Mapping[Path, set[Path]]) -> set[Path]:

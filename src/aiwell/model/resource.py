@@ -30,6 +30,10 @@ class Source:
     end_line: int | None = None
     address: str = ""
     """Template resource index or symbolic name, Bicep symbol, Terraform address or inventory id."""
+    partial: str = ""
+    """Set when part of this resource's input was not reviewed (a registry module not on disk, a linked template
+    not fetched): what it was. Related resources (a private endpoint, a diagnostic setting) may sit there, so a
+    rule that looks for them answers unknown, not fail, when none is found."""
 
 
 _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")

@@ -1,7 +1,7 @@
 """The JSON report, schema `aiwell.report/1` (DESIGN.md §1.5; `report.schema.json` beside this file).
 
 Fields may be added within a schema version; none may change meaning. Additions over DESIGN.md §1.5: input
-`line`, `parameters`, `notes`, `address` and `files`; resource `source.end_line` and `source.address`; result `title`,
+`line`, `parameters`, `notes`, `address` and `files`; resource `source.end_line`, `source.address` and `source.partial`; result `title`,
 `resource_type` and `resource_name`; `scores.coverage` and each group's `coverage`; summary `not_applicable`
 and `not_analysed`. Values that could not be resolved are written as `"<unresolved: EXPRESSION>"`.
 """
@@ -48,6 +48,7 @@ def _resource(resource: Resource) -> dict[str, Any]:
             "line": source.line,
             "end_line": source.end_line,
             "address": source.address,
+            "partial": source.partial or None,
         },
     }
 

@@ -78,6 +78,8 @@ class TemplateExpansion:
     """Warnings for the input record: unresolved conditions and copy counts, links not followed, ..."""
     linked_files: set[Path] = field(default_factory=set)
     """Templates loaded through `templateLink.relativePath` (resolved paths)."""
+    unreviewed: list[str] = field(default_factory=list)
+    """Parts of the deployment whose resources are not reviewed (a linked template not fetched, ...)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,6 +230,7 @@ class _Expander:
         self.context = context
         self.resources: list[Resource] = []
         self.notes: list[str] = []
+        self.unreviewed: list[str] = []
         self.linked_files: set[Path] = set()
         self.scopes: list[EvalScope] = []
         self._linked_documents: dict[Path, JsonDocument] = {}
@@ -239,6 +242,12 @@ class _Expander:
     def note(self, message: str) -> None:
         if message not in self.notes:
             self.notes.append(message)
+
+    def note_unreviewed(self, message: str) -> None:
+        """Note a part of the deployment whose resources are not reviewed (they may hold related resources)."""
+        self.note(message)
+        if message not in self.unreviewed:
+            self.unreviewed.append(message)
 
     def all_notes(self) -> list[str]:
         merged = list(self.notes)
@@ -350,8 +359,8 @@ class _Expander:
         self.resources.append(Resource.from_arm(body, source, resource_id=rid))
 
         if is_deployment and unresolved_copy is not None:
-            self.note(f"{self.where(frame, address)}: the template of a deployment in a copy loop whose count is "
-                      "unresolved is not expanded; its resources are not reviewed")
+            self.note_unreviewed(f"{self.where(frame, address)}: the template of a deployment in a copy loop whose "
+                                 "count is unresolved is not expanded; its resources are not reviewed")
         elif is_deployment:
             self._expand_deployment(body, inline_template, frame, scope, address, span)
 
@@ -456,8 +465,9 @@ class _Expander:
             # with the parameters it is given: inner scope, whatever the options say.
             inline_template = evaluate_value(inline_template, scope)
             if isinstance(inline_template, Unresolved):
-                self.note(f"{self.where(frame, address)}: properties.template {inline_template.expression} is "
-                          f"unresolved ({inline_template.reason}); its resources are not reviewed")
+                self.note_unreviewed(f"{self.where(frame, address)}: properties.template "
+                                     f"{inline_template.expression} is unresolved ({inline_template.reason}); its "
+                                     "resources are not reviewed")
                 return
         if isinstance(inline_template, dict):
             options = _field(properties, "expressionEvaluationOptions")
@@ -512,20 +522,20 @@ class _Expander:
         where = self.where(frame, address)
         if relative is None:
             uri = _field(link, "uri") or _field(link, "id")
-            self.note(f"{where}: linked template {_expression_text(uri)} is not fetched "
+            self.note_unreviewed(f"{where}: linked template {_expression_text(uri)} is not fetched "
                       "(aiwell works offline); its resources are not reviewed")
             return
         if not isinstance(relative, str) or not relative:
-            self.note(f"{where}: templateLink.relativePath {_expression_text(relative)} is unresolved; "
+            self.note_unreviewed(f"{where}: templateLink.relativePath {_expression_text(relative)} is unresolved; "
                       "its resources are not reviewed")
             return
         shown = Path(os.path.normpath(frame.file.parent / relative))
         path = shown.resolve()
         if self.root is not None and not path.is_relative_to(self.root):
-            self.note(f"{where}: linked template {relative} is outside the reviewed directory; not reviewed")
+            self.note_unreviewed(f"{where}: linked template {relative} is outside the reviewed directory; not reviewed")
             return
         if not path.is_file():
-            self.note(f"{where}: linked template {relative} does not exist; its resources are not reviewed")
+            self.note_unreviewed(f"{where}: linked template {relative} does not exist; its resources are not reviewed")
             return
         document = self._load_linked(path, shown, relative, line)
         if not is_template(document.value):
@@ -632,7 +642,7 @@ def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | N
         raise TemplateError("template nested too deeply to evaluate") from exc
     except MemoryError as exc:
         raise TemplateError("template too large to evaluate (out of memory)") from exc
-    return TemplateExpansion(expander.resources, expander.all_notes(), expander.linked_files)
+    return TemplateExpansion(expander.resources, expander.all_notes(), expander.linked_files, expander.unreviewed)
 
 
 __all__ = ["MAX_COPY_COUNT", "MAX_DEPLOYMENT_DEPTH", "TemplateExpansion", "expand_template", "is_template",

@@ -65,7 +65,7 @@ def load_bicep_with_cli(path: Path, *, parameter_file: Path | None = None,
         source = replace(resource.source, format=SourceFormat.BICEP, file=str(path), line=None, end_line=None)
         resource.source = source
         resources.append(resource)
-    return BicepLoad(resources, notes + expansion.notes, [])
+    return BicepLoad(resources, notes + expansion.notes, [], expansion.unreviewed)
 
 
 __all__ = ["BUILD_TIMEOUT_SECONDS", "bicep_cli", "load_bicep_with_cli"]

@@ -153,6 +153,8 @@ class BicepEvaluation:
     notes: list[str]
     files: list[Path]
     """The module (and imported, loaded) files read, resolved, in the order they were first read."""
+    unreviewed: list[str] = field(default_factory=list)
+    """Parts of the deployment whose resources are not reviewed (a registry module, ...)."""
 
 
 class _Session:
@@ -164,6 +166,7 @@ class _Session:
         self.top = top
         self.base_scope = EvalScope(parameters={}, context=context)
         self.notes: list[str] = []
+        self.unreviewed: list[str] = []
         self.files: list[Path] = []
         self.programs: dict[Path, s.Program] = {}
         self.imported: dict[Path, _File] = {}
@@ -286,6 +289,11 @@ class _File:
 
     def note(self, message: str) -> None:
         self.session.note(self.where() + message)
+
+    def note_unreviewed(self, message: str) -> None:
+        """Note a part of the deployment whose resources are not reviewed (they may hold related resources)."""
+        self.note(message)
+        self.session.unreviewed.append(self.where() + message)
 
     # --- symbols ----------------------------------------------------------------------------------------------
 
@@ -1317,15 +1325,15 @@ class _Instance:
         file = self.file
         where = declaration.path_string
         if where.startswith(_REGISTRY_PREFIXES):
-            file.note(f"module '{self.address}' ({where}) is in a registry, not fetched (aiwell works offline); "
-                      "its resources are not reviewed")
+            file.note_unreviewed(f"module '{self.address}' ({where}) is in a registry, not fetched (aiwell works "
+                                 "offline); its resources are not reviewed")
             return Unresolved(where, "a registry module, not fetched")
         shown = Path(os.path.normpath(file.path.parent / where))
         if not file.session.inside_root(shown):
-            file.note(f"module '{self.address}' ({where}) is outside the reviewed directory; not reviewed")
+            file.note_unreviewed(f"module '{self.address}' ({where}) is outside the reviewed directory; not reviewed")
             return Unresolved(where, "the module is outside the reviewed directory")
         if not shown.is_file():
-            file.note(f"module '{self.address}' ({where}) does not exist; its resources are not reviewed")
+            file.note_unreviewed(f"module '{self.address}' ({where}) does not exist; its resources are not reviewed")
             return Unresolved(where, "the module file does not exist")
         resolved = shown.resolve()
         if resolved in file.stack or len(file.stack) >= MAX_MODULE_DEPTH:
@@ -1732,7 +1740,7 @@ def evaluate_bicep(program: s.Program, path: Path, *, parameters: Mapping[str, A
     except MemoryError as exc:
         raise TemplateError("the Bicep file is too large to evaluate (out of memory)") from exc
     files = [f for f in session.files if f != top_resolved]
-    return BicepEvaluation(resources, list(session.notes), files)
+    return BicepEvaluation(resources, list(session.notes), files, list(dict.fromkeys(session.unreviewed)))
 
 
 def evaluate_parameters(program: s.Program, path: Path, *, context: DeploymentContext | None = None,

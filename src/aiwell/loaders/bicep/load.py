@@ -30,6 +30,8 @@ class BicepLoad:
     notes: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     """The module files (and files read by imports and `load*Content`) read, resolved."""
+    unreviewed: list[str] = field(default_factory=list)
+    """Parts of the deployment whose resources are not reviewed (registry modules, ...)."""
 
 
 def _parse(path: Path) -> s.Program:
@@ -59,7 +61,7 @@ def load_bicep(path: Path, *, parameter_file: Path | None = None, context: Deplo
         notes.extend(read.notes)
     evaluation = evaluate_bicep(program, path, parameters=parameters, context=context, root=root)
     notes.extend(n for n in evaluation.notes if n not in notes)
-    return BicepLoad(evaluation.resources, notes, evaluation.files)
+    return BicepLoad(evaluation.resources, notes, evaluation.files, evaluation.unreviewed)
 
 
 def bicepparam_target(path: Path) -> Path | None:

@@ -46,6 +46,9 @@ class TerraformLoad:
     notes: list[str] = field(default_factory=list)
     module_dirs: list[Path] = field(default_factory=list)
     """The local module directories the root module called (resolved), so discovery reviews them only there."""
+    unreviewed: list[str] = field(default_factory=list)
+    """Parts of the configuration whose resources are not reviewed (registry modules not on disk, azapi resources
+    of an unresolved type)."""
 
 
 @dataclass(slots=True)
@@ -89,11 +92,14 @@ def load_terraform(module_dir: Path, *, var_files: Sequence[Path] = (), variable
     """
     context = context or DeploymentContext()
     evaluation = evaluate_root(module_dir, var_files=var_files, variables=variables, context=context, root=root)
-    resources = _map_resources(evaluation.resources, context, evaluation.state.budget)
+    unreviewed: list[str] = []
+    resources = _map_resources(evaluation.resources, context, evaluation.state.budget, unreviewed)
     records = _records(evaluation.files, evaluation.state, resources) + evaluation.inputs
     own = module_dir.resolve()
     called = [path for path in evaluation.state.parsed if path != own]
-    return TerraformLoad(resources, records, list(evaluation.state.budget.notes), called)
+    unreviewed.extend(f"{skipped.address} (source {skipped.source}): {skipped.reason}"
+                      for skipped in evaluation.state.skipped_modules)
+    return TerraformLoad(resources, records, list(evaluation.state.budget.notes), called, unreviewed)
 
 
 # --- variables ------------------------------------------------------------------------------------------------
@@ -175,7 +181,8 @@ def _option_value(name: str, text: str, type_node: Any, budget: Budget) -> Any:
 # --- mapping --------------------------------------------------------------------------------------------------
 
 
-def _map_resources(evaluated: list[EvaluatedResource], context: DeploymentContext, budget: Budget) -> list[Resource]:
+def _map_resources(evaluated: list[EvaluatedResource], context: DeploymentContext, budget: Budget,
+                   unreviewed: list[str]) -> list[Resource]:
     """Map managed resources to ARM bodies, fold patches (azapi_update_resource, ..._network_rules) into their
     targets, and build the resources with the source of the block each body came from."""
     bodies: list[dict[str, Any]] = []
@@ -189,8 +196,10 @@ def _map_resources(evaluated: list[EvaluatedResource], context: DeploymentContex
             unmapped[item.tf_type] += 1
             continue
         if not mapped:
-            budget.note(f"{item.address}: its type is unresolved ({_reason(item.attributes.get('type'))}); "
-                        "it is not reviewed")
+            message = (f"{item.address}: its type is unresolved ({_reason(item.attributes.get('type'))}); "
+                       "it is not reviewed")
+            budget.note(message)
+            unreviewed.append(message)
             continue
         if not mapped[0].get(PATCH_MARKER):
             mapped[0]["id"] = instance_id(item.address, mapped[0].get("id"))

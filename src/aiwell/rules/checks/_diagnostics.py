@@ -71,6 +71,8 @@ def diagnostic_logs_verdict(resource: Resource, graph: ResourceGraph) -> tuple[S
         if unmatched:
             doubts.append(f"its name can't be resolved and diagnostic setting {_name(unmatched[0])} targets "
                           "a resource that is not among the inputs")
+    if resource.source.partial:
+        doubts.append(f"part of its input was not reviewed ({resource.source.partial})")
     if doubts:
         return Status.UNKNOWN, "; ".join(doubts)
     if outcomes:

@@ -55,6 +55,8 @@ def private_endpoint_verdict(resource: Resource, graph: ResourceGraph) -> tuple[
         if dangling:
             doubts.append(f"its id can't be resolved ({describe_unresolved(resource.id)}) and private "
                           f"endpoint {_names(dangling)} targets a {resource.type} not among the inputs")
+    if resource.source.partial:
+        doubts.append(f"part of its input was not reviewed and may hold one ({resource.source.partial})")
     if doubts:
         return Status.UNKNOWN, "no private endpoint is known to target it, but " + "; ".join(doubts)
 
