@@ -1,8 +1,8 @@
 """The JSON report, schema `aiwell.report/1` (DESIGN.md §1.5; `report.schema.json` beside this file).
 
 Fields may be added within a schema version; none may change meaning. Additions over DESIGN.md §1.5: input
-`line`, `parameters`, `notes`, `address` and `files`; resource `source.end_line`, `source.address` and `source.partial`; result `title`,
-`resource_type` and `resource_name`; `scores.coverage` and each group's `coverage`; summary `not_applicable`
+`line`, `parameters`, `notes`, `address` and `files`; resource `source.end_line`, `source.address` and
+`source.partial`; result `title`, `resource_type` and `resource_name`; `scores.coverage` and each group's `coverage`; summary `not_applicable`
 and `not_analysed`. Values that could not be resolved are written as `"<unresolved: EXPRESSION>"`.
 """
 
