@@ -3,7 +3,8 @@
 Fields may be added within a schema version; none may change meaning. Additions over DESIGN.md §1.5: input
 `line`, `parameters`, `notes`, `address` and `files`; resource `source.end_line`, `source.address` and
 `source.partial`; result `title`, `resource_type` and `resource_name`; `scores.coverage` and each group's
-`coverage`; summary `not_applicable` and `not_analysed`. Values that could not be resolved are written as `"<unresolved: EXPRESSION>"`.
+`coverage`; summary `not_applicable` and `not_analysed`. Values that could not be resolved are written as
+`"<unresolved: EXPRESSION>"`.
 """
 
 from __future__ import annotations
