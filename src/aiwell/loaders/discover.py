@@ -13,9 +13,11 @@ Rules, in the order they apply:
   `deploymentTemplate`, `deploymentParameters` or `"resources"` (it was meant to be a template). Other broken
   JSON found by walking (editor settings, test data of other tools) is skipped quietly.
 - **Pairing.** A parameter file is for the template its `metadata.template` names (relative to it), else the
-  template its name points to (`X.parameters.json`, `X.parameters.<env>.json` → `X.json` or `X.jsonc`). A file
-  given with `--parameters` and neither of those applies to the templates the user named as files, or to the
-  only template found. A template with parameter files is evaluated once per file (one input record each;
+  template its name points to (`X.parameters.json`, `X.parameters.<env>.json` → `X.json`, `X.jsonc` or
+  `X.bicep`, beside it or one folder up; see `aiwell.loaders.arm.parameters`). A file given with `--parameters`
+  and neither of those applies to the templates the user named as files, or to the only template found. A file
+  whose name names no template is for the one template beside it or one folder up that declares every
+  parameter it sets, if exactly one does. A template with parameter files is evaluated once per file (one input record each;
   files given with `--parameters` replace the ones found beside it); a template without one, once with its
   defaults. A parameter file whose template is missing, or that names no template, is reported as not
   analysed, except when a Bicep file `X.bicep` sits where `X.json` would be (that is the Bicep loader's
