@@ -17,11 +17,10 @@ Rules, in the order they apply:
   `X.bicep`, beside it or one folder up; see `aiwell.loaders.arm.parameters`). A file given with `--parameters`
   and neither of those applies to the templates the user named as files, or to the only template found. A file
   whose name names no template is for the one template beside it or one folder up that declares every
-  parameter it sets, if exactly one does. A template with parameter files is evaluated once per file (one input record each;
-  files given with `--parameters` replace the ones found beside it); a template without one, once with its
-  defaults. A parameter file whose template is missing, or that names no template, is reported as not
-  analysed, except when a Bicep file `X.bicep` sits where `X.json` would be (that is the Bicep loader's
-  business).
+  parameter it sets, if exactly one does. A template with parameter files is evaluated once per file (one input
+  record each; files given with `--parameters` replace the ones found beside it); a template without one, once
+  with its defaults. A parameter file whose template is missing, or that can't be paired, is reported as not
+  analysed. Bicep files pair the same way, and with the `.bicepparam` file whose `using` names them.
 - **Linked templates.** A template that another template in the run deploys through
   `templateLink.relativePath` is reviewed as part of that deployment (with its parameters), not again on its
   own with defaults, unless the user named it or gave it a parameter file.
