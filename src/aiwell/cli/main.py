@@ -4,24 +4,17 @@
 from __future__ import annotations
 
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import click
 from rich.console import Console
 
 from aiwell import __version__
-from aiwell.errors import ExitCode, UsageError, UserError
+from aiwell.cli.runner import DEBUG_FLAG, open_output, run_group, stderr_console, write_output
+from aiwell.errors import UsageError
 from aiwell.model import Pillar, Severity
-
-_DEBUG_FLAG = "--debug"
-_ISSUES_HINT = "This is a bug in aiwell. Please report it with the command you ran; rerun with --debug for a traceback."
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
 
 
 class _Commands(click.Group):
@@ -41,7 +34,7 @@ class _Commands(click.Group):
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, "--version", prog_name="aiwell")
-@click.option(_DEBUG_FLAG, is_flag=True, help="Show tracebacks for internal errors.")
+@click.option(DEBUG_FLAG, is_flag=True, help="Show tracebacks for internal errors.")
 def cli(debug: bool) -> None:
     """Review AI workloads on Azure against the Well-Architected Framework, offline."""
 
@@ -110,7 +103,7 @@ def review(
         overrides["location"] = location
     context = DeploymentContext(**overrides)
 
-    err = _stderr()
+    err = stderr_console()
     show_progress = output_format == "terminal" and err.is_terminal
     if show_progress:
         with err.status("Reviewing...") as status:
@@ -130,9 +123,9 @@ def review(
                  "Azure inventory exports (az graph query / az resource list -o json).",
         )
     if output_format == "json":
-        _write(output, render_json(report) + "\n")
+        write_output(output, render_json(report) + "\n")
     elif output is not None:
-        with _open(output) as handle:
+        with open_output(output) as handle:
             render_terminal(report, Console(file=handle, width=100, color_system=None, soft_wrap=False),
                             verbose=verbose)
     else:
@@ -196,7 +189,7 @@ def rules_command(rule_id: str | None, pillars: tuple[str, ...], services: tuple
         if found is None:
             raise UsageError(f"unknown rule: {rule_id}", hint="`aiwell rules` lists the catalog.")
         if output_format == "json":
-            _write(None, rules_view.rule_json(found) + "\n")
+            write_output(None, rules_view.rule_json(found) + "\n")
         else:
             rules_view.show_rule(found, console)
         return
@@ -206,57 +199,14 @@ def rules_command(rule_id: str | None, pillars: tuple[str, ...], services: tuple
         severities=[Severity(s) for s in severities] or None,
     )
     if output_format == "json":
-        _write(None, rules_view.catalog_json(selected) + "\n")
+        write_output(None, rules_view.catalog_json(selected) + "\n")
     else:
         rules_view.show_catalog(selected, console)
 
 
-def _open(path: Path) -> IO[str]:
-    try:
-        return path.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
-
-
-def _write(path: Path | None, text: str) -> None:
-    if path is None:
-        click.echo(text, nl=False)
-        return
-    with _open(path) as handle:
-        handle.write(text)
-
-
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the `aiwell` console script."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    debug = _DEBUG_FLAG in args
-    try:
-        cli.main(args=args, prog_name="aiwell", standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        _stderr().print("Aborted.")
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(ExitCode.USAGE)
-    except UserError as exc:
-        err = _stderr()
-        err.print(f"[bold red]error:[/] {exc.message}", markup=True, highlight=False)
-        if exc.hint:
-            err.print(f"hint: {exc.hint}")
-        sys.exit(ExitCode.USAGE)
-    except KeyboardInterrupt:
-        _stderr().print("Interrupted.")
-        sys.exit(130)
-    except Exception as exc:  # anything else is a bug: say so, exit 3
-        err = _stderr()
-        if debug:
-            err.print(traceback.format_exc(), markup=False, highlight=False)
-        err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False, highlight=False)
-        err.print(_ISSUES_HINT)
-        sys.exit(ExitCode.INTERNAL)
-    sys.exit(ExitCode.CLEAN)
+    run_group(cli, argv, prog_name="aiwell")
 
 
 __all__ = ["cli", "main"]

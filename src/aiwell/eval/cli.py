@@ -9,16 +9,16 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
-import traceback
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 import click
 from rich.console import Console
 
-from aiwell.errors import ExitCode, UsageError, UserError
+from aiwell.cli.runner import open_output, run_group, stderr_console, write_output
+from aiwell.errors import ExitCode, UsageError
 from aiwell.eval import report as reports
 
 _FORMATS = ["terminal", "json", "junit", "markdown", "html"]
@@ -113,7 +113,7 @@ def run_command(suite_path: Path, output_format: str, output: Path | None, repea
     if gates:
         document["gates"] = [g.as_dict() for g in gates]
     _emit(document, output_format, output, min_pass_rate=min_pass_rate)
-    _stderr().print(f"Run log: {result.log_path}", highlight=False)
+    stderr_console().print(f"Run log: {result.log_path}", highlight=False)
     if any(not g.passed for g in gates):
         sys.exit(ExitCode.FINDINGS)
 
@@ -179,7 +179,7 @@ def plan_command(pilot: Path, effect: float, power: float, alpha: float, cost_pe
                                  cost_per_case=cost_per_case, max_repeats=max_repeats)
     document = {"schema": "aiwell.eval-plan/1", "pilot": str(pilot), **dataclasses.asdict(plan)}
     if output_format == "json":
-        _write(output, reports.render_json(document))
+        write_output(output, reports.render_json(document))
     else:
         _to_console(output, lambda console: _print_plan(document, console))
 
@@ -241,14 +241,10 @@ def import_command(source_file: Path, source: str, output: Path | None, threshol
     imported = import_results(source_file, source, threshold=threshold)
     document = reports.build_report(imported.samples, suite=imported.suite, confidence=confidence,
                                     source={"format": imported.source, "file": str(source_file), **imported.details})
-    _write(output, reports.render_json(document))
+    write_output(output, reports.render_json(document))
     summary = document["summary"]
-    _stderr().print(f"imported {len(imported.samples)} samples of {summary['n_cases']} cases "
+    stderr_console().print(f"imported {len(imported.samples)} samples of {summary['n_cases']} cases "
                     f"({summary['errors']} errored) from {source_file}", highlight=False)
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
 
 
 def _emit(document: dict[str, Any], output_format: str, output: Path | None, *,
@@ -276,54 +272,20 @@ def _emit(document: dict[str, Any], output_format: str, output: Path | None, *,
         text = reports.render_compare_markdown(document) if is_compare else reports.render_markdown(document)
     else:
         text = reports.render_compare_html(document) if is_compare else reports.render_html(document)
-    _write(output, text)
+    write_output(output, text)
 
 
 def _to_console(output: Path | None, draw: Callable[[Console], Any]) -> None:
     if output is None:
         draw(Console())
         return
-    with _open(output) as handle:
+    with open_output(output) as handle:
         draw(Console(file=handle, width=_REPORT_WIDTH, color_system=None, soft_wrap=False))
-
-
-def _open(path: Path) -> IO[str]:
-    try:
-        return path.open("w", encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
-
-
-def _write(path: Path | None, text: str) -> None:
-    if path is None:
-        click.echo(text, nl=False)
-        return
-    with _open(path) as handle:
-        handle.write(text)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run `aiwell eval` on its own (tests, `python -m`), with the exit codes of DESIGN.md §1.6."""
-    try:
-        eval_group.main(args=list(sys.argv[1:] if argv is None else argv), prog_name="aiwell eval",
-                        standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(ExitCode.USAGE)
-    except UserError as exc:
-        err = _stderr()
-        err.print(f"error: {exc.message}")
-        if exc.hint:
-            err.print(f"hint: {exc.hint}")
-        sys.exit(ExitCode.USAGE)
-    except Exception as exc:  # anything else is a bug: say so, exit 3
-        err = _stderr()
-        err.print(traceback.format_exc(), markup=False)
-        err.print(f"internal error: {type(exc).__name__}: {exc}", markup=False)
-        sys.exit(ExitCode.INTERNAL)
-    sys.exit(ExitCode.CLEAN)
+    run_group(eval_group, argv, prog_name="aiwell eval")
 
 
 __all__ = ["eval_group", "main"]

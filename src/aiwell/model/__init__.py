@@ -14,7 +14,7 @@ from aiwell.model.result import (
     Status,
     Suppression,
 )
-from aiwell.model.values import MISSING, Unresolved, contains_unresolved, is_unresolved
+from aiwell.model.values import MISSING, Unresolved, contains_unresolved, first_unresolved, is_unresolved
 
 __all__ = [
     "AIW000",
@@ -34,6 +34,7 @@ __all__ = [
     "Suppression",
     "Unresolved",
     "contains_unresolved",
+    "first_unresolved",
     "is_unresolved",
     "lookup",
 ]

@@ -50,6 +50,23 @@ def is_unresolved(value: Any) -> bool:
     return isinstance(value, Unresolved)
 
 
+def first_unresolved(value: Any, *, max_depth: int = 100) -> Unresolved | None:
+    """The first `Unresolved` in `value` or anything nested in it (depth-first), or None; data nested deeper than
+    `max_depth` is not searched."""
+    if isinstance(value, Unresolved):
+        return value
+    pending: list[tuple[Any, int]] = [(value, 0)]
+    while pending:
+        current, depth = pending.pop()
+        if isinstance(current, Unresolved):
+            return current
+        if depth >= max_depth:
+            continue
+        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else ()
+        pending.extend((child, depth + 1) for child in reversed(list(children)))
+    return None
+
+
 def contains_unresolved(value: Any, *, _depth: int = 0) -> bool:
     """Whether `value` or anything nested in it is `Unresolved` (bounded depth: deep data counts as unresolved)."""
     if isinstance(value, Unresolved):
@@ -63,4 +80,4 @@ def contains_unresolved(value: Any, *, _depth: int = 0) -> bool:
     return False
 
 
-__all__ = ["MISSING", "Unresolved", "contains_unresolved", "is_unresolved"]
+__all__ = ["MISSING", "Unresolved", "contains_unresolved", "first_unresolved", "is_unresolved"]

@@ -44,7 +44,7 @@ from aiwell.loaders.arm.expressions import (
     type_name,
 )
 from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, MAX_STRING_LENGTH, EvalScope
-from aiwell.model.values import Unresolved
+from aiwell.model.values import Unresolved, first_unresolved
 
 UnresolvedPolicy = Literal["deep", "shallow", "own", "lazy"]
 """How a function treats unresolved arguments: any unresolved value anywhere in the arguments makes the call
@@ -220,20 +220,7 @@ def _run(function: ArmFunction, call: Call) -> Any:
 
 def _first_unresolved(values: list[Any], *, deep: bool) -> Unresolved | None:
     for value in values:
-        found = _find_unresolved(value, 0) if deep else value if isinstance(value, Unresolved) else None
-        if found is not None:
-            return found
-    return None
-
-
-def _find_unresolved(value: Any, depth: int) -> Unresolved | None:
-    if isinstance(value, Unresolved):
-        return value
-    if depth > 100:
-        return None
-    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    for child in children:
-        found = _find_unresolved(child, depth + 1)
+        found = first_unresolved(value) if deep else value if isinstance(value, Unresolved) else None
         if found is not None:
             return found
     return None
@@ -364,8 +351,8 @@ def _contains(call: Call) -> bool | Unresolved:
         # The keys are known even where values are not.
         return isinstance(item, str) and lookup_key(container, item)[0]
     blocking = _first_unresolved([container, item], deep=True)
-    if isinstance(container, list) and _find_unresolved(item, 0) is None and any(
-            _find_unresolved(element, 0) is None and arm_equals(element, item) for element in container):
+    if isinstance(container, list) and first_unresolved(item) is None and any(
+            first_unresolved(element) is None and arm_equals(element, item) for element in container):
         return True
     if blocking is not None:
         return call.unresolved(blocking.reason)

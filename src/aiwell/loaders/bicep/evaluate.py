@@ -73,7 +73,7 @@ from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, MAX_STRING_LENGTH, Deploy
 from aiwell.loaders.arm.template import expand_template, resource_id
 from aiwell.loaders.bicep import syntax as s
 from aiwell.loaders.jsonc import MAX_FILE_BYTES, load_json, parse_text, read_text
-from aiwell.model import Resource, Source, SourceFormat, Unresolved
+from aiwell.model import Resource, Source, SourceFormat, Unresolved, first_unresolved
 
 MAX_MODULE_DEPTH = 20
 """Modules nested deeper than this are refused (as ARM refuses deeply nested deployments)."""
@@ -1641,22 +1641,9 @@ def _first_unresolved(values: list[Any], *, deep: bool) -> Unresolved | None:
         if isinstance(value, Unresolved):
             return value
         if deep and isinstance(value, dict | list):
-            found = _nested_unresolved(value, 0)
+            found = first_unresolved(value)
             if found is not None:
                 return found
-    return None
-
-
-def _nested_unresolved(value: Any, depth: int) -> Unresolved | None:
-    if isinstance(value, Unresolved):
-        return value
-    if depth > 100:
-        return None
-    children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
-    for child in children:
-        found = _nested_unresolved(child, depth + 1)
-        if found is not None:
-            return found
     return None
 
 

@@ -1,0 +1,31 @@
+"""The resource model's small helpers."""
+
+from __future__ import annotations
+
+from aiwell.model import MISSING, Resource, Source, SourceFormat, Unresolved, first_unresolved, lookup
+
+
+def test_first_unresolved_finds_nested_values_depth_first_within_the_bound() -> None:
+    inner = Unresolved("parameters('a')", "no value")
+    later = Unresolved("parameters('b')", "no value")
+    assert first_unresolved({"x": [1, {"y": inner}], "z": later}) is inner
+    assert first_unresolved({"x": [1, 2]}) is None
+    deep: object = inner
+    for _ in range(150):
+        deep = [deep]
+    assert first_unresolved(deep) is None  # beyond the bound: not searched
+    assert first_unresolved(deep, max_depth=200) is inner
+
+
+def test_lookup_is_case_insensitive_and_stops_at_unresolved_values() -> None:
+    pending = Unresolved("reference('x')", "runtime value")
+    body = {"Properties": {"NetworkAcls": {"defaultAction": "Deny"}, "later": pending}}
+    assert lookup(body, "properties.networkAcls.DefaultAction") == "Deny"
+    assert lookup(body, "properties.later.deeper") is pending
+    assert lookup(body, "properties.missing") is MISSING
+
+
+def test_resource_from_arm_keeps_other_top_level_fields() -> None:
+    resource = Resource.from_arm({"type": "Microsoft.Insights/diagnosticSettings", "name": "d", "scope": "/x",
+                                  "properties": {}}, Source(SourceFormat.ARM, "t.json", 3))
+    assert resource.extra == {"scope": "/x"} and resource.id == "d" and resource.get("scope") == "/x"
