@@ -366,3 +366,14 @@ def test_parameter_file_fitting_two_templates_stays_not_analysed(tmp_path: Path)
     outcome = load_inputs([tmp_path])
     (orphan,) = [r for r in outcome.inputs if Path(r.path).name == "values.json"]
     assert orphan.status is InputStatus.NOT_ANALYSED and "no template found" in orphan.reason
+
+
+def test_progress_is_reported_for_reading_then_evaluating(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "naming-convention")
+    calls: list[tuple[int, int]] = []
+    load_inputs([root], progress=lambda done, total: calls.append((done, total)))
+    # Reading: one step per file, ending at the number of files; then evaluating: one step per template.
+    files = len([p for p in root.rglob("*") if p.is_file()])
+    assert (files, files) in calls
+    assert calls[-1][0] == calls[-1][1] and calls[-1][1] < files
+    assert all(done <= total for done, total in calls)

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aiwell import __version__
 from aiwell.cli.runner import DEBUG_FLAG, open_output, run_group, stderr_console, write_output
@@ -104,15 +105,23 @@ def review(
     context = DeploymentContext(**overrides)
 
     err = stderr_console()
-    show_progress = output_format == "terminal" and err.is_terminal
-    if show_progress:
-        with err.status("Reviewing...") as status:
-            report = run_review(paths, parameter_files=parameter_files, context=context, rules=rules,
-                                var_files=var_files, variables=terraform_variables, use_bicep_cli=bicep_cli,
-                                on_stage=lambda stage: status.update(f"{stage}..."))
+    options: dict[str, Any] = {"parameter_files": parameter_files, "context": context, "rules": rules,
+                               "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli}
+    if err.is_terminal:
+        # A bar on standard error (never on a pipe): the report on standard output stays clean.
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                      console=err, transient=True) as progress:
+            tasks = [progress.add_task("Reviewing", total=None)]
+
+            def next_stage(stage: str) -> None:
+                progress.remove_task(tasks.pop())
+                tasks.append(progress.add_task(stage, total=None))
+
+            report = run_review(paths, **options, on_stage=next_stage,
+                                on_progress=lambda done, total: progress.update(tasks[-1], completed=done,
+                                                                                total=total))
     else:
-        report = run_review(paths, parameter_files=parameter_files, context=context, rules=rules,
-                            var_files=var_files, variables=terraform_variables, use_bicep_cli=bicep_cli)
+        report = run_review(paths, **options)
 
     if not report.inputs:
         raise UsageError(

@@ -32,7 +32,7 @@ and the line when known.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -73,6 +73,10 @@ WALKED_SUFFIXES = (*JSON_SUFFIXES, *BICEP_SUFFIXES, TERRAFORM_SUFFIX)
 _ORPHAN_PARAMETERS = "parameter file not analysed"
 _TEMPLATE_MARKERS = (b"deploymenttemplate", b"deploymentparameters", b'"resources"')
 _MARKER_BYTES = 1024 * 1024
+
+
+Progress = Callable[[int, int], None]
+"""Told (done, total) as inputs are read and evaluated, for a progress bar."""
 
 
 @dataclass(slots=True)
@@ -179,8 +183,12 @@ def _reason(error: InputError) -> str:
 class _Loader:
     """One run of discovery, pairing and loading."""
 
-    def __init__(self, context: DeploymentContext, *, use_bicep_cli: bool = False) -> None:
+    def __init__(self, context: DeploymentContext, *, use_bicep_cli: bool = False,
+                 progress: Progress | None = None) -> None:
         self.context = context
+        self.progress = progress or (lambda _done, _total: None)
+        self.done = 0
+        self.total = 0
         self.load_bicep = load_bicep_with_cli if use_bicep_cli else load_bicep
         self.templates: dict[Path, _Template] = {}
         self.parameter_files: list[tuple[_Candidate, ParameterFile, bool]] = []
@@ -237,6 +245,11 @@ class _Loader:
         elif candidate.explicit:
             self.fail(resolved, path, "not an ARM template, ARM parameter file or Azure inventory export",
                       file_format="unknown")
+
+    def advance(self) -> None:
+        """One more unit of work (a file read, a deployment evaluated) is done."""
+        self.done += 1
+        self.progress(self.done, self.total)
 
     def fail(self, resolved: Path, path: Path, reason: str, *, line: int | None = None,
              file_format: str = SourceFormat.ARM.value, parameters: Path | None = None) -> None:
@@ -397,6 +410,7 @@ class _Loader:
         reads: dict[Path, set[Path]] = {}
         fmt = SourceFormat.BICEP.value
         for resolved, candidate in sorted(self.bicep_files.items()):
+            self.advance()
             pairs = self.bicep_parameters.get(resolved, [])
             chosen: list[Path | None] = [path for path, given in pairs if given] or [path for path, _ in pairs]
             for parameter_file in chosen or [None]:
@@ -430,6 +444,7 @@ class _Loader:
         loads: list[tuple[Path, _Candidate, list[tuple[InputRecord, list[Resource]]]]] = []
         called: set[Path] = set()
         for directory, candidate in sorted(self.terraform_dirs.items()):
+            self.advance()
             try:
                 load = load_terraform(candidate.path, var_files=var_files, variables=variables,
                                       context=self.context, root=candidate.root)
@@ -454,6 +469,7 @@ class _Loader:
     def deploy(self, template: _Template) -> list[_Deployment]:
         """Evaluate a template once per parameter file, or once with its defaults."""
         files: list[ParameterFile | None] = [*(template.explicit_parameter_files or template.parameter_files)]
+        self.advance()
         return [self.deploy_one(template, parameter_file) for parameter_file in files or [None]]
 
     def deploy_one(self, template: _Template, parameter_file: ParameterFile | None) -> _Deployment:
@@ -482,8 +498,11 @@ class _Loader:
 
 def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
                 context: DeploymentContext | None = None, var_files: Sequence[Path] = (),
-                variables: Mapping[str, str] | None = None, use_bicep_cli: bool = False) -> LoadOutcome:
+                variables: Mapping[str, str] | None = None, use_bicep_cli: bool = False,
+                progress: Progress | None = None) -> LoadOutcome:
     """Find, pair and load every input under `paths`; see the module docstring for the rules.
+
+    `progress` is told (done, total) as files are read, then again as deployments are evaluated.
 
     `var_files` and `variables` are Terraform's `-var-file` and `-var name=value`, applied to every root module.
     `use_bicep_cli` compiles Bicep files with the `bicep` CLI on PATH instead of reading them natively.
@@ -493,7 +512,7 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     """
     if use_bicep_cli:
         bicep_cli()  # fail early, before any work, when there is no CLI
-    loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli)
+    loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli, progress=progress)
     candidates = _candidates(paths)
     explicit_parameters: dict[Path, _Candidate] = {}
     for given in parameter_files:
@@ -502,8 +521,10 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
         resolved = given.resolve()
         explicit_parameters[resolved] = _Candidate(given, explicit=True, root=resolved.parent)
         candidates.pop(resolved, None)
+    loader.total = len(candidates)
     for resolved, candidate in candidates.items():
         loader.read(resolved, candidate)
+        loader.advance()
     explicit_templates = [resolved for resolved, template in loader.templates.items()
                           if template.candidate.explicit]
     # A template named on its own still gets the parameter files beside it.
@@ -517,6 +538,8 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     loader.pair(explicit_templates)
     loader.pair_bicepparam()
 
+    # Reading is done; now each template, Bicep file and Terraform module is evaluated.
+    loader.done, loader.total = 0, len(loader.templates) + len(loader.bicep_files) + len(loader.terraform_dirs)
     deployments = [deployment for template in list(loader.templates.values())
                    for deployment in loader.deploy(template)]
     linked: set[Path] = set()
@@ -636,4 +659,4 @@ def _terraform_entries(inputs: Sequence[InputRecord], resources: list[Resource],
     return entries
 
 
-__all__ = ["JSON_SUFFIXES", "SKIPPED_DIRECTORIES", "WALKED_SUFFIXES", "LoadOutcome", "load_inputs"]
+__all__ = ["JSON_SUFFIXES", "SKIPPED_DIRECTORIES", "WALKED_SUFFIXES", "LoadOutcome", "Progress", "load_inputs"]
