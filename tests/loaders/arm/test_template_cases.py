@@ -30,22 +30,9 @@ from aiwell.errors import TemplateError
 from aiwell.loaders.arm.parameters import read_parameter_file
 from aiwell.loaders.arm.template import expand_template
 from aiwell.loaders.jsonc import load_json
-from aiwell.model import MISSING, Resource, Unresolved
+from resource_expectations import case_dirs, check_resource
 
 CASES = Path(__file__).parents[2] / "fixtures" / "templates" / "cases"
-
-
-def _case_dirs() -> list[Path]:
-    return sorted(path for path in CASES.iterdir() if (path / "expected.yaml").is_file())
-
-
-def _matches(actual: Any, expected: Any) -> bool:
-    if isinstance(expected, dict) and "$unresolved" in expected:
-        wanted = expected["$unresolved"]
-        return isinstance(actual, Unresolved) and (wanted is None or wanted in actual.expression)
-    if isinstance(expected, dict) and expected.get("$missing") is True:
-        return actual is MISSING
-    return bool(actual == expected)
 
 
 def _expand(case: Path) -> Any:
@@ -56,26 +43,7 @@ def _expand(case: Path) -> Any:
     return expand_template(load_json(case / "template.json"), parameters=parameters, root=case)
 
 
-def _check_resource(case: Path, resource: Resource, expected: dict[str, Any]) -> None:
-    label = f"{resource.type} {resource.name}"
-    assert resource.type == expected["type"], label
-    assert _matches(resource.name, expected["name"]), label
-    if "id" in expected:
-        assert _matches(resource.id, expected["id"]), f"{label}: id {resource.id}"
-    if "address" in expected:
-        assert resource.source.address == expected["address"], label
-    assert resource.source.file == str(case / expected.get("file", "template.json")), label
-    if "line" in expected:
-        assert resource.source.line == expected["line"], label
-    if "end_line" in expected:
-        assert resource.source.end_line == expected["end_line"], label
-    if "depends_on" in expected:
-        assert list(resource.depends_on) == expected["depends_on"], label
-    for path, value in expected.get("values", {}).items():
-        assert _matches(resource.get(path), value), f"{label}: {path} = {resource.get(path)!r}"
-
-
-@pytest.mark.parametrize("case", _case_dirs(), ids=lambda path: path.name)
+@pytest.mark.parametrize("case", case_dirs(CASES), ids=lambda path: path.name)
 def test_template_case(case: Path) -> None:
     expected = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
     if "error" in expected:
@@ -88,7 +56,7 @@ def test_template_case(case: Path) -> None:
     wanted = expected.get("resources", [])
     assert len(expansion.resources) == len(wanted), [(r.type, str(r.name)) for r in expansion.resources]
     for resource, resource_expected in zip(expansion.resources, wanted, strict=True):
-        _check_resource(case, resource, resource_expected)
+        check_resource(case, resource, resource_expected, default_file="template.json")
     for fragment in expected.get("notes", []):
         assert any(fragment in note for note in expansion.notes), (fragment, expansion.notes)
     if not expected.get("notes"):

@@ -31,22 +31,10 @@ import yaml
 
 from aiwell.errors import InputError
 from aiwell.loaders.bicep.load import bicepparam_target, load_bicep
-from aiwell.model import MISSING, Resource, SourceFormat, Unresolved
+from aiwell.model import SourceFormat
+from resource_expectations import case_dirs, check_resource
 
 CASES = Path(__file__).parents[2] / "fixtures" / "bicep" / "evaluate"
-
-
-def _case_dirs() -> list[Path]:
-    return sorted(path for path in CASES.iterdir() if (path / "expected.yaml").is_file())
-
-
-def _matches(actual: Any, expected: Any) -> bool:
-    if isinstance(expected, dict) and "$unresolved" in expected:
-        wanted = expected["$unresolved"]
-        return isinstance(actual, Unresolved) and (wanted is None or wanted in actual.expression)
-    if isinstance(expected, dict) and expected.get("$missing") is True:
-        return actual is MISSING
-    return bool(actual == expected)
 
 
 def _load(case: Path, expected: dict[str, Any]) -> Any:
@@ -54,27 +42,7 @@ def _load(case: Path, expected: dict[str, Any]) -> Any:
     return load_bicep(case / "main.bicep", parameter_file=case / parameters if parameters else None, root=case)
 
 
-def _check_resource(case: Path, resource: Resource, expected: dict[str, Any]) -> None:
-    label = f"{resource.source.address}: {resource.type} {resource.name}"
-    assert resource.source.format is SourceFormat(expected.get("format", "bicep")), label
-    assert resource.type == expected["type"], label
-    assert _matches(resource.name, expected["name"]), label
-    if "id" in expected:
-        assert _matches(resource.id, expected["id"]), f"{label}: id {resource.id}"
-    if "address" in expected:
-        assert resource.source.address == expected["address"], label
-    assert resource.source.file == str(case / expected.get("file", "main.bicep")), label
-    if "line" in expected:
-        assert resource.source.line == expected["line"], label
-    if "end_line" in expected:
-        assert resource.source.end_line == expected["end_line"], label
-    if "depends_on" in expected:
-        assert list(resource.depends_on) == expected["depends_on"], label
-    for path, value in expected.get("values", {}).items():
-        assert _matches(resource.get(path), value), f"{label}: {path} = {resource.get(path)!r}"
-
-
-@pytest.mark.parametrize("case", _case_dirs(), ids=lambda path: path.name)
+@pytest.mark.parametrize("case", case_dirs(CASES), ids=lambda path: path.name)
 def test_bicep_case(case: Path) -> None:
     expected = yaml.safe_load((case / "expected.yaml").read_text(encoding="utf-8"))
     if "error" in expected:
@@ -87,7 +55,7 @@ def test_bicep_case(case: Path) -> None:
     wanted = expected.get("resources", [])
     assert len(loaded.resources) == len(wanted), [(r.source.address, r.type, str(r.name)) for r in loaded.resources]
     for resource, resource_expected in zip(loaded.resources, wanted, strict=True):
-        _check_resource(case, resource, resource_expected)
+        check_resource(case, resource, resource_expected, default_file="main.bicep", default_format=SourceFormat.BICEP)
     for fragment in expected.get("notes", []):
         assert any(fragment in note for note in loaded.notes), (fragment, loaded.notes)
     if not expected.get("notes"):
