@@ -31,6 +31,7 @@ from aiwell.eval.targets import (
     TargetError,
     TargetOutput,
     TargetSpec,
+    accepted_keywords,
     aclose_target,
     build_target,
     import_callable,
@@ -620,21 +621,11 @@ async def _python(case: Case, output: TargetOutput, spec: AssertionSpec, ctx: Sc
         fn = import_callable(str(spec.arg("function", spec.value)), spec._base_dir)
         spec._function = fn
     available = {"case": case, "output": output, "expected": case.expected, "vars": case.vars, "args": spec.args}
-    kwargs = {k: available[k] for k in _keywords(fn, tuple(available))}
+    kwargs = {k: available[k] for k in accepted_keywords(fn, tuple(available))}
     result = fn(output.text, **kwargs)
     if inspect.isawaitable(result):
         result = await result
     return _coerce_custom(spec, result)
-
-
-def _keywords(fn: Callable[..., Any], names: tuple[str, ...]) -> tuple[str, ...]:
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return ()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return names
-    return tuple(n for n in names if n in params and params[n].kind is not inspect.Parameter.POSITIONAL_ONLY)
 
 
 def _coerce_custom(spec: AssertionSpec, result: Any) -> ScoreResult:

@@ -394,7 +394,7 @@ class PythonTarget:
         self.spec = spec
         self.function = import_callable(spec.function or "", base_dir)
         self._is_async = inspect.iscoroutinefunction(self.function)
-        self._keywords = _accepted_keywords(self.function, ("vars", "case", "repeat"))
+        self._keywords = accepted_keywords(self.function, ("vars", "case", "repeat"))
 
     def key(self) -> str:
         """Hash of the function reference."""
@@ -423,7 +423,8 @@ class PythonTarget:
         """Nothing to release."""
 
 
-def _accepted_keywords(fn: Callable[..., Any], names: tuple[str, ...]) -> tuple[str, ...]:
+def accepted_keywords(fn: Callable[..., Any], names: tuple[str, ...]) -> tuple[str, ...]:
+    """Which of `names` the callable takes as keyword arguments (all of them when it takes **kwargs)."""
     try:
         params = inspect.signature(fn).parameters
     except (TypeError, ValueError):
@@ -686,6 +687,7 @@ __all__ = [
     "TargetError",
     "TargetOutput",
     "TargetSpec",
+    "accepted_keywords",
     "aclose_target",
     "build_target",
     "expand_env",
