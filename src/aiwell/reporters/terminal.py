@@ -14,7 +14,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from aiwell.model import AIW000, InputRecord, Location, Pillar, Result, Severity, Status
+from aiwell.model import AIW000, DesignArea, InputRecord, Location, Pillar, Result, Severity, Status
 from aiwell.report import Report, display_text
 from aiwell.scoring import Score
 
@@ -170,24 +170,42 @@ def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console:
         console.print(_indented(Text(f"{passed} passed (--verbose lists them)", style="green")))
 
 
-def _render_scores(report: Report, console: Console) -> None:
+_AREA_TITLES = {DesignArea.MLOPS_LLMOPS: "MLOps / LLMOps", DesignArea.RESPONSIBLE_AI: "Responsible AI"}
+"""Design areas whose title is not their name capitalised."""
+
+
+def _score_table(heading: str) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column("pillar")
-    for heading in ("score", "coverage", "failed", "unknown", "passed"):
-        table.add_column(heading, justify="right")
+    table.add_column(heading)
+    for column in ("score", "coverage", "failed", "unknown", "passed"):
+        table.add_column(column, justify="right")
+    return table
 
-    def row(label: str, score: Score, style: str = "") -> None:
-        coverage = "—" if score.coverage is None else f"{score.coverage:.1f}%"
-        table.add_row(label, _percent(score.score), coverage, str(score.failed), str(score.unknown),
-                      str(score.passed), style=style)
 
+def _score_row(table: Table, label: str, score: Score, style: str = "") -> None:
+    coverage = "—" if score.coverage is None else f"{score.coverage:.1f}%"
+    table.add_row(label, _percent(score.score), coverage, str(score.failed), str(score.unknown),
+                  str(score.passed), style=style)
+
+
+def _render_scores(report: Report, console: Console) -> None:
+    pillars = _score_table("pillar")
     for pillar, score in report.scores.pillars.items():
-        row(_pillar_title(pillar), score)
-    table.add_section()
-    row("Overall", report.scores.overall, style="bold")
+        _score_row(pillars, _pillar_title(pillar), score)
+    pillars.add_section()
+    _score_row(pillars, "Overall", report.scores.overall, style="bold")
     console.print()
     console.rule(Text(" Scores ", style="bold"), align="left")
-    console.print(_indented(table))
+    console.print(_indented(pillars))
+    # Design areas that no rule of this run touched are left out: a row of dashes says nothing.
+    areas = [(area, score) for area, score in report.scores.design_areas.items()
+             if score.passed or score.failed or score.unknown]
+    if areas:
+        table = _score_table("AI design area")
+        for area, score in areas:
+            _score_row(table, _AREA_TITLES.get(area, area.value.replace("-", " ").capitalize()), score)
+        console.print()
+        console.print(_indented(table))
 
 
 def summary_line(report: Report) -> str:
