@@ -156,7 +156,15 @@ def _tokenize(text: str) -> list[_Token]:
                     f"'{text[start:position + 2]}...' at position {start + 1}: ARM expressions have no "
                     "decimal literals; use json('1.5')"
                 )
-            tokens.append(_Token("integer", int(text[start:position]), start, position))
+            digits = text[start:position]
+            # ARM integers are 64-bit; a longer literal is refused before Python builds a huge integer from it.
+            value = int(digits) if len(digits) <= 20 else None
+            if value is None or not -(2**63) <= value < 2**63:
+                raise ExpressionSyntaxError(
+                    f"the integer '{digits[:30]}{'...' if len(digits) > 30 else ''}' at position {start + 1} is "
+                    "out of range (ARM integers are 64-bit)"
+                )
+            tokens.append(_Token("integer", value, start, position))
         elif char.isalpha() or char in "_$":
             start = position
             while position < length and (text[position].isalnum() or text[position] in "_$"):

@@ -27,10 +27,12 @@ MAX_DEPTH = 100
 
 @dataclass(frozen=True)
 class DeploymentContext:
-    """What ARM knows at deployment time; placeholders that are consistent across a run.
+    """Where a deployment goes: placeholders that are consistent across a run.
 
     The defaults are documented placeholders: they make ids and names deterministic without pretending to know
-    the real subscription.
+    the real subscription (`--subscription-id`, `--resource-group` and `--location` set them). Nothing else about
+    the target is assumed: the functions that read its other properties (a resource group's tags, a
+    subscription's display name, a tenant's country) answer `Unresolved`.
     """
 
     subscription_id: str = "00000000-0000-0000-0000-000000000000"
@@ -40,15 +42,8 @@ class DeploymentContext:
     tenant_id: str = "00000000-0000-0000-0000-000000000000"
     deployment_name: str = "aiwell"
     management_group: str | None = None
-    subscription_display_name: str = "aiwell-subscription"
-    tenant_display_name: str = "aiwell-tenant"
-    tenant_country_code: str = "US"
-    tenant_default_domain: str = "aiwell.onmicrosoft.com"
-    resource_group_tags: dict[str, str] = field(default_factory=dict)
     environment_name: str = "AzureCloud"
     """The cloud `environment()` describes; only AzureCloud's values are built in."""
-    template_link_uri: str | None = None
-    """`deployment().properties.templateLink.uri` when the template was deployed from a link."""
     deployment_scope: str = "resourceGroup"
     """Where the template deploys: `resourceGroup`, `subscription`, `managementGroup` or `tenant` (from its
     `$schema`); decides what `resourceId()` returns and whether `resourceGroup()` exists."""
