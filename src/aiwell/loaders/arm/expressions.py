@@ -405,6 +405,15 @@ def _expand_copy(loop: dict[str, Any], scope: EvalScope) -> list[Any] | Unresolv
             for index in range(count)]
 
 
+def copy_loop(count: Any, input_value: Any, scope: EvalScope, what: str) -> list[Any] | Unresolved:
+    """The array a `copy` with `count` and `input` builds (an output's copy loop), `copyIndex()` counting it."""
+    evaluated = _evaluate_value(count, scope)
+    if isinstance(evaluated, Unresolved):
+        return Unresolved(what, evaluated.reason)
+    return [_evaluate_value(input_value, scope.with_copy_index(None, index, resource_loop=False))
+            for index in range(copy_count(evaluated, what))]
+
+
 def copy_count(count: Any, what: str) -> int:
     """Check a copy loop's count as ARM does: an integer from 0 to 800."""
     if isinstance(count, bool) or not isinstance(count, int):
@@ -640,6 +649,7 @@ __all__ = [
     "PropertyAccess",
     "StringLiteral",
     "copy_count",
+    "copy_loop",
     "evaluate_node",
     "evaluate_string",
     "evaluate_value",

@@ -59,7 +59,7 @@ from aiwell.loaders.arm.expressions import (
     type_name,
 )
 from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, MAX_STRING_LENGTH, EvalScope
-from aiwell.loaders.jsonc import decode_json
+from aiwell.loaders.jsonc import decode_json, strip_jsonc
 from aiwell.model.values import Unresolved, first_unresolved
 
 UnresolvedPolicy = Literal["deep", "shallow", "own", "lazy"]
@@ -187,6 +187,8 @@ def call_function(node: FunctionCall, scope: EvalScope) -> Any:
     if "." in key:
         args = [evaluate_in(arg, scope) for arg in node.args]
         return evaluate_user_function(node, args, scope)
+    if key == "reference":
+        return _reference(node, scope)
     if key in DEPLOYMENT_TIME_FUNCTIONS or key.startswith("list"):
         # Arguments are still evaluated: an error in them is still an error.
         for arg in node.args:
@@ -219,6 +221,18 @@ def call_function(node: FunctionCall, scope: EvalScope) -> Any:
         result = _run(function, Call(node, scope, args))
     _check_size(result, node, scope, charge=key not in _ACCESSORS)
     return result
+
+
+def _reference(node: FunctionCall, scope: EvalScope) -> Any:
+    """`reference(nameOrId, [apiVersion], ['Full'])`: the outputs of a nested deployment expanded in the same
+    deployment; any other resource's runtime state is only known at deployment."""
+    args = [evaluate_in(arg, scope) for arg in node.args]
+    if 1 <= len(args) <= 3 and isinstance(args[0], str):
+        deployment = scope.nested_deployments.find(args[0], scope.template)
+        if deployment is not None:
+            full = len(args) == 3 and isinstance(args[2], str) and args[2].lower() == "full"
+            return deployment.reference(node.text, full=full)
+    return Unresolved(node.text, f"only known at deployment: {DEPLOYMENT_TIME_FUNCTIONS['reference']}")
 
 
 _ACCESSORS = frozenset({"parameters", "variables", "lambdavariables", "if", "coalesce", "first", "last",
@@ -404,7 +418,11 @@ def _parse_json(call: Call, text: str) -> Any:
     if text.count(",") + text.count("[") + text.count("{") > _MAX_JSON_VALUES:
         raise _too_large(call, f"over {_MAX_JSON_VALUES:,} JSON values")
     try:
-        return decode_json(text)
+        try:
+            return decode_json(text)
+        except json.JSONDecodeError:
+            # ARM's JSON reader skips comments, as in templates (Bicep's loadJsonContent of a .jsonc file).
+            return decode_json(strip_jsonc(text))
     except ValueError as exc:
         raise call.error(f"not valid JSON: {exc}") from None
 
@@ -1099,11 +1117,43 @@ def _false(call: Call) -> bool:
 def _if(call: Call) -> Any:
     condition = evaluate_in(call.node.args[0], call.scope)
     if isinstance(condition, Unresolved):
-        return call.unresolved(condition.reason)
+        return _either_branch(call, condition)
     if not isinstance(condition, bool):
         raise call.error(f"the condition must be a bool, not {type_name(condition)}")
     # Only the branch taken is evaluated, as in ARM: the other may refer to things that don't exist.
     return evaluate_in(call.node.args[1 if condition else 2], call.scope)
+
+
+def _either_branch(call: Call, condition: Unresolved) -> Any:
+    """`if()` whose condition is unresolved: the value both branches have when they are the same, else unresolved.
+
+    Both branches are evaluated, as a trial: ARM would evaluate only one, so an error in either (a branch that
+    reads what doesn't exist when the condition is false) means "unresolved", and the notes of a trial that
+    does not give the value are dropped.
+    """
+    notes = call.scope.notes
+    kept = len(notes)
+    try:
+        when_true = evaluate_in(call.node.args[1], call.scope)
+        when_false = evaluate_in(call.node.args[2], call.scope)
+    except TemplateError:
+        del notes[kept:]
+        return call.unresolved(condition.reason)
+    if identical(when_true, when_false):
+        return when_true
+    del notes[kept:]
+    return call.unresolved(condition.reason)
+
+
+def identical(first: Any, second: Any) -> bool:
+    """Whether two values are the same in every detail: type, case, key spelling and order of arrays."""
+    if type(first) is not type(second):
+        return False
+    if isinstance(first, dict):
+        return first.keys() == second.keys() and all(identical(first[k], second[k]) for k in first)
+    if isinstance(first, list):
+        return len(first) == len(second) and all(identical(a, b) for a, b in zip(first, second, strict=True))
+    return bool(first == second)
 
 
 @arm_function("coalesce", 1, None, unresolved="lazy")
@@ -1757,6 +1807,7 @@ __all__ = [
     "arm_equals",
     "arm_function",
     "call_function",
+    "identical",
     "murmurhash64",
     "to_arm_string",
     "unique_string",
