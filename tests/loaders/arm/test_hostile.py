@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import tracemalloc
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,8 @@ import pytest
 from aiwell.errors import TemplateError
 from aiwell.loaders.arm.expressions import ExpressionSyntaxError, evaluate_string
 from aiwell.loaders.arm.scope import EvalScope
+from aiwell.loaders.arm.template import expand_template
+from aiwell.loaders.jsonc import load_json
 from aiwell.model.values import Unresolved
 
 NINE_MB = "x" * (9 * 1024 * 1024)
@@ -88,3 +92,25 @@ def test_hashing_a_long_input_costs_work_from_the_budget() -> None:
     evaluation = scope(big=NINE_MB)
     evaluate_string("[uniqueString(parameters('big'))]", evaluation)
     assert evaluation._shared.steps > len(NINE_MB) // 32
+
+
+def test_lone_surrogates_anywhere_in_a_template_never_crash_the_loader(tmp_path: Path) -> None:
+    resources = [
+        {"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-01-01", "name": "st\ud800",
+         "properties": {"k\udfff": "[parameters('p\ud800')]", "u": "[uniqueString('a\ud800')]"}},
+        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "d\ud800",
+         "properties": {"mode": "Incremental", "templateLink": {"relativePath": "x\ud800.json"}}},
+        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "nul",
+         "properties": {"mode": "Incremental", "templateLink": {"relativePath": "x\u0000.json"}}},
+    ]
+    template = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                "contentVersion": "1.0.0.0", "parameters": {"p\ud800": {"type": "string", "defaultValue": "v"}},
+                "resources": resources}
+    path = tmp_path / "main.json"
+    path.write_text(json.dumps(template), encoding="utf-8")  # ASCII JSON: the surrogates are \ud800 escapes
+    expansion = expand_template(load_json(path), root=tmp_path)
+    storage = expansion.resources[0]
+    assert storage.name == "st\ud800"
+    assert storage.get("properties.k\udfff") == "v"
+    assert isinstance(storage.get("properties.u"), Unresolved)
+    assert sum("can't name a file" in part for part in expansion.unreviewed) == 2

@@ -44,6 +44,7 @@ from aiwell.errors import InputError, TemplateError
 from aiwell.loaders.arm.expressions import MAX_COPY_COUNT, copy_count, copy_loop, evaluate_value
 from aiwell.loaders.arm.parameters import deployment_parameter_values, scope_parameters
 from aiwell.loaders.arm.scope import DeploymentContext, EvalScope, NestedDeployment, NestedDeployments
+from aiwell.loaders.files import resolved, within
 from aiwell.loaders.jsonc import JsonDocument, load_json
 from aiwell.model import Resource, Source, SourceFormat, Unresolved
 
@@ -621,8 +622,12 @@ class _Expander:
                       "its resources are not reviewed")
             return None
         shown = Path(os.path.normpath(frame.file.parent / relative))
-        path = shown.resolve()
-        if self.root is not None and not path.is_relative_to(self.root):
+        path = resolved(shown)
+        if path is None:
+            self.note_unreviewed(f"{where}: linked template {relative!r} can't name a file (a link loop or a "
+                                 "character no file name can hold); its resources are not reviewed")
+            return None
+        if self.root is not None and not within(path, self.root):
             self.note_unreviewed(f"{where}: linked template {relative} is outside the reviewed directory; not reviewed")
             return None
         if not path.is_file():
