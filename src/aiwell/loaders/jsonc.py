@@ -177,10 +177,11 @@ class _LineTracker:
             return on_path
         parents: dict[int, Any] = {}
         stack: list[Any] = [root]
+        only = next(iter(spellings)) if len(spellings) == 1 else None  # the usual case: one hash lookup
         while stack:
             value = stack.pop()
             if type(value) is dict:
-                if any(spelling in value for spelling in spellings):
+                if (only in value) if only is not None else any(spelling in value for spelling in spellings):
                     marked: Any = value
                     while marked is not None and id(marked) not in on_path:
                         on_path.add(id(marked))

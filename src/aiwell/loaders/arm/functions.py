@@ -506,19 +506,39 @@ def _starts_with(call: Call) -> bool:
     return call.string(0).lower().startswith(call.string(1).lower())
 
 
+def _units(text: str) -> str:
+    """`text` as .NET holds it, one UTF-16 code unit per character: a character above U+FFFF becomes its two
+    surrogates. ARM's string positions and lengths count these units (`length('😀')` is 2)."""
+    if text.isascii() or max(text) <= "\uffff":
+        return text
+    return "".join(c if c <= "\uffff" else chr(0xD7C0 + (ord(c) >> 10)) + chr(0xDC00 + (ord(c) & 0x3FF))
+                   for c in text)
+
+
+def _from_units(units: str) -> str:
+    """Code units back to text: surrogate pairs become their characters; a pair cut in two stays cut."""
+    if units.isascii() or not any("\ud800" <= c <= "\udbff" for c in units):
+        return units
+    return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
 @arm_function("first", 1, 1, unresolved="shallow")
 def _first(call: Call) -> Any:
     value = call.args[0]
-    if isinstance(value, str | list):
-        return value[0] if value else (None if isinstance(value, list) else "")
+    if isinstance(value, str):
+        return _from_units(_units(value)[:1])
+    if isinstance(value, list):
+        return value[0] if value else None
     raise call.error(f"argument 1 must be an array or string, not {type_name(value)}")
 
 
 @arm_function("last", 1, 1, unresolved="shallow")
 def _last(call: Call) -> Any:
     value = call.args[0]
-    if isinstance(value, str | list):
-        return value[-1] if value else (None if isinstance(value, list) else "")
+    if isinstance(value, str):
+        return _from_units(_units(value)[-1:])
+    if isinstance(value, list):
+        return value[-1] if value else None
     raise call.error(f"argument 1 must be an array or string, not {type_name(value)}")
 
 
@@ -621,8 +641,8 @@ def _uuid5(name: bytes) -> str:
 def _index_of(call: Call, *, last: bool) -> int:
     container, item = call.args
     if isinstance(container, str):
-        needle = call.string(1).lower()
-        haystack = container.lower()
+        needle = _units(call.string(1)).lower()
+        haystack = _units(container).lower()
         return haystack.rfind(needle) if last else haystack.find(needle)
     if isinstance(container, list):
         positions = range(len(container) - 1, -1, -1) if last else range(len(container))
@@ -660,7 +680,9 @@ def _json(call: Call) -> Any:
 @arm_function("length", 1, 1, unresolved="shallow")
 def _length(call: Call) -> int:
     value = call.args[0]
-    if isinstance(value, str | list | dict):
+    if isinstance(value, str):
+        return len(_units(value))
+    if isinstance(value, list | dict):
         return len(value)
     raise call.error(f"argument 1 must be an array, object or string, not {type_name(value)}")
 
@@ -673,9 +695,9 @@ def _pad_left(call: Call) -> str:
     total = call.integer(1)
     _room_for_string(call, total)
     pad = call.string(2) if len(call.args) > 2 else " "
-    if len(pad) != 1:
+    if len(_units(pad)) != 1:
         raise call.error(f"the padding must be one character, not '{pad}'")
-    return str(value).rjust(total, pad)
+    return _from_units(_units(str(value)).rjust(total, pad))
 
 
 @arm_function("replace", 3, 3)
@@ -698,13 +720,13 @@ def _skip_take_count(call: Call) -> tuple[Any, int]:
 @arm_function("skip", 2, 2, unresolved="shallow")
 def _skip(call: Call) -> Any:
     value, count = _skip_take_count(call)
-    return value[count:]
+    return _from_units(_units(value)[count:]) if isinstance(value, str) else value[count:]
 
 
 @arm_function("take", 2, 2, unresolved="shallow")
 def _take(call: Call) -> Any:
     value, count = _skip_take_count(call)
-    return value[:count]
+    return _from_units(_units(value)[:count]) if isinstance(value, str) else value[:count]
 
 
 @arm_function("split", 2, 2)
@@ -732,14 +754,14 @@ def _string(call: Call) -> str:
 
 @arm_function("substring", 2, 3)
 def _substring(call: Call) -> str:
-    text = call.string(0)
+    text = _units(call.string(0))
     start = call.integer(1)
     length = call.integer(2) if len(call.args) > 2 else len(text) - start
     if start < 0 or start > len(text):
         raise call.error(f"the start index {start} is outside the string of length {len(text)}")
     if length < 0 or start + length > len(text):
         raise call.error(f"the length {length} from index {start} runs past the string of length {len(text)}")
-    return text[start:start + length]
+    return _from_units(text[start:start + length])
 
 
 @arm_function("toLower", 1, 1)
