@@ -319,8 +319,9 @@ def models_command(managed: bool, output_format: str) -> None:
              "source": s.source} for s in specs.values()]}))
         return
     table = Table(title="Open models (config.json shapes)", show_edge=False, header_style="bold")
-    for column in ("Hugging Face ids", "params", "active", "layers", "heads/kv", "KV KiB/token (bf16)", "context"):
-        table.add_column(column)
+    table.add_column("Hugging Face ids", no_wrap=True, min_width=40)
+    for column in ("params", "active", "layers", "heads/kv", "KV KiB/token (bf16)", "context"):
+        table.add_column(column, justify="right")
     for s in specs.values():
         table.add_row("\n".join(s.aliases), f"{s.params / 1e9:,.1f}B", f"{s.active_params / 1e9:,.1f}B",
                       str(s.layers), f"{s.heads}/{s.kv_heads}", f"{s.kv_elements_per_token * 2 / 1024:,.0f}",

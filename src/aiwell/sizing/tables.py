@@ -272,8 +272,8 @@ def _spec_from_entry(key: str, entry: dict[str, Any], source: str) -> ModelSpec:
         rope_head_dim=int(entry.get("rope_head_dim", 0)), sliding_window=int(entry.get("sliding_window", 0)),
         sliding_layers=int(entry.get("sliding_layers", 0)), max_context=entry.get("max_context"),
         native_precision=entry.get("native_precision"),
-        published_params=float(entry["params_b"]) * 1e9 if "params_b" in entry else None,
-        published_active=float(entry["active_b"]) * 1e9 if "active_b" in entry else None,
+        published_params=round(float(entry["params_b"]) * 1e9) if "params_b" in entry else None,
+        published_active=round(float(entry["active_b"]) * 1e9) if "active_b" in entry else None,
         source=source, aliases=ids)
 
 
