@@ -102,7 +102,7 @@ def training_flops_per_token(spec: Any, seq_len: int, method: str = "full") -> f
     """Model FLOPs per trained token: 6·N (4·N for LoRA/QLoRA: no weight gradients) plus PaLM's attention term
     12·L·H·Q·T."""
     factor = 6.0 if method == "full" else 4.0
-    return factor * spec.active_params + 12.0 * spec.layers * spec.attention_width * seq_len
+    return float(factor * spec.active_params + 12.0 * spec.layers * spec.attention_width * seq_len)
 
 
 def implied_mfu(point: Mapping[str, Any]) -> float:
@@ -318,7 +318,8 @@ def calibrate_ptu(results: Sequence[Any], *, model_name: str, ptu: int, factors:
         converted = measured.context_tpm * (1 - cached_share) + managed.output_weight * (measured.generated_tpm or 0)
         per_ptu = converted / (ptu * measured.utilization)
         implied.append(per_ptu)
-        runs.append({"file": measured.path, "context_tpm": measured.context_tpm, "generated_tpm": measured.generated_tpm,
+        runs.append({"file": measured.path, "context_tpm": measured.context_tpm,
+                     "generated_tpm": measured.generated_tpm,
                      "utilization": measured.utilization, "tpm_per_ptu": round(per_ptu, 1)})
     central = statistics.median(implied)
     shape = _envelope([central / v for v in implied]) if len(implied) > 1 else Band(1.0, 1.0, 1.0, 1)

@@ -361,8 +361,9 @@ def calibrate_command(results: tuple[Path, ...], model_name: str, gpu_id: str | 
     measured = [read_results(path) for path in results]
     if ptu is not None:
         factors = calibrate_ptu(measured, model_name=model_name, ptu=ptu, cached_share=cached_share)
-        summary = (f"{factors['deployment']['model']}: {factors['ptu']['tpm_per_ptu'][factors['deployment']['model']]:,.0f}"
-                   f" input TPM per PTU measured (the table says {factors['published_tpm_per_ptu']:,.0f})")
+        name = factors["deployment"]["model"]
+        summary = (f"{name}: {factors['ptu']['tpm_per_ptu'][name]:,.0f} input TPM per PTU measured "
+                   f"(the table says {factors['published_tpm_per_ptu']:,.0f})")
     else:
         if precision_name is None:
             raise UsageError("--precision is required for self-hosted results")

@@ -158,7 +158,8 @@ def factors_from_dict(data: dict[str, Any]) -> Factors:
             ttft=_band(inference["bands"]["ttft"]), tpot=_band(inference["bands"]["tpot"]),
             throughput=_band(inference["bands"]["throughput"]), source=str(inference.get("source", ""))),
         mfu=_band(training["mfu"]), goodput=_band(training["goodput"]), ptu_shape=_band(ptu["shape"]),
-        fitted=str(data.get("fitted", "")), ptu_tpm_per_ptu={k: float(v) for k, v in ptu.get("tpm_per_ptu", {}).items()})
+        fitted=str(data.get("fitted", "")),
+        ptu_tpm_per_ptu={k: float(v) for k, v in ptu.get("tpm_per_ptu", {}).items()})
 
 
 @cache

@@ -189,7 +189,7 @@ class Model:
             return self.stage_weights
         touched = 1 - (1 - spec.experts_per_token / spec.experts) ** batch
         expert_bytes = self.stage_weights - self.dense_weight_bytes
-        return self.dense_weight_bytes + expert_bytes * touched
+        return float(self.dense_weight_bytes + expert_bytes * touched)
 
     def _comm(self, tokens: float) -> float:
         """Tensor-parallel all-reduces: two per layer of tokens × hidden 16-bit activations (ring)."""
@@ -321,10 +321,7 @@ def operating_point(setup: Setup, factors: Factors | None = None,
     engine_limit = setup.engine.max_batch(setup.gpu)
     kv_limit, _ = _kv_limit(setup, group)
     wanted = concurrency if concurrency is not None else setup.concurrency
-    if wanted is None:
-        per_replica = max(1, min(kv_limit, engine_limit))
-    else:
-        per_replica = max(1, math.ceil(wanted / group.replicas))
+    per_replica = max(1, min(kv_limit, engine_limit) if wanted is None else math.ceil(wanted / group.replicas))
     limit = max(1, min(kv_limit, engine_limit))
     instance = Model(setup, group, factors)
     return instance, instance.at(per_replica, limit), kv_limit, per_replica * group.replicas

@@ -120,7 +120,8 @@ def _from_retail(items: list[dict[str, Any]], path: Path) -> PriceSheet:
                 sheet.search.setdefault(tier, float(price) * HOURS_PER_MONTH)
     regions.discard(None)
     if len(regions) > 1:
-        sheet.source += f" (several regions: {', '.join(sorted(map(str, regions)))}; the first price of each SKU is used)"
+        names = ", ".join(sorted(map(str, regions)))
+        sheet.source += f" (several regions: {names}; the first price of each SKU is used)"
     elif regions:
         sheet.source += f" (region {regions.pop()})"
     return sheet

@@ -116,12 +116,13 @@ def _render_one(document: Mapping[str, Any], console: Console, *, verbose: bool)
             console.print(f"fewest accelerators that fit: [bold]{document['min_gpus']}[/]")
     if document["estimates"]:
         table = Table(show_edge=False, header_style="bold")
-        for column in ("estimate", "p10", "p50", "p90", "unit", "basis"):
+        wide = console.width >= 100  # the basis column only where it fits; JSON always has it
+        for column in ("estimate", "p10", "p50", "p90", "unit", *(("basis",) if wide else ())):
             table.add_column(column, justify="right" if column in {"p10", "p50", "p90"} else "left",
-                             no_wrap=column == "estimate")
+                             no_wrap=column in {"estimate", "unit"})
         for name, entry in document["estimates"].items():
             table.add_row(name, fmt(entry["p10"], entry["unit"]), f"[bold]{fmt(entry['p50'], entry['unit'])}[/]",
-                          fmt(entry["p90"], entry["unit"]), entry["unit"], entry["basis"])
+                          fmt(entry["p90"], entry["unit"]), entry["unit"], *((entry["basis"],) if wide else ()))
         console.print(table)
     if document.get("binding"):
         detail = document.get("binding_detail")
@@ -216,7 +217,8 @@ def _markdown_one(document: Mapping[str, Any], *, level: int, name: str | None =
     if segments:
         lines += ["Memory per accelerator: " + ", ".join(f"{s['name']} {s['gib']:,.1f} GiB" for s in segments), ""]
     if document.get("load_test"):
-        lines += ["Load test:", "", "```sh"] + [c for k, c in document["load_test"].items() if k != "then"] + ["```", ""]
+        commands = [c for k, c in document["load_test"].items() if k != "then"]
+        lines += ["Load test:", "", "```sh", *commands, "```", ""]
     if document["assumptions"]:
         lines += ["Assumptions:", ""] + [f"- {_md(a)}" for a in document["assumptions"]] + [""]
     if document["sources"]:

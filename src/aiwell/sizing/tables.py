@@ -266,7 +266,8 @@ def _spec_from_entry(key: str, entry: dict[str, Any], source: str) -> ModelSpec:
         head_dim=int(entry.get("head_dim", hidden // heads)), intermediate=int(entry["intermediate"]),
         vocab=int(entry["vocab"]), tied=bool(entry.get("tied", False)), gated_mlp=entry.get("mlp", "gated") == "gated",
         experts=int(entry.get("experts", 0)), experts_per_token=int(entry.get("experts_per_token", 0)),
-        expert_intermediate=int(entry.get("expert_intermediate", 0)), shared_experts=int(entry.get("shared_experts", 0)),
+        expert_intermediate=int(entry.get("expert_intermediate", 0)),
+        shared_experts=int(entry.get("shared_experts", 0)),
         dense_layers=int(entry.get("dense_layers", 0)), v_head_dim=entry.get("v_head_dim"),
         q_lora_rank=int(entry.get("q_lora_rank", 0)), kv_lora_rank=int(entry.get("kv_lora_rank", 0)),
         rope_head_dim=int(entry.get("rope_head_dim", 0)), sliding_window=int(entry.get("sliding_window", 0)),
@@ -393,7 +394,7 @@ def managed_models() -> dict[str, ManagedModel]:
         deployments = {kind: (tuple(v[kind]) if v.get(kind) else None) for kind in ("global", "data-zone", "regional")}
         notes = tuple(n for n in (v.get("output_weight_note"),) if n)
         result[name] = ManagedModel(name=name, tpm_per_ptu=float(v["tpm_per_ptu"]),
-                                    output_weight=float(v["output_weight"]), deployments=deployments,  # type: ignore[arg-type]
+                                    output_weight=float(v["output_weight"]), deployments=deployments,
                                     latency_target=v.get("latency", ""), payg=v.get("payg"), notes=notes)
     return result
 

@@ -104,10 +104,8 @@ def memory_breakdown(setup: TrainingSetup, gpus: int) -> dict[str, float]:
     spec = setup.spec
     n = spec.params
     trainable = n if setup.method == "full" else lora_params(spec, setup.lora_rank)
-    if setup.method == "qlora":
-        weights = spec.embedding_params * 2 + (n - spec.embedding_params) * 0.516  # NF4 with double quantisation
-    else:
-        weights = 2.0 * n
+    # QLoRA: NF4 with double quantisation (about 4.13 bits) for everything but the embeddings
+    weights = spec.embedding_params * 2 + (n - spec.embedding_params) * 0.516 if setup.method == "qlora" else 2.0 * n
     if setup.method != "full":
         weights += 4.0 * trainable  # fp32 adapter weights
     grads = (2.0 if setup.method == "full" else 4.0) * trainable
