@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from aiwell.errors import UsageError
+from aiwell.sizing.tables import find
 
 HOURS_PER_MONTH = 730
 _SEARCH_SKUS = {"basic": "basic", "standard s1": "s1", "standard s2": "s2", "standard s3": "s3",
@@ -40,10 +41,7 @@ class PriceSheet:
     embeddings: dict[str, float] = field(default_factory=dict)
 
     def vm_price(self, name: str) -> float | None:
-        for key, value in self.vm.items():
-            if key.lower() == name.lower():
-                return value
-        return None
+        return find(self.vm, name)
 
 
 def load_prices(path: Path) -> PriceSheet:

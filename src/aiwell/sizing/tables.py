@@ -7,16 +7,18 @@ from __future__ import annotations
 import difflib
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
 from aiwell.errors import UsageError
 
+T = TypeVar("T")
 GB = 1e9
 GIB = 2**30
 
@@ -25,6 +27,12 @@ GIB = 2**30
 def _data(name: str) -> Any:
     text = resources.files("aiwell.sizing").joinpath(f"data/{name}").read_text(encoding="utf-8")
     return yaml.safe_load(text)
+
+
+def find(table: Mapping[str, T], name: str) -> T | None:
+    """The entry of `table` whose key is `name`, compared case-insensitively (model and SKU names are)."""
+    wanted = name.lower()
+    return next((value for key, value in table.items() if key.lower() == wanted), None)
 
 
 def _unknown(kind: str, name: str, known: list[str], *, hint: str | None = None) -> UsageError:
@@ -111,9 +119,9 @@ def vm_sizes() -> dict[str, VmSize]:
 def vm_size(name: str) -> VmSize:
     """The Azure VM size `name` (`Standard_ND96isr_H100_v5`), matched case-insensitively."""
     table = vm_sizes()
-    for key, value in table.items():
-        if key.lower() == name.lower():
-            return value
+    found = find(table, name)
+    if found is not None:
+        return found
     raise _unknown("VM size", name, sorted(table), hint="`aiwell size gpus` lists the VM sizes per accelerator.")
 
 
@@ -307,10 +315,9 @@ def model(name: str | Path) -> ModelSpec:
     path = Path(text)
     if text.endswith(".json") or path.is_file() or path.is_dir():
         return model_from_config(path / "config.json" if path.is_dir() else path)
-    table = {**models(), **calibration_models()}
-    for key, spec in table.items():
-        if key.lower() == text.lower():
-            return spec
+    found = find({**models(), **calibration_models()}, text)
+    if found is not None:
+        return found
     raise _unknown("model", text, sorted(models()),
                    hint="give the path of the model's config.json for a model the table doesn't hold; "
                         "`aiwell size models` lists the table.")
@@ -402,9 +409,9 @@ def managed_models() -> dict[str, ManagedModel]:
 def managed_model(name: str) -> ManagedModel:
     """A managed model by Azure name (`gpt-4o`, `Llama-3.3-70B-Instruct`), matched case-insensitively."""
     table = managed_models()
-    for key, value in table.items():
-        if key.lower() == name.lower():
-            return value
+    found = find(table, name)
+    if found is not None:
+        return found
     raise _unknown("managed model", name, list(table), hint="`aiwell size models --managed` lists them.")
 
 
@@ -450,9 +457,9 @@ def embedding_models() -> dict[str, EmbeddingModel]:
 
 def embedding_model(name: str) -> EmbeddingModel:
     table = embedding_models()
-    for key, value in table.items():
-        if key.lower() == name.lower():
-            return value
+    found = find(table, name)
+    if found is not None:
+        return found
     raise _unknown("embedding model", name, list(table))
 
 
@@ -482,6 +489,7 @@ __all__ = [
     "ceil_to",
     "embedding_model",
     "embedding_models",
+    "find",
     "managed_meta",
     "managed_model",
     "managed_models",
