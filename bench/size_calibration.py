@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from aiwell.sizing import calibration
-from aiwell.sizing.estimate import builtin_factors, factors_from_dict
+from aiwell.sizing.estimate import builtin_factors
 
 _HEADER = ("# Efficiency factors fitted to data/measurements.yaml by `python bench/size_calibration.py --write`.\n"
            "# Do not edit by hand: tests/sizing/test_calibration.py checks that a refit gives these values.\n")
@@ -66,7 +66,9 @@ def main() -> int:
     params = factors.inference
     print(f"inference factors: prefill {params.prefill_efficiency:.3f}, decode compute "
           f"{params.decode_compute_efficiency:.3f}, bandwidth {params.bandwidth_efficiency:.3f}, per-layer "
-          f"{params.layer_overhead_us:.0f} µs; MFU {factors.mfu.p10:.3f}/{factors.mfu.p50:.3f}/{factors.mfu.p90:.3f}")
+          f"{params.layer_overhead_us:.0f} µs; llama.cpp prefill {params.llamacpp_prefill_efficiency:.3f}, per-layer "
+          f"{params.llamacpp_layer_overhead_us:.0f} µs; MFU {factors.mfu.p10:.3f}/{factors.mfu.p50:.3f}/"
+          f"{factors.mfu.p90:.3f}")
     print(f"{'regime':20s} {'points':>6s} {'inside band':>11s} {'median |p50 error|':>19s} {'max |p50 error|':>16s}")
     for row in calibration.summarise(checks):
         print(f"{row['regime']:20s} {row['points']:>6d} {row['inside']:>11d} {row['median_abs_error']:>19.1%} "

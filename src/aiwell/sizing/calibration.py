@@ -53,7 +53,8 @@ def model_value(point: Mapping[str, Any], factors: Factors) -> float:
 
 def _with_params(factors: Factors, params: Sequence[float]) -> Factors:
     inference = replace(factors.inference, prefill_efficiency=params[0], decode_compute_efficiency=params[1],
-                        bandwidth_efficiency=params[2], layer_overhead_us=params[3])
+                        bandwidth_efficiency=params[2], layer_overhead_us=params[3],
+                        llamacpp_prefill_efficiency=params[4], llamacpp_layer_overhead_us=params[5])
     return replace(factors, inference=inference)
 
 
@@ -76,7 +77,8 @@ def inference_points() -> list[dict[str, Any]]:
 
 
 def fit_inference(points: Sequence[Mapping[str, Any]], start: Factors) -> InferenceFactors:
-    """Least squares on log(measured / predicted) over every point, for the four efficiency parameters; then the
+    """Least squares on log(measured / predicted) over every point, for the efficiency parameters (prefill compute,
+    decode compute, bandwidth, per-layer cost; llama.cpp's own prefill efficiency and per-layer cost); then the
     per-class bands from the residuals."""
     from scipy.optimize import least_squares
 
@@ -84,10 +86,12 @@ def fit_inference(points: Sequence[Mapping[str, Any]], start: Factors) -> Infere
         trial = _with_params(start, params)
         return [math.log(float(p["value"]) / model_value(p, trial)) for p in points]
 
-    x0 = [start.inference.prefill_efficiency, start.inference.decode_compute_efficiency,
-          start.inference.bandwidth_efficiency, start.inference.layer_overhead_us]
-    fit = least_squares(residuals, x0, bounds=([0.05, 0.05, 0.2, 0.0], [1.0, 1.0, 0.9, 1000.0]), x_scale=[
-        0.1, 0.1, 0.1, 20.0], diff_step=1e-3)
+    f = start.inference
+    x0 = [f.prefill_efficiency, f.decode_compute_efficiency, f.bandwidth_efficiency, f.layer_overhead_us,
+          f.llamacpp_prefill_efficiency, f.llamacpp_layer_overhead_us]
+    # bandwidth efficiency at most 0.9: what memory-bandwidth benchmarks reach on these devices
+    fit = least_squares(residuals, x0, bounds=([0.05, 0.05, 0.2, 0.0, 0.05, 0.0], [1.0, 1.0, 0.9, 1000.0, 1.0, 1000.0]),
+                        x_scale=[0.1, 0.1, 0.1, 20.0, 0.1, 20.0], diff_step=1e-3)
     fitted = _with_params(start, [float(v) for v in fit.x])
     ratios: dict[str, list[float]] = {}
     for point in points:

@@ -104,6 +104,8 @@ class InferenceFactors:
     decode_compute_efficiency: float
     bandwidth_efficiency: float
     layer_overhead_us: float
+    llamacpp_prefill_efficiency: float
+    llamacpp_layer_overhead_us: float
     ttft: Band
     tpot: Band
     throughput: Band
@@ -129,7 +131,9 @@ class Factors:
                 "params": {"prefill_efficiency": inference.prefill_efficiency,
                            "decode_compute_efficiency": inference.decode_compute_efficiency,
                            "bandwidth_efficiency": inference.bandwidth_efficiency,
-                           "layer_overhead_us": inference.layer_overhead_us},
+                           "layer_overhead_us": inference.layer_overhead_us,
+                           "llamacpp_prefill_efficiency": inference.llamacpp_prefill_efficiency,
+                           "llamacpp_layer_overhead_us": inference.llamacpp_layer_overhead_us},
                 "bands": {name: _band_dict(getattr(inference, name)) for name in ("ttft", "tpot", "throughput")},
                 "source": inference.source},
             "training": {"mfu": _band_dict(self.mfu), "goodput": _band_dict(self.goodput)},
@@ -155,6 +159,9 @@ def factors_from_dict(data: dict[str, Any]) -> Factors:
             decode_compute_efficiency=float(params["decode_compute_efficiency"]),
             bandwidth_efficiency=float(params["bandwidth_efficiency"]),
             layer_overhead_us=float(params["layer_overhead_us"]),
+            llamacpp_prefill_efficiency=float(params.get("llamacpp_prefill_efficiency",
+                                                         params["prefill_efficiency"])),
+            llamacpp_layer_overhead_us=float(params.get("llamacpp_layer_overhead_us", params["layer_overhead_us"])),
             ttft=_band(inference["bands"]["ttft"]), tpot=_band(inference["bands"]["tpot"]),
             throughput=_band(inference["bands"]["throughput"]), source=str(inference.get("source", ""))),
         mfu=_band(training["mfu"]), goodput=_band(training["goodput"]), ptu_shape=_band(ptu["shape"]),

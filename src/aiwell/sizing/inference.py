@@ -109,6 +109,8 @@ class Setup:
     @property
     def weight_bytes(self) -> float:
         embeddings = self.spec.embedding_params
+        if self.weights.name in {"q8_0", "q4_0"}:  # GGUF quantises the token embeddings and output head too
+            return self.spec.params * self.weights.bytes_per_param
         return embeddings * 2.0 + (self.spec.params - embeddings) * self.weights.bytes_per_param
 
     @property
@@ -175,6 +177,9 @@ class Model:
         self.setup = setup
         self.group = group
         self.f = factors.inference
+        llamacpp = setup.engine.name == "llama.cpp"  # its own kernels: fitted on its own published points
+        self.prefill_efficiency = self.f.llamacpp_prefill_efficiency if llamacpp else self.f.prefill_efficiency
+        self.layer_overhead = (self.f.llamacpp_layer_overhead_us if llamacpp else self.f.layer_overhead_us) * 1e-6
         gpu, spec = setup.gpu, setup.spec
         self.peak = gpu.peak(setup.compute_precision) * group.tp  # per pipeline stage
         self.bandwidth = gpu.bandwidth_bytes * group.tp
@@ -204,10 +209,10 @@ class Model:
         spec = self.setup.spec
         flops = (2 * spec.active_params * tokens + 2 * spec.layers * spec.attention_width * tokens * tokens) \
             / self.group.pp
-        compute = flops / (self.peak * self.f.prefill_efficiency)
+        compute = flops / (self.peak * self.prefill_efficiency)
         memory = self.weights_read(tokens) / (self.bandwidth * self.f.bandwidth_efficiency)
         passes = max(1, math.ceil(tokens / self.setup.engine.chunk_tokens))
-        overhead = passes * self.layers * self.f.layer_overhead_us * 1e-6
+        overhead = passes * self.layers * self.layer_overhead
         stage = max(compute, memory) + self._comm(tokens) + overhead
         return stage * self.group.pp, compute * self.group.pp
 
@@ -221,7 +226,7 @@ class Model:
         compute = flops / (self.peak * self.f.decode_compute_efficiency)
         memory = (self.weights_read(micro) + kv_read) / (self.bandwidth * self.f.bandwidth_efficiency)
         comm = self._comm(micro)
-        overhead = self.layers * self.f.layer_overhead_us * 1e-6
+        overhead = self.layers * self.layer_overhead
         stage = max(compute, memory) + comm + overhead
         return stage * self.group.pp, compute, memory, comm
 
@@ -488,7 +493,9 @@ def _assumptions(setup: Setup) -> list[str]:
     spec = setup.spec
     notes = list(setup.notes)
     notes.append(f"{setup.engine.name} defaults: {setup.engine.default_flag}")
-    notes.append(f"weights {setup.weights.name}: {setup.weights.note}; embeddings and output head kept at 16 bits")
+    kept = ("GGUF quantises the embeddings and output head too" if setup.weights.name in {"q8_0", "q4_0"}
+            else "embeddings and output head kept at 16 bits")
+    notes.append(f"weights {setup.weights.name}: {setup.weights.note}; {kept}")
     if setup.compute_precision != setup.weights.compute[0]:
         notes.append(f"{setup.gpu.id} has no {setup.weights.compute[0]} tensor cores: the math runs in "
                      f"{setup.compute_precision} (weight-only quantisation)")

@@ -28,8 +28,10 @@ PRECISIONS: dict[str, Precision] = {p.name: p for p in (
                                                       "(4.5 bits); weight-only where there are no FP4 tensor cores"),
     Precision("int8", 1.0, ("int8", "bf16"), "INT8 W8A8 (SmoothQuant-style) where INT8 tensor cores exist"),
     Precision("int4", 0.53125, ("bf16",), "INT4 AWQ/GPTQ, group size 128 (4.25 bits), 16-bit math (W4A16)"),
-    Precision("q8_0", 1.0625, ("fp16",), "llama.cpp Q8_0: 32 weights in 34 bytes"),
-    Precision("q4_0", 0.5625, ("fp16",), "llama.cpp Q4_0: 32 weights in 18 bytes"),
+    Precision("q8_0", 1.0625, ("int8", "fp16"), "llama.cpp Q8_0: 32 weights in 34 bytes; prefill on INT8 tensor "
+                                                "cores (MMQ)"),
+    Precision("q4_0", 0.5625, ("int8", "fp16"), "llama.cpp Q4_0: 32 weights in 18 bytes; prefill on INT8 tensor "
+                                                "cores (MMQ)"),
 )}
 
 KV_PRECISIONS = {"bf16": 2.0, "fp16": 2.0, "fp8": 1.0, "int8": 1.0, "q8_0": 1.0625, "q4_0": 0.5625}
