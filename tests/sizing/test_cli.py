@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import shlex
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 
 from aiwell.cli.main import main
+
+SCHEMA = json.loads(resources.files("aiwell.sizing").joinpath("size.schema.json").read_text(encoding="utf-8"))
 
 CONTRACT = {"schema", "regime", "inputs", "estimates", "memory", "fits", "min_gpus", "binding", "assumptions",
             "sources"}
@@ -29,6 +33,7 @@ def _json(capsys: pytest.CaptureFixture[str], command: str) -> dict[str, Any]:
     code, out, err = _run(capsys, command + " --format json")
     assert code == 0, err
     document = json.loads(out)
+    jsonschema.validate(document, SCHEMA)
     assert set(document) >= CONTRACT and document["schema"] == "aiwell.size/1"
     for entry in document["estimates"].values():
         assert {"p10", "p50", "p90", "unit"} <= set(entry)
@@ -86,6 +91,7 @@ def test_a_shape_that_does_not_fit_exits_1_with_min_gpus(capsys: pytest.CaptureF
     code, out, _ = _run(capsys, "size inference --model meta-llama/Llama-3.1-405B --gpu h100-sxm-80gb --gpus 4 "
                                 "--precision bf16 --input-tokens 1024 --output-tokens 256 --format json")
     document = json.loads(out)
+    jsonschema.validate(document, SCHEMA)
     assert code == 1 and document["fits"] is False and document["min_gpus"] == 16 and document["estimates"] == {}
 
 

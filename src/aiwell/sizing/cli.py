@@ -302,12 +302,12 @@ def models_command(managed: bool, output_format: str) -> None:
             table.add_column(column)
         for m in rows.values():
             table.add_row(m.name, f"{m.tpm_per_ptu:,.0f}", f"{m.output_weight:g}",
-                          *(f"{v[0]} + {v[1]}k" if v else "—" for v in (m.deployments[k] for k in
+                          *(f"{v[0]} (+{v[1]})" if v else "—" for v in (m.deployments[k] for k in
                                                                         ("global", "data-zone", "regional"))),
                           m.latency_target)
         console = Console()
         console.print(table)
-        console.print(f"[dim]minimum + increment (k = multiples). Source:[/] {meta['source']}", highlight=False)
+        console.print(f"[dim]minimum (+increment) PTUs per deployment type. Source:[/] {meta['source']}", highlight=False)
         return
     specs = {s.aliases[0]: s for s in tables.models().values()}
     if output_format == "json":
