@@ -301,6 +301,11 @@ def build_setup(*, model_name: str, gpu_id: str | None, gpus: int | None, vm_nam
                   memory_fraction=memory_fraction or engine.memory_fraction, vm=vm)
     if concurrency is not None and concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    tp = min(gpus, GPUS_PER_NODE)
+    if spec.heads % tp or gpus > GPUS_PER_NODE and gpus % GPUS_PER_NODE:
+        setup.notes.append(f"{gpus} accelerators: tensor parallel {tp} does not divide the {spec.heads} attention "
+                           "heads, or the count is not whole nodes of 8 — engines refuse such a split; the figures "
+                           "assume it anyway")
     if spec.max_context and input_tokens + output_tokens > spec.max_context:
         setup.notes.append(f"{input_tokens + output_tokens} tokens exceed the model's context of "
                            f"{spec.max_context} tokens: the shape needs a longer-context variant")
