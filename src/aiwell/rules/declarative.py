@@ -72,11 +72,15 @@ def _join(outcomes: list[Outcome]) -> str:
 
 
 def _said_by_another(reason: str, reasons: list[str]) -> bool:
-    """Whether `reason` is an `exists` answer ("X is set") that another reason already implies ("X is 'v'")."""
+    """Whether `reason` is an `exists` answer ("X is set") that another reason already implies.
+
+    "X is 'v'", "X[*].y is 'v'" and "X.y is 'v'" each say that X is set.
+    """
     if not reason.endswith(" is set"):
         return False
-    subject = reason[: -len("set")]
-    return any(other.startswith(subject) and other not in (reason, f"{subject}not set") for other in reasons)
+    path = reason[: -len(" is set")]
+    implying = (f"{path} is ", f"{path}[", f"{path}.")
+    return any(other.startswith(implying) and other not in (reason, f"{path} is not set") for other in reasons)
 
 
 # -- evaluation scope --------------------------------------------------------------------------------------
