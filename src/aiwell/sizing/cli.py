@@ -307,7 +307,8 @@ def models_command(managed: bool, output_format: str) -> None:
                           m.latency_target)
         console = Console()
         console.print(table)
-        console.print(f"[dim]minimum (+increment) PTUs per deployment type. Source:[/] {meta['source']}", highlight=False)
+        console.print(f"[dim]minimum (+increment) PTUs per deployment type. Source:[/] {meta['source']}",
+                      highlight=False)
         return
     specs = {s.aliases[0]: s for s in tables.models().values()}
     if output_format == "json":
