@@ -75,13 +75,12 @@ def confidence_sequence(rounds: Sequence[Sequence[bool]], *, confidence: float =
         if kept.size:
             step = _GRID[1] - _GRID[0]
             low, high = max(low, float(kept.min()) - step), min(high, float(kept.max()) + step)
-        for outcome, count in ((1.0, s), (0.0, f)):
-            # Running mean and squared deviations (with the paper's 1/2 and 1/4 priors), sample by sample.
-            for _ in range(count):
-                mean = (0.5 + passes) / (seen + 1)
-                square_sum += (outcome - mean) ** 2
-                seen += 1
-                passes += int(outcome)
+        # The running variance estimate (with the paper's 1/2 and 1/4 priors), updated once per round: it only
+        # tunes the next bet, so validity does not depend on it.
+        mean = (0.5 + passes) / (seen + 1)
+        square_sum += s * (1.0 - mean) ** 2 + f * mean**2
+        seen += s + f
+        passes += s
     return SequentialBounds(low=float(max(0.0, low)), high=float(min(1.0, high)), rounds=len(rounds), samples=seen)
 
 
