@@ -1,13 +1,15 @@
 """`aiwell eval`: run a suite, compare two runs, plan a suite's size, start the stub model, import other results.
 
 Exit codes as every aiwell command (DESIGN.md §1.6): 0 clean; 1 a gate failed (`--min-pass-rate`, `--baseline`
-with `--margin`, `--fail-on-errors`, or `compare --fail-on-regression`); 2 a usage or configuration error; 3 a bug.
+with `--margin`, `--max-errors` (on by default: any errored sample fails), or `compare --fail-on-regression`);
+2 a usage or configuration error; 3 a bug; 130 interrupted (the message says how to resume).
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import errno
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
@@ -72,50 +74,103 @@ def _default_log(suite_path: Path, *, resume: bool) -> Path:
               help="Confidence level of every interval.")
 @click.option("--min-pass-rate", type=click.FloatRange(0, 1),
               help="Gate: fail (exit 1) when the LOWER bound of the suite's interval is below this.")
+@click.option("--interval", "question", type=click.Choice(["cases-like-these", "these-cases"]),
+              default="cases-like-these", show_default=True,
+              help="What the headline interval and --min-pass-rate speak for: cases like the suite's (its cases "
+                   "are a sample of the cases you could write) or these cases (the suite is the whole "
+                   "specification; only repeats are random).")
+@click.option("--sequential", is_flag=True,
+              help="With --min-pass-rate: run round by round and stop as soon as an anytime-valid interval for "
+                   "these cases decides the gate.")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),
               help="Gate: an earlier run (report JSON or run log) this run must not be worse than by --margin.")
 @click.option("--margin", type=click.FloatRange(0, 1), default=0.02, show_default=True,
               help="Non-inferiority margin for --baseline: fail when the lower bound of (this − baseline) is "
                    "below −margin.")
-@click.option("--fail-on-errors", type=click.IntRange(min=0), metavar="N",
-              help="Gate: fail when more than N samples errored (0: any error fails).")
+@click.option("--max-errors", default="0", show_default=True, metavar="N|RATE",
+              help="Gate: fail when more samples errored than this: a count, or a share such as 1% or 0.01. "
+                   "Errored samples are in no rate, so by default any error fails the run.")
+@click.option("--fail-on-errors", type=click.IntRange(min=0), metavar="N", hidden=True,
+              help="Older spelling of --max-errors N.")
+@click.option("--prices", "prices_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Price table (JSON or YAML: as_of, currency, models: {name: {input, output}} per 1M tokens) "
+                   "for the cost; default: the built-in, dated Azure OpenAI list prices.")
 def run_command(suite_path: Path, output_format: str, output: Path | None, repeats: int | None,
                 concurrency: int | None, rpm: int | None, tpm: int | None, log_path: Path | None, resume: bool,
                 retry_errors: bool, cache_dir: Path | None, confidence: float, min_pass_rate: float | None,
-                baseline: Path | None, margin: float, fail_on_errors: int | None) -> None:
+                question: str, sequential: bool, baseline: Path | None, margin: float, max_errors: str,
+                fail_on_errors: int | None, prices_path: Path | None) -> None:
     """Run the suite in SUITE (YAML) and report every pass rate with its interval."""
     if not suite_path.is_file():
         raise UsageError(f"no such suite file: {suite_path}")
+    from aiwell.eval.prices import load_prices
     from aiwell.eval.runner import run_suite
+    from aiwell.eval.sequential import SequentialGate
     from aiwell.eval.suite import load_suite
 
+    try:
+        allowed_errors = float(fail_on_errors) if fail_on_errors is not None else reports.parse_max_errors(max_errors)
+    except ValueError as exc:
+        raise UsageError(f"--max-errors {max_errors!r}: {exc}", hint="a count (0, 3) or a share (1%, 0.01)") from exc
+    if fail_on_errors is not None:
+        allowed_errors = int(fail_on_errors)
+    if sequential and min_pass_rate is None:
+        raise UsageError("--sequential stops when the --min-pass-rate gate is decided; give --min-pass-rate")
+    if sequential and question == "cases-like-these" and _given("question"):
+        raise UsageError("--sequential decides for these cases: repeats can't make a suite speak for more cases "
+                         "than it has", hint="drop --interval cases-like-these, or run without --sequential")
+    if sequential:
+        question = "these-cases"
+    if retry_errors and not resume:
+        raise UsageError("--retry-errors only applies with --resume")
+    prices = load_prices(prices_path) if prices_path is not None else None
     baseline_report = reports.load_report(baseline) if baseline is not None else None
     suite = load_suite(suite_path)
     if repeats is not None:
         suite = suite.model_copy(update={"repeats": repeats})
-    if retry_errors and not resume:
-        raise UsageError("--retry-errors only applies with --resume")
-    result = asyncio.run(run_suite(
-        suite, log_path=log_path or _default_log(suite_path, resume=resume), resume=resume,
-        retry_errors=retry_errors, concurrency=concurrency, rpm=rpm, tpm=tpm, cache_dir=cache_dir, progress=True,
-    ))
-    document = reports.report_from_log(Path(result.log_path), confidence=confidence)
+    log = log_path or _default_log(suite_path, resume=resume)
+    gate = SequentialGate(min_pass_rate, confidence) if sequential and min_pass_rate is not None else None
+    try:
+        result = asyncio.run(run_suite(
+            suite, log_path=log, resume=resume, retry_errors=retry_errors, concurrency=concurrency, rpm=rpm,
+            tpm=tpm, cache_dir=cache_dir, progress=True, sequential=gate,
+        ))
+    except KeyboardInterrupt:
+        err = stderr_console()
+        err.print(f"Interrupted. The samples finished so far are in {log}.", highlight=False)
+        if log.is_file():
+            err.print(f"Resume with: aiwell eval run {suite_path} --log {log} --resume", highlight=False)
+        sys.exit(130)
+    document = reports.report_from_log(Path(result.log_path), confidence=confidence,
+                                       question=question,  # type: ignore[arg-type]
+                                       prices=prices)
 
     gates = []
-    if min_pass_rate is not None:
+    if result.stopped is not None:
+        stop = dataclasses.asdict(result.stopped)
+        document["summary"]["sequential"] = stop
+        assert min_pass_rate is not None
+        gates.append(reports.sequential_gate(stop, min_pass_rate))
+    elif min_pass_rate is not None:
         gates.append(reports.min_pass_rate_gate(document, min_pass_rate))
     if baseline_report is not None:
         comparison = reports.compare_reports(baseline_report, document, confidence=confidence)
         document["baseline"] = comparison
         gates.append(reports.non_inferiority_gate(comparison, margin))
-    if fail_on_errors is not None:
-        gates.append(reports.errors_gate(document, fail_on_errors))
-    if gates:
-        document["gates"] = [g.as_dict() for g in gates]
+    gates.append(reports.errors_gate(document, allowed_errors))
+    if document["summary"]["n_cases"] == 0 and not any(g.name == "min-pass-rate" for g in gates):
+        gates.append(reports.Gate("scored", False, "no sample was scored: nothing was tested"))
+    document["gates"] = [g.as_dict() for g in gates]
     _emit(document, output_format, output, min_pass_rate=min_pass_rate)
     stderr_console().print(f"Run log: {result.log_path}", highlight=False)
     if any(not g.passed for g in gates):
         sys.exit(ExitCode.FINDINGS)
+
+
+def _given(name: str) -> bool:
+    """Whether the option `name` was given on the command line (not left at its default)."""
+    context = click.get_current_context()
+    return context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
 
 
 @eval_group.command("compare")
@@ -220,8 +275,16 @@ def stub_command(config_path: Path | None, port: int) -> None:
     from aiwell.eval import stub
 
     config = stub.load_stub_config(config_path) if config_path is not None else stub.StubConfig()
-    stub.serve_forever(config, port=port, on_ready=lambda url: click.echo(
-        f"stub model listening on {url} (OpenAI-compatible: {url}/v1/chat/completions); Ctrl-C stops it"))
+    try:
+        stub.serve_forever(config, port=port, on_ready=lambda url: click.echo(
+            f"stub model listening on {url} (OpenAI-compatible: {url}/v1/chat/completions); Ctrl-C stops it"))
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            reason = {errno.EADDRINUSE: "in use", errno.EACCES: "not allowed for this user"}.get(exc.errno,
+                                                                                                "not available")
+            raise UsageError(f"port {port} on 127.0.0.1 is {reason}; try --port 0",
+                             hint="--port 0 takes any free port and prints it") from exc
+        raise
 
 
 @eval_group.command("import")

@@ -443,13 +443,21 @@ def _merge_case(case: dict[str, Any], defaults: dict[str, Any], top_prompt: Any,
         except jinja2.TemplateError as exc:
             raise SuiteError(f"case {one.get('id')}: prompt template: {exc}", file=at[0], line=at[1],
                              hint="define the variable in the case's vars or in defaults.vars") from exc
-    elif one.get("input") is None:
+    elif one.get("input") is None and not case.get("turns"):
         raise SuiteError(f"case {one.get('id')} has no input", file=at[0], line=at[1],
                          hint="give it input: ..., or a prompt template with vars")
     return one
 
 
 def _check_suite(suite: Suite, merged: list[dict[str, Any]], where: _Where) -> None:
+    if suite.target.type == "python" or (suite.judge is not None and suite.judge.type == "python"):
+        # Import python targets now (and check their signatures), so a mistake fails at load, not mid-run.
+        for spec, role in ((suite.target, "target"), (suite.judge, "judge")):
+            if spec is not None and spec.type == "python":
+                try:
+                    build_target(spec, suite.base_dir)
+                except UserError as exc:
+                    raise SuiteError(f"{role}: {exc.message}", file=suite.path, hint=exc.hint) from exc
     seen: dict[str, str | None] = {}
     for case, raw in zip(suite.cases, merged, strict=True):
         file, line = where.get(raw) or (suite.path, None)
