@@ -165,7 +165,8 @@ def test_every_sample_passing_speaks_for_no_more_cases_than_the_suite_has() -> N
     # hold cases that always fail; the bound is the exact binomial one for ten cases (0.975^(1/10) ~ 0.692).
     for repeats in (1, 2, 100):
         est = suite_interval([[True] * repeats] * 10)
-        assert est.ci_low == pytest.approx(0.025 ** (1 / 10), abs=0.04 if repeats == 1 else 1e-9), repeats  # K = 1: Wilson
+        bound = pytest.approx(0.025 ** (1 / 10), abs=0.04 if repeats == 1 else 1e-9)  # K = 1: Wilson
+        assert est.ci_low == bound, repeats
     # Every case at the same rate: no spread to estimate the between-case variance from, so n_eff = n_cases.
     same = suite_interval([[True] * 8 + [False] * 2] * 10)
     assert same.effective_n == 10 and same.ci_low < 0.6

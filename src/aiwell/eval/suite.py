@@ -31,10 +31,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from aiwell.errors import ConfigError, UserError
-from aiwell.eval._common import render_value
+from aiwell.eval._common import check_signature, import_callable, render_value
 from aiwell.eval.scorers import get_scorer
 from aiwell.eval.specs import AssertionSpec, Case, TargetSpec, as_name, check_assertion_for_case, scorer_specs, tag_list
-from aiwell.eval.targets import Target, build_target
+from aiwell.eval.targets import PYTHON_TARGET_KEYWORDS, Target, build_target
 
 
 class SuiteError(ConfigError):
@@ -450,14 +450,8 @@ def _merge_case(case: dict[str, Any], defaults: dict[str, Any], top_prompt: Any,
 
 
 def _check_suite(suite: Suite, merged: list[dict[str, Any]], where: _Where) -> None:
-    if suite.target.type == "python" or (suite.judge is not None and suite.judge.type == "python"):
-        # Import python targets now (and check their signatures), so a mistake fails at load, not mid-run.
-        for spec, role in ((suite.target, "target"), (suite.judge, "judge")):
-            if spec is not None and spec.type == "python":
-                try:
-                    build_target(spec, suite.base_dir)
-                except UserError as exc:
-                    raise SuiteError(f"{role}: {exc.message}", file=suite.path, hint=exc.hint) from exc
+    for called, role in ((suite.target, "target"), (suite.judge, "judge")):
+        _check_python_target(called, role, suite)
     seen: dict[str, str | None] = {}
     for case, raw in zip(suite.cases, merged, strict=True):
         file, line = where.get(raw) or (suite.path, None)
@@ -485,6 +479,22 @@ def _check_suite(suite: Suite, merged: list[dict[str, Any]], where: _Where) -> N
             except UserError as exc:
                 raise SuiteError(f"case {case.id}: {spec.type} scorer: {exc.message}", file=file, line=line,
                                  hint=exc.hint) from exc
+
+
+def _check_python_target(called: TargetSpec | None, role: str, suite: Suite) -> None:
+    """A python target's signature, checked at load so a function that can't be called fails before the run.
+    A module that can't be imported is left to the run, which refuses to start (exit 2) and says why."""
+    if called is None or called.type != "python":
+        return
+    try:
+        function = import_callable(called.function or "", suite.base_dir)
+    except ConfigError:
+        return
+    try:
+        check_signature(function, role=f"python {role} {called.function}", first="case input",
+                        keywords=PYTHON_TARGET_KEYWORDS)
+    except ConfigError as exc:
+        raise SuiteError(f"{role}: {exc.message}", file=suite.path, hint=exc.hint) from exc
 
 
 def _from_validation(exc: ValidationError, data: Any, path: Path, where: _Where) -> SuiteError:
