@@ -7,7 +7,6 @@ with `--margin`, `--max-errors` (on by default: any errored sample fails), or `c
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import errno
 import sys
@@ -21,7 +20,6 @@ from rich.console import Console
 
 from aiwell.cli.runner import open_output, run_group, stderr_console, write_output
 from aiwell.errors import ExitCode, UsageError
-from aiwell.eval import report as reports
 
 _FORMATS = ["terminal", "json", "junit", "markdown", "html"]
 _DEFAULT_LOG_DIR = Path(".aiwell") / "eval"
@@ -101,6 +99,10 @@ def run_command(suite_path: Path, output_format: str, output: Path | None, repea
                 question: str, sequential: bool, baseline: Path | None, margin: float, max_errors: str,
                 fail_on_errors: int | None, prices_path: Path | None) -> None:
     """Run the suite in SUITE (YAML) and report every pass rate with its interval."""
+    import asyncio
+
+    from aiwell.eval import report as reports
+
     if not suite_path.is_file():
         raise UsageError(f"no such suite file: {suite_path}")
     from aiwell.eval.prices import load_prices
@@ -192,6 +194,8 @@ def compare_command(run_a: Path, run_b: Path, output_format: str, output: Path |
     """Compare run B against run A on the same cases: the paired change (B − A), its interval and test.
 
     A and B are reports (`run --format json`, `import`) or run logs. Runs whose cases differ are refused."""
+    from aiwell.eval import report as reports
+
     comparison = reports.compare_reports(reports.load_report(run_a), reports.load_report(run_b),
                                          confidence=confidence, alpha=alpha, adjust=adjust)
     gates = []
@@ -225,6 +229,7 @@ def compare_command(run_a: Path, run_b: Path, output_format: str, output: Path |
 def plan_command(pilot: Path, effect: float, power: float, alpha: float, cost_per_sample: float,
                  cost_per_case: float, max_repeats: int, output_format: str, output: Path | None) -> None:
     """From a PILOT run, recommend cases × repeats that detect a change of --effect with --power, cheapest first."""
+    from aiwell.eval import report as reports
     from aiwell.eval import stats
 
     outcomes = [o for o in reports.outcomes_by_case(reports.load_report(pilot)).values() if o]
@@ -297,6 +302,7 @@ def stub_command(config_path: Path | None, port: int) -> None:
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
 def import_command(source_file: Path, source: str, output: Path | None, threshold: float, confidence: float) -> None:
     """Convert another harness's results in FILE to an aiwell eval report (JSON), so compare and plan work on them."""
+    from aiwell.eval import report as reports
     from aiwell.eval.importers import import_results
 
     if not source_file.is_file():
@@ -313,6 +319,8 @@ def import_command(source_file: Path, source: str, output: Path | None, threshol
 def _emit(document: dict[str, Any], output_format: str, output: Path | None, *,
           min_pass_rate: float | None = None) -> None:
     """Render a report or a comparison in `output_format` to `output` (or standard output)."""
+    from aiwell.eval import report as reports
+
     is_compare = document["schema"] == reports.COMPARE_SCHEMA
     if output_format == "terminal":
         def draw(console: Console) -> None:
