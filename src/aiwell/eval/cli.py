@@ -218,26 +218,49 @@ def compare_command(run_a: Path, run_b: Path, output_format: str, output: Path |
               help="Smallest change in pass rate to detect (0.05 = 5 points).")
 @click.option("--power", type=click.FloatRange(0.5, 0.999), default=0.8, show_default=True)
 @click.option("--alpha", type=click.FloatRange(0.0001, 0.5), default=0.05, show_default=True)
-@click.option("--cost-per-sample", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Cost of one target call.")
+@click.option("--cost-per-sample", type=click.FloatRange(min=0),
+              help="Cost of one target call; default: the pilot's mean token usage priced with --prices.")
 @click.option("--cost-per-case", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Cost of writing one more case.")
 @click.option("--max-repeats", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--prices", "prices_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Price table for the cost per sample (default: the built-in, dated Azure OpenAI prices).")
 @click.option("-f", "--format", "output_format", type=click.Choice(["terminal", "json"]), default="terminal",
               show_default=True)
 @_output_option
-def plan_command(pilot: Path, effect: float, power: float, alpha: float, cost_per_sample: float,
-                 cost_per_case: float, max_repeats: int, output_format: str, output: Path | None) -> None:
-    """From a PILOT run, recommend cases × repeats that detect a change of --effect with --power, cheapest first."""
+def plan_command(pilot: Path, effect: float, power: float, alpha: float, cost_per_sample: float | None,
+                 cost_per_case: float, max_repeats: int, prices_path: Path | None, output_format: str,
+                 output: Path | None) -> None:
+    """From a PILOT run, recommend cases × repeats that detect a change of --effect with --power, cheapest first.
+
+    When the pilot's cases have clusters, the plan counts clusters, as compare tests at that level."""
     from aiwell.eval import report as reports
     from aiwell.eval import stats
+    from aiwell.eval.prices import default_prices, load_prices, usage_of
 
-    outcomes = [o for o in reports.outcomes_by_case(reports.load_report(pilot)).values() if o]
-    if len(outcomes) < 2:
+    report = reports.load_report(pilot)
+    by_case = {case: o for case, o in reports.outcomes_by_case(report).items() if o}
+    if len(by_case) < 2:
         raise UsageError(f"{pilot}: a pilot needs at least two cases with outcomes to estimate variances")
-    plan = stats.plan_from_pilot(outcomes, effect=effect, power=power, alpha=alpha, cost_per_sample=cost_per_sample,
-                                 cost_per_case=cost_per_case, max_repeats=max_repeats)
-    document = {"schema": "aiwell.eval-plan/1", "pilot": str(pilot), **dataclasses.asdict(plan)}
+    cluster_of = {c["id"]: c.get("cluster") for c in report["cases"]}
+    keys = [cluster_of.get(case) for case in by_case]
+    table = load_prices(prices_path) if prices_path is not None else default_prices()
+    usage = usage_of(report["samples"], table).as_dict(table)
+    unit = "per sample (given)"
+    if cost_per_sample is None:
+        if usage["cost_per_sample"] is not None and usage["complete"]:
+            cost_per_sample, unit = usage["cost_per_sample"], f"{usage['currency']} (pilot usage, prices of " \
+                                                               f"{usage['prices']['as_of']})"
+        else:
+            cost_per_sample, unit = 1.0, "samples (the pilot has no priced usage; --cost-per-sample sets one)"
+    try:
+        plan = stats.plan_from_pilot(list(by_case.values()), effect=effect, power=power, alpha=alpha,
+                                     cost_per_sample=cost_per_sample, cost_per_case=cost_per_case,
+                                     max_repeats=max_repeats, clusters=keys if any(keys) else None)
+    except stats.InsufficientDataError as exc:
+        raise UsageError(f"{pilot}: {exc.message}", hint=exc.hint) from exc
+    document = {"schema": "aiwell.eval-plan/1", "pilot": str(pilot), "cost_unit": unit,
+                **dataclasses.asdict(plan)}
     if output_format == "json":
         write_output(output, reports.render_json(document))
     else:
@@ -266,8 +289,10 @@ def _print_plan(plan: Mapping[str, Any], console: Console) -> None:
     for note in plan["notes"]:
         console.print(f"note: {note}", highlight=False)
     if best is not None:
-        console.print(f"recommended: {best['n_cases']} cases × {best['repeats']} repeats ({best['n_samples']} "
-                      "samples per run)", highlight=False)
+        clusters = f" in {best['n_clusters']} clusters" if best.get("n_clusters") else ""
+        console.print(f"recommended: {best['n_cases']} cases{clusters} × {best['repeats']} repeats "
+                      f"({best['n_samples']} samples per run), cost {best['cost']:.4g} {plan['cost_unit']} per run",
+                      highlight=False)
 
 
 @eval_group.command("stub")
