@@ -52,6 +52,7 @@ from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_t
 from aiwell.loaders.bicep import bicepparam_target, load_bicep, parse_bicep
 from aiwell.loaders.bicep.cli_build import bicep_cli, load_bicep_with_cli
 from aiwell.loaders.bicep.syntax import Param as BicepParam
+from aiwell.loaders.files import containment_root
 from aiwell.loaders.inventory import looks_like_inventory, read_inventory
 from aiwell.loaders.jsonc import JsonDocument, parse_text, read_text
 from aiwell.loaders.terraform import load_terraform
@@ -136,13 +137,12 @@ def _candidates(paths: Sequence[Path]) -> dict[Path, _Candidate]:
     """Every file to look at, keyed by resolved path; a file named explicitly stays explicit."""
     found: dict[Path, _Candidate] = {}
     for given in paths:
+        root = containment_root(given)
         if given.is_dir():
-            root = given.resolve()
             for path in _walk(given):
                 found.setdefault(path.resolve(), _Candidate(path, explicit=False, root=root))
         elif given.exists():
-            resolved = given.resolve()
-            found[resolved] = _Candidate(given, explicit=True, root=resolved.parent)
+            found[given.resolve()] = _Candidate(given, explicit=True, root=root)
         else:
             raise UsageError(f"{given}: no such file or directory")
     return found

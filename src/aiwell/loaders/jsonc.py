@@ -15,9 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aiwell.errors import ParseError
-
-MAX_FILE_BYTES = 200 * 1024 * 1024
-"""Larger files are refused rather than read into memory."""
+from aiwell.loaders.files import MAX_FILE_BYTES, read_file_text
 
 # One token of JSONC: a string, a comment, or a comma followed by whitespace/comments and a closing bracket.
 _JSONC_TOKEN = re.compile(
@@ -67,24 +65,8 @@ def _line_at(offset: int, newlines: list[int]) -> int:
 
 
 def read_text(path: Path) -> str:
-    """Read a file as UTF-8 text (BOM allowed); binary or oversized files raise `ParseError`."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror}") from exc
-    if size > MAX_FILE_BYTES:
-        raise ParseError(f"file is {size // (1024 * 1024)} MB, over the {MAX_FILE_BYTES // (1024 * 1024)} MB limit")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror}") from exc
-    if b"\x00" in raw[:8192]:
-        raise ParseError("binary file, not JSON")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ParseError(f"not UTF-8 text (byte {exc.start})", line=line) from exc
+    """Read a regular file as UTF-8 text (BOM allowed); see `aiwell.loaders.files.read_file_text`."""
+    return read_file_text(path)
 
 
 def parse_text(text: str, path: str = "<text>", *, track: tuple[str, ...] = ("resources",),
