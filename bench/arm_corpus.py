@@ -11,7 +11,10 @@ With `--baseline-python`, the same measurement also runs under another interpret
 installed (a previous release in its own virtual environment), in the same run, and the ratios are printed. CPU
 time is the figure to compare on a shared machine; wall time counts waiting for the CPU too.
 
-The corpus is whatever you point it at (clones of public repositories, never committed).
+The corpus is whatever you point it at (clones of public repositories, never committed). To compare with the
+release before issue 7, install it into its own virtual environment outside the repository, for instance
+`git archive abb01a6 | tar -x -C /tmp/base && python3 -m venv /tmp/base-venv && /tmp/base-venv/bin/pip install
+/tmp/base`, then pass `--baseline-python /tmp/base-venv/bin/python`.
 """
 
 from __future__ import annotations
