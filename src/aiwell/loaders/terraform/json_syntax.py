@@ -21,6 +21,7 @@ from aiwell.loaders.terraform.hcl import (
     Attribute,
     Block,
     Body,
+    Engine,
     HclFile,
     Literal,
     Node,
@@ -100,10 +101,11 @@ class _Positions:
         return self.decoder.raw_decode(text, position)
 
 
-def parse_json_config(text: str, path: str) -> HclFile:
+def parse_json_config(text: str, path: str, *, engine: Engine = "auto") -> HclFile:
     """Parse a `.tf.json` file into the body of blocks and attributes `parse_hcl` gives for a `.tf` file.
 
-    Raises `ParseError` (with the line) when the text is not JSON, not an object, or a block is malformed.
+    `engine` parses the expressions inside strings (see `hcl.parse_hcl`). Raises `ParseError` (with the line)
+    when the text is not JSON, not an object, or a block is malformed.
     """
     try:
         json.loads(text)
@@ -115,12 +117,13 @@ def parse_json_config(text: str, path: str) -> HclFile:
     document, _ = positions.read(positions.skip(0))
     if not isinstance(document, dict):
         raise ParseError("a Terraform JSON file must hold an object", line=1)
-    return HclFile(path, _Reader(positions).file_body(document))
+    return HclFile(path, _Reader(positions, engine).file_body(document))
 
 
 class _Reader:
-    def __init__(self, positions: _Positions) -> None:
+    def __init__(self, positions: _Positions, engine: Engine) -> None:
         self.positions = positions
+        self.engine = engine
 
     def span(self, value: Any, fallback: int) -> tuple[int, int]:
         return self.positions.objects.get(id(value), (fallback, fallback))
@@ -169,7 +172,7 @@ class _Reader:
             if key == "dynamic" and block_type != "locals":
                 body.blocks.extend(self.dynamic(value, line))
             elif block_type == "variable" and key == "type" and isinstance(value, str):
-                body.attributes[key] = Attribute(key, parse_expression(value, line), line)
+                body.attributes[key] = Attribute(key, parse_expression(value, line, engine=self.engine), line)
             elif block_type == "variable" and key == "default":
                 body.attributes[key] = Attribute(key, _literal(value, line), line)
             else:
@@ -199,7 +202,7 @@ class _Reader:
     def expression(self, value: Any, line: int) -> Node:
         """A JSON value as an expression: strings are templates, objects' keys too."""
         if isinstance(value, str):
-            return parse_template(value, line)
+            return parse_template(value, line, engine=self.engine)
         if isinstance(value, list):
             return TupleExpr(line, tuple(self.expression(item, line) for item in value))
         if isinstance(value, dict):
@@ -208,7 +211,7 @@ class _Reader:
                 if key == _COMMENT:
                     continue
                 item_line = self.key_line(value, key)
-                items.append((parse_template(key, item_line), self.expression(item, item_line)))
+                items.append((parse_template(key, item_line, engine=self.engine), self.expression(item, item_line)))
             return ObjectExpr(line, tuple(items))
         return Literal(line, value)
 
