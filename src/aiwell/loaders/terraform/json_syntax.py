@@ -8,6 +8,9 @@ block from an object-valued argument; both become an object here, which the azur
 block is "one dict, or a list of dicts"). Exceptions the Terraform documentation names: a variable's `type` is an
 expression written as a string, its `default` is a literal value (no templates), keys named `"//"` are comments,
 and `dynamic` blocks keep their structure (`for_each`, `iterator`, `content`).
+
+JSON is decoded as Terraform's (Go) decoder reads it: a lone `\\ud800` escape becomes U+FFFD and a number beyond
+float range is an `Unresolved` value.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import re
 from typing import Any
 
 from aiwell.errors import ParseError
+from aiwell.loaders.terraform.expressions import JSON_DECODER, valid_text
 from aiwell.loaders.terraform.hcl import (
     Attribute,
     Block,
@@ -49,7 +53,7 @@ class _Positions:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.decoder = json.JSONDecoder()
+        self.decoder = JSON_DECODER
         self.newlines = [match.start() for match in re.finditer("\n", text)]
         self.objects: dict[int, tuple[int, int]] = {}
         self.keys: dict[tuple[int, str], int] = {}
@@ -79,7 +83,8 @@ class _Positions:
             position = self.skip(position + 1)
             while not text.startswith("}", position):
                 key_line = self.line(position)
-                key, position = self.decoder.raw_decode(text, position)
+                raw_key, position = self.decoder.raw_decode(text, position)
+                key = valid_text(raw_key)
                 position = self.skip(self.skip(position) + 1)
                 value[key], position = self.read(position, depth + 1)
                 self.keys[(id(value), key)] = key_line
@@ -98,7 +103,8 @@ class _Positions:
                 if text.startswith(",", position):
                     position = self.skip(position + 1)
             return items, position + 1
-        return self.decoder.raw_decode(text, position)
+        value, end = self.decoder.raw_decode(text, position)
+        return (valid_text(value) if isinstance(value, str) else value), end
 
 
 def parse_json_config(text: str, path: str, *, engine: Engine = "auto") -> HclFile:
@@ -108,9 +114,11 @@ def parse_json_config(text: str, path: str, *, engine: Engine = "auto") -> HclFi
     when the text is not JSON, not an object, or a block is malformed.
     """
     try:
-        json.loads(text)
+        JSON_DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise ParseError(f"not valid JSON: {error.msg}", line=error.lineno) from None
+    except ValueError as error:  # NaN or Infinity, which JSON does not have
+        raise ParseError(f"not valid JSON: {error}") from None
     except RecursionError:
         raise ParseError("JSON nested too deeply to analyse") from None
     positions = _Positions(text)
