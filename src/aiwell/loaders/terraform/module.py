@@ -37,6 +37,7 @@ from typing import Any
 from aiwell.errors import ParseError
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.files import read_file_text, within
+from aiwell.loaders.terraform.azapi import AZAPI_TYPES
 from aiwell.loaders.terraform.expressions import (
     Budget,
     BudgetExceeded,
@@ -420,7 +421,8 @@ class ModuleEvaluator:
     def _record(self, key: tuple[str, str], mode: str, declaration: _Declaration, address: str,
                 scope: Scope) -> ResourceInstance:
         attributes = block_attributes(declaration.block.body, scope, self)
-        self.state.resources.append(EvaluatedResource(key[0], key[1], address, mode, attributes,
+        self.state.resources.append(EvaluatedResource(key[0], key[1], address, mode,
+                                                      _azapi_body_fields(key[0], declaration.block, attributes, scope),
                                                       declaration.file, declaration.block.line,
                                                       declaration.block.end_line))
         known = dict(attributes)
@@ -668,6 +670,22 @@ def _expand_dynamic(block: Block, scope: Scope, attributes: dict[str, Any], modu
         scope.budget.spend()
         existing.append(block_attributes(content.body, scope.bind({iterator: {"key": key, "value": value}}),
                                          module))
+
+
+def _azapi_body_fields(tf_type: str, block: Block, attributes: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """The attributes the mapping reads. An azapi `body = jsonencode({...})` is read as the object it encodes:
+    azapi decodes the text to that object anyway, and the object keeps every literal field known where the
+    encoded text is unresolved as a whole as soon as one field is (`var.x` with no value). References to the
+    resource's `body` still see the text."""
+    body = block.body.attributes.get("body")
+    if tf_type not in AZAPI_TYPES or body is None or not isinstance(attributes.get("body"), Unresolved):
+        return attributes
+    expression = body.expr
+    if not (isinstance(expression, Call) and expression.name in ("jsonencode", "core::jsonencode")
+            and len(expression.args) == 1 and not expression.expand_last):
+        return attributes
+    decoded = plain(evaluate_value(expression.args[0], scope))
+    return {**attributes, "body": decoded} if isinstance(decoded, dict) else attributes
 
 
 def _reference_view(address: str, attributes: dict[str, Any], reason: str) -> ResourceInstance:
