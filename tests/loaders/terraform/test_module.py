@@ -262,3 +262,68 @@ def test_json_syntax_and_tfvars_json_read_lone_surrogates_as_go_does(tmp_path: P
     loaded = load_terraform(tmp_path, root=tmp_path)
     (account,) = loaded.resources
     assert account.name == "st\ufffdx\ufffd"
+
+
+_AI_MODULE = '''variable "name" {}
+resource "azurerm_cognitive_account" "this" {
+  name                          = var.name
+  resource_group_name           = "rg"
+  location                      = "westeurope"
+  kind                          = "OpenAI"
+  sku_name                      = "S0"
+  public_network_access_enabled = false
+}
+resource "azurerm_private_endpoint" "this" {
+  name                = "pe"
+  resource_group_name = "rg"
+  location            = "westeurope"
+  subnet_id           = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
+  private_service_connection {
+    name                           = "psc"
+    private_connection_resource_id = azurerm_cognitive_account.this.id
+    subresource_names              = ["account"]
+    is_manual_connection           = false
+  }
+}
+resource "azurerm_monitor_diagnostic_setting" "this" {
+  name                       = "diag"
+  target_resource_id         = azurerm_cognitive_account.this.id
+  log_analytics_workspace_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/l"
+  enabled_log {
+    category_group = "allLogs"
+  }
+}
+'''
+
+
+@pytest.mark.parametrize("calls", [
+    'module "east" {\n  source = "./ai"\n  name = "oai-${random_string.s.result}"\n}\n'
+    'module "west" {\n  source = "./ai"\n  name = "oai-${random_string.s.result}"\n}\n',
+    'module "ai" {\n  source = "./ai"\n  count = 2\n  name = "oai-${count.index}-${random_string.s.result}"\n}\n',
+    'module "ai" {\n  source = "./ai"\n  for_each = toset(["a", "b"])\n  name = "oai-${random_string.s.result}"\n}\n',
+], ids=["two-calls", "count", "for_each"])
+def test_private_endpoints_and_diagnostics_in_a_module_called_twice_link_to_their_own_account(
+        tmp_path: Path, calls: str) -> None:
+    """The account's name is only known when applied, so its id is unresolved; each instance's endpoint and
+    diagnostic setting still point at the account of their own instance (AIS004 and AIS005 pass, not unknown)."""
+    from aiwell.review import review
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "ai").mkdir()
+    (tmp_path / "ai" / "main.tf").write_text(_AI_MODULE)
+    (tmp_path / "main.tf").write_text('resource "random_string" "s" {\n  length = 6\n}\n' + calls)
+    report = review([tmp_path])
+    accounts = [r for r in report.resources if r.is_type("Microsoft.CognitiveServices/accounts")]
+    assert len(accounts) == 2 and all(isinstance(a.id, Unresolved) for a in accounts)
+    verdicts = {(r.rule.id, r.resource_id.expression if isinstance(r.resource_id, Unresolved) else r.resource_id):
+                r.status.value for r in report.results if r.rule.id in ("AIS004", "AIS005")}
+    assert sorted(verdicts.values()) == ["pass"] * 4, verdicts
+    from aiwell.graph import ResourceGraph
+
+    graph = ResourceGraph(report.resources)
+    for account in accounts:
+        (endpoint,) = graph.private_endpoints_to(account)
+        prefix = account.source.address.rsplit("azurerm_cognitive_account", 1)[0]
+        assert endpoint.source.address == f"{prefix}azurerm_private_endpoint.this"
+        (setting,) = graph.diagnostic_settings_for(account)
+        assert setting.source.address == f"{prefix}azurerm_monitor_diagnostic_setting.this"
