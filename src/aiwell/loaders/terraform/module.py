@@ -36,7 +36,7 @@ from typing import Any
 
 from aiwell.errors import ParseError
 from aiwell.loaders.arm.scope import DeploymentContext
-from aiwell.loaders.files import read_file_text, within
+from aiwell.loaders.files import read_file_text, resolved, within
 from aiwell.loaders.terraform.azapi import AZAPI_TYPES
 from aiwell.loaders.terraform.expressions import (
     Budget,
@@ -136,10 +136,12 @@ def read_module_files(directory: Path, allowed_root: Path | None = None) -> Modu
     files: list[HclFile] = []
     failures: dict[str, ParseError] = {}
     paths = sorted([*directory.glob("*.tf"), *directory.glob("*.tf.json")], key=lambda p: p.name)
+    base = resolved(allowed_root) if allowed_root is not None else None
     for path in paths:
         if path.is_dir():
             continue
-        if allowed_root is not None and not within(path, allowed_root):
+        target = resolved(path) if base is not None else None
+        if base is not None and (target is None or not target.is_relative_to(base)):
             failures[str(path)] = ParseError("not read: it lies outside the reviewed tree (a link elsewhere)")
             continue
         try:
