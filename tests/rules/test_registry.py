@@ -9,6 +9,8 @@ import pytest
 import yaml
 
 from aiwell.graph import ResourceGraph
+from aiwell.loaders.terraform.azurerm import TABLES
+from aiwell.loaders.terraform.azurerm._spec import Block
 from aiwell.model import (
     AIW000,
     DesignArea,
@@ -20,9 +22,17 @@ from aiwell.model import (
     Status,
     Unresolved,
 )
-from aiwell.rules import Rule, RuleDefinitionError, build_registry, load_registry, rule, run_rules
-from aiwell.rules.base import PEERS, RULE_ID, RULE_NAME, USE_INSTEAD_FORMATS, PeerMapping
+from aiwell.rules import Rule, RuleDefinitionError, build_registry, load_registry, run_rules
+from aiwell.rules.base import (
+    PEERS,
+    RULE_ID,
+    RULE_NAME,
+    USE_INSTEAD_FORMATS,
+    PeerMapping,
+    rule_from_mapping,
+)
 from aiwell.rules.registry import yaml_loader
+from rule_fixture_format import FORMATS, load_fixture, statuses_by_format
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 REGISTRY = load_registry()
@@ -41,9 +51,9 @@ ISSUE_2_CATALOG = {
 # -- the catalog ---------------------------------------------------------------------------------------------
 
 
-def test_the_catalog_is_exactly_issue_2_plus_the_reserved_id() -> None:
-    assert {item.id for item in REGISTRY.runnable} == ISSUE_2_CATALOG
-    assert [item.id for item in REGISTRY.rules] == sorted(ISSUE_2_CATALOG | {"AIW000"})
+def test_the_catalog_keeps_every_id_it_ever_had() -> None:
+    assert {item.id for item in REGISTRY.runnable} >= ISSUE_2_CATALOG
+    assert "AIW000" in {item.id for item in REGISTRY.rules}
 
 
 def test_ids_are_unique_and_well_formed() -> None:
@@ -84,15 +94,70 @@ def test_metadata_values_are_valid(item: Rule) -> None:
         assert item.service == item.id[:3]
 
 
+def _written_paths(fields: tuple[Any, ...], prefix: str = "") -> set[str]:
+    """The ARM paths an azurerm table writes (blocks expanded, lower case)."""
+    found: set[str] = set()
+    for entry in fields:
+        path = f"{prefix}{entry.path}".lower() if hasattr(entry, "path") else ""
+        if isinstance(entry, Block):
+            found.add(path)
+            found |= _written_paths(entry.fields, path + ".")
+        elif path:
+            found.add(path)
+    return found
+
+
+def _terraform_writes(item: Rule) -> bool:
+    """Whether an azurerm table maps one of the rule's types and (for a declarative rule) writes a path it reads."""
+    wanted = {resource_type.lower() for resource_type in item.resource_types}
+    tables = [table for table in TABLES.values() if table.arm_type.lower() in wanted]
+    tables += [child for table in TABLES.values() for child in table.children if child.arm_type.lower() in wanted]
+    if not tables:
+        return False
+    if item.condition is None:
+        return True
+    read = {path.replace("[*]", "").lower() for path in item.condition.fields()}
+    written = {path for table in tables for path in _written_paths(table.fields)}
+    return any(path == field or path.startswith(field + ".") or field.startswith(path + ".")
+               for path in read for field in written)
+
+
+def _required_formats(item: Rule, exempt: dict[str, Any]) -> dict[str, set[str]]:
+    """The statuses each input format's runs must cover: pass, fail and unknown in ARM, Bicep, Terraform (where
+    azurerm maps the rule's properties) and an inventory export, less what the fixture file exempts with a
+    reason."""
+    wanted = {"pass", "fail", "unknown"}
+    required = {"arm": set(wanted), "bicep": set(wanted), "inventory": set(wanted)}
+    if _terraform_writes(item):
+        required["terraform"] = set(wanted)
+    for label, reason in exempt.items():
+        assert label in FORMATS, f"`formats` names {label!r}; expected one of {FORMATS}"
+        if isinstance(reason, str):
+            assert reason.strip(), f"exempting {label} needs a reason"
+            required.pop(label, None)
+        else:
+            assert isinstance(reason, dict) and reason, f"`formats.{label}` is a reason or {{status: reason}}"
+            for status, why in reason.items():
+                assert status in wanted and isinstance(why, str) and why.strip(), \
+                    f"`formats.{label}.{status}` needs a status (pass, fail, unknown) and a reason"
+                required.get(label, set()).discard(status)
+    return required
+
+
 @pytest.mark.parametrize("item", RUNNABLE)
-def test_every_rule_has_fixtures_covering_each_outcome(item: Rule) -> None:
+def test_every_rule_has_fixtures_covering_each_outcome_in_each_format(item: Rule) -> None:
     path = FIXTURES / f"{item.id}.yaml"
     assert path.is_file(), f"{item.id} has no fixture file {path.name}"
-    data: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data = load_fixture(path)
     assert data["rule"] in (item.id, item.name)
-    statuses = {str(expected["status"]) for case in data["cases"] for expected in case["expected"]}
-    wanted = {"pass", "fail", "unknown"} | ({"not_applicable"} if item.where is not None else set())
-    assert wanted <= statuses, f"{path.name} has no {', '.join(sorted(wanted - statuses))} expectation"
+    found = statuses_by_format(data, path)
+    for label, wanted in _required_formats(item, data.get("formats") or {}).items():
+        missing = wanted - found[label]
+        assert not missing, (f"{path.name} has no {', '.join(sorted(missing))} expectation in {label} "
+                             f"(or a `formats.{label}` entry saying why it can't have one)")
+    if item.where is not None or item.moot_if_failing:
+        assert any("not_applicable" in statuses for statuses in found.values()), \
+            f"{path.name} has no not_applicable expectation"
 
 
 def test_aiw000_is_reserved_documented_and_never_run() -> None:
@@ -104,10 +169,65 @@ def test_aiw000_is_reserved_documented_and_never_run() -> None:
     assert run_rules([account], ResourceGraph([account]), [reserved]) == []
 
 
-def test_python_rules_are_discovered_from_the_checks_package() -> None:
+def test_python_rules_join_their_catalog_entry_to_their_logic() -> None:
     python_rules = {item.id: item for item in REGISTRY.rules if item.kind == "python"}
-    assert set(python_rules) == {"AIS004", "AIS005", "AID003", "MLW003", "SRC007"}
-    assert all(item.origin.startswith("aiwell.rules.checks.") for item in python_rules.values())
+    assert {"AIS004", "AIS005", "AID003", "MLW003", "SRC007"} <= set(python_rules)
+    for item in python_rules.values():
+        assert item.module.startswith("aiwell.rules.checks."), item.id
+        assert item.origin.endswith(".yaml"), f"{item.id}: its metadata lives in the catalog, not {item.origin}"
+        assert item.check is not None and item.condition is None
+
+
+def _checks_package(tmp_path: Path, name: str, source: str) -> str:
+    package = tmp_path / name
+    package.mkdir()
+    (package / "__init__.py").write_text("", encoding="utf-8")
+    (package / "thing_open.py").write_text(source, encoding="utf-8")
+    return name
+
+
+LOGIC = """
+from aiwell.model import Status
+from aiwell.rules import implements
+
+
+@implements("TST001")
+def thing_open(resource, graph):
+    return Status.FAIL, "open"
+"""
+
+def test_a_python_rule_is_its_catalog_entry_plus_its_logic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    package = _checks_package(tmp_path, "joined_checks", LOGIC)
+    entry = {key: value for key, value in MINIMAL.items() if key not in ("condition", "messages")}
+    registry = build_registry(catalog_dirs=[_catalog(tmp_path, {**entry, "check": "python"})],
+                              check_packages=[package])
+    found = registry.get("TST001")
+    assert found is not None and found.kind == "python" and found.module == f"{package}.thing_open"
+    thing = _resource("Test.Provider/things", "one")
+    assert [result.status for result in run_rules([thing], ResourceGraph([thing]), [found])] == [Status.FAIL]
+
+
+def test_an_entry_without_its_logic_is_refused(tmp_path: Path) -> None:
+    entry = {key: value for key, value in MINIMAL.items() if key not in ("condition", "messages")}
+    with pytest.raises(RuleDefinitionError, match=r"rule TST001: .*`check: python`.*no module"):
+        build_registry(catalog_dirs=[_catalog(tmp_path, {**entry, "check": "python"})], check_packages=[])
+
+
+def test_logic_without_its_entry_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    package = _checks_package(tmp_path, "orphan_checks", LOGIC)
+    with pytest.raises(RuleDefinitionError, match=r"logic without a catalog entry: TST001 \(orphan_checks"):
+        build_registry(catalog_dirs=[_catalog(tmp_path, {**MINIMAL, "id": "TST009", "name": "other"})],
+                       check_packages=[package])
+
+
+def test_an_entry_with_logic_and_a_condition_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    package = _checks_package(tmp_path, "both_checks", LOGIC)
+    entry = {key: value for key, value in MINIMAL.items() if key != "messages"}
+    with pytest.raises(RuleDefinitionError, match="a Python rule has no `condition`"):
+        build_registry(catalog_dirs=[_catalog(tmp_path, {**entry, "check": "python"})], check_packages=[package])
 
 
 # -- lookup and selection ------------------------------------------------------------------------------------
@@ -238,7 +358,8 @@ def test_a_python_rule_with_a_malformed_mapping_is_refused_naming_it() -> None:
 
     metadata = {key: value for key, value in MINIMAL.items() if key not in ("condition", "messages")}
     with pytest.raises(RuleDefinitionError, match=r"rule TST001: .*maps_to\[0\]\.match"):
-        rule(**metadata, maps_to=[{"peer": "azqr", "id": "aif-004", "match": "maybe"}])(check)
+        rule_from_mapping({**metadata, "maps_to": [{"peer": "azqr", "id": "aif-004", "match": "maybe"}]},
+                          origin="test", check=check)
 
 
 def test_every_catalog_mapping_names_a_peer_id_and_how_it_matches() -> None:
@@ -280,7 +401,7 @@ def test_a_catalog_file_that_is_not_a_list_is_refused(tmp_path: Path) -> None:
 def _python_rule(check: Any, *, where: dict[str, Any] | None = None) -> Rule:
     metadata: dict[str, Any] = {**{key: value for key, value in MINIMAL.items()
                                    if key not in ("condition", "messages")}, "where": where}
-    return rule(**metadata)(check)
+    return rule_from_mapping(metadata, origin="test", check=check)
 
 
 def test_a_rule_that_raises_gives_unknown_and_the_run_goes_on() -> None:
@@ -293,7 +414,8 @@ def test_a_rule_that_raises_gives_unknown_and_the_run_goes_on() -> None:
     things = [_resource("Test.Provider/things", "one"), _resource("Test.Provider/things", "two")]
     broken_rule = _python_rule(broken)
     metadata = {key: value for key, value in MINIMAL.items() if key not in ("condition", "messages")}
-    working_rule = rule(**metadata | {"id": "TST003", "name": "other-thing", "aliases": []})(working)
+    working_rule = rule_from_mapping(metadata | {"id": "TST003", "name": "other-thing", "aliases": []},
+                                     origin="test", check=working)
     results = run_rules(things, ResourceGraph(things), [broken_rule, working_rule])
     assert [(result.rule.id, result.resource_name, result.status) for result in results] == [
         ("TST001", "one", Status.UNKNOWN), ("TST001", "two", Status.UNKNOWN),

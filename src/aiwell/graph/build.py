@@ -15,6 +15,10 @@ PRIVATE_ENDPOINT_TYPE = "microsoft.network/privateendpoints"
 DIAGNOSTIC_SETTING_TYPE = "microsoft.insights/diagnosticsettings"
 NESTED_DIAGNOSTIC_SUFFIX = "/providers/diagnosticsettings"
 """The type of a diagnostic setting declared as `<parentType>/providers/diagnosticSettings`."""
+LOCK_TYPE = "microsoft.authorization/locks"
+ROLE_ASSIGNMENT_TYPE = "microsoft.authorization/roleassignments"
+EXTENSION_TYPES = (LOCK_TYPE, ROLE_ASSIGNMENT_TYPE)
+"""Extension resources that apply to their scope and everything under it (locks, role assignments)."""
 
 _PRIVATE_LINK_CONNECTION_LISTS = ("privateLinkServiceConnections", "manualPrivateLinkServiceConnections")
 
@@ -110,6 +114,16 @@ def is_private_endpoint(resource: Resource) -> bool:
     return resource.type_lower == PRIVATE_ENDPOINT_TYPE
 
 
+def extension_kind(resource: Resource) -> str | None:
+    """`microsoft.authorization/locks` or `.../roleassignments` for a lock or role assignment (scope form or
+    nested-name form `<parentType>/providers/locks`), else None."""
+    lowered = resource.type_lower
+    for kind in EXTENSION_TYPES:
+        if lowered == kind or lowered.endswith("/providers/" + kind.split("/", 1)[1]):
+            return kind
+    return None
+
+
 def is_diagnostic_setting(resource: Resource) -> bool:
     """Whether the resource is a diagnostic setting, in the scope form or the nested-name form."""
     lowered = resource.type_lower
@@ -154,14 +168,18 @@ DiagnosticTarget = str | TargetByName | Unresolved | None
 
 
 def diagnostic_target(setting: Resource) -> DiagnosticTarget:
-    """The resource a diagnostic setting applies to.
+    """The resource a diagnostic setting applies to (see `extension_target`)."""
+    return extension_target(setting)
 
-    Scope form: `scope` (or the `{target}/providers/Microsoft.Insights/diagnosticSettings/{name}` id an
-    inventory
-    gives). Nested-name form: the parent named by type and name. None for a setting with no target (one at
-    subscription level, for instance).
+
+def extension_target(setting: Resource) -> DiagnosticTarget:
+    """The resource an extension resource (a diagnostic setting, lock or role assignment) applies to.
+
+    Scope form: `scope` (or the `{target}/providers/Microsoft.Insights/diagnosticSettings/{name}` id an inventory
+    gives). Nested-name form: the parent named by type and name. None for one with no target resource (one at
+    resource group or subscription level, for instance).
     """
-    if setting.type_lower.endswith(NESTED_DIAGNOSTIC_SUFFIX):
+    if "/providers/" in setting.type_lower:
         if isinstance(setting.name, Unresolved):
             return setting.name
         parent = parent_type_and_name(setting.type, setting.name)
@@ -174,6 +192,45 @@ def diagnostic_target(setting: Resource) -> DiagnosticTarget:
     if isinstance(setting.id, Unresolved):
         return setting.id if scope is MISSING else None
     return parent_id(setting.id)
+
+
+def group_scope(resource_id: str) -> str | None:
+    """The resource group (`/subscriptions/s/resourceGroups/g`) or subscription (`/subscriptions/s`) an id names
+    when it names nothing below them, normalised; else None."""
+    segments = _segments(resource_id)
+    lowered = [segment.lower() for segment in segments]
+    if len(segments) == 2 and lowered[0] == "subscriptions":
+        return normalise_id(resource_id)
+    if len(segments) == 4 and lowered[0] == "subscriptions" and lowered[2] == "resourcegroups":
+        return normalise_id(resource_id)
+    return None
+
+
+def containing_scopes(resource_id: str) -> list[str]:
+    """The resource group and subscription ids (normalised) an ARM id sits in, innermost first."""
+    segments = _segments(resource_id)
+    lowered = [segment.lower() for segment in segments]
+    scopes: list[str] = []
+    if len(segments) >= 4 and lowered[0] == "subscriptions" and lowered[2] == "resourcegroups":
+        scopes.append(normalise_id("/" + "/".join(segments[:4])))
+    if len(segments) >= 2 and lowered[0] == "subscriptions":
+        scopes.append(normalise_id("/" + "/".join(segments[:2])))
+    return scopes
+
+
+def values_at(document: Any, path: str) -> list[Any]:
+    """The values at a dotted path with `[*]` for every member of an array (absent steps are left out)."""
+    parts = path.split("[*]")
+    values = [lookup(document, parts[0]) if parts[0].strip(".") else document]
+    for part in parts[1:]:
+        expanded: list[Any] = []
+        for value in values:
+            if isinstance(value, list):
+                expanded.extend(lookup(member, part) if part.strip(".") else member for member in value)
+            elif isinstance(value, Unresolved):
+                expanded.append(value)
+        values = expanded
+    return [value for value in values if value is not MISSING and value is not None]
 
 
 def workspace_id(setting: Resource) -> str | Unresolved | None:
@@ -196,11 +253,18 @@ def _extra_field(resource: Resource, key: str) -> Any:
 
 __all__ = [
     "DIAGNOSTIC_SETTING_TYPE",
+    "EXTENSION_TYPES",
+    "LOCK_TYPE",
+    "ROLE_ASSIGNMENT_TYPE",
     "NESTED_DIAGNOSTIC_SUFFIX",
     "PRIVATE_ENDPOINT_TYPE",
     "DiagnosticTarget",
     "TargetByName",
+    "containing_scopes",
     "diagnostic_target",
+    "extension_kind",
+    "extension_target",
+    "group_scope",
     "is_diagnostic_setting",
     "is_private_endpoint",
     "normalise_id",
@@ -208,5 +272,6 @@ __all__ = [
     "parent_type_and_name",
     "private_link_targets",
     "type_and_name_from_id",
+    "values_at",
     "workspace_id",
 ]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from aiwell.graph.build import (
     TargetByName,
+    containing_scopes,
     diagnostic_target,
+    extension_kind,
+    extension_target,
+    group_scope,
     is_diagnostic_setting,
     is_private_endpoint,
     normalise_id,
@@ -15,15 +22,55 @@ from aiwell.graph.build import (
     parent_type_and_name,
     private_link_targets,
     type_and_name_from_id,
+    values_at,
     workspace_id,
 )
-from aiwell.model import Resource, Unresolved
+from aiwell.model import MISSING, Resource, Unresolved, lookup
 
 _TypeName = tuple[str, str]
 
 
 def _key(resource_type: str, name: str) -> _TypeName:
     return resource_type.strip().lower(), name.strip().strip("/").lower()
+
+
+@dataclass(frozen=True, slots=True)
+class MergedChild:
+    """A child resource whose properties are part of its parent's configuration, as ARM lets either be written.
+
+    `kind`: `object` merges the child's `properties` into the parent's `at` (the child's values win); `settings`
+    turns a name → value mapping into `{name, value}` entries appended to the list at `at`; `member` appends
+    `{name, **properties}` to the list at `at`.
+    """
+
+    parent_type: str
+    child_type: str
+    child_name: str | None
+    """The last segment of the child's name (`web`), or None for any name."""
+    at: str
+    kind: str
+
+
+MERGED_CHILDREN = (
+    MergedChild("microsoft.web/sites", "microsoft.web/sites/config", "web", "properties.siteConfig", "object"),
+    MergedChild("microsoft.web/sites", "microsoft.web/sites/config", "appsettings",
+                "properties.siteConfig.appSettings", "settings"),
+    MergedChild("microsoft.containerservice/managedclusters", "microsoft.containerservice/managedclusters/agentpools",
+                None, "properties.agentPoolProfiles", "member"),
+)
+"""Children whose configuration a rule reads as the parent's (`ResourceGraph.document`)."""
+
+_ARM_RESOURCE_ID = re.compile(r"resourceId\(\s*'([^']+)'((?:\s*,\s*'[^']*')+)\s*\)", re.IGNORECASE)
+_REFERENCE_HEAD = re.compile(r"^[A-Za-z_][\w-]*(?:\[[^\]]*\])?(?:\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?)*")
+
+
+@dataclass(frozen=True, slots=True)
+class SubnetView:
+    """A subnet as a rule reads it: its ARM document and the resource that declares it (the subnet itself, or the
+    virtual network whose `properties.subnets` holds it inline)."""
+
+    document: dict[str, Any]
+    owner: Resource
 
 
 class ResourceGraph:
@@ -70,11 +117,22 @@ class ResourceGraph:
         self._diagnostics_for: dict[int, list[Resource]] = defaultdict(list)
         self._unresolved_diagnostics: list[Resource] = []
         self._unmatched_diagnostics: list[Resource] = []
+        self._extensions_on: dict[int, list[Resource]] = defaultdict(list)
+        self._extensions_on_scope: dict[str, list[Resource]] = defaultdict(list)
+        self._unresolved_extensions: list[Resource] = []
         for resource in self._resources:
             if is_private_endpoint(resource):
                 self._link_private_endpoint(resource)
             elif is_diagnostic_setting(resource):
                 self._link_diagnostic_setting(resource)
+            elif extension_kind(resource) is not None:
+                self._link_extension(resource)
+        self._by_address: dict[str, list[Resource]] = defaultdict(list)
+        for resource in self._resources:
+            if resource.source.address:
+                self._by_address[resource.source.address].append(resource)
+        self._documents: dict[int, dict[str, Any]] = {}
+        self._referrers: dict[tuple[str, str], tuple[dict[int, list[Resource]], list[Resource]]] = {}
 
     # -- building -------------------------------------------------------------------------------------------
 
@@ -128,6 +186,34 @@ class ResourceGraph:
             self._diagnostics_for[id(found)].append(setting)
         elif target is not None:
             self._unmatched_diagnostics.append(setting)
+
+    def _link_extension(self, extension: Resource) -> None:
+        target = extension_target(extension)
+        if isinstance(target, Unresolved):
+            joined = self.by_unresolved_id(target, referrer=extension)
+            if joined is None:
+                self._unresolved_extensions.append(extension)
+            else:
+                self._extensions_on[id(joined)].append(extension)
+            return
+        if isinstance(target, TargetByName):
+            found = self.find(target.type, target.name, near=extension)
+            if found is not None:
+                self._extensions_on[id(found)].append(extension)
+            return
+        if target is None and isinstance(extension.id, str):
+            scopes = containing_scopes(extension.id)  # declared at group (or subscription) level
+            if scopes:
+                self._extensions_on_scope[scopes[0]].append(extension)
+            return
+        if isinstance(target, str):
+            scope = group_scope(target)
+            if scope is not None:
+                self._extensions_on_scope[scope].append(extension)
+                return
+            found = self.resolve_id(target, near=extension)
+            if found is not None:
+                self._extensions_on[id(found)].append(extension)
 
     # -- lookups ---------------------------------------------------------------------------------------------
 
@@ -290,6 +376,162 @@ class ResourceGraph:
         found = self.resolve_id(target, near=diag)
         return found if found is not None else target
 
+    # -- configuration written as child resources ----------------------------------------------------------
+
+    def document(self, r: Resource) -> dict[str, Any]:
+        """`r` as an ARM document with the configuration its child resources carry merged in (`MERGED_CHILDREN`):
+        a web app's `config/web` and `config/appsettings`, a cluster's `agentPools`. A value set both ways is
+        read from the child, which ARM applies after the parent."""
+        cached = self._documents.get(id(r))
+        if cached is not None:
+            return cached
+        document = r.to_arm()
+        for merged in MERGED_CHILDREN:
+            if r.type_lower != merged.parent_type:
+                continue
+            for child in self.children(r, merged.child_type):
+                if not isinstance(child.name, str):
+                    continue
+                if merged.child_name is not None and child.name.rsplit("/", 1)[-1].lower() != merged.child_name:
+                    continue
+                document = _merge_child(document, merged, child)
+        self._documents[id(r)] = document
+        return document
+
+    # -- extension resources: locks and role assignments ---------------------------------------------------
+
+    def extensions_on(self, r: Resource, kind: str) -> list[Resource]:
+        """The locks (`Microsoft.Authorization/locks`) or role assignments (`.../roleAssignments`) that apply to
+        `r`: those on `r`, on a resource it belongs to, on its resource group or on its subscription."""
+        wanted = kind.lower()
+        found: list[Resource] = []
+        current: Resource | None = r
+        seen: set[int] = set()
+        while current is not None and id(current) not in seen:
+            seen.add(id(current))
+            found.extend(self._extensions_on.get(id(current), []))
+            current = self.parent(current)
+        if isinstance(r.id, str):
+            for scope in containing_scopes(r.id):
+                found.extend(self._extensions_on_scope.get(scope, []))
+        return [extension for extension in dict.fromkeys(found) if extension_kind(extension) == wanted]
+
+    def unresolved_extensions(self, kind: str) -> list[Resource]:
+        """The locks or role assignments whose scope can't be resolved (they may apply to anything)."""
+        wanted = kind.lower()
+        return [extension for extension in self._unresolved_extensions if extension_kind(extension) == wanted]
+
+    # -- references by property ----------------------------------------------------------------------------
+
+    def referrers(self, r: Resource, resource_type: str, path: str) -> list[Resource]:
+        """The resources of `resource_type` whose value at `path` (`[*]` for array members) refers to `r`, by id
+        or by an unresolved reference that names it (an autoscale setting's `properties.targetResourceUri`, a
+        metric alert's `properties.scopes[*]`)."""
+        return list(self._referrer_index(resource_type, path)[0].get(id(r), []))
+
+    def unresolved_referrers(self, resource_type: str, path: str) -> list[Resource]:
+        """The resources of `resource_type` whose value at `path` can't be resolved to a resource or an id."""
+        return list(self._referrer_index(resource_type, path)[1])
+
+    def _referrer_index(self, resource_type: str, path: str) -> tuple[dict[int, list[Resource]], list[Resource]]:
+        key = (resource_type.lower(), path)
+        index = self._referrers.get(key)
+        if index is None:
+            linked: dict[int, list[Resource]] = defaultdict(list)
+            unresolved: list[Resource] = []
+            for referrer in self.of_type(resource_type):
+                doubtful = False
+                for value in values_at(referrer.to_arm(), path):
+                    target = self.referenced(value, near=referrer)
+                    if isinstance(target, Resource):
+                        if referrer not in linked[id(target)]:
+                            linked[id(target)].append(referrer)
+                    elif isinstance(target, Unresolved):
+                        doubtful = True
+                if doubtful:
+                    unresolved.append(referrer)
+            index = (dict(linked), unresolved)
+            self._referrers[key] = index
+        return index
+
+    def referenced(self, value: Any, *, near: Resource | None = None) -> Resource | Unresolved | None:
+        """The resource a value refers to: an ARM id (or a URL whose host names a vault), or an unresolved
+        reference that names one resource of the review (`by_reference`); `Unresolved` when it can't be told,
+        None when it names nothing here (an id of a resource not among the inputs, a literal)."""
+        if isinstance(value, Unresolved):
+            return self.by_reference(value, near=near) or self.by_unresolved_id(value, referrer=near) or value
+        if isinstance(value, str) and value.strip():
+            if value.strip().startswith("/"):
+                return self.resolve_id(value, near=near)
+            return self.key_vault_of_uri(value)
+        return None
+
+    def by_reference(self, reference: Unresolved, *, near: Resource | None = None) -> Resource | None:
+        """The resource an unresolved reference reads from, when its expression names one by the address the
+        loaders record: a Bicep symbol (`app.identity.principalId`), a Terraform address
+        (`azurerm_linux_web_app.app.identity[0].principal_id`, `module.m.azurerm_x.y.id`), or an ARM
+        `reference(resourceId('<type>', '<name>'), ...)`, `listKeys(resourceId(...))` with literal arguments."""
+        expression = reference.expression.strip()
+        arm = _ARM_RESOURCE_ID.search(expression)
+        if arm is not None:
+            names = [part.strip().strip("'") for part in arm.group(2).split(",") if part.strip()]
+            return self.find(arm.group(1), "/".join(names), near=near)
+        head = _REFERENCE_HEAD.match(expression)
+        if head is None:
+            return None
+        parts = head.group(0).split(".")
+        for length in range(len(parts), 0, -1):
+            candidates = [candidate for candidate in self._by_address.get(".".join(parts[:length]), [])
+                          if near is None or candidate is not near]
+            if near is not None:
+                same_file = [candidate for candidate in candidates if candidate.source.file == near.source.file]
+                candidates = same_file or candidates
+            if len(candidates) == 1:
+                return candidates[0]
+            if candidates:
+                return None
+        return None
+
+    def key_vault_of_uri(self, uri: str) -> Resource | None:
+        """The Key Vault a vault URI or key URI names (`https://<vault>.vault.azure.net/...`), when it is among the
+        inputs."""
+        match = re.match(r"^\s*https://([^./]+)\.vault\.", uri, re.IGNORECASE)
+        if match is None:
+            return None
+        return self._prefer_near(self._by_type_name.get(_key("Microsoft.KeyVault/vaults", match.group(1)), []), None)
+
+    # -- subnets -------------------------------------------------------------------------------------------
+
+    def subnet(self, reference: Any, *, near: Resource | None = None) -> SubnetView | Unresolved | None:
+        """The subnet an id (or unresolved reference) names: a subnet resource, or an entry of its virtual
+        network's `properties.subnets`; `Unresolved` when the reference can't be resolved; None when the subnet
+        is not among the inputs."""
+        found = self.referenced(reference, near=near)
+        if isinstance(found, Unresolved):
+            return found
+        if isinstance(found, Resource):
+            if found.type_lower == "microsoft.network/virtualnetworks/subnets":
+                return SubnetView(self.document(found), found)
+            return None
+        if not isinstance(reference, str):
+            return None
+        spelled = type_and_name_from_id(reference)
+        if spelled is None or spelled[0].lower() != "microsoft.network/virtualnetworks/subnets":
+            return None
+        network_name, _, subnet_name = spelled[1].partition("/")
+        network_id = parent_id(reference)
+        network = (self.resolve_id(network_id, near=near) if network_id is not None else None) or self.find(
+            "Microsoft.Network/virtualNetworks", network_name, near=near)
+        if network is None:
+            return None
+        inline = lookup(network.properties, "subnets") if network.properties is not MISSING else MISSING
+        if isinstance(inline, Unresolved):
+            return inline
+        for entry in inline if isinstance(inline, list) else []:
+            if isinstance(entry, dict) and str(entry.get("name", "")).lower() == subnet_name.lower():
+                return SubnetView(entry, network)
+        return None
+
     # -- helpers ---------------------------------------------------------------------------------------------
 
     @staticmethod
@@ -303,4 +545,38 @@ class ResourceGraph:
         return first
 
 
-__all__ = ["ResourceGraph"]
+def _merge_child(document: dict[str, Any], merged: MergedChild, child: Resource) -> dict[str, Any]:
+    """A copy of `document` with one child's configuration merged at `merged.at`."""
+    properties = child.properties
+    head, _, leaf = merged.at.rpartition(".")
+    result = dict(document)
+    container = result
+    for key in head.split("."):
+        current = container.get(key)
+        copied = dict(current) if isinstance(current, dict) else {}
+        container[key] = copied
+        container = copied
+    existing = container.get(leaf, MISSING)
+    if merged.kind == "object":
+        if isinstance(properties, dict):
+            base = dict(existing) if isinstance(existing, dict) else {}
+            container[leaf] = {**base, **properties}
+        elif isinstance(properties, Unresolved):
+            container[leaf] = properties
+    else:
+        if isinstance(existing, Unresolved):
+            return result
+        members = list(existing) if isinstance(existing, list) else []
+        if isinstance(properties, Unresolved):
+            container[leaf] = properties
+            return result
+        if merged.kind == "settings" and isinstance(properties, dict):
+            members.extend({"name": key, "value": value} for key, value in properties.items())
+        elif merged.kind == "member" and isinstance(child.name, str):
+            members.append({"name": child.name.rsplit("/", 1)[-1],
+                            **(properties if isinstance(properties, dict) else {})})
+        container[leaf] = members
+    return result
+
+
+__all__ = ["MERGED_CHILDREN", "MergedChild", "ResourceGraph", "SubnetView"]

@@ -41,10 +41,16 @@ NOTE_MAX_LENGTH = 200
 """The longest `maps_to` note: one line that says how a partial match differs."""
 MESSAGE_FIELDS = frozenset({"name", "id", "type", "reason"})
 """The placeholders a `messages` template may use."""
+CONTEXT_KEYS = ("environment", "workload-purpose")
+"""What a rule's verdict may depend on besides the resource (`context` in docs/rule-format.md): whether the
+workload is production or not, and what it is for (training, serving, batch scoring)."""
 
 _METADATA_KEYS = frozenset({"id", "name", "title", "resource_types", "where", "pillars", "design_area",
-                            "severity", "doc", "references", "maps_to", "messages", "missing", "aliases"})
-_DECLARATIVE_KEYS = _METADATA_KEYS | {"condition"}
+                            "severity", "doc", "references", "maps_to", "messages", "missing", "aliases",
+                            "moot_if_failing", "context", "fix"})
+_CATALOG_KEYS = _METADATA_KEYS | {"condition", "check"}
+PYTHON_CHECK = "python"
+"""The value of a catalog entry's `check` key whose logic is a function in `aiwell.rules.checks`."""
 
 
 class RuleDefinitionError(ValueError):
@@ -75,6 +81,26 @@ class PeerMapping:
     """For a partial match, in what way the peer's rule differs (one short line)."""
 
 
+@dataclass(frozen=True, slots=True)
+class FixStep:
+    """One change that makes a failing resource pass: set the ARM path `field` to `value`."""
+
+    field: str
+    value: Any
+
+
+@dataclass(frozen=True, slots=True)
+class RuleLogic:
+    """A Python rule's logic: the function `@implements(rule_id)` registered, joined to its catalog entry by id."""
+
+    rule_id: str
+    function: Check
+    module: str
+
+    def __call__(self, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+        return self.function(resource, graph)
+
+
 @dataclass(frozen=True, eq=False, slots=True)
 class Rule:
     """One rule, declarative or Python, with the metadata, documentation and evaluation the engine needs."""
@@ -97,7 +123,15 @@ class Rule:
     aliases: tuple[str, ...] = ()
     messages: Mapping[str, str] = field(default_factory=dict)
     origin: str = ""
-    """The catalog file or module that defines the rule."""
+    """The catalog file that defines the rule (metadata and documentation)."""
+    module: str = ""
+    """A Python rule's logic: the module of `aiwell.rules.checks` whose `@implements` function it runs."""
+    moot_if_failing: tuple[str, ...] = ()
+    """Ids of rules whose failure on the same resource makes this one moot (`not_applicable`, said once)."""
+    context: tuple[str, ...] = ()
+    """What the verdict depends on besides the resource (`environment`, `workload-purpose`); see CONTEXT_KEYS."""
+    fix: tuple[FixStep, ...] = ()
+    """The ARM paths to change and the values that pass, from which a fix is named in the input's language."""
 
     @property
     def id(self) -> str:
@@ -139,8 +173,12 @@ class Rule:
         return resource.is_type(*self.resource_types)
 
     def evaluate(self, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
-        """The rule's verdict on one resource of a matching type, with a message for the user."""
-        document = resource.to_arm()
+        """The rule's verdict on one resource of a matching type, with a message for the user.
+
+        Conditions read the resource as the graph sees it: with the configuration its child resources carry
+        merged in (`ResourceGraph.document`), so a setting written either way is read the same.
+        """
+        document = graph.document(resource)
         if self.where is not None:
             applies = self.where.evaluate_document(document)
             if applies.truth in (Truth.FALSE, Truth.MISSING):
@@ -286,18 +324,53 @@ def _messages(value: Any, error: Callable[[str], RuleDefinitionError]) -> dict[s
     return messages
 
 
-def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | None = None) -> Rule:
-    """Build a rule from its metadata mapping (a catalog YAML entry, or the `@rule` arguments with `check`).
+def _moot_if_failing(value: Any, rule_id: str, error: Callable[[str], RuleDefinitionError]) -> tuple[str, ...]:
+    ids = _strings(value, "moot_if_failing", error)
+    bad = [item for item in ids if not RULE_ID.match(item)]
+    if bad:
+        raise error(f"`moot_if_failing` names {', '.join(bad)}: expected rule ids such as SRC005")
+    if rule_id in ids:
+        raise error("`moot_if_failing` names the rule itself")
+    return ids
 
-    Raises `RuleDefinitionError` naming `origin` and the rule id when the definition breaks the format.
+
+def _context(value: Any, error: Callable[[str], RuleDefinitionError]) -> tuple[str, ...]:
+    keys = _strings(value, "context", error)
+    unknown = [key for key in keys if key not in CONTEXT_KEYS]
+    if unknown:
+        raise error(f"`context` names {', '.join(unknown)}; expected some of {', '.join(CONTEXT_KEYS)}")
+    return keys
+
+
+def _fix(value: Any, condition: Condition | None, error: Callable[[str], RuleDefinitionError]) -> tuple[FixStep, ...]:
+    if value is None:
+        derived = condition.fix_steps() if condition is not None else None
+        return tuple(FixStep(path, wanted) for path, wanted in derived or ())
+    if not isinstance(value, list) or not value:
+        raise error("`fix` must be a non-empty list of {field, value} entries")
+    steps: list[FixStep] = []
+    for index, entry in enumerate(value):
+        if not isinstance(entry, Mapping) or set(entry) != {"field", "value"} or not isinstance(entry["field"], str) \
+                or not entry["field"].strip():
+            raise error(f"`fix[{index}]` must be a mapping with exactly `field` (an ARM path) and `value`")
+        steps.append(FixStep(entry["field"].strip(), entry["value"]))
+    return tuple(steps)
+
+
+def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | None = None,
+                      module: str = "") -> Rule:
+    """Build a rule from its catalog entry; a Python rule's entry (`check: python`) comes with its logic.
+
+    `check` is the logic of a Python rule (the `@implements` function the registry joined to the entry by id,
+    or any function for a rule built in code); `module` names where it lives. Raises `RuleDefinitionError`
+    naming `origin` and the rule id when the definition breaks the format.
     """
     rule_id = entry.get("id")
 
     def error(message: str) -> RuleDefinitionError:
         return _fail(origin, rule_id, message)
 
-    allowed = _METADATA_KEYS if check is not None else _DECLARATIVE_KEYS
-    unknown = sorted(str(key) for key in set(entry) - allowed)
+    unknown = sorted(str(key) for key in set(entry) - _CATALOG_KEYS)
     if unknown:
         raise error(f"unknown key(s): {', '.join(unknown)}")
     if not isinstance(rule_id, str) or not RULE_ID.match(rule_id):
@@ -307,6 +380,14 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
         raise error("`name` must be kebab-case")
     if not isinstance(title, str) or not title.strip():
         raise error("`title` is required")
+    declared = entry.get("check")
+    if declared is not None and declared != PYTHON_CHECK:
+        raise error(f"`check` is {declared!r}; the only kind of check is {PYTHON_CHECK!r}")
+    if declared == PYTHON_CHECK and check is None:
+        raise error(f"its catalog entry says `check: {PYTHON_CHECK}`, but no module of aiwell.rules.checks "
+                    f"implements it (`@implements({rule_id!r})`)")
+    if check is not None and entry.get("condition") is not None:
+        raise error("a Python rule has no `condition`: its logic is the function")
     pillars_given = _strings(entry.get("pillars"), "pillars", error, required=True)
     info = RuleInfo(
         id=rule_id,
@@ -325,10 +406,12 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
         condition = None
         if check is None:
             if entry.get("condition") is None:
-                raise error("a declarative rule needs a `condition`")
+                raise error("a declarative rule needs a `condition` (or `check: python` and a function)")
             condition = compile_condition(entry["condition"], location=f"{origin}: rule {rule_id}")
     except ConditionError as exc:
         raise RuleDefinitionError(str(exc)) from None
+    if check is not None and entry.get("messages") is not None:
+        raise error("`messages` are for declarative rules: a Python rule writes its own messages")
     references = entry.get("references")
     return Rule(
         info=info,
@@ -344,27 +427,35 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
         aliases=_strings(entry.get("aliases"), "aliases", error),
         messages=_messages(entry.get("messages"), error),
         origin=origin,
+        module=module,
+        moot_if_failing=_moot_if_failing(entry.get("moot_if_failing"), rule_id, error),
+        context=_context(entry.get("context"), error),
+        fix=_fix(entry.get("fix"), condition, error),
     )
 
 
-def rule(**metadata: Any) -> Callable[[Check], Rule]:
-    """Register a Python rule: the decorated function becomes a `Rule` with this metadata.
+def implements(rule_id: str) -> Callable[[Check], RuleLogic]:
+    """Register the logic of the Python rule `rule_id`, whose metadata and documentation are its catalog entry.
 
-    The keywords are the metadata keys of docs/rule-format.md (`id`, `name`, `title`, `resource_types`,
-    `pillars`, `design_area`, `severity`, `doc`, `references`, optional `where`, `maps_to`, `aliases`,
-    `missing`). The registry finds the rule by importing every module of `aiwell.rules.checks`.
+    The registry imports every module of `aiwell.rules.checks`, joins each function to the catalog entry with
+    the same id (declared `check: python`), and refuses a function without an entry or an entry without one.
     """
-    def register(check: Check) -> Rule:
-        return rule_from_mapping(metadata, origin=check.__module__, check=check)
+    if not RULE_ID.match(rule_id):
+        raise RuleDefinitionError(f"@implements({rule_id!r}): expected a rule id such as AIS004")
+
+    def register(function: Check) -> RuleLogic:
+        return RuleLogic(rule_id, function, function.__module__)
     return register
 
 
 __all__ = [
+    "CONTEXT_KEYS",
     "MATCHES",
     "MESSAGE_FIELDS",
     "NOTE_MAX_LENGTH",
     "PEERS",
     "PEER_ID_FORMATS",
+    "PYTHON_CHECK",
     "RULE_ID",
     "RULE_NAME",
     "USE_INSTEAD_FORMATS",
@@ -372,10 +463,12 @@ __all__ = [
     "Doc",
     "Match",
     "Peer",
+    "FixStep",
     "PeerMapping",
     "Rule",
     "RuleDefinitionError",
     "RuleKind",
-    "rule",
+    "RuleLogic",
+    "implements",
     "rule_from_mapping",
 ]

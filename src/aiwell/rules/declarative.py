@@ -147,6 +147,19 @@ class Condition(ABC):
         """The condition's answer for one ARM-shaped document."""
         return self.evaluate(Scope(document))
 
+    def fields(self) -> set[str]:
+        """The ARM paths the condition reads (`count` paths included)."""
+        return set()
+
+    def fix_steps(self) -> list[tuple[str, Any]] | None:
+        """The (ARM path, value) settings that make the condition true, when it says so plainly; else None.
+
+        `equals` and `in` (its first value), `greaterOrEquals` and `lessOrEquals` give their operand; `allOf`
+        gathers its members' settings, `anyOf` takes its first member that has some. Anything else (a negation,
+        a count, a path with `[*]`) names no single setting.
+        """
+        return None
+
 
 @dataclass(frozen=True, slots=True)
 class AllOf(Condition):
@@ -156,6 +169,13 @@ class AllOf(Condition):
 
     def evaluate(self, scope: Scope) -> Outcome:
         return all_of(member.evaluate(scope) for member in self.members)
+
+    def fields(self) -> set[str]:
+        return {path for member in self.members for path in member.fields()}
+
+    def fix_steps(self) -> list[tuple[str, Any]] | None:
+        steps = [step for member in self.members for step in (member.fix_steps() or [])]
+        return steps or None
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,12 +187,21 @@ class AnyOf(Condition):
     def evaluate(self, scope: Scope) -> Outcome:
         return any_of(member.evaluate(scope) for member in self.members)
 
+    def fields(self) -> set[str]:
+        return {path for member in self.members for path in member.fields()}
+
+    def fix_steps(self) -> list[tuple[str, Any]] | None:
+        return next((steps for steps in (member.fix_steps() for member in self.members) if steps), None)
+
 
 @dataclass(frozen=True, slots=True)
 class Not(Condition):
     """`not: {...}`: swaps true and false, keeps missing and unknown."""
 
     member: Condition
+
+    def fields(self) -> set[str]:
+        return self.member.fields()
 
     def evaluate(self, scope: Scope) -> Outcome:
         inner = self.member.evaluate(scope)
@@ -203,6 +232,19 @@ class FieldTest(Condition):
     path: str | None
     literal: Any
     operator: Operator
+
+    def fields(self) -> set[str]:
+        return {self.path} if self.path is not None else set()
+
+    def fix_steps(self) -> list[tuple[str, Any]] | None:
+        if self.path is None or "[*]" in self.path:
+            return None
+        name, operand = self.operator.name, self.operator.operand
+        if name in ("equals", "greaterOrEquals", "lessOrEquals"):
+            return [(self.path, operand)]
+        if name == "in" and operand:
+            return [(self.path, operand[0])]
+        return None
 
     @property
     def subject(self) -> str:
@@ -259,6 +301,9 @@ class Count(Condition):
     path: str
     where: Condition | None
     operator: Operator
+
+    def fields(self) -> set[str]:
+        return {self.path, *(self.where.fields() if self.where is not None else ())}
 
     def evaluate(self, scope: Scope) -> Outcome:
         arrays, _ = resolve_field(self.path[: -len("[*]")], scope)

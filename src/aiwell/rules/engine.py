@@ -1,13 +1,20 @@
-"""The engine: decides which rule runs on which resource and turns verdicts into results."""
+"""The engine: decides which rule runs on which resource and turns verdicts into results.
+
+One root cause, one finding: a rule whose `moot_if_failing` names a rule that fails on the same resource is
+`not_applicable` there, and its message points at that rule instead of repeating the finding (a free-tier search
+service fails SRC005 once; its replica, private endpoint and identity rules say they are moot). The prerequisite is
+evaluated on demand, so the judgment is the same whether or not it was selected for the run.
+"""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import Location, Resource, Result, Status, Unresolved
 from aiwell.rules.base import Rule
+from aiwell.rules.registry import load_registry
 
 
 def _text(value: str | Unresolved) -> str:
@@ -20,12 +27,14 @@ def _location(resource: Resource) -> Location | None:
     return Location(resource.source.file, resource.source.line)
 
 
-def evaluate(rule: Rule, resource: Resource, graph: ResourceGraph) -> Result:
-    """One rule's result on one resource; a rule that raises gives an unknown result, never a crashed run."""
+def _verdict(rule: Rule, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     try:
-        status, message = rule.evaluate(resource, graph)
+        return rule.evaluate(resource, graph)
     except Exception as exc:  # a broken rule must not stop the review
-        status, message = Status.UNKNOWN, f"rule error: {type(exc).__name__}: {exc}"
+        return Status.UNKNOWN, f"rule error: {type(exc).__name__}: {exc}"
+
+
+def _result(rule: Rule, resource: Resource, status: Status, message: str) -> Result:
     return Result(
         rule=rule.info,
         status=status,
@@ -37,11 +46,58 @@ def evaluate(rule: Rule, resource: Resource, graph: ResourceGraph) -> Result:
     )
 
 
-def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequence[Rule]) -> list[Result]:
+def evaluate(rule: Rule, resource: Resource, graph: ResourceGraph) -> Result:
+    """One rule's result on one resource; a rule that raises gives an unknown result, never a crashed run.
+
+    `moot_if_failing` is not consulted here (`run_rules` does that); this is the rule's own verdict.
+    """
+    return _result(rule, resource, *_verdict(rule, resource, graph))
+
+
+class _Verdicts:
+    """Each (rule, resource) verdict computed once, with the rules' `moot_if_failing` applied."""
+
+    def __init__(self, graph: ResourceGraph, lookup: Callable[[str], Rule | None]) -> None:
+        self._graph = graph
+        self._lookup = lookup
+        self._cache: dict[tuple[str, int], tuple[Status, str]] = {}
+
+    def of(self, rule: Rule, resource: Resource) -> tuple[Status, str]:
+        key = (rule.id, id(resource))
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._moot(rule, resource) or _verdict(rule, resource, self._graph)
+            self._cache[key] = cached
+        return cached
+
+    def _moot(self, rule: Rule, resource: Resource) -> tuple[Status, str] | None:
+        for prerequisite_id in rule.moot_if_failing:
+            prerequisite = self._lookup(prerequisite_id)
+            if prerequisite is None or not prerequisite.applies_to(resource):
+                continue
+            status, _ = self.of(prerequisite, resource)
+            if status is Status.FAIL:
+                return Status.NOT_APPLICABLE, (f"moot while {prerequisite.id} {prerequisite.name} fails on it "
+                                               f"({prerequisite.title})")
+        return None
+
+
+def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequence[Rule], *,
+              catalog: Callable[[str], Rule | None] | None = None) -> list[Result]:
     """One result per (rule, resource of one of the rule's types), not-applicable ones included.
 
     Results come rule by rule in the order of `rules`, and for each rule in the order of `resources`.
+    `catalog` finds the rules `moot_if_failing` names (by id) when they are not among `rules`; by default the
+    rules given and then the built-in registry.
     """
+    given = {rule.id: rule for rule in rules}
+
+    def lookup(rule_id: str) -> Rule | None:
+        if rule_id in given:
+            return given[rule_id]
+        return catalog(rule_id) if catalog is not None else load_registry().get(rule_id)
+
+    verdicts = _Verdicts(graph, lookup)
     by_type: dict[str, list[Resource]] = defaultdict(list)
     for resource in resources:
         by_type[resource.type_lower].append(resource)
@@ -52,7 +108,7 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
             continue
         matching = [resource for resource in resources if resource.type_lower in wanted] if len(wanted) > 1 \
             else by_type.get(next(iter(wanted)), [])
-        results.extend(evaluate(rule, resource, graph) for resource in matching)
+        results.extend(_result(rule, resource, *verdicts.of(rule, resource)) for resource in matching)
     return results
 
 

@@ -1,6 +1,9 @@
-"""One registry of every rule: the YAML catalog, the Python rules in `checks/`, and the reserved AIW000.
+"""One registry of every rule: the YAML catalog, the logic of Python rules in `checks/`, and the reserved AIW000.
 
-A new YAML file in `catalog/` or a new module in `checks/` is picked up without touching any list here.
+Every rule's metadata and documentation are one entry of the YAML catalog. A Python rule's entry says
+`check: python`; its logic is the function of a module in `checks/` decorated `@implements("<ID>")`, and the
+registry joins the two by id. An entry without its function, or a function without its entry, stops the registry
+from loading. A new YAML file in `catalog/` or a new module in `checks/` is picked up without touching any list here.
 """
 
 from __future__ import annotations
@@ -16,12 +19,12 @@ from typing import Any
 import yaml
 
 from aiwell.model import AIW000, DesignArea, Pillar, Severity, Status
-from aiwell.rules.base import Doc, Rule, RuleDefinitionError, rule_from_mapping
+from aiwell.rules.base import PYTHON_CHECK, Doc, Rule, RuleDefinitionError, RuleLogic, rule_from_mapping
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 """Where the declarative rules live, one YAML file per service."""
 CHECKS_PACKAGE = "aiwell.rules.checks"
-"""The package whose modules hold the Python rules."""
+"""The package whose modules hold the logic of the Python rules."""
 
 RESERVED_RULES = (
     Rule(
@@ -78,6 +81,34 @@ class Registry:
                                               f"{other.id} ({other.origin})")
                 index[_key(key)] = item
         object.__setattr__(self, "_index", index)
+        self._check_moot_chains()
+
+    def _check_moot_chains(self) -> None:
+        """Each `moot_if_failing` names a runnable rule that applies to every type of the rule, with no cycle."""
+        by_id = {item.id: item for item in self.rules}
+        for item in self.rules:
+            for prerequisite_id in item.moot_if_failing:
+                prerequisite = by_id.get(prerequisite_id)
+                if prerequisite is None or prerequisite.kind == "reserved":
+                    raise RuleDefinitionError(f"{item.origin}: rule {item.id}: `moot_if_failing` names "
+                                              f"{prerequisite_id}, which is not a rule of the catalog")
+                uncovered = {t.lower() for t in item.resource_types} - {t.lower() for t in prerequisite.resource_types}
+                if uncovered:
+                    raise RuleDefinitionError(f"{item.origin}: rule {item.id}: `moot_if_failing` names "
+                                              f"{prerequisite_id}, which does not apply to "
+                                              f"{', '.join(sorted(uncovered))}")
+        for item in self.rules:
+            seen: list[str] = []
+            pending: list[tuple[str, tuple[str, ...]]] = [(item.id, (item.id,))]
+            while pending:
+                current, path = pending.pop()
+                for following in by_id[current].moot_if_failing:
+                    if following in path:
+                        raise RuleDefinitionError(f"{item.origin}: rule {item.id}: `moot_if_failing` makes a cycle "
+                                                  f"({' → '.join((*path, following))})")
+                    if following not in seen:
+                        seen.append(following)
+                        pending.append((following, (*path, following)))
 
     def get(self, key: str) -> Rule | None:
         """The rule with this id, name or alias, or None."""
@@ -124,8 +155,12 @@ def yaml_loader() -> type[yaml.SafeLoader] | type[yaml.CSafeLoader]:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_catalog_file(path: Path) -> list[Rule]:
-    """The declarative rules of one catalog file (a YAML list of rule entries)."""
+CatalogEntry = tuple[dict[str, Any], str]
+"""A rule's catalog entry and the file it comes from."""
+
+
+def read_catalog_file(path: Path) -> list[CatalogEntry]:
+    """The rule entries of one catalog file (a YAML list of mappings), each with the file it comes from."""
     try:
         entries: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -134,34 +169,66 @@ def load_catalog_file(path: Path) -> list[Rule]:
         return []
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
         raise RuleDefinitionError(f"{path}: a catalog file is a YAML list of rule entries")
-    return [rule_from_mapping(entry, origin=str(path)) for entry in entries]
+    return [(entry, str(path)) for entry in entries]
 
 
-def discover_checks(package_name: str) -> list[Rule]:
-    """The Python rules defined in every public module of a package (each decorated with `@rule`)."""
+def discover_logic(package_name: str) -> dict[str, RuleLogic]:
+    """The Python rules' logic in every public module of a package (`@implements` functions), by rule id."""
     package = importlib.import_module(package_name)
-    found: list[Rule] = []
+    found: dict[str, RuleLogic] = {}
     for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda info: info.name):
         if module_info.name.startswith("_"):
             continue
         module = importlib.import_module(f"{package_name}.{module_info.name}")
         for value in vars(module).values():
-            if isinstance(value, Rule) and value.origin == module.__name__ and value not in found:
-                found.append(value)
+            if not isinstance(value, RuleLogic) or value.module != module.__name__:
+                continue
+            other = found.get(value.rule_id)
+            if other is not None and other is not value:
+                raise RuleDefinitionError(f"{value.module}: implements {value.rule_id}, which {other.module} "
+                                          "implements too")
+            found[value.rule_id] = value
     return found
+
+
+def join_catalog(entries: Sequence[CatalogEntry], logic: dict[str, RuleLogic]) -> list[Rule]:
+    """Rules from catalog entries, each `check: python` entry joined to the logic with its id.
+
+    Raises `RuleDefinitionError` for a broken entry, an entry whose logic is missing, and logic whose entry is.
+    """
+    rules: list[Rule] = []
+    joined: set[str] = set()
+    for entry, origin in entries:
+        rule_id = entry.get("id")
+        if entry.get("check") == PYTHON_CHECK and isinstance(rule_id, str) and rule_id in logic:
+            found = logic[rule_id]
+            rules.append(rule_from_mapping(entry, origin=origin, check=found.function, module=found.module))
+            joined.add(rule_id)
+        else:
+            rules.append(rule_from_mapping(entry, origin=origin))
+    orphans = sorted(set(logic) - joined)
+    if orphans:
+        described = ", ".join(f"{rule_id} ({logic[rule_id].module})" for rule_id in orphans)
+        raise RuleDefinitionError(f"logic without a catalog entry: {described} implement rules that no catalog "
+                                  f"entry declares with `check: {PYTHON_CHECK}`")
+    return rules
 
 
 def build_registry(*, catalog_dirs: Sequence[Path] = (CATALOG_DIR,),
                    check_packages: Sequence[str] = (CHECKS_PACKAGE,),
                    reserved: Sequence[Rule] = RESERVED_RULES) -> Registry:
-    """A registry of the rules in these catalog directories and check packages, plus the reserved rules."""
-    rules: list[Rule] = list(reserved)
-    for directory in catalog_dirs:
-        for path in sorted(directory.glob("*.yaml")):
-            rules.extend(load_catalog_file(path))
+    """A registry of the rules in these catalog directories (with the logic in these packages) and the reserved
+    rules."""
+    entries = [entry for directory in catalog_dirs for path in sorted(directory.glob("*.yaml"))
+               for entry in read_catalog_file(path)]
+    logic: dict[str, RuleLogic] = {}
     for package_name in check_packages:
-        rules.extend(discover_checks(package_name))
-    return Registry(tuple(rules))
+        for rule_id, found in discover_logic(package_name).items():
+            if rule_id in logic:
+                raise RuleDefinitionError(f"{found.module}: implements {rule_id}, which {logic[rule_id].module} "
+                                          "implements too")
+            logic[rule_id] = found
+    return Registry((*reserved, *join_catalog(entries, logic)))
 
 
 @functools.cache
@@ -174,10 +241,12 @@ __all__ = [
     "CATALOG_DIR",
     "CHECKS_PACKAGE",
     "RESERVED_RULES",
+    "CatalogEntry",
     "Registry",
     "build_registry",
-    "discover_checks",
-    "load_catalog_file",
+    "discover_logic",
+    "join_catalog",
     "load_registry",
+    "read_catalog_file",
     "yaml_loader",
 ]

@@ -1,6 +1,6 @@
-"""Python rules: one module per rule, each with one function decorated by `aiwell.rules.rule`.
+"""The logic of Python rules: one module per rule, each with one function decorated `@implements("<ID>")`.
 
-The registry imports every module here whose name does not start with `_`; modules starting with `_` hold
-logic
-that several rules share.
+A Python rule's metadata and documentation are its entry in the YAML catalog (`check: python`); the registry
+imports every module here whose name does not start with `_` and joins each function to its entry by id. Modules
+starting with `_` hold logic that several rules share.
 """

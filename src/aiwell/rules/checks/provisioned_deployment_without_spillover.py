@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import Resource, Status, Unresolved
-from aiwell.rules.base import rule
+from aiwell.rules.base import implements
 from aiwell.rules.declarative import describe_unresolved, show
 
 PAY_AS_YOU_GO_FOR = {
@@ -15,95 +15,7 @@ PAY_AS_YOU_GO_FOR = {
 """The pay-as-you-go SKU whose data-processing scope matches each provisioned SKU (lower-case keys)."""
 
 
-@rule(
-    id="AID003",
-    name="provisioned-deployment-without-spillover",
-    title="Provisioned model deployment has no pay-as-you-go spillover",
-    resource_types=["Microsoft.CognitiveServices/accounts/deployments"],
-    where={"field": "sku.name",
-           "in": ["ProvisionedManaged", "GlobalProvisionedManaged", "DataZoneProvisionedManaged"]},
-    pillars=["reliability", "performance-efficiency"],
-    design_area="application-platform",
-    severity="medium",
-    missing="fail",
-    doc={
-        "what": "For a deployment with a provisioned `sku.name` (`ProvisionedManaged`, "
-                "`GlobalProvisionedManaged`, `DataZoneProvisionedManaged`), checks that "
-                "`properties.spilloverDeploymentName` names another deployment of the same account whose "
-                "`sku.name` is the matching pay-as-you-go type (`Standard`, `GlobalStandard`, "
-                "`DataZoneStandard`). Other deployments are not applicable.",
-        "why": "Provisioned throughput is sized for a planned load; a burst above it is answered with HTTP "
-               "429. "
-               "Spillover sends that overflow to a standard deployment with the same data-processing scope "
-               "instead of failing the request, so users see slower answers rather than errors.",
-        "example": """{
-  "type": "Microsoft.CognitiveServices/accounts/deployments",
-  "apiVersion": "2024-10-01",
-  "name": "contoso-openai/gpt-4o-ptu",
-  "sku": {"name": "GlobalProvisionedManaged", "capacity": 50},
-  "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}}
-}""",
-        "use_instead": {
-            "arm": """{
-  "type": "Microsoft.CognitiveServices/accounts/deployments",
-  "apiVersion": "2025-06-01",
-  "name": "contoso-openai/gpt-4o-ptu",
-  "sku": {"name": "GlobalProvisionedManaged", "capacity": 50},
-  "properties": {
-    "model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"},
-    "spilloverDeploymentName": "gpt-4o-paygo"
-  },
-  "dependsOn": ["[resourceId('Microsoft.CognitiveServices/accounts/deployments', 'contoso-openai',
-  'gpt-4o-paygo')]"]
-},
-{
-  "type": "Microsoft.CognitiveServices/accounts/deployments",
-  "apiVersion": "2025-06-01",
-  "name": "contoso-openai/gpt-4o-paygo",
-  "sku": {"name": "GlobalStandard", "capacity": 100},
-  "properties": {"model": {"format": "OpenAI", "name": "gpt-4o", "version": "2024-11-20"}}
-}""",
-            "bicep": """resource paygo 'Microsoft.CognitiveServices/accounts/deployments@2025-06-01' = {
-  parent: openai
-  name: 'gpt-4o-paygo'
-  sku: { name: 'GlobalStandard', capacity: 100 }
-  properties: { model: { format: 'OpenAI', name: 'gpt-4o', version: '2024-11-20' } }
-}
-
-resource ptu 'Microsoft.CognitiveServices/accounts/deployments@2025-06-01' = {
-  parent: openai
-  name: 'gpt-4o-ptu'
-  sku: { name: 'GlobalProvisionedManaged', capacity: 50 }
-  properties: {
-    model: { format: 'OpenAI', name: 'gpt-4o', version: '2024-11-20' }
-    spilloverDeploymentName: paygo.name
-  }
-}""",
-            "terraform": """resource "azapi_resource" "ptu" {
-  type      = "Microsoft.CognitiveServices/accounts/deployments@2025-06-01"
-  parent_id = azurerm_cognitive_account.openai.id
-  name      = "gpt-4o-ptu"
-  body = {
-    sku = { name = "GlobalProvisionedManaged", capacity = 50 }
-    properties = {
-      model                   = { format = "OpenAI", name = "gpt-4o", version = "2024-11-20" }
-      spilloverDeploymentName = azurerm_cognitive_deployment.paygo.name
-    }
-  }
-}""",
-        },
-    },
-    references=[
-        "https://learn.microsoft.com/azure/ai-services/openai/how-to/spillover-traffic-management",
-        "https://learn.microsoft.com/azure/architecture/ai-ml/guide/azure-openai-gateway-multi-backend",
-        "https://learn.microsoft.com/azure/architecture/ai-ml/architecture/baseline-microsoft-foundry-chat",
-    ],
-    maps_to=[
-        {"peer": "aprl", "id": "0c193899-da60-4a52-b4a0-77d75ac8c5c5", "match": "partial",
-         "note": "a manual recommendation (no query) to pair provisioned throughput with a pay-as-you-go "
-                 "deployment; it names no spilloverDeploymentName"},
-    ],
-)
+@implements("AID003")
 def provisioned_deployment_without_spillover(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when the spillover deployment is a sibling with the pay-as-you-go SKU of the same scope."""
     sku = resource.get("sku.name")
