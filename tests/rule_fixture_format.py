@@ -3,7 +3,8 @@ turning each case into one run per input format, and writing the inputs the real
 
 A case is written once and run in every format it gives:
 
-- `resources:` (ARM-shaped resources, as loaders produce them) or `template:` (+ `parameters:`), the `arm` runs;
+- `resources:` (ARM-shaped resources, as loaders produce them) or `template:` (+ `parameters:`), the `arm` runs
+  (`resources:` with `origin: inventory` are inventory runs: resources with an export's provenance);
 - `bicep:` and `terraform:`, source snippets run through the Bicep loader and the Terraform loader;
 - `inventory:`, an inventory export (Resource Graph rows) run through the inventory loader;
 - `also: [bicep, inventory]`, the case's `resources:` written out as a Bicep file or a Resource Graph export.
@@ -75,7 +76,9 @@ def runs_of(path: Path, data: dict[str, Any]) -> list[Run]:
             assert "resources" in case, f"{path}: {name}: `also` writes out the case's `resources:`"
         assert not ("resources" in case and "template" in case), f"{path}: {name}: resources or template, not both"
         formats: dict[str, Any] = {}
-        if "resources" in case or "template" in case:
+        if "resources" in case and case.get("origin") == "inventory":
+            formats["inventory"] = None  # ARM-shaped resources with an inventory's provenance
+        elif "resources" in case or "template" in case:
             formats["arm"] = None
         for key in ("bicep", "terraform", "inventory"):
             if key in case:

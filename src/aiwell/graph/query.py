@@ -414,7 +414,8 @@ class ResourceGraph:
         if isinstance(r.id, str):
             for scope in containing_scopes(r.id):
                 found.extend(self._extensions_on_scope.get(scope, []))
-        return [extension for extension in dict.fromkeys(found) if extension_kind(extension) == wanted]
+        unique = list({id(extension): extension for extension in found}.values())
+        return [extension for extension in unique if extension_kind(extension) == wanted]
 
     def unresolved_extensions(self, kind: str) -> list[Resource]:
         """The locks or role assignments whose scope can't be resolved (they may apply to anything)."""
@@ -470,7 +471,9 @@ class ResourceGraph:
         """The resource an unresolved reference reads from, when its expression names one by the address the
         loaders record: a Bicep symbol (`app.identity.principalId`), a Terraform address
         (`azurerm_linux_web_app.app.identity[0].principal_id`, `module.m.azurerm_x.y.id`), or an ARM
-        `reference(resourceId('<type>', '<name>'), ...)`, `listKeys(resourceId(...))` with literal arguments."""
+        `reference(resourceId('<type>', '<name>'), ...)`, `listKeys(resourceId(...))` with literal arguments.
+
+        None when the expression names no resource of the review, or several that can't be told apart."""
         expression = reference.expression.strip()
         arm = _ARM_RESOURCE_ID.search(expression)
         if arm is not None:
@@ -486,6 +489,11 @@ class ResourceGraph:
             if near is not None:
                 same_file = [candidate for candidate in candidates if candidate.source.file == near.source.file]
                 candidates = same_file or candidates
+            if len(candidates) > 1:
+                # A Terraform resource that also configures children (a web app's publishing policies) gives them
+                # its address: the reference is to the resource, not to its children.
+                ids = {id(candidate) for candidate in candidates}
+                candidates = [candidate for candidate in candidates if id(self.parent(candidate)) not in ids]
             if len(candidates) == 1:
                 return candidates[0]
             if candidates:

@@ -91,9 +91,13 @@ class FixStep:
 
 @dataclass(frozen=True, slots=True)
 class RuleLogic:
-    """A Python rule's logic: the function `@implements(rule_id)` registered, joined to its catalog entry by id."""
+    """A Python rule's logic: the function `@implements(*rule_ids)` registered, joined to each catalog entry by id.
 
-    rule_id: str
+    One function may implement several rules when they apply one policy to several services (the network-posture
+    policy, private endpoints, diagnostic settings), so that the judgment is the same everywhere by construction.
+    """
+
+    rule_ids: tuple[str, ...]
     function: Check
     module: str
 
@@ -434,17 +438,18 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
     )
 
 
-def implements(rule_id: str) -> Callable[[Check], RuleLogic]:
-    """Register the logic of the Python rule `rule_id`, whose metadata and documentation are its catalog entry.
+def implements(*rule_ids: str) -> Callable[[Check], RuleLogic]:
+    """Register the logic of the Python rules `rule_ids`, whose metadata and documentation are catalog entries.
 
-    The registry imports every module of `aiwell.rules.checks`, joins each function to the catalog entry with
-    the same id (declared `check: python`), and refuses a function without an entry or an entry without one.
+    The registry imports every module of `aiwell.rules.checks`, joins each function to the catalog entries with
+    its ids (declared `check: python`), and refuses a function without an entry or an entry without one.
     """
-    if not RULE_ID.match(rule_id):
-        raise RuleDefinitionError(f"@implements({rule_id!r}): expected a rule id such as AIS004")
+    bad = [rule_id for rule_id in rule_ids if not RULE_ID.match(rule_id)]
+    if not rule_ids or bad:
+        raise RuleDefinitionError(f"@implements{rule_ids!r}: expected rule ids such as AIS004")
 
     def register(function: Check) -> RuleLogic:
-        return RuleLogic(rule_id, function, function.__module__)
+        return RuleLogic(tuple(rule_ids), function, function.__module__)
     return register
 
 

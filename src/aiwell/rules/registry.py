@@ -183,11 +183,12 @@ def discover_logic(package_name: str) -> dict[str, RuleLogic]:
         for value in vars(module).values():
             if not isinstance(value, RuleLogic) or value.module != module.__name__:
                 continue
-            other = found.get(value.rule_id)
-            if other is not None and other is not value:
-                raise RuleDefinitionError(f"{value.module}: implements {value.rule_id}, which {other.module} "
-                                          "implements too")
-            found[value.rule_id] = value
+            for rule_id in value.rule_ids:
+                other = found.get(rule_id)
+                if other is not None and other is not value:
+                    raise RuleDefinitionError(f"{value.module}: implements {rule_id}, which {other.module} "
+                                              "implements too")
+                found[rule_id] = value
     return found
 
 

@@ -2,8 +2,10 @@
 
 Provider: azurerm 4.x (checked against v4.81.0 docs, API 2025-01-01). `private_service_connection` goes to
 `privateLinkServiceConnections`, or to `manualPrivateLinkServiceConnections` when `is_manual_connection` is true;
-`private_dns_zone_group` becomes the `privateDnsZoneGroups` child ARM has for it. Virtual networks, subnets and
-private DNS zones are mapped for their names and ids only (graph links), not their settings.
+`private_dns_zone_group` becomes the `privateDnsZoneGroups` child ARM has for it. Subnets carry the settings the
+network rules read (private-endpoint network policies, default outbound access, delegations); the NSG and route
+table associations are patches onto the subnet, as ARM has them. Virtual networks and private DNS zones are mapped
+for their names and ids (graph links), private DNS zone links for the zone and network they join.
 """
 
 from __future__ import annotations
@@ -19,10 +21,14 @@ from aiwell.loaders.terraform.azurerm._spec import (
     ChildMap,
     ChildOfNamed,
     Derived,
+    Patches,
     ResourceMap,
     TopLevel,
     as_bool,
+    boolean,
+    copy,
     first_block,
+    invert,
 )
 from aiwell.model import MISSING, Unresolved
 
@@ -121,7 +127,113 @@ SUBNET = ResourceMap(
     arm_type="Microsoft.Network/virtualNetworks/subnets",
     api_version=API_VERSION,
     naming=ChildOfNamed("Microsoft.Network/virtualNetworks", "virtual_network_name"),
-    fields=(Attr("address_prefixes", "properties.addressPrefixes"),),
+    fields=(
+        Attr("address_prefixes", "properties.addressPrefixes"),
+        # Defaults to "Disabled" (4.x; 3.x had the boolean private_endpoint_network_policies_enabled).
+        Attr("private_endpoint_network_policies", "properties.privateEndpointNetworkPolicies", copy,
+             default="Disabled"),
+        # Defaults to true (v4.81.0 docs).
+        Attr("default_outbound_access_enabled", "properties.defaultOutboundAccess", boolean, default=True),
+        Block("delegation", "properties.delegations", (
+            Attr("name", "name"),
+            Block("service_delegation", "properties", (Attr("name", "serviceName"),)),
+        ), many=True),
+    ),
+)
+
+SUBNET_NSG_ASSOCIATION = ResourceMap(
+    tf_type="azurerm_subnet_network_security_group_association",
+    arm_type="Microsoft.Network/virtualNetworks/subnets",
+    api_version=API_VERSION,
+    naming=Patches("subnet_id"),
+    fields=(Attr("network_security_group_id", "properties.networkSecurityGroup.id"),),
+)
+
+SUBNET_ROUTE_TABLE_ASSOCIATION = ResourceMap(
+    tf_type="azurerm_subnet_route_table_association",
+    arm_type="Microsoft.Network/virtualNetworks/subnets",
+    api_version=API_VERSION,
+    naming=Patches("subnet_id"),
+    fields=(Attr("route_table_id", "properties.routeTable.id"),),
+)
+
+_SECURITY_RULE = (
+    Attr("name", "name"),
+    Attr("priority", "properties.priority"),
+    Attr("direction", "properties.direction"),
+    Attr("access", "properties.access"),
+    Attr("protocol", "properties.protocol"),
+    Attr("source_address_prefix", "properties.sourceAddressPrefix"),
+    Attr("source_address_prefixes", "properties.sourceAddressPrefixes"),
+    Attr("destination_address_prefix", "properties.destinationAddressPrefix"),
+    Attr("destination_address_prefixes", "properties.destinationAddressPrefixes"),
+    Attr("source_port_range", "properties.sourcePortRange"),
+    Attr("destination_port_range", "properties.destinationPortRange"),
+    Attr("destination_port_ranges", "properties.destinationPortRanges"),
+)
+
+NETWORK_SECURITY_GROUP = ResourceMap(
+    tf_type="azurerm_network_security_group",
+    arm_type="Microsoft.Network/networkSecurityGroups",
+    api_version=API_VERSION,
+    naming=TopLevel(),
+    fields=(LOCATION, TAGS, Block("security_rule", "properties.securityRules", _SECURITY_RULE, many=True)),
+)
+
+_ROUTE = (
+    Attr("name", "name"),
+    Attr("address_prefix", "properties.addressPrefix"),
+    Attr("next_hop_type", "properties.nextHopType"),
+    Attr("next_hop_in_ip_address", "properties.nextHopIpAddress"),
+)
+
+ROUTE_TABLE = ResourceMap(
+    tf_type="azurerm_route_table",
+    arm_type="Microsoft.Network/routeTables",
+    api_version=API_VERSION,
+    naming=TopLevel(),
+    fields=(
+        LOCATION, TAGS,
+        Block("route", "properties.routes", _ROUTE, many=True),
+        # bgp_route_propagation_enabled defaults to true (4.x; 3.x: disable_bgp_route_propagation).
+        Attr("bgp_route_propagation_enabled", "properties.disableBgpRoutePropagation", invert, default=True),
+    ),
+)
+
+ROUTE = ResourceMap(
+    tf_type="azurerm_route",
+    arm_type="Microsoft.Network/routeTables/routes",
+    api_version=API_VERSION,
+    naming=ChildOfNamed("Microsoft.Network/routeTables", "route_table_name"),
+    fields=_ROUTE[1:],
+)
+
+FIREWALL = ResourceMap(
+    tf_type="azurerm_firewall",
+    arm_type="Microsoft.Network/azureFirewalls",
+    api_version=API_VERSION,
+    naming=TopLevel(),
+    fields=(
+        LOCATION, TAGS,
+        Attr("zones", "zones"),
+        Attr("sku_name", "properties.sku.name"),
+        Attr("sku_tier", "properties.sku.tier"),
+        Attr("firewall_policy_id", "properties.firewallPolicy.id"),
+        Attr("threat_intel_mode", "properties.threatIntelMode"),
+    ),
+)
+
+PRIVATE_DNS_ZONE_LINK = ResourceMap(
+    tf_type="azurerm_private_dns_zone_virtual_network_link",
+    arm_type="Microsoft.Network/privateDnsZones/virtualNetworkLinks",
+    api_version="2024-06-01",
+    naming=ChildOfNamed("Microsoft.Network/privateDnsZones", "private_dns_zone_name"),
+    fields=(
+        TAGS,
+        Attr("virtual_network_id", "properties.virtualNetwork.id"),
+        # Defaults to false.
+        Attr("registration_enabled", "properties.registrationEnabled", boolean, default=False),
+    ),
 )
 
 PRIVATE_DNS_ZONE = ResourceMap(
@@ -132,5 +244,6 @@ PRIVATE_DNS_ZONE = ResourceMap(
     fields=(TAGS,),
 )
 
-MAPS = (PRIVATE_ENDPOINT, VIRTUAL_NETWORK, SUBNET, PRIVATE_DNS_ZONE)
+MAPS = (PRIVATE_ENDPOINT, VIRTUAL_NETWORK, SUBNET, PRIVATE_DNS_ZONE, SUBNET_NSG_ASSOCIATION,
+        SUBNET_ROUTE_TABLE_ASSOCIATION, NETWORK_SECURITY_GROUP, ROUTE_TABLE, ROUTE, FIREWALL, PRIVATE_DNS_ZONE_LINK)
 

@@ -1,0 +1,14 @@
+"""Rules that look for a private endpoint reaching the resource (AIS004, SRC007 and the other services')."""
+
+from __future__ import annotations
+
+from aiwell.graph import ResourceGraph
+from aiwell.model import Resource, Status
+from aiwell.rules.base import implements
+from aiwell.rules.checks._private_link import private_endpoint_verdict
+
+
+@implements("AIS004", "SRC007")
+def without_private_endpoint(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+    """Pass when a private endpoint reaches the resource (or an inventory shows an Approved connection)."""
+    return private_endpoint_verdict(resource, graph)
