@@ -52,9 +52,9 @@ def _loaded(paths: list[Path], parameter_files: list[Path] | None = None) -> lis
 
 def resources_of(run: Run, case: dict[str, Any], directory: Path) -> list[Resource]:
     """The resources of one run: built from the case's ARM-shaped data, or read by the loader of its format."""
-    if "resources" in case and run.format in ("arm", "inventory") and "inventory" not in case:
-        if run.format == "arm" or case.get("origin") == "inventory":
-            return build_resources(case, run.path)
+    built_as_given = run.format == "arm" or (run.format == "inventory" and case.get("origin") == "inventory")
+    if "resources" in case and built_as_given:
+        return build_resources(case, run.path)
     if run.format == "arm":
         template, parameters = write_template(case, directory)
         return _loaded([template], parameters)

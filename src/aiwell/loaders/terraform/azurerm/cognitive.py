@@ -10,6 +10,7 @@ from typing import Any
 
 from aiwell.loaders.terraform.azurerm._spec import (
     COMMON,
+    TAGS,
     Attr,
     Block,
     ChildOf,
@@ -157,4 +158,30 @@ COGNITIVE_ACCOUNT_CUSTOMER_MANAGED_KEY = ResourceMap(
     ),
 )
 
-MAPS = (COGNITIVE_ACCOUNT, AI_SERVICES, COGNITIVE_DEPLOYMENT, COGNITIVE_ACCOUNT_CUSTOMER_MANAGED_KEY)
+COGNITIVE_ACCOUNT_RAI_POLICY = ResourceMap(
+    # A content filter (RAI) policy of an account (4.x): content_filter blocks become contentFilters entries.
+    tf_type="azurerm_cognitive_account_rai_policy",
+    arm_type="Microsoft.CognitiveServices/accounts/raiPolicies",
+    api_version=API_VERSION,
+    naming=ChildOf("cognitive_account_id"),
+    fields=(
+        TAGS,
+        Attr("base_policy_name", "properties.basePolicyName"),
+        Attr("mode", "properties.mode"),
+        Block("content_filter", "properties.contentFilters", (
+            Attr("name", "name"),
+            Attr("filter_enabled", "enabled", boolean),
+            Attr("block_enabled", "blocking", boolean),
+            Attr("severity_threshold", "severityThreshold"),
+            Attr("source", "source"),
+        ), many=True),
+        Block("custom_block_list", "properties.customBlocklists", (
+            Attr("blocklist_name", "blocklistName"),
+            Attr("block_enabled", "blocking", boolean),
+            Attr("source", "source"),
+        ), many=True),
+    ),
+)
+
+MAPS = (COGNITIVE_ACCOUNT, AI_SERVICES, COGNITIVE_DEPLOYMENT, COGNITIVE_ACCOUNT_CUSTOMER_MANAGED_KEY,
+        COGNITIVE_ACCOUNT_RAI_POLICY)
