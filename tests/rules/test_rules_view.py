@@ -24,10 +24,12 @@ def _shown(rule_id: str, width: int = 100) -> str:
 def test_the_terminal_shows_each_mapping_with_its_match_and_how_it_differs() -> None:
     text = _shown("MLW001")
     mappings = text[text.index("Maps to"):]
-    assert "PSRule Azure.ML.PublicAccess exact" in mappings
+    assert "PSRule Azure.ML.PublicAccess partial" in mappings
     assert "Azure Policy 438c38d2-3772-465a-a9cc-7a6666a275ce partial" in mappings
-    assert "not allowPublicAccessWhenBehindVnet" in mappings
+    assert "does not look at" in mappings and "allowPublicAccessWhenBehindVnet" in mappings
     assert "Checkov CKV2_AZURE_49 partial" in mappings
+    exact = _shown("AIS002")
+    assert "PSRule Azure.AI.DisableLocalAuth exact" in exact[exact.index("Maps to"):]
 
 
 def test_a_guid_is_never_cut_in_a_narrow_terminal() -> None:

@@ -1,4 +1,5 @@
-"""Rules that look for a private endpoint reaching the resource (AIS004, SRC007 and the other services')."""
+"""Rules that look for a private endpoint reaching the resource: model accounts, search, storage, Key Vault, Cosmos DB,
+container registries, ML workspaces, web apps."""
 
 from __future__ import annotations
 
