@@ -139,12 +139,12 @@ def _mean_by_k(cases: Sequence[Mapping[str, Any]], key: str) -> dict[str, float]
     return {k: sum(c[key][k] for c in cases) / len(cases) for k in sorted(shared or (), key=int)}
 
 
-_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_DIGITS = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+)?")  # numbers, and addresses in Python reprs
 
 
 def error_groups(samples: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Errored samples grouped by cause (kind and message, numbers aside), biggest group first: each with its
-    count, the first message in full and the first cases it hit."""
+    """Errored samples grouped by cause (kind and message, numbers and addresses aside), biggest group first: each
+    with its count, the first message in full and the first cases it hit."""
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for sample in samples:
         if sample.get("passed") is not None:
