@@ -13,12 +13,13 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import click
 from rich.console import Console
 
-from aiwell.cli.runner import open_output, run_group, stderr_console, write_output
+from aiwell.cli import runner
+from aiwell.cli.runner import run_group, stderr_console
 from aiwell.errors import ExitCode, UsageError
 
 _FORMATS = ["terminal", "json", "junit", "markdown", "html"]
@@ -38,6 +39,24 @@ def _format_option(default: str = "terminal") -> Callable[[Callable[..., Any]], 
 
 _output_option = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
                               help="Write the report to this file instead of standard output.")
+
+
+def write_output(path: Path | None, text: str) -> None:
+    """Write a report to `path` (its folder made when missing, as `--output runs/main.json` expects) or stdout."""
+    runner.write_output(_with_folder(path) if path is not None else None, text)
+
+
+def open_output(path: Path) -> IO[str]:
+    """Open a report file for writing, its folder made when missing."""
+    return runner.open_output(_with_folder(path))
+
+
+def _with_folder(path: Path) -> Path:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: cannot make its folder {path.parent} ({exc.strerror})") from exc
+    return path
 
 
 def _default_log(suite_path: Path, *, resume: bool) -> Path:
