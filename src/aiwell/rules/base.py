@@ -10,6 +10,7 @@ from typing import Any, Literal, TypeVar, get_args
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import DesignArea, Pillar, Resource, RuleInfo, Severity, Status, Unresolved
+from aiwell.model.waf import check_waf_codes
 from aiwell.rules.declarative import Condition, ConditionError, Outcome, Truth, compile_condition
 
 RuleKind = Literal["declarative", "python", "reserved"]
@@ -43,7 +44,7 @@ MESSAGE_FIELDS = frozenset({"name", "id", "type", "reason"})
 """The placeholders a `messages` template may use."""
 
 _METADATA_KEYS = frozenset({"id", "name", "title", "resource_types", "where", "pillars", "design_area",
-                            "severity", "doc", "references", "maps_to", "messages", "missing", "aliases"})
+                            "severity", "doc", "references", "maps_to", "messages", "missing", "aliases", "waf"})
 _DECLARATIVE_KEYS = _METADATA_KEYS | {"condition"}
 
 
@@ -308,6 +309,10 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
     if not isinstance(title, str) or not title.strip():
         raise error("`title` is required")
     pillars_given = _strings(entry.get("pillars"), "pillars", error, required=True)
+    try:
+        waf = check_waf_codes(entry.get("waf"))
+    except ValueError as exc:
+        raise error(str(exc)) from None
     info = RuleInfo(
         id=rule_id,
         name=name,
@@ -315,6 +320,7 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
         severity=_enum(Severity, entry.get("severity"), "severity", error),
         pillars=tuple(dict.fromkeys(_enum(Pillar, pillar, "pillars", error) for pillar in pillars_given)),
         design_area=_enum(DesignArea, entry.get("design_area"), "design_area", error),
+        waf=waf,
     )
     missing = _enum(Status, entry.get("missing", "fail"), "missing", error)
     if missing is Status.NOT_APPLICABLE:
@@ -352,7 +358,7 @@ def rule(**metadata: Any) -> Callable[[Check], Rule]:
 
     The keywords are the metadata keys of docs/rule-format.md (`id`, `name`, `title`, `resource_types`,
     `pillars`, `design_area`, `severity`, `doc`, `references`, optional `where`, `maps_to`, `aliases`,
-    `missing`). The registry finds the rule by importing every module of `aiwell.rules.checks`.
+    `missing`, `waf`). The registry finds the rule by importing every module of `aiwell.rules.checks`.
     """
     def register(check: Check) -> Rule:
         return rule_from_mapping(metadata, origin=check.__module__, check=check)
