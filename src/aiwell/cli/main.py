@@ -23,7 +23,7 @@ class _Commands(click.Group):
     for numpy and scipy at start-up."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), "eval", "size"})
+        return sorted({*super().list_commands(ctx), "eval", "size", "questionnaire"})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "eval":
@@ -35,6 +35,10 @@ class _Commands(click.Group):
             from aiwell.sizing.cli import size_group
 
             return size_group
+        if cmd_name == "questionnaire":
+            from aiwell.cli.questionnaire import questionnaire_group
+
+            return questionnaire_group
         return super().get_command(ctx, cmd_name)
 
 
