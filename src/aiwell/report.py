@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from aiwell import __version__
@@ -18,7 +18,9 @@ from aiwell.model import (
     Status,
     Unresolved,
 )
+from aiwell.priorities import TOP_ACTIONS, Remedy, TopAction, top_actions
 from aiwell.scoring import Scores, score_results
+from aiwell.workload import Archetype
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,22 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionnaireSummary:
+    """How the questionnaire took part in a review: the answers file and how many questions were answered."""
+
+    answers_file: str | None
+    questions: int
+    answered: int
+    """By a person (in the answers file, without an `inferred` mark)."""
+    inferred: int
+    """Pre-filled from evidence and not confirmed by a person."""
+    not_applicable: int
+    unanswered: int
+    evidence: tuple[str, ...] = ()
+    """The eval, size and data reports read as evidence."""
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything a reporter shows, in a stable order.
 
@@ -59,6 +77,12 @@ class Report:
     results: list[Result]
     scores: Scores
     summary: Summary
+    workload: tuple[Archetype, ...] = ()
+    """The workload's archetypes (`rag-chat`, `agent`, ...), each with its evidence."""
+    top_actions: tuple[TopAction, ...] = ()
+    """The changes that raise the score most, best first, each with its remediation."""
+    questionnaire: QuestionnaireSummary | None = None
+    """Set when the review merged questionnaire answers (`--answers`, `--evidence`)."""
 
     @property
     def listed_results(self) -> list[Result]:
@@ -129,11 +153,14 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
 
 
 def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], results: Iterable[Result], *,
-                 tool_version: str = __version__) -> Report:
+                 tool_version: str = __version__, workload: Iterable[Archetype] = (),
+                 remedies: Mapping[str, Remedy] | None = None, questionnaire: QuestionnaireSummary | None = None,
+                 actions: int | None = None) -> Report:
     """Assemble the report: add one `AIW000` failure per input not analysed, sort, score and count.
 
-    `results` are the rule engine's, `not_applicable` included. An `AIW000` result already among them for the
-    same input and reason is not added twice.
+    `results` are the rule engine's (and the questionnaire's), `not_applicable` included. An `AIW000` result
+    already among them for the same input and reason is not added twice. `remedies` gives each rule's and
+    question's fix for the top actions; `actions` is how many to keep (default `priorities.TOP_ACTIONS`).
     """
     input_list = sorted(inputs, key=lambda i: (i.path, i.parameters or ""))
     all_results = list(results)
@@ -146,13 +173,19 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
             all_results.append(failure)
             reported.add((failure.resource_id, failure.message))
     all_results.sort(key=_result_order)
+    resource_list = sorted(resources, key=_resource_order)
+    ranked = top_actions(all_results, remedies=remedies or {}, resources=resource_list,
+                         limit=TOP_ACTIONS if actions is None else actions)
     return Report(
         tool_version=tool_version,
         inputs=input_list,
-        resources=sorted(resources, key=_resource_order),
+        resources=resource_list,
         results=all_results,
         scores=score_results(all_results),
         summary=_summarise(all_results, input_list),
+        workload=tuple(workload),
+        top_actions=ranked,
+        questionnaire=questionnaire,
     )
 
 
@@ -173,6 +206,7 @@ def exit_code(report: Report, fail_on: Severity | None) -> int:
 
 
 __all__ = [
+    "QuestionnaireSummary",
     "Report",
     "SeverityCounts",
     "Summary",

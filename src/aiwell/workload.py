@@ -44,6 +44,10 @@ def _text(value: object) -> str:
     return value.lower() if isinstance(value, str) else ""
 
 
+def _list(value: object) -> list[object]:
+    return value if isinstance(value, list) else []
+
+
 def _of_type(resources: Sequence[Resource], *types: str) -> list[Resource]:
     wanted = {t.lower() for t in types}
     return [r for r in resources if r.type_lower in wanted]
@@ -85,7 +89,7 @@ def _rag_chat(resources: Sequence[Resource]) -> Archetype | None:
     stores = _of_type(resources, "Microsoft.Search/searchServices")
     stores += [c for c in _of_type(resources, "Microsoft.DocumentDB/databaseAccounts")
                if any(_text(cap.get("name")) == "enablenosqlvectorsearch"
-                      for cap in (c.get("properties.capabilities") or []) if isinstance(cap, dict))]
+                      for cap in _list(c.get("properties.capabilities")) if isinstance(cap, dict))]
     if not deployments or not stores:
         return None
     models = ", ".join(sorted({_model_name(d) for d in deployments}))

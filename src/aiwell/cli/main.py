@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aiwell import __version__
+from aiwell.cli.review_options import review_keywords, review_options
 from aiwell.cli.runner import DEBUG_FLAG, open_output, run_group, stderr_console, write_output
 from aiwell.errors import UsageError
 from aiwell.model import Pillar, Severity
@@ -23,7 +24,7 @@ class _Commands(click.Group):
     for numpy and scipy at start-up."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), "eval", "size", "questionnaire"})
+        return sorted({*super().list_commands(ctx), "eval", "size", "questionnaire", "rules"})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "eval":
@@ -35,6 +36,10 @@ class _Commands(click.Group):
             from aiwell.sizing.cli import size_group
 
             return size_group
+        if cmd_name == "rules":
+            from aiwell.cli.rules_command import rules_command
+
+            return rules_command
         if cmd_name == "questionnaire":
             from aiwell.cli.questionnaire import questionnaire_group
 
@@ -75,6 +80,7 @@ def cli(debug: bool) -> None:
 @click.option("--subscription-id", help="Subscription id used for resource ids (default: a placeholder).")
 @click.option("--resource-group", help="Resource group name used for resource ids (default: a placeholder).")
 @click.option("--location", help="Value of resourceGroup().location (default: a placeholder region).")
+@review_options
 def review(
     paths: tuple[Path, ...],
     parameter_files: tuple[Path, ...],
@@ -90,6 +96,7 @@ def review(
     subscription_id: str | None,
     resource_group: str | None,
     location: str | None,
+    **well_architected: Any,
 ) -> None:
     """Review the infrastructure-as-code and inventory exports in PATHS (files or directories): ARM templates with
     parameter files, Bicep with .bicepparam files, Terraform modules and plan JSON, Resource Graph and
@@ -114,8 +121,9 @@ def review(
     context = DeploymentContext(**overrides)
 
     err = stderr_console()
-    options: dict[str, Any] = {"parameter_files": parameter_files, "context": context, "rules": rules,
-                               "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli}
+    options: dict[str, Any] = {"parameter_files": parameter_files, "context": context,
+                               "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli,
+                               **review_keywords(rules=rules, **well_architected)}
     if err.is_terminal:
         # A bar on standard error (never on a pipe): the report on standard output stays clean.
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -182,44 +190,6 @@ def _select_rules(rule_ids: Sequence[str], pillars: Sequence[str]) -> list[Any] 
     if pillars:
         chosen = [r for r in chosen if any(p.value in pillars for p in r.info.pillars)]
     return chosen
-
-
-@cli.command(name="rules")
-@click.argument("rule_id", required=False)
-@click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
-              help="Only rules of these pillars.")
-@click.option("--service", "services", multiple=True, metavar="PREFIX",
-              help="Only rules of these services, by id prefix (AIS, AID, MLW, SRC, ...).")
-@click.option("--severity", "severities", multiple=True, type=click.Choice([s.value for s in Severity]),
-              help="Only rules of these severities.")
-@click.option("-f", "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
-def rules_command(rule_id: str | None, pillars: tuple[str, ...], services: tuple[str, ...],
-                  severities: tuple[str, ...], output_format: str) -> None:
-    """List the rule catalog, or show one rule's documentation (RULE_ID: id or name)."""
-    from aiwell.cli import rules_view
-    from aiwell.rules import load_registry
-
-    registry = load_registry()
-    console = Console()
-    if rule_id is not None:
-        found = registry.get(rule_id)
-        if found is None:
-            raise UsageError(f"unknown rule: {rule_id}", hint="`aiwell rules` lists the catalog.")
-        if output_format == "json":
-            write_output(None, rules_view.rule_json(found) + "\n")
-        else:
-            rules_view.show_rule(found, console)
-        return
-    selected = registry.select(
-        pillars=[Pillar(p) for p in pillars] or None,
-        services=[s.upper() for s in services] or None,
-        severities=[Severity(s) for s in severities] or None,
-    )
-    if output_format == "json":
-        write_output(None, rules_view.catalog_json(selected) + "\n")
-    else:
-        rules_view.show_catalog(selected, console)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

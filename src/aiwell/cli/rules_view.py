@@ -12,6 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from aiwell.priorities import priority, weight
 from aiwell.rules import Rule
 
 _LEXERS = {"arm": ("ARM", "json"), "bicep": ("Bicep", "text"), "terraform": ("Terraform", "terraform")}
@@ -31,6 +32,12 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
         "resource_types": list(rule.resource_types),
         "kind": rule.kind,
         "aliases": list(rule.aliases),
+        "waf": list(rule.info.waf),
+        "priority": priority(rule.info),
+        "weight": weight(rule.info),
+        "context": list(rule.context),
+        "missing": rule.missing.value,
+        "origin": rule.origin,
         "doc": {
             "what": rule.doc.what,
             "why": rule.doc.why,

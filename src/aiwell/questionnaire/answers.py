@@ -21,12 +21,13 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
 from aiwell.errors import ConfigError
+from aiwell.model.context import CONTEXT_KEYS, ContextSetting, canonical, known_values
 from aiwell.questionnaire.catalog import Question, QuestionCatalog
 
 SCHEMA = "aiwell.answers/1"
@@ -56,10 +57,11 @@ class Answer:
 
 @dataclass(frozen=True)
 class AnswerSet:
-    """The answers of one file, by question id."""
+    """The answers of one file, by question id, and the workload context it states (`context:` block)."""
 
     path: str
     answers: Mapping[str, Answer]
+    context: Mapping[str, ContextSetting] = field(default_factory=dict)
 
     def get(self, question_id: str) -> Answer | None:
         """The entry for this question, or None."""
@@ -136,6 +138,7 @@ def parse_answers(text: str, *, path: str, catalog: QuestionCatalog) -> AnswerSe
     if not isinstance(root, yaml.MappingNode):
         raise fail(root, f"an answers file is a mapping with `schema: {SCHEMA}` and `answers`")
     answers_node: yaml.Node | None = None
+    context: dict[str, ContextSetting] = {}
     for key, value in root.value:
         name = _scalar_text(key)
         if name == "schema":
@@ -143,10 +146,12 @@ def parse_answers(text: str, *, path: str, catalog: QuestionCatalog) -> AnswerSe
                 raise fail(value, f"schema is {_scalar_text(value)!r}; this aiwell reads {SCHEMA}")
         elif name == "answers":
             answers_node = value
+        elif name == "context":
+            context = _context(value, path, fail)
         else:
-            raise fail(key, f"unknown key {name!r}; an answers file has `schema` and `answers`")
+            raise fail(key, f"unknown key {name!r}; an answers file has `schema`, `context` and `answers`")
     if answers_node is None or (isinstance(answers_node, yaml.ScalarNode) and _scalar_text(answers_node) is None):
-        return AnswerSet(path, {})
+        return AnswerSet(path, {}, context)
     if not isinstance(answers_node, yaml.MappingNode):
         raise fail(answers_node, "`answers` maps question ids to entries")
     found: dict[str, Answer] = {}
@@ -179,7 +184,28 @@ def parse_answers(text: str, *, path: str, catalog: QuestionCatalog) -> AnswerSe
             texts[name] = None if node is None else _scalar_text(node)
         found[question.id] = Answer(question.id, choices, note=texts["note"] or "", inferred=texts["inferred"],
                                     line=_line(key))
-    return AnswerSet(path, found)
+    return AnswerSet(path, found, context)
+
+
+def _context(node: yaml.Node, path: str, fail: _Fail) -> dict[str, ContextSetting]:
+    """The `context:` block: `environment` and `workload-purpose`, each a known value or null."""
+    if isinstance(node, yaml.ScalarNode) and _scalar_text(node) is None:
+        return {}
+    if not isinstance(node, yaml.MappingNode):
+        raise fail(node, f"`context` maps {' and '.join(CONTEXT_KEYS)} to values")
+    found: dict[str, ContextSetting] = {}
+    for key, value in node.value:
+        name = (_scalar_text(key) or "").replace("_", "-")
+        if name not in CONTEXT_KEYS:
+            raise fail(key, f"unknown context key {_scalar_text(key)!r}; expected {' or '.join(CONTEXT_KEYS)}")
+        text = _scalar_text(value)
+        if text is None:
+            continue
+        canonical_value = canonical(name, text)
+        if canonical_value is None:
+            raise fail(value, f"{name} {text!r} is not one of {', '.join(known_values(name))}")
+        found[name] = ContextSetting(canonical_value, f"{path}:{_line(value)} context.{name}")
+    return found
 
 
 def load_answers(path: Path, catalog: QuestionCatalog) -> AnswerSet:
@@ -262,7 +288,11 @@ def _entry(question: Question, answer: Answer | None) -> list[str]:
 def render_answers_file(catalog: QuestionCatalog, answers: Iterable[Answer] = ()) -> str:
     """A whole answers file: every question with its choices and guidance as comments, and the answers given."""
     known = {answer.question_id: answer for answer in answers}
-    lines = [_HEADER.format(schema=SCHEMA), f"schema: {SCHEMA}", "answers:"]
+    lines = [_HEADER.format(schema=SCHEMA), f"schema: {SCHEMA}", "",
+             "# What rules that depend on the workload's context read when no tag or setting says it:",
+             "# environment: production, staging, test, development or sandbox; workload-purpose: serving, "
+             "training, batch-scoring or exploration.",
+             "context:", "  environment: null", "  workload-purpose: null", "", "answers:"]
     for area, questions in catalog.by_area().items():
         if not questions:
             continue

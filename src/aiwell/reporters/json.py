@@ -5,6 +5,13 @@ Fields may be added within a schema version; none may change meaning. Additions 
 `source.partial`; result `title`, `resource_type` and `resource_name`; `scores.coverage` and each group's
 `coverage`; summary `not_applicable` and `not_analysed`. Values that could not be resolved are written as
 `"<unresolved: EXPRESSION>"`.
+
+Issue 8 additions: `workload.archetypes` (`name`, `evidence`: resource ids, `reason`); each result's
+`priority` (High, Medium, Low), `weight` (0-100) and Well-Architected code (`waf_code`, `waf_codes`);
+questionnaire results (`Q-...` rule ids) have no `resource_id`, `resource_type` or `resource_name` and carry
+`answer` (`choices`, `credit`, `inferred`, `evidence`); each score's `decided_by_severity`, `thin` and `basis`;
+`top_actions` (ranked, each with `resources`, `gain` and `remediation`); `questionnaire` (the answers file and
+counts, or null when the review merged no answers).
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from aiwell.model import InputRecord, Resource, Result
+from aiwell.priorities import TopAction, priority, waf_code, weight
 from aiwell.report import Report, display_text
 from aiwell.scoring import Score
 
@@ -58,7 +66,7 @@ def _result(result: Result) -> dict[str, Any]:
     rule = result.rule
     location = result.location
     suppression = result.suppression
-    return {
+    document: dict[str, Any] = {
         "rule_id": rule.id,
         "rule_name": rule.name,
         "title": rule.title,
@@ -77,7 +85,20 @@ def _result(result: Result) -> dict[str, Any]:
             "expires": suppression.expires,
             "source": suppression.source,
         },
+        "priority": priority(rule),
+        "weight": weight(rule),
+        "waf_code": waf_code(rule),
+        "waf_codes": list(rule.waf),
     }
+    if rule.id.startswith("Q-"):
+        # A questionnaire result is about the workload, not a resource: no resource_id, type or name.
+        for key in ("resource_id", "resource_type", "resource_name"):
+            del document[key]
+        answer = result.answer
+        document["answer"] = None if answer is None else {
+            "choices": list(answer.choices), "credit": answer.credit, "inferred": answer.inferred is not None,
+            "evidence": answer.inferred}
+    return document
 
 
 def _score(score: Score) -> dict[str, Any]:
@@ -87,7 +108,43 @@ def _score(score: Score) -> dict[str, Any]:
         "failed": score.failed,
         "unknown": score.unknown,
         "coverage": score.coverage,
+        "decided_by_severity": {severity.value: count
+                                for severity, count in (score.decided_by_severity or {}).items()},
+        "thin": score.thin,
+        "basis": score.basis(),
     }
+
+
+def _top_action(action: TopAction) -> dict[str, Any]:
+    return {
+        "rule_id": action.rule.id,
+        "rule_name": action.rule.name,
+        "title": action.rule.title,
+        "severity": action.rule.severity.value,
+        "pillars": [pillar.value for pillar in action.rule.pillars],
+        "design_area": action.rule.design_area.value,
+        "priority": action.priority,
+        "weight": action.weight,
+        "waf_code": waf_code(action.rule),
+        "resources": list(action.resources),
+        "gain": action.gain,
+        "remediation": {"format": action.remediation_format, "text": action.remediation},
+        "message": action.message or None,
+    }
+
+
+def _workload(report: Report) -> dict[str, Any]:
+    return {"archetypes": [{"name": archetype.name, "evidence": list(archetype.evidence),
+                            "reason": archetype.reason} for archetype in report.workload]}
+
+
+def _questionnaire(report: Report) -> dict[str, Any] | None:
+    summary = report.questionnaire
+    if summary is None:
+        return None
+    return {"answers_file": summary.answers_file, "questions": summary.questions, "answered": summary.answered,
+            "inferred": summary.inferred, "not_applicable": summary.not_applicable,
+            "unanswered": summary.unanswered, "evidence": list(summary.evidence)}
 
 
 def report_document(report: Report) -> dict[str, Any]:
@@ -99,6 +156,7 @@ def report_document(report: Report) -> dict[str, Any]:
         "tool": {"name": "aiwell", "version": report.tool_version},
         "inputs": [_input(record) for record in report.inputs],
         "resources": [_resource(resource) for resource in report.resources],
+        "workload": _workload(report),
         "results": [_result(result) for result in report.listed_results],
         "scores": {
             "overall": scores.overall.score,
@@ -118,6 +176,8 @@ def report_document(report: Report) -> dict[str, Any]:
                 for severity, counts in summary.by_severity.items()
             },
         },
+        "top_actions": [_top_action(action) for action in report.top_actions],
+        "questionnaire": _questionnaire(report),
     }
 
 

@@ -36,7 +36,8 @@ def zone_redundant(resource: Resource) -> bool | Unresolved:
     locations = resource.get("properties.locations")
     if isinstance(locations, Unresolved):
         return locations
-    flags = [entry.get("isZoneRedundant") for entry in locations or [] if isinstance(entry, dict)]
+    entries = locations if isinstance(locations, list) else []
+    flags = [entry.get("isZoneRedundant") for entry in entries if isinstance(entry, dict)]
     unresolved = [flag for flag in flags if isinstance(flag, Unresolved)]
     if unresolved:
         return unresolved[0]

@@ -1,0 +1,56 @@
+"""Review settings: `[tool.aiwell]` (pyproject.toml or aiwell.toml), then `AIWELL_*` variables, then flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aiwell.cli.settings import review_settings
+from aiwell.errors import ConfigError
+
+
+def test_flags_beat_environment_variables_beat_the_configuration(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.aiwell]\nenvironment = "prod"\nworkload_purpose = "training"\nrules_dir = ["org-rules"]\n',
+        encoding="utf-8")
+    configured = review_settings(flags={}, folder=tmp_path, environ={})
+    assert configured.context["environment"].value == "production"
+    assert "pyproject.toml [tool.aiwell] environment" in configured.context["environment"].source
+    assert configured.context["workload-purpose"].value == "training"
+    assert configured.rules_dirs == (tmp_path / "org-rules",)
+
+    environ = {"AIWELL_ENVIRONMENT": "dev", "AIWELL_RULES_DIR": "a:b"}
+    from_environment = review_settings(flags={}, folder=tmp_path, environ=environ)
+    assert from_environment.context["environment"].value == "development"
+    assert from_environment.context["environment"].source == "AIWELL_ENVIRONMENT"
+    assert from_environment.rules_dirs == (Path("a"), Path("b"))
+
+    flagged = review_settings(flags={"environment": "uat"}, rules_dirs=[Path("c")], folder=tmp_path,
+                              environ=environ)
+    assert flagged.context["environment"].value == "staging"
+    assert flagged.context["environment"].source == "--environment"
+    assert flagged.context["workload-purpose"].value == "training"   # still from the configuration
+    assert flagged.rules_dirs == (Path("c"),)
+
+
+def test_aiwell_toml_is_read_as_the_table_itself(tmp_path: Path) -> None:
+    (tmp_path / "aiwell.toml").write_text('environment = "sandbox"\n', encoding="utf-8")
+    assert review_settings(flags={}, folder=tmp_path, environ={}).context["environment"].value == "sandbox"
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ('[tool.aiwell]\nenvironment = "moon"\n', "environment 'moon' is not one of"),
+    ('[tool.aiwell]\nenviroment = "prod"\n', "unknown key enviroment"),
+    ("[tool.aiwell\n", "can't read the configuration"),
+])
+def test_a_bad_configuration_is_an_error_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match="pyproject.toml") as raised:
+        review_settings(flags={}, folder=tmp_path, environ={})
+    assert message in str(raised.value)
+
+
+def test_a_bad_flag_value_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="--workload-purpose: workload-purpose 'gaming' is not one of .*train"):
+        review_settings(flags={"workload-purpose": "gaming"}, folder=tmp_path, environ={})
