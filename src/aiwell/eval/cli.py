@@ -12,14 +12,18 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import click
 from rich.console import Console
 
-from aiwell.cli.runner import open_output, run_group, stderr_console, write_output
+from aiwell.cli.runner import lazy_module, open_output, run_group, stderr_console, write_output
 from aiwell.errors import ExitCode, UsageError
-from aiwell.eval import report as reports
+
+if TYPE_CHECKING:
+    from aiwell.eval import report as reports
+else:
+    reports = lazy_module("aiwell.eval.report")  # numpy and scipy only when a command needs them, not for --help
 
 _FORMATS = ["terminal", "json", "junit", "markdown", "html"]
 _DEFAULT_LOG_DIR = Path(".aiwell") / "eval"
