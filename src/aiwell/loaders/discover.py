@@ -142,6 +142,12 @@ class _BrokenParameters:
     root: Path
     """The tree it was found in."""
 
+    @property
+    def failure(self) -> str:
+        """Why the deployment with it is not analysed."""
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"its parameter file {where} can't be read: {self.reason}"
+
 
 @dataclass(slots=True)
 class _Template:
@@ -338,7 +344,8 @@ class _Loader:
             # Nothing could be read (a FIFO, a device, permissions, too large): whatever it holds is not reviewed.
             self.unreadable(key, candidate, _reason(exc), None, as_parameters=as_parameters)
             return
-        reported = candidate.explicit or as_parameters
+        # Named, given as parameters, or named like a parameter file: a broken one is reported, not skipped.
+        reported = candidate.explicit or as_parameters or conventional_template_stem(path) is not None
         try:
             text = decode_text(raw)
         except ParseError as exc:
@@ -617,8 +624,8 @@ class _Loader:
             for parameter_file in chosen or [None]:
                 broken = self.bicep_broken.get((key, _key(parameter_file))) if parameter_file else None
                 if broken is not None:
-                    reason = f"its parameter file {broken.path} can't be read: {broken.reason}"
-                    record = _not_analysed(candidate.path, reason, file_format=fmt, parameters=parameter_file)
+                    record = _not_analysed(candidate.path, broken.failure, file_format=fmt,
+                                           parameters=parameter_file)
                     loaded.append((key, record, [], own))
                     continue
                 try:
@@ -693,8 +700,7 @@ class _Loader:
         self.advance()
         deployments = [self.deploy_one(template, parameter_file) for parameter_file in files]
         for unreadable in broken:
-            reason = f"its parameter file {unreadable.path} can't be read: {unreadable.reason}"
-            record = _not_analysed(template.candidate.path, reason, parameters=unreadable.path)
+            record = _not_analysed(template.candidate.path, unreadable.failure, parameters=unreadable.path)
             deployments.append(_Deployment(template, record, [], set()))
         return deployments or [self.deploy_one(template, None)]
 
