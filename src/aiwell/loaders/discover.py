@@ -434,6 +434,8 @@ class _Loader:
                                      files=tuple(str(path) for path in load.files if path != resolved))
                 resources = _mark_partial(load.resources, load.unreviewed)
                 loaded.append((resolved, record, resources, bool(chosen) or candidate.explicit))
+                # Local modules that could not be read: Bicep would refuse the file, so those parts are not analysed.
+                loaded.extend((resolved, part, [], bool(chosen) or candidate.explicit) for part in load.not_analysed)
         kept = _top_level_inputs({resolved for resolved, _, _, own in loaded if own},
                                  {resolved for resolved, _, _, _ in loaded}, reads)
         return [(resolved, record, resources) for resolved, record, resources, _ in loaded if resolved in kept]

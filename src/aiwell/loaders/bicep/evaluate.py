@@ -69,10 +69,12 @@ from aiwell.loaders.arm.functions import (
     to_arm_string,
     unique_string,
 )
+from aiwell.loaders.arm.parameters import deployment_parameter_values
 from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, MAX_STRING_LENGTH, DeploymentContext, EvalScope
-from aiwell.loaders.arm.template import expand_template, resource_id
+from aiwell.loaders.arm.template import expand_template, is_template, resource_id
 from aiwell.loaders.bicep import syntax as s
-from aiwell.loaders.jsonc import MAX_FILE_BYTES, load_json, parse_text, read_text
+from aiwell.loaders.bicep.registry import ModuleCache, cached_template, locate, module_cache
+from aiwell.loaders.jsonc import MAX_FILE_BYTES, JsonDocument, load_json, parse_text, read_text
 from aiwell.model import Resource, Source, SourceFormat, Unresolved, first_unresolved
 
 MAX_MODULE_DEPTH = 20
@@ -85,6 +87,7 @@ RUNTIME = "a runtime value of the resource: only known after deployment"
 
 _REGISTRY_PREFIXES = ("br:", "br/", "ts:", "ts/")
 _DEPLOYMENTS_TYPE = "Microsoft.Resources/deployments"
+_DEPLOYMENTS_LOWER = _DEPLOYMENTS_TYPE.lower()
 _RESOURCE_GROUPS = "microsoft.resources/resourcegroups"
 # Keys of a resource or module body that steer the deployment and are not part of the deployed resource.
 _CONTROL_KEYS = frozenset({"parent", "scope", "dependson"})
@@ -155,6 +158,21 @@ class BicepEvaluation:
     """The module (and imported, loaded) files read, resolved, in the order they were first read."""
     unreviewed: list[str] = field(default_factory=list)
     """Parts of the deployment whose resources are not reviewed (a registry module, ...)."""
+    not_read: list[ModuleNotRead] = field(default_factory=list)
+    """Local modules that could not be read: the deployment can't be built as written (AIW000)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleNotRead:
+    """A local module the deployment needs but aiwell could not read (missing, outside the reviewed tree, not a
+    regular file). Bicep refuses to build a file whose local module is missing, so this is a part of the input
+    that is not analysed, not merely a part that is not reviewed."""
+
+    address: str
+    """The module's symbol, `outer.inner` inside another module."""
+    reason: str
+    line: int | None
+    """The line in the top file: of the `module` statement, or of the outer module that leads to it."""
 
 
 class _Session:
@@ -167,6 +185,8 @@ class _Session:
         self.base_scope = EvalScope(parameters={}, context=context)
         self.notes: list[str] = []
         self.unreviewed: list[str] = []
+        self.not_read: dict[tuple[Path, int], ModuleNotRead] = {}
+        """Local modules that could not be read, once per `module` statement."""
         self.files: list[Path] = []
         self.programs: dict[Path, s.Program] = {}
         self.imported: dict[Path, _File] = {}
@@ -228,8 +248,10 @@ class _File:
 
     def __init__(self, session: _Session, program: s.Program, path: Path, *, supplied: Mapping[str, Any],
                  context: DeploymentContext, prefix: str | Unresolved, address: str,
-                 stack: tuple[Path, ...]) -> None:
+                 stack: tuple[Path, ...], origin: int | None = None) -> None:
         self.session = session
+        self.origin = origin
+        """For a module's file: the line in the top file of the `module` statement this evaluation comes from."""
         self.program = program
         self.path = path
         self.context = context
@@ -245,6 +267,7 @@ class _File:
         self.resources: dict[str, s.Resource] = {}
         self.modules: dict[str, s.Module] = {}
         self.functions: dict[str, s.FunctionDecl] = {}
+        self.types: dict[str, s.TypeDecl] = {}
         self.outputs: dict[str, s.Output] = {}
         self.imports: dict[str, tuple[s.Import, str]] = {}
         self.wildcards: dict[str, s.Import] = {}
@@ -261,6 +284,7 @@ class _File:
         self._resource_cache: dict[tuple[int, int], Any] = {}
         self._module_cache: dict[int, Any] = {}
         self._output_cache: dict[str, Any] = {}
+        self._module_cache_lookup: ModuleCache | None = None
 
     def _declare(self, statement: s.Statement) -> None:
         if isinstance(statement, s.Param):
@@ -275,6 +299,8 @@ class _File:
             self.modules[statement.name] = statement
         elif isinstance(statement, s.FunctionDecl):
             self.functions[statement.name] = statement
+        elif isinstance(statement, s.TypeDecl):
+            self.types[statement.name] = statement
         elif isinstance(statement, s.Output):
             self.outputs[statement.name] = statement
         elif isinstance(statement, s.Import):
@@ -282,6 +308,14 @@ class _File:
                 self.wildcards[statement.wildcard_alias] = statement
             for symbol in statement.symbols or ():
                 self.imports[symbol.alias or symbol.name] = (statement, symbol.name)
+
+    def module_cache(self) -> ModuleCache:
+        """Where this file's registry modules are looked up (its nearest bicepconfig.json)."""
+        if self._module_cache_lookup is None:
+            self._module_cache_lookup = module_cache(self.path, root=self.session.root)
+            for message in self._module_cache_lookup.notes:
+                self.note(message)
+        return self._module_cache_lookup
 
     def where(self) -> str:
         """This file, for a note, when it is not the top file."""
@@ -294,6 +328,19 @@ class _File:
         """Note a part of the deployment whose resources are not reviewed (they may hold related resources)."""
         self.note(message)
         self.session.unreviewed.append(self.where() + message)
+
+    def not_read(self, declaration: s.Module, address: str, reason: str) -> None:
+        """Record a local module that could not be read (once per `module` statement): not analysed, and a part
+        whose resources are not reviewed."""
+        key = (self.path.resolve(), declaration.line)
+        if key in self.session.not_read:
+            return
+        shown = f"in {self.path} line {declaration.line}: " if self.origin is not None else ""
+        message = f"{shown}module '{address}' ({declaration.path_string}) {reason}"
+        line = self.origin if self.origin is not None else declaration.line
+        self.session.not_read[key] = ModuleNotRead(address, message, line)
+        self.note(f"module '{address}' ({declaration.path_string}) {reason}")
+        self.session.unreviewed.append(message)
 
     # --- symbols ----------------------------------------------------------------------------------------------
 
@@ -313,12 +360,40 @@ class _File:
                 value = self.eval_statement(declaration.default, _Locals(), declaration.line)
             finally:
                 self._in_progress.discard(name)
-        elif isinstance(declaration.type, s.NullableType):
+        elif self.nullable(declaration.type):
             value = None
         else:
             value = Unresolved(text, "no value: the parameter has no default and no parameter file sets it")
         self._param_cache[name] = value
         return value
+
+    def nullable(self, declared: s.TypeExpr | None, seen: frozenset[str] = frozenset()) -> bool:
+        """Whether a declared type admits null: `T?`, a union with a nullable member or `null` (`'A' | 'B'?`
+        is nullable as a whole, as `('A' | 'B')?` is), or a type declared so in this file."""
+        if isinstance(declared, s.NullableType):
+            return True
+        if isinstance(declared, s.LiteralType):
+            return isinstance(declared.value, s.NullLit)
+        if isinstance(declared, s.UnionType):
+            return any(self.nullable(member, seen) for member in declared.members)
+        if not isinstance(declared, s.TypeRef) or declared.args or declared.name in seen:
+            return False
+        seen = seen | {declared.name}
+        if declared.name in self.types:
+            return self.nullable(self.types[declared.name].type, seen)
+        file, name = self, declared.name
+        if name in self.imports:
+            statement, name = self.imports[name]
+            imported = self._import_file(statement)
+        elif "." in name and name.split(".", 1)[0] in self.wildcards:
+            alias, name = name.split(".", 1)
+            imported = self._import_file(self.wildcards[alias])
+        else:
+            return False
+        if isinstance(imported, Unresolved) or name not in imported.types:
+            return False
+        file = imported
+        return file.nullable(file.types[name].type, frozenset({name}))
 
     def variable(self, name: str, text: str) -> Any:
         cached = self._var_cache.get(name)
@@ -590,8 +665,27 @@ class _File:
         return imported
 
     def _property(self, expr: s.PropertyAccess, local: _Locals) -> Any:
-        target = self.eval(expr.obj, local)
-        return self.member(target, expr.name, expr.safe, _text(expr))
+        return self._chain(expr, local)[0]
+
+    def _chain(self, expr: s.Expr, local: _Locals) -> tuple[Any, bool, bool]:
+        """A chain of member and element accesses: (value, ended, safe).
+
+        From its first safe access (`.?`, `[?]`) on, a chain is one `tryGet(base, key, ...)` as Bicep compiles
+        it: every later access is safe too, and the first step that gives null ends the whole chain with null
+        (`a.?b.c` is null when `a` has no `b`, and when `a.b` has no `c`).
+        """
+        if not isinstance(expr, s.PropertyAccess | s.IndexAccess):
+            return self.eval(expr, local), False, False
+        self.scope.charge()
+        target, ended, safe = self._chain(expr.obj, local)
+        if ended:
+            return None, True, True
+        safe = safe or expr.safe
+        if isinstance(expr, s.PropertyAccess):
+            value = self.member(target, expr.name, safe, _text(expr))
+        else:
+            value = self._element(target, expr, local, safe)
+        return value, safe and value is None, safe
 
     def member(self, target: Any, name: str, safe: bool, text: str) -> Any:
         """`target.name` (`target.?name` when `safe`)."""
@@ -630,9 +724,14 @@ class _File:
         return Unresolved(text, f"'{name}' is not a variable of {self.path}")
 
     def _index(self, expr: s.IndexAccess, local: _Locals) -> Any:
-        target = self.eval(expr.obj, local)
+        return self._chain(expr, local)[0]
+
+    def _element(self, target: Any, expr: s.IndexAccess, local: _Locals, safe: bool) -> Any:
+        """`target[index]` (`target[?index]` when `safe`)."""
         index = _plain(self.eval(expr.index, local))
         text = _text(expr)
+        if target is None and safe:
+            return None
         if isinstance(target, Unresolved):
             return Unresolved(text, target.reason)
         if isinstance(index, Unresolved):
@@ -643,14 +742,14 @@ class _File:
             if 0 <= index < len(target):
                 value = target[index]
                 return value
-            if expr.safe:
+            if safe:
                 return None
             self.note(f"'{text}': index {index} is out of range for an array of {len(target)}; unresolved")
             return Unresolved(text, f"index {index} is out of range")
         if isinstance(target, dict | _Instance | _Outputs) or target is None:
             if not isinstance(index, str):
                 raise TemplateError(f"an object key must be a string, not {type_name(index)} ('{text}')")
-            return self.member(target, index, expr.safe, text)
+            return self.member(target, index, safe, text)
         self.note(f"'{text}': can't index {type_name(target)}; unresolved")
         return Unresolved(text, f"can't index {type_name(target)}")
 
@@ -780,6 +879,8 @@ class _File:
             return self._user_function(self.functions[name], expr.args, local, text)
         if expr.namespace is None and name in self.imports:
             return self._imported_function(name, expr.args, local, text)
+        if key == "nameof" and expr.namespace in (None, "sys"):
+            return self._name_of(expr, text)
         if key == "coalesce":
             for arg in expr.args:
                 value = _plain(self.eval(arg, local))
@@ -796,6 +897,19 @@ class _File:
             reason = DEPLOYMENT_TIME_FUNCTIONS.get(key) or f"{name}() returns secrets or runtime values"
             return Unresolved(text, f"only known at deployment: {reason}")
         return self.call_arm(name, args, text, constant=all(_is_constant(arg) for arg in expr.args))
+
+    def _name_of(self, expr: s.FunctionCall, text: str) -> Any:
+        """`nameof(x)`: the name the argument is written with, known when the file is compiled (the symbol of
+        `x`, the last property of `x.a.b`, the key of `x['k']`); the argument is not evaluated."""
+        argument = expr.args[0] if len(expr.args) == 1 else None
+        if isinstance(argument, s.Identifier):
+            return argument.name
+        if isinstance(argument, s.PropertyAccess | s.NestedResourceAccess):
+            return argument.name
+        if isinstance(argument, s.IndexAccess) and isinstance(argument.index, s.StringLit):
+            return argument.index.value
+        self.note(f"'{text[:80]}': nameof() takes a symbol or a property access; unresolved")
+        return Unresolved(text, "nameof() takes a symbol or a property access")
 
     def call_arm(self, name: str, args: list[Any], text: str, *, constant: bool = False) -> Any:
         """Call the ARM library's function `name` with evaluated arguments, as the ARM evaluator does.
@@ -995,10 +1109,6 @@ def _any(file: _File, args: list[Any], text: str) -> Any:
     return args[0] if len(args) == 1 else Unresolved(text, "any() takes one argument")
 
 
-def _name_of(file: _File, args: list[Any], text: str) -> Any:
-    return Unresolved(text, "nameof() is not supported")
-
-
 def _external_input(file: _File, args: list[Any], text: str) -> Any:
     return Unresolved(text, "an external input, supplied when the deployment is built")
 
@@ -1047,7 +1157,6 @@ _SPECIAL: dict[str, Callable[[_File, list[Any], str], Any]] = {
     "getsecret": _get_secret,
     "any": _any,
     "json": _json,
-    "nameof": _name_of,
     "externalinput": _external_input,
     "resourcegroup": _resource_group,
     "subscription": _subscription,
@@ -1070,8 +1179,10 @@ class _Instance:
 
     def __init__(self, file: _File, declaration: s.Resource | s.Module, body: s.Expr, local: _Locals,
                  address: str, parent: _Instance | None, condition: s.Expr | None,
-                 unresolved_loop: Unresolved | None) -> None:
+                 unresolved_loop: Unresolved | None, *, index: int | None = None) -> None:
         self.file = file
+        self.index = index
+        """The position in the loop's array (`copyIndex()` in the compiled template), for a loop's instance."""
         self.declaration = declaration
         self.body = body
         self.local = local
@@ -1160,9 +1271,11 @@ class _Instance:
         return name
 
     def _generated_module_name(self) -> str:
-        # What the Bicep compiler emits for a module without a name.
+        # What the Bicep compiler emits for a module without a name: `format('{0}-{1}', symbol,
+        # uniqueString(symbol, deployment().name))`, with `copyIndex()` between them in a loop.
         symbol = self.declaration.name
-        return f"{symbol}-{unique_string(symbol, self.file.context.deployment_name)}"
+        unique = unique_string(symbol, self.file.context.deployment_name)
+        return f"{symbol}-{unique}" if self.index is None else f"{symbol}-{self.index}-{unique}"
 
     def parent_instance(self) -> Any:
         """The parent: the enclosing resource of a nested one, or the `parent:` property's resource."""
@@ -1185,6 +1298,10 @@ class _Instance:
             full = f"{parent_type}/{written}"
             api = api or (parent_api or "")
         return full, api or None
+
+    def is_deployment(self) -> bool:
+        """Whether this is a `Microsoft.Resources/deployments` resource (a nested deployment written out)."""
+        return isinstance(self.declaration, s.Resource) and self.type_and_api()[0].lower() == _DEPLOYMENTS_LOWER
 
     def full_name(self) -> Any:
         return self._once("full_name", self._full_name)
@@ -1296,6 +1413,8 @@ class _Instance:
         body: dict[str, Any]
         if isinstance(value, dict):
             body = {k: v for k, v in value.items() if not (isinstance(k, str) and k.lower() in _CONTROL_KEYS)}
+            if self.is_deployment():
+                body = _without_template(body)
         else:
             reason = value.reason if isinstance(value, Unresolved) else "the body is not an object"
             body = {"properties": Unresolved(self.address, reason)}
@@ -1325,56 +1444,111 @@ class _Instance:
         file = self.file
         where = declaration.path_string
         if where.startswith(_REGISTRY_PREFIXES):
-            file.note_unreviewed(f"module '{self.address}' ({where}) is in a registry, not fetched (aiwell works "
-                                 "offline); its resources are not reviewed")
-            return Unresolved(where, "a registry module, not fetched")
+            return self._registry_module(where)
         shown = Path(os.path.normpath(file.path.parent / where))
+        symbol = f"{file.address}{declaration.name}"
         if not file.session.inside_root(shown):
-            file.note_unreviewed(f"module '{self.address}' ({where}) is outside the reviewed directory; not reviewed")
-            return Unresolved(where, "the module is outside the reviewed directory")
-        if not shown.is_file():
-            file.note_unreviewed(f"module '{self.address}' ({where}) does not exist; its resources are not reviewed")
+            file.not_read(declaration, symbol, "is outside the reviewed tree; not read")
+            return Unresolved(where, "the module is outside the reviewed tree")
+        if not shown.exists():
+            file.not_read(declaration, symbol, "does not exist (Bicep refuses to build a file whose module is "
+                                               "missing)")
             return Unresolved(where, "the module file does not exist")
+        if not shown.is_file():
+            file.not_read(declaration, symbol, "is not a regular file; not read")
+            return Unresolved(where, "the module is not a regular file")
         resolved = shown.resolve()
         if resolved in file.stack or len(file.stack) >= MAX_MODULE_DEPTH:
             chain = " -> ".join(p.name for p in (*file.stack, resolved))
             raise TemplateError(f"modules nested too deeply or in a cycle ({chain})", line=declaration.line)
-        params = _plain(self.body_property("params"))
-        supplied = params if isinstance(params, dict) else {}
-        if isinstance(params, Unresolved):
-            file.note(f"module '{self.address}': its params are unresolved ({params.reason})")
+        supplied = self._supplied_params()
         context, prefix = self._module_context()
         with self.guard():
             if shown.suffix.lower() in (".json", ".jsonc"):
-                return self._arm_module(shown, resolved, supplied, context)
+                return self._arm_module(load_json(shown), shown, supplied, context)
             program = file.session.read_program(shown)
+            origin = file.origin if file.origin is not None else declaration.line
             return _File(file.session, program, shown, supplied={k: v for k, v in supplied.items()},
                          context=context, prefix=prefix, address=f"{self.address}.",
-                         stack=(*file.stack, resolved))
+                         stack=(*file.stack, resolved), origin=origin)
 
-    def _arm_module(self, shown: Path, resolved: Path, supplied: dict[str, Any],
+    def _supplied_params(self) -> dict[str, Any]:
+        params = _plain(self.body_property("params"))
+        if isinstance(params, Unresolved):
+            self.file.note(f"module '{self.address}': its params are unresolved ({params.reason})")
+        return params if isinstance(params, dict) else {}
+
+    def _registry_module(self, where: str) -> list[Resource] | Unresolved:
+        """A `br:`/`ts:` module: its compiled template from the local module cache `bicep restore` fills, else a
+        part of the deployment that is not reviewed."""
+        file = self.file
+        located = locate(where, file.module_cache())
+        symbol = f"{file.address}{self.declaration.name}"
+        if located.path is None:
+            file.note_unreviewed(f"module '{symbol}' ({where}): {located.reason}; its resources are not reviewed")
+            return Unresolved(where, located.reason)
+        if not located.path.is_file():
+            file.note_unreviewed(f"module '{symbol}' ({where}) is not in the local module cache ({located.path}; "
+                                 "run `bicep restore` to have it reviewed); its resources are not reviewed")
+            return Unresolved(where, "a registry module not in the local module cache")
+        try:
+            document = load_json(located.path)
+        except InputError as exc:
+            file.note_unreviewed(f"module '{symbol}' ({where}): the cached template {located.path} can't be read "
+                                 f"({exc.message}); its resources are not reviewed")
+            return Unresolved(where, "the cached module can't be read")
+        template = cached_template(document.value)
+        if not is_template(template):
+            file.note_unreviewed(f"module '{symbol}' ({where}): {located.path} is not an ARM template; its "
+                                 "resources are not reviewed")
+            return Unresolved(where, "the cached module is not an ARM template")
+        supplied = self._supplied_params()
+        context, _ = self._module_context()
+        with self.guard():
+            return self._arm_module(replace(document, value=template), located.path, supplied, context)
+
+    def _arm_module(self, document: JsonDocument, shown: Path, supplied: dict[str, Any],
                     context: DeploymentContext) -> list[Resource]:
+        """An ARM template as a module (a local `.json` file, or a registry module from the cache), expanded by the
+        ARM loader with the module's parameters."""
         session = self.file.session
+        resolved = shown.resolve()
         if resolved not in session.files:
             session.files.append(resolved)
         parameters = {k: _finalize(v) for k, v in supplied.items()}
-        expansion = expand_template(load_json(shown), parameters=parameters, context=context,
-                                    root=session.root)
+        expansion = expand_template(document, parameters=parameters, context=context, root=session.root)
         for message in expansion.notes:
             session.note(f"{shown}: {message}")
+        for message in expansion.unreviewed:
+            session.unreviewed.append(f"{self.file.where()}module '{self.address}' ({shown}): {message}")
         return [_readdressed(r, f"{self.address}.") for r in expansion.resources]
 
     def _module_context(self) -> tuple[DeploymentContext, str | Unresolved]:
         """The deployment context and id prefix inside the module: its `scope:`, else this file's."""
         declaration = self.declaration
         assert isinstance(declaration, s.Module)
+        context, prefix = self._deployment_context()
+        scope = self.scope_value()
+        target = _module_target_scope(self.file.session, self.file.path, declaration.path_string)
+        if scope is None and target is not None:
+            context = replace(context, deployment_scope=target)
+            prefix = _scope_prefix(context)
+        elif isinstance(prefix, Unresolved) and target is not None:
+            # `scope: resourceGroup(sub, name)` with unknown names: the module still deploys at the scope it
+            # declares, so `resourceGroup()` inside it exists; its ids stay unresolved (the prefix is).
+            context = replace(context, deployment_scope=target)
+            self.file.note(f"module '{self.address}': its scope is unresolved ({prefix.reason}); resource ids "
+                           "in it are unresolved, and resourceGroup()/subscription() in it give placeholders")
+        return context, prefix
+
+    def _deployment_context(self) -> tuple[DeploymentContext, str | Unresolved]:
+        """The context and id prefix a nested deployment (a module, or a deployments resource) runs in: its
+        name, and the subscription, group or scope its `scope:` names."""
         context = self.file.context
         name = self.full_name()
         if isinstance(name, str):
             context = replace(context, deployment_name=name)
-        scope = self.scope_value()
         prefix = self.prefix()
-        target = _module_target_scope(self.file.session, self.file.path, declaration.path_string)
         if isinstance(prefix, str):
             parts = prefix.strip("/").split("/")
             if len(parts) >= 2 and parts[0].lower() == "subscriptions":
@@ -1388,16 +1562,39 @@ class _Instance:
             elif prefix in ("", "/"):
                 context = replace(context, deployment_scope="tenant")
                 prefix = ""
-        if scope is None and target is not None:
-            context = replace(context, deployment_scope=target)
-            prefix = _scope_prefix(context)
-        elif isinstance(prefix, Unresolved) and target is not None:
-            # `scope: resourceGroup(sub, name)` with unknown names: the module still deploys at the scope it
-            # declares, so `resourceGroup()` inside it exists; its ids stay unresolved (the prefix is).
-            context = replace(context, deployment_scope=target)
-            self.file.note(f"module '{self.address}': its scope is unresolved ({prefix.reason}); resource ids "
-                           "in it are unresolved, and resourceGroup()/subscription() in it give placeholders")
         return context, prefix
+
+    def inline_deployment(self) -> list[Resource]:
+        """The resources a `Microsoft.Resources/deployments` resource deploys from its inline `template` (often
+        `loadJsonContent(...)`), expanded by the ARM loader with the parameters it is given, as ARM deploys it."""
+        value = _plain(self.value())
+        properties = lookup_key(value, "properties")[1] if isinstance(value, dict) else None
+        if not isinstance(properties, dict):
+            return []
+        found, template = lookup_key(properties, "template")
+        if not found:
+            return []
+        template = _finalize(template)
+        if isinstance(template, Unresolved):
+            self.file.note_unreviewed(f"{self.address}: properties.template is unresolved ({template.reason}); "
+                                      "the resources it deploys are not reviewed")
+            return []
+        if not isinstance(template, dict):
+            raise TemplateError(f"properties.template of '{self.address}' must be an object",
+                                line=self.declaration.line)
+        parameters = deployment_parameter_values(_finalize(lookup_key(properties, "parameters")[1]))
+        context, _ = self._deployment_context()
+        document = JsonDocument(str(self.file.path), template, "")
+        expansion = expand_template(document, parameters=parameters, context=context, root=self.file.session.root)
+        for message in expansion.notes:
+            self.file.note(f"{self.address}: {message}")
+        for message in expansion.unreviewed:
+            self.file.session.unreviewed.append(f"{self.file.where()}{self.address}: {message}")
+        declaration = self.declaration
+        for resource in expansion.resources:
+            resource.source = Source(SourceFormat.BICEP, str(self.file.path), declaration.line,
+                                     declaration.end_line, f"{self.address}.{resource.source.address}")
+        return expansion.resources
 
     @contextmanager
     def guard(self) -> Iterator[None]:
@@ -1470,7 +1667,7 @@ def _instances(file: _File, declaration: s.Resource | s.Module, parent: _Instanc
             return [_Instance(file, declaration, inner, _Locals(unknown, enclosing=parent), address, parent,
                               condition, bindings)]
         return [_Instance(file, declaration, inner, _Locals(binding, enclosing=parent), f"{address}[{i}]", parent,
-                          condition, None)
+                          condition, None, index=i)
                 for i, binding in enumerate(bindings)]
     condition = None
     if isinstance(body, s.IfExpr):
@@ -1498,6 +1695,16 @@ def _target_scope(program: s.Program) -> str:
             return {"subscription": "subscription", "managementgroup": "managementGroup",
                     "tenant": "tenant"}.get(statement.value.value.lower(), "resourceGroup")
     return "resourceGroup"
+
+
+def _without_template(body: dict[str, Any]) -> dict[str, Any]:
+    """A deployment resource without `properties.template`: its resources are reviewed themselves (as the ARM
+    loader leaves the inline template out of the deployment resource)."""
+    found, properties = lookup_key(body, "properties")
+    if not found or not isinstance(properties, dict):
+        return body
+    key = next(k for k in body if isinstance(k, str) and k.lower() == "properties")
+    return {**body, key: {k: v for k, v in properties.items() if not (isinstance(k, str) and k.lower() == "template")}}
 
 
 def _scope_prefix(context: DeploymentContext) -> str:
@@ -1544,6 +1751,8 @@ def _emit_resource(file: _File, declaration: s.Resource, parent: _Instance | Non
         if not instance.existing:
             try:
                 out.append(instance.to_resource())
+                if instance.is_deployment():
+                    out.extend(instance.inline_deployment())
             except InputError as exc:
                 _located(exc, declaration.line)
                 raise
@@ -1727,7 +1936,8 @@ def evaluate_bicep(program: s.Program, path: Path, *, parameters: Mapping[str, A
     except MemoryError as exc:
         raise TemplateError("the Bicep file is too large to evaluate (out of memory)") from exc
     files = [f for f in session.files if f != top_resolved]
-    return BicepEvaluation(resources, list(session.notes), files, list(dict.fromkeys(session.unreviewed)))
+    return BicepEvaluation(resources, list(session.notes), files, list(dict.fromkeys(session.unreviewed)),
+                           list(session.not_read.values()))
 
 
 def evaluate_parameters(program: s.Program, path: Path, *, context: DeploymentContext | None = None,
@@ -1748,5 +1958,5 @@ def evaluate_parameters(program: s.Program, path: Path, *, context: DeploymentCo
     return values, list(session.notes)
 
 
-__all__ = ["DEPLOYMENTS_API_VERSION", "MAX_MODULE_DEPTH", "BicepEvaluation", "evaluate_bicep",
+__all__ = ["DEPLOYMENTS_API_VERSION", "MAX_MODULE_DEPTH", "BicepEvaluation", "ModuleNotRead", "evaluate_bicep",
            "evaluate_parameters"]

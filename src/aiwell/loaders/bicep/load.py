@@ -17,7 +17,7 @@ from aiwell.loaders.bicep import syntax as s
 from aiwell.loaders.bicep.evaluate import evaluate_bicep
 from aiwell.loaders.bicep.params import read_parameters, using_target
 from aiwell.loaders.jsonc import read_text
-from aiwell.model import Resource
+from aiwell.model import InputRecord, InputStatus, Resource, SourceFormat
 
 
 @dataclass(slots=True)
@@ -31,7 +31,13 @@ class BicepLoad:
     files: list[Path] = field(default_factory=list)
     """The module files (and files read by imports and `load*Content`) read, resolved."""
     unreviewed: list[str] = field(default_factory=list)
-    """Parts of the deployment whose resources are not reviewed (registry modules, ...)."""
+    """Parts of the deployment whose resources are not reviewed: registry modules not in the local module cache,
+    local modules that could not be read, templates that are unresolved. Discovery marks every resource of the
+    input partial (`Source.partial`) when there is any."""
+    not_analysed: list[InputRecord] = field(default_factory=list)
+    """One not-analysed record per local module that could not be read (missing, outside the reviewed tree):
+    Bicep refuses to build such a file, so the input is reported as not analysed there (AIW000), with the
+    module's address and the line of the `module` statement in the file."""
 
 
 def _parse(path: Path) -> s.Program:
@@ -61,7 +67,11 @@ def load_bicep(path: Path, *, parameter_file: Path | None = None, context: Deplo
         notes.extend(read.notes)
     evaluation = evaluate_bicep(program, path, parameters=parameters, context=context, root=root)
     notes.extend(n for n in evaluation.notes if n not in notes)
-    return BicepLoad(evaluation.resources, notes, evaluation.files, evaluation.unreviewed)
+    shown = str(parameter_file) if parameter_file is not None else None
+    not_analysed = [InputRecord(str(path), SourceFormat.BICEP.value, InputStatus.NOT_ANALYSED, reason=module.reason,
+                                line=module.line, parameters=shown, address=module.address)
+                    for module in evaluation.not_read]
+    return BicepLoad(evaluation.resources, notes, evaluation.files, evaluation.unreviewed, not_analysed)
 
 
 def bicepparam_target(path: Path) -> Path | None:
