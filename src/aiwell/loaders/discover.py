@@ -369,11 +369,12 @@ class _Loader:
         return ("no template found for it: name it X.parameters.json beside X.json, set metadata.template, "
                 "or pass it with --parameters together with its template")
 
-    def add_bicep_parameters(self, bicep: Path, parameter_file: Path, given: bool) -> None:
-        """Pair a parameter file with a Bicep file (which is reviewed even if it was not among the paths)."""
+    def add_bicep_parameters(self, bicep: Path, parameter_file: Path, given: bool, root: Path | None = None) -> None:
+        """Pair a parameter file with a Bicep file (which is reviewed even if it was not among the paths, within the
+        parameter file's tree `root`)."""
         resolved = bicep.resolve()
         if resolved not in self.bicep_files:
-            self.bicep_files[resolved] = _Candidate(bicep, explicit=False, root=resolved.parent)
+            self.bicep_files[resolved] = _Candidate(bicep, explicit=False, root=root or resolved.parent)
         listing = self.bicep_parameters.setdefault(resolved, [])
         if all(existing.resolve() != parameter_file.resolve() for existing, _ in listing):
             listing.append((parameter_file, given))
@@ -384,12 +385,12 @@ class _Loader:
         for candidate, given in self.bicepparam_files:
             path = candidate.path
             try:
-                target = bicepparam_target(path)
+                target = bicepparam_target(path, root=candidate.root)
             except InputError as exc:
                 self.fail(path.resolve(), path, _reason(exc), line=exc.line, file_format=SourceFormat.BICEP.value)
                 continue
             if target is not None and target.is_file():
-                self.add_bicep_parameters(target, path, given)
+                self.add_bicep_parameters(target, path, given, candidate.root)
             elif target is not None:
                 self.fail(path.resolve(), path, f"parameter file not analysed: its Bicep file {target} does not exist",
                           file_format=SourceFormat.BICEP.value)
@@ -521,7 +522,7 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
         if not given.is_file():
             raise UsageError(f"{given}: parameter file not found")
         resolved = given.resolve()
-        explicit_parameters[resolved] = _Candidate(given, explicit=True, root=resolved.parent)
+        explicit_parameters[resolved] = _Candidate(given, explicit=True, root=containment_root(given))
         candidates.pop(resolved, None)
     loader.total = len(candidates)
     for resolved, candidate in candidates.items():

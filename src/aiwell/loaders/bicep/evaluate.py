@@ -74,6 +74,7 @@ from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, MAX_STRING_LENGTH, Deploy
 from aiwell.loaders.arm.template import expand_template, is_template, resource_id
 from aiwell.loaders.bicep import syntax as s
 from aiwell.loaders.bicep.registry import ModuleCache, cached_template, locate, module_cache
+from aiwell.loaders.files import read_file_bytes
 from aiwell.loaders.jsonc import MAX_FILE_BYTES, JsonDocument, load_json, parse_text, read_text
 from aiwell.model import Resource, Source, SourceFormat, Unresolved, first_unresolved
 
@@ -1011,9 +1012,12 @@ class _File:
         if not self.session.inside_root(shown):
             self.note(f"'{text[:80]}': the file is outside the reviewed directory; not read")
             return Unresolved(text, "the file is outside the reviewed directory")
-        if not shown.is_file():
+        if not shown.exists():
             self.note(f"'{text[:80]}': the file does not exist; unresolved")
             return Unresolved(text, f"the file {args[0]} does not exist")
+        if not shown.is_file():
+            self.note(f"'{text[:80]}': the file is not a regular file; not read")
+            return Unresolved(text, f"the file {args[0]} can't be read: it is not a regular file")
         resolved = shown.resolve()
         if resolved not in self.session.files:
             self.session.files.append(resolved)
@@ -1078,9 +1082,11 @@ def _load_file_as_base64(file: _File, args: list[Any], text: str) -> Any:
     path = file.load_file(args, text)
     if isinstance(path, Unresolved):
         return path
-    if path.stat().st_size > MAX_FILE_BYTES:
-        return Unresolved(text, "the file is too large")
-    return base64.b64encode(path.read_bytes()).decode("ascii")
+    try:
+        data = read_file_bytes(path, limit=MAX_FILE_BYTES)
+    except InputError as exc:
+        return Unresolved(text, f"the file can't be read: {exc.message}")
+    return base64.b64encode(data).decode("ascii")
 
 
 def _read_environment_variable(file: _File, args: list[Any], text: str) -> Any:

@@ -74,13 +74,13 @@ def load_bicep(path: Path, *, parameter_file: Path | None = None, context: Deplo
     return BicepLoad(evaluation.resources, notes, evaluation.files, evaluation.unreviewed, not_analysed)
 
 
-def bicepparam_target(path: Path) -> Path | None:
+def bicepparam_target(path: Path, *, root: Path | None = None) -> Path | None:
     """The `.bicep` file a `.bicepparam` file `using`s, relative to it (the file need not exist).
 
     None for `using none` and for a registry or template-spec reference. Raises `InputError` when the file
-    can't be parsed or has no `using` statement.
+    can't be parsed, has no `using` statement, or names a file outside `root` (the reviewed tree).
     """
-    return using_target(path, _parse(path))
+    return using_target(path, _parse(path), root=root)
 
 
 __all__ = ["BicepLoad", "bicepparam_target", "load_bicep"]
