@@ -1,22 +1,33 @@
 """Compare aiwell's own Bicep reader with the Bicep compiler, on modules kept beside the template it compiled.
 
-    python bench/bicep_vs_compiler.py DIR [--diff] [--only SUBSTRING] [--show N]
+    python bench/bicep_vs_compiler.py DIR [--diff] [--all] [--only SUBSTRING] [--show N]
 
 For every `main.bicep` under DIR with a `main.json` beside it (the Azure Verified Modules repository keeps both),
-the native reader reviews `main.bicep` with its defaults and the ARM reader reviews `main.json` with its defaults;
-the two resource lists are compared resource by resource: type, name, id, and every other field after evaluation
-(`properties`, `sku`, `location`, ...). Resources are matched by id (case-insensitive, as Azure compares ids),
-else by type and name. Two values agree when they are equal, or when both are unresolved (neither reader knows
-it; their expression texts differ by language); a value one reader knows and the other does not is a difference.
+the native reader reviews `main.bicep` with its defaults and the ARM reader reviews `main.json` with its defaults,
+both with DIR's containment root as the reviewed tree (what `aiwell review DIR` uses). The two resource lists are
+compared resource by resource: type, name, id, and every other field after evaluation (`properties`, `sku`,
+`location`, ...). Resources are matched by id (case-insensitive, as Azure compares ids), else by type and name; two
+resources with the same id pair in order. Two values agree when they are equal, or when neither reader knows them
+(both unresolved: their expression texts differ by language; an object key that is unresolved on both sides).
 
-A registry module (`br:`, `br/public:`, `ts:`) is compiled into `main.json` by the compiler, which downloaded it,
-while the native reader sees it only when `bicep restore` has put it in the local module cache. A pair whose only
-differences lie in what such a module deploys (resources missing from the native side under a registry module's
-deployment, and that deployment's own output-dependent values) is counted apart as "differs only inside registry
-modules": it is not a defect of the reader, and it is not agreement either.
+Not compared: the `apiVersion` of `Microsoft.Resources/deployments` (the compiler gives a module's deployment the
+API version of its own release, so it changes with the Bicep version that built `main.json`), and the inline
+template of a deployment (both readers expand it into the resources that follow, which are compared).
 
-Prints the counts: pairs, agree fully, differ only inside registry modules, differ elsewhere, and either side
-not analysed; with `--diff`, every difference of the pairs that differ. Exit code 0 (a measurement, not a gate).
+Each pair that does not agree fully is counted under the first of these that explains all its differences:
+
+- **registry modules**: the differences lie inside registry modules (`br:`, `ts:`) that the compiler downloaded and
+  the native reader could not read (not in the local module cache that `bicep restore` fills): what they deploy,
+  and values read from their outputs. Not a defect of the reader, and not agreement either.
+- **ARM reader knows less**: the native reader knows a value (or deploys a resource) that the ARM reader on the
+  compiled template leaves unresolved (`reference()` of a nested deployment's outputs, a nullable parameter without
+  a default, a copy loop it does not expand, a tenant-scoped id) - defects of the ARM reader, not of this one.
+- **stale main.json**: a resource declared in `main.bicep` has another API version in `main.json`, so `main.json`
+  was compiled from an older `main.bicep`; its other differences can't be blamed on either reader.
+- **differs**: anything else - the defects to fix.
+
+Prints the counts, and with `--diff` every difference of the pairs in the last category (`--all`: of every pair that
+does not agree fully). Exit code 0 (a measurement, not a gate).
 """
 
 from __future__ import annotations
@@ -36,6 +47,15 @@ from aiwell.loaders.jsonc import load_json
 from aiwell.model import Resource, Unresolved
 
 _DEPLOYMENTS = "microsoft.resources/deployments"
+_NOT_IN_CACHE = "registry module not in the local module cache"
+_VERDICTS = ("agrees", "registry modules", "ARM reader knows less", "stale main.json", "differs", "not analysed")
+
+
+@dataclass(slots=True)
+class Difference:
+    text: str
+    kind: str
+    """`registry modules`, `ARM reader knows less`, `stale main.json` or `differs`."""
 
 
 @dataclass(slots=True)
@@ -43,10 +63,7 @@ class Comparison:
     """The outcome for one `main.bicep` / `main.json` pair."""
 
     bicep: Path
-    differences: list[str] = field(default_factory=list)
-    """Differences outside registry modules (defects of one reader or the other)."""
-    registry: list[str] = field(default_factory=list)
-    """Differences inside what a registry module the native reader could not read deploys."""
+    differences: list[Difference] = field(default_factory=list)
     failed: str = ""
     """Why one side could not be reviewed at all."""
 
@@ -54,21 +71,20 @@ class Comparison:
     def verdict(self) -> str:
         if self.failed:
             return "not analysed"
-        if self.differences:
+        kinds = {d.kind for d in self.differences}
+        if not kinds:
+            return "agrees"
+        if "stale main.json" in kinds:
+            return "stale main.json"
+        if "differs" in kinds:
             return "differs"
-        if self.registry:
-            return "registry only"
-        return "agrees"
+        return "ARM reader knows less" if "ARM reader knows less" in kinds else "registry modules"
 
 
 def pairs(directory: Path) -> list[tuple[Path, Path]]:
     """Every `main.bicep` under `directory` with the `main.json` beside it, in a stable order."""
-    found = []
-    for bicep in sorted(directory.rglob("main.bicep")):
-        compiled = bicep.with_name("main.json")
-        if compiled.is_file():
-            found.append((bicep, compiled))
-    return found
+    return [(bicep, bicep.with_name("main.json")) for bicep in sorted(directory.rglob("main.bicep"))
+            if bicep.with_name("main.json").is_file()]
 
 
 def _key(resource: Resource) -> str:
@@ -86,12 +102,38 @@ def _fields(resource: Resource) -> dict[str, Any]:
     for key in ("type", "name", "id"):
         body.pop(key, None)
     if resource.type.lower() == _DEPLOYMENTS:
-        # A module's deployment: the compiled template sits in `properties.template` on the ARM side; both
-        # readers expand it into the resources that follow, which are compared themselves.
+        body.pop("apiVersion", None)
         properties = body.get("properties")
         if isinstance(properties, dict):
-            body["properties"] = {k: v for k, v in properties.items() if k.lower() not in ("template",)}
+            body["properties"] = {k: v for k, v in properties.items() if k.lower() != "template"}
     return body
+
+
+def _fully_unresolved(value: Any) -> bool:
+    """Whether nothing in a value is known (an `Unresolved`, or containers of nothing but `Unresolved`)."""
+    if isinstance(value, Unresolved):
+        return True
+    if isinstance(value, dict):
+        return bool(value) and all(_fully_unresolved(v) for v in value.values())
+    if isinstance(value, list):
+        return bool(value) and all(_fully_unresolved(v) for v in value)
+    return False
+
+
+def _unresolved_key(key: str, *, native: bool) -> bool:
+    """An object key neither reader could compute: the native reader keeps the Bicep text (`'${x}'`), the ARM
+    reader the expression (`[format(...)]`)."""
+    if native:
+        return key.startswith("'") and key.endswith("'") and "${" in key
+    return key.startswith("[") and key.endswith("]")
+
+
+class _Absent:
+    def __repr__(self) -> str:
+        return "(absent)"
+
+
+_ABSENT = _Absent()
 
 
 def _walk(first: Any, second: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
@@ -103,7 +145,17 @@ def _walk(first: Any, second: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
         return
     if isinstance(first, dict) and isinstance(second, dict):
         lowered = {str(k).lower(): k for k in second}
+        unknown_native = [k for k in first if _unresolved_key(str(k), native=True)]
+        unknown_compiled = [k for k in second if _unresolved_key(str(k), native=False)]
+        if len(unknown_native) == len(unknown_compiled):
+            for native_key, compiled_key in zip(unknown_native, unknown_compiled, strict=True):
+                lowered.pop(str(compiled_key).lower())
+                yield from _walk(first[native_key], second[compiled_key], f"{path}.<unresolved key>")
+        else:
+            unknown_native = []
         for key, value in first.items():
+            if key in unknown_native:
+                continue
             other = lowered.pop(str(key).lower(), None)
             if other is None:
                 yield f"{path}.{key}", value, _ABSENT
@@ -120,14 +172,6 @@ def _walk(first: Any, second: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
         yield path, first, second
 
 
-class _Absent:
-    def __repr__(self) -> str:
-        return "(absent)"
-
-
-_ABSENT = _Absent()
-
-
 def _brief(value: Any) -> str:
     if isinstance(value, Unresolved):
         return f"<unresolved: {value.reason}>"
@@ -135,37 +179,42 @@ def _brief(value: Any) -> str:
     return text if len(text) <= 120 else text[:117] + "..."
 
 
-_REGISTRY_REASON = "a registry module, not fetched"
-
-
-def _fully_unresolved(value: Any) -> bool:
-    """Whether nothing in a value is known (an `Unresolved`, or containers of nothing but `Unresolved`)."""
-    if isinstance(value, Unresolved):
-        return True
-    if isinstance(value, dict):
-        return bool(value) and all(_fully_unresolved(v) for v in value.values())
-    if isinstance(value, list):
-        return bool(value) and all(_fully_unresolved(v) for v in value)
-    return False
-
-
-def _unread_deployments(native: list[Resource], unreviewed: list[str]) -> set[str]:
-    """Keys of the module deployments whose module the native reader could not read (a registry module)."""
-    return {_key(resource) for resource in native
-            if resource.type.lower() == _DEPLOYMENTS
-            and any(f"module '{resource.source.address}'" in item for item in unreviewed)}
-
-
 def _beneath(resource: Resource, deployments: list[Resource]) -> bool:
-    """Whether a compiled resource lies in the template of one of `deployments` (the ARM reader addresses a
-    nested template's resources below their deployment: `x.properties.template.resources.y`)."""
-    return any(resource.source.address.startswith(f"{d.source.address}.properties.template.")
-               for d in deployments)
+    """Whether a resource lies in the template of one of `deployments` (both readers address a nested template's
+    resources below their deployment: `x.properties.template.resources.y` in ARM, `x.y` natively)."""
+    address = resource.source.address
+    return any(address.startswith(f"{d.source.address}.") for d in deployments)
+
+
+def _knows_less(native: Any, compiled: Any) -> bool:
+    """Whether the compiled side is unresolved (wholly or in part) where the native side holds a known value."""
+    if isinstance(compiled, Unresolved):
+        return not isinstance(native, Unresolved)
+    return isinstance(compiled, _Absent) and not isinstance(native, _Absent | Unresolved) \
+        and not _fully_unresolved(native)
+
+
+def _pair_up(native: list[Resource], compiled: list[Resource], unread: list[Resource]
+             ) -> tuple[list[tuple[Resource, Resource]], list[Resource], list[Resource]]:
+    """Match resources by key, in order among equal keys; compiled resources inside unread registry modules pair
+    last, so a resource the file declares itself meets its own compiled twin."""
+    by_key: dict[str, list[Resource]] = {}
+    for resource in sorted(compiled, key=lambda r: _beneath(r, unread)):
+        by_key.setdefault(_key(resource), []).append(resource)
+    matched: list[tuple[Resource, Resource]] = []
+    native_only: list[Resource] = []
+    for resource in native:
+        candidates = by_key.get(_key(resource))
+        if candidates:
+            matched.append((resource, candidates.pop(0)))
+        else:
+            native_only.append(resource)
+    compiled_only = [r for r in compiled if any(r is c for cs in by_key.values() for c in cs)]
+    return matched, native_only, compiled_only
 
 
 def compare(bicep: Path, compiled: Path, root: Path) -> Comparison:
-    """Review both files of a pair with their defaults and compare the resources; `root` is the reviewed tree
-    (what `aiwell review DIR` would use)."""
+    """Review both files of a pair with their defaults and compare the resources; `root` is the reviewed tree."""
     outcome = Comparison(bicep)
     try:
         native_load = load_bicep(bicep, root=root)
@@ -177,23 +226,39 @@ def compare(bicep: Path, compiled: Path, root: Path) -> Comparison:
     except InputError as exc:
         outcome.failed = f"compiled: {exc.message} (line {exc.line})"
         return outcome
-    native = {_key(r): r for r in native_load.resources}
-    arm = {_key(r): r for r in expansion.resources}
-    unread_keys = _unread_deployments(native_load.resources, native_load.unreviewed)
-    unread = [arm[key] for key in unread_keys if key in arm]
-    for key, resource in arm.items():
-        if key not in native:
-            found = f"only compiled: {resource.type} {_shown(resource.name)} ({resource.source.address})"
-            (outcome.registry if _beneath(resource, unread) else outcome.differences).append(found)
-    for key, resource in native.items():
-        if key not in arm:
-            outcome.differences.append(f"only native: {resource.type} {_shown(resource.name)} "
-                                       f"({resource.source.address})")
-            continue
-        for path, first, second in _walk(_fields(resource), _fields(arm[key]), ""):
-            found = f"{resource.source.address}{path}: native {_brief(first)} | compiled {_brief(second)}"
-            from_registry = isinstance(first, Unresolved) and _REGISTRY_REASON in first.reason
-            (outcome.registry if from_registry else outcome.differences).append(found)
+    native_unread = {r.source.address for r in native_load.resources if r.type.lower() == _DEPLOYMENTS
+                     and any(f"module '{r.source.address}' (" in part and "local module cache" in part
+                             for part in native_load.unreviewed)}
+    matched, native_only, compiled_only = _pair_up(native_load.resources, expansion.resources, [])
+    unread = [c for n, c in matched if n.source.address in native_unread]
+    matched, native_only, compiled_only = _pair_up(native_load.resources, expansion.resources, unread)
+    unexpanded = [c for _, c in matched if any(c.source.address in part for part in expansion.unreviewed)]
+    unexpanded_native = [n for n, c in matched if c in unexpanded]
+    for resource in compiled_only:
+        kind = "registry modules" if _beneath(resource, unread) else "differs"
+        outcome.differences.append(Difference(f"only compiled: {resource.type} {_shown(resource.name)} "
+                                              f"({resource.source.address})", kind))
+    for resource in native_only:
+        kind = "ARM reader knows less" if _beneath(resource, unexpanded_native) else "differs"
+        outcome.differences.append(Difference(f"only native: {resource.type} {_shown(resource.name)} "
+                                              f"({resource.source.address})", kind))
+    for native, arm in matched:
+        if (native.api_version or "").lower() != (arm.api_version or "").lower() \
+                and native.type.lower() != _DEPLOYMENTS and native.source.file == str(bicep):
+            outcome.differences.append(Difference(
+                f"{native.source.address}.apiVersion: native {native.api_version} | compiled {arm.api_version}",
+                "stale main.json"))
+        for path, first, second in _walk(_fields(native), _fields(arm), ""):
+            text = f"{native.source.address}{path}: native {_brief(first)} | compiled {_brief(second)}"
+            if path == ".apiVersion":
+                continue
+            if isinstance(first, Unresolved) and _NOT_IN_CACHE in first.reason:
+                kind = "registry modules"
+            elif _knows_less(first, second) or arm in unexpanded:
+                kind = "ARM reader knows less"
+            else:
+                kind = "differs"
+            outcome.differences.append(Difference(text, kind))
     return outcome
 
 
@@ -202,7 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", type=Path, metavar="DIR")
     parser.add_argument("--diff", action="store_true", help="print each difference of the pairs that differ")
-    parser.add_argument("--registry", action="store_true", help="with --diff, also list registry-only pairs")
+    parser.add_argument("--all", action="store_true",
+                        help="with --diff, print the pairs of every category that does not agree fully")
     parser.add_argument("--only", default="", metavar="SUBSTRING", help="only pairs whose path contains this")
     parser.add_argument("--show", type=int, default=30, metavar="N",
                         help="differences to print per pair with --diff (default 30)")
@@ -211,26 +277,27 @@ def main(argv: list[str] | None = None) -> int:
     found = [pair for pair in pairs(options.directory) if options.only in str(pair[0])]
     root = containment_root(options.directory)
     outcomes = [compare(bicep, compiled, root) for bicep, compiled in found]
-    counts = {verdict: sum(1 for o in outcomes if o.verdict == verdict)
-              for verdict in ("agrees", "registry only", "differs", "not analysed")}
-    print(f"pairs:                              {len(outcomes)}")
-    print(f"agree fully:                        {counts['agrees']}")
-    print(f"differ only inside registry modules: {counts['registry only']}")
-    print(f"differ elsewhere:                   {counts['differs']}")
-    print(f"not analysed (either side):         {counts['not analysed']}")
+    counts = {verdict: sum(1 for o in outcomes if o.verdict == verdict) for verdict in _VERDICTS}
+    print(f"pairs:                                 {len(outcomes)}")
+    print(f"agree fully:                           {counts['agrees']}")
+    print(f"differ only inside registry modules:   {counts['registry modules']}")
+    print(f"differ only where the ARM reader on main.json knows less: {counts['ARM reader knows less']}")
+    print(f"main.json older than main.bicep:       {counts['stale main.json']}")
+    print(f"differ (defects):                      {counts['differs']}")
+    print(f"not analysed (either side):            {counts['not analysed']}")
     if options.diff:
         for outcome in outcomes:
-            if outcome.verdict == "agrees" or (outcome.verdict == "registry only" and not options.registry):
+            if outcome.verdict == "agrees" or (outcome.verdict not in ("differs", "not analysed")
+                                               and not options.all):
                 continue
-            shown = outcome.bicep.relative_to(options.directory)
-            print(f"\n{shown}: {outcome.verdict}")
+            print(f"\n{outcome.bicep.relative_to(options.directory)}: {outcome.verdict}")
             if outcome.failed:
                 print(f"  {outcome.failed}")
-            listed = outcome.differences or outcome.registry
-            for line in listed[: options.show]:
-                print(f"  {line}")
-            if len(listed) > options.show:
-                print(f"  ... and {len(listed) - options.show} more")
+            shown = [d for d in outcome.differences if d.kind == outcome.verdict] or outcome.differences
+            for difference in shown[: options.show]:
+                print(f"  {difference.text}")
+            if len(shown) > options.show:
+                print(f"  ... and {len(shown) - options.show} more")
     return 0
 
 

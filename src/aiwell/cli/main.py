@@ -52,6 +52,10 @@ def cli(debug: bool) -> None:
               help="Terraform variable value (repeatable), as terraform's -var.")
 @click.option("--bicep-cli", is_flag=True,
               help="Compile Bicep with the `bicep` CLI on PATH instead of aiwell's own Bicep reader.")
+@click.option("--subprocess-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              envvar="AIWELL_SUBPROCESS_TIMEOUT",
+              help="Longest time one external command may run (`bicep build` with --bicep-cli), default 300; an "
+                   "input whose command runs longer is reported as not analysed.")
 @click.option("-f", "--format", "output_format", type=click.Choice(["terminal", "json"]), default="terminal",
               show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
@@ -72,6 +76,7 @@ def review(
     var_files: tuple[Path, ...],
     variables: tuple[str, ...],
     bicep_cli: bool,
+    subprocess_timeout: float | None,
     output_format: str,
     output: Path | None,
     fail_on: str,
@@ -107,6 +112,8 @@ def review(
     err = stderr_console()
     options: dict[str, Any] = {"parameter_files": parameter_files, "context": context, "rules": rules,
                                "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli}
+    if subprocess_timeout is not None:
+        options["subprocess_timeout"] = subprocess_timeout
     if err.is_terminal:
         # A bar on standard error (never on a pipe): the report on standard output stays clean.
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -35,6 +35,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from aiwell.loaders.arm.parameters import (
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_template
 from aiwell.loaders.bicep import bicepparam_target, load_bicep, parse_bicep
-from aiwell.loaders.bicep.cli_build import bicep_cli, load_bicep_with_cli
+from aiwell.loaders.bicep.cli_build import BUILD_TIMEOUT_SECONDS, bicep_cli, load_bicep_with_cli
 from aiwell.loaders.bicep.syntax import Param as BicepParam
 from aiwell.loaders.files import containment_root
 from aiwell.loaders.inventory import looks_like_inventory, read_inventory
@@ -184,12 +185,12 @@ class _Loader:
     """One run of discovery, pairing and loading."""
 
     def __init__(self, context: DeploymentContext, *, use_bicep_cli: bool = False,
-                 progress: Progress | None = None) -> None:
+                 subprocess_timeout: float = BUILD_TIMEOUT_SECONDS, progress: Progress | None = None) -> None:
         self.context = context
         self.progress = progress or (lambda _done, _total: None)
         self.done = 0
         self.total = 0
-        self.load_bicep = load_bicep_with_cli if use_bicep_cli else load_bicep
+        self.load_bicep = partial(load_bicep_with_cli, timeout=subprocess_timeout) if use_bicep_cli else load_bicep
         self.templates: dict[Path, _Template] = {}
         self.parameter_files: list[tuple[_Candidate, ParameterFile, bool]] = []
         """(candidate, parsed file, given with --parameters)."""
@@ -502,20 +503,22 @@ class _Loader:
 def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
                 context: DeploymentContext | None = None, var_files: Sequence[Path] = (),
                 variables: Mapping[str, str] | None = None, use_bicep_cli: bool = False,
-                progress: Progress | None = None) -> LoadOutcome:
+                subprocess_timeout: float = BUILD_TIMEOUT_SECONDS, progress: Progress | None = None) -> LoadOutcome:
     """Find, pair and load every input under `paths`; see the module docstring for the rules.
 
     `progress` is told (done, total) as files are read, then again as deployments are evaluated.
 
     `var_files` and `variables` are Terraform's `-var-file` and `-var name=value`, applied to every root module.
-    `use_bicep_cli` compiles Bicep files with the `bicep` CLI on PATH instead of reading them natively.
+    `use_bicep_cli` compiles Bicep files with the `bicep` CLI on PATH instead of reading them natively, each build
+    limited to `subprocess_timeout` seconds (a file whose build runs longer is not analysed).
 
     Raises `UsageError` for a path that does not exist. Every other problem with an input becomes a
     not-analysed `InputRecord`; resources come in input order, then template order.
     """
     if use_bicep_cli:
         bicep_cli()  # fail early, before any work, when there is no CLI
-    loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli, progress=progress)
+    loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli,
+                     subprocess_timeout=subprocess_timeout, progress=progress)
     candidates = _candidates(paths)
     explicit_parameters: dict[Path, _Candidate] = {}
     for given in parameter_files:

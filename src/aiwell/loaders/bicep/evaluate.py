@@ -693,6 +693,10 @@ class _File:
         if isinstance(target, Unresolved):
             return Unresolved(text, target.reason)
         if isinstance(target, _Instance):
+            if safe and target.deployed() is False:
+                # `res.?x` of a conditional resource or module that is not deployed: the compiler reads it as
+                # `if(condition, reference(...), null())`, so it is null.
+                return None
             return target.member(name, text)
         if isinstance(target, _Outputs):
             return target.module.module_output(name, text)
@@ -1623,6 +1627,57 @@ class _Instance:
         with self.guard():
             return module.output(name, text)
 
+    def _scope_call(self) -> tuple[str, list[Any]] | None:
+        """`scope: resourceGroup(...)`, `subscription(...)`, `managementGroup(...)` written out: the function (in
+        lower case) and its evaluated arguments; None for any other `scope:`."""
+        if not isinstance(self.body, s.ObjectExpr):
+            return None
+        entry = next((e for e in self.body.properties if isinstance(e, s.ObjectProperty) and e.key == "scope"), None)
+        call = entry.value if entry is not None else None
+        if not isinstance(call, s.FunctionCall) or call.namespace not in (None, "az") \
+                or call.name.lower() not in ("resourcegroup", "subscription", "managementgroup", "tenant"):
+            return None
+        args = [_plain(self.file.eval_statement(arg, self.local, self.declaration.line)) for arg in call.args]
+        return call.name.lower(), args
+
+    def _placement(self, context: DeploymentContext) -> dict[str, Any]:
+        """Where the compiled template places a module's deployment, as the compiler writes it: `subscriptionId`,
+        `resourceGroup` or `scope` for the module's `scope:` (unresolved when its arguments are), and `location`
+        for a deployment that is not to a resource group (ARM needs one there)."""
+        placement: dict[str, Any] = {}
+        scope = self.scope_value()
+        call = self._scope_call() if scope is not None else None
+        if call is not None:
+            function, args = call
+            if function == "resourcegroup" and args:
+                if len(args) == 2:
+                    placement["subscriptionId"] = args[0]
+                placement["resourceGroup"] = args[-1]
+            elif function == "subscription" and args:
+                placement["subscriptionId"] = args[0]
+            elif function == "managementgroup" and args:
+                group = args[0]
+                placement["scope"] = f"Microsoft.Management/managementGroups/{group}" if isinstance(group, str) \
+                    else Unresolved(f"{self.address}.scope", "the management group is unresolved")
+        elif isinstance(scope, _Instance | dict):
+            scope_id = scope.id() if isinstance(scope, _Instance) else scope.get("id")
+            if isinstance(scope_id, Unresolved):
+                placement["resourceGroup"] = scope_id
+            elif isinstance(scope_id, str):
+                parts = scope_id.strip("/").split("/")
+                if len(parts) >= 2 and parts[0].lower() == "subscriptions" \
+                        and parts[1] != self.file.context.subscription_id:
+                    placement["subscriptionId"] = parts[1]
+                if len(parts) >= 4 and parts[2].lower() == "resourcegroups" and (
+                        parts[3] != self.file.context.resource_group or "subscriptionId" in placement
+                        or self.file.context.deployment_scope != "resourceGroup"):
+                    placement["resourceGroup"] = parts[3]
+        elif isinstance(scope, Unresolved) and context.deployment_scope == "resourceGroup":
+            placement["resourceGroup"] = Unresolved(scope.expression, f"the scope is unresolved: {scope.reason}")
+        if context.deployment_scope != "resourceGroup" and "resourceGroup" not in placement:
+            placement["location"] = self.file.context.location
+        return placement
+
     def deployment_resource(self) -> Resource:
         """The `Microsoft.Resources/deployments` resource the compiled template has for this module."""
         params = _finalize(self.body_property("params"))
@@ -1634,11 +1689,7 @@ class _Instance:
         body: dict[str, Any] = {"type": _DEPLOYMENTS_TYPE, "apiVersion": DEPLOYMENTS_API_VERSION,
                                 "name": self.full_name(), "properties": properties}
         context, _ = self._module_context()
-        if self.scope_value() is not None:
-            if context.deployment_scope == "resourceGroup":
-                body["resourceGroup"] = context.resource_group
-            if context.subscription_id != self.file.context.subscription_id:
-                body["subscriptionId"] = context.subscription_id
+        body.update(self._placement(context))
         declaration = self.declaration
         source = Source(SourceFormat.BICEP, str(self.file.path), declaration.line, declaration.end_line,
                         self.address)
