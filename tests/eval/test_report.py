@@ -229,8 +229,14 @@ def test_compare_renderers_draw_a_forest_plot_per_tag() -> None:
                            "overall": True}])
     (row,) = plot["rows"]
     assert row["x_low"] < row["x"] < row["x_high"] < plot["zero"]
+    # JUnit agrees with the exit code: without a gate nothing fails (the change is in system-out) ...
     junit = ElementTree.fromstring(R.render_compare_junit(comparison))
-    assert junit.find("testsuite/testcase[@name='overall']/failure") is not None
+    assert junit.find(".//failure") is None
+    assert "significant" in (junit.find("testsuite/testcase[@name='overall']/system-out").text or "")
+    # ... and a gate that failed (exit 1) is the one failing testcase.
+    gated = {**comparison, "gates": [R.Gate("regression", False, "a significant drop from A to B").as_dict()]}
+    junit = ElementTree.fromstring(R.render_compare_junit(gated))
+    assert [e.get("name") for e in junit.iter("testcase") if e.find("failure") is not None] == ["gate: regression"]
     markdown = R.render_compare_markdown(comparison)
     assert "| t0 |" in markdown and "p (bh)" in markdown
     buffer = StringIO()

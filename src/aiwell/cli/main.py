@@ -19,17 +19,22 @@ from aiwell.model import Pillar, Severity
 
 
 class _Commands(click.Group):
-    """The `aiwell` group: `eval` is imported only when it is used, so `aiwell review` doesn't pay for numpy and
-    scipy at start-up."""
+    """The `aiwell` group: `eval` and `size` are imported only when they are used, so `aiwell review` doesn't pay
+    for numpy and scipy at start-up."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), "eval"})
+        return sorted({*super().list_commands(ctx), "eval", "size"})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "eval":
             from aiwell.eval.cli import eval_group
 
             return eval_group
+        # size: capacity planning (aiwell.sizing), registered lazily like eval
+        if cmd_name == "size":
+            from aiwell.sizing.cli import size_group
+
+            return size_group
         return super().get_command(ctx, cmd_name)
 
 

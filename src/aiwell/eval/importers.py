@@ -66,6 +66,10 @@ def import_results(path: Path, source: str, *, threshold: float = 1.0) -> Import
             hint="Inspect's binary .eval logs convert with `inspect log convert --to json LOG`.",
         )
     data = _read_json(path)
+    schema = data.get("schema") if isinstance(data, dict) else None
+    if isinstance(schema, str) and schema.startswith("aiwell."):
+        raise UsageError(f"{path} is an aiwell file ({schema}), not {source} output",
+                         hint="aiwell eval reports and run logs need no import: pass them to compare or plan")
     run = readers[source](data, path)
     if not run.samples:
         raise UsageError(f"{path}: no results found in this {source} file")
@@ -142,6 +146,13 @@ def _promptfoo(data: Any, path: Path) -> ImportedRun:
     results = summary.get("results") if isinstance(summary, dict) else summary
     if not isinstance(results, list) or not all(isinstance(r, dict) for r in results):
         raise _wrong_shape(path, "promptfoo", expected)
+    # Every EvaluateResult has a success flag and says what ran (test case, prompt, provider): a list of other
+    # objects under "results" (an aiwell review report, say) is not promptfoo's.
+    if not all(isinstance(r.get("success"), bool) and any(k in r for k in ("testCase", "prompt", "provider",
+                                                                          "vars", "response"))
+               for r in results):
+        raise _wrong_shape(path, "promptfoo", 'results that each have "success" and a "testCase", "prompt" or '
+                                              '"provider" (promptfoo eval -o out.json)')
     results = sorted(results, key=lambda r: (r.get("testIdx", 0), r.get("promptIdx", 0)))
 
     combos = {(_promptfoo_provider(r), _promptfoo_prompt(r)) for r in results}
@@ -248,10 +259,10 @@ def _inspect(data: Any, path: Path, threshold: float) -> ImportedRun:
     if not isinstance(samples_in, list):
         raise UsageError(f"{path}: this Inspect log has no samples",
                          hint="Logs written with --no-log-samples keep only aggregates; rerun with samples logged.")
+    if not all(isinstance(raw, dict) and raw.get("id") is not None and "epoch" in raw for raw in samples_in):
+        raise _wrong_shape(path, "an Inspect eval log", 'samples that each have "id" and "epoch"')
     samples = []
     for raw in samples_in:
-        if not isinstance(raw, dict) or raw.get("id") is None:
-            continue
         metadata = _obj(raw.get("metadata"))
         error = raw.get("error")
         message = None

@@ -465,10 +465,24 @@ class _Loader:
             called.update(load.module_dirs)
             entries = _terraform_entries(load.inputs, _mark_partial(load.resources, load.unreviewed), load.notes)
             loads.append((directory, candidate, entries))
-        return [(Path(record.path).resolve(), record, resources)
-                for directory, candidate, entries in loads
-                if candidate.explicit or directory not in called
-                for record, resources in entries]
+        kept: list[tuple[Path, InputRecord, list[Resource]]] = []
+        reported: set[tuple[str, int | None, str, str | None]] = set()
+        for directory, candidate, entries in loads:
+            if not candidate.explicit and directory in called:
+                continue
+            own: list[tuple[Path, InputRecord, list[Resource]]] = []
+            for record, resources in entries:
+                # Roots that call one local module each report what it could not read (a registry module not on
+                # disk) at the same file and line: once is enough (its resources stay with this root).
+                key = (record.path, record.line, record.reason, record.address)
+                if record.status is InputStatus.NOT_ANALYSED and record.address is not None:
+                    if key in reported and own:
+                        own[0][2].extend(resources)
+                        continue
+                    reported.add(key)
+                own.append((Path(record.path).resolve(), record, list(resources)))
+            kept.extend(own)
+        return kept
 
     def deploy(self, template: _Template) -> list[_Deployment]:
         """Evaluate a template once per parameter file, or once with its defaults."""
