@@ -33,6 +33,7 @@ does not agree fully). Exit code 0 (a measurement, not a gate).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -48,6 +49,7 @@ from aiwell.model import Resource, Unresolved
 
 _DEPLOYMENTS = "microsoft.resources/deployments"
 _NOT_IN_CACHE = "registry module not in the local module cache"
+_LOOP_INDEX = re.compile(r"\[\d+\]")
 _VERDICTS = ("agrees", "registry modules", "ARM reader knows less", "stale main.json", "differs", "not analysed")
 
 
@@ -194,23 +196,71 @@ def _knows_less(native: Any, compiled: Any) -> bool:
         and not _fully_unresolved(native)
 
 
+def _symbolic_address(resource: Resource) -> str:
+    """The address the native reader would give a compiled resource of a symbolic-name template
+    (`m.properties.template.resources.x` is `m.x`)."""
+    return resource.source.address.replace(".properties.template.resources.", ".")
+
+
 def _pair_up(native: list[Resource], compiled: list[Resource], unread: list[Resource]
              ) -> tuple[list[tuple[Resource, Resource]], list[Resource], list[Resource]]:
-    """Match resources by key, in order among equal keys; compiled resources inside unread registry modules pair
-    last, so a resource the file declares itself meets its own compiled twin."""
-    by_key: dict[str, list[Resource]] = {}
-    for resource in sorted(compiled, key=lambda r: _beneath(r, unread)):
-        by_key.setdefault(_key(resource), []).append(resource)
+    """Match resources: by id (equal ids in order, compiled resources inside unread registry modules last, so a
+    resource the file declares itself meets its own compiled twin); then the rest by symbolic address, by type and
+    name, and last by type in order where the compiled id is unresolved (the ARM reader could not build it)."""
+    remaining = sorted(compiled, key=lambda r: _beneath(r, unread))
     matched: list[tuple[Resource, Resource]] = []
-    native_only: list[Resource] = []
-    for resource in native:
-        candidates = by_key.get(_key(resource))
-        if candidates:
-            matched.append((resource, candidates.pop(0)))
+    native_left = list(native)
+    native_ids = {id(r) for r in native}
+    passes = [
+        lambda r: _key(r) if isinstance(r.id, str) else None,
+        lambda r: r.source.address if id(r) in native_ids else _symbolic_address(r),
+        lambda r: f"{r.type.lower()} {r.name.lower()}" if isinstance(r.name, str) else None,
+    ]
+    for key_of in passes:
+        by_key: dict[str, list[Resource]] = {}
+        for resource in remaining:
+            key = key_of(resource)
+            if key is not None:
+                by_key.setdefault(key, []).append(resource)
+        unmatched = []
+        for resource in native_left:
+            key = key_of(resource)
+            candidates = by_key.get(key) if key is not None else None
+            if candidates:
+                twin = candidates.pop(0)
+                remaining.remove(twin)
+                matched.append((resource, twin))
+            else:
+                unmatched.append(resource)
+        native_left = unmatched
+    # Last, resources the ARM reader could not name (an id built from a nested deployment's outputs): pair by type,
+    # in order, under the same (already paired) parent deployment.
+    twins = {id(n): c for n, c in matched}
+    native_deployments = [r for r in native if r.type.lower() == _DEPLOYMENTS]
+    compiled_deployments = [r for r in compiled if r.type.lower() == _DEPLOYMENTS]
+    unmatched = []
+    for resource in native_left:
+        parent = _parent(resource, native_deployments, ".")
+        twin_parent = twins.get(id(parent)) if parent is not None else None
+        if parent is not None and twin_parent is None:
+            unmatched.append(resource)
+            continue
+        twin = next((c for c in remaining if isinstance(c.id, Unresolved) and c.type.lower() == resource.type.lower()
+                     and _parent(c, compiled_deployments, ".properties.template.") is twin_parent), None)
+        if twin is None:
+            unmatched.append(resource)
         else:
-            native_only.append(resource)
-    compiled_only = [r for r in compiled if any(r is c for cs in by_key.values() for c in cs)]
-    return matched, native_only, compiled_only
+            remaining.remove(twin)
+            matched.append((resource, twin))
+            twins[id(resource)] = twin
+    return matched, unmatched, remaining
+
+
+def _parent(resource: Resource, deployments: list[Resource], separator: str) -> Resource | None:
+    """The innermost deployment whose template holds `resource` (None at the top)."""
+    address = resource.source.address
+    holders = [d for d in deployments if d is not resource and address.startswith(d.source.address + separator)]
+    return max(holders, key=lambda d: len(d.source.address), default=None)
 
 
 def compare(bicep: Path, compiled: Path, root: Path) -> Comparison:
@@ -227,8 +277,8 @@ def compare(bicep: Path, compiled: Path, root: Path) -> Comparison:
         outcome.failed = f"compiled: {exc.message} (line {exc.line})"
         return outcome
     native_unread = {r.source.address for r in native_load.resources if r.type.lower() == _DEPLOYMENTS
-                     and any(f"module '{r.source.address}' (" in part and "local module cache" in part
-                             for part in native_load.unreviewed)}
+                     and any(f"module '{_LOOP_INDEX.sub('', r.source.address)}' (" in part
+                             and "local module cache" in part for part in native_load.unreviewed)}
     matched, native_only, compiled_only = _pair_up(native_load.resources, expansion.resources, [])
     unread = [c for n, c in matched if n.source.address in native_unread]
     matched, native_only, compiled_only = _pair_up(native_load.resources, expansion.resources, unread)

@@ -1309,6 +1309,16 @@ class _Instance:
             api = api or (parent_api or "")
         return full, api or None
 
+    def described(self) -> dict[str, Any]:
+        """`metadata.description` from a `@description('...')` decorator, as the compiler writes it on the
+        resource."""
+        for decorator in self.declaration.decorators:
+            if decorator.name == "description" and decorator.namespace in (None, "sys") and len(decorator.args) == 1:
+                text = _plain(self.file.eval_statement(decorator.args[0], _Locals(), decorator.line))
+                if isinstance(text, str | Unresolved):
+                    return {"metadata": {"description": text}}
+        return {}
+
     def is_deployment(self) -> bool:
         """Whether this is a `Microsoft.Resources/deployments` resource (a nested deployment written out)."""
         return isinstance(self.declaration, s.Resource) and self.type_and_api()[0].lower() == _DEPLOYMENTS_LOWER
@@ -1435,6 +1445,7 @@ class _Instance:
         extension = self.extension_scope()
         if extension is not None:
             body["scope"] = extension
+        body.update(self.described())
         declaration = self.declaration
         source = Source(SourceFormat.BICEP, str(self.file.path), declaration.line, declaration.end_line,
                         self.address)
@@ -1690,6 +1701,7 @@ class _Instance:
                                 "name": self.full_name(), "properties": properties}
         context, _ = self._module_context()
         body.update(self._placement(context))
+        body.update(self.described())
         declaration = self.declaration
         source = Source(SourceFormat.BICEP, str(self.file.path), declaration.line, declaration.end_line,
                         self.address)
