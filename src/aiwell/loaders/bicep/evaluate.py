@@ -1371,7 +1371,16 @@ class _Instance:
         return None
 
     def id(self) -> str | Unresolved:
-        return self._once("id", self._id)  # type: ignore[no-any-return]
+        """The resource id. Unresolved, it names this instance (`ai[0].account.id`): every reference to the instance
+        carries the same expression, so the graph links an endpoint or diagnostic setting to the account of its own
+        module instance or loop iteration even when several accounts' names are unknown alike."""
+        return self._once("id", self._instance_id)  # type: ignore[no-any-return]
+
+    def _instance_id(self) -> str | Unresolved:
+        value = self._id()
+        if isinstance(value, Unresolved):
+            return Unresolved(f"{self.address}.id", value.reason)
+        return value
 
     def _id(self) -> str | Unresolved:
         resource_type, _ = self.type_and_api()
