@@ -1344,7 +1344,26 @@ class _Instance:
         return f"{parent_name}/{name}"
 
     def scope_value(self) -> Any:
-        return self._once("scope", lambda: _plain(self.body_property("scope")))
+        """The `scope:` of the body; a child resource without one has its parent's (the compiler places a child
+        where its parent is: a tenant resource's child at the tenant, an extension resource's child on the same
+        resource, an existing parent's child in that parent's group)."""
+        return self._once("scope", self._scope_value)
+
+    def _scope_value(self) -> Any:
+        own = _plain(self.body_property("scope"))
+        if own is not None or isinstance(self.declaration, s.Module):
+            return own
+        parent = self.parent_instance()
+        return parent.scope_value() if isinstance(parent, _Instance) else None
+
+    def tenant_placement(self) -> dict[str, Any]:
+        """`"scope": "/"`, as the compiler writes it for a resource or module deployed to the tenant
+        (`scope: tenant()`, or a tenant resource's child) from a file that deploys elsewhere."""
+        scope = self.scope_value()
+        if isinstance(scope, dict) and str(scope.get("id", "")).startswith("/tenants/") \
+                and self.file.context.deployment_scope != "tenant":
+            return {"scope": "/"}
+        return {}
 
     def prefix(self) -> str | Unresolved:
         """The id prefix of the scope the resource (or module) is deployed to."""
@@ -1454,6 +1473,7 @@ class _Instance:
         extension = self.extension_scope()
         if extension is not None:
             body["scope"] = extension
+        body.update(self.tenant_placement())
         body.update(self.described())
         declaration = self.declaration
         source = Source(SourceFormat.BICEP, str(self.file.path), declaration.line, declaration.end_line,
@@ -1679,6 +1699,8 @@ class _Instance:
                 group = args[0]
                 placement["scope"] = f"Microsoft.Management/managementGroups/{group}" if isinstance(group, str) \
                     else Unresolved(f"{self.address}.scope", "the management group is unresolved")
+            elif function == "tenant":
+                placement.update(self.tenant_placement())
         elif isinstance(scope, _Instance | dict):
             scope_id = scope.id() if isinstance(scope, _Instance) else scope.get("id")
             if isinstance(scope_id, Unresolved):
