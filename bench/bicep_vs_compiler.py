@@ -33,9 +33,13 @@ does not agree fully). Exit code 0 (a measurement, not a gate).
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import re
+import shutil
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -49,7 +53,9 @@ from aiwell.model import Resource, Unresolved
 
 _DEPLOYMENTS = "microsoft.resources/deployments"
 _NOT_IN_CACHE = "registry module not in the local module cache"
-_LOOP_INDEX = re.compile(r"\[\d+\]")
+_TRAILING_INDEX = re.compile(r"\[\d+\]$")
+_UNREAD = re.compile(r"module '(?P<symbol>[^']+)' \((?P<reference>[^)]*)\) is not in the local module cache "
+                     r"\((?P<path>.+?); run")
 _VERDICTS = ("agrees", "registry modules", "ARM reader knows less", "stale main.json", "differs", "not analysed")
 
 
@@ -68,6 +74,9 @@ class Comparison:
     differences: list[Difference] = field(default_factory=list)
     failed: str = ""
     """Why one side could not be reviewed at all."""
+    restorable: dict[Path, Any] = field(default_factory=dict)
+    """Registry modules the native reader could not read: where the module cache would hold each, and the
+    template the compiler embedded for it."""
 
     @property
     def verdict(self) -> str:
@@ -138,6 +147,16 @@ class _Absent:
 _ABSENT = _Absent()
 
 
+class _UnknownKey:
+    """An object key only the native reader could not compute, where the compiled template has a known one."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"(unresolved key {self.key})"
+
+
 def _walk(first: Any, second: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
     """(path, native, compiled) where two values differ; both unknown counts as the same."""
     if _fully_unresolved(first) and _fully_unresolved(second):
@@ -153,6 +172,16 @@ def _walk(first: Any, second: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
             for native_key, compiled_key in zip(unknown_native, unknown_compiled, strict=True):
                 lowered.pop(str(compiled_key).lower())
                 yield from _walk(first[native_key], second[compiled_key], f"{path}.<unresolved key>")
+        elif not unknown_compiled:
+            # The compiled side knows keys the native side could not compute: pair them in order.
+            known = {str(k).lower() for k in first if k not in unknown_native}
+            extra = [k for k in second if str(k).lower() not in known]
+            if len(extra) == len(unknown_native):
+                for native_key, compiled_key in zip(unknown_native, extra, strict=True):
+                    lowered.pop(str(compiled_key).lower())
+                    yield f"{path}.{compiled_key}", _UnknownKey(native_key), second[compiled_key]
+            else:
+                unknown_native = []
         else:
             unknown_native = []
         for key, value in first.items():
@@ -263,8 +292,33 @@ def _parent(resource: Resource, deployments: list[Resource], separator: str) -> 
     return max(holders, key=lambda d: len(d.source.address), default=None)
 
 
+def _raw_at(template: Any, address: str) -> Any:
+    """The raw JSON of the compiled resource at an ARM reader address (`resources[2]`, `name`,
+    `x.properties.template.resources.y`, `...resources[1][0]` for a copy instance), or None."""
+    node: Any = None
+    for position, token in enumerate(address.split(".")):
+        name = token.split("[", 1)[0]
+        indexes = [int(i) for i in re.findall(r"\[(\d+)\]", token)]
+        if position == 0 and name != "resources":
+            node = template.get("resources") if isinstance(template, dict) else None  # a top-level symbolic name
+        elif position == 0:
+            node = template
+        if not isinstance(node, dict):
+            return None
+        node = node.get(name)
+        if name == "resources" and isinstance(node, list):
+            if not indexes or indexes[0] >= len(node):
+                return None
+            node = node[indexes[0]]
+    return node
+
+
 def compare(bicep: Path, compiled: Path, root: Path) -> Comparison:
-    """Review both files of a pair with their defaults and compare the resources; `root` is the reviewed tree."""
+    """Review both files of a pair with their defaults and compare the resources; `root` is the reviewed tree.
+
+    The comparison also finds, for each registry module the native reader could not read, the template the
+    compiler embedded for it (`Comparison.restorable`: the file in the module cache under the current home
+    directory, and its content)."""
     outcome = Comparison(bicep)
     try:
         native_load = load_bicep(bicep, root=root)
@@ -272,17 +326,28 @@ def compare(bicep: Path, compiled: Path, root: Path) -> Comparison:
         outcome.failed = f"native: {exc.message} (line {exc.line})"
         return outcome
     try:
-        expansion = expand_template(load_json(compiled), root=root)
+        document = load_json(compiled)
+        expansion = expand_template(document, root=root)
     except InputError as exc:
         outcome.failed = f"compiled: {exc.message} (line {exc.line})"
         return outcome
-    native_unread = {r.source.address for r in native_load.resources if r.type.lower() == _DEPLOYMENTS
-                     and any(f"module '{_LOOP_INDEX.sub('', r.source.address)}' (" in part
-                             and "local module cache" in part for part in native_load.unreviewed)}
+    cached_at = {found["symbol"]: Path(found["path"]) for part in native_load.unreviewed
+                 if (found := _UNREAD.search(part)) is not None}
+    native_unread = {r.source.address: cached_at[symbol] for r in native_load.resources
+                     if r.type.lower() == _DEPLOYMENTS
+                     and (symbol := _TRAILING_INDEX.sub("", r.source.address)) in cached_at}
     matched, native_only, compiled_only = _pair_up(native_load.resources, expansion.resources, [])
     unread = [c for n, c in matched if n.source.address in native_unread]
+    for native, arm in matched:
+        if native.source.address in native_unread:
+            raw = _raw_at(document.value, arm.source.address)
+            properties = raw.get("properties") if isinstance(raw, dict) else None
+            template = properties.get("template") if isinstance(properties, dict) else None
+            if isinstance(template, dict):
+                outcome.restorable.setdefault(native_unread[native.source.address], template)
     matched, native_only, compiled_only = _pair_up(native_load.resources, expansion.resources, unread)
-    unexpanded = [c for _, c in matched if any(c.source.address in part for part in expansion.unreviewed)]
+    unexpanded = [c for _, c in matched
+                  if any(part.startswith(f"{c.source.address}: ") for part in expansion.unreviewed)]
     unexpanded_native = [n for n, c in matched if c in unexpanded]
     for resource in compiled_only:
         kind = "registry modules" if _beneath(resource, unread) else "differs"
@@ -312,6 +377,49 @@ def compare(bicep: Path, compiled: Path, root: Path) -> Comparison:
     return outcome
 
 
+def _with_home(home: Path, run: Callable[[], Comparison]) -> Comparison:
+    """`run()` with `home` as the home directory, where the Bicep reader finds the module cache (`~/.bicep`)."""
+    saved = {name: os.environ.get(name) for name in ("HOME", "USERPROFILE")}
+    os.environ["HOME"] = os.environ["USERPROFILE"] = str(home)
+    try:
+        return run()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def compare_both_ways(bicep: Path, compiled: Path, root: Path, scratch: Path) -> tuple[Comparison, Comparison]:
+    """The comparison with an empty module cache, and again with the compiler's own copies of the registry
+    modules the first one could not read placed in the cache as `bicep restore` lays it out."""
+    empty = scratch / "empty-home"
+    empty.mkdir(exist_ok=True)
+    plain = _with_home(empty, lambda: compare(bicep, compiled, root))
+    if not plain.restorable:
+        return plain, plain
+    home = Path(tempfile.mkdtemp(dir=scratch))
+    try:
+        for cached, template in plain.restorable.items():
+            target = home / cached.relative_to(empty)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(json.dumps(template), encoding="utf-8")
+        return plain, _with_home(home, lambda: compare(bicep, compiled, root))
+    finally:
+        shutil.rmtree(home)
+
+
+def _verdict(plain: Comparison, restored: Comparison) -> tuple[str, Comparison]:
+    """A pair's category, and the comparison whose differences explain it: a pair that differs without the
+    registry modules and agrees with them cached differs only by them."""
+    if plain.verdict == "agrees" or restored is plain:
+        return plain.verdict, plain
+    if restored.verdict == "agrees":
+        return "registry modules", plain
+    return restored.verdict, restored
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the comparison and print the counts (and, with `--diff`, the differences)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -326,24 +434,30 @@ def main(argv: list[str] | None = None) -> int:
 
     found = [pair for pair in pairs(options.directory) if options.only in str(pair[0])]
     root = containment_root(options.directory)
-    outcomes = [compare(bicep, compiled, root) for bicep, compiled in found]
-    counts = {verdict: sum(1 for o in outcomes if o.verdict == verdict) for verdict in _VERDICTS}
-    print(f"pairs:                                 {len(outcomes)}")
-    print(f"agree fully:                           {counts['agrees']}")
-    print(f"differ only inside registry modules:   {counts['registry modules']}")
-    print(f"differ only where the ARM reader on main.json knows less: {counts['ARM reader knows less']}")
-    print(f"main.json older than main.bicep:       {counts['stale main.json']}")
-    print(f"differ (defects):                      {counts['differs']}")
-    print(f"not analysed (either side):            {counts['not analysed']}")
+    with tempfile.TemporaryDirectory(prefix="bicep-vs-compiler-") as scratch:
+        compared = [compare_both_ways(bicep, compiled, root, Path(scratch)) for bicep, compiled in found]
+    verdicts = [_verdict(plain, restored) for plain, restored in compared]
+    counts = {verdict: sum(1 for v, _ in verdicts if v == verdict) for verdict in _VERDICTS}
+    with_registry = sum(1 for plain, _ in compared if plain.restorable)
+    print(f"pairs:                                                     {len(compared)}")
+    print(f"agree fully:                                               {counts['agrees']}")
+    print(f"differ only by registry modules not in the module cache:   {counts['registry modules']}")
+    print(f"differ only where the ARM reader on main.json knows less:  {counts['ARM reader knows less']}")
+    print(f"main.json older than main.bicep:                           {counts['stale main.json']}")
+    print(f"differ (defects):                                          {counts['differs']}")
+    print(f"not analysed (either side):                                {counts['not analysed']}")
+    print(f"agree fully once the registry modules are in the cache:    "
+          f"{sum(1 for _, restored in compared if restored.verdict == 'agrees')}"
+          f"  ({with_registry} pairs use registry modules the native reader could not read)")
     if options.diff:
-        for outcome in outcomes:
-            if outcome.verdict == "agrees" or (outcome.verdict not in ("differs", "not analysed")
-                                               and not options.all):
+        for (verdict, shown_from), (plain, _) in zip(verdicts, compared, strict=True):
+            if verdict == "agrees" or (verdict not in ("differs", "not analysed") and not options.all):
                 continue
-            print(f"\n{outcome.bicep.relative_to(options.directory)}: {outcome.verdict}")
-            if outcome.failed:
-                print(f"  {outcome.failed}")
-            shown = [d for d in outcome.differences if d.kind == outcome.verdict] or outcome.differences
+            print(f"\n{plain.bicep.relative_to(options.directory)}: {verdict}")
+            if shown_from.failed:
+                print(f"  {shown_from.failed}")
+            kind = "registry modules" if verdict == "registry modules" else shown_from.verdict
+            shown = [d for d in shown_from.differences if d.kind == kind] or shown_from.differences
             for difference in shown[: options.show]:
                 print(f"  {difference.text}")
             if len(shown) > options.show:

@@ -11,7 +11,7 @@ import pytest
 
 from aiwell.loaders.bicep import load_bicep
 from aiwell.loaders.bicep.registry import encode_tag
-from aiwell.model import SourceFormat, Status
+from aiwell.model import SourceFormat, Status, Unresolved
 from aiwell.review import review
 
 _ACCOUNT_TEMPLATE = {
@@ -123,3 +123,25 @@ def test_rules_decide_on_what_a_cached_module_deploys(tmp_path: Path, _empty_hom
     report = review([_bicep(tmp_path, "br/public:avm/res/cognitive-services/account:0.9.0")])
     results = {r.rule.id: r.status for r in report.results if r.resource_name == "oai-cached"}
     assert results["AIS001"] is Status.FAIL  # public network access enabled, read from the cached template
+
+
+def test_outputs_of_a_cached_module_flow_into_the_file(tmp_path: Path, _empty_home: Path) -> None:
+    template = {**_ACCOUNT_TEMPLATE, "outputs": {
+        "resourceId": {"type": "string",
+                       "value": "[resourceId('Microsoft.CognitiveServices/accounts', parameters('name'))]"},
+        "endpoint": {"type": "string", "value": "[reference(parameters('name'), '2024-10-01').endpoint]"}}}
+    _cache(_empty_home / ".bicep" / "br" / "mcr.microsoft.com" / "bicep$avm$res$cognitive-services$account"
+           / "0.9.0$", template)
+    main = _bicep(tmp_path, "br/public:avm/res/cognitive-services/account:0.9.0")
+    main.write_text(main.read_text(encoding="utf-8") + "output accountId string = account.outputs.resourceId\n"
+                    "resource lock 'Microsoft.Authorization/locks@2020-05-01' = {\n  name: 'lock'\n"
+                    "  properties: { level: 'CanNotDelete', notes: account.outputs.resourceId }\n}\n"
+                    "resource search 'Microsoft.Search/searchServices@2023-11-01' = {\n  name: 'srch'\n"
+                    "  location: 'westeurope'\n  properties: { endpoint: account.outputs.endpoint }\n}\n",
+                    encoding="utf-8")
+    load = load_bicep(main, root=tmp_path)
+    lock = next(r for r in load.resources if r.name == "lock")
+    assert lock.get("properties.notes") == ("/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/"
+                                            "aiwell-rg/providers/Microsoft.CognitiveServices/accounts/oai-cached")
+    search = next(r for r in load.resources if r.name == "srch")
+    assert isinstance(search.get("properties.endpoint"), Unresolved)  # known only once deployed

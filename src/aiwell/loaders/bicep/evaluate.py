@@ -699,7 +699,7 @@ class _File:
                 return None
             return target.member(name, text)
         if isinstance(target, _Outputs):
-            return target.module.module_output(name, text)
+            return target.module.module_output(name, text, safe=safe)
         if isinstance(target, _Namespace):
             return target.file._imported_member(name, text)
         if target is None:
@@ -1567,6 +1567,7 @@ class _Instance:
             session.files.append(resolved)
         parameters = {k: _finalize(v) for k, v in supplied.items()}
         expansion = expand_template(document, parameters=parameters, context=context, root=session.root)
+        self._cache["arm_outputs"] = expansion.outputs
         for message in expansion.notes:
             session.note(f"{shown}: {message}")
         for message in expansion.unreviewed:
@@ -1658,14 +1659,29 @@ class _Instance:
             raise TemplateError(f"in module {declaration.path_string}{at}: {exc.message}",
                                 line=declaration.line, hint=exc.hint) from exc
 
-    def module_output(self, name: str, text: str) -> Any:
+    def module_output(self, name: str, text: str, *, safe: bool) -> Any:
         module = self.module_file()
         if isinstance(module, Unresolved):
             return Unresolved(text, module.reason)
         if isinstance(module, list):
-            return Unresolved(text, "outputs of an ARM template module are not evaluated")
+            return self._arm_output(name, text, safe=safe)
         with self.guard():
             return module.output(name, text)
+
+    def _arm_output(self, name: str, text: str, *, safe: bool) -> Any:
+        """An output of an ARM template module, evaluated by the ARM loader in the module's deployment (names
+        match case-insensitively, as ARM's do). An output whose condition is false is absent: `.?` of it is null."""
+        if "arm_output_values" not in self._cache:
+            evaluate = self._cache.get("arm_outputs")
+            with self.guard():
+                self._cache["arm_output_values"] = evaluate() if evaluate is not None else {}
+        found, value = lookup_key(self._cache["arm_output_values"], name)
+        if not found and safe:
+            return None
+        if not found:
+            self.file.note(f"module '{self.address}': output '{name}' is not declared")
+            return Unresolved(text, f"the module declares no output '{name}'")
+        return value
 
     def _scope_call(self) -> tuple[str, list[Any]] | None:
         """`scope: resourceGroup(...)`, `subscription(...)`, `managementGroup(...)` written out: the function (in
