@@ -249,8 +249,12 @@ class _File:
 
     def __init__(self, session: _Session, program: s.Program, path: Path, *, supplied: Mapping[str, Any],
                  context: DeploymentContext, prefix: str | Unresolved, address: str,
-                 stack: tuple[Path, ...], origin: int | None = None) -> None:
+                 stack: tuple[Path, ...], origin: int | None = None,
+                 unknown_name: Unresolved | None = None) -> None:
         self.session = session
+        self.unknown_name = unknown_name
+        """Set when this file's deployment (a module whose name is unresolved) has no known name: then
+        `deployment().name` in it is unresolved, never its parent's name."""
         self.origin = origin
         """For a module's file: the line in the top file of the `module` statement this evaluation comes from."""
         self.program = program
@@ -1123,6 +1127,13 @@ def _external_input(file: _File, args: list[Any], text: str) -> Any:
     return Unresolved(text, "an external input, supplied when the deployment is built")
 
 
+def _deployment(file: _File, args: list[Any], text: str) -> Any:
+    value = file.call_arm("deployment", args, text)
+    if file.unknown_name is not None and isinstance(value, dict):
+        return {**value, "name": Unresolved(f"{text}.name", file.unknown_name.reason)}
+    return value
+
+
 def _resource_group(file: _File, args: list[Any], text: str) -> Any:
     if not args:
         return file.call_arm("resourceGroup", [], text, constant=True)
@@ -1168,6 +1179,7 @@ _SPECIAL: dict[str, Callable[[_File, list[Any], str], Any]] = {
     "any": _any,
     "json": _json,
     "externalinput": _external_input,
+    "deployment": _deployment,
     "resourcegroup": _resource_group,
     "subscription": _subscription,
     "managementgroup": _management_group,
@@ -1280,10 +1292,12 @@ class _Instance:
                                 line=self.declaration.line)
         return name
 
-    def _generated_module_name(self) -> str:
+    def _generated_module_name(self) -> str | Unresolved:
         # What the Bicep compiler emits for a module without a name: `format('{0}-{1}', symbol,
         # uniqueString(symbol, deployment().name))`, with `copyIndex()` between them in a loop.
         symbol = self.declaration.name
+        if self.file.unknown_name is not None:
+            return Unresolved(f"{self.address}.name", self.file.unknown_name.reason)
         unique = unique_string(symbol, self.file.context.deployment_name)
         return f"{symbol}-{unique}" if self.index is None else f"{symbol}-{self.index}-{unique}"
 
@@ -1518,9 +1532,12 @@ class _Instance:
                 return self._arm_module(load_json(shown), shown, supplied, context)
             program = file.session.read_program(shown)
             origin = file.origin if file.origin is not None else declaration.line
+            name = self.full_name()
+            unknown = Unresolved(f"{self.address}.name", f"the module's deployment name is unresolved: {name.reason}") \
+                if isinstance(name, Unresolved) else None
             return _File(file.session, program, shown, supplied={k: v for k, v in supplied.items()},
                          context=context, prefix=prefix, address=f"{self.address}.",
-                         stack=(*file.stack, resolved), origin=origin)
+                         stack=(*file.stack, resolved), origin=origin, unknown_name=unknown)
 
     def _supplied_params(self) -> dict[str, Any]:
         params = _plain(self.body_property("params"))
