@@ -6,9 +6,17 @@ For every `main.bicep` under DIR with a `main.json` beside it (the Azure Verifie
 the native reader reviews `main.bicep` with its defaults and the ARM reader reviews `main.json` with its defaults,
 both with DIR's containment root as the reviewed tree (what `aiwell review DIR` uses). The two resource lists are
 compared resource by resource: type, name, id, and every other field after evaluation (`properties`, `sku`,
-`location`, ...). Resources are matched by id (case-insensitive, as Azure compares ids), else by type and name; two
-resources with the same id pair in order. Two values agree when they are equal, or when neither reader knows them
-(both unresolved: their expression texts differ by language; an object key that is unresolved on both sides).
+`location`, ...). Resources are matched by id (case-insensitive, as Azure compares ids; two resources with the same
+id pair in order), then by address with the nested templates left out, by type and name, and last by type in order
+under the same deployment where one side's id is unresolved. Two values agree when they are equal, or when neither
+reader knows them (both unresolved: their expression texts differ by language; an object key that is unresolved on
+both sides).
+
+Every pair is compared twice. First with an empty module cache, as a user who has not run `bicep restore` sees it.
+Then, when the native reader could not read some registry modules (`br:`, `ts:`), with the template the compiler
+embedded in `main.json` for each of them written into a temporary module cache, laid out as `bicep restore` lays it
+out: the native reader then reads them as it reads a restored cache. The bench runs with its own home directory,
+so the machine's `~/.bicep` never changes a figure.
 
 Not compared: the `apiVersion` of `Microsoft.Resources/deployments` (the compiler gives a module's deployment the
 API version of its own release, so it changes with the Bicep version that built `main.json`), and the inline
@@ -16,15 +24,20 @@ template of a deployment (both readers expand it into the resources that follow,
 
 Each pair that does not agree fully is counted under the first of these that explains all its differences:
 
-- **registry modules**: the differences lie inside registry modules (`br:`, `ts:`) that the compiler downloaded and
-  the native reader could not read (not in the local module cache that `bicep restore` fills): what they deploy,
-  and values read from their outputs. Not a defect of the reader, and not agreement either.
+- **registry modules**: the pair agrees fully once the registry modules are in the cache. Not a defect of the
+  reader, and not agreement either: a user who has not run `bicep restore` gets an input marked partial.
 - **ARM reader knows less**: the native reader knows a value (or deploys a resource) that the ARM reader on the
   compiled template leaves unresolved (`reference()` of a nested deployment's outputs, a nullable parameter without
-  a default, a copy loop it does not expand, a tenant-scoped id) - defects of the ARM reader, not of this one.
+  a default, a copy loop it does not expand) - defects of the ARM reader, not of this one.
+- **ARM reader makes a value up**: the native reader leaves a value unresolved because the name or resource group
+  of the nested deployment it is in is unresolved, and the ARM reader fills in those of the enclosing deployment
+  instead (`uniqueString(deployment().name)` in a module whose name is unknown) - a defect of the ARM reader.
 - **stale main.json**: a resource declared in `main.bicep` has another API version in `main.json`, so `main.json`
   was compiled from an older `main.bicep`; its other differences can't be blamed on either reader.
 - **differs**: anything else - the defects to fix.
+
+For a pair that uses unread registry modules, the categories after `registry modules` describe the comparison with
+them cached. Also printed: how many pairs agree fully once the registry modules are cached.
 
 Prints the counts, and with `--diff` every difference of the pairs in the last category (`--all`: of every pair that
 does not agree fully). Exit code 0 (a measurement, not a gate).
@@ -56,14 +69,18 @@ _NOT_IN_CACHE = "registry module not in the local module cache"
 _TRAILING_INDEX = re.compile(r"\[\d+\]$")
 _UNREAD = re.compile(r"module '(?P<symbol>[^']+)' \((?P<reference>[^)]*)\) is not in the local module cache "
                      r"\((?P<path>.+?); run")
-_VERDICTS = ("agrees", "registry modules", "ARM reader knows less", "stale main.json", "differs", "not analysed")
+_GUESSED = ("the deployment's name is unresolved", "the scope is unresolved")
+"""Reasons of native values the ARM reader fills in from the enclosing deployment instead (the name and the
+resource group of a nested deployment whose own are unresolved)."""
+_VERDICTS = ("agrees", "registry modules", "ARM reader knows less", "ARM reader guesses", "stale main.json", "differs",
+             "not analysed")
 
 
 @dataclass(slots=True)
 class Difference:
     text: str
     kind: str
-    """`registry modules`, `ARM reader knows less`, `stale main.json` or `differs`."""
+    """`registry modules`, `ARM reader knows less`, `ARM reader guesses`, `stale main.json` or `differs`."""
 
 
 @dataclass(slots=True)
@@ -89,7 +106,10 @@ class Comparison:
             return "stale main.json"
         if "differs" in kinds:
             return "differs"
-        return "ARM reader knows less" if "ARM reader knows less" in kinds else "registry modules"
+        for kind in ("ARM reader guesses", "ARM reader knows less"):
+            if kind in kinds:
+                return kind
+        return "registry modules"
 
 
 def pairs(directory: Path) -> list[tuple[Path, Path]]:
@@ -110,8 +130,11 @@ def _shown(value: Any) -> str:
 
 def _fields(resource: Resource) -> dict[str, Any]:
     body = resource.to_arm()
-    for key in ("type", "name", "id"):
-        body.pop(key, None)
+    body.pop("type", None)
+    for key in ("name", "id"):
+        # Compared as Azure compares them: without regard to case (pairs matched by id agree on it already).
+        if isinstance(body.get(key), str):
+            body[key] = body[key].lower()
     if resource.type.lower() == _DEPLOYMENTS:
         body.pop("apiVersion", None)
         properties = body.get("properties")
@@ -226,9 +249,11 @@ def _knows_less(native: Any, compiled: Any) -> bool:
 
 
 def _symbolic_address(resource: Resource) -> str:
-    """The address the native reader would give a compiled resource of a symbolic-name template
-    (`m.properties.template.resources.x` is `m.x`)."""
-    return resource.source.address.replace(".properties.template.resources.", ".")
+    """A resource's address with the nested templates left out (`m.properties.template.resources.x` is `m.x`,
+    `m.properties.template.resources[0]` is `m.resources[0]`): the same for both readers, which address a module's
+    resources below the module, natively by its symbol and in the compiled template below its deployment."""
+    return resource.source.address.replace(".properties.template.resources.", ".").replace(
+        ".properties.template.resources[", ".resources[")
 
 
 def _pair_up(native: list[Resource], compiled: list[Resource], unread: list[Resource]
@@ -239,10 +264,9 @@ def _pair_up(native: list[Resource], compiled: list[Resource], unread: list[Reso
     remaining = sorted(compiled, key=lambda r: _beneath(r, unread))
     matched: list[tuple[Resource, Resource]] = []
     native_left = list(native)
-    native_ids = {id(r) for r in native}
     passes = [
         lambda r: _key(r) if isinstance(r.id, str) else None,
-        lambda r: r.source.address if id(r) in native_ids else _symbolic_address(r),
+        _symbolic_address,
         lambda r: f"{r.type.lower()} {r.name.lower()}" if isinstance(r.name, str) else None,
     ]
     for key_of in passes:
@@ -262,8 +286,9 @@ def _pair_up(native: list[Resource], compiled: list[Resource], unread: list[Reso
             else:
                 unmatched.append(resource)
         native_left = unmatched
-    # Last, resources the ARM reader could not name (an id built from a nested deployment's outputs): pair by type,
-    # in order, under the same (already paired) parent deployment.
+    # Last, resources one reader could not name (the ARM reader: an id built from a nested deployment's outputs; the
+    # native reader: a name built from the unknown name of its deployment): pair by type, in order, under the same
+    # (already paired) parent deployment.
     twins = {id(n): c for n, c in matched}
     native_deployments = [r for r in native if r.type.lower() == _DEPLOYMENTS]
     compiled_deployments = [r for r in compiled if r.type.lower() == _DEPLOYMENTS]
@@ -274,7 +299,8 @@ def _pair_up(native: list[Resource], compiled: list[Resource], unread: list[Reso
         if parent is not None and twin_parent is None:
             unmatched.append(resource)
             continue
-        twin = next((c for c in remaining if isinstance(c.id, Unresolved) and c.type.lower() == resource.type.lower()
+        twin = next((c for c in remaining if isinstance(c.id, Unresolved) | isinstance(resource.id, Unresolved)
+                     and c.type.lower() == resource.type.lower()
                      and _parent(c, compiled_deployments, ".properties.template.") is twin_parent), None)
         if twin is None:
             unmatched.append(resource)
@@ -369,6 +395,9 @@ def compare(bicep: Path, compiled: Path, root: Path) -> Comparison:
                 continue
             if isinstance(first, Unresolved) and _NOT_IN_CACHE in first.reason:
                 kind = "registry modules"
+            elif isinstance(first, Unresolved) and any(r in first.reason for r in _GUESSED) \
+                    and not _fully_unresolved(second):
+                kind = "ARM reader guesses"
             elif _knows_less(first, second) or arm in unexpanded:
                 kind = "ARM reader knows less"
             else:
@@ -443,6 +472,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"agree fully:                                               {counts['agrees']}")
     print(f"differ only by registry modules not in the module cache:   {counts['registry modules']}")
     print(f"differ only where the ARM reader on main.json knows less:  {counts['ARM reader knows less']}")
+    print(f"differ only where the ARM reader makes a value up:         {counts['ARM reader guesses']}")
     print(f"main.json older than main.bicep:                           {counts['stale main.json']}")
     print(f"differ (defects):                                          {counts['differs']}")
     print(f"not analysed (either side):                                {counts['not analysed']}")

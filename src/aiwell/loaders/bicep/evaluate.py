@@ -249,12 +249,8 @@ class _File:
 
     def __init__(self, session: _Session, program: s.Program, path: Path, *, supplied: Mapping[str, Any],
                  context: DeploymentContext, prefix: str | Unresolved, address: str,
-                 stack: tuple[Path, ...], origin: int | None = None,
-                 unknown_name: Unresolved | None = None) -> None:
+                 stack: tuple[Path, ...], origin: int | None = None) -> None:
         self.session = session
-        self.unknown_name = unknown_name
-        """Set when this file's deployment (a module whose name is unresolved) has no known name: then
-        `deployment().name` in it is unresolved, never its parent's name."""
         self.origin = origin
         """For a module's file: the line in the top file of the `module` statement this evaluation comes from."""
         self.program = program
@@ -1127,13 +1123,6 @@ def _external_input(file: _File, args: list[Any], text: str) -> Any:
     return Unresolved(text, "an external input, supplied when the deployment is built")
 
 
-def _deployment(file: _File, args: list[Any], text: str) -> Any:
-    value = file.call_arm("deployment", args, text)
-    if file.unknown_name is not None and isinstance(value, dict):
-        return {**value, "name": Unresolved(f"{text}.name", file.unknown_name.reason)}
-    return value
-
-
 def _resource_group(file: _File, args: list[Any], text: str) -> Any:
     if not args:
         return file.call_arm("resourceGroup", [], text, constant=True)
@@ -1179,7 +1168,6 @@ _SPECIAL: dict[str, Callable[[_File, list[Any], str], Any]] = {
     "any": _any,
     "json": _json,
     "externalinput": _external_input,
-    "deployment": _deployment,
     "resourcegroup": _resource_group,
     "subscription": _subscription,
     "managementgroup": _management_group,
@@ -1296,9 +1284,10 @@ class _Instance:
         # What the Bicep compiler emits for a module without a name: `format('{0}-{1}', symbol,
         # uniqueString(symbol, deployment().name))`, with `copyIndex()` between them in a loop.
         symbol = self.declaration.name
-        if self.file.unknown_name is not None:
-            return Unresolved(f"{self.address}.name", self.file.unknown_name.reason)
-        unique = unique_string(symbol, self.file.context.deployment_name)
+        deployment_name = self.file.context.deployment_name
+        if isinstance(deployment_name, Unresolved):
+            return Unresolved(f"{self.address}.name", deployment_name.reason)
+        unique = unique_string(symbol, deployment_name)
         return f"{symbol}-{unique}" if self.index is None else f"{symbol}-{self.index}-{unique}"
 
     def parent_instance(self) -> Any:
@@ -1381,6 +1370,12 @@ class _Instance:
 
     def prefix(self) -> str | Unresolved:
         """The id prefix of the scope the resource (or module) is deployed to."""
+        call = self._scope_call()
+        if call is not None and not call[1] and call[0] == _FILE_SCOPE_FUNCTIONS.get(
+                self.file.context.deployment_scope):
+            # `scope: managementGroup()` in a file deployed to a management group (and so on): the file's own scope,
+            # whose id uses the same placeholders as every other id of the file.
+            return self.file.prefix
         scope = self.scope_value()
         if isinstance(scope, dict) and isinstance(scope.get("id"), str):
             scope_id = str(scope["id"])
@@ -1532,12 +1527,9 @@ class _Instance:
                 return self._arm_module(load_json(shown), shown, supplied, context)
             program = file.session.read_program(shown)
             origin = file.origin if file.origin is not None else declaration.line
-            name = self.full_name()
-            unknown = Unresolved(f"{self.address}.name", f"the module's deployment name is unresolved: {name.reason}") \
-                if isinstance(name, Unresolved) else None
             return _File(file.session, program, shown, supplied={k: v for k, v in supplied.items()},
                          context=context, prefix=prefix, address=f"{self.address}.",
-                         stack=(*file.stack, resolved), origin=origin, unknown_name=unknown)
+                         stack=(*file.stack, resolved), origin=origin)
 
     def _supplied_params(self) -> dict[str, Any]:
         params = _plain(self.body_property("params"))
@@ -1616,6 +1608,11 @@ class _Instance:
         name = self.full_name()
         if isinstance(name, str):
             context = replace(context, deployment_name=name)
+        else:
+            # Never the parent's name: a deployment whose name is unresolved has an unresolved deployment().name.
+            reason = name.reason if isinstance(name, Unresolved) else "it is not a string"
+            context = replace(context, deployment_name=Unresolved(
+                f"{self.address}.name", f"the deployment's name is unresolved: {reason}"))
         prefix = self.prefix()
         if isinstance(prefix, str):
             parts = prefix.strip("/").split("/")
@@ -1626,10 +1623,26 @@ class _Instance:
             elif len(parts) == 2 and parts[0].lower() == "subscriptions":
                 context = replace(context, deployment_scope="subscription")
             elif "managementgroups" in prefix.lower():
-                context = replace(context, management_group=parts[-1], deployment_scope="managementGroup")
+                # The file's own management group keeps what is known of it (its name may be unknown: the id then
+                # holds a placeholder, which is no name to give managementGroup()).
+                group = context.management_group if prefix == self.file.prefix else parts[-1]
+                context = replace(context, management_group=group, deployment_scope="managementGroup")
             elif prefix in ("", "/"):
                 context = replace(context, deployment_scope="tenant")
                 prefix = ""
+        elif (call := self._scope_call()) is not None:
+            # `scope: resourceGroup(unknownSubscription, 'rg-x')`: the ids are unresolved, but the parts that are
+            # known still say where the deployment runs (resourceGroup().name inside it is 'rg-x').
+            function, args = call
+            known = [arg if isinstance(arg, str) else None for arg in args]
+            if function == "resourcegroup" and known:
+                context = replace(context, deployment_scope="resourceGroup")
+                if known[-1] is not None:
+                    context = replace(context, resource_group=known[-1])
+                if len(known) == 2 and known[0] is not None:
+                    context = replace(context, subscription_id=known[0])
+            elif function == "subscription" and known:
+                context = replace(context, deployment_scope="subscription")
         return context, prefix
 
     def inline_deployment(self) -> list[Resource]:
@@ -1806,6 +1819,11 @@ def _instances(file: _File, declaration: s.Resource | s.Module, parent: _Instanc
     if isinstance(body, s.IfExpr):
         condition, body = body.condition, body.body
     return _Instance(file, declaration, body, _Locals(enclosing=parent), address, parent, condition, None)
+
+
+_FILE_SCOPE_FUNCTIONS = {"resourceGroup": "resourcegroup", "subscription": "subscription",
+                         "managementGroup": "managementgroup", "tenant": "tenant"}
+"""The scope function that names a file's own deployment scope when called without arguments."""
 
 
 def _module_target_scope(session: _Session, base: Path, where: str) -> str | None:
