@@ -50,7 +50,13 @@ from aiwell.loaders.arm.parameters import (
 )
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_template
-from aiwell.loaders.bicep import bicepparam_target, load_bicep, parse_bicep
+from aiwell.loaders.bicep import (
+    bicepparam_registry_reference,
+    bicepparam_target,
+    load_bicep,
+    load_registry_deployment,
+    parse_bicep,
+)
 from aiwell.loaders.bicep.cli_build import BUILD_TIMEOUT_SECONDS, bicep_cli, load_bicep_with_cli
 from aiwell.loaders.bicep.syntax import Param as BicepParam
 from aiwell.loaders.files import containment_root
@@ -200,6 +206,8 @@ class _Loader:
         self.bicep_parameters: dict[Path, list[tuple[Path, bool]]] = {}
         """Bicep file → its parameter files (.bicepparam or JSON), each with whether it came from --parameters."""
         self.bicepparam_files: list[tuple[_Candidate, bool]] = []
+        self.registry_bicepparams: list[_Candidate] = []
+        """`.bicepparam` files for a registry module or template spec (`using 'br/public:...'`)."""
         self.terraform_dirs: dict[Path, _Candidate] = {}
         """Directories holding `.tf` files, each a Terraform root module unless another one calls it."""
 
@@ -390,7 +398,9 @@ class _Loader:
             except InputError as exc:
                 self.fail(path.resolve(), path, _reason(exc), line=exc.line, file_format=SourceFormat.BICEP.value)
                 continue
-            if target is not None and target.is_file():
+            if target is None and bicepparam_registry_reference(path) is not None:
+                self.registry_bicepparams.append(candidate)
+            elif target is not None and target.is_file():
                 self.add_bicep_parameters(target, path, given, candidate.root)
             elif target is not None:
                 self.fail(path.resolve(), path, f"parameter file not analysed: its Bicep file {target} does not exist",
@@ -438,6 +448,19 @@ class _Loader:
                 loaded.append((resolved, record, resources, bool(chosen) or candidate.explicit))
                 # Local modules that could not be read: Bicep would refuse the file, so those parts are not analysed.
                 loaded.extend((resolved, part, [], bool(chosen) or candidate.explicit) for part in load.not_analysed)
+        for candidate in self.registry_bicepparams:
+            self.advance()
+            resolved = candidate.path.resolve()
+            try:
+                load = load_registry_deployment(candidate.path, context=self.context, root=candidate.root)
+            except InputError as exc:
+                loaded.append((resolved, _not_analysed(candidate.path, _reason(exc), line=exc.line, file_format=fmt),
+                               [], True))
+                continue
+            record = InputRecord(path=str(candidate.path), format=fmt, status=InputStatus.ANALYSED,
+                                 resources=len(load.resources), notes=tuple(load.notes),
+                                 files=tuple(str(path) for path in load.files))
+            loaded.append((resolved, record, _mark_partial(load.resources, load.unreviewed), True))
         kept = _top_level_inputs({resolved for resolved, _, _, own in loaded if own},
                                  {resolved for resolved, _, _, _ in loaded}, reads)
         return [(resolved, record, resources) for resolved, record, resources, _ in loaded if resolved in kept]
@@ -559,7 +582,8 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     loader.pair_bicepparam()
 
     # Reading is done; now each template, Bicep file and Terraform module is evaluated.
-    loader.done, loader.total = 0, len(loader.templates) + len(loader.bicep_files) + len(loader.terraform_dirs)
+    loader.done, loader.total = 0, (len(loader.templates) + len(loader.bicep_files) + len(loader.registry_bicepparams)
+                                    + len(loader.terraform_dirs))
     deployments = [deployment for template in list(loader.templates.values())
                    for deployment in loader.deploy(template)]
     linked: set[Path] = set()

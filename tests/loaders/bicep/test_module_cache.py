@@ -11,7 +11,7 @@ import pytest
 
 from aiwell.loaders.bicep import load_bicep
 from aiwell.loaders.bicep.registry import encode_tag
-from aiwell.model import SourceFormat, Status, Unresolved
+from aiwell.model import InputStatus, SourceFormat, Status, Unresolved
 from aiwell.review import review
 
 _ACCOUNT_TEMPLATE = {
@@ -145,3 +145,29 @@ def test_outputs_of_a_cached_module_flow_into_the_file(tmp_path: Path, _empty_ho
                                             "aiwell-rg/providers/Microsoft.CognitiveServices/accounts/oai-cached")
     search = next(r for r in load.resources if r.name == "srch")
     assert isinstance(search.get("properties.endpoint"), Unresolved)  # known only once deployed
+
+
+def test_a_bicepparam_for_a_registry_module_deploys_the_cached_template(tmp_path: Path, _empty_home: Path) -> None:
+    cached = _cache(_empty_home / ".bicep" / "br" / "mcr.microsoft.com" / "bicep$avm$res$cognitive-services$account"
+                    / "0.9.0$", _ACCOUNT_TEMPLATE)
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "prod.bicepparam").write_text("using 'br/public:avm/res/cognitive-services/account:0.9.0'\n"
+                                              "param name = 'oai-prod'\nparam publicNetworkAccess = 'Disabled'\n",
+                                              encoding="utf-8")
+    report = review([tmp_path])
+    (record,) = report.inputs
+    assert record.status is InputStatus.ANALYSED and record.path.endswith("prod.bicepparam")
+    assert record.files == (str(cached.resolve()),)
+    (account,) = report.resources
+    assert (account.name, account.get("properties.publicNetworkAccess")) == ("oai-prod", "Disabled")
+    assert {r.rule.id: r.status for r in report.results if r.rule.id == "AIS001"} == {"AIS001": Status.PASS}
+
+
+def test_a_bicepparam_for_a_registry_module_not_in_the_cache_is_not_analysed(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "prod.bicepparam").write_text("using 'br/public:avm/res/cognitive-services/account:0.9.0'\n"
+                                              "param name = 'oai-prod'\n", encoding="utf-8")
+    (record,) = review([tmp_path]).inputs
+    assert record.status is InputStatus.NOT_ANALYSED
+    assert "is not in the local module cache" in record.reason and "bicep restore" in record.reason
+    assert "using none" not in record.reason

@@ -72,6 +72,15 @@ def using_target(path: Path, program: s.Program, *, root: Path | None = None) ->
     return target
 
 
+def using_reference(program: s.Program) -> str | None:
+    """The registry module or template spec a parsed `.bicepparam` program's `using` names (`br/public:...`,
+    `ts:...`), or None when it names a local file, `none`, or nothing."""
+    using = _using(program)
+    if using is None or using.path is None or not using.path.startswith(("br:", "br/", "ts:", "ts/")):
+        return None
+    return using.path
+
+
 def read_bicepparam(path: Path, *, context: DeploymentContext | None = None, root: Path | None = None,
                     _depth: int = 0) -> BicepParameters:
     """Evaluate the values a `.bicepparam` file assigns. Raises `InputError` (with a line) on a bad file."""
@@ -117,4 +126,4 @@ def read_parameters(path: Path, *, context: DeploymentContext | None = None,
 
 
 __all__ = ["BICEPPARAM_SUFFIX", "BicepParameters", "read_bicepparam", "read_json_parameters",
-           "read_parameters", "using_target"]
+           "read_parameters", "using_reference", "using_target"]
