@@ -22,8 +22,8 @@ from aiwell.loaders.jsonc import parse_text
 from aiwell.model import SourceFormat
 
 BUILD_TIMEOUT_SECONDS = 300.0
-"""The default limit on one `bicep build` (`--subprocess-timeout`): a cold build of a large module tree that restores
-registry modules can take a minute or more; past the limit the file is not analysed."""
+"""The default limit on one `bicep build` (`--subprocess-timeout`): a cold start of the CLI and a large module tree
+can take a minute or more; past the limit the file is not analysed."""
 
 
 def bicep_cli() -> str:
@@ -65,17 +65,21 @@ def _run(command: list[str], timeout: float) -> tuple[int, str, str]:
 def load_bicep_with_cli(path: Path, *, parameter_file: Path | None = None,
                         context: DeploymentContext | None = None, root: Path | None = None,
                         timeout: float = BUILD_TIMEOUT_SECONDS) -> BicepLoad:
-    """Compile `path` with `bicep build --stdout` and expand the ARM template it prints.
+    """Compile `path` with `bicep build --stdout --no-restore` and expand the ARM template it prints.
 
+    The build never restores: registry modules come from the local module cache, as for the native reader (a review
+    never reaches the network), and a module that is not there fails the build with a hint to run `bicep restore`.
     Resources keep the Bicep file as their source (format `bicep`, address from the compiled template; no line,
     since the compiled lines are not the user's). Raises `TemplateError` when the build fails or runs longer than
     `timeout` seconds (the file is then not analysed).
     """
     executable = bicep_cli()
-    returncode, stdout, stderr = _run([executable, "build", "--stdout", str(path)], timeout)
+    returncode, stdout, stderr = _run([executable, "build", "--stdout", "--no-restore", str(path)], timeout)
     if returncode != 0:
         first = next((line for line in stderr.splitlines() if line.strip()), "no message")
-        raise TemplateError(f"`bicep build` failed: {first.strip()}")
+        unrestored = "BCP190" in stderr or "has not been restored" in stderr
+        raise TemplateError(f"`bicep build` failed: {first.strip()}",
+                            hint="run `bicep restore` to fill the local module cache" if unrestored else None)
     values = {}
     notes = [f"resources from `bicep build` ({executable}), not aiwell's own Bicep reader"]
     if parameter_file is not None:
@@ -86,7 +90,8 @@ def load_bicep_with_cli(path: Path, *, parameter_file: Path | None = None,
         values = read.values
         notes.extend(read.notes)
     document = parse_text(stdout, str(path))
-    expansion = expand_template(document, parameters=values, context=context, root=path.resolve().parent)
+    expansion = expand_template(document, parameters=values, context=context,
+                                root=root if root is not None else path.resolve().parent)
     resources = []
     for resource in expansion.resources:
         source = replace(resource.source, format=SourceFormat.BICEP, file=str(path), line=None, end_line=None)
