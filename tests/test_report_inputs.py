@@ -51,7 +51,8 @@ def test_a_template_with_two_parameter_files_gives_two_labelled_deployments(tmp_
     root = tmp_path / "naming"
     shutil.copytree(NAMING, root)
     document = _document([root / "main.json"])
-    dev, prod = f"{root}/main.json + {root}/main.parameters.json", f"{root}/main.json + {root}/main.parameters.prod.json"
+    dev = f"{root}/main.json + {root}/main.parameters.json"
+    prod = f"{root}/main.json + {root}/main.parameters.prod.json"
     assert sorted(record["input"] for record in document["inputs"]) == [dev, prod]
     by_input = {resource["input"]: resource for resource in document["resources"]}
     assert set(by_input) == {dev, prod}

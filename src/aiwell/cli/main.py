@@ -22,6 +22,8 @@ from aiwell.model import Pillar, Severity
 _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("aiwell.eval.cli", "eval_group",
              "Statistical testing of nondeterministic AI systems: every number comes with its uncertainty."),
+    "size": ("aiwell.sizing.cli", "size_group",
+             "Capacity planning: PTUs, self-hosted inference, training, RAG indexes, tabular ML."),
 }
 """Commands imported only when they run: name → (module, attribute, the one-line help `aiwell --help` shows)."""
 
@@ -76,6 +78,10 @@ def cli(debug: bool) -> None:
               help="Terraform variable value (repeatable), as terraform's -var.")
 @click.option("--bicep-cli", is_flag=True,
               help="Compile Bicep with the `bicep` CLI on PATH instead of aiwell's own Bicep reader.")
+@click.option("--subprocess-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              envvar="AIWELL_SUBPROCESS_TIMEOUT",
+              help="Longest time one external command may run (`bicep build` with --bicep-cli), default 300; an "
+                   "input whose command runs longer is reported as not analysed.")
 @click.option("-f", "--format", "output_format", type=click.Choice(["terminal", "json"]), default="terminal",
               show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
@@ -96,6 +102,7 @@ def review(
     var_files: tuple[Path, ...],
     variables: tuple[str, ...],
     bicep_cli: bool,
+    subprocess_timeout: float | None,
     output_format: str,
     output: Path | None,
     fail_on: str,
@@ -134,6 +141,8 @@ def review(
     options: dict[str, Any] = {"parameter_files": parameter_files, "context": context, "rules": rules,
                                "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli,
                                "pillars": [Pillar(pillar) for pillar in pillars] or None}
+    if subprocess_timeout is not None:
+        options["subprocess_timeout"] = subprocess_timeout
     if err.is_terminal:
         # A bar on standard error (never on a pipe): the report on standard output stays clean.
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
