@@ -53,8 +53,13 @@ _POWERSHELL_FIELDS = {"resourceid": "id", "resourcetype": "type", "name": "name"
                       "resourcegroupname": "resourceGroup", "subscriptionid": "subscriptionId"}
 _POWERSHELL_DROPPED = frozenset({"id", "type", "resourcename", "extensionresourcename", "extensionresourcetype",
                                  "parentresource", "tagstable", "createdtime", "changedtime"})
-# What ConvertTo-Json writes for an object nested deeper than its -Depth: the object's ToString().
-_DEPTH_CUT = re.compile(r"@\{.*\}|(?:System|Microsoft)\.[\w.`+]+(?:\[\])?", re.DOTALL)
+# What ConvertTo-Json writes for an object nested deeper than its -Depth: the object's ToString(), which is
+# `@{name=value; ...}` for a PowerShell object (space-separated for an array of them: the one `.*` spans them
+# all, in linear time) and the .NET type name (`System.Object[]`, `System.Collections.Hashtable`,
+# `Microsoft.Azure.Management....Sku`) otherwise. ARM values that look alike are kept: `Microsoft.KeyVault` (a key
+# source), `Microsoft.DefaultV2` (a content filter policy), Logic Apps expressions (`@{triggerBody()}`).
+_DEPTH_CUT = re.compile(r"@\{(?:[A-Za-z_][\w-]*=.*)?\}|System\.[\w.`+]+(?:\[\])?|"
+                        r"Microsoft\.Azure\.[\w.`+]+(?:\[\])?", re.DOTALL)
 _DEPTH_CUT_MARKERS = ('"@{', '"System.', '"Microsoft.Azure.')
 DEPTH_CUT_REASON = ("PowerShell's ConvertTo-Json cut this value off at its -Depth (default 2); export with "
                     "ConvertTo-Json -Depth 100")
@@ -320,8 +325,10 @@ def read_inventory(document: JsonDocument) -> InventoryExport:
             hint='Export with az graph query -q "Resources" -o json, az resource list -o json or '
                  "Get-AzResource | ConvertTo-Json -Depth 100.",
         )
-    if rows and rows[0] is value:  # one resource, converted on its own
-        spans: list[tuple[int, int] | None] = [(1, document.text.count("\n") + 1)]
+    if rows and rows[0] is value:  # one resource, converted on its own: the whole text, blank lines around it aside
+        text = document.text
+        first = len(text) - len(text.lstrip())
+        spans: list[tuple[int, int] | None] = [(text.count("\n", 0, first) + 1, text.rstrip().count("\n") + 1)]
     else:
         spans = _spans(document, rows)
     # Only text with what a depth cut looks like is searched for one.
