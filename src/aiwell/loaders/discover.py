@@ -52,9 +52,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiwell.errors import InputError, ParseError, UsageError
 from aiwell.loaders.arm.parameters import (
@@ -68,21 +67,17 @@ from aiwell.loaders.arm.parameters import (
 )
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_template
-from aiwell.loaders.bicep import (
-    bicepparam_registry_reference,
-    bicepparam_target,
-    load_bicep,
-    load_registry_deployment,
-    parse_bicep,
-)
-from aiwell.loaders.bicep.cli_build import BUILD_TIMEOUT_SECONDS, bicep_cli, load_bicep_with_cli
-from aiwell.loaders.bicep.syntax import Param as BicepParam
 from aiwell.loaders.files import containment_root, decode_text, read_file_bytes, resolved, within
 from aiwell.loaders.inventory import looks_like_inventory, read_inventory
 from aiwell.loaders.jsonc import JsonDocument, parse_text, read_text
-from aiwell.loaders.terraform import load_terraform
-from aiwell.loaders.terraform.plan import load_plan, looks_like_plan
 from aiwell.model import InputRecord, InputStatus, Resource, SourceFormat, input_label
+
+if TYPE_CHECKING:
+    from aiwell.loaders.bicep import BicepLoad
+
+# The Bicep and Terraform readers (parsers, expression evaluators, the azurerm mapping) are imported when a run
+# meets a Bicep file, a Terraform module or a plan, not at start-up: a review of ARM templates or an inventory
+# export does not pay for them.
 
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".terraform", ".venv"})
 """Directories never walked into."""
@@ -286,8 +281,12 @@ def _classify(value: Any) -> _Kind:
         return _Kind.TEMPLATE
     if is_parameter_file(value):
         return _Kind.PARAMETERS
-    if looks_like_plan(value):
-        return _Kind.PLAN
+    # Only a document with a `format_version` can be a plan: the Terraform reader is imported for those alone.
+    if isinstance(value, dict) and "format_version" in value:
+        from aiwell.loaders.terraform.plan import looks_like_plan
+
+        if looks_like_plan(value):
+            return _Kind.PLAN
     if looks_like_inventory(value):
         return _Kind.INVENTORY
     return _Kind.OTHER
@@ -307,12 +306,13 @@ class _Loader:
     """One run of discovery, pairing and loading."""
 
     def __init__(self, context: DeploymentContext, *, use_bicep_cli: bool = False,
-                 subprocess_timeout: float = BUILD_TIMEOUT_SECONDS, progress: Progress | None = None) -> None:
+                 subprocess_timeout: float | None = None, progress: Progress | None = None) -> None:
         self.context = context
         self.progress = progress or (lambda _done, _total: None)
         self.done = 0
         self.total = 0
-        self.load_bicep = partial(load_bicep_with_cli, timeout=subprocess_timeout) if use_bicep_cli else load_bicep
+        self.use_bicep_cli = use_bicep_cli
+        self.subprocess_timeout = subprocess_timeout
         self.templates: dict[Path, _Template] = {}
         self.parameter_files: list[tuple[_Candidate, ParameterFile, bool]] = []
         """(candidate, parsed file, given with --parameters)."""
@@ -430,6 +430,8 @@ class _Loader:
 
     def load_plan(self, resolved: Path, path: Path, text: str) -> None:
         """Load a Terraform plan (`terraform show -json`) into resources, or record why it could not be."""
+        from aiwell.loaders.terraform.plan import load_plan
+
         fmt = SourceFormat.TERRAFORM_PLAN.value
         try:
             plan = load_plan(parse_text(text, str(path)), context=self.context)
@@ -575,6 +577,8 @@ class _Loader:
         explicit_bicep = [path for path, candidate in self.bicep_files.items() if candidate.explicit]
         fmt = SourceFormat.BICEP.value
         for candidate, given in self.bicepparam_files:
+            from aiwell.loaders.bicep import bicepparam_registry_reference, bicepparam_target
+
             path = candidate.path
             try:
                 target = bicepparam_target(path, root=candidate.root)
@@ -621,6 +625,17 @@ class _Loader:
 
     # --- loading --------------------------------------------------------------------------------------------
 
+    def load_bicep(self, path: Path, *, parameter_file: Path | None, root: Path) -> BicepLoad:
+        """Read one Bicep file natively, or build it with the `bicep` CLI (`--bicep-cli`) within the timeout."""
+        if self.use_bicep_cli:
+            from aiwell.loaders.bicep.cli_build import load_bicep_with_cli
+
+            limit = {} if self.subprocess_timeout is None else {"timeout": self.subprocess_timeout}
+            return load_bicep_with_cli(path, parameter_file=parameter_file, context=self.context, root=root, **limit)
+        from aiwell.loaders.bicep import load_bicep
+
+        return load_bicep(path, parameter_file=parameter_file, context=self.context, root=root)
+
     def deploy_bicep(self) -> list[tuple[Path, InputRecord, list[Resource]]]:
         """Evaluate every Bicep file once per parameter file (or with its defaults); drop files that are only
         reviewed as modules of another Bicep file in the run."""
@@ -640,8 +655,7 @@ class _Loader:
                     loaded.append((key, record, [], own))
                     continue
                 try:
-                    load = self.load_bicep(candidate.path, parameter_file=parameter_file, context=self.context,
-                                           root=candidate.root)
+                    load = self.load_bicep(candidate.path, parameter_file=parameter_file, root=candidate.root)
                 except InputError as exc:
                     record = _not_analysed(candidate.path, _reason(exc), line=exc.line, file_format=fmt,
                                            parameters=parameter_file)
@@ -663,6 +677,8 @@ class _Loader:
                 # Local modules that could not be read: Bicep would refuse the file, so those parts are not analysed.
                 loaded.extend((key, replace(part, input=record.input), [], own) for part in load.not_analysed)
         for candidate in self.registry_bicepparams:
+            from aiwell.loaders.bicep import load_registry_deployment
+
             self.advance()
             key = _key(candidate.path)
             try:
@@ -688,6 +704,8 @@ class _Loader:
         called: set[Path] = set()
         fmt = SourceFormat.TERRAFORM.value
         for directory, candidate in sorted(self.terraform_dirs.items()):
+            from aiwell.loaders.terraform import load_terraform
+
             self.advance()
             label = input_label(str(candidate.path), *(str(path) for path in var_files))
             try:
@@ -772,20 +790,23 @@ class _Loader:
 def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
                 context: DeploymentContext | None = None, var_files: Sequence[Path] = (),
                 variables: Mapping[str, str] | None = None, use_bicep_cli: bool = False,
-                subprocess_timeout: float = BUILD_TIMEOUT_SECONDS, progress: Progress | None = None) -> LoadOutcome:
+                subprocess_timeout: float | None = None, progress: Progress | None = None) -> LoadOutcome:
     """Find, pair and load every input under `paths`; see the module docstring for the rules.
 
     `progress` is told (done, total) as files are read, then again as deployments are evaluated.
 
     `var_files` and `variables` are Terraform's `-var-file` and `-var name=value`, applied to every root module.
     `use_bicep_cli` compiles Bicep files with the `bicep` CLI on PATH instead of reading them natively, each build
-    limited to `subprocess_timeout` seconds (a file whose build runs longer is not analysed).
+    limited to `subprocess_timeout` seconds (None: `--subprocess-timeout`'s default; a file whose build runs
+    longer is not analysed).
 
     Raises `UsageError` for a path that does not exist or a named file of a kind aiwell does not read. Every
     other problem with an input becomes a not-analysed `InputRecord`; resources come in input order, then
     template order.
     """
     if use_bicep_cli:
+        from aiwell.loaders.bicep.cli_build import bicep_cli
+
         bicep_cli()  # fail early, before any work, when there is no CLI
     loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli,
                      subprocess_timeout=subprocess_timeout, progress=progress)
@@ -856,6 +877,9 @@ def _declared_parameters(template: Path) -> set[str] | None:
     try:
         text = read_text(template)
         if template.suffix.lower() == ".bicep":
+            from aiwell.loaders.bicep import parse_bicep
+            from aiwell.loaders.bicep.syntax import Param as BicepParam
+
             program = parse_bicep(text, path=str(template))
             return {statement.name.lower() for statement in program.statements if isinstance(statement, BicepParam)}
         value = parse_text(text, str(template), track=()).value

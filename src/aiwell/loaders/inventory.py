@@ -285,11 +285,49 @@ def _row_spans(text: str, value: Any, rows: list[Any]) -> list[tuple[int, int]] 
     return spans if len(spans) == len(rows) else None
 
 
+_ROW_OPEN = re.compile(r"^([ \t]*)\{[ \t]*\r?$", re.MULTILINE)
+
+
+def _pretty_row_spans(text: str, rows: list[Any]) -> list[tuple[int, int]] | None:
+    """The (start, end) lines of each row of a pretty-printed export (`az graph query -o json`,
+    `ConvertTo-Json`): each row opens with a line holding only `{` and closes with a line holding only `}` or
+    `},`, at one indentation. Such lines can't be inside a string (JSON strings hold no line break) and nested
+    objects sit deeper, so they are found with two regular expressions instead of decoding the rows again.
+
+    None when the text is not laid out that way, or the lines found don't pair up one-to-one with the rows.
+    """
+    first = _ROW_OPEN.search(text)
+    if first is None or not rows:
+        return None
+    indent = re.escape(first.group(1))
+    starts = [match.start() for match in re.finditer(rf"^{indent}\{{[ \t]*\r?$", text, re.MULTILINE)]
+    ends = [match.start() for match in re.finditer(rf"^{indent}\}},?[ \t]*\r?$", text, re.MULTILINE)]
+    if len(starts) != len(rows) or len(ends) != len(rows):
+        return None
+    spans: list[tuple[int, int]] = []
+    line, counted, previous_end = 1, 0, -1
+    for start, end in zip(starts, ends, strict=True):
+        if not previous_end < start < end:
+            return None
+        line += text.count("\n", counted, start)
+        end_line = line + text.count("\n", start, end)
+        spans.append((line, end_line))
+        line, counted, previous_end = end_line, end, end
+    return spans
+
+
 def _spans(document: JsonDocument, rows: list[Any]) -> list[tuple[int, int] | None]:
-    """The lines of each row: as the document tracked them, else found in its text (see `_row_spans`), else by
-    walking the text with the JSONC line tracker."""
+    """The lines of each row: as the document tracked them; all on line 1 of an export written on one line;
+    found by the layout of a pretty-printed one (see `_pretty_row_spans`); else found by stepping over the rows
+    with the C decoder (see `_row_spans`); else by walking the text with the JSONC line tracker."""
     if document.lines:
         return [document.span_of(row) for row in rows]
+    text = document.text
+    if "\n" not in text.rstrip():
+        return [(1, 1)] * len(rows)
+    pretty = _pretty_row_spans(text, rows)
+    if pretty is not None:
+        return list(pretty)
     found = _row_spans(document.text, document.value, rows)
     if found is not None:
         return list(found)
