@@ -8,7 +8,7 @@ from pathlib import Path
 from aiwell.graph import ResourceGraph
 from aiwell.loaders import load_inputs
 from aiwell.loaders.arm.scope import DeploymentContext
-from aiwell.model import Resource, Result
+from aiwell.model import Pillar, Resource, Result
 from aiwell.model.context import ReviewContext
 from aiwell.priorities import Remedy
 from aiwell.questionnaire import QuestionCatalog, load_questions
@@ -56,6 +56,8 @@ def review(
     var_files: Sequence[Path] = (),
     variables: Mapping[str, str] | None = None,
     use_bicep_cli: bool = False,
+    subprocess_timeout: float | None = None,
+    pillars: Sequence[Pillar] | None = None,
     workload_context: ReviewContext | None = None,
     answers: AnswerSet | None = None,
     evidence: Sequence[EvidenceReport] = (),
@@ -66,19 +68,25 @@ def review(
     """Review the given files and directories and return the report.
 
     `rules` defaults to the whole catalog. `var_files` and `variables` are Terraform's `-var-file` and
-    `-var`; `use_bicep_cli` builds Bicep with the `bicep` CLI. `workload_context` is what the review was told
-    about the workload (environment, purpose). With `answers` (an answers file) or `evidence` (eval, size and
-    data reports), every question of the questionnaire becomes a result too: answered, inferred from evidence
-    or the reviewed resources, or unknown. `actions` is how many top actions to rank. `on_stage` is told when
-    each stage starts and `on_progress` (done, total) as the inputs of a stage are read and evaluated.
+    `-var`; `use_bicep_cli` builds Bicep with the `bicep` CLI, each build limited to `subprocess_timeout`
+    seconds (None: the default of `--subprocess-timeout`). `pillars` limits the review to those pillars: only
+    their rules (and questions) run, and the report shows only their sections and scores. `workload_context` is
+    what the review was told about the workload (environment, purpose). With `answers` (an answers file) or
+    `evidence` (eval, size and data reports), every question of the questionnaire becomes a result too:
+    answered, inferred from evidence or the reviewed resources, or unknown. `actions` is how many top actions to
+    rank. `on_stage` is told when each stage starts and `on_progress` (done, total) as the inputs of a stage are
+    read and evaluated.
     """
     announce = on_stage or (lambda _stage: None)
     announce("Reading inputs")
     outcome = load_inputs(paths, parameter_files=parameter_files, context=context, var_files=var_files,
-                          variables=variables, use_bicep_cli=use_bicep_cli, progress=on_progress)
+                          variables=variables, use_bicep_cli=use_bicep_cli,
+                          subprocess_timeout=subprocess_timeout, progress=on_progress)
     announce("Building the resource graph")
     graph = ResourceGraph(outcome.resources, context=workload_context)
     selected = list(rules) if rules is not None else list(load_registry().runnable)
+    if pillars:
+        selected = [rule for rule in selected if any(pillar in pillars for pillar in rule.info.pillars)]
     announce("Running rules")
     results = run_rules(outcome.resources, graph, selected)
     catalog = None
@@ -86,9 +94,12 @@ def review(
     if answers is not None or evidence:
         catalog = load_questions()
         answered, summary = _questionnaire(outcome.resources, answers, evidence, catalog)
+        if pillars:
+            answered = [result for result in answered if any(pillar in pillars for pillar in result.rule.pillars)]
         results.extend(answered)
-    return build_report(outcome.inputs, outcome.resources, results, workload=detect_archetypes(outcome.resources),
-                        remedies=remedies(selected, catalog), questionnaire=summary, actions=actions)
+    return build_report(outcome.inputs, outcome.resources, results, pillars=pillars,
+                        workload=detect_archetypes(outcome.resources), remedies=remedies(selected, catalog),
+                        questionnaire=summary, actions=actions)
 
 
 __all__ = ["remedies", "review"]

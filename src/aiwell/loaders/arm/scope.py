@@ -42,7 +42,8 @@ class DeploymentContext:
     location: str = "westeurope"
     """Documented placeholder for `resourceGroup().location` and `deployment().location`."""
     tenant_id: str = "00000000-0000-0000-0000-000000000000"
-    deployment_name: str = "aiwell"
+    deployment_name: str | Unresolved = "aiwell"
+    """`deployment().name`: unresolved for a nested deployment whose own name is."""
     management_group: str | None = None
     environment_name: str = "AzureCloud"
     """The cloud `environment()` describes; only AzureCloud's values are built in."""

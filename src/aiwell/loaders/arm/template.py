@@ -35,7 +35,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,6 +86,9 @@ class TemplateExpansion:
     """Templates loaded through `templateLink.relativePath` (resolved paths)."""
     unreviewed: list[str] = field(default_factory=list)
     """Parts of the deployment whose resources are not reviewed (a linked template not fetched, ...)."""
+    outputs: Callable[[], dict[str, Any]] = dict
+    """The template's outputs (name → value), evaluated on call in the deployment's scope: what a Bicep file that
+    uses the template as a module reads as `module.outputs.x`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -793,7 +796,9 @@ def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | N
         raise TemplateError("template nested too deeply to evaluate") from exc
     except MemoryError as exc:
         raise TemplateError("template too large to evaluate (out of memory)") from exc
-    return TemplateExpansion(expander.resources, expander.all_notes(), expander.linked_files, expander.unreviewed)
+    declared = _field(template, "outputs")
+    return TemplateExpansion(expander.resources, expander.all_notes(), expander.linked_files, expander.unreviewed,
+                             lambda: _outputs(declared if isinstance(declared, dict) else {}, scope))
 
 
 __all__ = ["MAX_COPY_COUNT", "MAX_DEPLOYMENT_DEPTH", "TemplateExpansion", "expand_template", "is_template",
