@@ -215,14 +215,18 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
     )
 
 
-def exit_code(report: Report, fail_on: Severity | None) -> int:
+def exit_code(report: Report, fail_on: Severity | None, *, allow_unanswered: bool = False) -> int:
     """The exit code of a review (DESIGN.md §1.6): 1 when a failure at or above `fail_on` is found, else 0.
 
-    Inputs not analysed count as high failures. Suppressed results never gate. `fail_on=None` never fails.
+    Inputs not analysed count as high failures, and so do questions left unanswered when the review merged the
+    questionnaire (unless `allow_unanswered`): a review asked to cover the process is not clean while part of it
+    is unknown. Suppressed results never gate. `fail_on=None` never fails.
     """
     if fail_on is None:
         return int(ExitCode.CLEAN)
     if report.not_analysed:
+        return int(ExitCode.FINDINGS)
+    if report.questionnaire is not None and report.questionnaire.unanswered and not allow_unanswered:
         return int(ExitCode.FINDINGS)
     for result in report.results:
         if (result.status is Status.FAIL and result.suppression is None

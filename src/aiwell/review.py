@@ -93,9 +93,10 @@ def review(
     summary = None
     if answers is not None or evidence:
         catalog = load_questions()
-        answered, summary = _questionnaire(outcome.resources, answers, evidence, catalog)
         if pillars:
-            answered = [result for result in answered if any(pillar in pillars for pillar in result.rule.pillars)]
+            catalog = QuestionCatalog(tuple(question for question in catalog.questions
+                                            if any(pillar in pillars for pillar in question.pillars)))
+        answered, summary = _questionnaire(outcome.resources, answers, evidence, catalog)
         results.extend(answered)
     return build_report(outcome.inputs, outcome.resources, results, pillars=pillars,
                         workload=detect_archetypes(outcome.resources), remedies=remedies(selected, catalog),

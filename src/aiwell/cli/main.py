@@ -144,6 +144,7 @@ def review(
         overrides["location"] = location
     context = DeploymentContext(**overrides)
 
+    allow_unanswered = bool(well_architected.pop("allow_unanswered"))
     err = stderr_console()
     options: dict[str, Any] = {"parameter_files": parameter_files, "context": context,
                                "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli,
@@ -190,7 +191,7 @@ def review(
     if output is not None:
         err.print(f"Report written to {output}", markup=False, highlight=False)
     threshold = None if fail_on == "none" else Severity(fail_on)
-    sys.exit(exit_code(report, threshold))
+    sys.exit(exit_code(report, threshold, allow_unanswered=allow_unanswered))
 
 
 def _refuse_to_overwrite(output: Path, inputs: Iterable[Path]) -> None:

@@ -27,6 +27,9 @@ def review_options(function: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--workload-purpose", "workload_purpose", metavar="PURPOSE",
                      help="What the workload is for when no tag says it (serving, training, batch-scoring, "
                           "exploration)."),
+        click.option("--allow-unanswered", is_flag=True,
+                     help="Gate on findings alone: questions left unanswered (with --answers or --evidence) don't "
+                          "make the review exit 1."),
         click.option("--rules-dir", "rules_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
                      help="A folder of your own YAML rules to run with the catalog (repeatable; default: `rules_dir` "
                           "in [tool.aiwell])."),

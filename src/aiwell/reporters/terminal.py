@@ -334,15 +334,15 @@ def _render_questionnaire(report: Report, console: Console) -> None:
                        f"(unknown) of {summary.questions}.", style="bold"))
     if summary.unanswered:
         command = f"aiwell questionnaire --answers {summary.answers_file or 'FILE'}"
-        console.print(Text(f"Unanswered questions count as unknown in coverage; answer them with `{command}`.",
-                           style="dim"))
+        console.print(Text(f"Unanswered questions are unknown: they lower coverage and fail the gate (exit 1) "
+                           f"unless --allow-unanswered; answer them with `{command}`.", style="dim"))
 
 
 def summary_line(report: Report) -> str:
     """The one-line summary: `12 failed, 3 unknown, 40 passed · 2 inputs not analysed · score 61.5`.
 
-    Counts are of the findings on resources; inputs not analysed and inputs partly reviewed are counted on their
-    own.
+    Counts are of the findings listed (answered questions included); inputs not analysed, inputs partly reviewed
+    and questions left unanswered are counted on their own.
     """
     counts = dict.fromkeys(_STATUS_ORDER, 0)
     for result in _listed(report):
@@ -356,6 +356,9 @@ def summary_line(report: Report) -> str:
     partial = report.summary.partial
     if partial:
         parts.append(f"{partial} input{'s' if partial != 1 else ''} partly reviewed")
+    unanswered = report.questionnaire.unanswered if report.questionnaire is not None else 0
+    if unanswered:
+        parts.append(f"{unanswered} question{'s' if unanswered != 1 else ''} unanswered")
     overall = report.scores.overall.score
     parts.append("no score" if overall is None else f"score {overall:.1f}")
     return " · ".join(parts)
