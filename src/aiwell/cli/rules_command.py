@@ -46,11 +46,14 @@ def catalog_rules(rules_dirs: Sequence[Path]) -> list[Rule]:
 @click.option("--test", "run_tests", is_flag=True,
               help="Run the fixtures of the --rules-dir folders (DIR/fixtures/<ID>.yaml); exit 1 when one fails or "
                    "a rule has none.")
+@click.option("--docs", "docs_dir", type=click.Path(path_type=Path, file_okay=False), metavar="DIR",
+              help="Write the documentation pages (one per rule, an index by pillar and design area, the "
+                   "questionnaire) to DIR; with --rules-dir, the pages of those rules only.")
 @click.option("-f", "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
               show_default=True)
 def rules_command(rule_id: str | None, pillars: tuple[str, ...], areas: tuple[str, ...], services: tuple[str, ...],
                   severities: tuple[str, ...], rules_dirs: tuple[Path, ...], run_tests: bool,
-                  output_format: str) -> None:
+                  docs_dir: Path | None, output_format: str) -> None:
     """List the rule catalog (with --format json: every rule's metadata as a JSON list), or show one rule's
     documentation (RULE_ID: id or name)."""
     from aiwell.cli import rules_view
@@ -59,6 +62,9 @@ def rules_command(rule_id: str | None, pillars: tuple[str, ...], areas: tuple[st
     rules = catalog_rules(rules_dirs)
     if run_tests:
         _run_tests(rules_dirs)
+        return
+    if docs_dir is not None:
+        _write_docs(docs_dir, rules_dirs)
         return
     registry = Registry(tuple(rules))
     console = Console()
@@ -82,6 +88,34 @@ def rules_command(rule_id: str | None, pillars: tuple[str, ...], areas: tuple[st
         write_output(None, rules_view.catalog_json(selected) + "\n")
     else:
         rules_view.show_catalog(selected, console)
+
+
+def _write_docs(folder: Path, rules_dirs: tuple[Path, ...]) -> None:
+    from aiwell.cli.settings import review_settings
+    from aiwell.questionnaire import load_questions
+    from aiwell.rule_docs import GENERATED_MARK, render_rule_docs
+    from aiwell.rules import load_registry
+    from aiwell.rules.custom import load_custom_rules
+
+    registry = load_registry()
+    custom_folders = review_settings(flags={}, rules_dirs=rules_dirs).rules_dirs
+    if custom_folders:
+        pages = render_rule_docs(load_custom_rules(custom_folders, built_in=registry.rules), None)
+    else:
+        pages = render_rule_docs(registry.rules, load_questions())
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Pages of rules that are gone are removed; files a person wrote (without the mark) are left alone.
+        stale = [path for path in folder.glob("*.md") if path.name not in pages
+                 and GENERATED_MARK in path.read_text(encoding="utf-8", errors="replace")[:200]]
+        for path in stale:
+            path.unlink()
+        for name, text in pages.items():
+            (folder / name).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"can't write the documentation to {folder}: {exc.strerror or exc}") from None
+    removed = f", removed {len(stale)} stale" if stale else ""
+    Console(highlight=False).print(f"Wrote {len(pages)} pages to {folder}{removed}", markup=False)
 
 
 def _run_tests(rules_dirs: tuple[Path, ...]) -> None:
