@@ -25,6 +25,7 @@ from rich.text import Text
 from aiwell.model import AIW000, DesignArea, InputRecord, Location, Pillar, Result, Severity, Status, display_text
 from aiwell.report import Report
 from aiwell.scoring import Score
+from aiwell.workload import ARCHETYPES
 
 _SEVERITY_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
 _STATUS_STYLE = {Status.FAIL: "bold red", Status.UNKNOWN: "magenta", Status.PASS: "green"}
@@ -274,6 +275,10 @@ _SNIPPET_LINES = 12
 
 def _render_workload(report: Report, console: Console) -> None:
     if not report.workload:
+        if report.resources:
+            # Said, not left out: the pattern rules and archetype-specific advice did not find their workload.
+            console.print(Text("Workload: none of the AI archetypes (" + ", ".join(ARCHETYPES)
+                               + ") recognised in these resources", style="dim"))
         return
     line = Text("Workload: ", style="bold")
     for index, archetype in enumerate(report.workload):
