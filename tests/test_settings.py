@@ -54,3 +54,29 @@ def test_a_bad_configuration_is_an_error_naming_the_file(tmp_path: Path, text: s
 def test_a_bad_flag_value_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="--workload-purpose: workload-purpose 'gaming' is not one of .*train"):
         review_settings(flags={"workload-purpose": "gaming"}, folder=tmp_path, environ={})
+
+
+def _wkl002(capsys: pytest.CaptureFixture[str], *args: str) -> list[str]:
+    import json
+
+    from aiwell.cli.main import main
+
+    with pytest.raises(SystemExit):
+        main(["review", str(Path(__file__).resolve().parent.parent / "examples" / "ai-chat"), "--format", "json",
+              *args])
+    results = json.loads(capsys.readouterr().out)["results"]
+    return [result["status"] for result in results if result["rule_id"] == "WKL002"]
+
+
+def test_the_review_reads_the_context_from_flags_and_the_answers_file(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)   # no configuration file around
+    assert _wkl002(capsys) == ["unknown"]                              # nothing says the environment
+    assert _wkl002(capsys, "--environment", "prod") == ["pass"]        # production: its deployments are Global
+    assert _wkl002(capsys, "--environment", "dev") == []               # not production: not applicable
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("schema: aiwell.answers/1\ncontext:\n  environment: prod\n", encoding="utf-8")
+    assert _wkl002(capsys, "--answers", str(answers)) == ["pass"]
+    assert _wkl002(capsys, "--answers", str(answers), "--environment", "sandbox") == []   # the flag wins
+    (tmp_path / "aiwell.toml").write_text('environment = "production"\n', encoding="utf-8")
+    assert _wkl002(capsys) == ["pass"]

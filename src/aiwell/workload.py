@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from aiwell.model import Resource, Unresolved
+from aiwell.model import Resource, Unresolved, display_text
 from aiwell.model.context import WORKLOAD_PURPOSE, canonical
 
 ARCHETYPES = ("rag-chat", "agent", "ml-training", "online-inference", "batch-scoring")
@@ -37,7 +37,7 @@ class Archetype:
 
 
 def _id(resource: Resource) -> str:
-    return resource.id if isinstance(resource.id, str) else f"<unresolved: {resource.id.expression}>"
+    return display_text(resource.id)
 
 
 def _text(value: object) -> str:
