@@ -138,3 +138,38 @@ def test_rules_dir_from_the_configuration(capsys: pytest.CaptureFixture[str], tm
     results = [r for r in json.loads(out)["results"] if r["rule_id"] == "ORG100"]
     assert [r["status"] for r in results] == ["fail"]   # contoso-chat-srch-... is off the convention
     assert folder.is_dir()
+
+
+def test_fixture_cases_through_the_loaders_and_malformed_fixtures(capsys: pytest.CaptureFixture[str],
+                                                                   tmp_path: Path) -> None:
+    folder = _folder(tmp_path)
+    fixtures = folder / "fixtures"
+    fixtures.mkdir()
+    template = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                "contentVersion": "1.0.0.0", "parameters": {"name": {"type": "string"}},
+                "resources": [{"type": "Microsoft.Search/searchServices", "apiVersion": "2024-06-01-preview",
+                               "name": "[parameters('name')]", "location": "eastus"}]}
+    fixture = fixtures / "ORG100.yaml"
+    fixture.write_text(json.dumps({"rule": "ORG100", "cases": [
+        {"name": "named by a parameter", "template": template, "parameters": {"name": "srch-chat"},
+         "expected": [{"resource": "srch-chat", "status": "pass", "not_message": "convention"}]},
+        {"name": "plain", "resources": [{"type": "Microsoft.Search/searchServices", "name": "search"}],
+         "expected": [{"resource": "search", "status": "fail"}]},
+        {"name": "unresolved", "template": template,
+         "expected": [{"resource": "<unresolved: parameters('name')>", "status": "unknown"}]},
+    ]}), encoding="utf-8")
+    code, out, err = _run(capsys, "rules", "--rules-dir", str(folder), "--test")
+    assert code == 0, out + err
+    assert "1 rules, 3 fixture cases, 0 failed" in out
+    # A template that can't be read proves nothing: the case fails.
+    broken = json.loads(fixture.read_text())
+    broken["cases"][0]["template"] = {"resources": "not a list"}
+    fixture.write_text(json.dumps(broken), encoding="utf-8")
+    code, out, _ = _run(capsys, "rules", "--rules-dir", str(folder), "--test")
+    assert code == 1 and "the case's input was not analysed" in out
+    for case, message in [({"resources": [], "expected": [{"resource": "x", "status": "passed"}]}, "status 'passed'"),
+                          ({"resources": [], "expectd": []}, "unknown key(s) expectd"),
+                          ({"resources": [], "expected": []}, "`expected` lists the results")]:
+        fixture.write_text(json.dumps({"rule": "ORG100", "cases": [case]}), encoding="utf-8")
+        code, out, err = _run(capsys, "rules", "--rules-dir", str(folder), "--test")
+        assert code == 2 and message in err and "ORG100.yaml: case 1" in err, err
