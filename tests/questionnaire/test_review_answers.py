@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import jsonschema
 import pytest
 
 from aiwell.cli.main import main
@@ -65,6 +66,8 @@ def test_answers_join_the_json_report(capsys: pytest.CaptureFixture[str], tmp_pa
     assert report["scores"]["design_areas"]["personas"]["passed"] > 0   # only questions reach personas
     assert report["questionnaire"]["unanswered"] == 1
     assert report["questionnaire"]["questions"] == len(CATALOG.questions)
+    schema = json.loads((ROOT / "src" / "aiwell" / "reporters" / "report.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(schema).validate(report)
 
 
 def test_unanswered_questions_fail_the_gate_unless_allowed(capsys: pytest.CaptureFixture[str],
