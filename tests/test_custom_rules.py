@@ -173,3 +173,16 @@ def test_fixture_cases_through_the_loaders_and_malformed_fixtures(capsys: pytest
         fixture.write_text(json.dumps({"rule": "ORG100", "cases": [case]}), encoding="utf-8")
         code, out, err = _run(capsys, "rules", "--rules-dir", str(folder), "--test")
         assert code == 2 and message in err and "ORG100.yaml: case 1" in err, err
+
+
+def test_rule_selects_among_the_custom_rules_too(capsys: pytest.CaptureFixture[str]) -> None:
+    def ran(*args: str) -> set[str]:
+        code, out, err = _run(capsys, "review", str(EXAMPLE), "--rules-dir", str(CUSTOM), "--format", "json", *args)
+        assert code in (0, 1), err
+        return {r["rule_id"] for r in json.loads(out)["results"]}
+
+    assert ran("--rule", "ORG001") == {"ORG001"}
+    assert ran("--rule", "AIS002") == {"AIS002"}            # --rule limits the custom rules as well
+    assert ran("--rule", "region-not-allowed", "--rule", "AIS002") == {"ORG003", "AIS002"}
+    code, _, err = _run(capsys, "review", str(EXAMPLE), "--rule", "ORG001")
+    assert code == 2 and "unknown rule: ORG001" in err and "--rules-dir" in err

@@ -134,7 +134,6 @@ def review(
     if output is not None:
         _refuse_to_overwrite(output, [*paths, *parameter_files, *var_files])
     terraform_variables = _parse_variables(variables)
-    rules = _select_rules(rule_ids)
     overrides: dict[str, Any] = {}
     if subscription_id:
         overrides["subscription_id"] = subscription_id
@@ -149,7 +148,7 @@ def review(
     options: dict[str, Any] = {"parameter_files": parameter_files, "context": context,
                                "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli,
                                "pillars": [Pillar(pillar) for pillar in pillars] or None,
-                               **review_keywords(rules=rules, **well_architected)}
+                               **review_keywords(rule_ids=rule_ids, **well_architected)}
     if subprocess_timeout is not None:
         options["subprocess_timeout"] = subprocess_timeout
     if err.is_terminal:
@@ -216,22 +215,6 @@ def _parse_variables(assignments: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"--var {assignment!r}: expected NAME=VALUE")
         parsed[name.strip()] = value
     return parsed
-
-
-def _select_rules(rule_ids: Sequence[str]) -> list[Any] | None:
-    """The rules named with `--rule` (by id or name), or None for the whole catalog."""
-    from aiwell.rules import load_registry
-
-    if not rule_ids:
-        return None
-    registry = load_registry()
-    chosen = []
-    for wanted in rule_ids:
-        found = registry.get(wanted)
-        if found is None:
-            raise UsageError(f"unknown rule: {wanted}", hint="`aiwell rules` lists the catalog.")
-        chosen.append(found)
-    return chosen
 
 
 def main(argv: Sequence[str] | None = None) -> None:

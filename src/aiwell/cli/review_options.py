@@ -43,15 +43,16 @@ def review_options(function: Callable[..., Any]) -> Callable[..., Any]:
 
 def review_keywords(*, answers_path: Path | None, evidence_files: Sequence[Path], environment: str | None,
                     workload_purpose: str | None, rules_dirs: Sequence[Path], top_actions: int | None,
-                    rules: list[Any] | None) -> dict[str, Any]:
-    """The keyword arguments of `aiwell.review.review` these options stand for; `rules` (from `--rule`) is
-    extended with the custom rules, or left None for the whole catalog (custom rules then added to it)."""
+                    rule_ids: Sequence[str]) -> dict[str, Any]:
+    """The keyword arguments of `aiwell.review.review` these options stand for. `rule_ids` (from `--rule`, ids or
+    names) are looked up among aiwell's rules and the custom ones; without them the whole catalog runs, the
+    custom rules with it (`rules` None: the catalog alone)."""
     from aiwell.cli.settings import review_settings, workload_context
     from aiwell.errors import UsageError
     from aiwell.questionnaire import load_questions
     from aiwell.questionnaire.answers import load_answers
     from aiwell.questionnaire.evidence import load_evidence
-    from aiwell.rules import load_registry
+    from aiwell.rules import Registry, load_registry
     from aiwell.rules.custom import load_custom_rules
 
     for path in (*(p for p in (answers_path,) if p is not None), *evidence_files):
@@ -62,8 +63,16 @@ def review_keywords(*, answers_path: Path | None, evidence_files: Sequence[Path]
     answers = load_answers(answers_path, load_questions()) if answers_path is not None else None
     registry = load_registry()
     custom = load_custom_rules(settings.rules_dirs, built_in=registry.rules)
-    if custom:
-        rules = [*(rules if rules is not None else registry.runnable), *custom]
+    catalog = Registry((*registry.rules, *custom)) if custom else registry
+    rules: list[Any] | None = list(catalog.runnable) if custom else None
+    if rule_ids:
+        rules = []
+        for wanted in rule_ids:
+            found = catalog.get(wanted)
+            if found is None:
+                raise UsageError(f"unknown rule: {wanted}", hint="`aiwell rules` lists the catalog (with "
+                                 "--rules-dir, your own rules too).")
+            rules.append(found)
     return {
         "workload_context": workload_context(settings, answers.context if answers is not None else None),
         "answers": answers,
