@@ -110,3 +110,13 @@ def test_a_malformed_answers_file_stops_the_review(capsys: pytest.CaptureFixture
     assert "answers.yaml:3:" in err and "Q-AD-01" in err and "Traceback" not in err
     code, _, err = _run(capsys, "review", str(EXAMPLE), "--answers", str(tmp_path / "missing.yaml"))
     assert code == 2 and "missing.yaml" in err
+
+
+def test_the_question_list_fits_an_80_column_terminal(capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = _run(capsys, "questionnaire", "list")
+    assert code == 0
+    assert "…" not in out and all(len(line) <= 80 for line in out.splitlines())
+    assert all(question.id in out for question in CATALOG.questions)
+    assert "operational-excellence" in out and "performance-efficiency" in out

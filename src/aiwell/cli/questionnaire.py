@@ -153,11 +153,14 @@ def list_command(output_format: str, areas: tuple[str, ...]) -> None:
         write_output(None, json.dumps([question_dict(q) for q in questions], indent=2) + "\n")
         return
     console = Console()
-    table = Table(pad_edge=False)
-    for column in ("id", "sev", "pillars", "question"):
-        table.add_column(column, no_wrap=column != "question")
+    table = Table(pad_edge=False, expand=True)
+    table.add_column("id", no_wrap=True)
+    table.add_column("sev", no_wrap=True)
+    # One pillar a line, so the question keeps the rest of a narrow terminal.
+    table.add_column("pillars", no_wrap=True, min_width=len("operational-excellence"))
+    table.add_column("question", ratio=1)
     for question in questions:
-        table.add_row(question.id, question.severity.value, ", ".join(p.value for p in question.pillars),
+        table.add_row(question.id, question.severity.value, "\n".join(p.value for p in question.pillars),
                       question.title)
     console.print(table)
     console.print(f"{len(questions)} questions. `aiwell questionnaire show ID` shows one in full.")
