@@ -62,16 +62,17 @@ def catalog_json(rules: Sequence[Rule]) -> str:
 
 def show_catalog(rules: Sequence[Rule], console: Console) -> None:
     """A table of the rules: id, severity, pillars, name and title."""
-    table = Table(show_lines=False, pad_edge=False, expand=False)
+    table = Table(show_lines=False, pad_edge=False, expand=True)
     table.add_column("id", no_wrap=True)
     table.add_column("sev", no_wrap=True)
-    table.add_column("pillars")
-    table.add_column("name / title")
+    # One pillar a line, so names (which users type: `aiwell rules NAME`, `--rule NAME`) are never cut off.
+    table.add_column("pillars", no_wrap=True, min_width=len("operational-excellence"))
+    table.add_column("name / title", ratio=1, overflow="fold")
     for rule in rules:
         table.add_row(
             rule.id,
             rule.severity.value,
-            ", ".join(p.value for p in rule.pillars),
+            "\n".join(p.value for p in rule.pillars),
             Text.assemble((rule.name, "bold"), "\n", rule.title),
         )
     console.print(table)
