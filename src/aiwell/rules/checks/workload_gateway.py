@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiwell.graph import ResourceGraph
-from aiwell.model import Resource, Status, Unresolved
+from aiwell.model import Resource, SourceFormat, Status, Unresolved
 from aiwell.rules.base import implements
 from aiwell.rules.checks._workload import display, mentions, model_accounts, names_of
 
@@ -35,5 +35,11 @@ def models_without_gateway(resource: Resource, graph: ResourceGraph) -> tuple[St
                 return Status.PASS, f"behind gateway {display(target).split('/')[0]} ({display(target)}: {url})"
     if unresolved:
         return Status.UNKNOWN, f"a gateway target is unresolved: {unresolved[0]}"
+    exported = [g for g in gateways if g.source.format == SourceFormat.INVENTORY]
+    if exported:
+        # Resource Graph's Resources table holds the API Management service but not its backends and APIs.
+        return Status.UNKNOWN, (f"API Management {', '.join(display(g) for g in exported)} comes from an inventory "
+                                "export, which does not list its backends and APIs: can't tell whether one points "
+                                "at this account")
     return Status.FAIL, (f"API Management {', '.join(display(g) for g in gateways)} is in the workload, but none "
                          f"of its backends or APIs points at this account (other model back ends: {others})")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiwell.graph import ResourceGraph
-from aiwell.model import Resource, Status, Unresolved
+from aiwell.model import Resource, SourceFormat, Status, Unresolved
 from aiwell.rules.base import implements
 from aiwell.rules.checks._workload import display, mentions, names_of
 
@@ -32,6 +32,13 @@ def search_indexed_while_serving_under_three_replicas(resource: Resource, graph:
                                                       ) -> tuple[Status, str]:
     """Pass with three or more replicas; not applicable without evidence of writes while serving."""
     evidence = write_evidence(resource, graph)
+    if not evidence and resource.source.format == SourceFormat.INVENTORY:
+        # Resource Graph exports hold neither shared private links nor agent connections: absence proves nothing.
+        replicas = resource.get("properties.replicaCount")
+        if isinstance(replicas, int) and replicas >= 3:
+            return Status.PASS, f"{replicas} replicas: enough whether or not it is indexed while it serves"
+        return Status.UNKNOWN, ("an inventory export does not show indexer data-source links or agent "
+                                "connections, so whether the index is written while it serves can't be seen")
     if not evidence:
         return Status.NOT_APPLICABLE, ("does not apply: nothing shows the index is written while it serves (no "
                                        "indexer data-source link, no agent using it)")
