@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from aiwell.cli.main import main
+from cli_run import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "examples" / "ai-chat"
@@ -39,15 +39,6 @@ def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "400")   # messages on one line, as the assertions read them
 
 
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    captured = capsys.readouterr()
-    code = done.value.code
-    assert isinstance(code, int)
-    return code, captured.out, captured.err
-
-
 def _folder(tmp_path: Path, text: str = RULE, name: str = "rules.yaml") -> Path:
     folder = tmp_path / "rules"
     folder.mkdir(exist_ok=True)
@@ -56,7 +47,7 @@ def _folder(tmp_path: Path, text: str = RULE, name: str = "rules.yaml") -> Path:
 
 
 def test_review_runs_the_bundled_custom_rules_beside_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, err = _run(capsys, "review", str(EXAMPLE), "--rules-dir", str(CUSTOM), "--format", "json")
+    code, out, err = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(CUSTOM), "--format", "json")
     assert code == 1, err
     report = json.loads(out)
     names = {r["id"]: r["name"] for r in report["resources"]}
@@ -70,17 +61,17 @@ def test_review_runs_the_bundled_custom_rules_beside_the_catalog(capsys: pytest.
 
 
 def test_custom_rules_are_listed_and_documented(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = _run(capsys, "rules", "--rules-dir", str(CUSTOM), "--format", "json")
+    code, out, _ = run_cli(capsys, "rules", "--rules-dir", str(CUSTOM), "--format", "json")
     assert code == 0
     listed = {rule["id"]: rule for rule in json.loads(out)}
     assert {"ORG001", "ORG002", "ORG003", "ORG004", "AIS001"} <= set(listed)
     assert listed["ORG001"]["origin"].endswith("naming.yaml:2")
-    code, out, _ = _run(capsys, "rules", "ORG003", "--rules-dir", str(CUSTOM))
+    code, out, _ = run_cli(capsys, "rules", "ORG003", "--rules-dir", str(CUSTOM))
     assert code == 0 and "region-not-allowed" in out
 
 
 def test_rules_test_runs_the_fixtures(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, out, _ = _run(capsys, "rules", "--rules-dir", str(CUSTOM), "--test")
+    code, out, _ = run_cli(capsys, "rules", "--rules-dir", str(CUSTOM), "--test")
     assert code == 0, out
     assert "4 rules, 4 fixture cases, 0 failed" in out
     # A fixture whose expectation the rule does not meet fails the run.
@@ -89,13 +80,13 @@ def test_rules_test_runs_the_fixtures(capsys: pytest.CaptureFixture[str], tmp_pa
     fixture = broken / "fixtures" / "ORG001.yaml"
     fixture.write_text(fixture.read_text().replace("{resource: oai-chat-prod, status: pass}",
                                                    "{resource: oai-chat-prod, status: fail}"))
-    code, out, _ = _run(capsys, "rules", "--rules-dir", str(broken), "--test")
+    code, out, _ = run_cli(capsys, "rules", "--rules-dir", str(broken), "--test")
     assert code == 1
     assert "FAIL ORG001" in out and "unexpected oai-chat-prod pass" in out
     # A rule without a fixture is not covered: that fails too.
     (broken / "fixtures" / "ORG002.yaml").unlink()
     fixture.write_text((CUSTOM / "fixtures" / "ORG001.yaml").read_text())
-    code, out, _ = _run(capsys, "rules", "--rules-dir", str(broken), "--test")
+    code, out, _ = run_cli(capsys, "rules", "--rules-dir", str(broken), "--test")
     assert code == 1 and "ORG002: no fixture" in out
 
 
@@ -113,7 +104,7 @@ def test_rules_test_runs_the_fixtures(capsys: pytest.CaptureFixture[str], tmp_pa
 def test_a_malformed_rule_file_is_a_usage_error_naming_file_and_line(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, text: str, message: str) -> None:
     folder = _folder(tmp_path, text)
-    code, out, err = _run(capsys, "review", str(EXAMPLE), "--rules-dir", str(folder))
+    code, out, err = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(folder))
     assert code == 2
     assert message in err, err
     assert "Traceback" not in err and out == ""
@@ -122,9 +113,9 @@ def test_a_malformed_rule_file_is_a_usage_error_naming_file_and_line(
 def test_a_rules_folder_without_rules_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     empty = tmp_path / "empty"
     empty.mkdir()
-    code, _, err = _run(capsys, "review", str(EXAMPLE), "--rules-dir", str(empty))
+    code, _, err = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(empty))
     assert code == 2 and "no rule files" in err
-    code, _, err = _run(capsys, "review", str(EXAMPLE), "--rules-dir", str(tmp_path / "missing"))
+    code, _, err = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(tmp_path / "missing"))
     assert code == 2 and "missing" in err
 
 
@@ -133,7 +124,7 @@ def test_rules_dir_from_the_configuration(capsys: pytest.CaptureFixture[str], tm
     folder = _folder(tmp_path)
     (tmp_path / "pyproject.toml").write_text('[tool.aiwell]\nrules_dir = "rules"\n', encoding="utf-8")
     monkeypatch.chdir(tmp_path)
-    code, out, err = _run(capsys, "review", str(EXAMPLE), "--format", "json")
+    code, out, err = run_cli(capsys, "review", str(EXAMPLE), "--format", "json")
     assert code == 1, err
     results = [r for r in json.loads(out)["results"] if r["rule_id"] == "ORG100"]
     assert [r["status"] for r in results] == ["fail"]   # contoso-chat-srch-... is off the convention
@@ -158,31 +149,31 @@ def test_fixture_cases_through_the_loaders_and_malformed_fixtures(capsys: pytest
         {"name": "unresolved", "template": template,
          "expected": [{"resource": "<unresolved: parameters('name')>", "status": "unknown"}]},
     ]}), encoding="utf-8")
-    code, out, err = _run(capsys, "rules", "--rules-dir", str(folder), "--test")
+    code, out, err = run_cli(capsys, "rules", "--rules-dir", str(folder), "--test")
     assert code == 0, out + err
     assert "1 rules, 3 fixture cases, 0 failed" in out
     # A template that can't be read proves nothing: the case fails.
     broken = json.loads(fixture.read_text())
     broken["cases"][0]["template"] = {"resources": "not a list"}
     fixture.write_text(json.dumps(broken), encoding="utf-8")
-    code, out, _ = _run(capsys, "rules", "--rules-dir", str(folder), "--test")
+    code, out, _ = run_cli(capsys, "rules", "--rules-dir", str(folder), "--test")
     assert code == 1 and "the case's input was not analysed" in out
     for case, message in [({"resources": [], "expected": [{"resource": "x", "status": "passed"}]}, "status 'passed'"),
                           ({"resources": [], "expectd": []}, "unknown key(s) expectd"),
                           ({"resources": [], "expected": []}, "`expected` lists the results")]:
         fixture.write_text(json.dumps({"rule": "ORG100", "cases": [case]}), encoding="utf-8")
-        code, out, err = _run(capsys, "rules", "--rules-dir", str(folder), "--test")
+        code, out, err = run_cli(capsys, "rules", "--rules-dir", str(folder), "--test")
         assert code == 2 and message in err and "ORG100.yaml: case 1" in err, err
 
 
 def test_rule_selects_among_the_custom_rules_too(capsys: pytest.CaptureFixture[str]) -> None:
     def ran(*args: str) -> set[str]:
-        code, out, err = _run(capsys, "review", str(EXAMPLE), "--rules-dir", str(CUSTOM), "--format", "json", *args)
+        code, out, err = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(CUSTOM), "--format", "json", *args)
         assert code in (0, 1), err
         return {r["rule_id"] for r in json.loads(out)["results"]}
 
     assert ran("--rule", "ORG001") == {"ORG001"}
     assert ran("--rule", "AIS002") == {"AIS002"}            # --rule limits the custom rules as well
     assert ran("--rule", "region-not-allowed", "--rule", "AIS002") == {"ORG003", "AIS002"}
-    code, _, err = _run(capsys, "review", str(EXAMPLE), "--rule", "ORG001")
+    code, _, err = run_cli(capsys, "review", str(EXAMPLE), "--rule", "ORG001")
     assert code == 2 and "unknown rule: ORG001" in err and "--rules-dir" in err

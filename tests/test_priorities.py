@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from aiwell.cli.main import main
 from aiwell.model import (
     DesignArea,
     Pillar,
@@ -22,6 +21,7 @@ from aiwell.model import (
     Status,
 )
 from aiwell.priorities import Remedy, priority, top_actions, waf_code, weight
+from cli_run import run_cli
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "ai-chat"
 
@@ -88,9 +88,7 @@ def test_the_fix_is_in_the_language_of_the_failing_resource() -> None:
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    with pytest.raises(SystemExit):
-        main(list(args))
-    return capsys.readouterr().out
+    return run_cli(capsys, *args)[1]
 
 
 def test_top_actions_come_first_in_the_terminal_and_in_json(capsys: pytest.CaptureFixture[str],

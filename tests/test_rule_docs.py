@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from aiwell.cli.main import main
 from aiwell.questionnaire import load_questions
 from aiwell.rule_docs import GENERATED_MARK, INDEX, QUESTIONNAIRE, render_rule_docs
 from aiwell.rules import load_registry
+from cli_run import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "rules"
@@ -19,11 +19,8 @@ REGENERATE = "run `aiwell rules --docs docs/rules` and review the diff"
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    code = done.value.code
-    assert isinstance(code, int)
-    return code, capsys.readouterr().out
+    code, out, _ = run_cli(capsys, *args)
+    return code, out
 
 
 def test_the_generated_docs_are_up_to_date() -> None:

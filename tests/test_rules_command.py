@@ -6,15 +6,14 @@ import json
 
 import pytest
 
-from aiwell.cli.main import main
 from aiwell.rules import load_registry
+from cli_run import run_cli
 
 
 def _run(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    assert done.value.code == 0
-    return capsys.readouterr().out
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0
+    return out
 
 
 def test_the_table_keeps_every_name_whole_at_80_columns(capsys: pytest.CaptureFixture[str],

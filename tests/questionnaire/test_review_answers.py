@@ -10,24 +10,15 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from aiwell.cli.main import main
 from aiwell.model import DesignArea
 from aiwell.questionnaire import load_questions
+from cli_run import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 EXAMPLE = ROOT / "examples" / "ai-chat"
 CATALOG = load_questions()
 # A rule that passes on the example, so that the gate decides on the questionnaire alone.
 PASSING_RULE = ("--rule", "AIS004")
-
-
-def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(args))
-    captured = capsys.readouterr()
-    code = done.value.code
-    assert isinstance(code, int)
-    return code, captured.out, captured.err
 
 
 def _best_answers(path: Path, *, leave_out: tuple[str, ...] = ()) -> Path:
@@ -53,7 +44,7 @@ def _wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_answers_join_the_json_report(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     answers = _best_answers(tmp_path / "answers.yaml", leave_out=("Q-TE-01",))
-    code, out, err = _run(capsys, "review", str(EXAMPLE), "--answers", str(answers), "--format", "json")
+    code, out, err = run_cli(capsys, "review", str(EXAMPLE), "--answers", str(answers), "--format", "json")
     assert code == 1, err
     report = json.loads(out)
     questions = [r for r in report["results"] if r["rule_id"].startswith("Q-")]
@@ -73,28 +64,28 @@ def test_answers_join_the_json_report(capsys: pytest.CaptureFixture[str], tmp_pa
 def test_unanswered_questions_fail_the_gate_unless_allowed(capsys: pytest.CaptureFixture[str],
                                                            tmp_path: Path) -> None:
     complete = _best_answers(tmp_path / "complete.yaml")
-    code, out, err = _run(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(complete))
+    code, out, err = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(complete))
     assert code == 0, out + err
     assert "unanswered" not in out.splitlines()[-1]
 
     partial = _best_answers(tmp_path / "partial.yaml", leave_out=("Q-TE-01", "Q-PER-01"))
-    code, out, _ = _run(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial))
+    code, out, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial))
     assert code == 1
     assert "2 questions unanswered" in out.splitlines()[-1]
     assert "fail the gate (exit 1) unless --allow-unanswered" in out
-    code, _, _ = _run(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial),
+    code, _, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial),
                       "--allow-unanswered")
     assert code == 0
-    code, _, _ = _run(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial), "--fail-on", "none")
+    code, _, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial), "--fail-on", "none")
     assert code == 0
     # Without --answers the questionnaire is not part of the review, and nothing is unanswered.
-    code, out, _ = _run(capsys, "review", str(EXAMPLE), *PASSING_RULE)
+    code, out, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE)
     assert code == 0 and "Process questions were not part of this review" in out
 
 
 def test_pillar_limits_the_questions_counted(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     answers = _best_answers(tmp_path / "answers.yaml", leave_out=("Q-TE-01",))
-    code, out, _ = _run(capsys, "review", str(EXAMPLE), "--answers", str(answers), "--pillar", "security",
+    code, out, _ = run_cli(capsys, "review", str(EXAMPLE), "--answers", str(answers), "--pillar", "security",
                         "--format", "json")
     report = json.loads(out)
     security = [q for q in CATALOG.questions if any(p.value == "security" for p in q.pillars)]
@@ -105,17 +96,17 @@ def test_pillar_limits_the_questions_counted(capsys: pytest.CaptureFixture[str],
 def test_a_malformed_answers_file_stops_the_review(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "answers.yaml"
     path.write_text("schema: aiwell.answers/1\nanswers:\n  Q-AD-01: perfect\n", encoding="utf-8")
-    code, out, err = _run(capsys, "review", str(EXAMPLE), "--answers", str(path))
+    code, out, err = run_cli(capsys, "review", str(EXAMPLE), "--answers", str(path))
     assert code == 2 and out == ""
     assert "answers.yaml:3:" in err and "Q-AD-01" in err and "Traceback" not in err
-    code, _, err = _run(capsys, "review", str(EXAMPLE), "--answers", str(tmp_path / "missing.yaml"))
+    code, _, err = run_cli(capsys, "review", str(EXAMPLE), "--answers", str(tmp_path / "missing.yaml"))
     assert code == 2 and "missing.yaml" in err
 
 
 def test_the_question_list_fits_an_80_column_terminal(capsys: pytest.CaptureFixture[str],
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COLUMNS", "80")
-    code, out, _ = _run(capsys, "questionnaire", "list")
+    code, out, _ = run_cli(capsys, "questionnaire", "list")
     assert code == 0
     assert "…" not in out and all(len(line) <= 80 for line in out.splitlines())
     assert all(question.id in out for question in CATALOG.questions)
