@@ -8,6 +8,7 @@ import pytest
 
 from aiwell.cli.settings import review_settings
 from aiwell.errors import ConfigError
+from aiwell.model import Pillar
 
 
 def test_flags_beat_environment_variables_beat_the_configuration(tmp_path: Path) -> None:
@@ -43,6 +44,9 @@ def test_aiwell_toml_is_read_as_the_table_itself(tmp_path: Path) -> None:
     ('[tool.aiwell]\nenvironment = "moon"\n', "environment 'moon' is not one of"),
     ('[tool.aiwell]\nenviroment = "prod"\n', "unknown key enviroment"),
     ("[tool.aiwell\n", "can't read the configuration"),
+    ('[tool.aiwell]\npillar_weights = {security = 1.5}\n', "pillar_weights.security is 1.5"),
+    ('[tool.aiwell]\npillar_weights = {safety = 0.5}\n', "pillar_weights names 'safety'"),
+    ('[tool.aiwell]\npillar_weights = 0.5\n', "pillar_weights is a table"),
 ])
 def test_a_bad_configuration_is_an_error_naming_the_file(tmp_path: Path, text: str, message: str) -> None:
     (tmp_path / "pyproject.toml").write_text(text, encoding="utf-8")
@@ -80,3 +84,33 @@ def test_the_review_reads_the_context_from_flags_and_the_answers_file(
     assert _wkl002(capsys, "--answers", str(answers), "--environment", "sandbox") == []   # the flag wins
     (tmp_path / "aiwell.toml").write_text('environment = "production"\n', encoding="utf-8")
     assert _wkl002(capsys) == ["pass"]
+
+
+def test_pillar_weights_from_the_configuration(tmp_path: Path) -> None:
+    (tmp_path / "aiwell.toml").write_text('pillar_weights = {"cost-optimization" = 0.5, security = 1}\n',
+                                          encoding="utf-8")
+    settings = review_settings(flags={}, folder=tmp_path, environ={})
+    assert settings.pillar_weights == {Pillar.COST_OPTIMIZATION: 0.5, Pillar.SECURITY: 1.0}
+
+
+def test_pillar_weights_change_result_weights_and_the_order_of_top_actions(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    from cli_run import run_cli
+
+    monkeypatch.chdir(tmp_path)
+    example = str(Path(__file__).resolve().parent.parent / "examples" / "ai-chat")
+    _, out, _ = run_cli(capsys, "review", example, "--format", "json", "--top", "50")
+    plain = json.loads(out)
+    (tmp_path / "aiwell.toml").write_text('pillar_weights = {security = 0.25}\n', encoding="utf-8")
+    _, out, _ = run_cli(capsys, "review", example, "--format", "json", "--top", "50")
+    weighed = json.loads(out)
+    weights = {r["rule_id"]: r["weight"] for r in weighed["results"]}
+    assert weights["AIS002"] == 25            # high (100) × security 0.25
+    assert weights["SRC003"] == 100           # high, reliability: unchanged
+    assert {r["rule_id"]: r["weight"] for r in plain["results"]}["AIS002"] == 100
+    order = [a["rule_id"] for a in weighed["top_actions"]]
+    assert order.index("SRC003") < order.index("AIS002")   # among the high actions, security now comes last
+    assert [a["rule_id"] for a in plain["top_actions"]].index("AIS002") < [
+        a["rule_id"] for a in plain["top_actions"]].index("SRC003")

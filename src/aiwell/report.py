@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiwell import __version__
 from aiwell.errors import ExitCode
@@ -19,7 +19,7 @@ from aiwell.model import (
     Status,
     display_text,
 )
-from aiwell.priorities import TOP_ACTIONS, Remedy, TopAction, top_actions
+from aiwell.priorities import DEFAULT_PILLAR_WEIGHTS, TOP_ACTIONS, Remedy, TopAction, top_actions
 from aiwell.scoring import Scores, score_results
 from aiwell.workload import Archetype
 
@@ -88,6 +88,8 @@ class Report:
     """The changes that raise the score most, best first, each with its remediation."""
     questionnaire: QuestionnaireSummary | None = None
     """Set when the review merged questionnaire answers (`--answers`, `--evidence`)."""
+    pillar_weights: Mapping[Pillar, float] = field(default_factory=lambda: dict(DEFAULT_PILLAR_WEIGHTS))
+    """How much each pillar weighs in results' `weight` and the top actions' order (`pillar_weights` setting)."""
     pillars: tuple[Pillar, ...] = tuple(Pillar)
     """The pillars the review was asked about (`--pillar`), in enum order: reporters show only these."""
 
@@ -176,7 +178,8 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
 def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], results: Iterable[Result], *,
                  tool_version: str = __version__, pillars: Iterable[Pillar] | None = None,
                  workload: Iterable[Archetype] = (), remedies: Mapping[str, Remedy] | None = None,
-                 questionnaire: QuestionnaireSummary | None = None, actions: int | None = None) -> Report:
+                 questionnaire: QuestionnaireSummary | None = None, actions: int | None = None,
+                 pillar_weights: Mapping[Pillar, float] | None = None) -> Report:
     """Assemble the report: add one `AIW000` failure per input not analysed, drop exact duplicates, sort, score
     and count.
 
@@ -184,6 +187,7 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
     already among them for the same input and reason is not added twice. `pillars` (default: all) are the
     pillars the review was asked about; scores are given for those only. `remedies` gives each rule's and
     question's fix for the top actions; `actions` is how many to keep (default `priorities.TOP_ACTIONS`).
+    `pillar_weights` (default 1.0 each) weigh the pillars in each result's weight and the top actions' order.
     """
     input_list = sorted(dict.fromkeys(inputs), key=lambda i: (i.path, i.parameters or "", i.input,
                                                               i.address or "", i.reason))
@@ -199,7 +203,8 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
     all_results.sort(key=_result_order)
     chosen = tuple(pillar for pillar in Pillar if pillars is None or pillar in set(pillars))
     resource_list = sorted(resources, key=_resource_order)
-    ranked = top_actions(all_results, remedies=remedies or {}, resources=resource_list,
+    weights = {**DEFAULT_PILLAR_WEIGHTS, **(pillar_weights or {})}
+    ranked = top_actions(all_results, remedies=remedies or {}, resources=resource_list, weights=weights,
                          limit=TOP_ACTIONS if actions is None else actions)
     return Report(
         tool_version=tool_version,
@@ -212,6 +217,7 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
         workload=tuple(workload),
         top_actions=ranked,
         questionnaire=questionnaire,
+        pillar_weights=weights,
     )
 
 

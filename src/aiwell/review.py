@@ -62,6 +62,7 @@ def review(
     answers: AnswerSet | None = None,
     evidence: Sequence[EvidenceReport] = (),
     actions: int | None = None,
+    pillar_weights: Mapping[Pillar, float] | None = None,
     on_stage: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Report:
@@ -74,8 +75,9 @@ def review(
     what the review was told about the workload (environment, purpose). With `answers` (an answers file) or
     `evidence` (eval, size and data reports), every question of the questionnaire becomes a result too:
     answered, inferred from evidence or the reviewed resources, or unknown. `actions` is how many top actions to
-    rank. `on_stage` is told when each stage starts and `on_progress` (done, total) as the inputs of a stage are
-    read and evaluated.
+    rank, `pillar_weights` how much each pillar weighs in their order and in each result's weight. `on_stage`
+    is told when each stage starts and `on_progress` (done, total) as the inputs of a stage are read and
+    evaluated.
     """
     announce = on_stage or (lambda _stage: None)
     announce("Reading inputs")
@@ -100,7 +102,8 @@ def review(
         results.extend(answered)
     return build_report(outcome.inputs, outcome.resources, results, pillars=pillars,
                         workload=detect_archetypes(outcome.resources), remedies=remedies(selected, catalog),
-                        questionnaire=summary, actions=actions)
+                        questionnaire=summary, actions=actions,
+                        pillar_weights=pillar_weights)
 
 
 __all__ = ["remedies", "review"]

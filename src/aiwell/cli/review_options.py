@@ -78,6 +78,7 @@ def review_keywords(*, answers_path: Path | None, evidence_files: Sequence[Path]
         "answers": answers,
         "evidence": [load_evidence(path) for path in evidence_files],
         "actions": top_actions,
+        "pillar_weights": settings.pillar_weights,
         "rules": rules,
     }
 

@@ -12,15 +12,18 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiwell.errors import ConfigError
+from aiwell.model import Pillar
 from aiwell.model.context import ENVIRONMENT, WORKLOAD_PURPOSE, ContextSetting, ReviewContext, canonical, known_values
 
 SETTINGS_KEYS: Mapping[str, str] = {"environment": ENVIRONMENT, "workload_purpose": WORKLOAD_PURPOSE}
 """Configuration key → context key."""
+KNOWN_KEYS = frozenset({*SETTINGS_KEYS, "rules_dir", "pillar_weights"})
+"""Every key of `[tool.aiwell]` this part of aiwell reads; any other is an error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +32,8 @@ class ReviewSettings:
 
     context: dict[str, ContextSetting]
     rules_dirs: tuple[Path, ...]
+    pillar_weights: dict[Pillar, float] = field(default_factory=dict)
+    """Pillars weighed other than 1.0 (`[tool.aiwell.pillar_weights]`, each in (0, 1])."""
 
 
 def _tool_table(folder: Path) -> tuple[dict[str, Any], str] | None:
@@ -51,6 +56,27 @@ def _tool_table(folder: Path) -> tuple[dict[str, Any], str] | None:
     return None
 
 
+def _pillar_weights(value: object, source: str) -> dict[Pillar, float]:
+    """`pillar_weights = {security = 1.0, "cost-optimization" = 0.5}`: pillars by name, each weight in (0, 1]."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(f"{source}: pillar_weights is a table of pillar = weight",
+                          hint='pillar_weights = {security = 1.0, "cost-optimization" = 0.5}')
+    weights: dict[Pillar, float] = {}
+    for name, weight in value.items():
+        try:
+            pillar = Pillar(str(name))
+        except ValueError:
+            raise ConfigError(f"{source}: pillar_weights names {name!r}, not one of "
+                              f"{', '.join(p.value for p in Pillar)}") from None
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not 0 < weight <= 1:
+            raise ConfigError(f"{source}: pillar_weights.{name} is {weight!r}; a weight is a number above 0 and "
+                              "at most 1 (the most a pillar weighs)")
+        weights[pillar] = float(weight)
+    return weights
+
+
 def _setting(key: str, value: object, source: str) -> ContextSetting:
     text = str(value)
     found = canonical(key, text)
@@ -67,16 +93,18 @@ def review_settings(*, flags: Mapping[str, str | None], rules_dirs: Sequence[Pat
     environ = os.environ if environ is None else environ
     context: dict[str, ContextSetting] = {}
     dirs: list[Path] = []
+    weights: dict[Pillar, float] = {}
     table = _tool_table(folder or Path.cwd())
     if table is not None:
         values, source = table
-        unknown = sorted(set(values) - {*SETTINGS_KEYS, "rules_dir"})
+        unknown = sorted(set(values) - KNOWN_KEYS)
         if unknown:
             raise ConfigError(f"{source}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}",
-                              hint=f"Known keys: {', '.join(sorted({*SETTINGS_KEYS, 'rules_dir'}))}.")
+                              hint=f"Known keys: {', '.join(sorted(KNOWN_KEYS))}.")
         for config_key, key in SETTINGS_KEYS.items():
             if values.get(config_key) is not None:
                 context[key] = _setting(key, values[config_key], f"{source} {config_key}")
+        weights = _pillar_weights(values.get("pillar_weights"), source)
         configured = values.get("rules_dir")
         if configured is not None:
             items = configured if isinstance(configured, list) else [configured]
@@ -93,7 +121,7 @@ def review_settings(*, flags: Mapping[str, str | None], rules_dirs: Sequence[Pat
             context[key] = _setting(key, value, f"--{key}")
     if rules_dirs:
         dirs = list(rules_dirs)
-    return ReviewSettings(context, tuple(dirs))
+    return ReviewSettings(context, tuple(dirs), weights)
 
 
 def workload_context(settings: ReviewSettings, answers_context: Mapping[str, ContextSetting] | None = None

@@ -23,12 +23,13 @@ resource ids, `reason`); each result's `priority` (High, Medium, Low), `weight` 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from aiwell.model import InputRecord, Resource, Result, display_text
+from aiwell.model import InputRecord, Pillar, Resource, Result, display_text
 from aiwell.priorities import TopAction, priority, waf_code, weight
 from aiwell.report import Report
 from aiwell.scoring import Score
@@ -73,7 +74,7 @@ def _resource(resource: Resource) -> dict[str, Any]:
     }
 
 
-def _result(result: Result) -> dict[str, Any]:
+def _result(result: Result, pillar_weights: Mapping[Pillar, float]) -> dict[str, Any]:
     rule = result.rule
     location = result.location
     suppression = result.suppression
@@ -98,7 +99,7 @@ def _result(result: Result) -> dict[str, Any]:
             "source": suppression.source,
         },
         "priority": priority(rule),
-        "weight": weight(rule),
+        "weight": weight(rule, pillar_weights),
         "waf_code": waf_code(rule),
         "waf_codes": list(rule.waf),
     }
@@ -169,7 +170,7 @@ def report_document(report: Report) -> dict[str, Any]:
         "inputs": [_input(record) for record in report.inputs],
         "resources": [_resource(resource) for resource in report.resources],
         "workload": _workload(report),
-        "results": [_result(result) for result in report.listed_results],
+        "results": [_result(result, report.pillar_weights) for result in report.listed_results],
         "scores": {
             "overall": scores.overall.score,
             "coverage": scores.overall.coverage,
