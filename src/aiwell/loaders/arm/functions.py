@@ -1044,7 +1044,9 @@ def _create_object(call: Call) -> Any:
     for index in range(0, len(call.args), 2):
         key = call.args[index]
         if isinstance(key, Unresolved):
-            return call.unresolved(key.reason)
+            # A key that is unresolved names no property; kept as its expression, as in an object written out.
+            result[f"[{key.expression}]"] = call.args[index + 1]
+            continue
         result[call.string(index)] = call.args[index + 1]
     return result
 
