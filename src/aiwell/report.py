@@ -12,11 +12,12 @@ from aiwell.model import (
     InputRecord,
     InputStatus,
     Location,
+    Pillar,
     Resource,
     Result,
     Severity,
     Status,
-    Unresolved,
+    display_text,
 )
 from aiwell.scoring import Scores, score_results
 
@@ -41,6 +42,8 @@ class Summary:
     not_applicable: int
     not_analysed: int
     """Inputs that could not be analysed."""
+    partial: int
+    """Deployments (distinct `input` labels) of which part was not reviewed (`InputRecord.unreviewed`)."""
     by_severity: dict[Severity, SeverityCounts]
     """Every severity, high first."""
 
@@ -50,7 +53,9 @@ class Report:
     """Everything a reporter shows, in a stable order.
 
     `results` holds every result, `not_applicable` ones included (they are counted, not listed), sorted by
-    rule id, then resource id; the `AIW000` results of inputs not analysed are among them.
+    rule id, then resource id, then input; the `AIW000` results of inputs not analysed are among them. Every
+    result carries its `input`, the label its deployment's records carry too (`InputRecord.input`), and names
+    its resource by the same `resource_id` its resource's `id` is written with (`display_text`).
     """
 
     tool_version: str
@@ -59,6 +64,24 @@ class Report:
     results: list[Result]
     scores: Scores
     summary: Summary
+    pillars: tuple[Pillar, ...] = tuple(Pillar)
+    """The pillars the review was asked about (`--pillar`), in enum order: reporters show only these."""
+
+    @property
+    def input_labels(self) -> list[str]:
+        """The distinct deployments of the review (`InputRecord.input`), in input order."""
+        return list(dict.fromkeys(record.input for record in self.inputs))
+
+    @property
+    def partial_inputs(self) -> dict[str, list[str]]:
+        """Each deployment part of which was not reviewed, with those parts (registry modules not on disk,
+        linked templates not fetched), in input order."""
+        partial: dict[str, list[str]] = {}
+        for record in self.inputs:
+            if record.unreviewed:
+                parts = partial.setdefault(record.input, [])
+                parts.extend(part for part in record.unreviewed if part not in parts)
+        return partial
 
     @property
     def listed_results(self) -> list[Result]:
@@ -81,28 +104,25 @@ def not_analysed_result(record: InputRecord) -> Result:
         resource_name=record.path,
         message=record.reason or "the input could not be analysed",
         location=Location(record.path, record.line),
+        input=record.input,
     )
 
 
-def display_text(value: object) -> str:
-    """A value as reporters print it; an `Unresolved` one as `<unresolved: EXPRESSION>`."""
-    if isinstance(value, Unresolved):
-        return f"<unresolved: {value.expression}>"
-    return value if isinstance(value, str) else str(value)
-
-
-def _result_order(result: Result) -> tuple[str, str, str, str, str]:
+def _result_order(result: Result) -> tuple[str, str, str, str, str, str, str, int]:
     # display_text: a value typed as text may still arrive unresolved; ordering must not crash on it.
-    return (result.rule.id, display_text(result.resource_id).lower(),
-            display_text(result.resource_name).lower(), result.status.value, display_text(result.message))
+    location = result.location
+    return (result.rule.id, display_text(result.resource_id).lower(), display_text(result.resource_name).lower(),
+            result.input, result.status.value, display_text(result.message),
+            location.file if location else "", location.line or 0 if location else 0)
 
 
-def _resource_order(resource: Resource) -> tuple[str, int, str, str]:
+def _resource_order(resource: Resource) -> tuple[str, int, str, str, str]:
     source = resource.source
-    return (source.file, source.line or 0, display_text(resource.id).lower(), resource.type.lower())
+    return (source.file, source.line or 0, display_text(resource.id).lower(), resource.type.lower(), source.input)
 
 
 def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
+    partial = {record.input for record in inputs if record.unreviewed}
     counts = dict.fromkeys(Status, 0)
     by_severity = {severity: [0, 0] for severity in sorted(Severity, key=lambda s: -s.rank)}
     suppressed = 0
@@ -124,35 +144,41 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
         suppressed=suppressed,
         not_applicable=counts[Status.NOT_APPLICABLE],
         not_analysed=sum(1 for i in inputs if i.status is InputStatus.NOT_ANALYSED),
+        partial=len(partial),
         by_severity={s: SeverityCounts(failed=f, unknown=u) for s, (f, u) in by_severity.items()},
     )
 
 
 def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], results: Iterable[Result], *,
-                 tool_version: str = __version__) -> Report:
-    """Assemble the report: add one `AIW000` failure per input not analysed, sort, score and count.
+                 tool_version: str = __version__, pillars: Iterable[Pillar] | None = None) -> Report:
+    """Assemble the report: add one `AIW000` failure per input not analysed, drop exact duplicates, sort, score
+    and count.
 
     `results` are the rule engine's, `not_applicable` included. An `AIW000` result already among them for the
-    same input and reason is not added twice.
+    same input and reason is not added twice. `pillars` (default: all) are the pillars the review was asked
+    about; scores are given for those only.
     """
-    input_list = sorted(inputs, key=lambda i: (i.path, i.parameters or ""))
-    all_results = list(results)
-    reported = {(r.resource_id, r.message) for r in all_results if r.rule.id == AIW000.id}
+    input_list = sorted(dict.fromkeys(inputs), key=lambda i: (i.path, i.parameters or "", i.input,
+                                                              i.address or "", i.reason))
+    all_results = list(dict.fromkeys(results))
+    reported = {(r.resource_id, r.input, r.message) for r in all_results if r.rule.id == AIW000.id}
     for record in input_list:
         if record.status is not InputStatus.NOT_ANALYSED:
             continue
         failure = not_analysed_result(record)
-        if (failure.resource_id, failure.message) not in reported:
+        if (failure.resource_id, failure.input, failure.message) not in reported:
             all_results.append(failure)
-            reported.add((failure.resource_id, failure.message))
+            reported.add((failure.resource_id, failure.input, failure.message))
     all_results.sort(key=_result_order)
+    chosen = tuple(pillar for pillar in Pillar if pillars is None or pillar in set(pillars))
     return Report(
         tool_version=tool_version,
         inputs=input_list,
         resources=sorted(resources, key=_resource_order),
         results=all_results,
-        scores=score_results(all_results),
+        scores=score_results(all_results, pillars=chosen),
         summary=_summarise(all_results, input_list),
+        pillars=chosen,
     )
 
 

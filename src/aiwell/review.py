@@ -8,7 +8,7 @@ from pathlib import Path
 from aiwell.graph import ResourceGraph
 from aiwell.loaders import load_inputs
 from aiwell.loaders.arm.scope import DeploymentContext
-from aiwell.loaders.bicep.cli_build import BUILD_TIMEOUT_SECONDS
+from aiwell.model import Pillar
 from aiwell.report import Report, build_report
 from aiwell.rules import Rule, load_registry, run_rules
 
@@ -22,7 +22,8 @@ def review(
     var_files: Sequence[Path] = (),
     variables: Mapping[str, str] | None = None,
     use_bicep_cli: bool = False,
-    subprocess_timeout: float = BUILD_TIMEOUT_SECONDS,
+    subprocess_timeout: float | None = None,
+    pillars: Sequence[Pillar] | None = None,
     on_stage: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Report:
@@ -30,8 +31,9 @@ def review(
 
     `rules` defaults to the whole catalog. `var_files` and `variables` are Terraform's `-var-file` and
     `-var`; `use_bicep_cli` builds Bicep with the `bicep` CLI, each build limited to `subprocess_timeout`
-    seconds. `on_stage` is told when each stage starts and
-    `on_progress` (done, total) as the inputs of a stage are read and evaluated.
+    seconds (None: the default of `--subprocess-timeout`). `pillars` limits the review to those pillars: only
+    their rules run, and the report shows only their sections and scores. `on_stage` is told when each stage
+    starts and `on_progress` (done, total) as the inputs of a stage are read and evaluated.
     """
     announce = on_stage or (lambda _stage: None)
     announce("Reading inputs")
@@ -41,9 +43,11 @@ def review(
     announce("Building the resource graph")
     graph = ResourceGraph(outcome.resources)
     selected = list(rules) if rules is not None else load_registry().runnable
+    if pillars:
+        selected = [rule for rule in selected if any(pillar in pillars for pillar in rule.info.pillars)]
     announce("Running rules")
     results = run_rules(outcome.resources, graph, selected)
-    return build_report(outcome.inputs, outcome.resources, results)
+    return build_report(outcome.inputs, outcome.resources, results, pillars=pillars)
 
 
 __all__ = ["review"]

@@ -41,7 +41,8 @@ class Score:
 
 @dataclass(frozen=True, slots=True)
 class Scores:
-    """Scores overall, for each of the five pillars and each design area (all present, in enum order)."""
+    """Scores overall, for each pillar asked about (all five unless a review was limited with `--pillar`) and
+    each design area, in enum order."""
 
     overall: Score
     pillars: dict[Pillar, Score]
@@ -90,10 +91,15 @@ def counts_in_score(result: Result) -> bool:
     )
 
 
-def score_results(results: Iterable[Result]) -> Scores:
-    """Compute the scores of a review's results (see the module docstring for the formula)."""
+def score_results(results: Iterable[Result], *, pillars: Iterable[Pillar] | None = None) -> Scores:
+    """Compute the scores of a review's results (see the module docstring for the formula).
+
+    `pillars` limits the pillar scores to those pillars (default: all five); the overall and design-area scores
+    count every result given.
+    """
     overall = _Tally()
-    pillars = {pillar: _Tally() for pillar in Pillar}
+    chosen = set(Pillar if pillars is None else pillars)
+    tallies = {pillar: _Tally() for pillar in Pillar if pillar in chosen}
     areas = {area: _Tally() for area in DesignArea}
     for result in results:
         if not counts_in_score(result):
@@ -101,10 +107,12 @@ def score_results(results: Iterable[Result]) -> Scores:
         overall.add(result)
         areas[result.rule.design_area].add(result)
         for pillar in set(result.rule.pillars):
-            pillars[pillar].add(result)
+            tally = tallies.get(pillar)
+            if tally is not None:
+                tally.add(result)
     return Scores(
         overall=overall.score(),
-        pillars={pillar: tally.score() for pillar, tally in pillars.items()},
+        pillars={pillar: tally.score() for pillar, tally in tallies.items()},
         design_areas={area: tally.score() for area, tally in areas.items()},
     )
 

@@ -146,7 +146,7 @@ def test_report_shape_and_counts() -> None:
         "status": "fail", "severity": "high", "pillars": ["operational-excellence"],
         "design_area": "operations",
         "resource_id": "infra/broken.json", "resource_type": "", "resource_name": "infra/broken.json",
-        "message": "invalid JSON: Expecting ',' delimiter (column 5)",
+        "input": "infra/broken.json", "message": "invalid JSON: Expecting ',' delimiter (column 5)",
         "location": {"file": "infra/broken.json", "line": 12}, "suppression": None,
     }
     assert set(document["scores"]["pillars"]) == {p.value for p in Pillar}

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import importlib
+import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,29 +15,48 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aiwell import __version__
-from aiwell.cli.runner import DEBUG_FLAG, open_output, run_group, stderr_console, write_output
+from aiwell.cli.runner import DEBUG_FLAG, run_group, safe_stdout, stderr_console, write_output
 from aiwell.errors import UsageError
 from aiwell.model import Pillar, Severity
 
+_LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "eval": ("aiwell.eval.cli", "eval_group",
+             "Statistical testing of nondeterministic AI systems: every number comes with its uncertainty."),
+    "size": ("aiwell.sizing.cli", "size_group",
+             "Capacity planning: PTUs, self-hosted inference, training, RAG indexes, tabular ML."),
+}
+"""Commands imported only when they run: name → (module, attribute, the one-line help `aiwell --help` shows)."""
+
 
 class _Commands(click.Group):
-    """The `aiwell` group: `eval` and `size` are imported only when they are used, so `aiwell review` doesn't pay
-    for numpy and scipy at start-up."""
+    """The `aiwell` group: the commands in `_LAZY_COMMANDS` are imported only when they are used, so neither
+    `aiwell review` nor `aiwell --help` pays for numpy and scipy at start-up."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), "eval", "size"})
+        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name == "eval":
-            from aiwell.eval.cli import eval_group
-
-            return eval_group
-        # size: capacity planning (aiwell.sizing), registered lazily like eval
-        if cmd_name == "size":
-            from aiwell.sizing.cli import size_group
-
-            return size_group
+        lazy = _LAZY_COMMANDS.get(cmd_name)
+        if lazy is not None:
+            module, attribute, _ = lazy
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `aiwell --help`, without importing the lazy commands to ask for their help."""
+        rows = []
+        for name in self.list_commands(ctx):
+            lazy = _LAZY_COMMANDS.get(name)
+            if lazy is not None:
+                rows.append((name, lazy[2]))
+                continue
+            command = super().get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -70,7 +91,7 @@ def cli(debug: bool) -> None:
 @click.option("--rule", "rule_ids", multiple=True, metavar="ID",
               help="Run only these rules (id or name; repeatable).")
 @click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
-              help="Run only the rules of these pillars (repeatable).")
+              help="Review only these pillars (repeatable): their rules, sections and scores.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing results too (terminal format).")
 @click.option("--subscription-id", help="Subscription id used for resource ids (default: a placeholder).")
 @click.option("--resource-group", help="Resource group name used for resource ids (default: a placeholder).")
@@ -97,14 +118,16 @@ def review(
     `az resource list` exports."""
     from aiwell.loaders.arm.scope import DeploymentContext
     from aiwell.report import exit_code
-    from aiwell.reporters import render_json, render_terminal
+    from aiwell.reporters import render_json_bytes, render_terminal
     from aiwell.review import review as run_review
 
     for path in (*paths, *parameter_files, *var_files):
         if not path.exists():
             raise UsageError(f"no such file or directory: {path}")
+    if output is not None:
+        _refuse_to_overwrite(output, [*paths, *parameter_files, *var_files])
     terraform_variables = _parse_variables(variables)
-    rules = _select_rules(rule_ids, pillars)
+    rules = _select_rules(rule_ids)
     overrides: dict[str, Any] = {}
     if subscription_id:
         overrides["subscription_id"] = subscription_id
@@ -116,7 +139,8 @@ def review(
 
     err = stderr_console()
     options: dict[str, Any] = {"parameter_files": parameter_files, "context": context, "rules": rules,
-                               "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli}
+                               "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli,
+                               "pillars": [Pillar(pillar) for pillar in pillars] or None}
     if subprocess_timeout is not None:
         options["subprocess_timeout"] = subprocess_timeout
     if err.is_terminal:
@@ -143,18 +167,35 @@ def review(
             hint="aiwell reads ARM JSON templates, Bicep, Terraform (.tf and `terraform show -json` plans) and "
                  "Azure inventory exports (az graph query / az resource list -o json).",
         )
-    if output_format == "json":
-        write_output(output, render_json(report) + "\n")
-    elif output is not None:
-        with open_output(output) as handle:
-            render_terminal(report, Console(file=handle, width=100, color_system=None, soft_wrap=False),
-                            verbose=verbose)
-    else:
-        render_terminal(report, Console(), verbose=verbose)
     if output is not None:
-        err.print(f"Report written to {output}")
+        _refuse_to_overwrite(output, [Path(name) for record in report.inputs
+                                      for name in (record.path, record.parameters, *record.files) if name])
+    if output_format == "json":
+        write_output(output, render_json_bytes(report) + b"\n")
+    elif output is not None:
+        buffer = io.StringIO()
+        render_terminal(report, Console(file=buffer, width=100, color_system=None, soft_wrap=False),
+                        verbose=verbose)
+        write_output(output, buffer.getvalue())
+    else:
+        render_terminal(report, Console(file=safe_stdout()), verbose=verbose)
+    if output is not None:
+        err.print(f"Report written to {output}", markup=False, highlight=False)
     threshold = None if fail_on == "none" else Severity(fail_on)
     sys.exit(exit_code(report, threshold))
+
+
+def _refuse_to_overwrite(output: Path, inputs: Iterable[Path]) -> None:
+    """Raise `UsageError` when the report file `output` is one of the `inputs` (the same file, links followed)."""
+    from aiwell.loaders.files import resolved
+
+    target = resolved(output)
+    if target is None:
+        return
+    for path in inputs:
+        if resolved(path) == target and not path.is_dir():
+            raise UsageError(f"--output {output} is one of the inputs ({path}); refusing to overwrite it",
+                             hint="write the report to another file")
 
 
 def _parse_variables(assignments: Sequence[str]) -> dict[str, str]:
@@ -168,10 +209,11 @@ def _parse_variables(assignments: Sequence[str]) -> dict[str, str]:
     return parsed
 
 
-def _select_rules(rule_ids: Sequence[str], pillars: Sequence[str]) -> list[Any] | None:
+def _select_rules(rule_ids: Sequence[str]) -> list[Any] | None:
+    """The rules named with `--rule` (by id or name), or None for the whole catalog."""
     from aiwell.rules import load_registry
 
-    if not rule_ids and not pillars:
+    if not rule_ids:
         return None
     registry = load_registry()
     chosen = []
@@ -180,10 +222,6 @@ def _select_rules(rule_ids: Sequence[str], pillars: Sequence[str]) -> list[Any] 
         if found is None:
             raise UsageError(f"unknown rule: {wanted}", hint="`aiwell rules` lists the catalog.")
         chosen.append(found)
-    if not chosen:
-        chosen = list(registry.runnable)
-    if pillars:
-        chosen = [r for r in chosen if any(p.value in pillars for p in r.info.pillars)]
     return chosen
 
 

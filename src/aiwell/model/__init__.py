@@ -13,8 +13,16 @@ from aiwell.model.result import (
     Severity,
     Status,
     Suppression,
+    input_label,
 )
-from aiwell.model.values import MISSING, Unresolved, contains_unresolved, first_unresolved, is_unresolved
+from aiwell.model.values import (
+    MISSING,
+    Unresolved,
+    contains_unresolved,
+    display_text,
+    first_unresolved,
+    is_unresolved,
+)
 
 __all__ = [
     "AIW000",
@@ -34,7 +42,9 @@ __all__ = [
     "Suppression",
     "Unresolved",
     "contains_unresolved",
+    "display_text",
     "first_unresolved",
+    "input_label",
     "is_unresolved",
     "lookup",
 ]
