@@ -6,6 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from aiwell.errors import TemplateError
 from aiwell.loaders.arm.template import expand_template
 from aiwell.loaders.jsonc import load_json, parse_text
 from aiwell.model import Unresolved
@@ -142,3 +145,36 @@ def test_management_group_scope_has_one_placeholder_everywhere() -> None:
     assert assignment.get("properties.name") == "aiwell-mg"
     assert assignment.get("properties.byId") == assignment.get("properties.byGroupId") == assignment.id
     assert assignment.get("properties.named") == "/providers/Microsoft.Management/managementGroups/mg-other"
+
+
+_SUBSCRIPTION_SCHEMA = "https://schema.management.azure.com/schemas/2018-05-01/subscriptionDeploymentTemplate.json#"
+
+
+def test_a_nested_deployment_has_its_own_location_never_the_enclosing_one() -> None:
+    inner = {**_reads(location="[deployment().location]"),
+             "$schema": _SUBSCRIPTION_SCHEMA}
+    expansion = _expand({
+        "$schema": "https://schema.management.azure.com/schemas/2019-08-01/managementGroupDeploymentTemplate.json#",
+        "contentVersion": "1.0.0.0", "parameters": {"region": {"type": "string"}},
+        "resources": [
+            _deployment("east", inner, location="eastus", subscriptionId="s1"),
+            _deployment("unknown", inner, location="[parameters('region')]", subscriptionId="s1"),
+            _deployment("none", inner, subscriptionId="s1")],
+        "outputs": {"top": {"type": "string", "value": "[deployment().location]"},
+                    **{name: {"type": "string", "value": f"[reference('{name}').outputs.location.value]"}
+                       for name in ("east", "unknown", "none")}}})
+    outputs = expansion.outputs()
+    assert outputs["top"] == "westeurope"  # the documented placeholder (--location)
+    assert outputs["east"] == "eastus"
+    for name in ("unknown", "none"):
+        assert isinstance(outputs[name], Unresolved), name
+        assert "the deployment's location is unresolved" in outputs[name].reason
+
+
+def test_subscription_is_refused_where_a_deployment_has_no_subscription() -> None:
+    mg = "https://schema.management.azure.com/schemas/2019-08-01/managementGroupDeploymentTemplate.json#"
+    with pytest.raises(TemplateError, match=r"subscription\(\): there is no subscription in a deployment at "
+                                            r"managementGroup scope"):
+        _expand({"$schema": mg, "contentVersion": "1.0.0.0", "resources": [
+            {"type": "Microsoft.Authorization/policyAssignments", "apiVersion": "2022-06-01", "name": "pa",
+             "properties": {"description": "[subscription().subscriptionId]"}}]})

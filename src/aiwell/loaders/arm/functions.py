@@ -1568,7 +1568,8 @@ def _deployment(call: Call) -> dict[str, Any]:
     """The documented shape of `deployment()`, with what is only known at deployment left unresolved.
 
     The name is the deployment's (a placeholder for the top-level deployment, see `DeploymentContext`); the
-    location exists only for deployments at subscription, management group or tenant scope. The template hash is
+    location exists only for deployments at subscription, management group or tenant scope (a nested deployment's
+    is the `location` it declares, never the enclosing deployment's). The template hash is
     Azure's own hash of the template it received, not computable from the file; the parameters passed, the mode
     and the provisioning state are the deployment's, and a template link exists only when deployed from a link.
     """
@@ -1592,7 +1593,9 @@ def _deployment(call: Call) -> dict[str, Any]:
                                                 "the link the template is deployed from, if any")
     result: dict[str, Any] = {"name": context.deployment_name, "properties": properties}
     if context.deployment_scope.lower() != "resourcegroup":
-        result["location"] = context.location
+        location = context.location if context.deployment_location is None else context.deployment_location
+        result["location"] = (Unresolved(f"{text}.location", location.reason) if isinstance(location, Unresolved)
+                              else location)
     return result
 
 
@@ -1672,8 +1675,11 @@ def _resource_group(call: Call) -> Any:
 
 @arm_function("subscription", 0, 0)
 def _subscription(call: Call) -> dict[str, Any]:
-    """The subscription deployed to (unresolved for a nested deployment whose `subscriptionId` is)."""
+    """The subscription deployed to (unresolved for a nested deployment whose `subscriptionId` is). Only a
+    deployment to a resource group or a subscription has one: ARM rejects `subscription()` elsewhere."""
     context = call.scope.context
+    if context.deployment_scope.lower() not in ("resourcegroup", "subscription"):
+        raise _misplaced(call, f"there is no subscription in a deployment at {context.deployment_scope} scope")
     subscription = context.subscription_id
     text = call.node.text
     if isinstance(subscription, Unresolved):

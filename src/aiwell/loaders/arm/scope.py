@@ -44,7 +44,10 @@ class DeploymentContext:
     subscription_id: str | Unresolved = "00000000-0000-0000-0000-000000000000"
     resource_group: str | Unresolved = "aiwell-rg"
     location: str = "westeurope"
-    """Documented placeholder for `resourceGroup().location` and `deployment().location`."""
+    """Documented placeholder for `resourceGroup().location` and the top-level `deployment().location`."""
+    deployment_location: str | Unresolved | None = None
+    """`deployment().location` of a nested deployment: the `location` it declares (unresolved when that is); None
+    for the top-level deployment, whose location is `location`."""
     tenant_id: str = "00000000-0000-0000-0000-000000000000"
     deployment_name: str | Unresolved = "aiwell"
     """`deployment().name`: unresolved for a nested deployment whose own name is."""

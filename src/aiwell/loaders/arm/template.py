@@ -959,9 +959,14 @@ class _Expander:
         return target
 
     def _inner_context(self, body: dict[str, Any], target: _Target, instance: str) -> DeploymentContext:
-        """The deployment context inside an inner-scope deployment: its target and its own name (unresolved when
-        its name is: never the name of the deployment around it)."""
+        """The deployment context inside an inner-scope deployment: its target, its own name and its own location
+        (unresolved when they are: never those of the deployment around it)."""
         context = target.context(self.context)
+        location = _field(body, "location")
+        if not isinstance(location, str) or not location:
+            reason = location.reason if isinstance(location, Unresolved) else "the deployment declares none"
+            location = Unresolved(f"{instance}.location", f"the deployment's location is unresolved: {reason}")
+        context = dataclasses.replace(context, deployment_location=location)
         name = _field(body, "name")
         if isinstance(name, str) and name:
             return dataclasses.replace(context, deployment_name=name.rsplit("/", 1)[-1])
