@@ -13,12 +13,13 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import click
 from rich.console import Console
 
-from aiwell.cli.runner import open_output, run_group, stderr_console, write_output
+from aiwell.cli import runner
+from aiwell.cli.runner import run_group, stderr_console
 from aiwell.errors import ExitCode, UsageError
 
 _FORMATS = ["terminal", "json", "junit", "markdown", "html"]
@@ -38,6 +39,24 @@ def _format_option(default: str = "terminal") -> Callable[[Callable[..., Any]], 
 
 _output_option = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
                               help="Write the report to this file instead of standard output.")
+
+
+def write_output(path: Path | None, text: str) -> None:
+    """Write a report to `path` (its folder made when missing, as `--output runs/main.json` expects) or stdout."""
+    runner.write_output(_with_folder(path) if path is not None else None, text)
+
+
+def open_output(path: Path) -> IO[str]:
+    """Open a report file for writing, its folder made when missing."""
+    return runner.open_output(_with_folder(path))
+
+
+def _with_folder(path: Path) -> Path:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: cannot make its folder {path.parent} ({exc.strerror})") from exc
+    return path
 
 
 def _default_log(suite_path: Path, *, resume: bool) -> Path:
@@ -319,26 +338,33 @@ def stub_command(config_path: Path | None, port: int) -> None:
 
 @eval_group.command("import")
 @click.argument("source_file", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--from", "source", type=click.Choice(["promptfoo", "inspect", "azure-ai-evaluation"]), required=True,
-              help="The harness that wrote FILE.")
+@click.option("--from", "source", type=click.Choice(["promptfoo", "inspect", "azure-ai-evaluation", "lm-eval"]),
+              required=True, help="The harness that wrote FILE.")
 @_output_option
 @click.option("--threshold", type=float, default=1.0, show_default=True,
-              help="Inspect: the score a sample must reach to pass (\"C\" is 1, \"P\" 0.5).")
+              help="Inspect and lm-eval: the score a sample must reach to pass (Inspect's \"C\" is 1, \"P\" 0.5).")
+@click.option("--filter", "lm_eval_filter", metavar="NAME",
+              help="lm-eval: the filter whose scores to import, when the file has several.")
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
-def import_command(source_file: Path, source: str, output: Path | None, threshold: float, confidence: float) -> None:
+def import_command(source_file: Path, source: str, output: Path | None, threshold: float, lm_eval_filter: str | None,
+                   confidence: float) -> None:
     """Convert another harness's results in FILE to an aiwell eval report (JSON), so compare and plan work on them."""
     from aiwell.eval import report as reports
     from aiwell.eval.importers import import_results
 
     if not source_file.is_file():
         raise UsageError(f"no such file: {source_file}")
-    imported = import_results(source_file, source, threshold=threshold)
+    if lm_eval_filter is not None and source != "lm-eval":
+        raise UsageError("--filter applies to --from lm-eval only")
+    imported = import_results(source_file, source, threshold=threshold, lm_eval_filter=lm_eval_filter)
     document = reports.build_report(imported.samples, suite=imported.suite, confidence=confidence,
                                     source={"format": imported.source, "file": str(source_file), **imported.details})
     write_output(output, reports.render_json(document))
     summary = document["summary"]
-    stderr_console().print(f"imported {len(imported.samples)} samples of {summary['n_cases']} cases "
-                    f"({summary['errors']} errored) from {source_file}", highlight=False)
+    unscored = summary.get("n_cases_errored") or 0
+    note = f"; {unscored} case(s) with every sample errored" if unscored else ""
+    stderr_console().print(f"imported {len(imported.samples)} samples of {summary['n_cases'] + unscored} cases "
+                           f"({summary['errors']} errored{note}) from {source_file}", highlight=False)
 
 
 def _emit(document: dict[str, Any], output_format: str, output: Path | None, *,

@@ -139,12 +139,12 @@ def _mean_by_k(cases: Sequence[Mapping[str, Any]], key: str) -> dict[str, float]
     return {k: sum(c[key][k] for c in cases) / len(cases) for k in sorted(shared or (), key=int)}
 
 
-_DIGITS = re.compile(r"\d+(?:\.\d+)?")
+_DIGITS = re.compile(r"0x[0-9a-fA-F]+|\d+(?:\.\d+)?")  # numbers, and addresses in Python reprs
 
 
 def error_groups(samples: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Errored samples grouped by cause (kind and message, numbers aside), biggest group first: each with its
-    count, the first message in full and the first cases it hit."""
+    """Errored samples grouped by cause (kind and message, numbers and addresses aside), biggest group first: each
+    with its count, the first message in full and the first cases it hit."""
     groups: dict[tuple[str, str], dict[str, Any]] = {}
     for sample in samples:
         if sample.get("passed") is not None:
@@ -430,18 +430,26 @@ def _short(text: str, limit: int) -> str:
 # --- rendering ---------------------------------------------------------------------------------------------------
 
 def render_json(document: Mapping[str, Any]) -> str:
-    """A report or comparison as indented JSON (NaN and infinities written as null)."""
-    return json.dumps(_finite(document), indent=2, ensure_ascii=False) + "\n"
+    """A report or comparison as indented JSON (NaN and infinities written as null, keys as strings).
+
+    orjson writes it: a report holds every sample, and the standard library's indenting encoder is pure Python."""
+    import orjson
+
+    options = orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY
+    return orjson.dumps(document, option=options, default=_plain).decode() + "\n"
 
 
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
+def _plain(value: Any) -> Any:
+    """What orjson can't write itself: other mappings and sequences, and numbers of other types."""
     if isinstance(value, Mapping):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
+        return dict(value)
+    if isinstance(value, tuple | set | frozenset):
+        return list(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, int):
+        return int(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def _pct(value: float | None, places: int = 1) -> str:

@@ -15,6 +15,11 @@ under the null and Ville's inequality bounds the chance it ever reaches 1/α. Th
 half on θ < m) gives the two-sided sequence; λ follows the predictable plug-in rule of the paper (its eq. 26),
 truncated at c/m so no bet can lose everything.
 
+Every round draws every case. A case is not stopped on its own once it looks settled: the gate answers one
+question about the suite, and a round that left out the cases already "decided" would have a mean other than θ
+(the always-failing cases settle first, so the sequence would drift above θ and pass suites that fall short;
+bench/eval_sequential.py measures it).
+
 Pure functions of the outcomes; the runner calls `SequentialGate.decide` after each round.
 """
 

@@ -33,7 +33,10 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as _st
+
+# The distributions' own functions (what scipy.stats calls), without scipy.stats' import, which costs about a
+# second of a run's start; the exact tests and the noncentral t import scipy.stats where they are used.
+from scipy import special as _sp
 
 from aiwell.errors import UserError
 
@@ -109,7 +112,7 @@ def wilson_interval(successes: float, n: float, confidence: float = 0.95) -> tup
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return 0.0, 1.0
-    z = float(_st.norm.ppf(0.5 + confidence / 2))
+    z = float(_sp.ndtri(0.5 + confidence / 2))
     low, high = _wilson(np.float64(successes / n), np.float64(n), z)
     return float(low), float(high)
 
@@ -197,8 +200,8 @@ def case_stats(
     n = len(scored)
     c = sum(1 for o in scored if o)
     a, b = 1.0 + c, 1.0 + n - c
-    p_pass = float(_st.beta.sf(stable_rate, a, b))
-    p_fail = float(_st.beta.cdf(1.0 - stable_rate, a, b))
+    p_pass = float(_sp.betaincc(a, b, stable_rate))
+    p_fail = float(_sp.betainc(a, b, 1.0 - stable_rate))
     flakiness = 2.0 * a * b / ((a + b) * (a + b + 1.0))
     label: Label
     if n == 0:
@@ -353,16 +356,16 @@ def _bca_interval(
         return theta, theta, 0.0
     # Ties with theta are common for means of 0/1 data; split them so z0 stays centred.
     prop = (np.sum(boot < theta) + 0.5 * np.sum(boot == theta)) / n_boot
-    z0 = float(_st.norm.ppf(np.clip(prop, 1.0 / (n_boot + 1), n_boot / (n_boot + 1))))
+    z0 = float(_sp.ndtri(np.clip(prop, 1.0 / (n_boot + 1), n_boot / (n_boot + 1))))
     jack = (x.sum() - x) / (n - 1)
     d = jack.mean() - jack
     denom = 6.0 * float(np.sum(d**2)) ** 1.5
     accel = float(np.sum(d**3)) / denom if denom > 0 else 0.0
     tail = (1.0 - confidence) / 2
     qs = []
-    for z_alpha in (_st.norm.ppf(tail), _st.norm.ppf(1.0 - tail)):
+    for z_alpha in (_sp.ndtri(tail), _sp.ndtri(1.0 - tail)):
         shifted = z0 + (z0 + z_alpha) / (1.0 - accel * (z0 + z_alpha))
-        qs.append(float(_st.norm.cdf(shifted)))
+        qs.append(float(_sp.ndtr(shifted)))
     low, high = np.quantile(boot, qs)
     return float(low), float(high), float(boot.std(ddof=1))
 
@@ -470,7 +473,7 @@ def suite_interval(
         if binary and chosen in ("korn-graubard", "wilson", "cluster-robust"):
             low, high = _korn_graubard(mean, var, n_clusters or n_cases, n_samples, df, confidence)
         else:
-            q = float(_st.t.ppf(0.5 + confidence / 2, df))
+            q = float(_sp.stdtrit(df, 0.5 + confidence / 2))
             low, high = mean - q * se, mean + q * se
             if _in_unit_interval(x):
                 low, high = max(0.0, low), min(1.0, high)
@@ -501,7 +504,7 @@ def _these_cases(arr: _FloatArray, x: _FloatArray, k: _FloatArray, binary: bool,
     n_cases = int(x.size)
     n_samples = int(k.sum())
     mean = float(x.mean())
-    z = float(_st.norm.ppf(0.5 + confidence / 2))
+    z = float(_sp.ndtri(0.5 + confidence / 2))
     if binary:
         pooled = n_cases * n_cases / float(np.sum(1.0 / k))
         low, high = (float(v) for v in _wilson(np.float64(mean), np.float64(pooled), z))
@@ -537,12 +540,12 @@ def _korn_graubard(p: float, var: float, units: int, n_samples: int, df: int,
         n_star = float(units)
     else:
         n_eff = _effective_n(p, var, units, n_samples)
-        z = float(_st.norm.ppf(1.0 - tail))
-        t = float(_st.t.ppf(1.0 - tail, max(df, 1)))
+        z = float(_sp.ndtri(1.0 - tail))
+        t = float(_sp.stdtrit(max(df, 1), 1.0 - tail))
         n_star = n_eff * (z / t) ** 2
     successes = p * n_star
-    low = 0.0 if successes <= 0 else float(_st.beta.ppf(tail, successes, n_star - successes + 1))
-    high = 1.0 if successes >= n_star else float(_st.beta.ppf(1.0 - tail, successes + 1, n_star - successes))
+    low = 0.0 if successes <= 0 else float(_sp.betaincinv(successes, n_star - successes + 1, tail))
+    high = 1.0 if successes >= n_star else float(_sp.betaincinv(successes + 1, n_star - successes, 1.0 - tail))
     return low, high
 
 
@@ -693,10 +696,12 @@ def paired_compare(
         if discordant == 0:
             p = 1.0
         elif discordant < MCNEMAR_EXACT_BELOW or chosen == "mcnemar-exact":
-            p = float(_st.binomtest(b_better, discordant, 0.5).pvalue)
+            from scipy.stats import binomtest
+
+            p = float(binomtest(b_better, discordant, 0.5).pvalue)
         else:
             stat = (abs(b_better - a_better) - 1.0) ** 2 / discordant
-            p, test = float(_st.chi2.sf(stat, 1)), "mcnemar"
+            p, test = float(_sp.chdtrc(1, stat)), "mcnemar"
         both = int(np.sum((xa == 1) & (xb == 1)))
         se = float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
         interval = _newcombe_paired(both, b_better, a_better, n - both - discordant, confidence)
@@ -708,7 +713,9 @@ def paired_compare(
         passes_a, runs_a = int(round(float(xa[0]) * ka[keep][0])), int(ka[keep][0])
         passes_b, runs_b = int(round(float(xb[0]) * kb[keep][0])), int(kb[keep][0])
         table = [[passes_b, runs_b - passes_b], [passes_a, runs_a - passes_a]]
-        p = float(_st.fisher_exact(table).pvalue)
+        from scipy.stats import fisher_exact
+
+        p = float(fisher_exact(table).pvalue)
         interval = _newcombe_independent(passes_a, runs_a, passes_b, runs_b, confidence)
         se = math.sqrt(xa[0] * (1 - xa[0]) / runs_a + xb[0] * (1 - xb[0]) / runs_b)
         return result("fisher-exact", float(se), interval, p)
@@ -739,8 +746,8 @@ def _t_interval(delta: float, se: float, df: int, confidence: float) -> tuple[fl
     if se == 0.0:
         # Every pair moved by exactly the same amount: no noise to test against.
         return delta, delta, 1.0 if delta == 0.0 else 0.0
-    q = float(_st.t.ppf(0.5 + confidence / 2, df))
-    p = float(2.0 * _st.t.sf(abs(delta) / se, df))
+    q = float(_sp.stdtrit(df, 0.5 + confidence / 2))
+    p = float(2.0 * _sp.stdtr(df, -(abs(delta) / se)))
     return delta - q * se, delta + q * se, min(1.0, p)
 
 
@@ -939,8 +946,10 @@ def _paired_t_power(n_cases: int, var_d: float, effect: float, alpha: float) -> 
         return 1.0 if effect != 0 else alpha
     df = n_cases - 1
     ncp = abs(effect) / math.sqrt(var_d / n_cases)
-    crit = float(_st.t.ppf(1.0 - alpha / 2, df))
-    return float(_st.nct.sf(crit, df, ncp) + _st.nct.cdf(-crit, df, ncp))
+    crit = float(_sp.stdtrit(df, 1.0 - alpha / 2))
+    from scipy.stats import nct
+
+    return float(nct.sf(crit, df, ncp) + nct.cdf(-crit, df, ncp))
 
 
 @dataclass(frozen=True)
@@ -1031,8 +1040,8 @@ def plan_from_pilot(
         if len(clusters) != arr.shape[0]:
             raise ValueError(f"{len(clusters)} cluster keys for {arr.shape[0]} cases")
         codes = _usable_clusters(_cluster_codes(clusters, keep), int(keep.sum()))
-    z = float(_st.norm.ppf(1.0 - alpha / 2) + _st.norm.ppf(power))
-    z_one = float(_st.norm.ppf(1.0 - alpha / 2))
+    z = float(_sp.ndtri(1.0 - alpha / 2) + _sp.ndtri(power))
+    z_one = float(_sp.ndtri(1.0 - alpha / 2))
     pilot_clusters = per_cluster = None
     cluster_unit = 0.0
     if codes is not None:

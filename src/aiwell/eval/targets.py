@@ -84,7 +84,11 @@ def _http_error(response: httpx.Response) -> TargetError:
 
 
 def _transport_error(exc: httpx.HTTPError) -> TargetError:
-    if isinstance(exc, httpx.TimeoutException):
+    # The aiohttp transport reports every aiohttp connection error (refused, reset) as httpx.ConnectTimeout; the
+    # OSError it came from says it was no timeout.
+    cause = exc.__cause__
+    refused = isinstance(cause, OSError) and not isinstance(cause, TimeoutError)
+    if isinstance(exc, httpx.TimeoutException) and not refused:
         return TargetError(f"timed out: {exc!r}", retryable=True, kind="timeout")
     return TargetError(f"connection failed: {exc!r}", retryable=True, kind="connection")
 
@@ -247,6 +251,9 @@ class OpenAITarget(_HttpTargetBase):
             base = (spec.endpoint or "https://api.openai.com/v1").rstrip("/")
             self.url = base if base.endswith("/chat/completions") else f"{base}/chat/completions"
             self.query = {"api-version": spec.api_version} if spec.api_version else {}
+        # Parsed once: httpx parses a string URL and merges its parameters again on every request (a third of the
+        # client's cost per request at a fast endpoint).
+        self._endpoint = httpx.URL(self.url, params=self.query)
 
     def messages(self, case: Case) -> list[dict[str, Any]]:
         """The chat messages for a case: a string is one user message; a list is taken as messages; a dict with
@@ -283,8 +290,7 @@ class OpenAITarget(_HttpTargetBase):
         elif self.spec.model:
             payload.setdefault("model", self.spec.model)
         request = self._http().build_request(
-            "POST", self.url, params=self.query, json=payload, headers=await self._auth_headers(),
-            timeout=self._timeout(),
+            "POST", self._endpoint, json=payload, headers=await self._auth_headers(), timeout=self._timeout(),
         )
         response, latency = await self._send(request)
         try:

@@ -10,6 +10,9 @@ from typing import Any, Literal, TypeVar, get_args
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import DesignArea, Pillar, Resource, RuleInfo, Severity, Status, Unresolved
+from aiwell.model.context import CONTEXT_KEYS
+from aiwell.model.waf import check_waf_codes
+from aiwell.rules.context import CONTEXT_FIELD, context_document
 from aiwell.rules.declarative import Condition, ConditionError, Outcome, Truth, compile_condition
 
 RuleKind = Literal["declarative", "python", "reserved"]
@@ -41,13 +44,10 @@ NOTE_MAX_LENGTH = 200
 """The longest `maps_to` note: one line that says how a partial match differs."""
 MESSAGE_FIELDS = frozenset({"name", "id", "type", "reason"})
 """The placeholders a `messages` template may use."""
-CONTEXT_KEYS = ("environment", "workload-purpose")
-"""What a rule's verdict may depend on besides the resource (`context` in docs/rule-format.md): whether the
-workload is production or not, and what it is for (training, serving, batch scoring)."""
 
 _METADATA_KEYS = frozenset({"id", "name", "title", "resource_types", "where", "pillars", "design_area",
                             "severity", "doc", "references", "maps_to", "messages", "missing", "aliases",
-                            "moot_if_failing", "context", "fix"})
+                            "moot_if_failing", "context", "fix", "waf"})
 _CATALOG_KEYS = _METADATA_KEYS | {"condition", "check"}
 PYTHON_CHECK = "python"
 """The value of a catalog entry's `check` key whose logic is a function in `aiwell.rules.checks`."""
@@ -133,7 +133,8 @@ class Rule:
     moot_if_failing: tuple[str, ...] = ()
     """Ids of rules whose failure on the same resource makes this one moot (`not_applicable`, said once)."""
     context: tuple[str, ...] = ()
-    """What the verdict depends on besides the resource (`environment`, `workload-purpose`); see CONTEXT_KEYS."""
+    """What the verdict depends on besides the resource (`environment`, `workload-purpose`): a declarative rule
+    reads it as `$context.<key>`, a Python rule through `aiwell.rules.context`."""
     fix: tuple[FixStep, ...] = ()
     """The ARM paths to change and the values that pass, from which a fix is named in the input's language."""
 
@@ -183,6 +184,8 @@ class Rule:
         merged in (`ResourceGraph.document`), so a setting written either way is read the same.
         """
         document = graph.document(resource)
+        if self.context:
+            document = {**document, CONTEXT_FIELD: context_document(resource, graph, self.context)}
         if self.where is not None:
             applies = self.where.evaluate_document(document)
             if applies.truth in (Truth.FALSE, Truth.MISSING):
@@ -393,6 +396,10 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
     if check is not None and entry.get("condition") is not None:
         raise error("a Python rule has no `condition`: its logic is the function")
     pillars_given = _strings(entry.get("pillars"), "pillars", error, required=True)
+    try:
+        waf = check_waf_codes(entry.get("waf"))
+    except ValueError as exc:
+        raise error(str(exc)) from None
     info = RuleInfo(
         id=rule_id,
         name=name,
@@ -400,6 +407,7 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
         severity=_enum(Severity, entry.get("severity"), "severity", error),
         pillars=tuple(dict.fromkeys(_enum(Pillar, pillar, "pillars", error) for pillar in pillars_given)),
         design_area=_enum(DesignArea, entry.get("design_area"), "design_area", error),
+        waf=waf,
     )
     missing = _enum(Status, entry.get("missing", "fail"), "missing", error)
     if missing is Status.NOT_APPLICABLE:
