@@ -18,6 +18,7 @@ from aiwell.graph.build import (
     workspace_id,
 )
 from aiwell.model import Resource, Unresolved
+from aiwell.model.sizing import SizingPlan
 
 _TypeName = tuple[str, str]
 
@@ -42,8 +43,10 @@ class ResourceGraph:
     linked (it stays unresolved), so an edge is never guessed.
     """
 
-    def __init__(self, resources: Sequence[Resource]) -> None:
+    def __init__(self, resources: Sequence[Resource], *, sizing: SizingPlan | None = None) -> None:
         self._resources = tuple(resources)
+        self.sizing = sizing
+        """The sizing plan the review was given (`--sizing PLAN`), which the SIZ rules compare with."""
         self._by_id: dict[str, Resource] = {}
         self._by_type_name: dict[_TypeName, list[Resource]] = defaultdict(list)
         self._by_name: dict[str, list[Resource]] = defaultdict(list)
