@@ -10,6 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+SIZING_PLAN_FORMAT = "sizing-plan"
+"""The `format` of the plan's input records in a review."""
 PTU_DEPLOYMENT = "microsoft.cognitiveservices/accounts/deployments"
 SEARCH_SERVICE = "microsoft.search/searchservices"
 ONLINE_DEPLOYMENT = "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments"
@@ -151,5 +153,5 @@ def sizing_plan(document: Any, path: str) -> SizingPlan:
     return SizingPlan(path=path, name=name if isinstance(name, str) else "", targets=parsed)
 
 
-__all__ = ["ONLINE_DEPLOYMENT", "PTU_DEPLOYMENT", "SEARCH_SERVICE", "TARGET_TYPES", "CapacityRange", "SizingPlan",
-           "SizingPlanError", "SizingTarget", "sizing_plan"]
+__all__ = ["ONLINE_DEPLOYMENT", "PTU_DEPLOYMENT", "SEARCH_SERVICE", "SIZING_PLAN_FORMAT", "TARGET_TYPES",
+           "CapacityRange", "SizingPlan", "SizingPlanError", "SizingTarget", "sizing_plan"]

@@ -7,11 +7,12 @@ type, so a target is never pinned on a guess.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiwell.graph import ResourceGraph
-from aiwell.model import Resource, Status, Unresolved
-from aiwell.model.sizing import SizingTarget
+from aiwell.model import InputRecord, InputStatus, Resource, Status, Unresolved
+from aiwell.model.sizing import SIZING_PLAN_FORMAT, SizingPlan, SizingTarget
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,8 +43,10 @@ def target_for(resource: Resource, graph: ResourceGraph) -> Match:
     named = [target for target in of_type if target.name is not None]
     if isinstance(name, Unresolved):
         if named:
-            return Match(None, (Status.UNKNOWN, f"can't tell whether {named[0].label} sizes this resource: its "
-                                                f"name is unresolved ({name.expression})"))
+            which = f"whether {named[0].label} sizes" if len(named) == 1 else \
+                f"which of {len(named)} plan items ({', '.join(target.label for target in named)}) sizes"
+            return Match(None, (Status.UNKNOWN, f"can't tell {which} this resource: its name is unresolved "
+                                                f"({name.expression})"))
     else:
         for target in named:
             if target.name is not None and target.name.lower() == name.lower():
@@ -66,3 +69,31 @@ def resource_target_pairs(resources: list[Resource], targets: tuple[SizingTarget
         found[target] = [resource for resource in of_type
                          if isinstance(name := own_name(resource), str) and name.lower() == target.name.lower()]
     return found
+
+
+def plan_records(plan: SizingPlan, resources: Sequence[Resource]) -> list[InputRecord]:
+    """The plan as inputs of the review: one analysed record for the targets that found their resource, and one
+    record not analysed for each target that none of the reviewed resources is (a typo in the plan's
+    `azure_deployment`, or a deployment the IaC does not hold), so a plan is never half-compared in silence."""
+    pairs = resource_target_pairs(list(resources), plan.targets)
+    matched = {id(resource) for found in pairs.values() for resource in found}
+    records = [InputRecord(path=plan.path, format=SIZING_PLAN_FORMAT, status=InputStatus.ANALYSED,
+                           resources=len(matched))]
+    for target, found in pairs.items():
+        if found:
+            continue
+        of_type = [resource for resource in resources if resource.type_lower == target.type_lower]
+        key = "azure_resource" if target.regime == "rag" else "azure_deployment"
+        if target.name is not None:
+            unnamed = sum(1 for resource in of_type if isinstance(resource.name, Unresolved))
+            reason = f"no reviewed {target.resource_type} is named {target.name!r}"
+            if unnamed:
+                reason += f" ({unnamed} of that type have names that can't be resolved)"
+        elif of_type:
+            reason = (f"the plan names no resource ({key}) and the review holds {len(of_type)} "
+                      f"{target.resource_type}: name the one it sizes")
+        else:
+            reason = f"the review holds no {target.resource_type}"
+        records.append(InputRecord(path=plan.path, format=SIZING_PLAN_FORMAT, status=InputStatus.NOT_ANALYSED,
+                                   address=target.workload, reason=f"{target.label} was not compared: {reason}"))
+    return records

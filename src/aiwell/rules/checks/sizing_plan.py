@@ -9,6 +9,7 @@ from __future__ import annotations
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, Status, Unresolved
 from aiwell.model.sizing import CapacityRange, SizingTarget
+from aiwell.rules.base import implements
 from aiwell.rules.checks._sizing import target_for
 from aiwell.rules.declarative import describe_unresolved, show
 
@@ -37,6 +38,7 @@ def _ptu_capacity(resource: Resource, target: SizingTarget) -> tuple[float | Non
     return float(capacity), None
 
 
+@implements("SIZ001")
 def provisioned_capacity_below_plan(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """SIZ001: fail when the deployment's type differs from the plan's or its PTUs are below the plan's p10."""
     match = target_for(resource, graph)
@@ -52,6 +54,7 @@ def provisioned_capacity_below_plan(resource: Resource, graph: ResourceGraph) ->
     return Status.PASS, f"{capacity:g} PTU covers {target.label} ({_range(need)})"
 
 
+@implements("SIZ002")
 def provisioned_capacity_above_plan(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """SIZ002: fail when the deployment's PTUs exceed the plan's p90 (paying for idle throughput)."""
     match = target_for(resource, graph)
@@ -90,6 +93,7 @@ def _tier_short(tier: str, needed: str) -> bool | None:
     return None
 
 
+@implements("SIZ003")
 def search_service_below_plan(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """SIZ003: fail when the search service's tier, partitions or replicas are below the plan's."""
     match = target_for(resource, graph)
@@ -124,6 +128,7 @@ def search_service_below_plan(resource: Resource, graph: ResourceGraph) -> tuple
                          f"{target.label}")
 
 
+@implements("SIZ004")
 def online_deployment_vm_not_in_plan(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """SIZ004: fail when the online deployment's VM size is not one the plan found to fit the model and load."""
     match = target_for(resource, graph)
