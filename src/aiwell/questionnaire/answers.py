@@ -285,14 +285,18 @@ def _entry(question: Question, answer: Answer | None) -> list[str]:
     return lines
 
 
-def render_answers_file(catalog: QuestionCatalog, answers: Iterable[Answer] = ()) -> str:
-    """A whole answers file: every question with its choices and guidance as comments, and the answers given."""
+def render_answers_file(catalog: QuestionCatalog, answers: Iterable[Answer] = (),
+                        context: Mapping[str, ContextSetting] | None = None) -> str:
+    """A whole answers file: every question with its choices and guidance as comments, the answers given and the
+    workload context (`context`, null where not given)."""
     known = {answer.question_id: answer for answer in answers}
+    given = context or {}
     lines = [_HEADER.format(schema=SCHEMA), f"schema: {SCHEMA}", "",
              "# What rules that depend on the workload's context read when no tag or setting says it:",
              "# environment: production, staging, test, development or sandbox; workload-purpose: serving, "
              "training, batch-scoring or exploration.",
-             "context:", "  environment: null", "  workload-purpose: null", "", "answers:"]
+             "context:", *(f"  {key}: {given[key].value if key in given else 'null'}" for key in CONTEXT_KEYS),
+             "", "answers:"]
     for area, questions in catalog.by_area().items():
         if not questions:
             continue
@@ -341,7 +345,7 @@ def save_answer(path: Path, catalog: QuestionCatalog, question: Question, choice
         previous = answers.get(question.id)
         answers[question.id] = Answer(question.id, tuple(choices) if choices is not None else None,
                                       note=previous.note if previous else "")
-        edited = render_answers_file(catalog, answers.values())
+        edited = render_answers_file(catalog, answers.values(), current.context)
     write_text_atomically(path, edited)
 
 
