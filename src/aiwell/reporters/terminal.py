@@ -206,6 +206,17 @@ def _render_notes(report: Report, console: Console) -> None:
             console.print(_indented(Text(note), by=4))
 
 
+def _render_nothing_checked(report: Report, console: Console) -> None:
+    decided = (Status.PASS, Status.FAIL, Status.UNKNOWN)
+    if not report.resources or any(result.status in decided for result in report.results):
+        return
+    count = len(report.resources)
+    console.print()
+    console.print(Text(f"Nothing was checked: none of the rules run applies to these {count} resource"
+                       f"{'s' if count != 1 else ''}, so the absence of findings proves nothing (check --rule, "
+                       "--pillar and the rules' resource types).", style="bold yellow"))
+
+
 def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console: Console, *,
                    verbose: bool, with_input: bool) -> None:
     console.print()
@@ -401,6 +412,7 @@ def render_terminal(report: Report, console: Console, *, verbose: bool = False) 
     _render_workload(report, console)
     _render_top_actions(report, console)
     _render_notes(report, console)
+    _render_nothing_checked(report, console)
     with_input = len(report.input_labels) > 1
     for pillar, in_pillar in _by_pillar(_listed(report), report.pillars):
         _render_pillar(pillar, in_pillar, report.scores.pillars[pillar], console, verbose=verbose,
