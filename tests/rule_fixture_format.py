@@ -7,7 +7,8 @@ A case is written once and run in every format it gives:
   (`resources:` with `origin: inventory` are inventory runs: resources with an export's provenance);
 - `bicep:` and `terraform:`, source snippets run through the Bicep loader and the Terraform loader;
 - `inventory:`, an inventory export (Resource Graph rows) run through the inventory loader;
-- `also: [bicep, inventory]`, the case's `resources:` written out as a Bicep file or a Resource Graph export.
+- `also: [bicep, inventory]`, the case's `resources:` written out as a Bicep file or a Resource Graph export;
+- `sizing:`, the targets of the sizing plan the review is given (`aiwell review --sizing`), in every run.
 
 Every run must give the case's `expected` results, unless the format's entry is a mapping with its own
 `expected` (`terraform: {source: ..., expected: [...]}`, `inventory: {export: [...], expected: [...]}`).
@@ -30,7 +31,7 @@ PLACEHOLDER_SCOPE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourc
 FORMATS = ("arm", "bicep", "terraform", "inventory")
 STATUSES = ("pass", "fail", "unknown", "not_applicable")
 CASE_KEYS = {"name", "resources", "template", "parameters", "inventory", "bicep", "terraform", "also", "origin",
-             "expected"}
+             "sizing", "expected"}
 FILE_KEYS = {"rule", "cases", "formats"}
 EXPECTED_KEYS = {"resource", "status", "message", "not_message"}
 """`message` must appear in the result's message, `not_message` must not (both optional)."""

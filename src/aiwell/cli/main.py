@@ -97,6 +97,9 @@ def cli(debug: bool) -> None:
               help="Run only these rules (id or name; repeatable).")
 @click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
               help="Review only these pillars (repeatable): their rules, sections and scores.")
+@click.option("--sizing", "sizing_plan", type=click.Path(path_type=Path, dir_okay=False), metavar="PLAN",
+              help="Compare the deployed capacity with a sizing plan (SIZ rules): the plan's YAML, or its answer "
+                   "from `aiwell size plan PLAN --format json`.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing results too (terminal format).")
 @click.option("--subscription-id", help="Subscription id used for resource ids (default: a placeholder).")
 @click.option("--resource-group", help="Resource group name used for resource ids (default: a placeholder).")
@@ -114,6 +117,7 @@ def review(
     fail_on: str,
     rule_ids: tuple[str, ...],
     pillars: tuple[str, ...],
+    sizing_plan: Path | None,
     verbose: bool,
     subscription_id: str | None,
     resource_group: str | None,
@@ -124,6 +128,7 @@ def review(
     parameter files, Bicep with .bicepparam files, Terraform modules and plan JSON, Resource Graph and
     `az resource list` exports."""
     from aiwell.loaders.arm.scope import DeploymentContext
+    from aiwell.model.sizing import SIZING_PLAN_FORMAT
     from aiwell.report import exit_code
     from aiwell.reporters import render_json_bytes, render_terminal
     from aiwell.review import review as run_review
@@ -134,6 +139,11 @@ def review(
     if output is not None:
         _refuse_to_overwrite(output, [*paths, *parameter_files, *var_files])
     terraform_variables = _parse_variables(variables)
+    sizing = None
+    if sizing_plan is not None:
+        from aiwell.cli.sizing_plan import read_sizing_plan
+
+        sizing = read_sizing_plan(sizing_plan)
     overrides: dict[str, Any] = {}
     if subscription_id:
         overrides["subscription_id"] = subscription_id
@@ -147,7 +157,7 @@ def review(
     err = stderr_console()
     options: dict[str, Any] = {"parameter_files": parameter_files, "context": context,
                                "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli,
-                               "pillars": [Pillar(pillar) for pillar in pillars] or None,
+                               "pillars": [Pillar(pillar) for pillar in pillars] or None, "sizing": sizing,
                                **review_keywords(rule_ids=rule_ids, **well_architected)}
     if subprocess_timeout is not None:
         options["subprocess_timeout"] = subprocess_timeout
@@ -167,7 +177,7 @@ def review(
     else:
         report = run_review(paths, **options)
 
-    if not report.inputs:
+    if not [record for record in report.inputs if record.format != SIZING_PLAN_FORMAT]:
         raise UsageError(
             "nothing to review: found no ARM templates, Bicep files, Terraform modules or plans, or inventory "
             "exports in "
