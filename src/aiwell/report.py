@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiwell import __version__
 from aiwell.errors import ExitCode
@@ -15,11 +16,15 @@ from aiwell.model import (
     Pillar,
     Resource,
     Result,
+    RuleInfo,
     Severity,
     Status,
     display_text,
 )
-from aiwell.scoring import Scores, score_results
+from aiwell.scoring import Scores, counts_in_score, score_results
+
+if TYPE_CHECKING:
+    from aiwell.rules import Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,19 @@ class Summary:
     """Deployments (distinct `input` labels) of which part was not reviewed (`InputRecord.unreviewed`)."""
     by_severity: dict[Severity, SeverityCounts]
     """Every severity, high first."""
+    baselined: int = 0
+    """Failures recorded in the findings baseline (counted in `failed` too: they still fail, but don't gate)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TopAction:
+    """One change that raises the overall score: fixing every failure of one rule."""
+
+    rule: RuleInfo
+    resources: tuple[str, ...]
+    """The ids of the resources that fail the rule (suppressed failures left out), in report order."""
+    gain: float
+    """Points the overall score rises by when they are fixed (one decimal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +84,19 @@ class Report:
     summary: Summary
     pillars: tuple[Pillar, ...] = tuple(Pillar)
     """The pillars the review was asked about (`--pillar`), in enum order: reporters show only these."""
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+    """The rules the review ran, by id, with their documentation (rationale, remediation snippets, references) for
+    the reporters that show it (SARIF, HTML, Markdown). A result whose rule is not here is shown from its
+    `RuleInfo` alone."""
+    top_actions: tuple[TopAction, ...] = ()
+    """The changes that raise the overall score most, best first (`top_actions`)."""
+    warnings: tuple[str, ...] = ()
+    """What the run's governance has to say: an expired suppression, one that matches nothing, a rule selected
+    that the pinned rule set does not hold. Printed, and carried in every format."""
+    rule_set: str = "latest"
+    """The catalog version the review ran (`rule_set` in the configuration)."""
+    environment: str | None = None
+    """The environment the review was told it is about (`environment` in the configuration), if any."""
 
     @property
     def input_labels(self) -> list[str]:
@@ -125,7 +156,7 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
     partial = {record.input for record in inputs if record.unreviewed}
     counts = dict.fromkeys(Status, 0)
     by_severity = {severity: [0, 0] for severity in sorted(Severity, key=lambda s: -s.rank)}
-    suppressed = 0
+    suppressed = baselined = 0
     for result in results:
         if result.status is Status.NOT_APPLICABLE:
             counts[result.status] += 1
@@ -133,6 +164,7 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
             suppressed += 1
         else:
             counts[result.status] += 1
+            baselined += result.baselined
             if result.status is Status.FAIL:
                 by_severity[result.rule.severity][0] += 1
             elif result.status is Status.UNKNOWN:
@@ -146,17 +178,46 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
         not_analysed=sum(1 for i in inputs if i.status is InputStatus.NOT_ANALYSED),
         partial=len(partial),
         by_severity={s: SeverityCounts(failed=f, unknown=u) for s, (f, u) in by_severity.items()},
+        baselined=baselined,
     )
 
 
+def top_actions(results: Iterable[Result], *, limit: int = 5) -> tuple[TopAction, ...]:
+    """The `limit` rules whose failures, once fixed, raise the overall score most, best first.
+
+    Fixing the failures of one rule turns them into passes: the overall score rises by
+    100 × (failures × weight) / Σ weight(passed + failed), so rules are ranked by failures × severity weight, then
+    severity, then id. Only results that count in the score take part (not suppressed, not `AIW000`).
+    """
+    failing: dict[str, tuple[RuleInfo, list[str]]] = {}
+    decided = 0
+    for result in results:
+        if not counts_in_score(result) or result.status is Status.UNKNOWN:
+            continue
+        decided += result.rule.severity.weight
+        if result.status is Status.FAIL:
+            entry = failing.setdefault(result.rule.id, (result.rule, []))
+            if result.resource_id not in entry[1]:
+                entry[1].append(result.resource_id)
+    ranked = sorted(failing.values(), key=lambda item: (-len(item[1]) * item[0].severity.weight,
+                                                         -item[0].severity.rank, item[0].id))
+    return tuple(TopAction(rule=rule, resources=tuple(resources),
+                           gain=round(100 * len(resources) * rule.severity.weight / decided, 1))
+                 for rule, resources in ranked[:limit])
+
+
 def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], results: Iterable[Result], *,
-                 tool_version: str = __version__, pillars: Iterable[Pillar] | None = None) -> Report:
+                 tool_version: str = __version__, pillars: Iterable[Pillar] | None = None,
+                 rules: Iterable[Rule] = (), warnings: Iterable[str] = (), rule_set: str = "latest",
+                 environment: str | None = None) -> Report:
     """Assemble the report: add one `AIW000` failure per input not analysed, drop exact duplicates, sort, score
     and count.
 
-    `results` are the rule engine's, `not_applicable` included. An `AIW000` result already among them for the
-    same input and reason is not added twice. `pillars` (default: all) are the pillars the review was asked
-    about; scores are given for those only.
+    `results` are the rule engine's, `not_applicable` included (with their suppressions and baseline marks
+    applied). An `AIW000` result already among them for the same input and reason is not added twice. `pillars`
+    (default: all) are the pillars the review was asked about; scores are given for those only. `rules` are the
+    rules that ran (their documentation serves the reporters), `warnings` what governance had to say, `rule_set`
+    and `environment` the run's context.
     """
     input_list = sorted(dict.fromkeys(inputs), key=lambda i: (i.path, i.parameters or "", i.input,
                                                               i.address or "", i.reason))
@@ -179,31 +240,65 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
         scores=score_results(all_results, pillars=chosen),
         summary=_summarise(all_results, input_list),
         pillars=chosen,
+        rules={rule.id: rule for rule in sorted(rules, key=lambda rule: rule.id)},
+        top_actions=top_actions(all_results),
+        warnings=tuple(dict.fromkeys(warnings)),
+        rule_set=rule_set,
+        environment=environment,
     )
 
 
 def exit_code(report: Report, fail_on: Severity | None) -> int:
     """The exit code of a review (DESIGN.md §1.6): 1 when a failure at or above `fail_on` is found, else 0.
 
-    Inputs not analysed count as high failures. Suppressed results never gate. `fail_on=None` never fails.
+    Inputs not analysed count as high failures. Suppressed results and failures in the findings baseline never
+    gate. `fail_on=None` never fails.
     """
+    return exit_reason(report, fail_on)[0]
+
+
+def gating_failures(report: Report, fail_on: Severity) -> list[Result]:
+    """The failures that gate at `fail_on`: not suppressed, not in the baseline, at or above the severity
+    (`AIW000` results of inputs not analysed among them, as high)."""
+    return [result for result in report.results
+            if result.status is Status.FAIL and result.suppression is None and not result.baselined
+            and result.rule.severity.rank >= fail_on.rank]
+
+
+def exit_reason(report: Report, fail_on: Severity | None) -> tuple[int, str]:
+    """The exit code of a review and why, in words (`exit 1: 5 high findings ≥ --fail-on high`)."""
     if fail_on is None:
-        return int(ExitCode.CLEAN)
-    if report.not_analysed:
-        return int(ExitCode.FINDINGS)
-    for result in report.results:
-        if (result.status is Status.FAIL and result.suppression is None
-                and result.rule.severity.rank >= fail_on.rank):
-            return int(ExitCode.FINDINGS)
-    return int(ExitCode.CLEAN)
+        return int(ExitCode.CLEAN), "exit 0: --fail-on none never fails"
+    gating = gating_failures(report, fail_on)
+    not_analysed = sum(1 for result in gating if result.rule.id == AIW000.id)
+    findings = len(gating) - not_analysed
+    if not gating:
+        baselined = f"; {report.summary.baselined} in the baseline" if report.summary.baselined else ""
+        return int(ExitCode.CLEAN), f"exit 0: no finding ≥ --fail-on {fail_on.value}{baselined}"
+    parts = []
+    if findings:
+        severities = [severity for severity in sorted(Severity, key=lambda s: -s.rank) if severity.rank >= fail_on.rank]
+        counts = {severity: sum(1 for r in gating if r.rule.severity is severity and r.rule.id != AIW000.id)
+                  for severity in severities}
+        named = ", ".join(f"{count} {severity.value}" for severity, count in counts.items() if count)
+        noun = "finding" if findings == 1 else "findings"
+        new = " new" if report.summary.baselined else ""
+        parts.append(f"{named}{new} {noun} ≥ --fail-on {fail_on.value}")
+    if not_analysed:
+        parts.append(f"{not_analysed} input{'s' if not_analysed != 1 else ''} not analysed")
+    return int(ExitCode.FINDINGS), "exit 1: " + "; ".join(parts)
 
 
 __all__ = [
     "Report",
     "SeverityCounts",
     "Summary",
+    "TopAction",
     "build_report",
     "display_text",
     "exit_code",
+    "exit_reason",
+    "gating_failures",
     "not_analysed_result",
+    "top_actions",
 ]

@@ -39,12 +39,14 @@ def review(
                           variables=variables, use_bicep_cli=use_bicep_cli, progress=on_progress)
     announce("Building the resource graph")
     graph = ResourceGraph(outcome.resources)
-    selected = list(rules) if rules is not None else load_registry().runnable
+    registry = load_registry()
+    selected = list(rules) if rules is not None else registry.runnable
     if pillars:
         selected = [rule for rule in selected if any(pillar in pillars for pillar in rule.info.pillars)]
     announce("Running rules")
     results = run_rules(outcome.resources, graph, selected)
-    return build_report(outcome.inputs, outcome.resources, results, pillars=pillars)
+    documented = [*selected, *(rule for rule in registry.rules if rule.kind == "reserved")]
+    return build_report(outcome.inputs, outcome.resources, results, pillars=pillars, rules=documented)
 
 
 __all__ = ["review"]
