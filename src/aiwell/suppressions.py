@@ -407,8 +407,9 @@ def apply_suppressions(results: Sequence[Result], resources: Sequence[Resource],
         label = f"{entry.source.split(' ', 2)[-1]} ({entry.rule} on {entry.resource})"
         if entry.expired(today):
             hits = expired_hits[(entry.source, entry.rule)]
-            what = f"{hits} result{'s' if hits != 1 else ''} it covered count and gate again" if hits \
-                else "it matches nothing now either"
+            what = ("1 result it covered counts and gates again" if hits == 1
+                    else f"{hits} results it covered count and gate again" if hits
+                    else "it matches nothing now either")
             warnings.append(f"suppression {label} expired on {entry.expires}: {what}")
         elif not used[(entry.source, entry.rule)]:
             warnings.append(f"suppression {label} matches no failing or unknown result: remove it, or fix its "
