@@ -120,7 +120,7 @@ class Config:
         for key, (flag, value) in flags.items():
             if value is None or value == () or value == []:
                 continue
-            settings[key] = Setting(_checked(key, value, flag, base=Path.cwd()), flag)
+            settings[key] = Setting(_checked(key, value, flag, base=Path()), flag)
         return Config(settings, self.file)
 
 
@@ -154,9 +154,10 @@ def _checked(key: str, value: Any, where: str, *, base: Path) -> Any:
     if spec.kind in ("list", "paths"):
         if isinstance(value, str):
             value = [value]
-        if not isinstance(value, list | tuple) or not all(isinstance(item, str) and item.strip() for item in value):
+        if not isinstance(value, list | tuple) or not all(isinstance(item, str | Path) and str(item).strip()
+                                                          for item in value):
             raise wrong("a list of text")
-        items = [item.strip() for item in value]
+        items = [str(item).strip() for item in value]
         if spec.choices:
             for item in items:
                 if item.lower() not in spec.choices:
@@ -171,6 +172,14 @@ def _checked(key: str, value: Any, where: str, *, base: Path) -> Any:
             raise wrong("a table of text values")
         return {str(name): (str(item) if spec.kind == "table" else item) for name, item in value.items()}
     raise AssertionError(spec.kind)
+
+
+def _shown(folder: Path, cwd: Path) -> Path:
+    """A folder as paths under it are best shown: relative to the working directory when inside it."""
+    try:
+        return folder.resolve().relative_to(cwd.resolve())
+    except ValueError:
+        return folder
 
 
 def find_config_file(start: Path) -> tuple[Path, bool] | None:
@@ -202,20 +211,20 @@ def _has_tool_table(path: Path) -> bool:
     return isinstance(tool, dict) and "aiwell" in tool
 
 
-def _read_file(path: Path, pyproject: bool) -> tuple[dict[str, Any], str]:
+def _read_file(path: Path, pyproject: bool, shown: Path) -> tuple[dict[str, Any], str]:
     try:
         text = path.read_text(encoding="utf-8")
         document = tomllib.loads(text)
     except FileNotFoundError:
-        raise ConfigError(f"configuration file {path}: no such file") from None
+        raise ConfigError(f"configuration file {shown}: no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"configuration file {path}: cannot read it: {exc}") from None
+        raise ConfigError(f"configuration file {shown}: cannot read it: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"configuration file {path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"configuration file {shown}: not valid TOML: {exc}") from None
     if pyproject:
         table = document.get("tool", {}).get("aiwell", {})
         if not isinstance(table, dict):
-            raise ConfigError(f"{path}: [tool.aiwell] must be a table")
+            raise ConfigError(f"{shown}: [tool.aiwell] must be a table")
         return table, text
     return document, text
 
@@ -262,14 +271,15 @@ def load_config(*, cwd: Path | None = None, file: Path | None = None,
     config_file: Path | None = None
     if found is not None:
         config_file, pyproject = found
-        values, text = _read_file(config_file, pyproject)
-        label = f"{config_file} [tool.aiwell]" if pyproject else str(config_file)
+        shown = _shown(config_file.parent, here) / config_file.name
+        values, text = _read_file(config_file, pyproject, shown)
+        label = f"{shown} [tool.aiwell]" if pyproject else str(shown)
         for key, value in values.items():
-            where = f"{config_file}{_line_of(text, key)}"
+            where = f"{shown}{_line_of(text, key)}"
             if key not in KEYS:
                 raise ConfigError(f"{where}: unknown key `{key}`" + (" in [tool.aiwell]" if pyproject else ""),
                                   hint="`aiwell config` lists the keys: " + ", ".join(KEYS))
-            settings[key] = Setting(_checked(key, value, where, base=config_file.parent), label)
+            settings[key] = Setting(_checked(key, value, where, base=_shown(config_file.parent, here)), label)
     for name, text in sorted(environ.items()):
         if not name.startswith("AIWELL_") or name in _NOT_CONFIG_ENV:
             continue
@@ -279,7 +289,7 @@ def load_config(*, cwd: Path | None = None, file: Path | None = None,
                               hint="the AIWELL_ variables are the configuration keys in capitals: "
                                    + ", ".join(f"AIWELL_{k.upper()}" for k in KEYS))
         where = f"environment {name}"
-        settings[key] = Setting(_checked(key, _environment_value(key, text, name), where, base=here), where)
+        settings[key] = Setting(_checked(key, _environment_value(key, text, name), where, base=Path()), where)
     return Config(settings, config_file)
 
 

@@ -284,8 +284,9 @@ def _by_pillar(results: list[Result], pillars: tuple[Pillar, ...]) -> Iterator[t
     return ((pillar, found) for pillar, found in grouped.items() if found)
 
 
-def render_terminal(report: Report, console: Console, *, verbose: bool = False) -> None:
-    """Print the report for a person at a terminal. `verbose` lists passes and every message."""
+def render_terminal(report: Report, console: Console, *, verbose: bool = False, gate: str | None = None) -> None:
+    """Print the report for a person at a terminal. `verbose` lists passes and every message; `gate` is why the
+    exit code is what it is (`exit 1: 5 high findings ≥ --fail-on high`), printed last."""
     _render_header(report, console)
     _render_not_analysed(report, console)
     _render_partial(report, console)
@@ -297,6 +298,8 @@ def render_terminal(report: Report, console: Console, *, verbose: bool = False) 
     _render_scores(report, console)
     console.print()
     console.print(Text(summary_line(report), style="bold"))
+    if gate:
+        console.print(Text(gate, style="bold red" if gate.startswith("exit 1") else "bold green"))
 
 
 __all__ = ["render_terminal", "summary_line"]
