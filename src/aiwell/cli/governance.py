@@ -68,10 +68,13 @@ def config_command(config_file: Path | None, output_format: str) -> None:
     table.add_column("key", no_wrap=True)
     table.add_column("value", overflow="fold")
     table.add_column("source", no_wrap=True)
-    table.add_column("meaning", overflow="fold", ratio=1)
+    # What each key means, where there is room for it.
+    wide = console.width >= 120
+    if wide:
+        table.add_column("meaning", overflow="fold", ratio=1)
     for key, value, source in render_config(config):
-        table.add_row(key, Text(value), Text(source, style="dim" if source == "default" else ""),
-                      Text(KEYS[key].help, style="dim"))
+        cells = [key, Text(value), Text(source, style="dim" if source == "default" else "")]
+        table.add_row(*cells, *([Text(KEYS[key].help, style="dim")] if wide else []))
     console.print(table)
 
 
@@ -120,12 +123,12 @@ def history_command(history_file: Path | None, older: int | None, newer: int | N
         console.print(f"{path}: no run recorded yet", markup=False)
         return
     runs_table = Table(title="Scores per run", title_justify="left", show_edge=False, pad_edge=False)
-    for column in ("run", "recorded", "overall", "coverage", *_PILLAR_HEADINGS.values(), "failed", "unknown"):
-        runs_table.add_column(column, justify="left" if column in ("run", "recorded") else "right")
+    for column in ("run", "recorded (UTC)", "overall", *_PILLAR_HEADINGS.values(), "failed"):
+        runs_table.add_column(column, no_wrap=True,
+                              justify="left" if column in ("run", "recorded (UTC)") else "right")
     for run in recorded:
         runs_table.add_row(str(run.id), run.recorded[:16].replace("T", " "), _score(run.overall),
-                           _score(run.coverage), *(_score(run.pillars.get(key)) for key in _PILLAR_HEADINGS),
-                           str(run.failed), str(run.unknown))
+                           *(_score(run.pillars.get(key)) for key in _PILLAR_HEADINGS), str(run.failed))
     console.print(runs_table)
     shown = recorded[-6:]
     areas = Table(title="Design areas", title_justify="left", show_edge=False, pad_edge=False)

@@ -139,10 +139,11 @@ def _history_file(history: str | None, paths: Sequence[Path]) -> Path | None:
             raise UsageError(f"--history {history}: a folder, not a history file",
                              hint="write --history=FILE, or put --history after the paths")
         return Path(history)
+    from aiwell.cli.review_options import shown_path
     from aiwell.history import DEFAULT_FILE
     from aiwell.loaders.files import containment_root
 
-    return containment_root(paths[0] if paths else Path()) / DEFAULT_FILE
+    return shown_path(containment_root(paths[0] if paths else Path()) / DEFAULT_FILE)
 
 
 def _refuse_to_overwrite(output: Path, inputs: Iterable[Path]) -> None:

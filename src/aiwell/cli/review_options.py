@@ -144,6 +144,8 @@ def plan_review(flags: Mapping[str, Any], *, extra_flags: Mapping[str, tuple[str
     suppressions_file: Path | None = config["suppressions"]
     if suppressions_file is None and suppress:
         suppressions_file = find_suppressions_file(containment_root(paths[0]))
+        if suppressions_file is not None:
+            suppressions_file = shown_path(suppressions_file)
     entries = load_suppressions_file(suppressions_file) if suppress and suppressions_file is not None else []
     context: dict[str, Any] = {key: config[key] for key in ("subscription_id", "resource_group", "location")
                                if config[key]}
@@ -203,8 +205,16 @@ def run_review(plan: Plan) -> Any:
                  "Azure inventory exports (az graph query / az resource list -o json).",
         )
     for warning in report.warnings:
-        err.print(f"[yellow]warning:[/] {escape_markup(warning)}")
+        err.print(f"[yellow]warning:[/] {escape_markup(warning)}", soft_wrap=True)
     return report
+
+
+def shown_path(path: Path) -> Path:
+    """A path as reports show it: relative to the working directory when it lies inside it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except (ValueError, OSError):
+        return path
 
 
 def escape_markup(text: str) -> str:
@@ -222,4 +232,4 @@ def input_paths(report: Any) -> list[Path]:
             if name]
 
 
-__all__ = ["Plan", "escape_markup", "input_paths", "plan_review", "review_options", "run_review"]
+__all__ = ["Plan", "escape_markup", "input_paths", "plan_review", "review_options", "run_review", "shown_path"]
