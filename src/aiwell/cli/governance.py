@@ -73,7 +73,7 @@ def config_command(config_file: Path | None, output_format: str) -> None:
     if wide:
         table.add_column("meaning", overflow="fold", ratio=1)
     for key, value, source in render_config(config):
-        cells = [key, Text(value), Text(source, style="dim" if source == "default" else "")]
+        cells: list[Text] = [Text(key), Text(value), Text(source, style="dim" if source == "default" else "")]
         table.add_row(*cells, *([Text(KEYS[key].help, style="dim")] if wide else []))
     console.print(table)
 
