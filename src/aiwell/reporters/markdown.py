@@ -19,27 +19,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from aiwell.model import AIW000, DesignArea, Pillar, Result, Severity, Status, display_text
+from aiwell.model import AIW000, Result, Severity, Status, display_text
 from aiwell.report import Report, exit_reason
+from aiwell.reporters._labels import area_title, number, pillar_title
 from aiwell.reporters._rules import SNIPPET_TITLES, rule_help
 from aiwell.reporters._text import markdown_code, markdown_text, utf16_length
 from aiwell.scoring import Score
 
 GITHUB_COMMENT_LIMIT = 65_000
 """Under GitHub's 65,536 characters, with room to spare for what a CI step adds around it."""
-_AREA_TITLES = {DesignArea.MLOPS_LLMOPS: "MLOps / LLMOps", DesignArea.RESPONSIBLE_AI: "Responsible AI"}
-
-
-def _pillar_title(pillar: Pillar) -> str:
-    return pillar.value.replace("-", " ").capitalize()
-
-
-def _area_title(area: DesignArea) -> str:
-    return _AREA_TITLES.get(area, area.value.replace("-", " ").capitalize())
-
-
-def _number(value: float | None, suffix: str = "") -> str:
-    return "—" if value is None else f"{value:.1f}{suffix}"
 
 
 def _where(result: Result) -> str:
@@ -81,7 +69,7 @@ _RESERVE = 600
 def _score_table(rows: Iterable[tuple[str, Score]], heading: str) -> list[str]:
     lines = [f"| {heading} | Score | Coverage | Failed | Unknown | Passed |", "|---|--:|--:|--:|--:|--:|"]
     for label, score in rows:
-        lines.append(f"| {label} | {_number(score.score)} | {_number(score.coverage, '%')} | {score.failed} | "
+        lines.append(f"| {label} | {number(score.score)} | {number(score.coverage, '%')} | {score.failed} | "
                      f"{score.unknown} | {score.passed} |")
     return lines
 
@@ -89,7 +77,7 @@ def _score_table(rows: Iterable[tuple[str, Score]], heading: str) -> list[str]:
 def _headline(report: Report, fail_on: Severity | None, gate: bool) -> list[str]:
     summary = report.summary
     overall = report.scores.overall
-    title = f"## aiwell review · score {_number(overall.score)}" if overall.score is not None \
+    title = f"## aiwell review · score {number(overall.score)}" if overall.score is not None \
         else "## aiwell review · no score"
     counts = [f"**{summary.failed} failed**", f"{summary.unknown} unknown", f"{summary.passed} passed"]
     severities = ", ".join(f"{counts_.failed} {severity.value}" for severity, counts_ in summary.by_severity.items()
@@ -104,7 +92,7 @@ def _headline(report: Report, fail_on: Severity | None, gate: bool) -> list[str]
         counts.append(f"**{summary.not_analysed} input{'s' if summary.not_analysed != 1 else ''} not analysed**")
     if summary.partial:
         counts.append(f"{summary.partial} partly reviewed")
-    context = [f"coverage {_number(overall.coverage, '%')}", f"{len(report.resources)} resources",
+    context = [f"coverage {number(overall.coverage, '%')}", f"{len(report.resources)} resources",
                f"{len(report.inputs)} inputs", f"rule set {markdown_code(report.rule_set)}"]
     if report.environment:
         context.append(f"environment {markdown_code(report.environment)}")
@@ -143,10 +131,10 @@ def _top_actions(report: Report) -> list[str]:
     if not report.top_actions:
         return []
     lines = ["", "### Top actions", ""]
-    for number, action in enumerate(report.top_actions, start=1):
+    for position, action in enumerate(report.top_actions, start=1):
         rule = action.rule
         count = len(action.resources)
-        lines.append(f"{number}. **{rule.id}** {markdown_text(rule.title)} — {count} resource"
+        lines.append(f"{position}. **{rule.id}** {markdown_text(rule.title)} — {count} resource"
                      f"{'s' if count != 1 else ''}, +{action.gain:.1f} points ({rule.severity.value})")
         snippets = rule_help(report, rule).snippets
         if snippets:
@@ -230,11 +218,11 @@ def render_markdown(report: Report, *, fail_on: Severity | None = Severity.HIGH,
     """
     out = _Writer(limit)
     out.add(*_headline(report, fail_on, gate))
-    out.add("", *_score_table(((_pillar_title(p), s) for p, s in report.scores.pillars.items()), "Pillar"))
+    out.add("", *_score_table(((pillar_title(p), s) for p, s in report.scores.pillars.items()), "Pillar"))
     areas = [(area, score) for area, score in report.scores.design_areas.items()
              if score.passed or score.failed or score.unknown]
     if areas:
-        out.add("", *_score_table(((_area_title(a), s) for a, s in areas), "Design area"))
+        out.add("", *_score_table(((area_title(a), s) for a, s in areas), "Design area"))
     out.add(*_workload(report))
     top = _top_actions(report)
     if top and out.fits(*top, reserve=_RESERVE):
@@ -251,7 +239,7 @@ def render_markdown(report: Report, *, fail_on: Severity | None = Severity.HIGH,
         in_pillar = sorted((r for r in failures if pillar in r.rule.pillars), key=_order)
         if in_pillar:
             score = report.scores.pillars[pillar]
-            _section(out, f"<b>{_pillar_title(pillar)}</b> · {len(in_pillar)} failed · score {_number(score.score)}",
+            _section(out, f"<b>{pillar_title(pillar)}</b> · {len(in_pillar)} failed · score {number(score.score)}",
                      _FINDING_HEADER, [_finding_row(r) for r in in_pillar])
     unknown = sorted((r for r in listed if r.status is Status.UNKNOWN and r.suppression is None), key=_order)
     _section(out, f"<b>Unknown</b> · {len(unknown)} could not be decided", _FINDING_HEADER,

@@ -23,29 +23,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiwell.model import AIW000, DesignArea, Pillar, Result, Severity, Status, Suppression, display_text
+from aiwell.model import AIW000, Pillar, Result, Severity, Status, Suppression, display_text
 from aiwell.report import Report, exit_reason
+from aiwell.reporters._labels import area_title, number, pillar_title
 from aiwell.reporters._rules import SNIPPET_TITLES, RuleHelp, rule_help
 from aiwell.reporters._text import visible
 
 HERE = Path(__file__).resolve().parent
-_AREA_TITLES = {DesignArea.MLOPS_LLMOPS: "MLOps / LLMOps", DesignArea.RESPONSIBLE_AI: "Responsible AI"}
 _TREND_COLOURS = ("#1f2328", "#0969da", "#1a7f37", "#cf222e", "#8250df", "#9a6700")
 
 TrendPoint = tuple[str, Mapping[str, float | None]]
 """One past run for the trend chart: its label (a date) and its scores (`overall` and each pillar's value)."""
-
-
-def _pillar_title(pillar: Pillar) -> str:
-    return pillar.value.replace("-", " ").capitalize()
-
-
-def _area_title(area: DesignArea) -> str:
-    return _AREA_TITLES.get(area, area.value.replace("-", " ").capitalize())
-
-
-def _number(value: float | None, suffix: str = "") -> str:
-    return "—" if value is None else f"{value:.1f}{suffix}"
 
 
 def _inert(value: Any) -> str:
@@ -112,7 +100,7 @@ def _groups(report: Report, results: Sequence[Result]) -> list[_Group]:
         rows = sorted((_row(result, with_input=with_input) for result in found),
                       key=lambda row: (_STATUS_ORDER[row.status], row.name.lower()))
         groups.append(_Group(help=rule_help(report, info), pillars=" ".join(p.value for p in info.pillars),
-                             pillar_titles=", ".join(_pillar_title(p) for p in info.pillars), rows=tuple(rows)))
+                             pillar_titles=", ".join(pillar_title(p) for p in info.pillars), rows=tuple(rows)))
     # Rules with failures first, the most severe first; then the rest by id.
     groups.sort(key=lambda g: (min(_STATUS_ORDER[row.status] for row in g.rows), -g.help.info.severity.rank,
                                g.help.info.id))
@@ -128,7 +116,7 @@ def _chart(title: str, rows: Sequence[tuple[str, Any]]) -> dict[str, Any]:
 def _trend(points: Sequence[TrendPoint], pillars: Sequence[Pillar]) -> dict[str, Any] | None:
     if len(points) < 2:
         return None
-    keys = [("overall", "Overall"), *((pillar.value, _pillar_title(pillar)) for pillar in pillars)]
+    keys = [("overall", "Overall"), *((pillar.value, pillar_title(pillar)) for pillar in pillars)]
     step = 580 / (len(points) - 1)
     lines = []
     for (key, label), colour in zip(keys, _TREND_COLOURS, strict=False):
@@ -176,7 +164,7 @@ def render_html(report: Report, *, fail_on: Severity | None = Severity.HIGH, gat
     actions = [_Action(rule=action.rule, count=len(action.resources), gain=action.gain,
                        help=rule_help(report, action.rule)) for action in report.top_actions]
     overall = report.scores.overall
-    headline = f"score {_number(overall.score)}, {report.summary.failed} failed"
+    headline = f"score {number(overall.score)}, {report.summary.failed} failed"
     return str(template.render(
         report=report,
         headline=headline,
@@ -184,8 +172,8 @@ def render_html(report: Report, *, fail_on: Severity | None = Severity.HIGH, gat
         script=script,
         script_hash=script_hash,
         gate=exit_reason(report, fail_on) if gate else None,
-        charts=[_chart("Pillars", [(_pillar_title(p), s) for p, s in report.scores.pillars.items()]),
-                _chart("AI design areas", [(_area_title(a), report.scores.design_areas[a]) for a in areas])],
+        charts=[_chart("Pillars", [(pillar_title(p), s) for p, s in report.scores.pillars.items()]),
+                _chart("AI design areas", [(area_title(a), report.scores.design_areas[a]) for a in areas])],
         trend=_trend(trend, report.pillars),
         actions=actions,
         partial=list(report.partial_inputs.items()),
@@ -194,9 +182,9 @@ def render_html(report: Report, *, fail_on: Severity | None = Severity.HIGH, gat
         questions=questions,
         severities=sorted(Severity, key=lambda s: -s.rank),
         areas=areas,
-        pillar_title=_pillar_title,
-        area_title=_area_title,
-        number=_number,
+        pillar_title=pillar_title,
+        area_title=area_title,
+        number=number,
         text=display_text,
         snippet_titles=SNIPPET_TITLES,
         summary_line=summary_line(report),
