@@ -6,7 +6,8 @@ only with `verbose`). A rule in several pillars is listed under each; only the p
 (`--pillar`) are shown. When the review holds more than one deployment, a finding whose deployment its file does
 not already name (a template deployed with a parameter file, a Bicep module, a Terraform root) says which one
 (`in main.json + main.parameters.prod.json`). Everything a user wrote (names, paths, reasons) is printed as plain
-text, never as rich markup. Colour follows the console: `NO_COLOR` is honoured.
+text, never as rich markup, with control characters shown as escapes (`reporters._text`): no escape sequence from the
+input reaches the terminal. Colour follows the console: `NO_COLOR` is honoured.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from rich.text import Text
 
 from aiwell.model import AIW000, DesignArea, InputRecord, Location, Pillar, Result, Severity, Status, display_text
 from aiwell.report import Report
+from aiwell.reporters._text import one_line, visible
 from aiwell.scoring import Score
 
 _SEVERITY_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
@@ -46,13 +48,13 @@ def _percent(value: float | None) -> str:
 def _where(location: Location | None) -> str:
     if location is None:
         return ""
-    return location.file if location.line is None else f"{location.file}:{location.line}"
+    return one_line(location.file if location.line is None else f"{location.file}:{location.line}")
 
 
 def _finding_detail(result: Result, *, with_message: bool, with_input: bool, width: int) -> list[tuple[str, str]]:
     """The lines of a finding's detail column, each with its style name, before wrapping."""
-    lines = [(result.rule.title, "")]
-    parts = [part for part in (display_text(result.resource_name), _where(result.location)) if part]
+    lines = [(one_line(result.rule.title), "")]
+    parts = [part for part in (one_line(display_text(result.resource_name)), _where(result.location)) if part]
     place = " · ".join(parts)
     if cell_len(place) > width:
         # Resource and location on lines of their own read better than one wrapped mid-way.
@@ -60,9 +62,9 @@ def _finding_detail(result: Result, *, with_message: bool, with_input: bool, wid
     elif place:
         lines.append((place, "dim"))
     if with_input and result.input and (result.location is None or result.input != result.location.file):
-        lines.append((f"in {result.input}", "dim"))
+        lines.append((f"in {one_line(result.input)}", "dim"))
     if with_message and result.message:
-        lines.append((display_text(result.message), "italic"))
+        lines.append((visible(display_text(result.message)), "italic"))
     return lines
 
 
@@ -151,7 +153,7 @@ def _render_header(report: Report, console: Console) -> None:
 
 def _input_label(record: InputRecord, *, line: int | None = None) -> str:
     label = _where(Location(record.path, line))
-    return label if record.parameters is None else f"{label} (parameters {record.parameters})"
+    return label if record.parameters is None else f"{label} (parameters {one_line(record.parameters)})"
 
 
 def _render_not_analysed(report: Report, console: Console) -> None:
@@ -167,8 +169,8 @@ def _render_not_analysed(report: Report, console: Console) -> None:
     for record in records:
         detail = Text(_input_label(record, line=record.line), style="bold")
         if record.address:
-            detail.append(f" ({record.address})")
-        detail.append("\n" + (record.reason or "the input could not be analysed"))
+            detail.append(f" ({one_line(record.address)})")
+        detail.append("\n" + visible(record.reason or "the input could not be analysed"))
         table.add_row(Text(AIW000.id, style="bold red"), detail)
     console.print(_indented(table))
 
@@ -182,9 +184,9 @@ def _render_partial(report: Report, console: Console) -> None:
     console.print(Text(f"{count} partly reviewed: what the parts below hold was not reviewed, and rules that look "
                        "for it answer unknown", style="bold yellow"))
     for label, parts in partial.items():
-        console.print(_indented(Text(label, style="bold")))
+        console.print(_indented(Text(one_line(label), style="bold")))
         for part in parts:
-            console.print(_indented(Text(part), by=4))
+            console.print(_indented(Text(visible(part)), by=4))
 
 
 def _render_notes(report: Report, console: Console) -> None:
@@ -196,7 +198,7 @@ def _render_notes(report: Report, console: Console) -> None:
     for record in noted:
         console.print(_indented(Text(_input_label(record), style="bold")))
         for note in record.notes:
-            console.print(_indented(Text(note), by=4))
+            console.print(_indented(Text(visible(note)), by=4))
 
 
 def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console: Console, *,
