@@ -12,6 +12,7 @@ input reaches the terminal. Colour follows the console: `NO_COLOR` is honoured.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from rich import box
@@ -51,14 +52,42 @@ def _where(location: Location | None) -> str:
     return one_line(location.file if location.line is None else f"{location.file}:{location.line}")
 
 
+_LINE_SUFFIX = re.compile(r":\d+$")
+
+
+def fit_location(where: str, width: int) -> str:
+    """`file:line` in at most `width` cells: a path too long loses the middle of its folders (`infra/…/main.bicep:12`),
+    never its line number, and as much of its file name as the width allows."""
+    if cell_len(where) <= width:
+        return where
+    match = _LINE_SUFFIX.search(where)
+    suffix = match.group(0) if match else ""
+    path = where[: len(where) - len(suffix)]
+    room = max(1, width - cell_len(suffix) - 1)
+    head_room = room // 3
+    tail_room = room - head_room
+    head, tail = path[:head_room], path[-tail_room:] if tail_room else ""
+    shortened = f"{head}…{tail}{suffix}"
+    while cell_len(shortened) > width and (head or tail):
+        # Wide characters take two cells: drop more until it fits.
+        head, tail = (head[:-1], tail) if len(head) > len(tail) // 2 else (head, tail[1:])
+        shortened = f"{head}…{tail}{suffix}"
+    return shortened
+
+
 def _finding_detail(result: Result, *, with_message: bool, with_input: bool, width: int) -> list[tuple[str, str]]:
     """The lines of a finding's detail column, each with its style name, before wrapping."""
     lines = [(one_line(result.rule.title), "")]
-    parts = [part for part in (one_line(display_text(result.resource_name)), _where(result.location)) if part]
-    place = " · ".join(parts)
+    name = one_line(display_text(result.resource_name))
+    where = _where(result.location)
+    place = " · ".join(part for part in (name, where) if part)
     if cell_len(place) > width:
-        # Resource and location on lines of their own read better than one wrapped mid-way.
-        lines += [(part, "dim") for part in parts]
+        # Resource and location on lines of their own read better than one wrapped mid-way; the location is never
+        # wrapped (an editor or terminal must be able to open it), only shortened in the middle of its path.
+        if name:
+            lines.append((name, "dim"))
+        if where:
+            lines.append((fit_location(where, width), "dim"))
     elif place:
         lines.append((place, "dim"))
     if with_input and result.input and (result.location is None or result.input != result.location.file):
@@ -166,8 +195,12 @@ def _render_not_analysed(report: Report, console: Console) -> None:
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
     table.add_column()
+    # The file:line is never wrapped: shortened in the middle of its path to the detail column's width.
+    room = max(20, console.width - 2 - len(AIW000.id) - 1)
     for record in records:
-        detail = Text(_input_label(record, line=record.line), style="bold")
+        detail = Text(fit_location(_where(Location(record.path, record.line)), room), style="bold")
+        if record.parameters is not None:
+            detail.append(f" (parameters {one_line(record.parameters)})")
         if record.address:
             detail.append(f" ({one_line(record.address)})")
         detail.append("\n" + visible(record.reason or "the input could not be analysed"))
@@ -304,4 +337,4 @@ def render_terminal(report: Report, console: Console, *, verbose: bool = False, 
         console.print(Text(gate, style="bold red" if gate.startswith("exit 1") else "bold green"))
 
 
-__all__ = ["render_terminal", "summary_line"]
+__all__ = ["fit_location", "render_terminal", "summary_line"]
