@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from rich import box
 from rich.cells import cell_len
@@ -24,7 +25,18 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from aiwell.model import AIW000, DesignArea, InputRecord, Location, Pillar, Result, Severity, Status, display_text
+from aiwell.model import (
+    AIW000,
+    DesignArea,
+    InputRecord,
+    Location,
+    Pillar,
+    Result,
+    RuleInfo,
+    Severity,
+    Status,
+    display_text,
+)
 from aiwell.report import Report
 from aiwell.reporters._text import one_line, visible
 from aiwell.scoring import Score
@@ -108,6 +120,59 @@ def _wrapped(text: str, width: int, console: Console) -> list[str]:
     return lines
 
 
+AGGREGATE_OVER = 10
+"""A rule that fails (or can't be decided) on more resources than this in a pillar is shown as one line with the
+count, unless `--verbose` asks for every resource."""
+_NAMED = 3
+"""How many of an aggregated rule's resources are named."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Aggregate:
+    """One rule's failures (or unknowns) on many resources, shown as one entry: `SRC003 on 2,857 resources`."""
+
+    results: tuple[Result, ...]
+
+    @property
+    def rule(self) -> RuleInfo:
+        return self.results[0].rule
+
+    @property
+    def status(self) -> Status:
+        return self.results[0].status
+
+    def detail(self) -> list[tuple[str, str]]:
+        names = [one_line(display_text(r.resource_name) or display_text(r.resource_id)) for r in self.results]
+        shown = ", ".join(names[:_NAMED])
+        lines = [(one_line(self.rule.title), ""),
+                 (f"on {len(names):,} resources: {shown} and {len(names) - _NAMED:,} more (--verbose lists them)",
+                  "dim")]
+        if self.status is Status.UNKNOWN:
+            reasons = dict.fromkeys(visible(display_text(r.message)) for r in self.results)
+            first = next(iter(reasons))
+            lines.append((first if len(reasons) == 1 else f"{first} (and {len(reasons) - 1:,} other reasons)",
+                          "italic"))
+        return lines
+
+
+def _aggregated(results: list[Result]) -> list[Result | _Aggregate]:
+    """Sorted results with each run of one rule and status over `AGGREGATE_OVER` resources folded into one."""
+    folded: list[Result | _Aggregate] = []
+    start = 0
+    while start < len(results):
+        end = start
+        key = (results[start].rule.id, results[start].status)
+        while end < len(results) and (results[end].rule.id, results[end].status) == key:
+            end += 1
+        run = results[start:end]
+        if len(run) > AGGREGATE_OVER:
+            folded.append(_Aggregate(tuple(run)))
+        else:
+            folded.extend(run)
+        start = end
+    return folded
+
+
 class _Findings:
     """The findings as aligned columns (status, severity, rule id, detail), the detail wrapped under itself.
 
@@ -116,7 +181,7 @@ class _Findings:
     column go through rich's wrapping.
     """
 
-    def __init__(self, results: list[Result], *, verbose: bool, with_input: bool) -> None:
+    def __init__(self, results: list[Result | _Aggregate], *, verbose: bool, with_input: bool) -> None:
         self.results = results
         self.verbose = verbose
         self.with_input = with_input
@@ -146,8 +211,9 @@ class _Findings:
             yield Segment(rule.id.ljust(id_width), style("bold"))
             yield space
             # An unknown needs its reason to be acted on; other messages only when asked for.
-            detail = _finding_detail(result, with_message=self.verbose or result.status is Status.UNKNOWN,
-                                     with_input=self.with_input, width=width)
+            detail = result.detail() if isinstance(result, _Aggregate) else _finding_detail(
+                result, with_message=self.verbose or result.status is Status.UNKNOWN, with_input=self.with_input,
+                width=width)
             first = True
             for text, style_name in detail:
                 for piece in _wrapped(text, width, console):
@@ -242,10 +308,11 @@ def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console:
     console.rule(title, align="left")
     shown = sorted((r for r in results if verbose or r.status is not Status.PASS), key=_finding_order)
     if shown:
-        console.print(_Findings(shown, verbose=verbose, with_input=with_input))
+        console.print(_Findings(list(shown) if verbose else _aggregated(shown), verbose=verbose,
+                                with_input=with_input))
     passed = sum(1 for r in results if r.status is Status.PASS)
     if passed and not verbose:
-        console.print(_indented(Text(f"{passed} passed (--verbose lists them)", style="green")))
+        console.print(_indented(Text(f"{passed:,} passed (--verbose lists them)", style="green")))
 
 
 _AREA_TITLES = {DesignArea.MLOPS_LLMOPS: "MLOps / LLMOps", DesignArea.RESPONSIBLE_AI: "Responsible AI"}

@@ -1,4 +1,5 @@
-"""The terminal never wraps a `file:line`: a long path loses the middle of its folders, never its line number."""
+"""The terminal's layout: a `file:line` is never wrapped (a long path loses the middle of its folders, never its
+line number), and a rule failing on many resources is one entry with the count unless --verbose."""
 
 from __future__ import annotations
 
@@ -37,3 +38,36 @@ def test_long_locations_are_shortened_not_wrapped() -> None:
     (location,) = [line for line in lines if ":1234" in line]
     assert location.strip().endswith("main.bicep:1234") and "…" in location
     assert all(len(line) <= 80 for line in lines)
+
+
+def _many(count: int, status: Status = Status.FAIL) -> list[Result]:
+    return [Result(rule=RULE, status=status, resource_id=f"/subscriptions/x/accounts/oai-{n:03d}",
+                   resource_type="Microsoft.CognitiveServices/accounts", resource_name=f"oai-{n:03d}",
+                   message=f"reason {n % 2}", location=Location("export.json", n + 1), input="export.json")
+            for n in range(count)]
+
+
+def _render(results: list[Result], *, verbose: bool = False) -> str:
+    report = build_report([InputRecord(path="export.json", format="inventory", status=InputStatus.ANALYSED,
+                                       resources=len(results))], [], results)
+    buffer = StringIO()
+    render_terminal(report, Console(file=buffer, width=100, color_system=None), verbose=verbose)
+    return buffer.getvalue()
+
+
+def test_a_rule_failing_on_many_resources_is_one_entry() -> None:
+    text = _render(_many(2857))
+    assert text.count("AIS002") == 1
+    assert "on 2,857 resources: oai-000, oai-001, oai-002 and 2,854 more (--verbose lists them)" in " ".join(
+        text.split())
+    assert text.count("oai-") == 3
+    verbose = _render(_many(2857), verbose=True)
+    assert verbose.count("fail    high   AIS002") == 2857
+    # A few stay listed one by one.
+    assert _render(_many(10)).count("fail    high   AIS002") == 10
+
+
+def test_aggregated_unknowns_say_why() -> None:
+    text = _render(_many(40, Status.UNKNOWN))
+    flat = " ".join(text.split())
+    assert "on 40 resources" in flat and "reason 0 (and 1 other reasons)" in flat
