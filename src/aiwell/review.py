@@ -24,6 +24,7 @@ def review(
     var_files: Sequence[Path] = (),
     variables: Mapping[str, str] | None = None,
     use_bicep_cli: bool = False,
+    skip_paths: Sequence[str] = (),
     pillars: Sequence[Pillar] | None = None,
     suppress: bool = True,
     suppressions: Sequence[Entry] = (),
@@ -37,7 +38,8 @@ def review(
     """Review the given files and directories and return the report.
 
     `rules` defaults to the whole catalog. `var_files` and `variables` are Terraform's `-var-file` and
-    `-var`; `use_bicep_cli` builds Bicep with the `bicep` CLI. `pillars` limits the review to those pillars:
+    `-var`; `use_bicep_cli` builds Bicep with the `bicep` CLI; `skip_paths` are globs the walk of a folder leaves
+    out (`aiwell.loaders.skip`). `pillars` limits the review to those pillars:
     only their rules run, and the report shows only their sections and scores.
 
     Governance (aiwell.suppressions, aiwell.baseline): with `suppress`, the inline comments and ARM metadata of the
@@ -49,7 +51,8 @@ def review(
     announce = on_stage or (lambda _stage: None)
     announce("Reading inputs")
     outcome = load_inputs(paths, parameter_files=parameter_files, context=context, var_files=var_files,
-                          variables=variables, use_bicep_cli=use_bicep_cli, progress=on_progress)
+                          variables=variables, use_bicep_cli=use_bicep_cli, progress=on_progress,
+                          skip_paths=skip_paths)
     announce("Building the resource graph")
     graph = ResourceGraph(outcome.resources)
     registry = load_registry()

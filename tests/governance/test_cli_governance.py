@@ -149,3 +149,14 @@ def test_history_records_runs_and_shows_the_trend(repo: Path, capsys: pytest.Cap
     assert [run["id"] for run in json.loads(out)["runs"]] == [1, 2]
     code, _, err = _run(capsys, "review", "infra", "--history", "infra")
     assert code == 2 and "a folder, not a history file" in err
+
+
+def test_skip_path_from_flag_and_configuration(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    shutil.copytree(repo / "infra", repo / "infra" / "bin")
+    code, out, _ = _run(capsys, "review", "infra", "-f", "json", "--fail-on", "none")
+    assert len(json.loads(out)["inputs"]) == 2
+    code, out, _ = _run(capsys, "review", "infra", "-f", "json", "--fail-on", "none", "--skip-path", "bin")
+    assert [record["path"] for record in json.loads(out)["inputs"]] == ["infra/azuredeploy.json"]
+    (repo / "aiwell.toml").write_text('skip_paths = ["**/bin/**"]\n', encoding="utf-8")
+    code, out, _ = _run(capsys, "review", "infra", "-f", "json", "--fail-on", "none")
+    assert [record["path"] for record in json.loads(out)["inputs"]] == ["infra/azuredeploy.json"]

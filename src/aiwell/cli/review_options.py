@@ -51,6 +51,9 @@ review_options = _options(
     click.option("--rule-set", "rule_set", metavar="VERSION",
                  help="Run the rules of this rule set only (2026.12), so new rules don't fail the build until you "
                       "move the pin (default: latest)."),
+    click.option("--skip-path", "skip_paths", multiple=True, metavar="GLOB",
+                 help="Don't read the files and folders matching this glob (repeatable): bin, **/bin/**, "
+                      "infra/legacy."),
     click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
                  help="Review only these pillars (repeatable): their rules, sections and scores."),
     click.option("--environment", metavar="NAME", help="The environment under review (dev, prod, ...)."),
@@ -127,6 +130,7 @@ def plan_review(flags: Mapping[str, Any], *, extra_flags: Mapping[str, tuple[str
         "ignore": ("--ignore", _split(flags.get("ignore", ())) or None),
         "severity": ("--severity", _pairs(flags.get("severity", ()), "--severity") or None),
         "pillars": ("--pillar", list(flags.get("pillars", ())) or None),
+        "skip_paths": ("--skip-path", list(flags.get("skip_paths", ())) or None),
         "environment": ("--environment", flags.get("environment")),
         "suppressions": ("--suppressions", flags.get("suppressions")),
         "subscription_id": ("--subscription-id", flags.get("subscription_id")),
@@ -161,6 +165,7 @@ def plan_review(flags: Mapping[str, Any], *, extra_flags: Mapping[str, tuple[str
         "var_files": list(config["var_files"]),
         "variables": dict(config["variables"]),
         "use_bicep_cli": bool(config["bicep_cli"]),
+        "skip_paths": list(config["skip_paths"]),
         "pillars": [Pillar(pillar) for pillar in config["pillars"]] or None,
         "rule_set": config["rule_set"],
         "environment": config["environment"],
