@@ -4,6 +4,7 @@ and history."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -160,3 +161,26 @@ def test_skip_path_from_flag_and_configuration(repo: Path, capsys: pytest.Captur
     (repo / "aiwell.toml").write_text('skip_paths = ["**/bin/**"]\n', encoding="utf-8")
     code, out, _ = _run(capsys, "review", "infra", "-f", "json", "--fail-on", "none")
     assert [record["path"] for record in json.loads(out)["inputs"]] == ["infra/azuredeploy.json"]
+
+
+def _stdin(monkeypatch: pytest.MonkeyPatch, data: bytes) -> None:
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+
+
+def test_review_standard_input(repo: Path, capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    _stdin(monkeypatch, (repo / "infra" / "azuredeploy.json").read_bytes())
+    code, out, _ = _run(capsys, "review", "-", "--quiet")
+    assert code == 1 and out and all(line.startswith("stdin.json:") for line in out.splitlines())
+    bicep = b"resource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = {\n  name: 'chat-oai'\n" \
+            b"  location: 'eastus2'\n  kind: 'OpenAI'\n  sku: { name: 'S0' }\n  properties: {}\n}\n"
+    _stdin(monkeypatch, bicep)
+    code, out, _ = _run(capsys, "review", "-", "--stdin-name", "main.bicep", "-f", "json", "--fail-on", "none")
+    document = json.loads(out)
+    assert code == 0 and [record["path"] for record in document["inputs"]] == ["main.bicep"]
+    assert {r["resource_name"] for r in document["results"]} == {"chat-oai"}
+    _stdin(monkeypatch, bicep)
+    code, _, err = _run(capsys, "review", "-")
+    assert code == 2 and "--stdin-name" in err
+    code, _, err = _run(capsys, "review", "-", "infra")
+    assert code == 2 and "must be the only path" in err

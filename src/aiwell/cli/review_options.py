@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,9 @@ def _options(*decorators: Callable[[F], F]) -> Callable[[F], F]:
 
 review_options = _options(
     click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path)),
+    click.option("--stdin-name", metavar="NAME",
+                 help="With the path '-': the file name standard input is reviewed as (main.bicep, main.tf; "
+                      "default stdin.json for JSON)."),
     click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
                  help="Configuration file (default: the nearest aiwell.toml or pyproject.toml with [tool.aiwell]; "
                       "`aiwell config` shows what applies)."),
@@ -100,6 +104,9 @@ class Plan:
     """An `aiwell.baseline.Baseline`, when one was given."""
     options: dict[str, Any] = field(default_factory=dict)
     """The other keyword arguments of `aiwell.review.review`."""
+    stdin: Any = None
+    """The temporary folder holding standard input (`aiwell review -`), reviewed from inside it, so that reports
+    name the input by its `--stdin-name` alone."""
 
     @property
     def fail_on(self) -> Severity | None:
@@ -121,7 +128,13 @@ def plan_review(flags: Mapping[str, Any], *, extra_flags: Mapping[str, tuple[str
     from aiwell.suppressions import find_suppressions_file, load_suppressions_file
 
     paths = list(flags["paths"])
-    for path in (*paths, *flags["parameter_files"], *flags["var_files"]):
+    workdir = None
+    if Path("-") in paths:
+        workdir, name = _read_stdin(paths, flags.get("stdin_name"))
+        paths = [Path(name)]
+    elif flags.get("stdin_name"):
+        raise UsageError("--stdin-name names standard input, which is read only with the path '-'")
+    for path in (*([] if workdir else paths), *flags["parameter_files"], *flags["var_files"]):
         if not path.exists():
             raise UsageError(f"no such file or directory: {path}")
     config = load_config(file=flags.get("config_file")).with_flags({
@@ -147,7 +160,7 @@ def plan_review(flags: Mapping[str, Any], *, extra_flags: Mapping[str, tuple[str
     suppress = not flags.get("no_suppressions")
     suppressions_file: Path | None = config["suppressions"]
     if suppressions_file is None and suppress:
-        suppressions_file = find_suppressions_file(containment_root(paths[0]))
+        suppressions_file = find_suppressions_file(containment_root(Path() if workdir else paths[0]))
         if suppressions_file is not None:
             suppressions_file = shown_path(suppressions_file)
     entries = load_suppressions_file(suppressions_file) if suppress and suppressions_file is not None else []
@@ -173,35 +186,50 @@ def plan_review(flags: Mapping[str, Any], *, extra_flags: Mapping[str, tuple[str
     return Plan(paths=paths, config=config, parameter_files=list(flags["parameter_files"]),
                 rules=list(selection.rules), warnings=list(selection.warnings), suppress=suppress,
                 suppression_entries=entries, suppressions_file=suppressions_file, baseline=baseline,
-                options=options)
+                options=options, stdin=workdir)
+
+
+def _read_stdin(paths: list[Path], name: str | None) -> tuple[Any, str]:
+    """Standard input saved as one file in a temporary folder, under `name` (or `stdin.json` for JSON)."""
+    import sys
+    import tempfile
+
+    from aiwell.loaders.files import MAX_FILE_BYTES
+
+    if len(paths) != 1:
+        raise UsageError("'-' (standard input) must be the only path", hint="review one input from standard input, "
+                                                                            "or name files and folders")
+    data = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise UsageError(f"standard input holds more than {MAX_FILE_BYTES // (1024 * 1024)} MB")
+    if not data.strip():
+        raise UsageError("standard input is empty: nothing to review")
+    if name is None:
+        if data.lstrip()[:1] not in (b"{", b"["):
+            raise UsageError("standard input is not JSON: say what it is with --stdin-name",
+                             hint="--stdin-name main.bicep, --stdin-name main.tf or --stdin-name main.bicepparam")
+        name = "stdin.json"
+    if Path(name).name != name or name in (".", ".."):
+        raise UsageError(f"--stdin-name {name!r}: a file name, without folders")
+    folder = tempfile.TemporaryDirectory(prefix="aiwell-stdin-")
+    (Path(folder.name) / name).write_bytes(data)
+    return folder, name
 
 
 def run_review(plan: Plan) -> Any:
     """Run the planned review, with a progress bar on standard error when it is a terminal; returns the
     `Report`. A review that found nothing to read is a usage error."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from aiwell.cli.runner import stderr_console
-    from aiwell.review import review
 
     arguments: dict[str, Any] = {**plan.options, "parameter_files": plan.parameter_files, "rules": plan.rules,
                                  "suppress": plan.suppress, "suppressions": plan.suppression_entries,
                                  "baseline": plan.baseline, "warnings": plan.warnings}
     err = stderr_console()
-    if err.is_terminal:
-        # A bar on standard error (never on a pipe): the report on standard output stays clean.
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as progress:
-            tasks = [progress.add_task("Reviewing", total=None)]
-
-            def next_stage(stage: str) -> None:
-                progress.remove_task(tasks.pop())
-                tasks.append(progress.add_task(stage, total=None))
-
-            report = review(plan.paths, **arguments, on_stage=next_stage,
-                            on_progress=lambda done, total: progress.update(tasks[-1], completed=done, total=total))
-    else:
-        report = review(plan.paths, **arguments)
+    with contextlib.ExitStack() as stack:
+        if plan.stdin is not None:
+            stack.enter_context(plan.stdin)
+            stack.enter_context(contextlib.chdir(plan.stdin.name))
+        report = _reviewed(plan.paths, arguments, err)
     if not report.inputs:
         raise UsageError(
             "nothing to review: found no ARM templates, Bicep files, Terraform modules or plans, or inventory "
@@ -212,6 +240,26 @@ def run_review(plan: Plan) -> Any:
     for warning in report.warnings:
         err.print(f"[yellow]warning:[/] {escape_markup(warning)}", soft_wrap=True)
     return report
+
+
+def _reviewed(paths: list[Path], arguments: dict[str, Any], err: Any) -> Any:
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from aiwell.review import review
+
+    if not err.is_terminal:
+        return review(paths, **arguments)
+    # A bar on standard error (never on a pipe): the report on standard output stays clean.
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err, transient=True) as progress:
+        tasks = [progress.add_task("Reviewing", total=None)]
+
+        def next_stage(stage: str) -> None:
+            progress.remove_task(tasks.pop())
+            tasks.append(progress.add_task(stage, total=None))
+
+        return review(paths, **arguments, on_stage=next_stage,
+                      on_progress=lambda done, total: progress.update(tasks[-1], completed=done, total=total))
 
 
 def shown_path(path: Path) -> Path:
