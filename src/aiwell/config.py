@@ -115,12 +115,18 @@ class Config:
 
     def with_flags(self, flags: Mapping[str, tuple[str, Any]]) -> Config:
         """This configuration with command-line values on top: key → (flag name, value); None values are flags
-        not given. Flag values are checked as file values are."""
+        not given. Flag values are checked as file values are; a table's entries are merged, entry by entry."""
         settings = dict(self.settings)
         for key, (flag, value) in flags.items():
             if value is None or value == () or value == []:
                 continue
-            settings[key] = Setting(_checked(key, value, flag, base=Path()), flag)
+            checked = _checked(key, value, flag, base=Path())
+            earlier = settings[key]
+            if KEYS[key].kind in ("table", "values") and earlier.value:
+                # Tables merge: a flag sets some entries and keeps the others.
+                settings[key] = Setting({**earlier.value, **checked}, f"{earlier.source} + {flag}")
+            else:
+                settings[key] = Setting(checked, flag)
         return Config(settings, self.file)
 
 

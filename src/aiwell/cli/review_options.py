@@ -65,6 +65,9 @@ review_options = _options(
                  help="Suppressions file (default: .aiwell/suppressions.yaml at the root of the repository)."),
     click.option("--no-suppressions", is_flag=True,
                  help="Apply no suppression (file, inline comments or ARM metadata): show everything as it is."),
+    click.option("--param", "param_values", multiple=True, metavar="NAME=VALUE",
+                 help="A value for a template or Bicep parameter that neither a parameter file nor a default sets "
+                      "(repeatable); JSON values (2, true, [\"a\"]) are read as JSON."),
     click.option("--subscription-id", help="Subscription id used for resource ids (default: a placeholder)."),
     click.option("--resource-group", help="Resource group name used for resource ids (default: a placeholder)."),
     click.option("--location", help="Value of resourceGroup().location (default: a placeholder region)."),
@@ -75,6 +78,16 @@ review_options = _options(
 def _split(values: Iterable[str]) -> list[str]:
     """Repeatable, comma-separated option values as one list."""
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+def _json_or_text(text: str) -> Any:
+    """A `--param` value: JSON when it is JSON (`2`, `true`, `["a"]`), else the text itself."""
+    import json
+
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
 
 
 def _pairs(values: Iterable[str], option: str) -> dict[str, str]:
@@ -145,6 +158,8 @@ def plan_review(flags: Mapping[str, Any], *, extra_flags: Mapping[str, tuple[str
         "pillars": ("--pillar", list(flags.get("pillars", ())) or None),
         "skip_paths": ("--skip-path", list(flags.get("skip_paths", ())) or None),
         "environment": ("--environment", flags.get("environment")),
+        "parameters": ("--param", {name: _json_or_text(value) for name, value in
+                                   _pairs(flags.get("param_values", ()), "--param").items()} or None),
         "suppressions": ("--suppressions", flags.get("suppressions")),
         "subscription_id": ("--subscription-id", flags.get("subscription_id")),
         "resource_group": ("--resource-group", flags.get("resource_group")),
@@ -166,6 +181,8 @@ def plan_review(flags: Mapping[str, Any], *, extra_flags: Mapping[str, tuple[str
     entries = load_suppressions_file(suppressions_file) if suppress and suppressions_file is not None else []
     context: dict[str, Any] = {key: config[key] for key in ("subscription_id", "resource_group", "location")
                                if config[key]}
+    if config["parameters"]:
+        context["parameter_values"] = dict(config["parameters"])
     from aiwell.loaders.arm.scope import DeploymentContext
 
     baseline = None
