@@ -57,3 +57,15 @@ def test_rule_sets() -> None:
     assert rule_set_ids("latest") is None
     with pytest.raises(ConfigError, match="rule set '2020.01' does not exist; known: latest, 2026.12"):
         rule_set_ids("2020.01")
+
+
+def test_rules_command_names_each_rules_set(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    from aiwell.cli.main import main
+
+    with pytest.raises(SystemExit):
+        main(["rules", "-f", "json"])
+    catalog = json.loads(capsys.readouterr().out)
+    assert {entry["id"]: entry["rule_set"] for entry in catalog}["AIS002"] == "2026.12"
+    assert {entry["rule_set"] for entry in catalog} <= {"latest", *rule_sets()}

@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from aiwell.rules import Rule
+from aiwell.rules.selection import rule_set_of
 
 _LEXERS = {"arm": ("ARM", "json"), "bicep": ("Bicep", "text"), "terraform": ("Terraform", "terraform")}
 
@@ -37,6 +38,7 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
         },
         "references": list(rule.references),
         "maps_to": {key: list(values) for key, values in rule.maps_to.items()},
+        "rule_set": rule_set_of(rule.id),
     }
 
 
@@ -78,6 +80,7 @@ def show_rule(rule: Rule, console: Console) -> None:
     facts.add_row("applies to", ", ".join(rule.resource_types) or "each input")
     if rule.aliases:
         facts.add_row("aliases", ", ".join(rule.aliases))
+    facts.add_row("rule set", rule_set_of(rule.id))
     console.print(Padding(facts, (1, 0)))
     _section(console, "What it checks", Text(rule.doc.what))
     _section(console, "Why it matters", Text(rule.doc.why))
