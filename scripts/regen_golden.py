@@ -143,6 +143,15 @@ def render_terminal_text(report: Report, *, verbose: bool) -> str:
     return "".join(line.rstrip() + "\n" for line in buffer.getvalue().splitlines())
 
 
+def render_quiet_text(report: Report) -> str:
+    """The quiet terminal report (`--quiet`), as the golden holds it."""
+    from aiwell.reporters.quiet import render_quiet
+
+    buffer = StringIO()
+    render_quiet(report, Console(file=buffer, width=WIDTH, color_system=None))
+    return buffer.getvalue()
+
+
 def render_goldens() -> dict[str, str]:
     """Every golden file's name and expected content."""
     report = sample_report()
@@ -153,6 +162,7 @@ def render_goldens() -> dict[str, str]:
         "terminal-80.txt": render_terminal_text(report, verbose=False),
         "terminal-80-verbose.txt": render_terminal_text(report, verbose=True),
         "terminal-80-empty.txt": render_terminal_text(empty, verbose=False),
+        "terminal-quiet.txt": render_quiet_text(governed),
         "report.sarif": render_sarif(governed, baseline_used=True).decode("utf-8"),
         "report.junit.xml": render_junit(governed),
         "report.md": render_markdown(governed),
