@@ -27,6 +27,7 @@ Keys (see `KEYS` for each one's kind and default):
     outputs = ["sarif=out/aiwell.sarif", "terminal"]
     subscription_id, resource_group, location  # the deployment context
     bicep_cli = false
+    subprocess_timeout = 300        # seconds one external command (bicep build) may run
     var_files = ["env/prod.tfvars"]; variables = { region = "eastus2" }   # Terraform
 """
 
@@ -58,7 +59,8 @@ class Key:
     """One configuration key: its kind, default and one line of help."""
 
     kind: str
-    """`text`, `choice`, `bool`, `list`, `table`, `path`, `paths` (list of paths) or `values` (table of any value)."""
+    """`text`, `choice`, `bool`, `seconds` (a positive number), `list`, `table`, `path`, `paths` (list of paths)
+    or `values` (table of any value)."""
     default: Any
     help: str
     choices: tuple[str, ...] = ()
@@ -85,6 +87,8 @@ KEYS: dict[str, Key] = {
     "resource_group": Key("text", None, "resource group name used for resource ids"),
     "location": Key("text", None, "value of resourceGroup().location"),
     "bicep_cli": Key("bool", False, "compile Bicep with the bicep CLI"),
+    "subprocess_timeout": Key("seconds", None, "longest time one external command (bicep build) may run; "
+                                               "default 300"),
     "var_files": Key("paths", [], "Terraform variable files for every root module"),
     "variables": Key("table", {}, "Terraform variable values"),
 }
@@ -153,6 +157,10 @@ def _checked(key: str, value: Any, where: str, *, base: Path) -> Any:
         if not isinstance(value, bool):
             raise wrong("true or false")
         return value
+    if spec.kind == "seconds":
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float("inf"):
+            raise wrong("a number of seconds above 0")
+        return float(value)
     if spec.kind == "path":
         if not isinstance(value, str | Path) or not str(value).strip():
             raise wrong("a path")
@@ -244,6 +252,11 @@ def _environment_value(key: str, text: str, name: str) -> Any:
         if lowered in ("0", "false", "no", "off", ""):
             return False
         raise ConfigError(f"environment {name}: `{key}` must be true or false, not {text!r}")
+    if kind == "seconds":
+        try:
+            return float(text)
+        except ValueError:
+            raise ConfigError(f"environment {name}: `{key}` must be a number of seconds, not {text!r}") from None
     if kind in ("list", "paths"):
         return [item.strip() for item in text.split(",") if item.strip()]
     if kind in ("table", "values"):

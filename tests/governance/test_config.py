@@ -65,6 +65,8 @@ def test_aiwell_toml_wins_and_search_stops_at_the_repository(tmp_path: Path) -> 
     ("select = 3\n", "aiwell.toml:1: `select` must be a list of text"),
     ('pillars = ["safety"]\n', "`pillars` has 'safety'; expected reliability"),
     ("fail_on = \n", "not valid TOML"),
+    ("subprocess_timeout = 0\n", "aiwell.toml:1: `subprocess_timeout` must be a number of seconds above 0"),
+    ('subprocess_timeout = "soon"\n', "`subprocess_timeout` must be a number of seconds above 0"),
 ])
 def test_bad_file_is_an_error_naming_key_and_file(tmp_path: Path, text: str, message: str) -> None:
     root = _repo(tmp_path)
@@ -73,6 +75,15 @@ def test_bad_file_is_an_error_naming_key_and_file(tmp_path: Path, text: str, mes
         load_config(cwd=root, environ={})
     assert message in caught.value.message
     assert caught.value.message.startswith(("aiwell.toml", "configuration file aiwell.toml"))
+
+
+def test_subprocess_timeout_from_file_and_environment(tmp_path: Path) -> None:
+    root = _repo(tmp_path)
+    (root / "aiwell.toml").write_text("subprocess_timeout = 60\n", encoding="utf-8")
+    assert load_config(cwd=root, environ={})["subprocess_timeout"] == 60.0
+    assert load_config(cwd=root, environ={"AIWELL_SUBPROCESS_TIMEOUT": "2.5"})["subprocess_timeout"] == 2.5
+    with pytest.raises(ConfigError, match="AIWELL_SUBPROCESS_TIMEOUT: `subprocess_timeout` must be a number"):
+        load_config(cwd=root, environ={"AIWELL_SUBPROCESS_TIMEOUT": "soon"})
 
 
 def test_unknown_environment_key_is_an_error(tmp_path: Path) -> None:

@@ -22,6 +22,8 @@ from aiwell.model import Pillar, Severity
 _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("aiwell.eval.cli", "eval_group",
              "Statistical testing of nondeterministic AI systems: every number comes with its uncertainty."),
+    "size": ("aiwell.sizing.cli", "size_group",
+             "Capacity planning: PTUs, self-hosted inference, training, RAG indexes and tabular ML."),
     "baseline": ("aiwell.cli.governance", "baseline_group",
                  "Findings baselines: record today's failures so that CI gates only on new ones."),
     "config": ("aiwell.cli.governance", "config_command",

@@ -4,14 +4,12 @@ output to standard output or a file."""
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
 import sys
 import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 from typing import IO, NoReturn
 
 import click
@@ -21,23 +19,6 @@ from aiwell.errors import ExitCode, UsageError, UserError
 
 DEBUG_FLAG = "--debug"
 _ISSUES_HINT = "This is a bug in aiwell. Please report it with the command you ran; rerun with --debug for a traceback."
-
-
-def lazy_module(name: str) -> ModuleType:
-    """The module `name`, executed only when one of its attributes is first used (`importlib.util.LazyLoader`):
-    a command's heavy dependencies stay out of its `--help`."""
-    found = sys.modules.get(name)
-    if found is not None:
-        return found
-    spec = importlib.util.find_spec(name)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"no module named {name!r}")
-    loader = importlib.util.LazyLoader(spec.loader)
-    spec.loader = loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    loader.exec_module(module)
-    return module
 
 
 def stderr_console() -> Console:
@@ -148,5 +129,5 @@ def run_group(group: click.Group, argv: Sequence[str] | None, *, prog_name: str)
     sys.exit(ExitCode.CLEAN)
 
 
-__all__ = ["DEBUG_FLAG", "encoded", "lazy_module", "open_output", "run_group", "safe_stdout", "stderr_console",
+__all__ = ["DEBUG_FLAG", "encoded", "open_output", "run_group", "safe_stdout", "stderr_console",
            "write_output"]

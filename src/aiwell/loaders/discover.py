@@ -52,6 +52,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,14 @@ from aiwell.loaders.arm.parameters import (
 )
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_template
-from aiwell.loaders.bicep import bicepparam_target, load_bicep, parse_bicep
-from aiwell.loaders.bicep.cli_build import bicep_cli, load_bicep_with_cli
+from aiwell.loaders.bicep import (
+    bicepparam_registry_reference,
+    bicepparam_target,
+    load_bicep,
+    load_registry_deployment,
+    parse_bicep,
+)
+from aiwell.loaders.bicep.cli_build import BUILD_TIMEOUT_SECONDS, bicep_cli, load_bicep_with_cli
 from aiwell.loaders.bicep.syntax import Param as BicepParam
 from aiwell.loaders.files import containment_root, decode_text, read_file_bytes, resolved, within
 from aiwell.loaders.inventory import looks_like_inventory, read_inventory
@@ -300,12 +307,12 @@ class _Loader:
     """One run of discovery, pairing and loading."""
 
     def __init__(self, context: DeploymentContext, *, use_bicep_cli: bool = False,
-                 progress: Progress | None = None) -> None:
+                 subprocess_timeout: float = BUILD_TIMEOUT_SECONDS, progress: Progress | None = None) -> None:
         self.context = context
         self.progress = progress or (lambda _done, _total: None)
         self.done = 0
         self.total = 0
-        self.load_bicep = load_bicep_with_cli if use_bicep_cli else load_bicep
+        self.load_bicep = partial(load_bicep_with_cli, timeout=subprocess_timeout) if use_bicep_cli else load_bicep
         self.templates: dict[Path, _Template] = {}
         self.parameter_files: list[tuple[_Candidate, ParameterFile, bool]] = []
         """(candidate, parsed file, given with --parameters)."""
@@ -319,6 +326,8 @@ class _Loader:
         self.bicep_broken: dict[tuple[Path, Path], _BrokenParameters] = {}
         """(Bicep file, parameter file) pairs whose parameter file can't be read."""
         self.bicepparam_files: list[tuple[_Candidate, bool]] = []
+        self.registry_bicepparams: list[_Candidate] = []
+        """`.bicepparam` files for a registry module or template spec (`using 'br/public:...'`)."""
         self.terraform_dirs: dict[Path, _Candidate] = {}
         """Directories holding `.tf` files, each a Terraform root module unless another one calls it."""
 
@@ -567,11 +576,13 @@ class _Loader:
         for candidate, given in self.bicepparam_files:
             path = candidate.path
             try:
-                target = bicepparam_target(path)
+                target = bicepparam_target(path, root=candidate.root)
             except InputError as exc:
                 self.pair_broken_bicepparam(candidate, given, _reason(exc), exc.line)
                 continue
-            if target is not None and not within(target, candidate.root):
+            if target is None and bicepparam_registry_reference(path) is not None:
+                self.registry_bicepparams.append(candidate)
+            elif target is not None and not within(target, candidate.root):
                 self.fail(_key(path), path, f"parameter file not analysed: its `using` names a Bicep file {_OUTSIDE}",
                           file_format=fmt)
             elif target is not None and target.is_file():
@@ -648,6 +659,21 @@ class _Loader:
                                      files=tuple(str(path) for path in load.files if path != key),
                                      unreviewed=tuple(load.unreviewed))
                 loaded.append((key, record, _belonging(load.resources, record), own))
+                # Local modules that could not be read: Bicep would refuse the file, so those parts are not analysed.
+                loaded.extend((key, part, [], own) for part in load.not_analysed)
+        for candidate in self.registry_bicepparams:
+            self.advance()
+            key = _key(candidate.path)
+            try:
+                load = load_registry_deployment(candidate.path, context=self.context, root=candidate.root)
+            except InputError as exc:
+                loaded.append((key, _not_analysed(candidate.path, _reason(exc), line=exc.line, file_format=fmt),
+                               [], True))
+                continue
+            record = InputRecord(path=str(candidate.path), format=fmt, status=InputStatus.ANALYSED,
+                                 resources=len(load.resources), notes=tuple(load.notes),
+                                 files=tuple(str(path) for path in load.files), unreviewed=tuple(load.unreviewed))
+            loaded.append((key, record, _belonging(load.resources, record), True))
         kept = _top_level_inputs({key for key, _, _, own in loaded if own}, {key for key, _, _, _ in loaded}, reads)
         return [(key, record, resources) for key, record, resources, _ in loaded if key in kept]
 
@@ -681,10 +707,24 @@ class _Loader:
                 records[0] = replace(records[0], unreviewed=tuple(dict.fromkeys(load.unreviewed)))
             resources = _belonging(load.resources, records[0]) if records else load.resources
             loads.append((directory, candidate, _terraform_entries(records, resources, load.notes)))
-        return [(_key(Path(record.path)), record, resources)
-                for directory, candidate, entries in loads
-                if candidate.explicit or directory not in called
-                for record, resources in entries]
+        kept: list[tuple[Path, InputRecord, list[Resource]]] = []
+        reported: set[tuple[str, int | None, str, str | None]] = set()
+        for directory, candidate, entries in loads:
+            if not candidate.explicit and directory in called:
+                continue
+            own: list[tuple[Path, InputRecord, list[Resource]]] = []
+            for record, resources in entries:
+                # Roots that call one local module each report what it could not read (a registry module not on
+                # disk) at the same file and line: once is enough (its resources stay with this root).
+                seen = (record.path, record.line, record.reason, record.address)
+                if record.status is InputStatus.NOT_ANALYSED and record.address is not None:
+                    if seen in reported and own:
+                        own[0][2].extend(resources)
+                        continue
+                    reported.add(seen)
+                own.append((_key(Path(record.path)), record, list(resources)))
+            kept.extend(own)
+        return kept
 
     def deploy(self, template: _Template) -> list[_Deployment]:
         """Evaluate a template once per parameter file, or once with its defaults. Parameter files given with
@@ -732,13 +772,15 @@ class _Loader:
 def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
                 context: DeploymentContext | None = None, var_files: Sequence[Path] = (),
                 variables: Mapping[str, str] | None = None, use_bicep_cli: bool = False,
-                progress: Progress | None = None, skip_paths: Sequence[str] = ()) -> LoadOutcome:
+                subprocess_timeout: float = BUILD_TIMEOUT_SECONDS, progress: Progress | None = None,
+                skip_paths: Sequence[str] = ()) -> LoadOutcome:
     """Find, pair and load every input under `paths`; see the module docstring for the rules.
 
     `progress` is told (done, total) as files are read, then again as deployments are evaluated.
 
     `var_files` and `variables` are Terraform's `-var-file` and `-var name=value`, applied to every root module.
-    `use_bicep_cli` compiles Bicep files with the `bicep` CLI on PATH instead of reading them natively.
+    `use_bicep_cli` compiles Bicep files with the `bicep` CLI on PATH instead of reading them natively, each build
+    limited to `subprocess_timeout` seconds (a file whose build runs longer is not analysed).
     `skip_paths` are globs of files and folders the walk of a folder leaves out (`aiwell.loaders.skip`); a file
     named on its own is always read.
 
@@ -748,7 +790,8 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     """
     if use_bicep_cli:
         bicep_cli()  # fail early, before any work, when there is no CLI
-    loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli, progress=progress)
+    loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli,
+                     subprocess_timeout=subprocess_timeout, progress=progress)
     walked = _candidates(paths, SkipPaths(skip_paths))
     candidates = walked.candidates
     for path, reason, file_format in walked.problems:
@@ -780,7 +823,8 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     loader.pair_bicepparam()
 
     # Reading is done; now each template, Bicep file and Terraform module is evaluated.
-    loader.done, loader.total = 0, len(loader.templates) + len(loader.bicep_files) + len(loader.terraform_dirs)
+    loader.done, loader.total = 0, (len(loader.templates) + len(loader.bicep_files) + len(loader.registry_bicepparams)
+                                    + len(loader.terraform_dirs))
     deployments = [deployment for template in list(loader.templates.values())
                    for deployment in loader.deploy(template)]
     linked: set[Path] = set()
