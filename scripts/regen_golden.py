@@ -144,11 +144,11 @@ def render_terminal_text(report: Report, *, verbose: bool) -> str:
 
 
 def render_quiet_text(report: Report) -> str:
-    """The quiet terminal report (`--quiet`), as the golden holds it."""
+    """The quiet terminal report (`--quiet`, the default --fail-on high), as the golden holds it."""
     from aiwell.reporters.quiet import render_quiet
 
     buffer = StringIO()
-    render_quiet(report, Console(file=buffer, width=WIDTH, color_system=None))
+    render_quiet(report, Console(file=buffer, width=WIDTH, color_system=None), fail_on=Severity.HIGH)
     return buffer.getvalue()
 
 

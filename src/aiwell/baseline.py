@@ -1,8 +1,9 @@
 """Findings baselines: the fingerprints of today's failures, so that CI gates only on new ones.
 
-`aiwell baseline write PATH... --output FILE` records the failures of a review; `aiwell review PATH... --baseline
-FILE` then marks the failures found in it (`Result.baselined`): they are still reported and scored, but only new
-failures gate.
+`aiwell baseline write PATH... --output FILE` records the failures of a review, and the results it could not
+decide (`unknown`, which gate as failures do); `aiwell review PATH... --baseline FILE` then marks the results
+found in it (`Result.baselined`): they are still reported and scored, but only new ones gate. A result recorded
+as unknown that now fails is new; one recorded as a failure that is now unknown is not.
 
 A fingerprint names a finding by what it is, not by where it sits: the rule id, the resource id (compared
 case-insensitively, as Azure compares ids) and, for infrastructure as code, the deployment it comes from (the
@@ -15,7 +16,9 @@ resource or another rule gives a new one.
 The file (`aiwell.baseline/1`) is JSON, sorted, without timestamps, so that it diffs well in review:
 
     {"schema": "aiwell.baseline/1", "tool": {"name": "aiwell", "version": "..."},
-     "findings": [{"fingerprint", "rule_id", "resource_id", "input", "message"}, ...]}
+     "findings": [{"fingerprint", "rule_id", "resource_id", "input", "message", "status"}, ...]}
+
+`status` is `fail` or `unknown` (a file without it holds failures).
 
 Failures of `AIW000` (an input that could not be analysed) are never recorded: an unreadable file gates every run
 until it is fixed or suppressed with a reason.
@@ -59,8 +62,9 @@ def fingerprints(results: Iterable[Result], inventories: frozenset[str] = frozen
 
 
 def recordable(result: Result) -> bool:
-    """Whether a result goes into a baseline: a failure, not suppressed, not `AIW000`."""
-    return result.status is Status.FAIL and result.suppression is None and result.rule.id != AIW000.id
+    """Whether a result goes into a baseline: a failure or an unknown, not suppressed, not `AIW000`."""
+    return (result.status in (Status.FAIL, Status.UNKNOWN) and result.suppression is None
+            and result.rule.id != AIW000.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,11 +73,14 @@ class Baseline:
 
     path: str
     findings: frozenset[str]
+    """The fingerprints of the failures recorded."""
+    unknown: frozenset[str] = frozenset()
+    """The fingerprints of the results recorded as unknown."""
 
 
 def baseline_document(results: Sequence[Result], *, tool_version: str,
                       inventories: frozenset[str] = frozenset()) -> dict[str, Any]:
-    """The baseline of these results as a JSON-ready dict (failures only; see `recordable`)."""
+    """The baseline of these results as a JSON-ready dict (failures and unknowns; see `recordable`)."""
     entries: dict[str, dict[str, str]] = {}
     for result in results:
         if not recordable(result):
@@ -81,7 +88,7 @@ def baseline_document(results: Sequence[Result], *, tool_version: str,
         key = fingerprint(result, inventory=result.input in inventories)
         entries.setdefault(key, {"fingerprint": key, "rule_id": result.rule.id,
                                  "resource_id": display_text(result.resource_id), "input": result.input,
-                                 "message": display_text(result.message)})
+                                 "message": display_text(result.message), "status": result.status.value})
     return {"schema": SCHEMA_ID, "tool": {"name": "aiwell", "version": tool_version},
             "findings": [entries[key] for key in sorted(entries)]}
 
@@ -111,26 +118,36 @@ def load_baseline(path: Path) -> Baseline:
     if not isinstance(findings, list) or not all(
             isinstance(entry, dict) and isinstance(entry.get("fingerprint"), str) for entry in findings):
         raise ConfigError(f"baseline {path}: `findings` must be a list of objects with a fingerprint")
-    return Baseline(str(path), frozenset(entry["fingerprint"] for entry in findings))
+    statuses = {entry.get("status", Status.FAIL.value) for entry in findings}
+    if not statuses <= {Status.FAIL.value, Status.UNKNOWN.value}:
+        raise ConfigError(f"baseline {path}: a finding's `status` must be fail or unknown, not "
+                          + ", ".join(repr(status) for status in sorted(statuses, key=str)
+                                      if status not in (Status.FAIL.value, Status.UNKNOWN.value)))
+    return Baseline(str(path),
+                    frozenset(e["fingerprint"] for e in findings if e.get("status", "fail") == Status.FAIL.value),
+                    frozenset(e["fingerprint"] for e in findings if e.get("status") == Status.UNKNOWN.value))
 
 
 def apply_baseline(results: Sequence[Result], baseline: Baseline, *,
                    inventories: frozenset[str] = frozenset()) -> tuple[list[Result], list[str]]:
-    """Mark the failures found in the baseline (`Result.baselined`), and say how many of its findings are gone."""
+    """Mark the failures and unknowns found in the baseline (`Result.baselined`): a failure recorded as one, an
+    unknown recorded as either; and say how many of its findings are gone."""
     marked: list[Result] = []
     seen: set[str] = set()
     for result in results:
         if recordable(result):
             key = fingerprint(result, inventory=result.input in inventories)
-            if key in baseline.findings:
+            known = baseline.findings if result.status is Status.FAIL else baseline.findings | baseline.unknown
+            if key in known:
                 seen.add(key)
                 result = replace(result, baselined=True)
         marked.append(result)
     notes = []
-    fixed = len(baseline.findings - seen)
+    recorded = baseline.findings | baseline.unknown
+    fixed = len(recorded - seen)
     if fixed:
-        notes.append(f"baseline {baseline.path}: {fixed} of its {len(baseline.findings)} findings no longer fail; "
-                     "write the baseline again to drop them")
+        notes.append(f"baseline {baseline.path}: {fixed} of its {len(recorded)} findings no longer fail or stay "
+                     "unknown; write the baseline again to drop them")
     return marked, notes
 
 

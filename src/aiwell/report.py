@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -248,44 +248,63 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
     )
 
 
-def exit_code(report: Report, fail_on: Severity | None) -> int:
+def exit_code(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False) -> int:
     """The exit code of a review (DESIGN.md §1.6): 1 when a failure at or above `fail_on` is found, else 0.
 
-    Inputs not analysed count as high failures. Suppressed results and failures in the findings baseline never
-    gate. `fail_on=None` never fails.
+    Inputs not analysed count as high failures. A result that could not be decided (`unknown`) at or above
+    `fail_on` gates as a failure does, unless `allow_unknown`: nothing is green because it was not checked.
+    Suppressed results and results in the findings baseline never gate. `fail_on=None` never fails.
     """
-    return exit_reason(report, fail_on)[0]
+    return exit_reason(report, fail_on, allow_unknown=allow_unknown)[0]
 
 
 def gating_failures(report: Report, fail_on: Severity) -> list[Result]:
     """The failures that gate at `fail_on`: not suppressed, not in the baseline, at or above the severity
     (`AIW000` results of inputs not analysed among them, as high)."""
     return [result for result in report.results
-            if result.status is Status.FAIL and result.suppression is None and not result.baselined
-            and result.rule.severity.rank >= fail_on.rank]
+            if result.status is Status.FAIL and _gates(result, fail_on)]
 
 
-def exit_reason(report: Report, fail_on: Severity | None) -> tuple[int, str]:
+def gating_unknowns(report: Report, fail_on: Severity) -> list[Result]:
+    """The results that could not be decided and gate at `fail_on` (unless the run allows unknowns): not
+    suppressed, not in the baseline, at or above the severity."""
+    return [result for result in report.results
+            if result.status is Status.UNKNOWN and _gates(result, fail_on)]
+
+
+def _gates(result: Result, fail_on: Severity) -> bool:
+    return result.suppression is None and not result.baselined and result.rule.severity.rank >= fail_on.rank
+
+
+def _by_severity(results: Sequence[Result], fail_on: Severity) -> str:
+    """`2 high, 1 medium`: how many of `results` have each severity at or above `fail_on`."""
+    severities = [severity for severity in sorted(Severity, key=lambda s: -s.rank) if severity.rank >= fail_on.rank]
+    counts = {severity: sum(1 for r in results if r.rule.severity is severity) for severity in severities}
+    return ", ".join(f"{count} {severity.value}" for severity, count in counts.items() if count)
+
+
+def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False) -> tuple[int, str]:
     """The exit code of a review and why, in words (`exit 1: 5 high findings ≥ --fail-on high`)."""
     if fail_on is None:
         return int(ExitCode.CLEAN), "exit 0: --fail-on none never fails"
     gating = gating_failures(report, fail_on)
-    not_analysed = sum(1 for result in gating if result.rule.id == AIW000.id)
-    findings = len(gating) - not_analysed
-    if not gating:
+    not_analysed = [result for result in gating if result.rule.id == AIW000.id]
+    findings = [result for result in gating if result.rule.id != AIW000.id]
+    unknowns = gating_unknowns(report, fail_on)
+    if not gating and (allow_unknown or not unknowns):
         baselined = f"; {report.summary.baselined} in the baseline" if report.summary.baselined else ""
-        return int(ExitCode.CLEAN), f"exit 0: no finding ≥ --fail-on {fail_on.value}{baselined}"
+        allowed = (f"; {len(unknowns)} unknown allowed by --allow-unknown" if unknowns else "")
+        return int(ExitCode.CLEAN), f"exit 0: no finding ≥ --fail-on {fail_on.value}{baselined}{allowed}"
+    new = " new" if report.summary.baselined else ""
     parts = []
     if findings:
-        severities = [severity for severity in sorted(Severity, key=lambda s: -s.rank) if severity.rank >= fail_on.rank]
-        counts = {severity: sum(1 for r in gating if r.rule.severity is severity and r.rule.id != AIW000.id)
-                  for severity in severities}
-        named = ", ".join(f"{count} {severity.value}" for severity, count in counts.items() if count)
-        noun = "finding" if findings == 1 else "findings"
-        new = " new" if report.summary.baselined else ""
-        parts.append(f"{named}{new} {noun} ≥ --fail-on {fail_on.value}")
+        noun = "finding" if len(findings) == 1 else "findings"
+        parts.append(f"{_by_severity(findings, fail_on)}{new} {noun} ≥ --fail-on {fail_on.value}")
     if not_analysed:
-        parts.append(f"{not_analysed} input{'s' if not_analysed != 1 else ''} not analysed")
+        parts.append(f"{len(not_analysed)} input{'s' if len(not_analysed) != 1 else ''} not analysed")
+    if unknowns and not allow_unknown:
+        parts.append(f"{_by_severity(unknowns, fail_on)}{new} unknown ≥ --fail-on {fail_on.value} "
+                     "(--allow-unknown passes them)")
     return int(ExitCode.FINDINGS), "exit 1: " + "; ".join(parts)
 
 
@@ -299,6 +318,7 @@ __all__ = [
     "exit_code",
     "exit_reason",
     "gating_failures",
+    "gating_unknowns",
     "not_analysed_result",
     "top_actions",
 ]

@@ -98,6 +98,8 @@ def test_gates_only_on_new_failures(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("content", "message"), [
     (None, "no such file"), ("{", "not JSON"), ('{"schema": "other"}', "not an aiwell.baseline/1 file"),
     ('{"schema": "aiwell.baseline/1", "findings": [1]}', "`findings` must be a list"),
+    ('{"schema": "aiwell.baseline/1", "findings": [{"fingerprint": "f", "status": "pass"}]}',
+     "a finding's `status` must be fail or unknown, not 'pass'"),
 ])
 def test_bad_baseline_is_a_configuration_error(tmp_path: Path, content: str | None, message: str) -> None:
     path = tmp_path / "baseline.json"
@@ -106,3 +108,24 @@ def test_bad_baseline_is_a_configuration_error(tmp_path: Path, content: str | No
     with pytest.raises(ConfigError) as caught:
         load_baseline(path)
     assert message in caught.value.message
+
+
+def test_unknowns_are_recorded_and_a_recorded_unknown_that_now_fails_is_new(tmp_path: Path) -> None:
+    unknown = json.loads(json.dumps(TEMPLATE))
+    unknown["parameters"] = {"replicas": {"type": "int"}}
+    unknown["resources"][0]["properties"]["replicaCount"] = "[parameters('replicas')]"
+    report = _review(tmp_path, unknown)
+    undecided = [r for r in report.results if r.status is Status.UNKNOWN and r.rule.id == "SRC003"]
+    assert undecided and exit_code(report, Severity.HIGH) == 1
+    baseline_file = tmp_path / "baseline.json"
+    baseline_file.write_bytes(render_baseline(report.results, tool_version="test"))
+    entries = json.loads(baseline_file.read_text())["findings"]
+    assert {(e["rule_id"], e["status"]) for e in entries} >= {("SRC003", "unknown"), ("STG001", "fail")}
+    baseline = load_baseline(baseline_file)
+    marked, _ = apply_baseline(report.results, baseline)
+    assert exit_code(build_report(report.inputs, report.resources, marked), Severity.LOW) == 0
+    # The replica rules now fail on the same resource: recorded as not decided, their failures are new.
+    failing = _review(tmp_path, TEMPLATE)
+    marked, _ = apply_baseline(failing.results, baseline)
+    gated = build_report(failing.inputs, failing.resources, marked)
+    assert [r.rule.id for r in gated.results if r.status is Status.FAIL and not r.baselined] == ["SRC003", "SRC004"]

@@ -184,3 +184,42 @@ def test_review_standard_input(repo: Path, capsys: pytest.CaptureFixture[str],
     assert code == 2 and "--stdin-name" in err
     code, _, err = _run(capsys, "review", "-", "infra")
     assert code == 2 and "must be the only path" in err
+
+
+INVENTORY = EXAMPLE.parent / "inventory" / "resource-graph.json"
+
+
+def test_unknown_results_fail_the_gate_in_every_format_unless_allowed(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    # Resource Graph exports carry no diagnostic settings: AIS005 (medium) can only be unknown on them.
+    shutil.copy(INVENTORY, repo / "export.json")
+    only = ["review", "export.json", "--select", "AIS005", "--fail-on", "medium"]
+    code, out, err = _run(capsys, *only, "-o", "sarif=o/a.sarif", "-o", "junit=o/j.xml", "-o", "markdown=o/s.md",
+                          "-o", "html=o/r.html", "-o", "json=o/r.json", "-o", "terminal")
+    reason = "exit 1: 1 medium unknown ≥ --fail-on medium (--allow-unknown passes them)"
+    assert code == 1 and reason in out and "0 failed, 1 unknown" in out, out + err
+    document = json.loads((repo / "o" / "r.json").read_text())
+    assert [(r["rule_id"], r["status"]) for r in document["results"]] == [("AIS005", "unknown")]
+    sarif = json.loads((repo / "o" / "a.sarif").read_text())
+    assert [(r["ruleId"], r["kind"]) for r in sarif["runs"][0]["results"]] == [("AIS005", "review")]
+    junit = ElementTree.parse(repo / "o" / "j.xml").getroot()
+    assert junit.get("skipped") == "1" and "diagnostic settings" in ElementTree.tostring(junit, encoding="unicode")
+    assert reason in (repo / "o" / "s.md").read_text() and reason in (repo / "o" / "r.html").read_text()
+    code, out, _ = _run(capsys, *only, "--quiet")
+    assert code == 1 and out == "export.json:4: AIS005 unknown: Resource Graph exports carry no diagnostic settings\n"
+
+    code, out, _ = _run(capsys, *only, "--allow-unknown")
+    assert code == 0 and "exit 0: no finding ≥ --fail-on medium; 1 unknown allowed by --allow-unknown" in out
+    assert _run(capsys, *only, "--allow-unknown", "--quiet")[1] == ""
+    monkeypatch.setenv("AIWELL_ALLOW_UNKNOWN", "true")
+    assert _run(capsys, *only)[0] == 0
+    monkeypatch.delenv("AIWELL_ALLOW_UNKNOWN")
+    (repo / "aiwell.toml").write_text("allow_unknown = true\n", encoding="utf-8")
+    assert _run(capsys, *only)[0] == 0
+    (repo / "aiwell.toml").unlink()
+    # A baseline records today's unknowns too: adopting the gate on an export does not fail on them.
+    assert _run(capsys, "baseline", "write", "export.json", "--select", "AIS005", "--output", "b.json")[0] == 0
+    findings = json.loads((repo / "b.json").read_text())["findings"]
+    assert [(f["rule_id"], f["status"]) for f in findings] == [("AIS005", "unknown")]
+    code, out, _ = _run(capsys, *only, "--baseline", "b.json")
+    assert code == 0 and "in the baseline" in out

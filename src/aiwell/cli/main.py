@@ -86,6 +86,10 @@ _HISTORY_DEFAULT = "\0default"
                    + ", ".join(FORMATS) + ".")
 @click.option("--fail-on", type=click.Choice(["high", "medium", "low", "none"]), default=None,
               help="Exit 1 when a failure at or above this severity is found ('none': never). Default: high.")
+@click.option("--allow-unknown", is_flag=True, default=None,
+              help="Let results that could not be decided (unknown: a value unresolved in the template or absent "
+                   "from the export) pass the gate; by default one at or above --fail-on fails it as a failure "
+                   "does.")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),
               help="Findings baseline (aiwell baseline write): only failures not in it gate.")
 @click.option("--history", is_flag=False, flag_value=_HISTORY_DEFAULT, default=None, metavar="[FILE]",
@@ -94,8 +98,8 @@ _HISTORY_DEFAULT = "\0default"
 @click.option("-q", "--quiet", is_flag=True,
               help="Print failures only, one line each: file:line: ID message.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing results too (terminal format).")
-def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, baseline: Path | None,
-           history: str | None, quiet: bool, verbose: bool, **flags: Any) -> None:
+def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, allow_unknown: bool | None,
+           baseline: Path | None, history: str | None, quiet: bool, verbose: bool, **flags: Any) -> None:
     """Review the infrastructure-as-code and inventory exports in PATHS (files or directories): ARM templates with
     parameter files, Bicep with .bicepparam files, Terraform modules and plan JSON, Resource Graph and
     `az resource list` exports. Settings come from aiwell.toml or [tool.aiwell] in pyproject.toml, then AIWELL_*
@@ -107,6 +111,7 @@ def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, ba
     history_file = _history_file(history, flags["paths"])
     plan = plan_review(flags, extra_flags={
         "fail_on": ("--fail-on", fail_on),
+        "allow_unknown": ("--allow-unknown", allow_unknown),
         "baseline": ("--baseline", baseline),
         "history": ("--history", history_file),
         "outputs": ("-o", list(outputs) or None),
@@ -126,10 +131,11 @@ def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, ba
 
         record_run(plan.config["history"], report)
         trend = trend_points(plan.config["history"])
-    options = RenderOptions(fail_on=plan.fail_on, verbose=verbose, quiet=quiet,
+    allowed = bool(plan.config["allow_unknown"])
+    options = RenderOptions(fail_on=plan.fail_on, allow_unknown=allowed, verbose=verbose, quiet=quiet,
                             baseline_used=plan.baseline is not None, trend=trend)
     write_outputs(chosen, report, options, err=stderr_console())
-    sys.exit(exit_code(report, plan.fail_on))
+    sys.exit(exit_code(report, plan.fail_on, allow_unknown=allowed))
 
 
 def _history_file(history: str | None, paths: Sequence[Path]) -> Path | None:

@@ -61,6 +61,7 @@ class RenderOptions:
     """What the reporters need besides the report."""
 
     fail_on: Severity | None
+    allow_unknown: bool = False
     verbose: bool = False
     quiet: bool = False
     baseline_used: bool = False
@@ -72,9 +73,10 @@ def _terminal(report: Report, options: RenderOptions, console: Console) -> None:
     from aiwell.reporters.quiet import render_quiet
 
     if options.quiet:
-        render_quiet(report, console)
+        render_quiet(report, console, fail_on=None if options.allow_unknown else options.fail_on)
     else:
-        render_terminal(report, console, verbose=options.verbose, gate=exit_reason(report, options.fail_on)[1])
+        render_terminal(report, console, verbose=options.verbose,
+                        gate=exit_reason(report, options.fail_on, allow_unknown=options.allow_unknown)[1])
 
 
 def render(output_format: str, report: Report, options: RenderOptions) -> bytes:
@@ -88,9 +90,11 @@ def render(output_format: str, report: Report, options: RenderOptions) -> bytes:
     if output_format == "junit":
         return str(reporters.render_junit(report)).encode("utf-8")
     if output_format == "markdown":
-        return str(reporters.render_markdown(report, fail_on=options.fail_on)).encode("utf-8")
+        return str(reporters.render_markdown(report, fail_on=options.fail_on,
+                                                allow_unknown=options.allow_unknown)).encode("utf-8")
     if output_format == "html":
-        return str(reporters.render_html(report, fail_on=options.fail_on, trend=options.trend)).encode("utf-8")
+        return str(reporters.render_html(report, fail_on=options.fail_on, allow_unknown=options.allow_unknown,
+                                            trend=options.trend)).encode("utf-8")
     buffer = io.StringIO()
     _terminal(report, options, Console(file=buffer, width=100, color_system=None, soft_wrap=False))
     return buffer.getvalue().encode("utf-8", "backslashreplace")

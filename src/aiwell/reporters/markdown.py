@@ -74,7 +74,7 @@ def _score_table(rows: Iterable[tuple[str, Score]], heading: str) -> list[str]:
     return lines
 
 
-def _headline(report: Report, fail_on: Severity | None, gate: bool) -> list[str]:
+def _headline(report: Report, fail_on: Severity | None, gate: bool, allow_unknown: bool) -> list[str]:
     summary = report.summary
     overall = report.scores.overall
     title = f"## aiwell review · score {number(overall.score)}" if overall.score is not None \
@@ -98,7 +98,7 @@ def _headline(report: Report, fail_on: Severity | None, gate: bool) -> list[str]
         context.append(f"environment {markdown_code(report.environment)}")
     lines = [title, "", " · ".join(counts), "", " · ".join(context) + f" · aiwell {report.tool_version}"]
     if gate:
-        code, reason = exit_reason(report, fail_on)
+        code, reason = exit_reason(report, fail_on, allow_unknown=allow_unknown)
         lines += ["", ("❌ " if code else "✅ ") + reason]
     return lines
 
@@ -211,13 +211,14 @@ def _order(result: Result) -> tuple[int, str, str]:
 
 
 def render_markdown(report: Report, *, fail_on: Severity | None = Severity.HIGH, gate: bool = True,
-                    limit: int = GITHUB_COMMENT_LIMIT) -> str:
+                    allow_unknown: bool = False, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     """The report as GitHub-flavoured Markdown of at most `limit` characters (see the module docstring).
 
-    With `gate`, the headline says whether the run passes `fail_on` and why, as the exit code does.
+    With `gate`, the headline says whether the run passes `fail_on` (unknown results gating too, unless
+    `allow_unknown`) and why, as the exit code does.
     """
     out = _Writer(limit)
-    out.add(*_headline(report, fail_on, gate))
+    out.add(*_headline(report, fail_on, gate, allow_unknown))
     out.add("", *_score_table(((pillar_title(p), s) for p, s in report.scores.pillars.items()), "Pillar"))
     areas = [(area, score) for area, score in report.scores.design_areas.items()
              if score.passed or score.failed or score.unknown]

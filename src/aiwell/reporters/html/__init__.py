@@ -147,10 +147,11 @@ def _assets() -> tuple[Any, str, str, str]:
 
 
 def render_html(report: Report, *, fail_on: Severity | None = Severity.HIGH, gate: bool = True,
-                trend: Sequence[TrendPoint] = ()) -> str:
+                allow_unknown: bool = False, trend: Sequence[TrendPoint] = ()) -> str:
     """The report as one self-contained HTML page (see the module docstring).
 
-    With `gate`, the page says whether the run passes `fail_on` and why. `trend` (oldest first) draws the scores
+    With `gate`, the page says whether the run passes `fail_on` (unknown results gating too, unless
+    `allow_unknown`) and why. `trend` (oldest first) draws the scores
     of past runs from the history.
     """
     from aiwell.reporters.terminal import summary_line
@@ -171,7 +172,7 @@ def render_html(report: Report, *, fail_on: Severity | None = Severity.HIGH, gat
         css=css,
         script=script,
         script_hash=script_hash,
-        gate=exit_reason(report, fail_on) if gate else None,
+        gate=exit_reason(report, fail_on, allow_unknown=allow_unknown) if gate else None,
         charts=[_chart("Pillars", [(pillar_title(p), s) for p, s in report.scores.pillars.items()]),
                 _chart("AI design areas", [(area_title(a), report.scores.design_areas[a]) for a in areas])],
         trend=_trend(trend, report.pillars),
