@@ -7,11 +7,12 @@ as unknown that now fails is new; one recorded as a failure that is now unknown 
 
 A fingerprint names a finding by what it is, not by where it sits: the rule id, the resource id (compared
 case-insensitively, as Azure compares ids) and, for infrastructure as code, the deployment it comes from (the
-template with its parameter file, the Terraform root with its var files), since one template deployed twice gives
-resources with the same id. Inventory ids are real and unique, and exports are often renamed each month, so an
-inventory finding leaves the file name out. Line numbers, formatting, the order of resources and the message text
-play no part: reformatting a file, reordering resources or moving lines keeps every fingerprint, while a renamed
-resource or another rule gives a new one.
+template with its parameter file, the Terraform root with its var files, each file named relative to the root of
+its repository), since one template deployed twice gives resources with the same id. Run from the repository root
+on `infra` or from `infra` on `.`, a finding keeps its fingerprint. Inventory ids are real and unique, and exports
+are often renamed each month, so an inventory finding leaves the file name out. Line numbers, formatting, the
+order of resources and the message text play no part: reformatting a file, reordering resources or moving lines
+keeps every fingerprint, while a renamed resource or another rule gives a new one.
 
 The file (`aiwell.baseline/1`) is JSON, sorted, without timestamps, so that it diffs well in review:
 
@@ -27,14 +28,17 @@ until it is fixed or suppressed with a reason.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from aiwell.errors import ConfigError
+from aiwell.loaders.files import repository_root, resolved
 from aiwell.model import AIW000, InputRecord, Result, SourceFormat, Status, display_text
 
 SCHEMA_ID = "aiwell.baseline/1"
@@ -47,8 +51,24 @@ def fingerprint(result: Result, *, inventory: bool = False) -> str:
     read from an inventory export."""
     parts = [result.rule.id.upper(), display_text(result.resource_id).lower()]
     if not inventory:
-        parts.append(result.input.replace("\\", "/").lower())
+        parts.append(_in_repository(result.input, os.getcwd()).replace("\\", "/").lower())
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+@lru_cache(maxsize=4096)
+def _in_repository(label: str, cwd: str) -> str:
+    """An input label (`input_label`) with each file named relative to the root of its repository (the nearest
+    folder holding `.git`), so that it does not depend on the folder the run starts in (`cwd`, part of the cache
+    key) or on how the path was given; a file outside any repository keeps its name as given."""
+    named = []
+    for part in label.split(" + "):
+        path = Path(part) if os.path.isabs(part) else Path(cwd) / part
+        root = repository_root(path)
+        target = resolved(path)
+        if root is not None and target is not None and target.is_relative_to(root):
+            part = target.relative_to(root).as_posix()
+        named.append(part)
+    return " + ".join(named)
 
 
 def inventory_inputs(records: Iterable[InputRecord]) -> frozenset[str]:

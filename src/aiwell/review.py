@@ -9,7 +9,6 @@ from aiwell.baseline import Baseline, apply_baseline, inventory_inputs
 from aiwell.graph import ResourceGraph
 from aiwell.loaders import load_inputs
 from aiwell.loaders.arm.scope import DeploymentContext
-from aiwell.loaders.bicep.cli_build import BUILD_TIMEOUT_SECONDS
 from aiwell.model import Pillar
 from aiwell.report import Report, build_report
 from aiwell.rules import Rule, load_registry, run_rules
@@ -25,7 +24,7 @@ def review(
     var_files: Sequence[Path] = (),
     variables: Mapping[str, str] | None = None,
     use_bicep_cli: bool = False,
-    subprocess_timeout: float = BUILD_TIMEOUT_SECONDS,
+    subprocess_timeout: float | None = None,
     skip_paths: Sequence[str] = (),
     pillars: Sequence[Pillar] | None = None,
     suppress: bool = True,
@@ -41,8 +40,9 @@ def review(
 
     `rules` defaults to the whole catalog. `var_files` and `variables` are Terraform's `-var-file` and
     `-var`; `use_bicep_cli` builds Bicep with the `bicep` CLI, each build limited to `subprocess_timeout`
-    seconds; `skip_paths` are globs the walk of a folder leaves out (`aiwell.loaders.skip`). `pillars` limits the
-    review to those pillars: only their rules run, and the report shows only their sections and scores.
+    seconds (None: the default of `--subprocess-timeout`); `skip_paths` are globs the walk of a folder leaves out
+    (`aiwell.loaders.skip`). `pillars` limits the review to those pillars: only their rules run, and the report
+    shows only their sections and scores.
 
     Governance (aiwell.suppressions, aiwell.baseline): with `suppress`, the inline comments and ARM metadata of the
     inputs and the `suppressions` file entries mark the results they cover; `baseline` marks the failures it

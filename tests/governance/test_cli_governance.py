@@ -223,3 +223,15 @@ def test_unknown_results_fail_the_gate_in_every_format_unless_allowed(repo: Path
     assert [(f["rule_id"], f["status"]) for f in findings] == [("AIS005", "unknown")]
     code, out, _ = _run(capsys, *only, "--baseline", "b.json")
     assert code == 0 and "in the baseline" in out
+
+
+def test_a_baseline_holds_wherever_the_run_starts(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    # Written at the repository root on `infra`, used from inside `infra` on `.` (or with an absolute path).
+    assert _run(capsys, "baseline", "write", "infra", "--output", ".aiwell/baseline.json")[0] == 0
+    monkeypatch.chdir(repo / "infra")
+    code, out, _ = _run(capsys, "review", ".", "--baseline", "../.aiwell/baseline.json", "--fail-on", "low")
+    assert code == 0 and "in the baseline" in out
+    code, _, _ = _run(capsys, "review", str(repo / "infra"), "--baseline", "../.aiwell/baseline.json",
+                      "--fail-on", "low")
+    assert code == 0

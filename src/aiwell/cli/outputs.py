@@ -106,7 +106,8 @@ def make_parent(path: Path) -> None:
         try:
             path.parent.mkdir(parents=True)
         except OSError as exc:
-            raise UsageError(f"cannot create {path.parent}: {exc.strerror or exc}") from None
+            raise UsageError(f"cannot write {path}: cannot create its folder {path.parent}: "
+                             f"{exc.strerror or exc}") from None
 
 
 def write_outputs(outputs: Sequence[Output], report: Report, options: RenderOptions, *, err: Console) -> None:

@@ -52,9 +52,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiwell.errors import InputError, ParseError, UsageError
 from aiwell.loaders.arm.parameters import (
@@ -68,22 +67,18 @@ from aiwell.loaders.arm.parameters import (
 )
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_template
-from aiwell.loaders.bicep import (
-    bicepparam_registry_reference,
-    bicepparam_target,
-    load_bicep,
-    load_registry_deployment,
-    parse_bicep,
-)
-from aiwell.loaders.bicep.cli_build import BUILD_TIMEOUT_SECONDS, bicep_cli, load_bicep_with_cli
-from aiwell.loaders.bicep.syntax import Param as BicepParam
 from aiwell.loaders.files import containment_root, decode_text, read_file_bytes, resolved, within
 from aiwell.loaders.inventory import looks_like_inventory, read_inventory
 from aiwell.loaders.jsonc import JsonDocument, parse_text, read_text
 from aiwell.loaders.skip import SkipPaths
-from aiwell.loaders.terraform import load_terraform
-from aiwell.loaders.terraform.plan import load_plan, looks_like_plan
 from aiwell.model import InputRecord, InputStatus, Resource, SourceFormat, input_label
+
+if TYPE_CHECKING:
+    from aiwell.loaders.bicep import BicepLoad
+
+# The Bicep and Terraform readers (parsers, expression evaluators, the azurerm mapping) are imported when a run
+# meets a Bicep file, a Terraform module or a plan, not at start-up: a review of ARM templates or an inventory
+# export does not pay for them.
 
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".terraform", ".venv"})
 """Directories never walked into."""
@@ -149,6 +144,12 @@ class _BrokenParameters:
     """Given with --parameters."""
     root: Path
     """The tree it was found in."""
+
+    @property
+    def failure(self) -> str:
+        """Why the deployment with it is not analysed."""
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        return f"its parameter file {where} can't be read: {self.reason}"
 
 
 @dataclass(slots=True)
@@ -286,8 +287,12 @@ def _classify(value: Any) -> _Kind:
         return _Kind.TEMPLATE
     if is_parameter_file(value):
         return _Kind.PARAMETERS
-    if looks_like_plan(value):
-        return _Kind.PLAN
+    # Only a document with a `format_version` can be a plan: the Terraform reader is imported for those alone.
+    if isinstance(value, dict) and "format_version" in value:
+        from aiwell.loaders.terraform.plan import looks_like_plan
+
+        if looks_like_plan(value):
+            return _Kind.PLAN
     if looks_like_inventory(value):
         return _Kind.INVENTORY
     return _Kind.OTHER
@@ -307,12 +312,13 @@ class _Loader:
     """One run of discovery, pairing and loading."""
 
     def __init__(self, context: DeploymentContext, *, use_bicep_cli: bool = False,
-                 subprocess_timeout: float = BUILD_TIMEOUT_SECONDS, progress: Progress | None = None) -> None:
+                 subprocess_timeout: float | None = None, progress: Progress | None = None) -> None:
         self.context = context
         self.progress = progress or (lambda _done, _total: None)
         self.done = 0
         self.total = 0
-        self.load_bicep = partial(load_bicep_with_cli, timeout=subprocess_timeout) if use_bicep_cli else load_bicep
+        self.use_bicep_cli = use_bicep_cli
+        self.subprocess_timeout = subprocess_timeout
         self.templates: dict[Path, _Template] = {}
         self.parameter_files: list[tuple[_Candidate, ParameterFile, bool]] = []
         """(candidate, parsed file, given with --parameters)."""
@@ -353,7 +359,8 @@ class _Loader:
             # Nothing could be read (a FIFO, a device, permissions, too large): whatever it holds is not reviewed.
             self.unreadable(key, candidate, _reason(exc), None, as_parameters=as_parameters)
             return
-        reported = candidate.explicit or as_parameters
+        # Named, given as parameters, or named like a parameter file: a broken one is reported, not skipped.
+        reported = candidate.explicit or as_parameters or conventional_template_stem(path) is not None
         try:
             text = decode_text(raw)
         except ParseError as exc:
@@ -429,6 +436,8 @@ class _Loader:
 
     def load_plan(self, resolved: Path, path: Path, text: str) -> None:
         """Load a Terraform plan (`terraform show -json`) into resources, or record why it could not be."""
+        from aiwell.loaders.terraform.plan import load_plan
+
         fmt = SourceFormat.TERRAFORM_PLAN.value
         try:
             plan = load_plan(parse_text(text, str(path)), context=self.context)
@@ -574,6 +583,8 @@ class _Loader:
         explicit_bicep = [path for path, candidate in self.bicep_files.items() if candidate.explicit]
         fmt = SourceFormat.BICEP.value
         for candidate, given in self.bicepparam_files:
+            from aiwell.loaders.bicep import bicepparam_registry_reference, bicepparam_target
+
             path = candidate.path
             try:
                 target = bicepparam_target(path, root=candidate.root)
@@ -620,6 +631,17 @@ class _Loader:
 
     # --- loading --------------------------------------------------------------------------------------------
 
+    def load_bicep(self, path: Path, *, parameter_file: Path | None, root: Path) -> BicepLoad:
+        """Read one Bicep file natively, or build it with the `bicep` CLI (`--bicep-cli`) within the timeout."""
+        if self.use_bicep_cli:
+            from aiwell.loaders.bicep.cli_build import load_bicep_with_cli
+
+            limit = {} if self.subprocess_timeout is None else {"timeout": self.subprocess_timeout}
+            return load_bicep_with_cli(path, parameter_file=parameter_file, context=self.context, root=root, **limit)
+        from aiwell.loaders.bicep import load_bicep
+
+        return load_bicep(path, parameter_file=parameter_file, context=self.context, root=root)
+
     def deploy_bicep(self) -> list[tuple[Path, InputRecord, list[Resource]]]:
         """Evaluate every Bicep file once per parameter file (or with its defaults); drop files that are only
         reviewed as modules of another Bicep file in the run."""
@@ -634,13 +656,12 @@ class _Loader:
             for parameter_file in chosen or [None]:
                 broken = self.bicep_broken.get((key, _key(parameter_file))) if parameter_file else None
                 if broken is not None:
-                    reason = f"its parameter file {broken.path} can't be read: {broken.reason}"
-                    record = _not_analysed(candidate.path, reason, file_format=fmt, parameters=parameter_file)
+                    record = _not_analysed(candidate.path, broken.failure, file_format=fmt,
+                                           parameters=parameter_file)
                     loaded.append((key, record, [], own))
                     continue
                 try:
-                    load = self.load_bicep(candidate.path, parameter_file=parameter_file, context=self.context,
-                                           root=candidate.root)
+                    load = self.load_bicep(candidate.path, parameter_file=parameter_file, root=candidate.root)
                 except InputError as exc:
                     record = _not_analysed(candidate.path, _reason(exc), line=exc.line, file_format=fmt,
                                            parameters=parameter_file)
@@ -660,8 +681,10 @@ class _Loader:
                                      unreviewed=tuple(load.unreviewed))
                 loaded.append((key, record, _belonging(load.resources, record), own))
                 # Local modules that could not be read: Bicep would refuse the file, so those parts are not analysed.
-                loaded.extend((key, part, [], own) for part in load.not_analysed)
+                loaded.extend((key, replace(part, input=record.input), [], own) for part in load.not_analysed)
         for candidate in self.registry_bicepparams:
+            from aiwell.loaders.bicep import load_registry_deployment
+
             self.advance()
             key = _key(candidate.path)
             try:
@@ -687,6 +710,8 @@ class _Loader:
         called: set[Path] = set()
         fmt = SourceFormat.TERRAFORM.value
         for directory, candidate in sorted(self.terraform_dirs.items()):
+            from aiwell.loaders.terraform import load_terraform
+
             self.advance()
             label = input_label(str(candidate.path), *(str(path) for path in var_files))
             try:
@@ -739,8 +764,7 @@ class _Loader:
         self.advance()
         deployments = [self.deploy_one(template, parameter_file) for parameter_file in files]
         for unreadable in broken:
-            reason = f"its parameter file {unreadable.path} can't be read: {unreadable.reason}"
-            record = _not_analysed(template.candidate.path, reason, parameters=unreadable.path)
+            record = _not_analysed(template.candidate.path, unreadable.failure, parameters=unreadable.path)
             deployments.append(_Deployment(template, record, [], set()))
         return deployments or [self.deploy_one(template, None)]
 
@@ -772,7 +796,7 @@ class _Loader:
 def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
                 context: DeploymentContext | None = None, var_files: Sequence[Path] = (),
                 variables: Mapping[str, str] | None = None, use_bicep_cli: bool = False,
-                subprocess_timeout: float = BUILD_TIMEOUT_SECONDS, progress: Progress | None = None,
+                subprocess_timeout: float | None = None, progress: Progress | None = None,
                 skip_paths: Sequence[str] = ()) -> LoadOutcome:
     """Find, pair and load every input under `paths`; see the module docstring for the rules.
 
@@ -780,7 +804,8 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
 
     `var_files` and `variables` are Terraform's `-var-file` and `-var name=value`, applied to every root module.
     `use_bicep_cli` compiles Bicep files with the `bicep` CLI on PATH instead of reading them natively, each build
-    limited to `subprocess_timeout` seconds (a file whose build runs longer is not analysed).
+    limited to `subprocess_timeout` seconds (None: `--subprocess-timeout`'s default; a file whose build runs
+    longer is not analysed).
     `skip_paths` are globs of files and folders the walk of a folder leaves out (`aiwell.loaders.skip`); a file
     named on its own is always read.
 
@@ -789,6 +814,8 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     template order.
     """
     if use_bicep_cli:
+        from aiwell.loaders.bicep.cli_build import bicep_cli
+
         bicep_cli()  # fail early, before any work, when there is no CLI
     loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli,
                      subprocess_timeout=subprocess_timeout, progress=progress)
@@ -859,6 +886,9 @@ def _declared_parameters(template: Path) -> set[str] | None:
     try:
         text = read_text(template)
         if template.suffix.lower() == ".bicep":
+            from aiwell.loaders.bicep import parse_bicep
+            from aiwell.loaders.bicep.syntax import Param as BicepParam
+
             program = parse_bicep(text, path=str(template))
             return {statement.name.lower() for statement in program.statements if isinstance(statement, BicepParam)}
         value = parse_text(text, str(template), track=()).value
@@ -906,12 +936,12 @@ def _belonging(resources: list[Resource], record: InputRecord) -> list[Resource]
     """Mark each resource of an input with the input's label (`Source.input`) and, when part of that input was
     not reviewed, with what (`Source.partial`)."""
     unreviewed = record.unreviewed
-    partial = ""
+    summary = ""
     if unreviewed:
         more = f" and {len(unreviewed) - 1} more" if len(unreviewed) > 1 else ""
-        partial = f"{unreviewed[0]}{more}"
+        summary = f"{unreviewed[0]}{more}"
     for resource in resources:
-        resource.source = replace(resource.source, input=record.input, partial=partial or resource.source.partial)
+        resource.source = replace(resource.source, input=record.input, partial=summary or resource.source.partial)
     return resources
 
 

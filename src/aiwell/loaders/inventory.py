@@ -53,8 +53,13 @@ _POWERSHELL_FIELDS = {"resourceid": "id", "resourcetype": "type", "name": "name"
                       "resourcegroupname": "resourceGroup", "subscriptionid": "subscriptionId"}
 _POWERSHELL_DROPPED = frozenset({"id", "type", "resourcename", "extensionresourcename", "extensionresourcetype",
                                  "parentresource", "tagstable", "createdtime", "changedtime"})
-# What ConvertTo-Json writes for an object nested deeper than its -Depth: the object's ToString().
-_DEPTH_CUT = re.compile(r"@\{.*\}|(?:System|Microsoft)\.[\w.`+]+(?:\[\])?", re.DOTALL)
+# What ConvertTo-Json writes for an object nested deeper than its -Depth: the object's ToString(), which is
+# `@{name=value; ...}` for a PowerShell object (space-separated for an array of them: the one `.*` spans them
+# all, in linear time) and the .NET type name (`System.Object[]`, `System.Collections.Hashtable`,
+# `Microsoft.Azure.Management....Sku`) otherwise. ARM values that look alike are kept: `Microsoft.KeyVault` (a key
+# source), `Microsoft.DefaultV2` (a content filter policy), Logic Apps expressions (`@{triggerBody()}`).
+_DEPTH_CUT = re.compile(r"@\{(?:[A-Za-z_][\w-]*=.*)?\}|System\.[\w.`+]+(?:\[\])?|"
+                        r"Microsoft\.Azure\.[\w.`+]+(?:\[\])?", re.DOTALL)
 _DEPTH_CUT_MARKERS = ('"@{', '"System.', '"Microsoft.Azure.')
 DEPTH_CUT_REASON = ("PowerShell's ConvertTo-Json cut this value off at its -Depth (default 2); export with "
                     "ConvertTo-Json -Depth 100")
@@ -280,11 +285,49 @@ def _row_spans(text: str, value: Any, rows: list[Any]) -> list[tuple[int, int]] 
     return spans if len(spans) == len(rows) else None
 
 
+_ROW_OPEN = re.compile(r"^([ \t]*)\{[ \t]*\r?$", re.MULTILINE)
+
+
+def _pretty_row_spans(text: str, rows: list[Any]) -> list[tuple[int, int]] | None:
+    """The (start, end) lines of each row of a pretty-printed export (`az graph query -o json`,
+    `ConvertTo-Json`): each row opens with a line holding only `{` and closes with a line holding only `}` or
+    `},`, at one indentation. Such lines can't be inside a string (JSON strings hold no line break) and nested
+    objects sit deeper, so they are found with two regular expressions instead of decoding the rows again.
+
+    None when the text is not laid out that way, or the lines found don't pair up one-to-one with the rows.
+    """
+    first = _ROW_OPEN.search(text)
+    if first is None or not rows:
+        return None
+    indent = re.escape(first.group(1))
+    starts = [match.start() for match in re.finditer(rf"^{indent}\{{[ \t]*\r?$", text, re.MULTILINE)]
+    ends = [match.start() for match in re.finditer(rf"^{indent}\}},?[ \t]*\r?$", text, re.MULTILINE)]
+    if len(starts) != len(rows) or len(ends) != len(rows):
+        return None
+    spans: list[tuple[int, int]] = []
+    line, counted, previous_end = 1, 0, -1
+    for start, end in zip(starts, ends, strict=True):
+        if not previous_end < start < end:
+            return None
+        line += text.count("\n", counted, start)
+        end_line = line + text.count("\n", start, end)
+        spans.append((line, end_line))
+        line, counted, previous_end = end_line, end, end
+    return spans
+
+
 def _spans(document: JsonDocument, rows: list[Any]) -> list[tuple[int, int] | None]:
-    """The lines of each row: as the document tracked them, else found in its text (see `_row_spans`), else by
-    walking the text with the JSONC line tracker."""
+    """The lines of each row: as the document tracked them; all on line 1 of an export written on one line;
+    found by the layout of a pretty-printed one (see `_pretty_row_spans`); else found by stepping over the rows
+    with the C decoder (see `_row_spans`); else by walking the text with the JSONC line tracker."""
     if document.lines:
         return [document.span_of(row) for row in rows]
+    text = document.text
+    if "\n" not in text.rstrip():
+        return [(1, 1)] * len(rows)
+    pretty = _pretty_row_spans(text, rows)
+    if pretty is not None:
+        return list(pretty)
     found = _row_spans(document.text, document.value, rows)
     if found is not None:
         return list(found)
@@ -320,8 +363,10 @@ def read_inventory(document: JsonDocument) -> InventoryExport:
             hint='Export with az graph query -q "Resources" -o json, az resource list -o json or '
                  "Get-AzResource | ConvertTo-Json -Depth 100.",
         )
-    if rows and rows[0] is value:  # one resource, converted on its own
-        spans: list[tuple[int, int] | None] = [(1, document.text.count("\n") + 1)]
+    if rows and rows[0] is value:  # one resource, converted on its own: the whole text, blank lines around it aside
+        text = document.text
+        first = len(text) - len(text.lstrip())
+        spans: list[tuple[int, int] | None] = [(text.count("\n", 0, first) + 1, text.rstrip().count("\n") + 1)]
     else:
         spans = _spans(document, rows)
     # Only text with what a depth cut looks like is searched for one.

@@ -6,7 +6,7 @@ embedding models; YAML in `data/`), precisions (`precision`), ranges and the `ai
 efficiency factors fitted to published measurements and `calibrate` (`calibration`), load-test commands and
 result readers (`loadtest`), price sheets (`prices`), renderers (`report`) and the commands (`cli`).
 
-The names below are imported when first used (PEP 562), so `aiwell size --help` does not read the YAML tables.
+The names below are imported when first used (PEP 562), so `aiwell size --help` does not load the tables.
 """
 
 from __future__ import annotations
@@ -42,4 +42,22 @@ def __getattr__(name: str) -> Any:
     return getattr(importlib.import_module(f"aiwell.sizing.{module}"), name)
 
 
-__all__ = sorted(_WHERE)
+__all__ = [
+    "SCHEMA",
+    "Band",
+    "Factors",
+    "PriceSheet",
+    "Range",
+    "build_setup",
+    "build_training",
+    "builtin_factors",
+    "factors_from_dict",
+    "load_plan",
+    "load_prices",
+    "size_inference",
+    "size_plan",
+    "size_ptu",
+    "size_rag",
+    "size_tabular",
+    "size_training",
+]
