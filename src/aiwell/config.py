@@ -20,6 +20,9 @@ Keys (see `KEYS` for each one's kind and default):
     severity = { AIS002 = "medium" }  # severity overrides by rule id or name
     pillars = ["security"]          # review only these pillars
     environment = "prod"            # the environment under review (shown in reports; rules may read it)
+    workload_purpose = "serving"    # what the workload is for (serving, training, batch-scoring, exploration)
+    rules_dir = ["rules"]           # folders of a team's own rules
+    pillar_weights = { "cost-optimization" = 0.5 }  # how much each pillar weighs (each in (0, 1])
     parameters = { location = "eastus2" }  # values for template parameters nothing else sets
     skip_paths = ["**/bin/**"]      # inputs not to read
     suppressions = ".aiwell/suppressions.yaml"
@@ -76,6 +79,11 @@ KEYS: dict[str, Key] = {
     "severity": Key("table", {}, "severity overrides: rule id or name = high, medium or low"),
     "pillars": Key("list", [], "review only these pillars", _PILLARS),
     "environment": Key("text", None, "the environment under review (dev, test, prod, ...)"),
+    "workload_purpose": Key("text", None, "what the workload is for (serving, training, batch-scoring, "
+                                          "exploration)"),
+    "rules_dir": Key("paths", [], "folders of your own YAML rules to run with the catalog"),
+    "pillar_weights": Key("values", {}, "how much each pillar weighs in results' weight and the top actions' "
+                                        "order (each in (0, 1])"),
     "parameters": Key("values", {}, "values for template parameters that neither a parameter file nor a default "
                                     "sets"),
     "skip_paths": Key("list", [], "globs of inputs not to read (compiled bin/ output beside Bicep sources)"),
@@ -259,7 +267,10 @@ def _environment_value(key: str, text: str, name: str) -> Any:
             return float(text)
         except ValueError:
             raise ConfigError(f"environment {name}: `{key}` must be a number of seconds, not {text!r}") from None
-    if kind in ("list", "paths"):
+    if kind == "paths":
+        # Folders as PATH lists them (os.pathsep) or comma-separated.
+        return [item.strip() for part in text.split(os.pathsep) for item in part.split(",") if item.strip()]
+    if kind == "list":
         return [item.strip() for item in text.split(",") if item.strip()]
     if kind in ("table", "values"):
         if text.strip().startswith("{"):

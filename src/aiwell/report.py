@@ -16,12 +16,13 @@ from aiwell.model import (
     Pillar,
     Resource,
     Result,
-    RuleInfo,
     Severity,
     Status,
     display_text,
 )
-from aiwell.scoring import Scores, counts_in_score, score_results
+from aiwell.priorities import DEFAULT_PILLAR_WEIGHTS, TOP_ACTIONS, Remedy, TopAction, top_actions
+from aiwell.scoring import Scores, score_results
+from aiwell.workload import Archetype
 
 if TYPE_CHECKING:
     from aiwell.rules import Rule
@@ -56,14 +57,19 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
-class TopAction:
-    """One change that raises the overall score: fixing every failure of one rule."""
+class QuestionnaireSummary:
+    """How the questionnaire took part in a review: the answers file and how many questions were answered."""
 
-    rule: RuleInfo
-    resources: tuple[str, ...]
-    """The ids of the resources that fail the rule (suppressed failures left out), in report order."""
-    gain: float
-    """Points the overall score rises by when they are fixed (one decimal)."""
+    answers_file: str | None
+    questions: int
+    answered: int
+    """By a person (in the answers file, without an `inferred` mark)."""
+    inferred: int
+    """Pre-filled from evidence and not confirmed by a person."""
+    not_applicable: int
+    unanswered: int
+    evidence: tuple[str, ...] = ()
+    """The eval, size and data reports read as evidence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,14 +88,20 @@ class Report:
     results: list[Result]
     scores: Scores
     summary: Summary
+    workload: tuple[Archetype, ...] = ()
+    """The workload's archetypes (`rag-chat`, `agent`, ...), each with its evidence."""
+    top_actions: tuple[TopAction, ...] = ()
+    """The changes that raise the score most, best first, each with its remediation."""
+    questionnaire: QuestionnaireSummary | None = None
+    """Set when the review merged questionnaire answers (`--answers`, `--evidence`)."""
+    pillar_weights: Mapping[Pillar, float] = field(default_factory=lambda: dict(DEFAULT_PILLAR_WEIGHTS))
+    """How much each pillar weighs in results' `weight` and the top actions' order (`pillar_weights` setting)."""
     pillars: tuple[Pillar, ...] = tuple(Pillar)
     """The pillars the review was asked about (`--pillar`), in enum order: reporters show only these."""
     rules: Mapping[str, Rule] = field(default_factory=dict)
     """The rules the review ran, by id, with their documentation (rationale, remediation snippets, references) for
     the reporters that show it (SARIF, HTML, Markdown). A result whose rule is not here is shown from its
     `RuleInfo` alone."""
-    top_actions: tuple[TopAction, ...] = ()
-    """The changes that raise the overall score most, best first (`top_actions`)."""
     warnings: tuple[str, ...] = ()
     """What the run's governance has to say: an expired suppression, one that matches nothing, a rule selected
     that the pinned rule set does not hold. Printed, and carried in every format."""
@@ -182,42 +194,23 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
     )
 
 
-def top_actions(results: Iterable[Result], *, limit: int = 5) -> tuple[TopAction, ...]:
-    """The `limit` rules whose failures, once fixed, raise the overall score most, best first.
-
-    Fixing the failures of one rule turns them into passes: the overall score rises by
-    100 × (failures × weight) / Σ weight(passed + failed), so rules are ranked by failures × severity weight, then
-    severity, then id. Only results that count in the score take part (not suppressed, not `AIW000`).
-    """
-    failing: dict[str, tuple[RuleInfo, list[str]]] = {}
-    decided = 0
-    for result in results:
-        if not counts_in_score(result) or result.status is Status.UNKNOWN:
-            continue
-        decided += result.rule.severity.weight
-        if result.status is Status.FAIL:
-            entry = failing.setdefault(result.rule.id, (result.rule, []))
-            if result.resource_id not in entry[1]:
-                entry[1].append(result.resource_id)
-    ranked = sorted(failing.values(), key=lambda item: (-len(item[1]) * item[0].severity.weight,
-                                                         -item[0].severity.rank, item[0].id))
-    return tuple(TopAction(rule=rule, resources=tuple(resources),
-                           gain=round(100 * len(resources) * rule.severity.weight / decided, 1))
-                 for rule, resources in ranked[:limit])
-
-
 def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], results: Iterable[Result], *,
                  tool_version: str = __version__, pillars: Iterable[Pillar] | None = None,
                  rules: Iterable[Rule] = (), warnings: Iterable[str] = (), rule_set: str = "latest",
-                 environment: str | None = None) -> Report:
+                 environment: str | None = None,
+                 workload: Iterable[Archetype] = (), remedies: Mapping[str, Remedy] | None = None,
+                 questionnaire: QuestionnaireSummary | None = None, actions: int | None = None,
+                 pillar_weights: Mapping[Pillar, float] | None = None) -> Report:
     """Assemble the report: add one `AIW000` failure per input not analysed, drop exact duplicates, sort, score
     and count.
 
-    `results` are the rule engine's, `not_applicable` included (with their suppressions and baseline marks
-    applied). An `AIW000` result already among them for the same input and reason is not added twice. `pillars`
-    (default: all) are the pillars the review was asked about; scores are given for those only. `rules` are the
-    rules that ran (their documentation serves the reporters), `warnings` what governance had to say, `rule_set`
-    and `environment` the run's context.
+    `results` are the rule engine's (and the questionnaire's), `not_applicable` included (with their
+    suppressions and baseline marks applied). An `AIW000` result already among them for the same input and
+    reason is not added twice. `pillars` (default: all) are the pillars the review was asked about; scores are
+    given for those only. `rules` are the rules that ran (their documentation serves the reporters), `warnings`
+    what governance had to say, `rule_set` and `environment` the run's context. `remedies` gives each rule's and
+    question's fix for the top actions; `actions` is how many to keep (default `priorities.TOP_ACTIONS`).
+    `pillar_weights` (default 1.0 each) weigh the pillars in each result's weight and the top actions' order.
     """
     input_list = sorted(dict.fromkeys(inputs), key=lambda i: (i.path, i.parameters or "", i.input,
                                                               i.address or "", i.reason))
@@ -232,30 +225,40 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
             reported.add((failure.resource_id, failure.input, failure.message))
     all_results.sort(key=_result_order)
     chosen = tuple(pillar for pillar in Pillar if pillars is None or pillar in set(pillars))
+    resource_list = sorted(resources, key=_resource_order)
+    weights = {**DEFAULT_PILLAR_WEIGHTS, **(pillar_weights or {})}
+    ranked = top_actions(all_results, remedies=remedies or {}, resources=resource_list, weights=weights,
+                         limit=TOP_ACTIONS if actions is None else actions)
     return Report(
         tool_version=tool_version,
         inputs=input_list,
-        resources=sorted(resources, key=_resource_order),
+        resources=resource_list,
         results=all_results,
         scores=score_results(all_results, pillars=chosen),
         summary=_summarise(all_results, input_list),
         pillars=chosen,
         rules={rule.id: rule for rule in sorted(rules, key=lambda rule: rule.id)},
-        top_actions=top_actions(all_results),
         warnings=tuple(dict.fromkeys(warnings)),
         rule_set=rule_set,
         environment=environment,
+        workload=tuple(workload),
+        top_actions=ranked,
+        questionnaire=questionnaire,
+        pillar_weights=weights,
     )
 
 
-def exit_code(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False) -> int:
+def exit_code(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False,
+              allow_unanswered: bool = False) -> int:
     """The exit code of a review (DESIGN.md §1.6): 1 when a failure at or above `fail_on` is found, else 0.
 
     Inputs not analysed count as high failures. A result that could not be decided (`unknown`) at or above
     `fail_on` gates as a failure does, unless `allow_unknown`: nothing is green because it was not checked.
-    Suppressed results and results in the findings baseline never gate. `fail_on=None` never fails.
+    Questions left unanswered when the review merged the questionnaire gate too (unless `allow_unanswered`): a
+    review asked to cover the process is not clean while part of it is unknown. Suppressed results and results
+    in the findings baseline never gate. `fail_on=None` never fails.
     """
-    return exit_reason(report, fail_on, allow_unknown=allow_unknown)[0]
+    return exit_reason(report, fail_on, allow_unknown=allow_unknown, allow_unanswered=allow_unanswered)[0]
 
 
 def gating_failures(report: Report, fail_on: Severity) -> list[Result]:
@@ -283,15 +286,19 @@ def _by_severity(results: Sequence[Result], fail_on: Severity) -> str:
     return ", ".join(f"{count} {severity.value}" for severity, count in counts.items() if count)
 
 
-def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False) -> tuple[int, str]:
-    """The exit code of a review and why, in words (`exit 1: 5 high findings ≥ --fail-on high`)."""
+def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False,
+                allow_unanswered: bool = False) -> tuple[int, str]:
+    """The exit code of a review and why, in words (`exit 1: 5 high findings ≥ --fail-on high`). Unanswered
+    questions (`Q-` results left unknown) gate by `allow_unanswered`, not by `allow_unknown`."""
     if fail_on is None:
         return int(ExitCode.CLEAN), "exit 0: --fail-on none never fails"
     gating = gating_failures(report, fail_on)
     not_analysed = [result for result in gating if result.rule.id == AIW000.id]
     findings = [result for result in gating if result.rule.id != AIW000.id]
-    unknowns = gating_unknowns(report, fail_on)
-    if not gating and (allow_unknown or not unknowns):
+    unknowns = [result for result in gating_unknowns(report, fail_on) if not result.rule.id.startswith("Q-")]
+    questionnaire = report.questionnaire
+    unanswered = questionnaire.unanswered if questionnaire is not None and not allow_unanswered else 0
+    if not gating and (allow_unknown or not unknowns) and not unanswered:
         baselined = f"; {report.summary.baselined} in the baseline" if report.summary.baselined else ""
         allowed = (f"; {len(unknowns)} unknown allowed by --allow-unknown" if unknowns else "")
         return int(ExitCode.CLEAN), f"exit 0: no finding ≥ --fail-on {fail_on.value}{baselined}{allowed}"
@@ -305,10 +312,14 @@ def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool
     if unknowns and not allow_unknown:
         parts.append(f"{_by_severity(unknowns, fail_on)}{new} unknown ≥ --fail-on {fail_on.value} "
                      "(--allow-unknown passes them)")
+    if unanswered:
+        parts.append(f"{unanswered} question{'s' if unanswered != 1 else ''} unanswered (--allow-unanswered "
+                     "passes them)")
     return int(ExitCode.FINDINGS), "exit 1: " + "; ".join(parts)
 
 
 __all__ = [
+    "QuestionnaireSummary",
     "Report",
     "SeverityCounts",
     "Summary",

@@ -149,10 +149,13 @@ def test_report_shape_and_counts() -> None:
         "input": "infra/broken.json", "message": "invalid JSON: Expecting ',' delimiter (column 5)",
         "location": {"file": "infra/broken.json", "line": 12}, "suppression": None, "baselined": False,
         "fingerprint": not_analysed["fingerprint"],
+        "priority": "High", "weight": 100, "waf_code": None, "waf_codes": [],
     }
     assert set(document["scores"]["pillars"]) == {p.value for p in Pillar}
     security = document["scores"]["pillars"]["security"]
-    assert security == {"score": 45.0, "passed": 4, "failed": 4, "unknown": 2, "coverage": 80.0}
+    assert security == {"score": 45.0, "passed": 4, "failed": 4, "unknown": 2, "coverage": 80.0,
+                        "decided_by_severity": {"high": 4, "medium": 4, "low": 0}, "thin": False,
+                        "basis": "8 results (4 high, 4 medium)"}
 
 
 def test_unresolved_values_are_written_as_text() -> None:

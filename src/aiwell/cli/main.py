@@ -10,26 +10,28 @@ from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
 
 from aiwell import __version__
 from aiwell.cli.outputs import FORMATS
-from aiwell.cli.review_options import review_options
-from aiwell.cli.runner import DEBUG_FLAG, run_group, stderr_console, write_output
+from aiwell.cli.review_options import review_options, well_architected_options
+from aiwell.cli.runner import DEBUG_FLAG, run_group, stderr_console
 from aiwell.errors import UsageError
-from aiwell.model import Pillar, Severity
 
 _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("aiwell.eval.cli", "eval_group",
              "Statistical testing of nondeterministic AI systems: every number comes with its uncertainty."),
     "size": ("aiwell.sizing.cli", "size_group",
-             "Capacity planning: PTUs, self-hosted inference, training, RAG indexes and tabular ML."),
+             "Capacity planning: PTUs, self-hosted inference, training, RAG indexes, tabular ML."),
     "baseline": ("aiwell.cli.governance", "baseline_group",
                  "Findings baselines: record today's failures so that CI gates only on new ones."),
     "config": ("aiwell.cli.governance", "config_command",
                "Show the effective configuration and where each value came from."),
     "history": ("aiwell.cli.governance", "history_command",
                 "Scores per pillar and design area run by run, and what was fixed or introduced."),
+    "questionnaire": ("aiwell.cli.questionnaire", "questionnaire_group",
+                      "The Well-Architected process questions: answer them in the terminal or in a file."),
+    "rules": ("aiwell.cli.rules_command", "rules_command",
+              "List the rule catalog (yours too, --rules-dir), show a rule's documentation, test your rules."),
 }
 """Commands imported only when they run: name → (module, attribute, the one-line help `aiwell --help` shows)."""
 
@@ -98,24 +100,34 @@ _HISTORY_DEFAULT = "\0default"
 @click.option("-q", "--quiet", is_flag=True,
               help="Print failures only, one line each: file:line: ID message.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing results too (terminal format).")
+@well_architected_options
 def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, allow_unknown: bool | None,
-           baseline: Path | None, history: str | None, quiet: bool, verbose: bool, **flags: Any) -> None:
+           baseline: Path | None, history: str | None, quiet: bool, verbose: bool, answers_path: Path | None,
+           evidence_files: tuple[Path, ...], workload_purpose: str | None, allow_unanswered: bool,
+           rules_dirs: tuple[Path, ...], top_actions: int | None, **flags: Any) -> None:
     """Review the infrastructure-as-code and inventory exports in PATHS (files or directories): ARM templates with
     parameter files, Bicep with .bicepparam files, Terraform modules and plan JSON, Resource Graph and
     `az resource list` exports. Settings come from aiwell.toml or [tool.aiwell] in pyproject.toml, then AIWELL_*
     variables, then these options (`aiwell config` shows them)."""
     from aiwell.cli.outputs import RenderOptions, parse_outputs, write_outputs
-    from aiwell.cli.review_options import input_paths, plan_review, run_review
+    from aiwell.cli.review_options import input_paths, plan_review, review_keywords, run_review
     from aiwell.report import exit_code
 
     history_file = _history_file(history, flags["paths"])
-    plan = plan_review(flags, extra_flags={
+    plan = plan_review({**flags, "rules_dirs": rules_dirs}, extra_flags={
         "fail_on": ("--fail-on", fail_on),
         "allow_unknown": ("--allow-unknown", allow_unknown),
         "baseline": ("--baseline", baseline),
         "history": ("--history", history_file),
         "outputs": ("-o", list(outputs) or None),
     })
+    well_architected = review_keywords(answers_path=answers_path, evidence_files=evidence_files,
+                                       environment=flags.get("environment"), workload_purpose=workload_purpose,
+                                       rules_dirs=rules_dirs, top_actions=top_actions, rule_ids=())
+    # The rules come from the plan's selection (the catalog and the team's own rules, `--rules-dir`).
+    for chosen_elsewhere in ("rules", "custom_rules"):
+        well_architected.pop(chosen_elsewhere)
+    plan.options.update(well_architected)
     given = [*plan.paths, *plan.parameter_files, *plan.options["var_files"]]
     chosen = parse_outputs(plan.config["outputs"], output_format)
     for output in chosen:
@@ -135,7 +147,7 @@ def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, al
     options = RenderOptions(fail_on=plan.fail_on, allow_unknown=allowed, verbose=verbose, quiet=quiet,
                             baseline_used=plan.baseline is not None, trend=trend)
     write_outputs(chosen, report, options, err=stderr_console())
-    sys.exit(exit_code(report, plan.fail_on, allow_unknown=allowed))
+    sys.exit(exit_code(report, plan.fail_on, allow_unknown=allowed, allow_unanswered=allow_unanswered))
 
 
 def _history_file(history: str | None, paths: Sequence[Path]) -> Path | None:
@@ -167,42 +179,6 @@ def _refuse_to_overwrite(output: Path, inputs: Iterable[Path]) -> None:
                              hint="write the report to another file")
 
 
-@cli.command(name="rules")
-@click.argument("rule_id", required=False)
-@click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
-              help="Only rules of these pillars.")
-@click.option("--service", "services", multiple=True, metavar="PREFIX",
-              help="Only rules of these services, by id prefix (AIS, AID, MLW, SRC, ...).")
-@click.option("--severity", "severities", multiple=True, type=click.Choice([s.value for s in Severity]),
-              help="Only rules of these severities.")
-@click.option("-f", "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
-def rules_command(rule_id: str | None, pillars: tuple[str, ...], services: tuple[str, ...],
-                  severities: tuple[str, ...], output_format: str) -> None:
-    """List the rule catalog, or show one rule's documentation (RULE_ID: id or name)."""
-    from aiwell.cli import rules_view
-    from aiwell.rules import load_registry
-
-    registry = load_registry()
-    console = Console()
-    if rule_id is not None:
-        found = registry.get(rule_id)
-        if found is None:
-            raise UsageError(f"unknown rule: {rule_id}", hint="`aiwell rules` lists the catalog.")
-        if output_format == "json":
-            write_output(None, rules_view.rule_json(found) + "\n")
-        else:
-            rules_view.show_rule(found, console)
-        return
-    selected = registry.select(
-        pillars=[Pillar(p) for p in pillars] or None,
-        services=[s.upper() for s in services] or None,
-        severities=[Severity(s) for s in severities] or None,
-    )
-    if output_format == "json":
-        write_output(None, rules_view.catalog_json(selected) + "\n")
-    else:
-        rules_view.show_catalog(selected, console)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -14,18 +14,27 @@ Fields may be added within a schema version; none may change meaning. Additions 
 - `scores.pillars` holds the pillars the review was asked about (all five unless `--pillar` was given).
 - Text that is not valid Unicode (a lone surrogate from a broken escape or file name) is written with the
   offending code point as a `\\uXXXX` escape sequence in the text, never as invalid UTF-8.
+
+Review additions (workload patterns, questionnaire, priorities): `workload.archetypes` (`name`, `evidence`:
+resource ids, `reason`); each result's `priority` (High, Medium, Low), `weight` (0-100) and Well-Architected code
+(`waf_code`, `waf_codes`); questionnaire results (`Q-...` rule ids) have no `resource_id`, `resource_type` or
+`resource_name` and carry `answer` (`choices`, `credit`, `inferred`, `evidence`); each score's
+`decided_by_severity`, `thin` and `basis`; `top_actions` (ranked, each with `resources`, `gain` and
+`remediation`); `questionnaire` (the answers file and counts, or null when the review merged no answers).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from aiwell.baseline import fingerprint, inventory_inputs
-from aiwell.model import InputRecord, Resource, Result, display_text
-from aiwell.report import Report, TopAction
+from aiwell.model import InputRecord, Pillar, Resource, Result, display_text
+from aiwell.priorities import TopAction, priority, waf_code, weight
+from aiwell.report import Report
 from aiwell.scoring import Score
 
 SCHEMA_ID = "aiwell.report/1"
@@ -68,11 +77,11 @@ def _resource(resource: Resource) -> dict[str, Any]:
     }
 
 
-def _result(result: Result, inventories: frozenset[str]) -> dict[str, Any]:
+def _result(result: Result, inventories: frozenset[str], pillar_weights: Mapping[Pillar, float]) -> dict[str, Any]:
     rule = result.rule
     location = result.location
     suppression = result.suppression
-    return {
+    document: dict[str, Any] = {
         "rule_id": rule.id,
         "rule_name": rule.name,
         "title": rule.title,
@@ -94,13 +103,20 @@ def _result(result: Result, inventories: frozenset[str]) -> dict[str, Any]:
         },
         "baselined": result.baselined,
         "fingerprint": fingerprint(result, inventory=result.input in inventories),
+        "priority": priority(rule),
+        "weight": weight(rule, pillar_weights),
+        "waf_code": waf_code(rule),
+        "waf_codes": list(rule.waf),
     }
-
-
-def _action(action: TopAction) -> dict[str, Any]:
-    return {"rule_id": action.rule.id, "title": action.rule.title, "severity": action.rule.severity.value,
-            "pillars": [pillar.value for pillar in action.rule.pillars],
-            "resources": [display_text(resource) for resource in action.resources], "gain": action.gain}
+    if rule.id.startswith("Q-"):
+        # A questionnaire result is about the workload, not a resource: no resource_id, type or name.
+        for key in ("resource_id", "resource_type", "resource_name"):
+            del document[key]
+        answer = result.answer
+        document["answer"] = None if answer is None else {
+            "choices": list(answer.choices), "credit": answer.credit, "inferred": answer.inferred is not None,
+            "evidence": answer.inferred}
+    return document
 
 
 def _score(score: Score) -> dict[str, Any]:
@@ -110,7 +126,43 @@ def _score(score: Score) -> dict[str, Any]:
         "failed": score.failed,
         "unknown": score.unknown,
         "coverage": score.coverage,
+        "decided_by_severity": {severity.value: count
+                                for severity, count in (score.decided_by_severity or {}).items()},
+        "thin": score.thin,
+        "basis": score.basis(),
     }
+
+
+def _top_action(action: TopAction) -> dict[str, Any]:
+    return {
+        "rule_id": action.rule.id,
+        "rule_name": action.rule.name,
+        "title": action.rule.title,
+        "severity": action.rule.severity.value,
+        "pillars": [pillar.value for pillar in action.rule.pillars],
+        "design_area": action.rule.design_area.value,
+        "priority": action.priority,
+        "weight": action.weight,
+        "waf_code": waf_code(action.rule),
+        "resources": list(action.resources),
+        "gain": action.gain,
+        "remediation": {"format": action.remediation_format, "text": action.remediation},
+        "message": action.message or None,
+    }
+
+
+def _workload(report: Report) -> dict[str, Any]:
+    return {"archetypes": [{"name": archetype.name, "evidence": list(archetype.evidence),
+                            "reason": archetype.reason} for archetype in report.workload]}
+
+
+def _questionnaire(report: Report) -> dict[str, Any] | None:
+    summary = report.questionnaire
+    if summary is None:
+        return None
+    return {"answers_file": summary.answers_file, "questions": summary.questions, "answered": summary.answered,
+            "inferred": summary.inferred, "not_applicable": summary.not_applicable,
+            "unanswered": summary.unanswered, "evidence": list(summary.evidence)}
 
 
 def report_document(report: Report) -> dict[str, Any]:
@@ -123,7 +175,8 @@ def report_document(report: Report) -> dict[str, Any]:
         "tool": {"name": "aiwell", "version": report.tool_version},
         "inputs": [_input(record) for record in report.inputs],
         "resources": [_resource(resource) for resource in report.resources],
-        "results": [_result(result, inventories) for result in report.listed_results],
+        "workload": _workload(report),
+        "results": [_result(result, inventories, report.pillar_weights) for result in report.listed_results],
         "scores": {
             "overall": scores.overall.score,
             "coverage": scores.overall.coverage,
@@ -147,7 +200,8 @@ def report_document(report: Report) -> dict[str, Any]:
         "warnings": list(report.warnings),
         "rule_set": report.rule_set,
         "environment": report.environment,
-        "top_actions": [_action(action) for action in report.top_actions],
+        "top_actions": [_top_action(action) for action in report.top_actions],
+        "questionnaire": _questionnaire(report),
     }
 
 

@@ -17,7 +17,6 @@ written and pings no one. The HTML of the layout (`<details>`, `<summary>`) is a
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from aiwell.model import AIW000, Result, Severity, Status, display_text
 from aiwell.report import Report, exit_reason
@@ -104,19 +103,14 @@ def _headline(report: Report, fail_on: Severity | None, gate: bool, allow_unknow
 
 
 def _workload(report: Report) -> list[str]:
-    """The workload archetypes, when the report has them (`report.workload.archetypes`, each with a `name` and
-    the `evidence` resource ids)."""
-    workload: Any = getattr(report, "workload", None)
-    archetypes = getattr(workload, "archetypes", None) if workload is not None else None
-    if not archetypes:
+    """The workload archetypes the resources show, each with the resources that show it."""
+    if not report.workload:
         return []
     lines = ["", "### Workload", ""]
-    for archetype in archetypes:
-        evidence = list(getattr(archetype, "evidence", ()) or ())
-        shown = ", ".join(markdown_code(display_text(item)) for item in evidence[:5])
-        more = f" and {len(evidence) - 5} more" if len(evidence) > 5 else ""
-        lines.append(f"- **{markdown_text(str(getattr(archetype, 'name', archetype)))}**"
-                     + (f" — from {shown}{more}" if shown else ""))
+    for archetype in report.workload:
+        shown = ", ".join(markdown_code(display_text(item)) for item in archetype.evidence[:5])
+        more = f" and {len(archetype.evidence) - 5} more" if len(archetype.evidence) > 5 else ""
+        lines.append(f"- **{markdown_text(archetype.name)}**" + (f" — from {shown}{more}" if shown else ""))
     return lines
 
 

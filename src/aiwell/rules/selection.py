@@ -94,13 +94,16 @@ class Selection:
 
 def select_rules(registry: Registry, *, rule_set: str = LATEST, select: Sequence[str] = (),
                  ignore: Sequence[str] = (), severity: Mapping[str, str] | None = None,
-                 where: Mapping[str, str] | None = None) -> Selection:
+                 where: Mapping[str, str] | None = None, unpinned: Sequence[str] = ()) -> Selection:
     """The runnable rules of `registry` for this selection (module docstring), severity overrides applied.
 
     `where` names, for each of `select`, `ignore` and `severity`, where it was set (for error messages).
+    `unpinned` are ids no rule set holds that run whatever the pin: a team's own rules (`--rules-dir`).
     """
     where = where or {}
     pinned = rule_set_ids(rule_set)
+    if pinned is not None:
+        pinned = frozenset(pinned) | frozenset(unpinned)
     catalog = list(registry.runnable)
     warnings: list[str] = []
     for key, selectors in (("select", select), ("ignore", ignore)):
@@ -108,7 +111,8 @@ def select_rules(registry: Registry, *, rule_set: str = LATEST, select: Sequence
             matching = [rule for rule in catalog if _matches(selector, rule)]
             if not matching and not _is_category(selector):
                 raise ConfigError(f"{where.get(key, key)}: `{key}` has {selector!r}, which matches no rule, pillar, "
-                                  "design area or severity", hint="`aiwell rules` lists the catalog")
+                                  "design area or severity",
+                                  hint="`aiwell rules` lists the catalog (with --rules-dir, your own rules too)")
             if key == "select" and pinned is not None and matching and not any(r.id in pinned for r in matching):
                 warnings.append(f"select {selector!r}: the rules it names are not in rule set {rule_set} "
                                 f"({', '.join(r.id for r in matching[:5])}); they don't run until the pin moves")
