@@ -12,6 +12,7 @@ from aiwell.loaders import load_inputs
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.model import Pillar, Resource, Result
 from aiwell.model.context import ReviewContext
+from aiwell.model.sizing import SizingPlan
 from aiwell.priorities import Remedy
 from aiwell.questionnaire import QuestionCatalog, load_questions
 from aiwell.questionnaire.answers import AnswerSet
@@ -19,6 +20,7 @@ from aiwell.questionnaire.evidence import EvidenceReport, infer_answers
 from aiwell.questionnaire.results import merge_answers, questionnaire_results
 from aiwell.report import QuestionnaireSummary, Report, build_report
 from aiwell.rules import Rule, load_registry, run_rules
+from aiwell.rules.checks._sizing import plan_records
 from aiwell.suppressions import Entry, apply_suppressions, declared_suppressions
 from aiwell.workload import detect_archetypes
 
@@ -75,6 +77,7 @@ def review(
     pillar_weights: Mapping[Pillar, float] | None = None,
     on_stage: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    sizing: SizingPlan | None = None,
 ) -> Report:
     """Review the given files and directories and return the report.
 
@@ -87,7 +90,8 @@ def review(
     answered, inferred from evidence or the reviewed resources, or unknown. `actions` is how many top actions to
     rank, `pillar_weights` how much each pillar weighs in their order and in each result's weight. `on_stage`
     is told when each stage starts and `on_progress` (done, total) as the inputs of a stage are read and
-    evaluated.
+    evaluated. `sizing` is the plan the SIZ rules compare the deployed capacity with; the plan is an input of the
+    report, and each of its targets that no reviewed resource matches is an input not analysed.
     """
     announce = on_stage or (lambda _stage: None)
     announce("Reading inputs")
@@ -95,7 +99,7 @@ def review(
                           variables=variables, use_bicep_cli=use_bicep_cli,
                           subprocess_timeout=subprocess_timeout, progress=on_progress, skip_paths=skip_paths)
     announce("Building the resource graph")
-    graph = ResourceGraph(outcome.resources, context=workload_context)
+    graph = ResourceGraph(outcome.resources, context=workload_context, sizing=sizing)
     registry = load_registry()
     selected = list(rules) if rules is not None else list(registry.runnable)
     if pillars:
@@ -121,7 +125,8 @@ def review(
         results, found = apply_baseline(results, baseline, inventories=inventory_inputs(outcome.inputs))
         notes += found
     documented = [*selected, *(rule for rule in registry.rules if rule.kind == "reserved")]
-    return build_report(outcome.inputs, outcome.resources, results, pillars=pillars, rules=documented,
+    inputs = [*outcome.inputs, *(plan_records(sizing, outcome.resources) if sizing is not None else ())]
+    return build_report(inputs, outcome.resources, results, pillars=pillars, rules=documented,
                         warnings=notes, rule_set=rule_set, environment=environment,
                         workload=detect_archetypes(outcome.resources), remedies=remedies(selected, catalog),
                         questionnaire=summary, actions=actions, pillar_weights=pillar_weights)

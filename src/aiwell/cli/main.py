@@ -100,11 +100,14 @@ _HISTORY_DEFAULT = "\0default"
 @click.option("-q", "--quiet", is_flag=True,
               help="Print failures only, one line each: file:line: ID message.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing results too (terminal format).")
+@click.option("--sizing", "sizing_plan", type=click.Path(path_type=Path, dir_okay=False), metavar="PLAN",
+              help="Compare the deployed capacity with a sizing plan (SIZ rules): the plan's YAML, or its answer "
+                   "from `aiwell size plan PLAN --format json`.")
 @well_architected_options
 def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, allow_unknown: bool | None,
            baseline: Path | None, history: str | None, quiet: bool, verbose: bool, answers_path: Path | None,
            evidence_files: tuple[Path, ...], workload_purpose: str | None, allow_unanswered: bool,
-           rules_dirs: tuple[Path, ...], top_actions: int | None, **flags: Any) -> None:
+           rules_dirs: tuple[Path, ...], top_actions: int | None, sizing_plan: Path | None, **flags: Any) -> None:
     """Review the infrastructure-as-code and inventory exports in PATHS (files or directories): ARM templates with
     parameter files, Bicep with .bicepparam files, Terraform modules and plan JSON, Resource Graph and
     `az resource list` exports. Settings come from aiwell.toml or [tool.aiwell] in pyproject.toml, then AIWELL_*
@@ -128,6 +131,10 @@ def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, al
     for chosen_elsewhere in ("rules", "custom_rules"):
         well_architected.pop(chosen_elsewhere)
     plan.options.update(well_architected)
+    if sizing_plan is not None:
+        from aiwell.cli.sizing_plan import read_sizing_plan
+
+        plan.options["sizing"] = read_sizing_plan(sizing_plan)
     given = [*plan.paths, *plan.parameter_files, *plan.options["var_files"]]
     chosen = parse_outputs(plan.config["outputs"], output_format)
     for output in chosen:

@@ -261,7 +261,9 @@ def run_review(plan: Plan) -> Any:
             stack.enter_context(plan.stdin)
             stack.enter_context(contextlib.chdir(plan.stdin.name))
         report = _reviewed(plan.paths, arguments, err)
-    if not report.inputs:
+    from aiwell.model.sizing import SIZING_PLAN_FORMAT
+
+    if not [record for record in report.inputs if record.format != SIZING_PLAN_FORMAT]:
         raise UsageError(
             "nothing to review: found no ARM templates, Bicep files, Terraform modules or plans, or inventory "
             "exports in " + ", ".join(str(p) for p in plan.paths),

@@ -307,6 +307,17 @@ def _render_notes(report: Report, console: Console) -> None:
             console.print(_indented(Text(visible(note)), by=4))
 
 
+def _render_nothing_checked(report: Report, console: Console) -> None:
+    decided = (Status.PASS, Status.FAIL, Status.UNKNOWN)
+    if not report.resources or any(result.status in decided for result in report.results):
+        return
+    count = len(report.resources)
+    console.print()
+    console.print(Text(f"Nothing was checked: none of the rules run applies to these {count} resource"
+                       f"{'s' if count != 1 else ''}, so the absence of findings proves nothing (check --rule, "
+                       "--pillar and the rules' resource types).", style="bold yellow"))
+
+
 def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console: Console, *,
                    verbose: bool, with_input: bool) -> None:
     console.print()
@@ -324,6 +335,10 @@ def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console:
 
 _AREA_TITLES = {DesignArea.MLOPS_LLMOPS: "MLOps / LLMOps", DesignArea.RESPONSIBLE_AI: "Responsible AI"}
 """Design areas whose title is not their name capitalised."""
+
+
+def _area_title(area: DesignArea) -> str:
+    return _AREA_TITLES.get(area, area.value.replace("-", " ").capitalize())
 
 
 def _score_table(heading: str) -> Table:
@@ -364,10 +379,10 @@ def _render_scores(report: Report, console: Console) -> None:
     if areas:
         table = _score_table("AI design area")
         for area, score in areas:
-            _score_row(table, _AREA_TITLES.get(area, area.value.replace("-", " ").capitalize()), score)
+            _score_row(table, _area_title(area), score)
         console.print()
         console.print(_indented(table))
-        _thin_notes([(_AREA_TITLES.get(area, area.value.replace("-", " ").capitalize()), score)
+        _thin_notes([(_area_title(area), score)
                      for area, score in areas], console)
 
 
@@ -428,7 +443,7 @@ def _render_top_actions(report: Report, console: Console) -> None:
             console.print(_indented(Text(snippet), by=7))
 
 
-def _render_questionnaire(report: Report, console: Console) -> None:
+def _render_questionnaire(report: Report, console: Console, *, verbose: bool) -> None:
     summary = report.questionnaire
     console.print()
     if summary is None:
@@ -441,6 +456,16 @@ def _render_questionnaire(report: Report, console: Console) -> None:
                        f"(unknown) of {summary.questions}.", style="bold"))
     if summary.unanswered:
         command = f"aiwell questionnaire --answers {summary.answers_file or 'FILE'}"
+        unanswered = [result for result in report.results if _unanswered(result)]
+        by_area = {area: [r.rule.id for r in unanswered if r.rule.design_area is area] for area in DesignArea}
+        listed = [(area, ids) for area, ids in by_area.items() if ids]
+        if verbose:
+            for area, ids in listed:
+                console.print(_indented(Text(f"{_area_title(area)}: {', '.join(ids)}"), by=2))
+        elif listed:
+            console.print(_indented(Text("Unanswered by design area: " + ", ".join(
+                f"{_area_title(area)} {len(ids)}" for area, ids in listed)
+                + " (--verbose lists them)"), by=2))
         console.print(Text(f"Unanswered questions are unknown: they lower coverage and fail the gate (exit 1) "
                            f"unless --allow-unanswered; answer them with `{command}`.", style="dim"))
 
@@ -490,12 +515,13 @@ def render_terminal(report: Report, console: Console, *, verbose: bool = False, 
     _render_workload(report, console)
     _render_top_actions(report, console)
     _render_notes(report, console)
+    _render_nothing_checked(report, console)
     with_input = len(report.input_labels) > 1
     for pillar, in_pillar in _by_pillar(_listed(report), report.pillars):
         _render_pillar(pillar, in_pillar, report.scores.pillars[pillar], console, verbose=verbose,
                        with_input=with_input)
     _render_scores(report, console)
-    _render_questionnaire(report, console)
+    _render_questionnaire(report, console, verbose=verbose)
     console.print()
     console.print(Text(summary_line(report), style="bold"))
     if gate:
