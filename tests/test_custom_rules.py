@@ -176,7 +176,7 @@ def test_rule_selects_among_the_custom_rules_too(capsys: pytest.CaptureFixture[s
     assert ran("--rule", "AIS002") == {"AIS002"}            # --rule limits the custom rules as well
     assert ran("--rule", "region-not-allowed", "--rule", "AIS002") == {"ORG003", "AIS002"}
     code, _, err = run_cli(capsys, "review", str(EXAMPLE), "--rule", "ORG001")
-    assert code == 2 and "unknown rule: ORG001" in err and "--rules-dir" in err
+    assert code == 2 and "'ORG001', which matches no rule" in err and "--rules-dir" in err
 
 
 def test_a_rule_whose_type_matches_nothing_says_nothing_was_checked(capsys: pytest.CaptureFixture[str],

@@ -1,10 +1,12 @@
-"""The review pipeline: inputs → loaders → resource model → graph → rules (and questionnaire answers) → report."""
+"""The review pipeline: inputs → loaders → resource model → graph → rules (and questionnaire answers) →
+suppressions and baseline → report."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from aiwell.baseline import Baseline, apply_baseline, inventory_inputs
 from aiwell.graph import ResourceGraph
 from aiwell.loaders import load_inputs
 from aiwell.loaders.arm.scope import DeploymentContext
@@ -19,6 +21,7 @@ from aiwell.questionnaire.results import merge_answers, questionnaire_results
 from aiwell.report import QuestionnaireSummary, Report, build_report
 from aiwell.rules import Rule, load_registry, run_rules
 from aiwell.rules.checks._sizing import plan_records
+from aiwell.suppressions import Entry, apply_suppressions, declared_suppressions
 from aiwell.workload import detect_archetypes
 
 
@@ -59,7 +62,14 @@ def review(
     variables: Mapping[str, str] | None = None,
     use_bicep_cli: bool = False,
     subprocess_timeout: float | None = None,
+    skip_paths: Sequence[str] = (),
     pillars: Sequence[Pillar] | None = None,
+    suppress: bool = True,
+    suppressions: Sequence[Entry] = (),
+    baseline: Baseline | None = None,
+    rule_set: str = "latest",
+    environment: str | None = None,
+    warnings: Sequence[str] = (),
     workload_context: ReviewContext | None = None,
     answers: AnswerSet | None = None,
     evidence: Sequence[EvidenceReport] = (),
@@ -87,10 +97,11 @@ def review(
     announce("Reading inputs")
     outcome = load_inputs(paths, parameter_files=parameter_files, context=context, var_files=var_files,
                           variables=variables, use_bicep_cli=use_bicep_cli,
-                          subprocess_timeout=subprocess_timeout, progress=on_progress)
+                          subprocess_timeout=subprocess_timeout, progress=on_progress, skip_paths=skip_paths)
     announce("Building the resource graph")
     graph = ResourceGraph(outcome.resources, context=workload_context, sizing=sizing)
-    selected = list(rules) if rules is not None else list(load_registry().runnable)
+    registry = load_registry()
+    selected = list(rules) if rules is not None else list(registry.runnable)
     if pillars:
         selected = [rule for rule in selected if any(pillar in pillars for pillar in rule.info.pillars)]
     announce("Running rules")
@@ -104,11 +115,21 @@ def review(
                                             if any(pillar in pillars for pillar in question.pillars)))
         answered, summary = _questionnaire(outcome.resources, answers, evidence, catalog)
         results.extend(answered)
+    notes = list(warnings)
+    if suppress:
+        aliases = {rule.id: rule.aliases for rule in selected if rule.aliases}
+        results, found = apply_suppressions(results, outcome.resources, file_entries=suppressions,
+                                            declared=declared_suppressions(outcome.resources), aliases=aliases)
+        notes += found
+    if baseline is not None:
+        results, found = apply_baseline(results, baseline, inventories=inventory_inputs(outcome.inputs))
+        notes += found
+    documented = [*selected, *(rule for rule in registry.rules if rule.kind == "reserved")]
     inputs = [*outcome.inputs, *(plan_records(sizing, outcome.resources) if sizing is not None else ())]
-    return build_report(inputs, outcome.resources, results, pillars=pillars,
+    return build_report(inputs, outcome.resources, results, pillars=pillars, rules=documented,
+                        warnings=notes, rule_set=rule_set, environment=environment,
                         workload=detect_archetypes(outcome.resources), remedies=remedies(selected, catalog),
-                        questionnaire=summary, actions=actions,
-                        pillar_weights=pillar_weights)
+                        questionnaire=summary, actions=actions, pillar_weights=pillar_weights)
 
 
 __all__ = ["remedies", "review"]

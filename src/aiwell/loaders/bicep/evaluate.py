@@ -275,6 +275,7 @@ class _File:
         for statement in program.statements:
             self._declare(statement)
         self.supplied_by_lower = {k.lower(): v for k, v in supplied.items()}
+        self.configured_by_lower = {k.lower(): v for k, v in context.parameter_values.items()}
         declared = {name.lower() for name in self.params}
         for name in sorted(supplied):
             if name.lower() not in declared:
@@ -363,6 +364,9 @@ class _File:
                 self._in_progress.discard(name)
         elif self.nullable(declaration.type):
             value = None
+        elif not self.address and name.lower() in self.configured_by_lower:
+            # The top-level file only: a module's parameters come from its caller.
+            value = _coerced(self.configured_by_lower[name.lower()], declaration.type)
         else:
             value = Unresolved(text, "no value: the parameter has no default and no parameter file sets it")
         self._param_cache[name] = value
