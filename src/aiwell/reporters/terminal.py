@@ -54,7 +54,7 @@ def _finding_detail(result: Result, *, with_message: bool, with_input: bool, wid
     lines = [(result.rule.title, "")]
     parts = [part for part in (display_text(result.resource_name), _where(result.location)) if part]
     place = " · ".join(parts)
-    if cell_len(place) > width:
+    if _cells(place) > width:
         # Resource and location on lines of their own read better than one wrapped mid-way.
         lines += [(part, "dim") for part in parts]
     elif place:
@@ -66,11 +66,16 @@ def _finding_detail(result: Result, *, with_message: bool, with_input: bool, wid
     return lines
 
 
+def _cells(line: str) -> int:
+    """The cells `line` takes: its length when it is printable ASCII (nearly always), else rich's count."""
+    return len(line) if line.isascii() and line.isprintable() else cell_len(line)
+
+
 def _wrapped(text: str, width: int, console: Console) -> list[str]:
     """`text` as lines of at most `width` cells; only lines that need it go through rich's (slow) wrapping."""
     lines: list[str] = []
     for line in text.splitlines() or [""]:
-        if cell_len(line) <= width:
+        if _cells(line) <= width:
             lines.append(line)
         else:
             lines += [part.plain.rstrip() for part in Text(line).wrap(console, width)]
@@ -105,6 +110,8 @@ class _Findings:
                 found = styles[name] = console.get_style(name) if name else Style.null()
             return found
 
+        # The same rule titles and messages come back for thousands of resources: each text is wrapped once.
+        wrapped: dict[str, list[str]] = {}
         for result in self.results:
             rule = result.rule
             yield Segment("  ")
@@ -119,7 +126,10 @@ class _Findings:
                                      with_input=self.with_input, width=width)
             first = True
             for text, style_name in detail:
-                for piece in _wrapped(text, width, console):
+                pieces = wrapped.get(text)
+                if pieces is None:
+                    pieces = wrapped[text] = _wrapped(text, width, console)
+                for piece in pieces:
                     if not first:
                         yield newline
                         yield hanging
@@ -207,7 +217,8 @@ def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console:
     console.rule(title, align="left")
     shown = sorted((r for r in results if verbose or r.status is not Status.PASS), key=_finding_order)
     if shown:
-        console.print(_Findings(shown, verbose=verbose, with_input=with_input))
+        # The findings wrap their own lines to the width: rich's cropping pass over every line is not needed.
+        console.print(_Findings(shown, verbose=verbose, with_input=with_input), crop=False)
     passed = sum(1 for r in results if r.status is Status.PASS)
     if passed and not verbose:
         console.print(_indented(Text(f"{passed} passed (--verbose lists them)", style="green")))

@@ -222,7 +222,7 @@ class FieldTest(Condition):
         return all_of(outcomes)
 
     def _test(self, actual: Any) -> Outcome:
-        subject, expected = self.subject, self.operator.describe()
+        subject = self.subject
         if isinstance(actual, Unresolved):
             return Outcome(Truth.UNKNOWN, f"{subject} is unresolved ({describe_unresolved(actual)})")
         if self.operator.name == "exists":
@@ -236,7 +236,7 @@ class FieldTest(Condition):
             return Outcome(truth, f"{subject} holds an unresolved value")
         if truth is Truth.TRUE:
             return Outcome(truth, f"{subject} is {show(actual)}")
-        return Outcome(truth, f"{subject} is {show(actual)}, expected {expected}")
+        return Outcome(truth, f"{subject} is {show(actual)}, expected {self.operator.describe()}")
 
     def _test_present(self, actual: Any) -> Truth:
         name = self.operator.name
