@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import itertools
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -118,7 +119,7 @@ def review(
     `az resource list` exports."""
     from aiwell.loaders.arm.scope import DeploymentContext
     from aiwell.report import exit_code
-    from aiwell.reporters import render_json_bytes, render_terminal
+    from aiwell.reporters import iter_json_bytes, render_terminal
     from aiwell.review import review as run_review
 
     for path in (*paths, *parameter_files, *var_files):
@@ -171,7 +172,7 @@ def review(
         _refuse_to_overwrite(output, [Path(name) for record in report.inputs
                                       for name in (record.path, record.parameters, *record.files) if name])
     if output_format == "json":
-        write_output(output, render_json_bytes(report) + b"\n")
+        write_output(output, itertools.chain(iter_json_bytes(report), (b"\n",)))
     elif output is not None:
         buffer = io.StringIO()
         render_terminal(report, Console(file=buffer, width=100, color_system=None, soft_wrap=False),

@@ -16,6 +16,7 @@ Fields may be added within a schema version; none may change meaning. Additions 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -102,16 +103,18 @@ def _score(score: Score) -> dict[str, Any]:
     }
 
 
-def report_document(report: Report) -> dict[str, Any]:
-    """The report as a JSON-ready dict, schema `aiwell.report/1`; `not_applicable` results are not listed."""
+def report_document(report: Report, *, with_resources_and_results: bool = True) -> dict[str, Any]:
+    """The report as a JSON-ready dict, schema `aiwell.report/1`; `not_applicable` results are not listed.
+    Without `with_resources_and_results`, those two arrays are left empty."""
     scores = report.scores
     summary = report.summary
+    listed = with_resources_and_results
     return {
         "schema": SCHEMA_ID,
         "tool": {"name": "aiwell", "version": report.tool_version},
         "inputs": [_input(record) for record in report.inputs],
-        "resources": [_resource(resource) for resource in report.resources],
-        "results": [_result(result) for result in report.listed_results],
+        "resources": [_resource(resource) for resource in report.resources] if listed else [],
+        "results": [_result(result) for result in report.listed_results] if listed else [],
         "scores": {
             "overall": scores.overall.score,
             "coverage": scores.overall.coverage,
@@ -134,15 +137,43 @@ def report_document(report: Report) -> dict[str, Any]:
     }
 
 
-def render_json_bytes(report: Report) -> bytes:
-    """The report as UTF-8 JSON (two-space indent, no trailing newline), encoded by orjson: a report of a
-    hundred thousand results is written in a fraction of a second."""
-    document = report_document(report)
+def _dumps(value: Any) -> bytes:
     try:
-        return orjson.dumps(document, option=_OPTIONS)
+        return orjson.dumps(value, option=_OPTIONS)
     except orjson.JSONEncodeError:
         # A lone surrogate somewhere (orjson refuses text that is not valid Unicode): escape it and write again.
-        return orjson.dumps(_valid_unicode(document), option=_OPTIONS)
+        return orjson.dumps(_valid_unicode(value), option=_OPTIONS)
+
+
+def _array(items: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    """A top-level key's array as orjson writes it at that depth (each member indented by four spaces)."""
+    separator = b"[\n    "
+    for item in items:
+        yield separator + _dumps(item).replace(b"\n", b"\n    ")
+        separator = b",\n    "
+    yield b"[]" if separator.startswith(b"[") else b"\n  ]"
+
+
+def iter_json_bytes(report: Report) -> Iterator[bytes]:
+    """The report as UTF-8 JSON (two-space indent, no trailing newline) in pieces, encoded by orjson.
+
+    Resources and results are encoded one by one as the pieces are consumed, so neither their dicts nor the
+    whole text of a large report (180 MB for a 50,000-row inventory) need be held at once; joined, the pieces
+    are the bytes of encoding the whole document."""
+    encoded = _dumps(report_document(report, with_resources_and_results=False))
+    # Only scores and summary (no user text) follow these keys; text inside strings has its quotes escaped.
+    resources_at = encoded.rindex(b'"resources": []') + len(b'"resources": ')
+    results_at = encoded.rindex(b'"results": []') + len(b'"results": ')
+    yield encoded[:resources_at]
+    yield from _array(_resource(resource) for resource in report.resources)
+    yield encoded[resources_at + 2:results_at]
+    yield from _array(_result(result) for result in report.listed_results)
+    yield encoded[results_at + 2:]
+
+
+def render_json_bytes(report: Report) -> bytes:
+    """The report as UTF-8 JSON (two-space indent, no trailing newline): `iter_json_bytes` joined."""
+    return b"".join(iter_json_bytes(report))
 
 
 def render_json(report: Report) -> str:
@@ -168,4 +199,4 @@ def _valid_unicode(value: Any) -> Any:
     return value
 
 
-__all__ = ["SCHEMA_ID", "SCHEMA_PATH", "render_json", "render_json_bytes", "report_document"]
+__all__ = ["SCHEMA_ID", "SCHEMA_PATH", "iter_json_bytes", "render_json", "render_json_bytes", "report_document"]
