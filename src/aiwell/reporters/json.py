@@ -22,7 +22,7 @@ from typing import Any
 
 import orjson
 
-from aiwell.model import InputRecord, Resource, Result, display_text
+from aiwell.model import InputRecord, Resource, Result, RuleInfo, display_text
 from aiwell.report import Report
 from aiwell.scoring import Score
 
@@ -66,18 +66,26 @@ def _resource(resource: Resource) -> dict[str, Any]:
     }
 
 
-def _result(result: Result) -> dict[str, Any]:
+def _result(result: Result, rules: dict[int, tuple[RuleInfo, tuple[Any, ...]]] | None = None) -> dict[str, Any]:
+    """A result as JSON. `rules` keeps what the results of one rule repeat, worked out once per rule."""
     rule = result.rule
     location = result.location
     suppression = result.suppression
+    kept = rules.get(id(rule)) if rules is not None else None
+    if kept is None or kept[0] is not rule:
+        kept = (rule, (rule.id, rule.name, rule.title, rule.severity.value, [pillar.value for pillar in rule.pillars],
+                       rule.design_area.value))
+        if rules is not None:
+            rules[id(rule)] = kept
+    rule_id, rule_name, title, severity, pillars, design_area = kept[1]
     return {
-        "rule_id": rule.id,
-        "rule_name": rule.name,
-        "title": rule.title,
+        "rule_id": rule_id,
+        "rule_name": rule_name,
+        "title": title,
         "status": result.status.value,
-        "severity": rule.severity.value,
-        "pillars": [pillar.value for pillar in rule.pillars],
-        "design_area": rule.design_area.value,
+        "severity": severity,
+        "pillars": pillars,
+        "design_area": design_area,
         "resource_id": display_text(result.resource_id),
         "resource_type": display_text(result.resource_type),
         "resource_name": display_text(result.resource_name),
@@ -167,7 +175,8 @@ def iter_json_bytes(report: Report) -> Iterator[bytes]:
     yield encoded[:resources_at]
     yield from _array(_resource(resource) for resource in report.resources)
     yield encoded[resources_at + 2:results_at]
-    yield from _array(_result(result) for result in report.listed_results)
+    rules: dict[int, tuple[RuleInfo, tuple[Any, ...]]] = {}
+    yield from _array(_result(result, rules) for result in report.listed_results)
     yield encoded[results_at + 2:]
 
 

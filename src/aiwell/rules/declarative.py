@@ -470,6 +470,9 @@ _COUNT_OPERATORS = ("equals", "notEquals", "in", "notIn",
 # -- messages ----------------------------------------------------------------------------------------------
 
 
+_JSON_CONSTANTS = {True: "true", False: "false", None: "null"}
+
+
 def show(value: Any, *, limit: int = 60) -> str:
     """A value as a message shows it: strings quoted, JSON spelling for the rest, long values shortened."""
     if isinstance(value, Unresolved):
@@ -478,6 +481,10 @@ def show(value: Any, *, limit: int = 60) -> str:
         return "(not set)"
     if isinstance(value, str):
         text = f"'{value}'"
+    elif isinstance(value, bool) or value is None:
+        text = _JSON_CONSTANTS[value]  # the commonest values, spelled as json.dumps spells them
+    elif type(value) is int:
+        text = str(value)
     else:
         try:
             text = json.dumps(value, default=str, sort_keys=True)
