@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from aiwell import __version__
 from aiwell.errors import ExitCode
@@ -19,7 +19,9 @@ from aiwell.model import (
     Status,
     display_text,
 )
+from aiwell.priorities import DEFAULT_PILLAR_WEIGHTS, TOP_ACTIONS, Remedy, TopAction, top_actions
 from aiwell.scoring import Scores, score_results
+from aiwell.workload import Archetype
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,22 @@ class Summary:
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionnaireSummary:
+    """How the questionnaire took part in a review: the answers file and how many questions were answered."""
+
+    answers_file: str | None
+    questions: int
+    answered: int
+    """By a person (in the answers file, without an `inferred` mark)."""
+    inferred: int
+    """Pre-filled from evidence and not confirmed by a person."""
+    not_applicable: int
+    unanswered: int
+    evidence: tuple[str, ...] = ()
+    """The eval, size and data reports read as evidence."""
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     """Everything a reporter shows, in a stable order.
 
@@ -64,6 +82,14 @@ class Report:
     results: list[Result]
     scores: Scores
     summary: Summary
+    workload: tuple[Archetype, ...] = ()
+    """The workload's archetypes (`rag-chat`, `agent`, ...), each with its evidence."""
+    top_actions: tuple[TopAction, ...] = ()
+    """The changes that raise the score most, best first, each with its remediation."""
+    questionnaire: QuestionnaireSummary | None = None
+    """Set when the review merged questionnaire answers (`--answers`, `--evidence`)."""
+    pillar_weights: Mapping[Pillar, float] = field(default_factory=lambda: dict(DEFAULT_PILLAR_WEIGHTS))
+    """How much each pillar weighs in results' `weight` and the top actions' order (`pillar_weights` setting)."""
     pillars: tuple[Pillar, ...] = tuple(Pillar)
     """The pillars the review was asked about (`--pillar`), in enum order: reporters show only these."""
 
@@ -150,13 +176,18 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
 
 
 def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], results: Iterable[Result], *,
-                 tool_version: str = __version__, pillars: Iterable[Pillar] | None = None) -> Report:
+                 tool_version: str = __version__, pillars: Iterable[Pillar] | None = None,
+                 workload: Iterable[Archetype] = (), remedies: Mapping[str, Remedy] | None = None,
+                 questionnaire: QuestionnaireSummary | None = None, actions: int | None = None,
+                 pillar_weights: Mapping[Pillar, float] | None = None) -> Report:
     """Assemble the report: add one `AIW000` failure per input not analysed, drop exact duplicates, sort, score
     and count.
 
-    `results` are the rule engine's, `not_applicable` included. An `AIW000` result already among them for the
-    same input and reason is not added twice. `pillars` (default: all) are the pillars the review was asked
-    about; scores are given for those only.
+    `results` are the rule engine's (and the questionnaire's), `not_applicable` included. An `AIW000` result
+    already among them for the same input and reason is not added twice. `pillars` (default: all) are the
+    pillars the review was asked about; scores are given for those only. `remedies` gives each rule's and
+    question's fix for the top actions; `actions` is how many to keep (default `priorities.TOP_ACTIONS`).
+    `pillar_weights` (default 1.0 each) weigh the pillars in each result's weight and the top actions' order.
     """
     input_list = sorted(dict.fromkeys(inputs), key=lambda i: (i.path, i.parameters or "", i.input,
                                                               i.address or "", i.reason))
@@ -171,25 +202,37 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
             reported.add((failure.resource_id, failure.input, failure.message))
     all_results.sort(key=_result_order)
     chosen = tuple(pillar for pillar in Pillar if pillars is None or pillar in set(pillars))
+    resource_list = sorted(resources, key=_resource_order)
+    weights = {**DEFAULT_PILLAR_WEIGHTS, **(pillar_weights or {})}
+    ranked = top_actions(all_results, remedies=remedies or {}, resources=resource_list, weights=weights,
+                         limit=TOP_ACTIONS if actions is None else actions)
     return Report(
         tool_version=tool_version,
         inputs=input_list,
-        resources=sorted(resources, key=_resource_order),
+        resources=resource_list,
         results=all_results,
         scores=score_results(all_results, pillars=chosen),
         summary=_summarise(all_results, input_list),
         pillars=chosen,
+        workload=tuple(workload),
+        top_actions=ranked,
+        questionnaire=questionnaire,
+        pillar_weights=weights,
     )
 
 
-def exit_code(report: Report, fail_on: Severity | None) -> int:
+def exit_code(report: Report, fail_on: Severity | None, *, allow_unanswered: bool = False) -> int:
     """The exit code of a review (DESIGN.md §1.6): 1 when a failure at or above `fail_on` is found, else 0.
 
-    Inputs not analysed count as high failures. Suppressed results never gate. `fail_on=None` never fails.
+    Inputs not analysed count as high failures, and so do questions left unanswered when the review merged the
+    questionnaire (unless `allow_unanswered`): a review asked to cover the process is not clean while part of it
+    is unknown. Suppressed results never gate. `fail_on=None` never fails.
     """
     if fail_on is None:
         return int(ExitCode.CLEAN)
     if report.not_analysed:
+        return int(ExitCode.FINDINGS)
+    if report.questionnaire is not None and report.questionnaire.unanswered and not allow_unanswered:
         return int(ExitCode.FINDINGS)
     for result in report.results:
         if (result.status is Status.FAIL and result.suppression is None
@@ -199,6 +242,7 @@ def exit_code(report: Report, fail_on: Severity | None) -> int:
 
 
 __all__ = [
+    "QuestionnaireSummary",
     "Report",
     "SeverityCounts",
     "Summary",

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aiwell import __version__
+from aiwell.cli.review_options import review_keywords, review_options
 from aiwell.cli.runner import DEBUG_FLAG, run_group, safe_stdout, stderr_console, write_output
 from aiwell.errors import UsageError
 from aiwell.model import Pillar, Severity
@@ -25,6 +26,10 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
              "Statistical testing of nondeterministic AI systems: every number comes with its uncertainty."),
     "size": ("aiwell.sizing.cli", "size_group",
              "Capacity planning: PTUs, self-hosted inference, training, RAG indexes, tabular ML."),
+    "questionnaire": ("aiwell.cli.questionnaire", "questionnaire_group",
+                      "The Well-Architected process questions: answer them in the terminal or in a file."),
+    "rules": ("aiwell.cli.rules_command", "rules_command",
+              "List the rule catalog (yours too, --rules-dir), show a rule's documentation, test your rules."),
 }
 """Commands imported only when they run: name → (module, attribute, the one-line help `aiwell --help` shows)."""
 
@@ -97,6 +102,7 @@ def cli(debug: bool) -> None:
 @click.option("--subscription-id", help="Subscription id used for resource ids (default: a placeholder).")
 @click.option("--resource-group", help="Resource group name used for resource ids (default: a placeholder).")
 @click.option("--location", help="Value of resourceGroup().location (default: a placeholder region).")
+@review_options
 def review(
     paths: tuple[Path, ...],
     parameter_files: tuple[Path, ...],
@@ -113,6 +119,7 @@ def review(
     subscription_id: str | None,
     resource_group: str | None,
     location: str | None,
+    **well_architected: Any,
 ) -> None:
     """Review the infrastructure-as-code and inventory exports in PATHS (files or directories): ARM templates with
     parameter files, Bicep with .bicepparam files, Terraform modules and plan JSON, Resource Graph and
@@ -128,7 +135,6 @@ def review(
     if output is not None:
         _refuse_to_overwrite(output, [*paths, *parameter_files, *var_files])
     terraform_variables = _parse_variables(variables)
-    rules = _select_rules(rule_ids)
     overrides: dict[str, Any] = {}
     if subscription_id:
         overrides["subscription_id"] = subscription_id
@@ -138,10 +144,12 @@ def review(
         overrides["location"] = location
     context = DeploymentContext(**overrides)
 
+    allow_unanswered = bool(well_architected.pop("allow_unanswered"))
     err = stderr_console()
-    options: dict[str, Any] = {"parameter_files": parameter_files, "context": context, "rules": rules,
+    options: dict[str, Any] = {"parameter_files": parameter_files, "context": context,
                                "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli,
-                               "pillars": [Pillar(pillar) for pillar in pillars] or None}
+                               "pillars": [Pillar(pillar) for pillar in pillars] or None,
+                               **review_keywords(rule_ids=rule_ids, **well_architected)}
     if subprocess_timeout is not None:
         options["subprocess_timeout"] = subprocess_timeout
     if err.is_terminal:
@@ -183,7 +191,7 @@ def review(
     if output is not None:
         err.print(f"Report written to {output}", markup=False, highlight=False)
     threshold = None if fail_on == "none" else Severity(fail_on)
-    sys.exit(exit_code(report, threshold))
+    sys.exit(exit_code(report, threshold, allow_unanswered=allow_unanswered))
 
 
 def _refuse_to_overwrite(output: Path, inputs: Iterable[Path]) -> None:
@@ -208,60 +216,6 @@ def _parse_variables(assignments: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"--var {assignment!r}: expected NAME=VALUE")
         parsed[name.strip()] = value
     return parsed
-
-
-def _select_rules(rule_ids: Sequence[str]) -> list[Any] | None:
-    """The rules named with `--rule` (by id or name), or None for the whole catalog."""
-    from aiwell.rules import load_registry
-
-    if not rule_ids:
-        return None
-    registry = load_registry()
-    chosen = []
-    for wanted in rule_ids:
-        found = registry.get(wanted)
-        if found is None:
-            raise UsageError(f"unknown rule: {wanted}", hint="`aiwell rules` lists the catalog.")
-        chosen.append(found)
-    return chosen
-
-
-@cli.command(name="rules")
-@click.argument("rule_id", required=False)
-@click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
-              help="Only rules of these pillars.")
-@click.option("--service", "services", multiple=True, metavar="PREFIX",
-              help="Only rules of these services, by id prefix (AIS, AID, MLW, SRC, ...).")
-@click.option("--severity", "severities", multiple=True, type=click.Choice([s.value for s in Severity]),
-              help="Only rules of these severities.")
-@click.option("-f", "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
-def rules_command(rule_id: str | None, pillars: tuple[str, ...], services: tuple[str, ...],
-                  severities: tuple[str, ...], output_format: str) -> None:
-    """List the rule catalog, or show one rule's documentation (RULE_ID: id or name)."""
-    from aiwell.cli import rules_view
-    from aiwell.rules import load_registry
-
-    registry = load_registry()
-    console = Console()
-    if rule_id is not None:
-        found = registry.get(rule_id)
-        if found is None:
-            raise UsageError(f"unknown rule: {rule_id}", hint="`aiwell rules` lists the catalog.")
-        if output_format == "json":
-            write_output(None, rules_view.rule_json(found) + "\n")
-        else:
-            rules_view.show_rule(found, console)
-        return
-    selected = registry.select(
-        pillars=[Pillar(p) for p in pillars] or None,
-        services=[s.upper() for s in services] or None,
-        severities=[Severity(s) for s in severities] or None,
-    )
-    if output_format == "json":
-        write_output(None, rules_view.catalog_json(selected) + "\n")
-    else:
-        rules_view.show_catalog(selected, console)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -72,6 +72,8 @@ class RuleInfo:
     severity: Severity
     pillars: tuple[Pillar, ...]
     design_area: DesignArea
+    waf: tuple[str, ...] = ()
+    """The Well-Architected recommendation codes the rule serves (`SE:05`), most specific first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +97,17 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionAnswer:
+    """The answer behind a questionnaire result (`Q-...` ids): what was chosen and the credit it earns."""
+
+    choices: tuple[str, ...]
+    credit: float
+    """The share (0-1) of the question's weight the answer earns in scores."""
+    inferred: str | None = None
+    """The evidence a pre-filled (not confirmed) answer rests on; None when a person answered."""
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """One rule's verdict on one resource (or on one input, for AIW000)."""
 
@@ -107,6 +120,8 @@ class Result:
     location: Location | None = None
     suppression: Suppression | None = None
     """Set when a suppression applies: the result is reported but neither scored nor gating."""
+    answer: QuestionAnswer | None = None
+    """Set on questionnaire results (no resource: `resource_id` is empty): the answer and its credit."""
     input: str = ""
     """The input (deployment) the result comes from, as `InputRecord.input` names it: the template and its
     parameter file, the Terraform root and its var files, the Bicep file and its `.bicepparam`."""
@@ -181,6 +196,7 @@ __all__ = [
     "InputStatus",
     "Location",
     "Pillar",
+    "QuestionAnswer",
     "Result",
     "RuleInfo",
     "Severity",

@@ -12,17 +12,26 @@ Fields may be added within a schema version; none may change meaning. Additions 
 - `scores.pillars` holds the pillars the review was asked about (all five unless `--pillar` was given).
 - Text that is not valid Unicode (a lone surrogate from a broken escape or file name) is written with the
   offending code point as a `\\uXXXX` escape sequence in the text, never as invalid UTF-8.
+
+Review additions (workload patterns, questionnaire, priorities): `workload.archetypes` (`name`, `evidence`:
+resource ids, `reason`); each result's `priority` (High, Medium, Low), `weight` (0-100) and Well-Architected code
+(`waf_code`, `waf_codes`); questionnaire results (`Q-...` rule ids) have no `resource_id`, `resource_type` or
+`resource_name` and carry `answer` (`choices`, `credit`, `inferred`, `evidence`); each score's
+`decided_by_severity`, `thin` and `basis`; `top_actions` (ranked, each with `resources`, `gain` and
+`remediation`); `questionnaire` (the answers file and counts, or null when the review merged no answers).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import secrets
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from aiwell.model import InputRecord, Resource, Result, RuleInfo, display_text
+from aiwell.model import InputRecord, Pillar, Resource, Result, RuleInfo, display_text
+from aiwell.priorities import TopAction, priority, waf_code, weight
 from aiwell.report import Report
 from aiwell.scoring import Score
 
@@ -66,7 +75,11 @@ def _resource(resource: Resource) -> dict[str, Any]:
     }
 
 
-def _result(result: Result, rules: dict[int, tuple[RuleInfo, tuple[Any, ...]]] | None = None) -> dict[str, Any]:
+_RuleFields = tuple[RuleInfo, tuple[Any, ...]]
+
+
+def _result(result: Result, pillar_weights: Mapping[Pillar, float],
+            rules: dict[int, _RuleFields] | None = None) -> dict[str, Any]:
     """A result as JSON. `rules` keeps what the results of one rule repeat, worked out once per rule."""
     rule = result.rule
     location = result.location
@@ -74,11 +87,12 @@ def _result(result: Result, rules: dict[int, tuple[RuleInfo, tuple[Any, ...]]] |
     kept = rules.get(id(rule)) if rules is not None else None
     if kept is None or kept[0] is not rule:
         kept = (rule, (rule.id, rule.name, rule.title, rule.severity.value, [pillar.value for pillar in rule.pillars],
-                       rule.design_area.value))
+                       rule.design_area.value, priority(rule), weight(rule, pillar_weights), waf_code(rule),
+                       list(rule.waf)))
         if rules is not None:
             rules[id(rule)] = kept
-    rule_id, rule_name, title, severity, pillars, design_area = kept[1]
-    return {
+    rule_id, rule_name, title, severity, pillars, design_area, rank, weighed, code, codes = kept[1]
+    document: dict[str, Any] = {
         "rule_id": rule_id,
         "rule_name": rule_name,
         "title": title,
@@ -98,7 +112,20 @@ def _result(result: Result, rules: dict[int, tuple[RuleInfo, tuple[Any, ...]]] |
             "expires": suppression.expires,
             "source": suppression.source,
         },
+        "priority": rank,
+        "weight": weighed,
+        "waf_code": code,
+        "waf_codes": codes,
     }
+    if rule.id.startswith("Q-"):
+        # A questionnaire result is about the workload, not a resource: no resource_id, type or name.
+        for key in ("resource_id", "resource_type", "resource_name"):
+            del document[key]
+        answer = result.answer
+        document["answer"] = None if answer is None else {
+            "choices": list(answer.choices), "credit": answer.credit, "inferred": answer.inferred is not None,
+            "evidence": answer.inferred}
+    return document
 
 
 def _score(score: Score) -> dict[str, Any]:
@@ -108,21 +135,60 @@ def _score(score: Score) -> dict[str, Any]:
         "failed": score.failed,
         "unknown": score.unknown,
         "coverage": score.coverage,
+        "decided_by_severity": {severity.value: count
+                                for severity, count in (score.decided_by_severity or {}).items()},
+        "thin": score.thin,
+        "basis": score.basis(),
     }
 
 
-def report_document(report: Report, *, with_resources_and_results: bool = True) -> dict[str, Any]:
+def _top_action(action: TopAction) -> dict[str, Any]:
+    return {
+        "rule_id": action.rule.id,
+        "rule_name": action.rule.name,
+        "title": action.rule.title,
+        "severity": action.rule.severity.value,
+        "pillars": [pillar.value for pillar in action.rule.pillars],
+        "design_area": action.rule.design_area.value,
+        "priority": action.priority,
+        "weight": action.weight,
+        "waf_code": waf_code(action.rule),
+        "resources": list(action.resources),
+        "gain": action.gain,
+        "remediation": {"format": action.remediation_format, "text": action.remediation},
+        "message": action.message or None,
+    }
+
+
+def _workload(report: Report) -> dict[str, Any]:
+    return {"archetypes": [{"name": archetype.name, "evidence": list(archetype.evidence),
+                            "reason": archetype.reason} for archetype in report.workload]}
+
+
+def _questionnaire(report: Report) -> dict[str, Any] | None:
+    summary = report.questionnaire
+    if summary is None:
+        return None
+    return {"answers_file": summary.answers_file, "questions": summary.questions, "answered": summary.answered,
+            "inferred": summary.inferred, "not_applicable": summary.not_applicable,
+            "unanswered": summary.unanswered, "evidence": list(summary.evidence)}
+
+
+def report_document(report: Report, *, placeholders: Mapping[str, str] | None = None) -> dict[str, Any]:
     """The report as a JSON-ready dict, schema `aiwell.report/1`; `not_applicable` results are not listed.
-    Without `with_resources_and_results`, those two arrays are left empty."""
+    `placeholders` ("resources", "results" → text) puts that text where those arrays go."""
     scores = report.scores
     summary = report.summary
-    listed = with_resources_and_results
+    rules: dict[int, _RuleFields] = {}
     return {
         "schema": SCHEMA_ID,
         "tool": {"name": "aiwell", "version": report.tool_version},
         "inputs": [_input(record) for record in report.inputs],
-        "resources": [_resource(resource) for resource in report.resources] if listed else [],
-        "results": [_result(result) for result in report.listed_results] if listed else [],
+        "resources": placeholders["resources"] if placeholders else [
+            _resource(resource) for resource in report.resources],
+        "workload": _workload(report),
+        "results": placeholders["results"] if placeholders else [
+            _result(result, report.pillar_weights, rules) for result in report.listed_results],
         "scores": {
             "overall": scores.overall.score,
             "coverage": scores.overall.coverage,
@@ -142,6 +208,8 @@ def report_document(report: Report, *, with_resources_and_results: bool = True) 
                 for severity, counts in summary.by_severity.items()
             },
         },
+        "top_actions": [_top_action(action) for action in report.top_actions],
+        "questionnaire": _questionnaire(report),
     }
 
 
@@ -168,16 +236,20 @@ def iter_json_bytes(report: Report) -> Iterator[bytes]:
     Resources and results are encoded one by one as the pieces are consumed, so neither their dicts nor the
     whole text of a large report (180 MB for a 50,000-row inventory) need be held at once; joined, the pieces
     are the bytes of encoding the whole document."""
-    encoded = _dumps(report_document(report, with_resources_and_results=False))
-    # Only scores and summary (no user text) follow these keys; text inside strings has its quotes escaped.
-    resources_at = encoded.rindex(b'"resources": []') + len(b'"resources": ')
-    results_at = encoded.rindex(b'"results": []') + len(b'"results": ')
+    token = secrets.token_hex(16)
+    placeholders = {key: f"\x00aiwell {key} {token}" for key in ("resources", "results")}
+    encoded = _dumps(report_document(report, placeholders=placeholders))
+    spots = [orjson.dumps(placeholders[key]) for key in ("resources", "results")]
+    if any(encoded.count(spot) != 1 for spot in spots):  # never in practice: the token is random
+        yield _dumps(report_document(report))
+        return
+    resources_at, results_at = (encoded.index(spot) for spot in spots)
     yield encoded[:resources_at]
     yield from _array(_resource(resource) for resource in report.resources)
-    yield encoded[resources_at + 2:results_at]
-    rules: dict[int, tuple[RuleInfo, tuple[Any, ...]]] = {}
-    yield from _array(_result(result, rules) for result in report.listed_results)
-    yield encoded[results_at + 2:]
+    yield encoded[resources_at + len(spots[0]):results_at]
+    rules: dict[int, _RuleFields] = {}
+    yield from _array(_result(result, report.pillar_weights, rules) for result in report.listed_results)
+    yield encoded[results_at + len(spots[1]):]
 
 
 def render_json_bytes(report: Report) -> bytes:

@@ -1,5 +1,5 @@
-"""The terminal report (rich): inputs not analysed first, inputs partly reviewed, then findings grouped by pillar,
-scores, a summary.
+"""The terminal report (rich): inputs not analysed first, inputs partly reviewed, the workload's archetypes and the
+top actions (each with its fix), then findings grouped by pillar, scores, the questionnaire, a summary.
 
 Within a pillar, failures come first (most severe first), then unknowns, then the number of passes (listed
 only with `verbose`). A rule in several pillars is listed under each; only the pillars the review was asked about
@@ -25,6 +25,7 @@ from rich.text import Text
 from aiwell.model import AIW000, DesignArea, InputRecord, Location, Pillar, Result, Severity, Status, display_text
 from aiwell.report import Report
 from aiwell.scoring import Score
+from aiwell.workload import ARCHETYPES
 
 _SEVERITY_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
 _STATUS_STYLE = {Status.FAIL: "bold red", Status.UNKNOWN: "magenta", Status.PASS: "green"}
@@ -139,8 +140,14 @@ class _Findings:
 
 
 def _listed(report: Report) -> list[Result]:
-    """Results shown under the pillars: not suppressed, and not `AIW000` (shown at the top)."""
-    return [r for r in report.listed_results if r.suppression is None and r.rule.id != AIW000.id]
+    """Results shown under the pillars: not suppressed, not `AIW000` (shown at the top), and not the questions left
+    unanswered (counted in the questionnaire line instead)."""
+    return [r for r in report.listed_results if r.suppression is None and r.rule.id != AIW000.id
+            and not _unanswered(r)]
+
+
+def _unanswered(result: Result) -> bool:
+    return result.rule.id.startswith("Q-") and result.answer is None and result.status is Status.UNKNOWN
 
 
 def _finding_order(result: Result) -> tuple[int, int, str, str, str]:
@@ -230,16 +237,24 @@ _AREA_TITLES = {DesignArea.MLOPS_LLMOPS: "MLOps / LLMOps", DesignArea.RESPONSIBL
 
 def _score_table(heading: str) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column(heading)
+    table.add_column(heading, no_wrap=True)
     for column in ("score", "coverage", "failed", "unknown", "passed"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", no_wrap=True)
     return table
 
 
 def _score_row(table: Table, label: str, score: Score, style: str = "") -> None:
     coverage = "—" if score.coverage is None else f"{score.coverage:.1f}%"
-    table.add_row(label, _percent(score.score), coverage, str(score.failed), str(score.unknown),
-                  str(score.passed), style=style)
+    # A score decided by one or two minor results is marked (and explained under the table), rather than passing
+    # for a measured 0 or 100.
+    shown = _percent(score.score) + ("*" if score.thin else "")
+    table.add_row(label, shown, coverage, str(score.failed), str(score.unknown), str(score.passed), style=style)
+
+
+def _thin_notes(rows: list[tuple[str, Score]], console: Console) -> None:
+    for label, score in rows:
+        if score.thin:
+            console.print(_indented(Text(f"* {label}: scored from {score.basis()} only", style="dim")))
 
 
 def _render_scores(report: Report, console: Console) -> None:
@@ -251,6 +266,7 @@ def _render_scores(report: Report, console: Console) -> None:
     console.print()
     console.rule(Text(" Scores ", style="bold"), align="left")
     console.print(_indented(pillars))
+    _thin_notes([(_pillar_title(p), score) for p, score in report.scores.pillars.items()], console)
     # Design areas that no rule of this run touched are left out: a row of dashes says nothing.
     areas = [(area, score) for area, score in report.scores.design_areas.items()
              if score.passed or score.failed or score.unknown]
@@ -260,13 +276,89 @@ def _render_scores(report: Report, console: Console) -> None:
             _score_row(table, _AREA_TITLES.get(area, area.value.replace("-", " ").capitalize()), score)
         console.print()
         console.print(_indented(table))
+        _thin_notes([(_AREA_TITLES.get(area, area.value.replace("-", " ").capitalize()), score)
+                     for area, score in areas], console)
+
+
+_SNIPPET_LINES = 12
+"""How many lines of a remediation snippet the top actions show (the rest: `aiwell rules ID`)."""
+
+
+def _render_workload(report: Report, console: Console) -> None:
+    if not report.workload:
+        if report.resources:
+            # Said, not left out: the pattern rules and archetype-specific advice did not find their workload.
+            console.print(Text("Workload: none of the AI archetypes (" + ", ".join(ARCHETYPES)
+                               + ") recognised in these resources", style="dim"))
+        return
+    line = Text("Workload: ", style="bold")
+    for index, archetype in enumerate(report.workload):
+        if index:
+            line.append("; ")
+        line.append(archetype.name, style="bold cyan")
+        line.append(f" ({archetype.reason})")
+    console.print(line)
+
+
+def _render_top_actions(report: Report, console: Console) -> None:
+    if not report.top_actions:
+        return
+    console.print()
+    console.rule(Text(" Top actions ", style="bold"), align="left")
+    for number, action in enumerate(report.top_actions, start=1):
+        rule = action.rule
+        head = Text(f" {number}. ")
+        head.append(rule.severity.value.ljust(6), style=_SEVERITY_STYLE[rule.severity])
+        head.append(" ")
+        head.append(rule.id, style="bold")
+        head.append(f"  {rule.title}")
+        console.print(head)
+        count = len(action.resources)
+        facts = [f"+{action.gain:.1f} points"]
+        if rule.waf:
+            facts.append(rule.waf[0])
+        if action.resources:
+            names = [resource_id.rsplit("/", 1)[-1] for resource_id in action.resources]
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            facts.insert(0, f"{count} resource{'s' if count != 1 else ''}: {shown}")
+        else:
+            facts.insert(0, "a process change")
+        console.print(_indented(Text(" · ".join(facts), style="dim"), by=5))
+        if action.message:
+            console.print(_indented(Text(action.message, style="italic"), by=5))
+        if action.remediation_format == "text":
+            console.print(_indented(Text(action.remediation), by=5))
+        elif action.remediation:
+            lines = action.remediation.splitlines()
+            console.print(_indented(Text(f"Fix ({action.remediation_format}):", style="bold"), by=5))
+            snippet = "\n".join(lines[:_SNIPPET_LINES])
+            if len(lines) > _SNIPPET_LINES:
+                snippet += f"\n… ({len(lines) - _SNIPPET_LINES} more lines: aiwell rules {rule.id})"
+            console.print(_indented(Text(snippet), by=7))
+
+
+def _render_questionnaire(report: Report, console: Console) -> None:
+    summary = report.questionnaire
+    console.print()
+    if summary is None:
+        console.print(Text("Process questions were not part of this review: `aiwell questionnaire init FILE`, "
+                           "then `aiwell review ... --answers FILE`.", style="dim"))
+        return
+    where = f" ({summary.answers_file})" if summary.answers_file else ""
+    console.print(Text(f"Questionnaire{where}: {summary.answered} answered, {summary.inferred} inferred from "
+                       f"evidence, {summary.not_applicable} not applicable, {summary.unanswered} unanswered "
+                       f"(unknown) of {summary.questions}.", style="bold"))
+    if summary.unanswered:
+        command = f"aiwell questionnaire --answers {summary.answers_file or 'FILE'}"
+        console.print(Text(f"Unanswered questions are unknown: they lower coverage and fail the gate (exit 1) "
+                           f"unless --allow-unanswered; answer them with `{command}`.", style="dim"))
 
 
 def summary_line(report: Report) -> str:
     """The one-line summary: `12 failed, 3 unknown, 40 passed · 2 inputs not analysed · score 61.5`.
 
-    Counts are of the findings on resources; inputs not analysed and inputs partly reviewed are counted on their
-    own.
+    Counts are of the findings listed (answered questions included); inputs not analysed, inputs partly reviewed
+    and questions left unanswered are counted on their own.
     """
     counts = dict.fromkeys(_STATUS_ORDER, 0)
     for result in _listed(report):
@@ -280,6 +372,9 @@ def summary_line(report: Report) -> str:
     partial = report.summary.partial
     if partial:
         parts.append(f"{partial} input{'s' if partial != 1 else ''} partly reviewed")
+    unanswered = report.questionnaire.unanswered if report.questionnaire is not None else 0
+    if unanswered:
+        parts.append(f"{unanswered} question{'s' if unanswered != 1 else ''} unanswered")
     overall = report.scores.overall.score
     parts.append("no score" if overall is None else f"score {overall:.1f}")
     return " · ".join(parts)
@@ -300,12 +395,15 @@ def render_terminal(report: Report, console: Console, *, verbose: bool = False) 
     _render_header(report, console)
     _render_not_analysed(report, console)
     _render_partial(report, console)
+    _render_workload(report, console)
+    _render_top_actions(report, console)
     _render_notes(report, console)
     with_input = len(report.input_labels) > 1
     for pillar, in_pillar in _by_pillar(_listed(report), report.pillars):
         _render_pillar(pillar, in_pillar, report.scores.pillars[pillar], console, verbose=verbose,
                        with_input=with_input)
     _render_scores(report, console)
+    _render_questionnaire(report, console)
     console.print()
     console.print(Text(summary_line(report), style="bold"))
 
