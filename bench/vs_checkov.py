@@ -16,8 +16,8 @@ workers it forks), and peak memory (resident memory of the tree summed, sampled 
 aiwell at least 10x faster in wall and in CPU time, and at least 2x less peak memory.
 
 Then every input of DIR is reviewed on its own in this process (parse caches emptied before each), and the
-slowest ten are printed against the goal of at most 1 s each. An input is what aiwell deploys as one: a Bicep
-or ARM file with its parameter files and modules, a Terraform root folder with its local modules.
+slowest ten are printed (CPU and wall time) against the goal of at most 1 s each. An input is what aiwell
+deploys as one: a Bicep or ARM file with its parameter files and modules, a Terraform root with its modules.
 
 Per format (ARM, Bicep, Terraform, counted on disk as `bench/corpus_robustness.py` counts them) it prints how
 many files each tool parsed, reported as unparseable, and dropped without a word. checkov runs without
@@ -234,32 +234,35 @@ def print_comparison(on_disk: dict[Path, str], runs: Sequence[ToolRun]) -> None:
             print(f"{kind:<10} {total:>6}   {run.name:<8} {len(parsed):>7} {len(unparsed):>12} {dropped:>17}")
 
 
-def time_each_input(directory: Path) -> list[tuple[float, str]]:
+def time_each_input(directory: Path) -> list[tuple[float, float, str]]:
     """Review every input of `directory` on its own, in this process, parse caches emptied before each:
-    (seconds, input), slowest first."""
+    (CPU seconds, wall seconds, input), slowest CPU first. On a loaded machine wall time counts waiting for a
+    core, so both are given."""
     from aiwell.loaders import forget_parsed_files, load_inputs
     from aiwell.review import review
 
     inputs = sorted({record.input or record.path for record in load_inputs([directory]).inputs
                      if record.address is None})
-    timings: list[tuple[float, str]] = []
+    timings: list[tuple[float, float, str]] = []
     for label in inputs:
         target = Path(label.split(" + ", 1)[0])
         forget_parsed_files()
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         review([target])
-        timings.append((time.perf_counter() - start, label))
+        timings.append((time.process_time() - cpu_start, time.perf_counter() - start, label))
     return sorted(timings, reverse=True)
 
 
-def print_slowest(timings: Sequence[tuple[float, str]], directory: Path) -> None:
-    """Print the ten slowest inputs and whether the slowest meets the goal."""
-    slowest = timings[0][0] if timings else 0.0
-    print(f"\nslowest inputs of {len(timings)} reviewed one by one "
-          f"(goal <= {SLOWEST_INPUT_GOAL:.0f} s each: {met(slowest <= SLOWEST_INPUT_GOAL)})")
-    for seconds, label in timings[:10]:
+def print_slowest(timings: Sequence[tuple[float, float, str]], directory: Path) -> None:
+    """Print the ten slowest inputs and whether the slowest meets the goal, in CPU and in wall time."""
+    cpu = max((timing[0] for timing in timings), default=0.0)
+    wall = max((timing[1] for timing in timings), default=0.0)
+    print(f"\nslowest inputs of {len(timings)} reviewed one by one (goal <= {SLOWEST_INPUT_GOAL:.0f} s each: "
+          f"CPU {cpu:.2f} s {met(cpu <= SLOWEST_INPUT_GOAL)}; wall {wall:.2f} s {met(wall <= SLOWEST_INPUT_GOAL)})")
+    print(f"  {'CPU s':>6}  {'wall s':>6}  input")
+    for cpu_seconds, wall_seconds, label in timings[:10]:
         shown = label.replace(str(directory) + os.sep, "")
-        print(f"  {seconds:>6.2f} s  {shown}")
+        print(f"  {cpu_seconds:>6.2f}  {wall_seconds:>6.2f}  {shown}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
