@@ -3,7 +3,9 @@
 Fields may be added within a schema version; none may change meaning. Additions over DESIGN.md §1.5: input
 `input`, `line`, `parameters`, `notes`, `address`, `files` and `unreviewed`; resource `input`,
 `source.end_line`, `source.address` and `source.partial`; result `title`, `resource_type` and `resource_name`;
-`scores.coverage` and each group's `coverage`; summary `not_applicable`, `not_analysed` and `partial`.
+`scores.coverage` and each group's `coverage`; summary `not_applicable`, `not_analysed`, `partial` and
+`baselined`; result `baselined` and `fingerprint` (`aiwell.baseline`); `warnings`, `rule_set`, `environment` and
+`top_actions`.
 
 - `results[].input` names the deployment a result comes from; every `inputs[]` record of that deployment and
   every resource of it carry the same label, so results join to both.
@@ -30,6 +32,7 @@ from typing import Any
 
 import orjson
 
+from aiwell.baseline import fingerprint, inventory_inputs
 from aiwell.model import InputRecord, Pillar, Resource, Result, RuleInfo, display_text
 from aiwell.priorities import TopAction, priority, waf_code, weight
 from aiwell.report import Report
@@ -78,7 +81,7 @@ def _resource(resource: Resource) -> dict[str, Any]:
 _RuleFields = tuple[RuleInfo, tuple[Any, ...]]
 
 
-def _result(result: Result, pillar_weights: Mapping[Pillar, float],
+def _result(result: Result, inventories: frozenset[str], pillar_weights: Mapping[Pillar, float],
             rules: dict[int, _RuleFields] | None = None) -> dict[str, Any]:
     """A result as JSON. `rules` keeps what the results of one rule repeat, worked out once per rule."""
     rule = result.rule
@@ -112,6 +115,8 @@ def _result(result: Result, pillar_weights: Mapping[Pillar, float],
             "expires": suppression.expires,
             "source": suppression.source,
         },
+        "baselined": result.baselined,
+        "fingerprint": fingerprint(result, inventory=result.input in inventories),
         "priority": rank,
         "weight": weighed,
         "waf_code": code,
@@ -180,6 +185,7 @@ def report_document(report: Report, *, placeholders: Mapping[str, str] | None = 
     scores = report.scores
     summary = report.summary
     rules: dict[int, _RuleFields] = {}
+    inventories = inventory_inputs(report.inputs)
     return {
         "schema": SCHEMA_ID,
         "tool": {"name": "aiwell", "version": report.tool_version},
@@ -188,7 +194,7 @@ def report_document(report: Report, *, placeholders: Mapping[str, str] | None = 
             _resource(resource) for resource in report.resources],
         "workload": _workload(report),
         "results": placeholders["results"] if placeholders else [
-            _result(result, report.pillar_weights, rules) for result in report.listed_results],
+            _result(result, inventories, report.pillar_weights, rules) for result in report.listed_results],
         "scores": {
             "overall": scores.overall.score,
             "coverage": scores.overall.coverage,
@@ -203,11 +209,15 @@ def report_document(report: Report, *, placeholders: Mapping[str, str] | None = 
             "not_applicable": summary.not_applicable,
             "not_analysed": summary.not_analysed,
             "partial": summary.partial,
+            "baselined": summary.baselined,
             "by_severity": {
                 severity.value: {"fail": counts.failed, "unknown": counts.unknown}
                 for severity, counts in summary.by_severity.items()
             },
         },
+        "warnings": list(report.warnings),
+        "rule_set": report.rule_set,
+        "environment": report.environment,
         "top_actions": [_top_action(action) for action in report.top_actions],
         "questionnaire": _questionnaire(report),
     }
@@ -248,7 +258,8 @@ def iter_json_bytes(report: Report) -> Iterator[bytes]:
     yield from _array(_resource(resource) for resource in report.resources)
     yield encoded[resources_at + len(spots[0]):results_at]
     rules: dict[int, _RuleFields] = {}
-    yield from _array(_result(result, report.pillar_weights, rules) for result in report.listed_results)
+    inventories = inventory_inputs(report.inputs)
+    yield from _array(_result(result, inventories, report.pillar_weights, rules) for result in report.listed_results)
     yield encoded[results_at + len(spots[1]):]
 
 
