@@ -1,13 +1,17 @@
-"""Shared helpers for the benchmark scripts: generated inputs and a timer around `aiwell.review`."""
+"""Shared helpers for the benchmark scripts: generated inputs, and a command measured as a whole process tree."""
 
 from __future__ import annotations
 
 import json
+import os
+import resource
+import subprocess
+import tempfile
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from aiwell.review import review
 
 _SUB = "00000000-0000-0000-0000-000000000000"
 
@@ -71,9 +75,77 @@ def write_template(path: Path, count: int) -> Path:
     return path
 
 
-def timed_review(path: Path) -> tuple[float, int, int]:
-    """Review `path`; return (seconds, resources, results)."""
+@dataclass(slots=True)
+class ProcessRun:
+    """One command run to its end: wall seconds, CPU seconds (user + system, the process and every descendant it
+    waited for), peak memory (the largest sum of resident memory over the process tree, sampled), and its output."""
+
+    wall: float
+    cpu: float
+    peak_bytes: int
+    returncode: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+
+def _tree_rss(root: int) -> int:
+    """Resident bytes of `root` and its descendants, read from /proc (Linux)."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * page
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_measured(command: Sequence[str], *, timeout: float | None = None, cwd: Path | None = None) -> ProcessRun:
+    """Run `command`, sampling its process tree's memory every 50 ms; measure wall and CPU time."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    report = review([path])
-    elapsed = time.perf_counter() - start
-    return elapsed, len(report.resources), len(report.results)
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(list(command), stdout=out, stderr=err, stdin=subprocess.DEVNULL, cwd=cwd)
+        peak = 0
+        timed_out = False
+        while process.poll() is None:
+            peak = max(peak, _tree_rss(process.pid))
+            if timeout is not None and time.perf_counter() - start > timeout:
+                process.kill()
+                timed_out = True
+                break
+            time.sleep(0.05)
+        process.wait()
+        wall = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        out.seek(0)
+        err.seek(0)
+        stdout = out.read().decode("utf-8", "replace")
+        stderr = err.read().decode("utf-8", "replace")
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    # ru_maxrss (kB on Linux) is the largest single descendant: a floor for a run too short to be sampled.
+    peak = max(peak, after.ru_maxrss * 1024 if after.ru_maxrss > before.ru_maxrss else 0)
+    return ProcessRun(wall, cpu, peak, process.returncode, stdout, stderr, timed_out)
+
+
+def mb(count: int) -> str:
+    """Bytes as megabytes, for the tables."""
+    return f"{count / 1e6:,.0f} MB"
+
+
+def met(ok: bool) -> str:
+    """How a goal's line ends."""
+    return "goal met" if ok else "GOAL NOT MET"

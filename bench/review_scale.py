@@ -1,41 +1,107 @@
-"""Time `aiwell review` on a generated 50,000-row inventory, a 5,000-resource template and the bundled examples.
+"""Time `aiwell review` on a generated 50,000-row inventory and a 5,000-resource template, against the previous
+release measured in the same run.
 
-Run by hand: `.venv/bin/python bench/review_scale.py [--inventory-rows N] [--template-resources N]`.
-Prints resources per second for each input; there is no pass/fail threshold here.
+Run by hand: `.venv/bin/python bench/review_scale.py [--inventory-rows N] [--template-resources N]
+[--previous-venv PATH] [--previous-commit SHA]`.
+
+The previous release (commit abb01a6 by default) is installed from this repository's history into its own
+virtual environment (default `~/.cache/aiwell-bench/previous-<commit>`, outside the repository) on first use:
+`git archive <commit>` into a scratch folder, then `pip install` of that folder. Each input is reviewed by both
+as a whole process (`aiwell review FILE`, start-up included), once with the terminal report (the default
+format, written to a pipe as in CI) and once with `--format json -o FILE`, alternating current and previous.
+Printed per case: wall and CPU seconds, peak memory of each, the ratio previous / current of wall and CPU time
+(goal: at least 3x), and whether the current peak memory is under 500 MB.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 import tempfile
+import venv
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import timed_review, write_inventory, write_template  # noqa: E402
+from _common import ProcessRun, mb, met, run_measured, write_inventory, write_template  # noqa: E402
 
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+REPOSITORY = Path(__file__).resolve().parent.parent
+PREVIOUS_COMMIT = "abb01a6"
+SPEED_GOAL = 3.0
+MEMORY_LIMIT = 500 * 1000 * 1000
+
+
+def _bin(environment: Path, name: str) -> Path:
+    return environment / ("Scripts" if os.name == "nt" else "bin") / name
+
+
+def ensure_previous(environment: Path, commit: str) -> Path:
+    """The `aiwell` executable of `commit`, installed into `environment` when missing."""
+    aiwell = _bin(environment, "aiwell")
+    if aiwell.exists():
+        return aiwell
+    print(f"installing aiwell at {commit} into {environment} ...", file=sys.stderr)
+    venv.EnvBuilder(with_pip=True, clear=False).create(environment)
+    with tempfile.TemporaryDirectory() as scratch:
+        archive = subprocess.run(["git", "-C", str(REPOSITORY), "archive", commit], capture_output=True, check=False)
+        if archive.returncode != 0:
+            raise SystemExit(f"git archive {commit} failed: {archive.stderr.decode(errors='replace')}")
+        subprocess.run(["tar", "-x", "-C", scratch], input=archive.stdout, check=True)
+        done = subprocess.run([str(_bin(environment, "python")), "-m", "pip", "install", "-q", scratch],
+                              capture_output=True, text=True, check=False)
+    if done.returncode != 0 or not aiwell.exists():
+        raise SystemExit(f"installing aiwell {commit} failed:\n{done.stderr[-2000:]}")
+    return aiwell
+
+
+def _review(aiwell: Path, path: Path, output_format: str, scratch: Path) -> ProcessRun:
+    command = [str(aiwell), "review", str(path)]
+    if output_format == "json":
+        command += ["--format", "json", "-o", str(scratch / "report.json")]
+    measured = run_measured(command, cwd=scratch)
+    if measured.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(command)} exited {measured.returncode}:\n{measured.stderr[-2000:]}")
+    return measured
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inventory-rows", type=int, default=50_000)
     parser.add_argument("--template-resources", type=int, default=5_000)
+    parser.add_argument("--previous-commit", default=PREVIOUS_COMMIT)
+    parser.add_argument("--previous-venv", type=Path, help="default: ~/.cache/aiwell-bench/previous-<commit>")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as scratch:
+    environment = args.previous_venv or Path.home() / ".cache" / "aiwell-bench" / f"previous-{args.previous_commit}"
+    previous = ensure_previous(environment, args.previous_commit)
+    current = _bin(Path(sys.executable).parent.parent, "aiwell")
+    print(f"current {current}; previous ({args.previous_commit}) {previous}; {os.cpu_count()} cores")
+    with tempfile.TemporaryDirectory() as folder:
+        scratch = Path(folder)
         cases = [
-            (f"inventory, {args.inventory_rows:,} rows", write_inventory(Path(scratch) / "inv.json",
-                                                                        args.inventory_rows)),
+            (f"inventory, {args.inventory_rows:,} rows",
+             write_inventory(scratch / "inventory.json", args.inventory_rows)),
             (f"ARM template, {args.template_resources:,} resources",
-             write_template(Path(scratch) / "big.json", args.template_resources)),
-            ("bundled examples", EXAMPLES),
+             write_template(scratch / "template.json", args.template_resources)),
         ]
-        print(f"{'input':<36} {'seconds':>8} {'resources':>10} {'results':>9} {'resources/s':>12}")
+        print(f"\n{'input':<34} {'report':<9} {'release':<9} {'wall s':>8} {'CPU s':>8} {'peak memory':>12}")
+        verdicts: list[str] = []
         for label, path in cases:
-            seconds, resources, results = timed_review(path)
-            rate = resources / seconds if seconds else float("inf")
-            print(f"{label:<36} {seconds:>8.2f} {resources:>10,} {results:>9,} {rate:>12,.0f}")
+            for output_format in ("terminal", "json"):
+                now = _review(current, path, output_format, scratch)
+                before = _review(previous, path, output_format, scratch)
+                for release, run in (("current", now), ("previous", before)):
+                    print(f"{label:<34} {output_format:<9} {release:<9} {run.wall:>8.2f} {run.cpu:>8.2f} "
+                          f"{mb(run.peak_bytes):>12}")
+                wall, cpu = before.wall / now.wall, before.cpu / now.cpu
+                fast, small = min(wall, cpu) >= SPEED_GOAL, now.peak_bytes < MEMORY_LIMIT
+                verdicts.append(f"{label}, {output_format}: previous / current wall {wall:.1f}x, CPU {cpu:.1f}x "
+                                f"(goal >= {SPEED_GOAL:.0f}x: {met(fast)}); peak memory {mb(now.peak_bytes)} "
+                                f"(goal < {mb(MEMORY_LIMIT)}: {met(small)})")
+        print()
+        for verdict in verdicts:
+            print(verdict)
 
 
 if __name__ == "__main__":

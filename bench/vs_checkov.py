@@ -1,4 +1,4 @@
-"""Time `aiwell review` against `checkov -d` on the same directory, and count the files each one drops.
+"""Time `aiwell review` against checkov on the same directory, and count the files each one drops.
 
 Run by hand: `.venv/bin/python bench/vs_checkov.py DIR [--venv PATH] [--checkov-version X.Y.Z]`.
 
@@ -6,14 +6,25 @@ checkov is installed with pip into its own virtual environment (default `~/.cach
 outside the repository), created on first use; if that fails the script says why and exits 2. Then it runs
 
     aiwell review DIR --format json -o <tmp>
-    checkov -d DIR -o json --framework arm bicep terraform --skip-download
+    checkov -d DIR -o json --framework F --skip-download      (once for each F of arm, bicep, terraform)
 
-and prints both wall times, the ratio, and per format (ARM, Bicep, Terraform, counted on disk as
-`bench/corpus_robustness.py` counts them) how many files each tool parsed, reported as unparseable, and dropped
-without a word. checkov runs without `--quiet`: quiet mode hides passing checks, and with them every file that
-only passes, which the file accounting needs; the parsing work is the same either way. A file checkov "parsed" is
-one that appears in any check result (for Terraform: any file of its module directory); a Bicep or ARM file whose
-resources no checkov check covers therefore counts as dropped, which is what a user sees.
+checkov runs one framework per process: with all three in one process, a crash of one framework's runner
+(checkov 3.3.30's ARM runner raises IndexError on some public templates) leaves the whole run hung with no
+output. A framework run that crashes is reported, and its time up to the crash is still counted (which favours
+checkov). Each run is measured as a whole process tree: wall time, CPU time (user + system, the process and the
+workers it forks), and peak memory (resident memory of the tree summed, sampled every 50 ms). The goals printed:
+aiwell at least 10x faster in wall and in CPU time, and at least 2x less peak memory.
+
+Then every input of DIR is reviewed on its own in this process (parse caches emptied before each), and the
+slowest ten are printed (CPU and wall time) against the goal of at most 1 s each. An input is what aiwell
+deploys as one: a Bicep or ARM file with its parameter files and modules, a Terraform root with its modules.
+
+Per format (ARM, Bicep, Terraform, counted on disk as `bench/corpus_robustness.py` counts them) it prints how
+many files each tool parsed, reported as unparseable, and dropped without a word. checkov runs without
+`--quiet`: quiet mode hides passing checks, and with them every file that only passes, which the file accounting
+needs. A file checkov "parsed" is one that appears in any check result (for Terraform: any file of its module
+directory); a Bicep or ARM file whose resources no checkov check covers therefore counts as dropped, which is
+what a user sees.
 """
 
 from __future__ import annotations
@@ -33,20 +44,38 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _common import ProcessRun, mb, met, run_measured  # noqa: E402
 from corpus_robustness import FORMATS, SKIPPED_DIRECTORIES, format_on_disk  # noqa: E402
 
 DEFAULT_VENV = Path.home() / ".cache" / "aiwell-bench" / "checkov-venv"
 
 
+FRAMEWORKS = ("arm", "bicep", "terraform")
+WALL_AND_CPU_GOAL = 10.0
+MEMORY_GOAL = 2.0
+SLOWEST_INPUT_GOAL = 1.0
+CHECKOV_TIMEOUT = 3600.0
+
+
 @dataclass(slots=True)
 class ToolRun:
-    """One tool's run: wall time, exit code, and the files it parsed or said it could not parse."""
+    """One tool's run: wall and CPU time, peak memory, exit codes, and the files it parsed or could not parse."""
 
     name: str
-    seconds: float
-    exit_code: int
+    seconds: float = 0.0
+    cpu: float = 0.0
+    peak_bytes: int = 0
+    exit_codes: list[str] = field(default_factory=list)
+    crashed: list[str] = field(default_factory=list)
     parsed: set[Path] = field(default_factory=set)
     unparsed: set[Path] = field(default_factory=set)
+
+    def add(self, label: str, measured: ProcessRun) -> None:
+        """Count one process of this tool (runs one after the other: times add up, memory is the largest)."""
+        self.seconds += measured.wall
+        self.cpu += measured.cpu
+        self.peak_bytes = max(self.peak_bytes, measured.peak_bytes)
+        self.exit_codes.append(f"{label}{measured.returncode}")
 
 
 class BenchError(Exception):
@@ -81,23 +110,18 @@ def _aiwell_command() -> list[str]:
     return [sys.executable, "-c", "import sys; from aiwell.cli.main import main; sys.exit(main())"]
 
 
-def _timed(command: Sequence[str], *, cwd: Path | None = None) -> tuple[float, subprocess.CompletedProcess[str]]:
-    start = time.perf_counter()
-    done = subprocess.run(list(command), capture_output=True, text=True, check=False, cwd=cwd)
-    return time.perf_counter() - start, done
-
-
 def run_aiwell(directory: Path) -> ToolRun:
     """Run `aiwell review DIR --format json`; parsed files are analysed inputs, their parameter files and the
     files read with them, and files resources came from."""
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "aiwell.json"
-        seconds, done = _timed([*_aiwell_command(), "review", str(directory), "--format", "json",
-                                "--output", str(output)])
-        if done.returncode not in (0, 1) or not output.exists():
-            raise BenchError(f"aiwell exited {done.returncode}:\n{done.stderr.strip()[-2000:]}")
+        measured = run_measured([*_aiwell_command(), "review", str(directory), "--format", "json",
+                                 "--output", str(output)])
+        if measured.returncode not in (0, 1) or not output.exists():
+            raise BenchError(f"aiwell exited {measured.returncode}:\n{measured.stderr.strip()[-2000:]}")
         report = json.loads(output.read_text(encoding="utf-8"))
-    run = ToolRun("aiwell", seconds, done.returncode)
+    run = ToolRun("aiwell")
+    run.add("", measured)
     for record in report.get("inputs", []):
         analysed = record.get("status") == "analysed"
         target = run.parsed if analysed else run.unparsed
@@ -131,19 +155,28 @@ def _checkov_path(directory: Path, reported: str) -> Path:
 
 
 def run_checkov(checkov: Path, directory: Path) -> ToolRun:
-    """Run `checkov -d DIR -o json` on ARM, Bicep and Terraform; parsed files are files any check reported."""
-    seconds, done = _timed([str(checkov), "-d", str(directory), "-o", "json", "--framework", "arm", "bicep",
-                            "terraform", "--skip-download"])
-    if done.returncode not in (0, 1):
-        raise BenchError(f"checkov exited {done.returncode}:\n{done.stderr.strip()[-2000:]}")
-    run = ToolRun("checkov", seconds, done.returncode)
-    for report in _checkov_reports(done.stdout):
-        results = report.get("results") or {}
-        for key in ("passed_checks", "failed_checks", "skipped_checks"):
-            for check in results.get(key) or []:
-                run.parsed.add(_checkov_path(directory, check.get("file_path", "")))
-        for reported in results.get("parsing_errors") or []:
-            run.unparsed.add(_checkov_path(directory, reported))
+    """Run `checkov -d DIR -o json` once per framework; parsed files are files any check reported."""
+    run = ToolRun("checkov")
+    for framework in FRAMEWORKS:
+        print(f"checkov --framework {framework} ...", file=sys.stderr)
+        measured = run_measured([str(checkov), "-d", str(directory), "-o", "json", "--framework", framework,
+                                 "--skip-download"], timeout=CHECKOV_TIMEOUT)
+        run.add(f"{framework} ", measured)
+        try:
+            if measured.timed_out or measured.returncode not in (0, 1):
+                raise BenchError(f"exit {measured.returncode}" + (" (timed out)" if measured.timed_out else ""))
+            reports = _checkov_reports(measured.stdout)
+        except BenchError as exc:
+            last = [line for line in measured.stderr.strip().splitlines() if line.strip()][-1:] or [""]
+            run.crashed.append(f"{framework}: {str(exc).splitlines()[0]}; {last[0].strip()[:200]}")
+            continue
+        for report in reports:
+            results = report.get("results") or {}
+            for key in ("passed_checks", "failed_checks", "skipped_checks"):
+                for check in results.get(key) or []:
+                    run.parsed.add(_checkov_path(directory, check.get("file_path", "")))
+            for reported in results.get("parsing_errors") or []:
+                run.unparsed.add(_checkov_path(directory, reported))
     return run
 
 
@@ -171,13 +204,24 @@ def _covered(reported: Iterable[Path], on_disk: dict[Path, str], kind: str) -> s
     return files
 
 
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator > 0 else float("inf")
+
+
 def print_comparison(on_disk: dict[Path, str], runs: Sequence[ToolRun]) -> None:
-    """Print wall times, the ratio, and per-format file counts for each tool."""
+    """Print wall and CPU times, peak memory, the ratios against the goals, and per-format file counts."""
+    print(f"{'tool':<8} {'wall s':>8} {'CPU s':>8} {'peak memory':>12}  exit")
     for run in runs:
-        print(f"{run.name:<8} {run.seconds:>8.2f} s  (exit {run.exit_code})")
+        codes = ", ".join(run.exit_codes)
+        print(f"{run.name:<8} {run.seconds:>8.2f} {run.cpu:>8.2f} {mb(run.peak_bytes):>12}  {codes}")
     aiwell, checkov = runs
-    if aiwell.seconds > 0:
-        print(f"ratio    checkov / aiwell = {checkov.seconds / aiwell.seconds:.1f}x")
+    wall, cpu = _ratio(checkov.seconds, aiwell.seconds), _ratio(checkov.cpu, aiwell.cpu)
+    memory = _ratio(checkov.peak_bytes, aiwell.peak_bytes)
+    for label, ratio, goal in (("wall time  ", wall, WALL_AND_CPU_GOAL), ("CPU time   ", cpu, WALL_AND_CPU_GOAL),
+                               ("peak memory", memory, MEMORY_GOAL)):
+        print(f"{label} checkov / aiwell = {ratio:.1f}x  (goal >= {goal:.0f}x: {met(ratio >= goal)})")
+    for crash in checkov.crashed:
+        print(f"checkov crashed: {crash}")
     print(f"\n{'format':<10} {'files':>6}   {'tool':<8} {'parsed':>7} {'unparseable':>12} {'dropped silently':>17}")
     for kind in FORMATS:
         total = sum(1 for found in on_disk.values() if found == kind)
@@ -190,25 +234,62 @@ def print_comparison(on_disk: dict[Path, str], runs: Sequence[ToolRun]) -> None:
             print(f"{kind:<10} {total:>6}   {run.name:<8} {len(parsed):>7} {len(unparsed):>12} {dropped:>17}")
 
 
+def time_each_input(directory: Path) -> list[tuple[float, float, str]]:
+    """Review every input of `directory` on its own, in this process, parse caches emptied before each:
+    (CPU seconds, wall seconds, input), slowest CPU first. On a loaded machine wall time counts waiting for a
+    core, so both are given."""
+    from aiwell.loaders import forget_parsed_files, load_inputs
+    from aiwell.review import review
+
+    inputs = sorted({record.input or record.path for record in load_inputs([directory]).inputs
+                     if record.address is None})
+    timings: list[tuple[float, float, str]] = []
+    for label in inputs:
+        target = Path(label.split(" + ", 1)[0])
+        forget_parsed_files()
+        start, cpu_start = time.perf_counter(), time.process_time()
+        review([target])
+        timings.append((time.process_time() - cpu_start, time.perf_counter() - start, label))
+    return sorted(timings, reverse=True)
+
+
+def print_slowest(timings: Sequence[tuple[float, float, str]], directory: Path) -> None:
+    """Print the ten slowest inputs and whether the slowest meets the goal, in CPU and in wall time."""
+    cpu = max((timing[0] for timing in timings), default=0.0)
+    wall = max((timing[1] for timing in timings), default=0.0)
+    print(f"\nslowest inputs of {len(timings)} reviewed one by one (goal <= {SLOWEST_INPUT_GOAL:.0f} s each: "
+          f"CPU {cpu:.2f} s {met(cpu <= SLOWEST_INPUT_GOAL)}; wall {wall:.2f} s {met(wall <= SLOWEST_INPUT_GOAL)})")
+    print(f"  {'CPU s':>6}  {'wall s':>6}  input")
+    for cpu_seconds, wall_seconds, label in timings[:10]:
+        shown = label.replace(str(directory) + os.sep, "")
+        print(f"  {cpu_seconds:>6.2f}  {wall_seconds:>6.2f}  {shown}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Install checkov if needed, run both tools, print the comparison. Exit 2 when a step fails."""
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("directory", type=Path, metavar="DIR")
     parser.add_argument("--venv", type=Path, default=DEFAULT_VENV, help="where checkov is installed")
     parser.add_argument("--checkov-version", help="pin a checkov version (default: the latest)")
+    parser.add_argument("--skip-per-input", action="store_true", help="do not time each input on its own")
     args = parser.parse_args(argv)
     directory: Path = args.directory.resolve()
     if not directory.is_dir():
         parser.error(f"not a directory: {args.directory}")
     try:
         checkov = ensure_checkov(args.venv, args.checkov_version)
+        version = subprocess.run([str(checkov), "--version"], capture_output=True, text=True, check=False)
         aiwell_run = run_aiwell(directory)
         checkov_run = run_checkov(checkov, directory)
     except BenchError as exc:
         print(f"vs_checkov: {exc}", file=sys.stderr)
         return 2
-    print(f"directory {directory}")
-    print_comparison(files_on_disk(directory), [aiwell_run, checkov_run])
+    files = files_on_disk(directory)
+    counts = ", ".join(f"{sum(1 for kind in files.values() if kind == name)} {name}" for name in FORMATS)
+    print(f"directory {directory} ({counts}); checkov {version.stdout.strip()}; {os.cpu_count()} cores")
+    print_comparison(files, [aiwell_run, checkov_run])
+    if not args.skip_per_input:
+        print_slowest(time_each_input(directory), directory)
     return 0
 
 

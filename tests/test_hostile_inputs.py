@@ -307,3 +307,41 @@ def test_a_path_named_twice_gives_no_duplicate_records_or_results(tmp_path: Path
     report = review([root, root / "a", root / "a" / "main.json"])
     assert len(report.inputs) == len(set(report.inputs)) == 2
     assert len(report.results) == len(set(report.results))
+
+
+_ACCOUNT_TF = ('resource "azurerm_cognitive_account" "a" {\n  name = var.name\n  resource_group_name = "rg"\n'
+               '  location = "westeurope"\n  kind = "OpenAI"\n  sku_name = "S0"\n}\nvariable "name" {}\n')
+
+
+def _terraform_tree(root: Path) -> Path:
+    """Two roots calling one local module, and a registry module that is not on disk, as module repositories do."""
+    (root / ".git").mkdir(parents=True)
+    (root / "modules" / "account").mkdir(parents=True)
+    (root / "modules" / "account" / "main.tf").write_text(_ACCOUNT_TF, encoding="utf-8")
+    for name in ("dev", "prod"):
+        (root / "envs" / name).mkdir(parents=True)
+        (root / "envs" / name / "main.tf").write_text(
+            f'module "account" {{\n  source = "../../modules/account"\n  name = "oai-{name}"\n}}\n'
+            'module "naming" {\n  source  = "Azure/naming/azurerm"\n  version = "0.4.0"\n}\n', encoding="utf-8")
+    return root
+
+
+def test_terraform_reports_do_not_depend_on_the_working_directory_and_hold_no_duplicates(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    root = _terraform_tree(tmp_path / "repo")
+    outputs = []
+    for cwd in (tmp_path, root, root / "modules" / "account", Path("/")):
+        monkeypatch.chdir(cwd)
+        _cli(capsys, "review", str(root), "--format", "json", "-o", str(tmp_path / "report.json"))
+        outputs.append((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert len(set(outputs)) == 1
+    document = json.loads(outputs[0])
+    files = {resource["source"]["file"] for resource in document["resources"]}
+    assert files == {str(root / "modules" / "account" / "main.tf")}  # the path as given, not resolved elsewhere
+    results = [json.dumps(result, sort_keys=True) for result in document["results"]]
+    assert len(results) == len(set(results))
+    records = [json.dumps(record, sort_keys=True) for record in document["inputs"]]
+    assert len(records) == len(set(records))
+    missing = [record for record in document["inputs"] if record["status"] == "not_analysed"]
+    assert len(missing) == 2 and {record["input"] for record in missing} == {str(root / "envs" / "dev"),
+                                                                             str(root / "envs" / "prod")}

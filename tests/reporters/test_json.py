@@ -208,6 +208,20 @@ def test_render_json_has_no_trailing_newline_and_keeps_unicode() -> None:
     assert "café-oai" in text
 
 
+@pytest.mark.parametrize("case", ["full", "no results", "empty"])
+def test_arrays_encoded_one_by_one_give_the_bytes_of_the_whole_document(case: str) -> None:
+    import orjson
+
+    from aiwell.reporters import render_json_bytes
+
+    account = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"
+    resources = [] if case == "empty" else [_resource("a", account), _resource("b\n\"resources\": []", "x", 9)]
+    results = [_result(account), _result("x", Status.UNKNOWN)] if case == "full" else []
+    report = build_report([], resources, results)
+    whole = orjson.dumps(report_document(report), option=orjson.OPT_INDENT_2)
+    assert render_json_bytes(report) == whole
+
+
 def test_governance_fields_satisfy_the_schema(hostile_report: Report) -> None:
     import jsonschema
 

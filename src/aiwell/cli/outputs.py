@@ -9,7 +9,8 @@ created when missing, and never over one of the inputs.
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -116,7 +117,14 @@ def write_outputs(outputs: Sequence[Output], report: Report, options: RenderOpti
         if output.path is None and output.format == "terminal":
             _terminal(report, options, Console(file=safe_stdout()))
             continue
-        payload = render(output.format, report, options)
+        payload: bytes | Iterable[bytes]
+        if output.format == "json" and output.path is not None:
+            # Written as it is encoded: a large report's JSON is never held whole (same bytes as `render`).
+            from aiwell.reporters import iter_json_bytes
+
+            payload = itertools.chain(iter_json_bytes(report), (b"\n",))
+        else:
+            payload = render(output.format, report, options)
         if output.path is not None:
             make_parent(output.path)
         write_output(output.path, payload)

@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import IO, NoReturn
 
@@ -49,17 +49,19 @@ def safe_stdout() -> IO[str]:
     return stream
 
 
-def write_output(path: Path | None, data: str | bytes) -> None:
-    """Write `data` to the file `path`, or to standard output when there is none.
+def write_output(path: Path | None, data: str | bytes | Iterable[bytes]) -> None:
+    """Write `data` (text, bytes, or bytes in pieces written as they come) to the file `path`, or to standard
+    output when there is none.
 
     A file is written whole or not at all: to a temporary file beside it, then renamed over it, so a full disk,
     a crash or an interrupt never leaves an empty or half-written report (nor destroys the previous one). A path
     that is not a regular file (`/dev/stdout`, a named pipe) is written to directly. A path that can't be written
     (a missing folder, no permission, a full disk) is a usage error.
     """
-    payload = data if isinstance(data, bytes) else encoded(data)
+    payload: Iterable[bytes] = (data,) if isinstance(data, bytes) else (encoded(data),) if isinstance(data, str) \
+        else data
     if path is None:
-        click.echo(payload, nl=False)
+        click.echo(b"".join(payload), nl=False)
         return
     try:
         _write_file(path, payload)
@@ -67,18 +69,18 @@ def write_output(path: Path | None, data: str | bytes) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
-def _write_file(path: Path, payload: bytes) -> None:
+def _write_file(path: Path, payload: Iterable[bytes]) -> None:
     target = path.resolve() if path.is_symlink() else path
     if target.exists() and not target.is_file():
         with target.open("wb") as handle:
-            handle.write(payload)
+            handle.writelines(payload)
         return
     mode = target.stat().st_mode & 0o777 if target.exists() else _default_mode()
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
                                              dir=target.parent if str(target.parent) else ".")
     try:
         with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
+            handle.writelines(payload)
         os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:

@@ -103,7 +103,9 @@ class ResourceGraph:
         self._by_type_name: dict[_TypeName, list[Resource]] = defaultdict(list)
         self._by_name: dict[str, list[Resource]] = defaultdict(list)
         self._by_unresolved_id: dict[str, list[Resource]] = defaultdict(list)
+        self._by_type: dict[str, list[Resource]] = defaultdict(list)
         for resource in self._resources:
+            self._by_type[resource.type_lower].append(resource)
             if isinstance(resource.id, str) and resource.id.strip():
                 self._by_id.setdefault(normalise_id(resource.id), resource)
             elif isinstance(resource.id, Unresolved):
@@ -287,8 +289,8 @@ class ResourceGraph:
 
     def of_type(self, resource_type: str) -> list[Resource]:
         """Every resource of this type (case-insensitive), in input order."""
-        lowered = resource_type.lower()
-        return [resource for resource in self._resources if resource.type_lower == lowered]
+        # Checks ask once per resource they judge: an index, not a scan of the whole review each time.
+        return list(self._by_type.get(resource_type.lower(), ()))
 
     # -- parent / child --------------------------------------------------------------------------------------
 

@@ -17,6 +17,9 @@ class Status(StrEnum):
     """Counted, never listed."""
 
 
+_SEVERITY_WEIGHTS = {"high": 3, "medium": 2, "low": 1}
+
+
 class Severity(StrEnum):
     """How much a failure matters."""
 
@@ -27,7 +30,7 @@ class Severity(StrEnum):
     @property
     def weight(self) -> int:
         """Weight in the pillar score: high 3, medium 2, low 1."""
-        return {"high": 3, "medium": 2, "low": 1}[self.value]
+        return _SEVERITY_WEIGHTS[self.value]
 
     @property
     def rank(self) -> int:

@@ -69,13 +69,24 @@ def first_unresolved(value: Any, *, max_depth: int = 100) -> Unresolved | None:
     if isinstance(value, Unresolved):
         return value
     pending: list[tuple[Any, int]] = [(value, 0)]
+    # A container shared many times (one array referenced from ten thousand places) is searched once from the
+    # shallowest place it is met, not once per reference.
+    searched: dict[int, int] = {}
     while pending:
         current, depth = pending.pop()
         if isinstance(current, Unresolved):
             return current
         if depth >= max_depth:
             continue
-        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else ()
+        if isinstance(current, dict):
+            children: Any = current.values()
+        elif isinstance(current, list):
+            children = current
+        else:
+            continue
+        if searched.get(id(current), max_depth) <= depth:
+            continue
+        searched[id(current)] = depth
         pending.extend((child, depth + 1) for child in reversed(list(children)))
     return None
 

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from aiwell.reporters.json import SCHEMA_ID, SCHEMA_PATH, render_json, render_json_bytes, report_document
+from aiwell.reporters.json import (
+    SCHEMA_ID,
+    SCHEMA_PATH,
+    iter_json_bytes,
+    render_json,
+    render_json_bytes,
+    report_document,
+)
 from aiwell.reporters.terminal import render_terminal
 
 if TYPE_CHECKING:
@@ -33,6 +40,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "SCHEMA_ID",
     "SCHEMA_PATH",
+    "iter_json_bytes",
     "render_html",
     "render_json",
     "render_json_bytes",

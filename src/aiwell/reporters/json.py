@@ -25,14 +25,15 @@ resource ids, `reason`); each result's `priority` (High, Medium, Low), `weight` 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import secrets
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from aiwell.baseline import fingerprint, inventory_inputs
-from aiwell.model import InputRecord, Pillar, Resource, Result, display_text
+from aiwell.model import InputRecord, Pillar, Resource, Result, RuleInfo, display_text
 from aiwell.priorities import TopAction, priority, waf_code, weight
 from aiwell.report import Report
 from aiwell.scoring import Score
@@ -77,18 +78,31 @@ def _resource(resource: Resource) -> dict[str, Any]:
     }
 
 
-def _result(result: Result, inventories: frozenset[str], pillar_weights: Mapping[Pillar, float]) -> dict[str, Any]:
+_RuleFields = tuple[RuleInfo, tuple[Any, ...]]
+
+
+def _result(result: Result, inventories: frozenset[str], pillar_weights: Mapping[Pillar, float],
+            rules: dict[int, _RuleFields] | None = None) -> dict[str, Any]:
+    """A result as JSON. `rules` keeps what the results of one rule repeat, worked out once per rule."""
     rule = result.rule
     location = result.location
     suppression = result.suppression
+    kept = rules.get(id(rule)) if rules is not None else None
+    if kept is None or kept[0] is not rule:
+        kept = (rule, (rule.id, rule.name, rule.title, rule.severity.value, [pillar.value for pillar in rule.pillars],
+                       rule.design_area.value, priority(rule), weight(rule, pillar_weights), waf_code(rule),
+                       list(rule.waf)))
+        if rules is not None:
+            rules[id(rule)] = kept
+    rule_id, rule_name, title, severity, pillars, design_area, rank, weighed, code, codes = kept[1]
     document: dict[str, Any] = {
-        "rule_id": rule.id,
-        "rule_name": rule.name,
-        "title": rule.title,
+        "rule_id": rule_id,
+        "rule_name": rule_name,
+        "title": title,
         "status": result.status.value,
-        "severity": rule.severity.value,
-        "pillars": [pillar.value for pillar in rule.pillars],
-        "design_area": rule.design_area.value,
+        "severity": severity,
+        "pillars": pillars,
+        "design_area": design_area,
         "resource_id": display_text(result.resource_id),
         "resource_type": display_text(result.resource_type),
         "resource_name": display_text(result.resource_name),
@@ -103,10 +117,10 @@ def _result(result: Result, inventories: frozenset[str], pillar_weights: Mapping
         },
         "baselined": result.baselined,
         "fingerprint": fingerprint(result, inventory=result.input in inventories),
-        "priority": priority(rule),
-        "weight": weight(rule, pillar_weights),
-        "waf_code": waf_code(rule),
-        "waf_codes": list(rule.waf),
+        "priority": rank,
+        "weight": weighed,
+        "waf_code": code,
+        "waf_codes": codes,
     }
     if rule.id.startswith("Q-"):
         # A questionnaire result is about the workload, not a resource: no resource_id, type or name.
@@ -165,18 +179,22 @@ def _questionnaire(report: Report) -> dict[str, Any] | None:
             "unanswered": summary.unanswered, "evidence": list(summary.evidence)}
 
 
-def report_document(report: Report) -> dict[str, Any]:
-    """The report as a JSON-ready dict, schema `aiwell.report/1`; `not_applicable` results are not listed."""
+def report_document(report: Report, *, placeholders: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The report as a JSON-ready dict, schema `aiwell.report/1`; `not_applicable` results are not listed.
+    `placeholders` ("resources", "results" → text) puts that text where those arrays go."""
     scores = report.scores
     summary = report.summary
+    rules: dict[int, _RuleFields] = {}
     inventories = inventory_inputs(report.inputs)
     return {
         "schema": SCHEMA_ID,
         "tool": {"name": "aiwell", "version": report.tool_version},
         "inputs": [_input(record) for record in report.inputs],
-        "resources": [_resource(resource) for resource in report.resources],
+        "resources": placeholders["resources"] if placeholders else [
+            _resource(resource) for resource in report.resources],
         "workload": _workload(report),
-        "results": [_result(result, inventories, report.pillar_weights) for result in report.listed_results],
+        "results": placeholders["results"] if placeholders else [
+            _result(result, inventories, report.pillar_weights, rules) for result in report.listed_results],
         "scores": {
             "overall": scores.overall.score,
             "coverage": scores.overall.coverage,
@@ -205,15 +223,49 @@ def report_document(report: Report) -> dict[str, Any]:
     }
 
 
-def render_json_bytes(report: Report) -> bytes:
-    """The report as UTF-8 JSON (two-space indent, no trailing newline), encoded by orjson: a report of a
-    hundred thousand results is written in a fraction of a second."""
-    document = report_document(report)
+def _dumps(value: Any) -> bytes:
     try:
-        return orjson.dumps(document, option=_OPTIONS)
+        return orjson.dumps(value, option=_OPTIONS)
     except orjson.JSONEncodeError:
         # A lone surrogate somewhere (orjson refuses text that is not valid Unicode): escape it and write again.
-        return orjson.dumps(_valid_unicode(document), option=_OPTIONS)
+        return orjson.dumps(_valid_unicode(value), option=_OPTIONS)
+
+
+def _array(items: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+    """A top-level key's array as orjson writes it at that depth (each member indented by four spaces)."""
+    separator = b"[\n    "
+    for item in items:
+        yield separator + _dumps(item).replace(b"\n", b"\n    ")
+        separator = b",\n    "
+    yield b"[]" if separator.startswith(b"[") else b"\n  ]"
+
+
+def iter_json_bytes(report: Report) -> Iterator[bytes]:
+    """The report as UTF-8 JSON (two-space indent, no trailing newline) in pieces, encoded by orjson.
+
+    Resources and results are encoded one by one as the pieces are consumed, so neither their dicts nor the
+    whole text of a large report (180 MB for a 50,000-row inventory) need be held at once; joined, the pieces
+    are the bytes of encoding the whole document."""
+    token = secrets.token_hex(16)
+    placeholders = {key: f"\x00aiwell {key} {token}" for key in ("resources", "results")}
+    encoded = _dumps(report_document(report, placeholders=placeholders))
+    spots = [orjson.dumps(placeholders[key]) for key in ("resources", "results")]
+    if any(encoded.count(spot) != 1 for spot in spots):  # never in practice: the token is random
+        yield _dumps(report_document(report))
+        return
+    resources_at, results_at = (encoded.index(spot) for spot in spots)
+    yield encoded[:resources_at]
+    yield from _array(_resource(resource) for resource in report.resources)
+    yield encoded[resources_at + len(spots[0]):results_at]
+    rules: dict[int, _RuleFields] = {}
+    inventories = inventory_inputs(report.inputs)
+    yield from _array(_result(result, inventories, report.pillar_weights, rules) for result in report.listed_results)
+    yield encoded[results_at + len(spots[1]):]
+
+
+def render_json_bytes(report: Report) -> bytes:
+    """The report as UTF-8 JSON (two-space indent, no trailing newline): `iter_json_bytes` joined."""
+    return b"".join(iter_json_bytes(report))
 
 
 def render_json(report: Report) -> str:
@@ -239,4 +291,4 @@ def _valid_unicode(value: Any) -> Any:
     return value
 
 
-__all__ = ["SCHEMA_ID", "SCHEMA_PATH", "render_json", "render_json_bytes", "report_document"]
+__all__ = ["SCHEMA_ID", "SCHEMA_PATH", "iter_json_bytes", "render_json", "render_json_bytes", "report_document"]

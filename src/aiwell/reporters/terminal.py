@@ -110,11 +110,16 @@ def _finding_detail(result: Result, *, with_message: bool, with_input: bool, wid
     return lines
 
 
+def _cells(line: str) -> int:
+    """The cells `line` takes: its length when it is printable ASCII (nearly always), else rich's count."""
+    return len(line) if line.isascii() and line.isprintable() else cell_len(line)
+
+
 def _wrapped(text: str, width: int, console: Console) -> list[str]:
     """`text` as lines of at most `width` cells; only lines that need it go through rich's (slow) wrapping."""
     lines: list[str] = []
     for line in text.splitlines() or [""]:
-        if cell_len(line) <= width:
+        if _cells(line) <= width:
             lines.append(line)
         else:
             lines += [part.plain.rstrip() for part in Text(line).wrap(console, width)]
@@ -202,6 +207,8 @@ class _Findings:
                 found = styles[name] = console.get_style(name) if name else Style.null()
             return found
 
+        # The same rule titles and messages come back for thousands of resources: each text is wrapped once.
+        wrapped: dict[str, list[str]] = {}
         for result in self.results:
             rule = result.rule
             yield Segment("  ")
@@ -217,7 +224,10 @@ class _Findings:
                 width=width)
             first = True
             for text, style_name in detail:
-                for piece in _wrapped(text, width, console):
+                pieces = wrapped.get(text)
+                if pieces is None:
+                    pieces = wrapped[text] = _wrapped(text, width, console)
+                for piece in pieces:
                     if not first:
                         yield newline
                         yield hanging

@@ -264,7 +264,7 @@ class FieldTest(Condition):
         return all_of(outcomes)
 
     def _test(self, actual: Any) -> Outcome:
-        subject, expected = self.subject, self.operator.describe()
+        subject = self.subject
         if isinstance(actual, Unresolved):
             return Outcome(Truth.UNKNOWN, f"{subject} is unresolved ({describe_unresolved(actual)})")
         if self.operator.name == "exists":
@@ -278,7 +278,7 @@ class FieldTest(Condition):
             return Outcome(truth, f"{subject} holds an unresolved value")
         if truth is Truth.TRUE:
             return Outcome(truth, f"{subject} is {show(actual)}")
-        return Outcome(truth, f"{subject} is {show(actual)}, expected {expected}")
+        return Outcome(truth, f"{subject} is {show(actual)}, expected {self.operator.describe()}")
 
     def _test_present(self, actual: Any) -> Truth:
         name = self.operator.name
@@ -515,6 +515,9 @@ _COUNT_OPERATORS = ("equals", "notEquals", "in", "notIn",
 # -- messages ----------------------------------------------------------------------------------------------
 
 
+_JSON_CONSTANTS = {True: "true", False: "false", None: "null"}
+
+
 def show(value: Any, *, limit: int = 60) -> str:
     """A value as a message shows it: strings quoted, JSON spelling for the rest, long values shortened."""
     if isinstance(value, Unresolved):
@@ -523,6 +526,10 @@ def show(value: Any, *, limit: int = 60) -> str:
         return "(not set)"
     if isinstance(value, str):
         text = f"'{value}'"
+    elif isinstance(value, bool) or value is None:
+        text = _JSON_CONSTANTS[value]  # the commonest values, spelled as json.dumps spells them
+    elif type(value) is int:
+        text = str(value)
     else:
         try:
             text = json.dumps(value, default=str, sort_keys=True)

@@ -327,3 +327,18 @@ def test_private_endpoints_and_diagnostics_in_a_module_called_twice_link_to_thei
         assert endpoint.source.address == f"{prefix}azurerm_private_endpoint.this"
         (setting,) = graph.diagnostic_settings_for(account)
         assert setting.source.address == f"{prefix}azurerm_monitor_diagnostic_setting.this"
+
+
+def test_local_modules_read_with_a_root_are_listed_in_its_record(tmp_path: Path) -> None:
+    # A module called with no instance is still read (and its syntax checked) with the root: it is part of the input.
+    (tmp_path / "modules" / "account").mkdir(parents=True)
+    (tmp_path / "modules" / "account" / "main.tf").write_text(ACCOUNT)
+    (tmp_path / "modules" / "unused").mkdir()
+    (tmp_path / "modules" / "unused" / "main.tf").write_text(ACCOUNT)
+    (tmp_path / "main.tf").write_text('module "account" {\n  source = "./modules/account"\n}\n'
+                                      'module "unused" {\n  source = "./modules/unused"\n  count  = 0\n}\n')
+    loaded = load_terraform(tmp_path, root=tmp_path)
+    (record,) = loaded.inputs
+    assert record.status.value == "analysed"
+    assert {Path(path).parent.name for path in record.files} == {"account", "unused"}
+    assert [resource.source.address for resource in loaded.resources] == ["module.account.azurerm_cognitive_account.a"]

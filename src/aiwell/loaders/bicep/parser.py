@@ -12,7 +12,7 @@ import re
 import threading
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass, replace
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any
 
@@ -702,8 +702,23 @@ def parse_bicep(text: str, *, path: str | None = None) -> s.Program:
     """Parse the text of a `.bicep` or `.bicepparam` file.
 
     Raises `ParseError` (with `.line`) when the text is not valid Bicep, with a reason such as
-    "line 12: unexpected '}'".
+    "line 12: unexpected '}'". The same text at the same path is parsed once per process (a module is read by
+    every file that uses it): the syntax tree is immutable and shared.
     """
+    return _parse_bicep(text, path)
+
+
+PARSED_FILES_KEPT = 2048
+"""Parsed files kept for the rest of the process."""
+
+
+def forget_parsed_files() -> None:
+    """Empty the cache of parsed files."""
+    _parse_bicep.cache_clear()
+
+
+@lru_cache(maxsize=PARSED_FILES_KEPT)
+def _parse_bicep(text: str, path: str | None) -> s.Program:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     try:
         statements: Any = _parser().parse(text)

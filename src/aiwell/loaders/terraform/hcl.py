@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from typing import Literal as TypingLiteral
 
@@ -231,11 +232,27 @@ of memory per byte where runs of literal text can't be compacted), so this bound
 real files are far smaller (the largest of hundreds of public modules is about 120 kB)."""
 
 
+PARSED_FILES_KEPT = 2048
+"""Parsed files kept for the rest of the process. A module directory is read by every root that calls it (the
+examples of a module repository all call `../..`), so one review parses the same text many times over."""
+
+
 def parse_hcl(text: str, path: str, *, engine: Engine = "auto") -> HclFile:
     """Parse HCL text into a body of attributes and blocks.
 
     Raises `ParseError` (with the line) when the text is not valid HCL, or longer than `MAX_HCL_CHARACTERS`.
+    The same text at the same path is parsed once per process: the tree is shared, and no reader changes it.
     """
+    return _parse_hcl(text, path, engine)
+
+
+def forget_parsed_files() -> None:
+    """Empty the cache of parsed files."""
+    _parse_hcl.cache_clear()
+
+
+@lru_cache(maxsize=PARSED_FILES_KEPT)
+def _parse_hcl(text: str, path: str, engine: Engine) -> HclFile:
     if len(text) > MAX_HCL_CHARACTERS:
         raise ParseError(f"larger than {MAX_HCL_CHARACTERS // (1024 * 1024)} MB of text: aiwell parses HCL files "
                          "up to that size")

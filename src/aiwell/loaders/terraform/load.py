@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,13 @@ def load_terraform(module_dir: Path, *, var_files: Sequence[Path] = (), variable
     records = _records(evaluation.files, evaluation.state, resources) + evaluation.inputs
     own = module_dir.resolve()
     called = [path for path in evaluation.state.parsed if path != own]
+    # The local modules read with the root (even those called with no instance) are part of this input.
+    module_files = tuple(sorted({hcl_file.path for directory in called
+                                 for hcl_file in evaluation.state.parsed[directory].files}))
+    first = next((index for index, record in enumerate(records)
+                  if record.status is InputStatus.ANALYSED and record.address is None), None)
+    if first is not None and module_files:
+        records[first] = replace(records[first], files=module_files)
     unreviewed.extend(f"{skipped.address} (source {skipped.source}): {skipped.reason}"
                       for skipped in evaluation.state.skipped_modules)
     unreviewed.extend(f"{rejected.address}: {rejected.reason}" for rejected in evaluation.state.rejected)

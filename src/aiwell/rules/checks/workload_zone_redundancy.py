@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from aiwell.graph import ResourceGraph
 from aiwell.model import Resource, Status, Unresolved
 from aiwell.rules.base import implements
@@ -44,20 +46,41 @@ def zone_redundant(resource: Resource) -> bool | Unresolved:
     return any(flag is True for flag in flags)
 
 
+_Hops = tuple[list[tuple[Resource, str]], list[tuple[Resource, str]]]
+_HOPS: WeakKeyDictionary[ResourceGraph, _Hops] = WeakKeyDictionary()
+"""Per graph, the zone-redundant hops and those whose redundancy is unresolved, each with its name: worked out
+once per review, not once per hop (a large inventory has thousands of hops)."""
+
+
+def _hops(graph: ResourceGraph) -> _Hops:
+    found = _HOPS.get(graph)
+    if found is None:
+        redundant: list[tuple[Resource, str]] = []
+        unknown: list[tuple[Resource, str]] = []
+        for hop in (r for t in REQUEST_PATH_TYPES for r in graph.of_type(t)):
+            verdict = zone_redundant(hop)
+            if verdict is True:
+                redundant.append((hop, display(hop)))
+            elif isinstance(verdict, Unresolved):
+                unknown.append((hop, display(hop)))
+        found = _HOPS[graph] = (redundant, unknown)
+    return found
+
+
 @implements("WKL003")
 def request_path_zone_redundancy_inconsistent(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Fail when this hop is not zone-redundant but another hop of the request path is."""
     mine = zone_redundant(resource)
     if isinstance(mine, Unresolved):
         return Status.UNKNOWN, f"whether it is zone-redundant is unresolved ({mine.expression})"
-    others = [r for t in REQUEST_PATH_TYPES for r in graph.of_type(t) if r is not resource]
     if mine:
         return Status.PASS, "zone-redundant"
-    redundant = [display(r) for r in others if zone_redundant(r) is True]
+    redundant_hops, unknown_hops = _hops(graph)
+    redundant = [name for hop, name in redundant_hops if hop is not resource]
     if redundant:
         return Status.FAIL, (f"not zone-redundant, while {', '.join(redundant)} on the same request path are: "
                              "a zone outage takes the path down here")
-    unknown = [display(r) for r in others if isinstance(zone_redundant(r), Unresolved)]
+    unknown = [name for hop, name in unknown_hops if hop is not resource]
     if unknown:
         return Status.UNKNOWN, f"whether {unknown[0]} on the same path is zone-redundant is unresolved"
     return Status.NOT_APPLICABLE, "does not apply: no hop of the request path is zone-redundant"
