@@ -23,13 +23,18 @@ class _Commands(click.Group):
     scipy at start-up."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), "eval"})
+        return sorted({*super().list_commands(ctx), "eval", "data"})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "eval":
             from aiwell.eval.cli import eval_group
 
             return eval_group
+        # aiwell data: imported only when used (DuckDB, Arrow and Presidio are heavy).
+        if cmd_name == "data":
+            from aiwell.data.cli import data_group
+
+            return data_group
         return super().get_command(ctx, cmd_name)
 
 

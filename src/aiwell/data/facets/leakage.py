@@ -1,0 +1,164 @@
+"""`leakage`: what lets a model look better in testing than it will be in production: a column that gives the
+label away (`--label`), rows the test split (`--test`) shares with the training data, and training data later
+than the test period (time leakage)."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from aiwell.data.facets import Context, Findings, count, facet, percent
+from aiwell.data.model import ColumnProfile, Finding, Severity, TableProfile
+
+PROXY_ACCURACY = 0.98
+"""Held-out balanced accuracy of a one-column predictor at which the column gives the label away."""
+PROXY_CORRELATION = 0.99
+MIN_ROWS = 50
+_BINS = 20
+
+
+def _keys(values: Sequence[Any], train: Sequence[Any], numeric: bool) -> list[Any]:
+    if not numeric:
+        return [None if v is None else str(v) for v in values]
+    present = np.array([float(v) for v in train if v is not None and math.isfinite(float(v))])
+    if present.size == 0:
+        return [None] * len(values)
+    edges = np.unique(np.quantile(present, np.linspace(0, 1, _BINS + 1)))[1:-1]
+    return [None if v is None or not math.isfinite(float(v)) else int(np.searchsorted(edges, float(v), side="right"))
+            for v in values]
+
+
+def held_out_accuracy(features: Sequence[Any], labels: Sequence[Any], *, numeric: bool) -> float | None:
+    """Balanced accuracy, on two-fold cross-validation, of predicting the label from one column alone (the
+    majority label of each value, or of each of 20 quantile bins for numbers). A column that only identifies rows
+    (an id) scores near chance: its values in one fold are unseen in the other."""
+    rows = [(f, str(y)) for f, y in zip(features, labels, strict=True) if y is not None]
+    if len(rows) < MIN_ROWS or len({y for _, y in rows}) < 2:
+        return None
+    folds = (rows[0::2], rows[1::2])
+    truth: list[str] = []
+    predicted: list[str] = []
+    for train, test in ((folds[0], folds[1]), (folds[1], folds[0])):
+        train_keys = _keys([f for f, _ in train], [f for f, _ in train], numeric)
+        votes: dict[Any, Counter[str]] = {}
+        for key, (_, y) in zip(train_keys, train, strict=True):
+            votes.setdefault(key, Counter())[y] += 1
+        fallback = Counter(y for _, y in train).most_common(1)[0][0]
+        test_keys = _keys([f for f, _ in test], [f for f, _ in train], numeric)
+        for key, (_, y) in zip(test_keys, test, strict=True):
+            truth.append(y)
+            predicted.append(votes[key].most_common(1)[0][0] if key in votes else fallback)
+    recalls = []
+    for label in set(truth):
+        positions = [i for i, t in enumerate(truth) if t == label]
+        recalls.append(sum(predicted[i] == label for i in positions) / len(positions))
+    return float(np.mean(recalls))
+
+
+def _spearman(features: Sequence[Any], labels: Sequence[Any]) -> float | None:
+    from scipy.stats import spearmanr
+
+    pairs = [(float(f), float(y)) for f, y in zip(features, labels, strict=True)
+             if f is not None and y is not None and math.isfinite(float(f)) and math.isfinite(float(y))]
+    if len(pairs) < MIN_ROWS:
+        return None
+    x, y = zip(*pairs, strict=True)
+    if len(set(x)) < 2 or len(set(y)) < 2:
+        return None
+    return float(abs(spearmanr(x, y).statistic))
+
+
+def _proxies(findings: Findings, dataset: str, profile: TableProfile, label: ColumnProfile) -> None:
+    labels = [row.get(label.name) for row in profile.sample]
+    flagged = 0
+    for column in profile.columns:
+        if column.name == label.name or not column.non_null:
+            continue
+        features = [row.get(column.name) for row in profile.sample]
+        if label.categories is not None:
+            numeric = (column.kind.numeric or column.kind.temporal) and column.categories is None
+            if column.kind.temporal:
+                features = [None if f is None else _epoch(f) for f in features]
+            score = held_out_accuracy(features, labels, numeric=numeric)
+            threshold, what = PROXY_ACCURACY, "balanced accuracy"
+        elif column.kind.numeric and label.kind.numeric:
+            score, threshold, what = _spearman(features, labels), PROXY_CORRELATION, "rank correlation"
+        else:
+            continue
+        if score is not None and score >= threshold:
+            flagged += 1
+            findings.failed("label-proxy", dataset, column.name, Severity.HIGH,
+                            f"predicts {label.name!r} almost perfectly on its own ({what} {score:.3f} on held-out "
+                            f"rows of a {count(len(profile.sample))}-row sample): if it is derived from the label "
+                            "or not known at prediction time, drop it", value=score, approximate=True)
+    if not flagged:
+        findings.passed("label-proxy", dataset, None,
+                        f"no column predicts {label.name!r} almost perfectly on its own", severity=Severity.HIGH,
+                        approximate=True)
+
+
+def _epoch(value: Any) -> float:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).timestamp()
+    return datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp()
+
+
+@facet("leakage")
+def leakage(context: Context) -> Iterable[Finding]:
+    """Label proxies, rows shared between training and test, time leakage."""
+    findings = Findings("leakage")
+    options = context.options
+    test = context.test
+    for dataset, profile in context.readable:
+        if options.label is not None and profile.documents is None:
+            label = profile.column(options.label)
+            if label is not None:
+                _proxies(findings, dataset.label, profile, label)
+        if test is None or test.profile is None or dataset.handle is None or test.handle is None:
+            continue
+        common = [c.name for c in profile.columns if test.profile.column(c.name) is not None]
+        if not common:
+            findings.unknown("shared-rows", dataset.label, None, Severity.HIGH,
+                             f"the test data ({test.label}) has no column in common with this data")
+            continue
+        shared = context.engine.shared_rows(dataset.handle, test.handle, common)
+        share = shared / test.profile.rows if test.profile.rows else 0.0
+        if shared:
+            findings.failed("shared-rows", dataset.label, None, Severity.HIGH,
+                            f"{count(shared)} rows of the test data ({percent(share)}) also appear in this "
+                            "(training) data: test scores will be too good; split before deduplicating, by entity "
+                            "or by time", value=share)
+        else:
+            findings.passed("shared-rows", dataset.label, None,
+                            f"no row of the test data ({count(test.profile.rows)} rows) appears in this data",
+                            severity=Severity.HIGH)
+        _time_leakage(context, findings, dataset.label, profile, test.profile, dataset.handle)
+    return findings.items
+
+
+def _time_leakage(context: Context, findings: Findings, dataset: str, train: TableProfile, test: TableProfile,
+                  handle: Any) -> None:
+    if train.time_column is None:
+        return
+    train_time = train.column(train.time_column)
+    test_time = test.column(train.time_column)
+    if train_time is None or test_time is None or test_time.minimum is None or train_time.maximum is None:
+        if context.options.time is not None:
+            findings.unknown("time-leakage", dataset, train.time_column, Severity.MEDIUM,
+                             f"the test data has no dated {train.time_column!r} column to compare periods with")
+        return
+    start = datetime.fromtimestamp(test_time.minimum, tz=UTC)
+    if train_time.maximum > test_time.minimum:
+        later = context.engine.rows_after(handle, train_time.name, test_time.minimum)
+        findings.failed("time-leakage", dataset, train_time.name, Severity.HIGH,
+                        f"{count(later)} training rows are later than the start of the test period "
+                        f"({start:%Y-%m-%d %H:%M}): the model learns from the future it is tested on; split by "
+                        "time", value=float(later))
+    else:
+        findings.passed("time-leakage", dataset, train_time.name,
+                        f"all training rows precede the test period (from {start:%Y-%m-%d})", severity=Severity.HIGH)
