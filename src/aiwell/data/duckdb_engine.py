@@ -149,7 +149,9 @@ class DuckDBEngine:
                 if escape and escape != "(empty)":
                     dialect["escape"] = escape
             schemas.append(FileSchema(str(path), {c["name"]: c["type"] for c in columns}))
-        return _merge_schemas(schemas), schemas if len(files) > 1 else [], dialect
+        # The sniffer reads yes/no and y/n as booleans; a CSV column keeps its own spelling (labels say 'yes').
+        merged = [(n, t, Kind.STRING if k is Kind.BOOLEAN else k) for n, t, k in _merge_schemas(schemas)]
+        return merged, schemas if len(files) > 1 else [], dialect
 
     def _json_schema(self, files: list[Path]) -> tuple[list[tuple[str, str, Kind]], list[FileSchema]]:
         schemas = []

@@ -34,6 +34,7 @@ JS_LIMIT = 0.1
 PSI_LIMIT = 0.25
 NULL_SHIFT = 0.1
 DATASET_SHARE = 0.5
+IDENTIFIER_SHARE = 0.95
 
 
 @dataclass(slots=True)
@@ -117,14 +118,23 @@ def measure(reference: TableProfile, current: TableProfile, ref: ColumnProfile,
     return None
 
 
+def _identifier(column: ColumnProfile) -> bool:
+    """An integer column whose values are (almost) all distinct numbers rows: ids drift by construction."""
+    return column.kind is Kind.INTEGER and column.distinct is not None and column.distinct >= IDENTIFIER_SHARE * max(
+        1, column.non_null)
+
+
 def measure_all(reference: TableProfile, current: TableProfile, time_column: str | None) -> list[ColumnDrift]:
-    """Drift of every column the two datasets share (the time column excepted: time always moves on)."""
+    """Drift of every column the two datasets share, but the time column (time always moves on) and integer
+    identifiers."""
     drifts = []
     for ref in reference.columns:
         cur = current.column(ref.name)
         if cur is None or ref.name == time_column or not ref.non_null or not cur.non_null:
             continue
         if ref.kind != cur.kind and {ref.kind, cur.kind} != {Kind.INTEGER, Kind.FLOAT}:
+            continue
+        if _identifier(ref) and _identifier(cur):
             continue
         drift = measure(reference, current, ref, cur)
         if drift is not None:

@@ -15,8 +15,9 @@ import numpy as np
 from aiwell.data.facets import Context, Findings, count, facet, percent
 from aiwell.data.model import ColumnProfile, Finding, Severity, TableProfile
 
-PROXY_ACCURACY = 0.98
-"""Held-out balanced accuracy of a one-column predictor at which the column gives the label away."""
+PROXY_ERROR_REDUCTION = 0.95
+"""A column gives the label away when predicting from it alone (held out) removes this share of the errors of
+always guessing the majority class."""
 PROXY_CORRELATION = 0.99
 MIN_ROWS = 50
 _BINS = 20
@@ -33,16 +34,16 @@ def _keys(values: Sequence[Any], train: Sequence[Any], numeric: bool) -> list[An
             for v in values]
 
 
-def held_out_accuracy(features: Sequence[Any], labels: Sequence[Any], *, numeric: bool) -> float | None:
-    """Balanced accuracy, on two-fold cross-validation, of predicting the label from one column alone (the
-    majority label of each value, or of each of 20 quantile bins for numbers). A column that only identifies rows
-    (an id) scores near chance: its values in one fold are unseen in the other."""
+def held_out_accuracy(features: Sequence[Any], labels: Sequence[Any], *, numeric: bool) -> tuple[float, float] | None:
+    """Accuracy, on two-fold cross-validation, of predicting the label from one column alone (the majority label
+    of each value, or of each of 20 quantile bins for numbers), and the accuracy of always guessing the majority.
+    A column that only identifies rows (an id) scores no better than the guess: its values in one fold are unseen
+    in the other."""
     rows = [(f, str(y)) for f, y in zip(features, labels, strict=True) if y is not None]
     if len(rows) < MIN_ROWS or len({y for _, y in rows}) < 2:
         return None
     folds = (rows[0::2], rows[1::2])
-    truth: list[str] = []
-    predicted: list[str] = []
+    right = guessed = 0
     for train, test in ((folds[0], folds[1]), (folds[1], folds[0])):
         train_keys = _keys([f for f, _ in train], [f for f, _ in train], numeric)
         votes: dict[Any, Counter[str]] = {}
@@ -51,13 +52,9 @@ def held_out_accuracy(features: Sequence[Any], labels: Sequence[Any], *, numeric
         fallback = Counter(y for _, y in train).most_common(1)[0][0]
         test_keys = _keys([f for f, _ in test], [f for f, _ in train], numeric)
         for key, (_, y) in zip(test_keys, test, strict=True):
-            truth.append(y)
-            predicted.append(votes[key].most_common(1)[0][0] if key in votes else fallback)
-    recalls = []
-    for label in set(truth):
-        positions = [i for i, t in enumerate(truth) if t == label]
-        recalls.append(sum(predicted[i] == label for i in positions) / len(positions))
-    return float(np.mean(recalls))
+            right += (votes[key].most_common(1)[0][0] if key in votes else fallback) == y
+            guessed += fallback == y
+    return right / len(rows), guessed / len(rows)
 
 
 def _spearman(features: Sequence[Any], labels: Sequence[Any]) -> float | None:
@@ -84,18 +81,26 @@ def _proxies(findings: Findings, dataset: str, profile: TableProfile, label: Col
             numeric = (column.kind.numeric or column.kind.temporal) and column.categories is None
             if column.kind.temporal:
                 features = [None if f is None else _epoch(f) for f in features]
-            score = held_out_accuracy(features, labels, numeric=numeric)
-            threshold, what = PROXY_ACCURACY, "balanced accuracy"
+            accuracy = held_out_accuracy(features, labels, numeric=numeric)
+            if accuracy is None:
+                continue
+            right, guess = accuracy
+            score = 1 - (1 - right) / (1 - guess) if guess < 1 else 0.0
+            what = f"held-out accuracy {right:.3f}, against {guess:.3f} guessing the majority class"
+            threshold = PROXY_ERROR_REDUCTION
         elif column.kind.numeric and label.kind.numeric:
-            score, threshold, what = _spearman(features, labels), PROXY_CORRELATION, "rank correlation"
+            correlation = _spearman(features, labels)
+            if correlation is None:
+                continue
+            score, threshold, what = correlation, PROXY_CORRELATION, f"rank correlation {correlation:.3f}"
         else:
             continue
-        if score is not None and score >= threshold:
+        if score >= threshold:
             flagged += 1
             findings.failed("label-proxy", dataset, column.name, Severity.HIGH,
-                            f"predicts {label.name!r} almost perfectly on its own ({what} {score:.3f} on held-out "
-                            f"rows of a {count(len(profile.sample))}-row sample): if it is derived from the label "
-                            "or not known at prediction time, drop it", value=score, approximate=True)
+                            f"predicts {label.name!r} almost perfectly on its own ({what}, on a "
+                            f"{count(len(profile.sample))}-row sample): if it is derived from the label or not known "
+                            "at prediction time, drop it", value=score, approximate=True)
     if not flagged:
         findings.passed("label-proxy", dataset, None,
                         f"no column predicts {label.name!r} almost perfectly on its own", severity=Severity.HIGH,

@@ -15,7 +15,7 @@ from aiwell.data.stats import cdf
 
 OUTLIER_FENCE = 3.0
 """Tukey's far-out fence: Q1 − 3·IQR and Q3 + 3·IQR."""
-OUTLIER_SHARE = 0.001
+OUTLIER_SHARE = 0.005
 NEAR_CONSTANT = 0.99
 BLANK_SHARE = 0.01
 SHORT_DOCUMENT = 50

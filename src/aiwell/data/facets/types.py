@@ -3,6 +3,7 @@ the files of a dataset and between datasets that should match (training and test
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
 from aiwell.data.facets import Context, Findings, count, facet, percent
@@ -107,6 +108,9 @@ def types(context: Context) -> Iterable[Finding]:
     """Parse failures, mixed types, numbers stored as text, schema differences."""
     findings = Findings("types")
     for dataset, profile in context.readable:
+        kinds = Counter(c.kind.value for c in profile.columns)
+        findings.passed("column-types", dataset.label, None,
+                        "columns: " + ", ".join(f"{n} {kind}" for kind, n in sorted(kinds.items())))
         _parse_failures(findings, dataset.label, profile)
         _mixed(findings, dataset.label, profile)
         _file_schemas(findings, dataset.label, profile)
