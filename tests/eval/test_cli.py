@@ -87,9 +87,9 @@ def test_compare_renders_every_format(capsys: pytest.CaptureFixture[str], tmp_pa
 
 def test_import_then_compare_and_plan(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     target = tmp_path / "inspect-run.json"
-    code, _, err = _run(capsys, "import", str(IMPORTS / "inspect.json"), "--from", "inspect",
+    code, _, err = _run(capsys, "import", str(IMPORTS / "inspect-0.3.285.json"), "--from", "inspect",
                         "--output", str(target))
-    assert code == 0 and "imported 6 samples of 3 cases (1 errored)" in err
+    assert code == 0 and "imported 9 samples of 3 cases (3 errored; 1 case(s) with every sample errored)" in err
     report = json.loads(target.read_text())
     assert report["schema"] == "aiwell.eval/1" and report["source"]["format"] == "inspect"
     code, out, _ = _run(capsys, "compare", str(target), str(target), "--format", "json")
@@ -111,7 +111,8 @@ def test_usage_errors_exit_2_without_a_traceback(capsys: pytest.CaptureFixture[s
     (tmp_path / "not-a-report.json").write_text(json.dumps({"schema": "aiwell.report/1"}))
     for args in (["compare", str(tmp_path / "not-a-report.json"), str(tmp_path / "not-a-report.json")],
                  ["import", str(tmp_path / "missing.json"), "--from", "promptfoo"],
-                 ["import", str(IMPORTS / "inspect.json"), "--from", "deepeval"],
+                 ["import", str(IMPORTS / "inspect-0.3.285.json"), "--from", "deepeval"],
+                 ["import", str(IMPORTS / "inspect-0.3.285.json"), "--from", "inspect", "--filter", "none"],
                  ["run", str(tmp_path / "missing.yaml")],
                  ["run", str(tmp_path / "missing.yaml"), "--min-pass-rate", "1.5"]):
         code, _, err = _run(capsys, *args)

@@ -111,7 +111,7 @@ def test_a_planted_regression_against_the_stub_is_significant(capsys: pytest.Cap
                                        "--baseline", str(tmp_path / "before.json"), "--margin", "0.02")
     assert code == 1  # the non-inferiority gate against the baseline fails
     assert after["baseline"]["ci_low"] < -0.02
-    assert {g["name"]: g["passed"] for g in after["gates"]} == {"non-inferiority": False}
+    assert {g["name"]: g["passed"] for g in after["gates"]} == {"non-inferiority": False, "errors": True}
 
     code, out, _ = _run(capsys, "compare", str(tmp_path / "before.json"), str(tmp_path / "after.json"),
                         "--format", "json")

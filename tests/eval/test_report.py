@@ -178,6 +178,16 @@ def test_render_json_writes_non_finite_numbers_as_null() -> None:
     assert json.loads(R.render_json({"x": float("nan"), "y": [float("inf")]})) == {"x": None, "y": [None]}
 
 
+def test_render_json_writes_what_the_statistics_return() -> None:
+    import numpy as np
+
+    document = {1: np.float64(0.25), "n": np.int64(3), "ok": np.bool_(True), "pair": (1, 2.5), "é": "ü",
+                "nested": {"m": np.float64("nan")}}
+    text = R.render_json(document)
+    assert json.loads(text) == {"1": 0.25, "n": 3, "ok": True, "pair": [1, 2.5], "é": "ü", "nested": {"m": None}}
+    assert text.endswith("}\n") and '\n  "n": 3' in text and "ü" in text  # indented, UTF-8 as written
+
+
 def test_junit_fails_stable_fail_cases_and_cases_whose_upper_bound_is_below_the_gate() -> None:
     outcomes: dict[str, list[bool | None]] = {
         "good": [True] * 10, "broken": [False] * 10, "weak": [True, False, False, True, False, True, False, False],
@@ -229,8 +239,14 @@ def test_compare_renderers_draw_a_forest_plot_per_tag() -> None:
                            "overall": True}])
     (row,) = plot["rows"]
     assert row["x_low"] < row["x"] < row["x_high"] < plot["zero"]
+    # JUnit agrees with the exit code: without a gate nothing fails (the change is in system-out) ...
     junit = ElementTree.fromstring(R.render_compare_junit(comparison))
-    assert junit.find("testsuite/testcase[@name='overall']/failure") is not None
+    assert junit.find(".//failure") is None
+    assert "significant" in (junit.find("testsuite/testcase[@name='overall']/system-out").text or "")
+    # ... and a gate that failed (exit 1) is the one failing testcase.
+    gated = {**comparison, "gates": [R.Gate("regression", False, "a significant drop from A to B").as_dict()]}
+    junit = ElementTree.fromstring(R.render_compare_junit(gated))
+    assert [e.get("name") for e in junit.iter("testcase") if e.find("failure") is not None] == ["gate: regression"]
     markdown = R.render_compare_markdown(comparison)
     assert "| t0 |" in markdown and "p (bh)" in markdown
     buffer = StringIO()

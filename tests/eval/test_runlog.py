@@ -34,7 +34,7 @@ def _write(path: Path, samples: list[dict[str, Any]]) -> None:
 
 def test_header_has_the_contract_fields() -> None:
     header = _header()
-    assert header["schema"] == SCHEMA == "aiwell.eval-log/1"
+    assert header["schema"] == SCHEMA == "aiwell.eval-log/1.1"
     assert header["target"] == {"spec": {"type": "python", "function": "m:f"}, "key": "k1"}
     assert {"suite", "suite_path", "scorers", "started", "aiwell"} <= header.keys()
 

@@ -431,15 +431,17 @@ def test_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_http_client_keeps_proxy_support(monkeypatch: pytest.MonkeyPatch) -> None:
-    from aiwell.eval.runner import ShardedTransport, _http_client
+    from httpx_aiohttp import AiohttpTransport
+
+    from aiwell.eval.runner import _http_client
 
     for name in ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
     fast = _http_client(64, 5.0)
-    assert isinstance(fast._transport, ShardedTransport)
+    assert isinstance(fast._transport, AiohttpTransport)
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.invalid:3128")
     proxied = _http_client(64, 5.0)
-    assert not isinstance(proxied._transport, ShardedTransport)
+    assert not isinstance(proxied._transport, AiohttpTransport)
     assert any(mount is not None for mount in proxied._mounts.values())
 
     async def close() -> None:
@@ -447,3 +449,22 @@ def test_http_client_keeps_proxy_support(monkeypatch: pytest.MonkeyPatch) -> Non
         await proxied.aclose()
 
     asyncio.run(close())
+
+
+def test_the_shared_client_tells_a_refused_connection_from_a_timeout(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    down = _suite(n_cases=1, repeats=1, target={"type": "openai", "endpoint": f"http://127.0.0.1:{port}/v1",
+                                                "model": "m"})
+    asyncio.run(run_suite(down, log_path=tmp_path / "down.jsonl", max_attempts=1))
+    (refused,) = read_log(tmp_path / "down.jsonl").samples
+    assert refused["error_kind"] == "connection" and "connection failed" in refused["error"]
+    with StubServer(StubConfig(latency_s=2.0)) as server:
+        slow = _suite(n_cases=1, repeats=1, timeout_s=0.2,
+                      target={"type": "openai", "endpoint": f"{server.url}/v1", "model": "m"})
+        asyncio.run(run_suite(slow, log_path=tmp_path / "slow.jsonl", max_attempts=1))
+    (timed_out,) = read_log(tmp_path / "slow.jsonl").samples
+    assert timed_out["error_kind"] == "timeout"

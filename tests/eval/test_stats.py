@@ -141,26 +141,45 @@ def test_one_sample_per_case_is_a_binomial_proportion_with_wilson() -> None:
     assert (est.design_effect, est.effective_n) == (1.0, 164)
 
 
-def test_repeats_use_wilson_on_the_effective_n_when_small() -> None:
+def test_repeats_use_korn_graubard_clopper_pearson_on_the_effective_n() -> None:
     rng = np.random.default_rng(3)
     rates = rng.beta(2, 1, size=40)
     outcomes = rng.random((40, 10)) < rates[:, None]
     est = suite_interval(outcomes)
     means = outcomes.mean(axis=1)
-    var = means.var(ddof=1) / 40
-    assert est.method == "wilson"
-    assert est.mean == pytest.approx(means.mean())
-    assert est.effective_n == pytest.approx(means.mean() * (1 - means.mean()) / var)
+    p, var = means.mean(), means.var(ddof=1) / 40
+    assert est.method == "korn-graubard"
+    assert est.mean == pytest.approx(p)
+    assert est.effective_n == pytest.approx(p * (1 - p) / var)
     assert est.design_effect == pytest.approx(400 / est.effective_n)
     assert est.design_effect > 1  # heterogeneous cases: 400 samples are worth fewer independent ones
-    q = st.t.ppf(0.975, 39)
-    z_equiv = wilson_interval(means.mean() * est.effective_n, est.effective_n, confidence=2 * st.norm.cdf(q) - 1)
-    assert (est.ci_low, est.ci_high) == pytest.approx(z_equiv)
+    # Korn & Graubard (1998): Clopper-Pearson at n* = n_eff (z / t_{n-1})^2, x* = p n*.
+    n_star = est.effective_n * (st.norm.ppf(0.975) / st.t.ppf(0.975, 39)) ** 2
+    x_star = p * n_star
+    expected = (st.beta.ppf(0.025, x_star, n_star - x_star + 1), st.beta.ppf(0.975, x_star + 1, n_star - x_star))
+    assert (est.ci_low, est.ci_high) == pytest.approx(expected)
+
+
+def test_every_sample_passing_speaks_for_no_more_cases_than_the_suite_has() -> None:
+    # Ten cases that always passed: with one repeat or a hundred, the population of cases like them could still
+    # hold cases that always fail; the bound is the exact binomial one for ten cases (0.975^(1/10) ~ 0.692).
+    for repeats in (1, 2, 100):
+        est = suite_interval([[True] * repeats] * 10)
+        bound = pytest.approx(0.025 ** (1 / 10), abs=0.04 if repeats == 1 else 1e-9)  # K = 1: Wilson
+        assert est.ci_low == bound, repeats
+    # Every case at the same rate: no spread to estimate the between-case variance from, so n_eff = n_cases.
+    same = suite_interval([[True] * 8 + [False] * 2] * 10)
+    assert same.effective_n == 10 and same.ci_low < 0.6
+    # The suite's own cases: repeats alone narrow it (pooled Wilson on every sample).
+    fixed = suite_interval([[True] * 100] * 10, question="these-cases")
+    assert fixed.method == "pooled-wilson" and fixed.ci_low == pytest.approx(wilson_interval(1000, 1000)[0])
+    two = suite_interval([[True, True], [True, True]], question="these-cases")
+    assert two.ci_low == pytest.approx(wilson_interval(4, 4)[0])
 
 
 def test_many_cases_use_the_clt_and_graded_few_use_the_bootstrap() -> None:
     rng = np.random.default_rng(4)
-    big = rng.random((400, 3)) < 0.7
+    big = rng.random((400, 3))
     est = suite_interval(big)
     means = big.mean(axis=1)
     half = st.t.ppf(0.975, 399) * means.std(ddof=1) / math.sqrt(400)
@@ -187,8 +206,8 @@ def test_cluster_key_gives_cr1_errors_with_g_minus_1_df() -> None:
     assert est.se == pytest.approx(math.sqrt(10 / 9 * np.sum(sums**2)) / 30)
     assert (est.method, est.n_clusters) == ("cluster-robust", 10)
     # Cases without a key are independent; one cluster for all has no between-cluster spread to estimate.
-    assert suite_interval(outcomes, clusters=[None] * 30).method == "wilson"
-    assert suite_interval(outcomes, clusters=["one"] * 30).method == "wilson"
+    assert suite_interval(outcomes, clusters=[None] * 30).method == "korn-graubard"
+    assert suite_interval(outcomes, clusters=["one"] * 30).method == "korn-graubard"
     with pytest.raises(InsufficientDataError):
         suite_interval(outcomes, clusters=["one"] * 30, method="cluster-robust")
 

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 from scipy import stats as st
 
-from aiwell.eval.stats import paired_compare, plan_from_pilot, power_for, suite_interval
+from aiwell.eval.sequential import SequentialGate
+from aiwell.eval.stats import _newcombe_paired, paired_compare, plan_from_pilot, power_for, suite_interval
 
 Run = dict[str, np.ndarray]
 """A run as paired_compare takes it: case id -> that case's pass/fail samples (numpy rows, to keep it fast)."""
@@ -32,10 +33,10 @@ def _band(rate: float, sims: int) -> tuple[float, float]:
     ("n_cases", "repeats", "sims", "method"),
     [
         (20, 1, 2000, "wilson"),
-        (20, 10, 2000, "wilson"),
-        (100, 5, 2000, "wilson"),
-        (1000, 1, 1000, "wilson"),
-        (1000, 5, 1000, "clt"),
+        (20, 10, 1000, "korn-graubard"),
+        (100, 5, 1000, "korn-graubard"),
+        (1000, 1, 500, "wilson"),
+        (1000, 5, 500, "korn-graubard"),
     ],
 )
 def test_suite_interval_covers_the_true_mean_95_percent_of_the_time(
@@ -52,7 +53,78 @@ def test_suite_interval_covers_the_true_mean_95_percent_of_the_time(
         assert est.method == method
         covered += est.ci_low <= true_mean <= est.ci_high
     low, high = _band(0.95, sims)
-    assert low <= covered / sims <= high, f"coverage {covered / sims:.3f} outside [{low:.3f}, {high:.3f}]"
+    # Clopper-Pearson (Korn-Graubard) is conservative by construction: only the lower side binds, with a cap so
+    # an interval that covers by being useless fails.
+    assert low <= covered / sims <= max(high, 0.985), f"coverage {covered / sims:.3f} outside [{low:.3f}, {high:.3f}]"
+
+
+def _newcombe_plain_phi(both: int, b_only: int, a_only: int, neither: int) -> tuple[float, float]:
+    """Newcombe's method 10 with the uncorrected φ: what the paired interval used before, for contrast."""
+    from aiwell.eval.stats import wilson_interval
+
+    n = both + b_only + a_only + neither
+    pa, pb = (both + a_only) / n, (both + b_only) / n
+    la, ua = wilson_interval(both + a_only, n)
+    lb, ub = wilson_interval(both + b_only, n)
+    marg = (both + a_only) * (neither + b_only) * (both + b_only) * (neither + a_only)
+    phi = (both * neither - a_only * b_only) / math.sqrt(marg) if marg > 0 else 0.0
+    lower = math.sqrt(max(0.0, (pb - lb) ** 2 - 2 * phi * (pb - lb) * (ua - pa) + (ua - pa) ** 2))
+    upper = math.sqrt(max(0.0, (ub - pb) ** 2 - 2 * phi * (ub - pb) * (pa - la) + (pa - la) ** 2))
+    return pb - pa - lower, pb - pa + upper
+
+
+@pytest.mark.parametrize("n_cases", [20, 50])
+def test_paired_interval_with_few_changed_cases_covers_with_the_corrected_phi(n_cases: int) -> None:
+    # One pass/fail sample per case, even margins, B fixes 5% of the cases and breaks none: few discordant pairs.
+    rng = np.random.default_rng(40 + n_cases)
+    sims, truth = 2000, 0.05
+    counts = rng.multinomial(n_cases, [0.475, truth, 0.0, 0.475], size=sims)  # both, B only, A only, neither
+    corrected = plain = 0
+    for both, b_only, a_only, neither in counts:
+        low, high = _newcombe_paired(int(both), int(b_only), int(a_only), int(neither), 0.95)
+        corrected += low <= truth <= high
+        low, high = _newcombe_plain_phi(int(both), int(b_only), int(a_only), int(neither))
+        plain += low <= truth <= high
+    assert corrected / sims >= 0.90, f"corrected φ coverage {corrected / sims:.3f}"
+    assert corrected >= plain
+    if n_cases == 20:
+        assert plain / sims <= 0.85, f"plain φ coverage {plain / sims:.3f}"  # the interval it replaces
+    assert _newcombe_paired(10, 0, 0, 10, 0.95)[1] > 0.05  # no changed case: no longer a zero-width interval
+
+
+@pytest.mark.parametrize(("n_cases", "repeats"), [(5, 1), (5, 20), (10, 5), (30, 5)])
+def test_suite_interval_covers_populations_of_all_or_nothing_cases(n_cases: int, repeats: int) -> None:
+    # Each case always passes (with probability q) or always fails: repeats carry no information about q, so the
+    # interval must stay as wide as the number of cases allows (it covered 53% with 5 cases before).
+    rng = np.random.default_rng(60 + n_cases + repeats)
+    sims, q = 2000, 0.8
+    always = rng.random((sims, n_cases)) < q
+    covered = 0
+    for row in always:
+        est = suite_interval(np.repeat(row[:, None], repeats, axis=1))
+        covered += est.ci_low <= q <= est.ci_high
+    assert covered / sims >= _band(0.95, sims)[0], f"coverage {covered / sims:.3f}"
+
+
+@pytest.mark.parametrize(("n_cases", "repeats"), [(10, 5), (40, 4)])
+def test_both_questions_cover_on_mixtures_of_stable_and_flaky_cases(n_cases: int, repeats: int) -> None:
+    # 60% of cases always pass, 10% always fail, 30% are flaky with rates ~ Beta(2, 2).
+    rng = np.random.default_rng(80 + n_cases)
+    sims = 1500
+    population_mean = 0.6 + 0.3 * 0.5
+    cases_like = these = 0
+    for _ in range(sims):
+        kind = rng.choice(3, size=n_cases, p=[0.6, 0.1, 0.3])
+        rates = np.where(kind == 0, 1.0, np.where(kind == 1, 0.0, rng.beta(2.0, 2.0, size=n_cases)))
+        samples = rng.random((n_cases, repeats)) < rates[:, None]
+        est = suite_interval(samples)
+        cases_like += est.ci_low <= population_mean <= est.ci_high
+        own = suite_interval(samples, question="these-cases")
+        these += own.ci_low <= rates.mean() <= own.ci_high  # the truth is these cases' own mean rate
+        assert own.ci_high - own.ci_low <= est.ci_high - est.ci_low + 1e-12
+    low = _band(0.95, sims)[0]
+    assert cases_like / sims >= low, f"cases like these: coverage {cases_like / sims:.3f}"
+    assert these / sims >= low, f"these cases: coverage {these / sims:.3f}"
 
 
 def test_clustered_suite_interval_covers_and_the_naive_one_does_not() -> None:
@@ -97,7 +169,7 @@ def _clustered_null_runs(rng: np.random.Generator, n_clusters: int, per_cluster:
 
 def test_clustered_paired_comparison_keeps_the_false_positive_rate_near_alpha() -> None:
     rng = np.random.default_rng(7)
-    sims, n_clusters, per_cluster, repeats, alpha = 2000, 50, 10, 3, 0.05
+    sims, n_clusters, per_cluster, repeats, alpha = 1000, 50, 10, 3, 0.05
     keys = {f"c{i}": f"g{i // per_cluster}" for i in range(n_clusters * per_cluster)}
     clustered = naive = 0
     for _ in range(sims):
@@ -184,3 +256,73 @@ def test_the_planned_design_reaches_its_target_power() -> None:
     # The pilot's variance estimate adds a little slack on top of the sampling band.
     low, high = _band(0.8, sims)
     assert low - 0.03 <= detected / sims <= high + 0.03, f"detected {detected / sims:.3f} at {design}"
+
+
+def test_plan_counts_clusters_when_the_comparison_tests_clusters() -> None:
+    # 5 clusters of 20 cases: compare tests at the cluster level (4 df), so a plan that counted 100 independent
+    # cases (99 df) promised far more power than the comparison has (0.93 predicted, 0.55 simulated before).
+    rng = np.random.default_rng(9)
+    n_clusters, per_cluster, repeats, effect = 5, 20, 3, 0.06
+    keys = [f"doc{i // per_cluster}" for i in range(n_clusters * per_cluster)]
+    rates = np.clip(np.repeat(rng.uniform(0.5, 0.9, n_clusters), per_cluster)
+                    + rng.uniform(-0.1, 0.1, n_clusters * per_cluster), 0.05, 0.95)
+    pilot = rng.random((rates.size, repeats)) < rates[:, None]
+    plan = plan_from_pilot(list(pilot), clusters=keys, effect=effect, max_repeats=repeats)
+    row = next(r for r in plan.rows if r.repeats == repeats)
+    assert plan.pilot_clusters == 5 and row.n_clusters is not None
+    within = plan.components.within_var
+    predicted = power_for(rates.size, repeats, effect=effect, within_var=within, n_clusters=n_clusters)
+    unclustered = power_for(rates.size, repeats, effect=effect, within_var=within)
+    sims = 600
+    detected = 0
+    case_keys = {f"c{i}": k for i, k in enumerate(keys)}
+    for _ in range(sims):
+        a = rng.random((rates.size, repeats)) < rates[:, None]
+        b = rng.random((rates.size, repeats)) < (rates - effect)[:, None]
+        result = paired_compare(_as_run(a), _as_run(b), clusters=case_keys)
+        assert result.test == "cluster-paired"
+        detected += result.significant(0.05) and result.delta < 0
+    low, high = _band(predicted, sims)
+    assert low - 0.03 <= detected / sims <= high + 0.03, f"detected {detected / sims:.3f}, predicted {predicted:.3f}"
+    assert unclustered > detected / sims + 0.1  # what the plan used to promise
+
+
+@pytest.mark.parametrize("n_cases", [30, 100])
+def test_sequential_gate_keeps_false_passes_below_alpha_at_the_threshold(n_cases: int) -> None:
+    # The true pass rate over these cases is exactly the threshold; a run may peek after every one of 20 rounds.
+    rng = np.random.default_rng(100 + n_cases)
+    sims, rounds, threshold = 200, 15, 0.9
+    gate = SequentialGate(threshold)
+    false_passes = 0
+    for _ in range(sims):
+        kind = rng.random(n_cases) < 0.5
+        rates = np.where(kind, 1.0, 0.8)  # mean exactly 0.9: half always pass, half pass 80% of the time
+        rates = rates * threshold / rates.mean()
+        draws = rng.random((rounds, n_cases)) < rates[None, :]
+        history: list[list[bool]] = []
+        for r in range(rounds):
+            history.append([bool(v) for v in draws[r]])
+            verdict, _ = gate.decide(history)
+            if verdict is not None:
+                false_passes += verdict == "pass"
+                break
+    assert false_passes / sims <= _band(0.05, sims)[1], f"false passes {false_passes / sims:.3f}"
+
+
+def test_sequential_gate_stops_early_on_clear_passes_and_clear_failures() -> None:
+    rng = np.random.default_rng(123)
+    gate = SequentialGate(0.9)
+    for truth, expected in ((0.98, "pass"), (0.75, "fail")):
+        used = []
+        for _ in range(50):
+            rates = np.clip(rng.normal(truth, 0.02, 100), 0, 1)
+            history: list[list[bool]] = []
+            verdict = None
+            for _round in range(25):
+                history.append(list(rng.random(100) < rates))
+                verdict, _ = gate.decide(history)
+                if verdict is not None:
+                    break
+            assert verdict == expected
+            used.append(len(history))
+        assert np.mean(used) <= 5, (truth, np.mean(used))  # of 25 rounds

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from pydantic import ValidationError
 
 from aiwell.errors import ConfigError
 from aiwell.eval.stub import StubConfig, StubModel, StubServer, load_stub_config, start_stub
@@ -88,6 +89,18 @@ def test_error_rates_are_plausible() -> None:
     assert _within(statuses.count(429), 4000, 0.2)
     assert _within(statuses.count(500), 4000, 0.1)
     assert statuses.count(200) == model.stats.completions
+
+
+def test_a_case_has_its_own_error_rates() -> None:
+    model = StubModel(_config(rate_500=0.5, cases=[
+        {"match": "refund", "rate_500": 1.0, "pass_answer": "30 days"},
+        {"match": "calm", "rate_500": 0.0, "pass_answer": "ok"},
+    ]))
+    assert {_ask(model, "the refund window")[0] for _ in range(50)} == {500}
+    assert {_ask(model, "a calm question")[0] for _ in range(50)} == {200}
+    assert {_ask(model, "anything else")[0] for _ in range(50)} == {200, 500}  # the config's own rate
+    with pytest.raises(ValidationError, match="must not exceed 1"):
+        StubConfig.model_validate({"cases": [{"match": "x", "pass_answer": "y", "rate_429": 0.6, "rate_500": 0.6}]})
 
 
 def test_pass_probabilities_are_plausible_and_seeded() -> None:

@@ -157,3 +157,63 @@ def test_depends_on_and_references() -> None:
     assert graph.resolve_reference("ACCT") is account
     assert graph.of_type("microsoft.cognitiveservices/ACCOUNTS") == [account]
     assert graph.resources == (account, deployment)
+
+
+def _instance_id(instance: str) -> Unresolved:
+    return Unresolved(f"{instance}.azurerm_cognitive_account.this.id", "the name is only known when applied")
+
+
+def _endpoint_to(name: str, target: str | Unresolved) -> Resource:
+    return make("Microsoft.Network/privateEndpoints", name, properties={"privateLinkServiceConnections": [
+        {"name": "c", "properties": {"privateLinkServiceId": target, "groupIds": ["account"]}}]})
+
+
+def _setting_for(name: str, scope: str | Unresolved, workspace: str | Unresolved = WORKSPACE_ID) -> Resource:
+    return make("Microsoft.Insights/diagnosticSettings", name, rid=Unresolved(f"{name}.id", "computed"),
+                scope=scope, properties={"workspaceId": workspace, "logs": [{"categoryGroup": "allLogs"}]})
+
+
+def test_unresolved_ids_that_name_their_instance_join_each_endpoint_to_its_own_account() -> None:
+    """A module called twice: each instance's endpoint and diagnostic setting point at its own account, whose
+    name (so id) is unresolved but names the instance."""
+    east = make("Microsoft.CognitiveServices/accounts", X, rid=_instance_id("module.east"))
+    west = make("Microsoft.CognitiveServices/accounts", X, rid=_instance_id("module.west[0]"))
+    workspace = make("Microsoft.OperationalInsights/workspaces", "logs",
+                     rid=Unresolved("azurerm_log_analytics_workspace.logs.id", "computed"))
+    east_pe, west_pe = _endpoint_to("pe-east", _instance_id("module.east")), _endpoint_to("pe-west",
+                                                                                     _instance_id("module.west[0]"))
+    east_diag = _setting_for("module.east.diag", _instance_id("module.east"),
+                         Unresolved("azurerm_log_analytics_workspace.logs.id", "computed"))
+    west_diag = _setting_for("module.west.diag", _instance_id("module.west[0]"))
+    graph = ResourceGraph([east, west, workspace, east_pe, west_pe, east_diag, west_diag])
+    assert graph.private_endpoints_to(east) == [east_pe]
+    assert graph.private_endpoints_to(west) == [west_pe]
+    assert graph.unresolved_private_endpoints() == []
+    assert graph.diagnostic_settings_for(east) == [east_diag]
+    assert graph.diagnostic_settings_for(west) == [west_diag]
+    assert graph.unresolved_diagnostic_settings() == []
+    assert graph.log_analytics_of(east_diag) is workspace
+
+
+def test_an_unresolved_id_several_resources_share_joins_nothing() -> None:
+    """Two deployments of one template (dev and prod parameter files) give the same unresolved expression: which
+    account an endpoint targets can't be told, so it stays unresolved rather than guessed."""
+    shared = Unresolved("[resourceId('Microsoft.CognitiveServices/accounts', parameters('name'))]", "no value")
+    dev = make("Microsoft.CognitiveServices/accounts", X, rid=shared, file="dev")
+    prod = make("Microsoft.CognitiveServices/accounts", X, rid=shared, file="prod")
+    endpoint = _endpoint_to("pe", shared)
+    setting = _setting_for("diag", shared)
+    graph = ResourceGraph([dev, prod, endpoint, setting])
+    assert graph.private_endpoints_to(dev) == graph.private_endpoints_to(prod) == []
+    assert graph.unresolved_private_endpoints() == [endpoint]
+    assert graph.unresolved_diagnostic_settings() == [setting]
+    assert graph.resolve_reference(shared) == shared
+
+
+def test_an_extension_resource_carrying_its_scopes_unresolved_id_is_not_its_own_target() -> None:
+    scope = Unresolved("parameters('targetId')", "no value")
+    setting = make("Microsoft.Insights/diagnosticSettings", "to-logs", rid=scope, scope=scope,
+                   properties={"workspaceId": WORKSPACE_ID, "logs": [{"categoryGroup": "allLogs"}]})
+    graph = ResourceGraph([setting])
+    assert graph.unresolved_diagnostic_settings() == [setting]
+    assert graph.diagnostic_settings_for(setting) == []

@@ -273,3 +273,24 @@ def test_grammar_errors_are_reported_where_they_are(condition: Any, message: str
         compile_condition(condition, location="catalog.yaml: rule TST001")
     assert message in str(error.value)
     assert str(error.value).startswith("catalog.yaml: rule TST001: condition")
+
+
+@pytest.mark.parametrize(("condition", "reason"), [
+    # "absent or false" on a field that is true: the value says the field is set
+    ({"anyOf": [{"field": "properties.disableLocalAuth", "exists": False},
+                {"field": "properties.disableLocalAuth", "equals": False}]},
+     "properties.disableLocalAuth is true, expected false"),
+    # a member of the array says the array is set
+    ({"anyOf": [{"field": "properties.rules", "exists": False},
+                {"field": "properties.rules[*].action", "equals": "Allow"}]},
+     "properties.rules[*].action is 'deny', expected 'Allow'"),
+    # with nothing else said about the field, its presence is the reason
+    ({"allOf": [{"field": "properties.replicaCount", "exists": False},
+                {"field": "properties.absent", "exists": True}]},
+     "properties.replicaCount is set; properties.absent is not set"),
+])
+def test_a_joined_reason_leaves_out_a_presence_that_another_part_states(condition: dict[str, Any],
+                                                                         reason: str) -> None:
+    outcome = compile_condition(condition).evaluate_document(DOCUMENT)
+    assert outcome.truth is F
+    assert outcome.reason == reason

@@ -21,7 +21,8 @@ from aiwell.model import (
     Unresolved,
 )
 from aiwell.rules import Rule, RuleDefinitionError, build_registry, load_registry, rule, run_rules
-from aiwell.rules.base import RULE_ID, RULE_NAME, USE_INSTEAD_FORMATS
+from aiwell.rules.base import PEERS, RULE_ID, RULE_NAME, USE_INSTEAD_FORMATS, PeerMapping
+from aiwell.rules.registry import yaml_loader
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 REGISTRY = load_registry()
@@ -189,7 +190,26 @@ def test_a_new_catalog_file_is_picked_up_without_code_changes(tmp_path: Path) ->
     ({"colour": "red"}, "unknown key(s): colour"),
     ({"messages": {"fail": "{name} {resource_group}"}}, "uses resource_group"),
     ({"doc": {"what": "x", "how": "y"}}, "unknown doc section(s): how"),
-    ({"maps_to": {"tfsec": ["x"]}}, "unknown maps_to key(s): tfsec"),
+    ({"maps_to": {"psrule": ["Azure.AI.PublicAccess"]}}, "`maps_to` must be a list"),
+    ({"maps_to": [{"peer": "tfsec", "id": "x", "match": "exact"}]}, "`maps_to[0].peer` is 'tfsec'"),
+    ({"maps_to": [{"peer": "checkov", "id": "CKV_AWS_1", "match": "exact"}]},
+     "`maps_to[0].id` is 'CKV_AWS_1'; expected a Checkov id"),
+    ({"maps_to": [{"peer": "azure_policy", "id": "not-a-guid", "match": "exact"}]},
+     "expected an Azure Policy definition GUID"),
+    ({"maps_to": [{"peer": "psrule", "id": "Azure.AI.PublicAccess"}]}, "`maps_to[0].match` is None"),
+    ({"maps_to": [{"peer": "psrule", "id": "Azure.AI.PublicAccess", "match": "close"}]},
+     "expected exact or partial"),
+    ({"maps_to": [{"peer": "azqr", "id": "aif-004", "match": "partial"}]},
+     "(aif-004) is partial: its `note` must say how the peer's rule differs"),
+    ({"maps_to": [{"peer": "azqr", "id": "aif-004", "match": "partial", "note": "one\ntwo"}]}, "must be one line"),
+    ({"maps_to": [{"peer": "azqr", "id": "aif-004", "match": "partial", "note": "x" * 201}]},
+     "at most 200 characters"),
+    ({"maps_to": [{"peer": "azqr", "id": "aif-004", "match": "exact", "url": "https://x"}]},
+     "`maps_to[0]` has unknown key(s): url"),
+    ({"maps_to": [{"peer": "aprl", "id": "70fcfe6d-00e9-5544-a63a-fff42b9f2edb", "match": "exact"},
+                  {"peer": "aprl", "id": "70fcfe6d-00e9-5544-a63a-fff42b9f2edb", "match": "exact"}]},
+     "`maps_to[1]` maps to aprl 70fcfe6d-00e9-5544-a63a-fff42b9f2edb a second time"),
+    ({"maps_to": ["Azure.AI.PublicAccess"]}, "`maps_to[0]` must be a mapping"),
 ])
 def test_a_broken_definition_is_reported_with_file_and_rule(tmp_path: Path, change: dict[str, Any],
                                                              message: str) -> None:
@@ -198,6 +218,42 @@ def test_a_broken_definition_is_reported_with_file_and_rule(tmp_path: Path, chan
         build_registry(catalog_dirs=[directory], check_packages=[])
     assert message in str(error.value)
     assert "test.yaml" in str(error.value)
+
+
+def test_maps_to_entries_are_read_with_peer_id_match_and_note(tmp_path: Path) -> None:
+    mapped = {**MINIMAL, "maps_to": [
+        {"peer": "psrule", "id": "Azure.AI.PublicAccess", "match": "exact"},
+        {"peer": "checkov", "id": "CKV_AZURE_134", "match": "partial", "note": "  reads one property  "},
+    ]}
+    registry = build_registry(catalog_dirs=[_catalog(tmp_path, mapped)], check_packages=[])
+    found = registry.get("TST001")
+    assert found is not None
+    assert found.maps_to == (PeerMapping("psrule", "Azure.AI.PublicAccess", "exact"),
+                             PeerMapping("checkov", "CKV_AZURE_134", "partial", "reads one property"))
+
+
+def test_a_python_rule_with_a_malformed_mapping_is_refused_naming_it() -> None:
+    def check(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+        return Status.PASS, "fine"
+
+    metadata = {key: value for key, value in MINIMAL.items() if key not in ("condition", "messages")}
+    with pytest.raises(RuleDefinitionError, match=r"rule TST001: .*maps_to\[0\]\.match"):
+        rule(**metadata, maps_to=[{"peer": "azqr", "id": "aif-004", "match": "maybe"}])(check)
+
+
+def test_every_catalog_mapping_names_a_peer_id_and_how_it_matches() -> None:
+    mapped = [(item.id, mapping) for item in REGISTRY.rules for mapping in item.maps_to]
+    assert len(mapped) >= 90
+    assert {mapping.peer for _, mapping in mapped} == set(PEERS)
+    assert {mapping.match for _, mapping in mapped} == {"exact", "partial"}
+    assert all(mapping.note for _, mapping in mapped if mapping.match == "partial")
+
+
+def test_the_catalog_is_read_with_the_c_yaml_loader_when_pyyaml_has_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    if getattr(yaml, "__with_libyaml__", False):
+        assert yaml_loader() is yaml.CSafeLoader
+    monkeypatch.delattr(yaml, "CSafeLoader", raising=False)
+    assert yaml_loader() is yaml.SafeLoader
 
 
 def test_duplicate_ids_names_and_aliases_are_refused(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """Runs every case of every rule fixture (`tests/fixtures/rules/<ID>.yaml`, format in docs/rule-format.md).
 
 Each case gives resources (ARM-shaped, an ARM template, or an inventory export) and the exact set of
-(resource name, status) results the case's rule must produce on them, not-applicable results included.
+(resource name, status) results the case's rule must produce on them, not-applicable results included, and
+optionally text each result's message must (`message`) or must not (`not_message`) contain.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 PLACEHOLDER_SCOPE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/fixture"
 CASE_KEYS = {"name", "resources", "template", "parameters", "inventory", "origin", "expected"}
 STATUSES = {"pass", "fail", "unknown", "not_applicable"}
+EXPECTED_KEYS = {"resource", "status", "message", "not_message"}
+"""`message` must appear in the result's message, `not_message` must not (both optional)."""
 
 
 def fixture_files() -> list[Path]:
@@ -134,9 +137,16 @@ def test_rule_fixture_case(path: Path, index: int, tmp_path: Path) -> None:
 
     results = run_rules(resources, ResourceGraph(resources), [rule])
     actual = {(result.resource_name, result.status.value) for result in results}
+    assert all(set(item) <= EXPECTED_KEYS for item in case["expected"]), f"expected keys are {EXPECTED_KEYS}"
     expected = {(str(item["resource"]), str(item["status"])) for item in case["expected"]}
     assert {status for _, status in expected} <= STATUSES
     messages = {(result.resource_name, result.status.value): result.message for result in results}
     assert actual == expected, f"messages: {json.dumps({f'{k[0]} {k[1]}': v for k, v in messages.items()})}"
     assert all(result.message for result in results), "every result carries a message"
     assert not any(result.message.startswith("rule error:") for result in results), messages
+    for item in case["expected"]:
+        key = (str(item["resource"]), str(item["status"]))
+        if "message" in item:
+            assert str(item["message"]) in messages[key], f"{key}: {messages[key]!r}"
+        if "not_message" in item:
+            assert str(item["not_message"]) not in messages[key], f"{key}: {messages[key]!r}"

@@ -19,18 +19,23 @@ from aiwell.model import Pillar, Severity
 
 
 class _Commands(click.Group):
-    """The `aiwell` group: `eval` is imported only when it is used, so `aiwell review` doesn't pay for numpy and
-    scipy at start-up."""
+    """The `aiwell` group: `eval`, `size` and `data` are imported only when they are used, so `aiwell review`
+    doesn't pay for numpy, scipy or DuckDB at start-up."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), "eval", "data"})
+        return sorted({*super().list_commands(ctx), "eval", "size", "data"})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name == "eval":
             from aiwell.eval.cli import eval_group
 
             return eval_group
-        # aiwell data: imported only when used (DuckDB, Arrow and Presidio are heavy).
+        # size: capacity planning (aiwell.sizing), registered lazily like eval
+        if cmd_name == "size":
+            from aiwell.sizing.cli import size_group
+
+            return size_group
+        # data: data readiness (aiwell.data), registered lazily like eval (DuckDB, Arrow and Presidio are heavy)
         if cmd_name == "data":
             from aiwell.data.cli import data_group
 
@@ -57,6 +62,10 @@ def cli(debug: bool) -> None:
               help="Terraform variable value (repeatable), as terraform's -var.")
 @click.option("--bicep-cli", is_flag=True,
               help="Compile Bicep with the `bicep` CLI on PATH instead of aiwell's own Bicep reader.")
+@click.option("--subprocess-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+              envvar="AIWELL_SUBPROCESS_TIMEOUT",
+              help="Longest time one external command may run (`bicep build` with --bicep-cli), default 300; an "
+                   "input whose command runs longer is reported as not analysed.")
 @click.option("-f", "--format", "output_format", type=click.Choice(["terminal", "json"]), default="terminal",
               show_default=True, help="Report format.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
@@ -77,6 +86,7 @@ def review(
     var_files: tuple[Path, ...],
     variables: tuple[str, ...],
     bicep_cli: bool,
+    subprocess_timeout: float | None,
     output_format: str,
     output: Path | None,
     fail_on: str,
@@ -112,6 +122,8 @@ def review(
     err = stderr_console()
     options: dict[str, Any] = {"parameter_files": parameter_files, "context": context, "rules": rules,
                                "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli}
+    if subprocess_timeout is not None:
+        options["subprocess_timeout"] = subprocess_timeout
     if err.is_terminal:
         # A bar on standard error (never on a pipe): the report on standard output stays clean.
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),

@@ -15,6 +15,8 @@ from rich.text import Text
 from aiwell.rules import Rule
 
 _LEXERS = {"arm": ("ARM", "json"), "bicep": ("Bicep", "text"), "terraform": ("Terraform", "terraform")}
+_PEER_LABELS = {"psrule": "PSRule", "checkov": "Checkov", "azqr": "azqr", "aprl": "APRL",
+                "azure_policy": "Azure Policy"}
 
 
 def rule_dict(rule: Rule) -> dict[str, Any]:
@@ -36,7 +38,8 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
             "use_instead": dict(rule.doc.use_instead),
         },
         "references": list(rule.references),
-        "maps_to": {key: list(values) for key, values in rule.maps_to.items()},
+        "maps_to": [{"peer": mapping.peer, "id": mapping.id, "match": mapping.match, "note": mapping.note or None}
+                    for mapping in rule.maps_to],
     }
 
 
@@ -93,9 +96,14 @@ def show_rule(rule: Rule, console: Console) -> None:
     if rule.references:
         # URLs are printed whole, even past the terminal width, so they stay clickable and copyable.
         _section(console, "References", Text("\n".join(rule.references), no_wrap=True, overflow="ignore"))
-    mapped = [f"{key}: {', '.join(values)}" for key, values in rule.maps_to.items() if values]
-    if mapped:
-        _section(console, "Maps to", Text("\n".join(mapped)))
+    if rule.maps_to:
+        lines: list[Any] = []
+        for mapping in rule.maps_to:
+            lines.append(Text.assemble((_PEER_LABELS[mapping.peer], "bold"), " ", mapping.id, " ",
+                                       (mapping.match, "green" if mapping.match == "exact" else "yellow")))
+            if mapping.note:
+                lines.append(Padding(Text(mapping.note), (0, 0, 0, 2)))
+        _section(console, "Maps to", Group(*lines))
 
 
 def _section(console: Console, heading: str, body: Any) -> None:

@@ -1,25 +1,26 @@
 """`aiwell eval`: run a suite, compare two runs, plan a suite's size, start the stub model, import other results.
 
 Exit codes as every aiwell command (DESIGN.md §1.6): 0 clean; 1 a gate failed (`--min-pass-rate`, `--baseline`
-with `--margin`, `--fail-on-errors`, or `compare --fail-on-regression`); 2 a usage or configuration error; 3 a bug.
+with `--margin`, `--max-errors` (on by default: any errored sample fails), or `compare --fail-on-regression`);
+2 a usage or configuration error; 3 a bug; 130 interrupted (the message says how to resume).
 """
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
+import errno
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 import click
 from rich.console import Console
 
-from aiwell.cli.runner import open_output, run_group, stderr_console, write_output
+from aiwell.cli import runner
+from aiwell.cli.runner import run_group, stderr_console
 from aiwell.errors import ExitCode, UsageError
-from aiwell.eval import report as reports
 
 _FORMATS = ["terminal", "json", "junit", "markdown", "html"]
 _DEFAULT_LOG_DIR = Path(".aiwell") / "eval"
@@ -38,6 +39,24 @@ def _format_option(default: str = "terminal") -> Callable[[Callable[..., Any]], 
 
 _output_option = click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
                               help="Write the report to this file instead of standard output.")
+
+
+def write_output(path: Path | None, text: str) -> None:
+    """Write a report to `path` (its folder made when missing, as `--output runs/main.json` expects) or stdout."""
+    runner.write_output(_with_folder(path) if path is not None else None, text)
+
+
+def open_output(path: Path) -> IO[str]:
+    """Open a report file for writing, its folder made when missing."""
+    return runner.open_output(_with_folder(path))
+
+
+def _with_folder(path: Path) -> Path:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: cannot make its folder {path.parent} ({exc.strerror})") from exc
+    return path
 
 
 def _default_log(suite_path: Path, *, resume: bool) -> Path:
@@ -72,50 +91,107 @@ def _default_log(suite_path: Path, *, resume: bool) -> Path:
               help="Confidence level of every interval.")
 @click.option("--min-pass-rate", type=click.FloatRange(0, 1),
               help="Gate: fail (exit 1) when the LOWER bound of the suite's interval is below this.")
+@click.option("--interval", "question", type=click.Choice(["cases-like-these", "these-cases"]),
+              default="cases-like-these", show_default=True,
+              help="What the headline interval and --min-pass-rate speak for: cases like the suite's (its cases "
+                   "are a sample of the cases you could write) or these cases (the suite is the whole "
+                   "specification; only repeats are random).")
+@click.option("--sequential", is_flag=True,
+              help="With --min-pass-rate: run round by round and stop as soon as an anytime-valid interval for "
+                   "these cases decides the gate.")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),
               help="Gate: an earlier run (report JSON or run log) this run must not be worse than by --margin.")
 @click.option("--margin", type=click.FloatRange(0, 1), default=0.02, show_default=True,
               help="Non-inferiority margin for --baseline: fail when the lower bound of (this − baseline) is "
                    "below −margin.")
-@click.option("--fail-on-errors", type=click.IntRange(min=0), metavar="N",
-              help="Gate: fail when more than N samples errored (0: any error fails).")
+@click.option("--max-errors", default="0", show_default=True, metavar="N|RATE",
+              help="Gate: fail when more samples errored than this: a count, or a share such as 1% or 0.01. "
+                   "Errored samples are in no rate, so by default any error fails the run.")
+@click.option("--fail-on-errors", type=click.IntRange(min=0), metavar="N", hidden=True,
+              help="Older spelling of --max-errors N.")
+@click.option("--prices", "prices_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Price table (JSON or YAML: as_of, currency, models: {name: {input, output}} per 1M tokens) "
+                   "for the cost; default: the built-in, dated Azure OpenAI list prices.")
 def run_command(suite_path: Path, output_format: str, output: Path | None, repeats: int | None,
                 concurrency: int | None, rpm: int | None, tpm: int | None, log_path: Path | None, resume: bool,
                 retry_errors: bool, cache_dir: Path | None, confidence: float, min_pass_rate: float | None,
-                baseline: Path | None, margin: float, fail_on_errors: int | None) -> None:
+                question: str, sequential: bool, baseline: Path | None, margin: float, max_errors: str,
+                fail_on_errors: int | None, prices_path: Path | None) -> None:
     """Run the suite in SUITE (YAML) and report every pass rate with its interval."""
+    import asyncio
+
+    from aiwell.eval import report as reports
+
     if not suite_path.is_file():
         raise UsageError(f"no such suite file: {suite_path}")
+    from aiwell.eval.prices import load_prices
     from aiwell.eval.runner import run_suite
+    from aiwell.eval.sequential import SequentialGate
     from aiwell.eval.suite import load_suite
 
+    try:
+        allowed_errors = float(fail_on_errors) if fail_on_errors is not None else reports.parse_max_errors(max_errors)
+    except ValueError as exc:
+        raise UsageError(f"--max-errors {max_errors!r}: {exc}", hint="a count (0, 3) or a share (1%, 0.01)") from exc
+    if fail_on_errors is not None:
+        allowed_errors = int(fail_on_errors)
+    if sequential and min_pass_rate is None:
+        raise UsageError("--sequential stops when the --min-pass-rate gate is decided; give --min-pass-rate")
+    if sequential and question == "cases-like-these" and _given("question"):
+        raise UsageError("--sequential decides for these cases: repeats can't make a suite speak for more cases "
+                         "than it has", hint="drop --interval cases-like-these, or run without --sequential")
+    if sequential:
+        question = "these-cases"
+    if retry_errors and not resume:
+        raise UsageError("--retry-errors only applies with --resume")
+    prices = load_prices(prices_path) if prices_path is not None else None
     baseline_report = reports.load_report(baseline) if baseline is not None else None
     suite = load_suite(suite_path)
     if repeats is not None:
         suite = suite.model_copy(update={"repeats": repeats})
-    if retry_errors and not resume:
-        raise UsageError("--retry-errors only applies with --resume")
-    result = asyncio.run(run_suite(
-        suite, log_path=log_path or _default_log(suite_path, resume=resume), resume=resume,
-        retry_errors=retry_errors, concurrency=concurrency, rpm=rpm, tpm=tpm, cache_dir=cache_dir, progress=True,
-    ))
-    document = reports.report_from_log(Path(result.log_path), confidence=confidence)
+    log = log_path or _default_log(suite_path, resume=resume)
+    gate = SequentialGate(min_pass_rate, confidence) if sequential and min_pass_rate is not None else None
+    try:
+        result = asyncio.run(run_suite(
+            suite, log_path=log, resume=resume, retry_errors=retry_errors, concurrency=concurrency, rpm=rpm,
+            tpm=tpm, cache_dir=cache_dir, progress=True, sequential=gate,
+        ))
+    except KeyboardInterrupt:
+        err = stderr_console()
+        err.print(f"Interrupted. The samples finished so far are in {log}.", highlight=False)
+        if log.is_file():
+            err.print(f"Resume with: aiwell eval run {suite_path} --log {log} --resume", highlight=False)
+        sys.exit(130)
+    document = reports.report_from_log(Path(result.log_path), confidence=confidence,
+                                       question=question,  # type: ignore[arg-type]
+                                       prices=prices)
 
     gates = []
-    if min_pass_rate is not None:
+    if result.stopped is not None:
+        stop = dataclasses.asdict(result.stopped)
+        document["summary"]["sequential"] = stop
+        assert min_pass_rate is not None
+        gates.append(reports.sequential_gate(stop, min_pass_rate))
+    elif min_pass_rate is not None:
         gates.append(reports.min_pass_rate_gate(document, min_pass_rate))
     if baseline_report is not None:
         comparison = reports.compare_reports(baseline_report, document, confidence=confidence)
         document["baseline"] = comparison
         gates.append(reports.non_inferiority_gate(comparison, margin))
-    if fail_on_errors is not None:
-        gates.append(reports.errors_gate(document, fail_on_errors))
-    if gates:
-        document["gates"] = [g.as_dict() for g in gates]
+    gates.append(reports.errors_gate(document, allowed_errors))
+    if document["summary"]["n_cases"] == 0 and not any(g.name == "min-pass-rate" for g in gates):
+        gates.append(reports.Gate("scored", False, "no sample was scored: nothing was tested"))
+    document["gates"] = [g.as_dict() for g in gates]
     _emit(document, output_format, output, min_pass_rate=min_pass_rate)
     stderr_console().print(f"Run log: {result.log_path}", highlight=False)
     if any(not g.passed for g in gates):
         sys.exit(ExitCode.FINDINGS)
+
+
+def _given(name: str) -> bool:
+    """Whether the option `name` was given on the command line (not left at its default)."""
+    context = click.get_current_context()
+    return context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
 
 
 @eval_group.command("compare")
@@ -137,6 +213,8 @@ def compare_command(run_a: Path, run_b: Path, output_format: str, output: Path |
     """Compare run B against run A on the same cases: the paired change (B − A), its interval and test.
 
     A and B are reports (`run --format json`, `import`) or run logs. Runs whose cases differ are refused."""
+    from aiwell.eval import report as reports
+
     comparison = reports.compare_reports(reports.load_report(run_a), reports.load_report(run_b),
                                          confidence=confidence, alpha=alpha, adjust=adjust)
     gates = []
@@ -159,25 +237,49 @@ def compare_command(run_a: Path, run_b: Path, output_format: str, output: Path |
               help="Smallest change in pass rate to detect (0.05 = 5 points).")
 @click.option("--power", type=click.FloatRange(0.5, 0.999), default=0.8, show_default=True)
 @click.option("--alpha", type=click.FloatRange(0.0001, 0.5), default=0.05, show_default=True)
-@click.option("--cost-per-sample", type=click.FloatRange(min=0), default=1.0, show_default=True,
-              help="Cost of one target call.")
+@click.option("--cost-per-sample", type=click.FloatRange(min=0),
+              help="Cost of one target call; default: the pilot's mean token usage priced with --prices.")
 @click.option("--cost-per-case", type=click.FloatRange(min=0), default=0.0, show_default=True,
               help="Cost of writing one more case.")
 @click.option("--max-repeats", type=click.IntRange(min=1), default=20, show_default=True)
+@click.option("--prices", "prices_path", type=click.Path(path_type=Path, dir_okay=False),
+              help="Price table for the cost per sample (default: the built-in, dated Azure OpenAI prices).")
 @click.option("-f", "--format", "output_format", type=click.Choice(["terminal", "json"]), default="terminal",
               show_default=True)
 @_output_option
-def plan_command(pilot: Path, effect: float, power: float, alpha: float, cost_per_sample: float,
-                 cost_per_case: float, max_repeats: int, output_format: str, output: Path | None) -> None:
-    """From a PILOT run, recommend cases × repeats that detect a change of --effect with --power, cheapest first."""
-    from aiwell.eval import stats
+def plan_command(pilot: Path, effect: float, power: float, alpha: float, cost_per_sample: float | None,
+                 cost_per_case: float, max_repeats: int, prices_path: Path | None, output_format: str,
+                 output: Path | None) -> None:
+    """From a PILOT run, recommend cases × repeats that detect a change of --effect with --power, cheapest first.
 
-    outcomes = [o for o in reports.outcomes_by_case(reports.load_report(pilot)).values() if o]
-    if len(outcomes) < 2:
+    When the pilot's cases have clusters, the plan counts clusters, as compare tests at that level."""
+    from aiwell.eval import report as reports
+    from aiwell.eval import stats
+    from aiwell.eval.prices import default_prices, load_prices, usage_of
+
+    report = reports.load_report(pilot)
+    by_case = {case: o for case, o in reports.outcomes_by_case(report).items() if o}
+    if len(by_case) < 2:
         raise UsageError(f"{pilot}: a pilot needs at least two cases with outcomes to estimate variances")
-    plan = stats.plan_from_pilot(outcomes, effect=effect, power=power, alpha=alpha, cost_per_sample=cost_per_sample,
-                                 cost_per_case=cost_per_case, max_repeats=max_repeats)
-    document = {"schema": "aiwell.eval-plan/1", "pilot": str(pilot), **dataclasses.asdict(plan)}
+    cluster_of = {c["id"]: c.get("cluster") for c in report["cases"]}
+    keys = [cluster_of.get(case) for case in by_case]
+    table = load_prices(prices_path) if prices_path is not None else default_prices()
+    usage = usage_of(report["samples"], table).as_dict(table)
+    unit = "per sample (given)"
+    if cost_per_sample is None:
+        if usage["cost_per_sample"] is not None and usage["complete"]:
+            cost_per_sample, unit = usage["cost_per_sample"], f"{usage['currency']} (pilot usage, prices of " \
+                                                               f"{usage['prices']['as_of']})"
+        else:
+            cost_per_sample, unit = 1.0, "samples (the pilot has no priced usage; --cost-per-sample sets one)"
+    try:
+        plan = stats.plan_from_pilot(list(by_case.values()), effect=effect, power=power, alpha=alpha,
+                                     cost_per_sample=cost_per_sample, cost_per_case=cost_per_case,
+                                     max_repeats=max_repeats, clusters=keys if any(keys) else None)
+    except stats.InsufficientDataError as exc:
+        raise UsageError(f"{pilot}: {exc.message}", hint=exc.hint) from exc
+    document = {"schema": "aiwell.eval-plan/1", "pilot": str(pilot), "cost_unit": unit,
+                **dataclasses.asdict(plan)}
     if output_format == "json":
         write_output(output, reports.render_json(document))
     else:
@@ -206,8 +308,10 @@ def _print_plan(plan: Mapping[str, Any], console: Console) -> None:
     for note in plan["notes"]:
         console.print(f"note: {note}", highlight=False)
     if best is not None:
-        console.print(f"recommended: {best['n_cases']} cases × {best['repeats']} repeats ({best['n_samples']} "
-                      "samples per run)", highlight=False)
+        clusters = f" in {best['n_clusters']} clusters" if best.get("n_clusters") else ""
+        console.print(f"recommended: {best['n_cases']} cases{clusters} × {best['repeats']} repeats "
+                      f"({best['n_samples']} samples per run), cost {best['cost']:.4g} {plan['cost_unit']} per run",
+                      highlight=False)
 
 
 @eval_group.command("stub")
@@ -220,36 +324,54 @@ def stub_command(config_path: Path | None, port: int) -> None:
     from aiwell.eval import stub
 
     config = stub.load_stub_config(config_path) if config_path is not None else stub.StubConfig()
-    stub.serve_forever(config, port=port, on_ready=lambda url: click.echo(
-        f"stub model listening on {url} (OpenAI-compatible: {url}/v1/chat/completions); Ctrl-C stops it"))
+    try:
+        stub.serve_forever(config, port=port, on_ready=lambda url: click.echo(
+            f"stub model listening on {url} (OpenAI-compatible: {url}/v1/chat/completions); Ctrl-C stops it"))
+    except OSError as exc:
+        if exc.errno in (errno.EADDRINUSE, errno.EACCES, errno.EADDRNOTAVAIL):
+            reason = {errno.EADDRINUSE: "in use", errno.EACCES: "not allowed for this user"}.get(exc.errno,
+                                                                                                "not available")
+            raise UsageError(f"port {port} on 127.0.0.1 is {reason}; try --port 0",
+                             hint="--port 0 takes any free port and prints it") from exc
+        raise
 
 
 @eval_group.command("import")
 @click.argument("source_file", metavar="FILE", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--from", "source", type=click.Choice(["promptfoo", "inspect", "azure-ai-evaluation"]), required=True,
-              help="The harness that wrote FILE.")
+@click.option("--from", "source", type=click.Choice(["promptfoo", "inspect", "azure-ai-evaluation", "lm-eval"]),
+              required=True, help="The harness that wrote FILE.")
 @_output_option
 @click.option("--threshold", type=float, default=1.0, show_default=True,
-              help="Inspect: the score a sample must reach to pass (\"C\" is 1, \"P\" 0.5).")
+              help="Inspect and lm-eval: the score a sample must reach to pass (Inspect's \"C\" is 1, \"P\" 0.5).")
+@click.option("--filter", "lm_eval_filter", metavar="NAME",
+              help="lm-eval: the filter whose scores to import, when the file has several.")
 @click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
-def import_command(source_file: Path, source: str, output: Path | None, threshold: float, confidence: float) -> None:
+def import_command(source_file: Path, source: str, output: Path | None, threshold: float, lm_eval_filter: str | None,
+                   confidence: float) -> None:
     """Convert another harness's results in FILE to an aiwell eval report (JSON), so compare and plan work on them."""
+    from aiwell.eval import report as reports
     from aiwell.eval.importers import import_results
 
     if not source_file.is_file():
         raise UsageError(f"no such file: {source_file}")
-    imported = import_results(source_file, source, threshold=threshold)
+    if lm_eval_filter is not None and source != "lm-eval":
+        raise UsageError("--filter applies to --from lm-eval only")
+    imported = import_results(source_file, source, threshold=threshold, lm_eval_filter=lm_eval_filter)
     document = reports.build_report(imported.samples, suite=imported.suite, confidence=confidence,
                                     source={"format": imported.source, "file": str(source_file), **imported.details})
     write_output(output, reports.render_json(document))
     summary = document["summary"]
-    stderr_console().print(f"imported {len(imported.samples)} samples of {summary['n_cases']} cases "
-                    f"({summary['errors']} errored) from {source_file}", highlight=False)
+    unscored = summary.get("n_cases_errored") or 0
+    note = f"; {unscored} case(s) with every sample errored" if unscored else ""
+    stderr_console().print(f"imported {len(imported.samples)} samples of {summary['n_cases'] + unscored} cases "
+                           f"({summary['errors']} errored{note}) from {source_file}", highlight=False)
 
 
 def _emit(document: dict[str, Any], output_format: str, output: Path | None, *,
           min_pass_rate: float | None = None) -> None:
     """Render a report or a comparison in `output_format` to `output` (or standard output)."""
+    from aiwell.eval import report as reports
+
     is_compare = document["schema"] == reports.COMPARE_SCHEMA
     if output_format == "terminal":
         def draw(console: Console) -> None:

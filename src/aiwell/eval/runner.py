@@ -25,24 +25,26 @@ import asyncio
 import contextlib
 import hashlib
 import json
-import math
 import os
 import random
 import sqlite3
 import sys
 import time
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 
 from aiwell.errors import UserError
-from aiwell.eval.runlog import RunLogError, RunLogWriter, make_header, make_sample, read_log
-from aiwell.eval.scorers import ScorerError, score_sample
+from aiwell.eval.runlog import LogLock, RunLogError, RunLogWriter, make_header, make_sample, read_log
+from aiwell.eval.scorers import score_sample
+from aiwell.eval.sequential import SequentialGate
+from aiwell.eval.specs import AssertionSpec, JudgeCall, ScorerError
 from aiwell.eval.suite import Case, Suite
-from aiwell.eval.targets import Target, TargetError, TargetOutput, aclose_target
+from aiwell.eval.targets import Target, TargetError, TargetOutput, TargetSpec, aclose_target, build_target
 
 T = TypeVar("T")
 Sleep = Callable[[float], Awaitable[None]]
@@ -71,6 +73,7 @@ class RunResult:
     new: int = 0
     cached: int = 0
     skipped: int = 0
+    stopped: StopInfo | None = None
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,8 @@ class OutputCache:
     def key(target_key: str, case: Case, repeat: int) -> str:
         """The cache key of one sample; the case id is left out so renaming a case keeps its outputs."""
         identity = {"target": target_key, "input": case.input, "vars": case.vars, "repeat": repeat}
+        if case.turns is not None:
+            identity["turns"] = case.turns
         blob = json.dumps(identity, sort_keys=True, separators=(",", ":"), default=str)
         return hashlib.sha256(blob.encode()).hexdigest()
 
@@ -174,46 +179,23 @@ class OutputCache:
         self._db.close()
 
 
-class ShardedTransport(httpx.AsyncBaseTransport):
-    """Connection pools for `connections` requests in flight, split into pools of at most `per_pool`.
-
-    httpx's pool keeps 20 idle connections by default (so at concurrency 64 most requests would open a new
-    connection) and scans all its connections on every request, so its cost per request grows with the pool.
-    Several small pools, each request sent through the least busy one, keep both costs flat."""
-
-    def __init__(self, connections: int, *, per_pool: int = 8) -> None:
-        count = max(1, math.ceil(connections / per_pool))
-        size = math.ceil(connections / count)
-        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size)
-        ssl_context = httpx.create_ssl_context()  # one context (CA bundle loaded once) for every pool
-        self._pools = [httpx.AsyncHTTPTransport(limits=limits, verify=ssl_context) for _ in range(count)]
-        self._busy = [0] * count
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send through the pool with the fewest requests in flight."""
-        index = min(range(len(self._pools)), key=self._busy.__getitem__)
-        self._busy[index] += 1
-        try:
-            return await self._pools[index].handle_async_request(request)
-        finally:
-            self._busy[index] -= 1
-
-    async def aclose(self) -> None:
-        """Close every pool."""
-        for pool in self._pools:
-            await pool.aclose()
-
-
 _PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
 
 
 def _http_client(concurrency: int, timeout_s: float) -> httpx.AsyncClient:
-    """The client HTTP targets share. httpx ignores proxy environment variables when given a transport, so with a
-    proxy configured the client keeps httpx's own transport (sized to the concurrency) and its proxy support."""
+    """The client HTTP targets share, with a connection for each request in flight.
+
+    Its transport is aiohttp's (httpx-aiohttp): httpx's own pool spends about 2 ms of CPU per request at
+    concurrency 64 (it scans every connection, through anyio, on each request), aiohttp's C parser and pool about
+    0.3 ms with httpx's client around it, which is what lets a run keep up with a fast endpoint. httpx ignores proxy
+    environment variables when given a transport, so with a proxy configured the client keeps httpx's own
+    transport and its proxy support."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     if any(os.environ.get(name) or os.environ.get(name.upper()) for name in _PROXY_VARIABLES):
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         return httpx.AsyncClient(limits=limits, timeout=httpx.Timeout(timeout_s))
-    return httpx.AsyncClient(transport=ShardedTransport(concurrency), timeout=httpx.Timeout(timeout_s))
+    from httpx_aiohttp import AiohttpTransport
+
+    return httpx.AsyncClient(transport=AiohttpTransport(limits=limits), timeout=httpx.Timeout(timeout_s))
 
 
 def _estimate_tokens(case: Case, target: Target) -> float:
@@ -268,17 +250,35 @@ class _Progress:
 
 
 def _check_resumable(header: dict[str, Any], expected: dict[str, Any], log_path: Path) -> None:
-    for field, label in (("suite", "suite"), ("target", "target"), ("scorers", "scorers")):
-        found, wanted = header.get(field), expected[field]
-        if field == "target":
+    """Refuse to resume a log written for another suite, target, scorers, plan (cases and repeats) or options."""
+    hint = "resume with the options that started the log, or start a new run without --resume"
+    for name, label in (("suite", "suite"), ("target", "target"), ("scorers", "scorers"),
+                        ("options", "run options")):
+        found, wanted = header.get(name), expected.get(name)
+        if name == "target":
             found = (found or {}).get("key") if isinstance(found, dict) else found
-            wanted = wanted["key"]
-        if found != wanted:
+            wanted = wanted["key"] if isinstance(wanted, dict) else wanted
+        if (found or None) != (wanted or None):
             raise ResumeMismatchError(
                 f"cannot resume {log_path}: it was written for a different {label} "
-                f"({_short(found)} there, {_short(wanted)} now)",
-                hint="resume with the suite and target that started the log, or start a new log without --resume",
-            )
+                f"({_short(found)} there, {_short(wanted)} now)", hint=hint)
+    found_plan, wanted_plan = header.get("plan"), expected["plan"]
+    if found_plan is None or found_plan == wanted_plan:
+        return
+    removed = [c for c in found_plan if c not in wanted_plan]
+    added = [c for c in wanted_plan if c not in found_plan]
+    changed = [c for c in wanted_plan if c in found_plan and found_plan[c] != wanted_plan[c]]
+    parts = []
+    if changed:
+        old = sorted({found_plan[c] for c in changed})
+        new = sorted({wanted_plan[c] for c in changed})
+        parts.append(f"repeats {_short(old)} there, {_short(new)} now for {len(changed)} case(s)")
+    if removed:
+        parts.append(f"{len(removed)} case(s) no longer in the suite ({_short(removed)})")
+    if added:
+        parts.append(f"{len(added)} case(s) new in the suite ({_short(added)})")
+    raise ResumeMismatchError(f"cannot resume {log_path}: the run it holds planned other samples: "
+                              + "; ".join(parts), hint=hint)
 
 
 def _short(value: Any) -> str:
@@ -286,13 +286,13 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _plan(suite: Suite, skip: set[tuple[str, int]]) -> Iterator[tuple[Case, int]]:
-    """Samples to run, repeat-major (every case once, then every case again) so an interrupted run has spread
-    its samples over all cases."""
-    for repeat in range(suite.repeats):
-        for case in suite.cases:
-            if (case.id, repeat) not in skip:
-                yield case, repeat
+def _rounds(suite: Suite, skip: set[tuple[str, int]]) -> list[list[tuple[Case, int]]]:
+    """Samples to run, round by round: round r holds repeat r of every case that has one (repeat-major, so an
+    interrupted run has spread its samples over all cases, and a sequential run can stop between rounds)."""
+    deepest = max((suite.repeats_for(c) for c in suite.cases), default=0)
+    return [[(case, repeat) for case in suite.cases
+             if repeat < suite.repeats_for(case) and (case.id, repeat) not in skip]
+            for repeat in range(deepest)]
 
 
 async def run_suite(
@@ -312,17 +312,24 @@ async def run_suite(
     sleep: Sleep = asyncio.sleep,
     clock: Clock = time.monotonic,
     seed: int | None = None,
+    sequential: SequentialGate | None = None,
 ) -> RunResult:
     """Run every (case, repeat) sample of `suite`, appending each outcome to the run log at `log_path`.
 
-    `concurrency`, `rpm`, `tpm` default to the suite's values. With `resume`, the log must exist and match the
-    suite (suite name, target key, scorers); samples it already records are skipped, except errored ones when
-    `retry_errors` is set (their new outcome is appended and supersedes the old line). `target` and `judge`
-    replace the suite's (tests pass fakes; an injected target is not closed here); `sleep` and `clock` drive
-    backoff and rate limiting (tests pass fakes); `seed` makes the retry jitter reproducible.
+    `concurrency`, `rpm`, `tpm` default to the suite's values; the concurrency and rate limits bound target and
+    judge calls together. With `resume`, the log must exist and match the suite (suite name, target key,
+    scorers, the plan of cases and repeats, the sequential rule); samples it already records are skipped, except
+    errored ones when `retry_errors` is set (their new outcome is appended and supersedes the old line). With
+    `sequential`, the run goes round by round and stops after the first round that decides the gate (every case
+    must then have the same repeats). `target` and `judge` replace the suite's (tests pass fakes; an injected
+    target is not closed here); `sleep` and `clock` drive backoff and rate limiting (tests pass fakes); `seed`
+    makes the retry jitter reproducible.
     """
     started = time.perf_counter()
     workers_wanted = concurrency or suite.concurrency
+    if sequential is not None and len({suite.repeats_for(c) for c in suite.cases}) > 1:
+        raise UserError("a sequential run needs the same repeats for every case",
+                        hint="remove the cases' own repeats: or run without --sequential")
     async with contextlib.AsyncExitStack() as stack:
         client = _http_client(workers_wanted, suite.timeout_s)
         stack.push_async_callback(client.aclose)
@@ -336,16 +343,17 @@ async def run_suite(
         header = make_header(
             suite=suite.name, suite_path=str(suite.path) if suite.path is not None else None,
             target=suite.target.redacted(), target_key=target.key(), scorers=suite.scorer_specs(),
-            repeats=suite.repeats, n_cases=len(suite.cases),
+            repeats=suite.repeats, n_cases=len(suite.cases), plan=suite.plan(),
+            options={"sequential": sequential.as_dict()} if sequential is not None else None,
         )
         opened = _open_log(log_path, header, resume=resume, retry_errors=retry_errors)
         stack.callback(opened.writer.close)
         cache = OutputCache(cache_dir) if cache_dir is not None else None
         if cache is not None:
             stack.callback(cache.close)
-        todo = list(_plan(suite, opened.skip))
+        rounds = _rounds(suite, opened.skip)
         done = len(opened.skip)
-        bar = _Progress(progress, done + len(todo), done, opened.passed, opened.scored)
+        bar = _Progress(progress, done + sum(len(r) for r in rounds), done, opened.passed, opened.scored)
         stack.callback(bar.close)
         requests_per_minute = rpm or suite.rpm
         tokens_per_minute = tpm or suite.tpm
@@ -354,50 +362,113 @@ async def run_suite(
             rpm=TokenBucket(requests_per_minute, clock=clock, sleep=sleep) if requests_per_minute else None,
             tpm=TokenBucket(tokens_per_minute, clock=clock, sleep=sleep) if tokens_per_minute else None,
             cache=cache, retry=RetryPolicy(max_attempts=max(1, max_attempts)), sleep=sleep,
-            rng=random.Random(seed), progress=bar,
+            rng=random.Random(seed), progress=bar, slots=asyncio.Semaphore(workers_wanted),
+            base_dir=suite.base_dir, client=client, suite_judge=suite.judge,
         )
-        await run.all(todo, max(1, min(workers_wanted, len(todo) or 1)))
+        stack.push_async_callback(run.close_judges)
+        stop: StopInfo | None = None
+        if sequential is None:
+            todo = [item for one_round in rounds for item in one_round]
+            await run.all(todo, max(1, min(workers_wanted, len(todo) or 1)))
+        else:
+            stop = await _run_sequentially(run, rounds, opened.outcomes, sequential, workers_wanted)
     return RunResult(
         log_path=log_path, samples=done + run.written, errors=opened.errors + run.errors,
         duration_s=time.perf_counter() - started, new=run.written - run.cached, cached=run.cached, skipped=done,
+        stopped=stop,
     )
+
+
+@dataclass(frozen=True)
+class StopInfo:
+    """How a sequential run ended: the verdict (None when the last round came without one), after how many rounds
+    of how many, the confidence sequence's bounds then, and how many planned samples were not drawn."""
+
+    verdict: str | None
+    rounds: int
+    max_rounds: int
+    low: float
+    high: float
+    samples_saved: int
+
+
+async def _run_sequentially(run: _Run, rounds: list[list[tuple[Case, int]]],
+                            earlier: dict[tuple[str, int], bool | None], gate: SequentialGate,
+                            workers: int) -> StopInfo:
+    """Run round by round; after each, ask the gate; stop at the first decided round."""
+    outcomes = dict(earlier)
+    verdict: str | None = None
+    bounds = None
+    finished = 0
+    for index, todo in enumerate(rounds):
+        await run.all(todo, max(1, min(workers, len(todo) or 1)))
+        outcomes.update(run.outcomes)
+        finished = index + 1
+        by_round: list[list[bool]] = [[] for _ in range(finished)]
+        for (_, repeat), passed in outcomes.items():
+            if passed is not None and repeat < finished:
+                by_round[repeat].append(passed)
+        verdict, bounds = gate.decide(by_round)
+        if verdict is not None:
+            break
+    assert bounds is not None
+    saved = sum(len(r) for r in rounds[finished:])
+    return StopInfo(verdict=verdict, rounds=finished, max_rounds=len(rounds), low=bounds.low, high=bounds.high,
+                    samples_saved=saved)
 
 
 @dataclass
 class _OpenedLog:
-    """The log writer, the samples already recorded (to skip) and their outcomes (for the progress bar)."""
+    """The log writer, the samples already recorded (to skip), their outcomes (for the progress bar and a
+    sequential resume)."""
 
     writer: RunLogWriter
     skip: set[tuple[str, int]]
+    outcomes: dict[tuple[str, int], bool | None] = field(default_factory=dict)
     passed: int = 0
     scored: int = 0
     errors: int = 0
 
 
 def _open_log(log_path: Path, header: dict[str, Any], *, resume: bool, retry_errors: bool) -> _OpenedLog:
-    """Start a new log, or read back the one to resume (checking it belongs to this run) and open it to append."""
+    """Start a new log, or read back the one to resume (checking it belongs to this run) and open it to append;
+    either way under the log's lock, taken before the file is read or touched."""
     if not resume:
-        log_path.parent.mkdir(parents=True, exist_ok=True)
         return _OpenedLog(RunLogWriter(log_path, header=header), set())
+    if not log_path.is_file():
+        raise RunLogError(f"cannot resume: no run log at {log_path}", hint="start the run without --resume")
+    lock = LogLock(log_path)
     try:
-        previous = read_log(log_path)
-    except RunLogError as exc:
-        raise RunLogError(f"cannot resume: {exc.message}", hint=exc.hint) from exc
-    _check_resumable(previous.header, header, log_path)
-    skip = previous.done(include_errors=not retry_errors)
-    opened = _OpenedLog(RunLogWriter(log_path, resume_at=previous.valid_bytes), skip)
+        try:
+            previous = read_log(log_path)
+        except RunLogError as exc:
+            raise RunLogError(f"cannot resume: {exc.message}", hint=exc.hint) from exc
+        _check_resumable(previous.header, header, log_path)
+        skip = previous.done(include_errors=not retry_errors)
+        opened = _OpenedLog(RunLogWriter(log_path, resume_at=previous.valid_bytes, lock=lock), skip)
+    except BaseException:
+        lock.release()
+        raise
     for sample in previous.samples:
-        if (str(sample["case_id"]), int(sample["repeat"])) in skip:
+        key = (str(sample["case_id"]), int(sample["repeat"]))
+        if key in skip:
             outcome = sample.get("passed")
+            opened.outcomes[key] = outcome
             opened.scored += outcome is not None
             opened.passed += outcome is True
             opened.errors += outcome is None
     return opened
 
 
+def _add_usage(total: dict[str, float], usage: dict[str, Any] | None) -> None:
+    for name, value in (usage or {}).items():
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            total[name] = total.get(name, 0) + value
+
+
 @dataclass
 class _Run:
-    """The state one run's workers share."""
+    """The state one run's workers share. `slots` bounds the target and judge calls in flight together."""
 
     target: Target
     judge: Target | None
@@ -410,9 +481,15 @@ class _Run:
     sleep: Sleep
     rng: random.Random
     progress: _Progress
+    slots: asyncio.Semaphore
+    base_dir: Path | None = None
+    client: httpx.AsyncClient | None = None
+    suite_judge: TargetSpec | None = None
     written: int = 0
     errors: int = 0
     cached: int = 0
+    outcomes: dict[tuple[str, int], bool | None] = field(default_factory=dict)
+    _judges: dict[str, Target] = field(default_factory=dict)
 
     async def all(self, todo: list[tuple[Case, int]], workers: int) -> None:
         queue: asyncio.Queue[tuple[Case, int]] = asyncio.Queue()
@@ -448,49 +525,111 @@ class _Run:
             from_cache = output is not None
         scores: list[dict[str, Any]] = []
         error_kind: str | None = None
+        judge_usage: dict[str, float] = {}
         if output is None:
             try:
-                output, attempts = await self._with_retries(lambda: self._call(case, repeat))
+                if case.turns is not None:
+                    output, attempts = await self._conversation(case, repeat)
+                else:
+                    output, attempts = await self._with_retries(lambda: self._call(self.target, case, repeat))
             except _GaveUp as failed:
                 error, attempts, error_kind = failed.error, failed.attempts, failed.error.kind
             if output is not None and self.cache is not None:
                 self.cache.put(key, output)
         if output is not None:
-            scored = output
             try:
-                results, _ = await self._with_retries(
-                    lambda: score_sample(case, scored, case.assert_, judge=self.judge)
-                )
+                results = await score_sample(case, output, case.assert_, judge=self.judge,
+                                             call_judge=self._judge_caller(judge_usage))
                 scores = [r.to_log() for r in results]
             except _GaveUp as failed:
                 # A judge that failed is not the system under test failing: the sample errors, kind judge_*.
                 error = failed.error
-                error_kind = error.kind if isinstance(error, ScorerError) else f"judge_{error.kind}"
+                error = TargetError(f"judge: {error.message}", kind=error.kind, status=error.status)
+                error_kind = f"judge_{failed.error.kind}"
+            except TargetError as failed:
+                error, error_kind = failed, failed.kind if isinstance(failed, ScorerError) else f"judge_{failed.kind}"
         sample = make_sample(
             case_id=case.id, repeat=repeat, output=output.text if output is not None else None,
             latency_s=output.latency_s if output is not None else None,
             error=error.message if error is not None else None, error_kind=error_kind,
             scores=scores, tags=case.tags, cluster=case.cluster, usage=output.usage if output is not None else None,
-            attempts=attempts, cached=from_cache,
+            attempts=attempts, cached=from_cache, model=output.model if output is not None else None,
+            judge_usage=judge_usage or None, extra=_extra(output),
         )
         self.writer.write_sample(sample)
         self.written += 1
         self.cached += from_cache
         self.errors += sample["passed"] is None
+        self.outcomes[(case.id, repeat)] = sample["passed"]
         if self.cache is not None and self.written % 256 == 0:
             self.cache.commit()
         self.progress.advance(sample["passed"])
 
-    async def _call(self, case: Case, repeat: int) -> TargetOutput:
+    async def _conversation(self, case: Case, repeat: int) -> tuple[TargetOutput, int]:
+        """A multi-turn case: each user turn is sent with the conversation so far, the model's earlier replies
+        included; the last reply is the output, every reply is in `turns`, usage is summed."""
+        messages = _opening_messages(case.input)
+        replies: list[str] = []
+        usage: dict[str, float] = {}
+        attempts = 0
+        latency = 0.0
+        last: TargetOutput | None = None
+        for turn in case.turns or []:
+            messages.append({"role": "user", "content": turn} if isinstance(turn, str) else dict(turn))
+            step = case.model_copy(update={"input": [dict(m) for m in messages], "turns": None})
+            reply, tries = await self._with_retries(partial(self._call, self.target, step, repeat))
+            attempts += tries
+            latency += reply.latency_s
+            _add_usage(usage, reply.usage)
+            replies.append(reply.text)
+            messages.append({"role": "assistant", "content": reply.text})
+            last = reply
+        assert last is not None
+        return last.model_copy(update={"turns": replies, "latency_s": latency, "usage": usage or None}), attempts
+
+    def _judge_caller(self, usage: dict[str, float]) -> JudgeCall:
+        async def call_judge(spec: AssertionSpec, prompt: Case, index: int) -> TargetOutput:
+            target = self._judge_for(spec)
+            key = OutputCache.key("judge:" + target.key(), prompt, index) if self.cache is not None else ""
+            cached = self.cache.get(key) if self.cache is not None else None
+            if cached is not None:
+                return cached
+            reply, _ = await self._with_retries(lambda: self._call(target, prompt, index))
+            _add_usage(usage, reply.usage)
+            if self.cache is not None:
+                self.cache.put(key, reply)
+            return reply
+
+        return call_judge
+
+    def _judge_for(self, spec: AssertionSpec) -> Target:
+        own = spec.arg("judge")
+        if own is None and self.judge is not None:
+            return self.judge
+        judge_spec = spec.judge_spec if own is not None else self.suite_judge
+        if judge_spec is None:
+            raise ScorerError("llm-judge has no judge target: set judge: at suite level or in the assertion")
+        found = self._judges.get(judge_spec.target_key())
+        if found is None:
+            found = self._judges[judge_spec.target_key()] = build_target(judge_spec, self.base_dir,
+                                                                         client=self.client)
+        return found
+
+    async def close_judges(self) -> None:
+        for built in self._judges.values():
+            await aclose_target(built)
+
+    async def _call(self, target: Target, case: Case, repeat: int) -> TargetOutput:
         charged = 0.0
-        if self.rpm is not None:
-            await self.rpm.acquire(1.0)
-        if self.tpm is not None:
-            charged = await self.tpm.acquire(_estimate_tokens(case, self.target))
-        try:
-            output = await asyncio.wait_for(self.target.call(case, repeat), timeout=self.timeout_s)
-        except TimeoutError as exc:
-            raise TargetError(f"no answer within {self.timeout_s:g}s", retryable=True, kind="timeout") from exc
+        async with self.slots:
+            if self.rpm is not None:
+                await self.rpm.acquire(1.0)
+            if self.tpm is not None:
+                charged = await self.tpm.acquire(_estimate_tokens(case, target))
+            try:
+                output = await asyncio.wait_for(target.call(case, repeat), timeout=self.timeout_s)
+            except TimeoutError as exc:
+                raise TargetError(f"no answer within {self.timeout_s:g}s", retryable=True, kind="timeout") from exc
         if self.tpm is not None:
             self.tpm.adjust(_used_tokens(output) - charged)
         return output
@@ -508,6 +647,32 @@ class _Run:
                 await self.sleep(self.retry.delay(tries - 1, exc.retry_after_s, self.rng))
 
 
+def _opening_messages(value: Any) -> list[dict[str, Any]]:
+    """A multi-turn case's opening messages (a system prompt, earlier context) from its `input`."""
+    if value is None:
+        return []
+    if isinstance(value, dict) and isinstance(value.get("messages"), list):
+        value = value["messages"]
+    if isinstance(value, list) and all(isinstance(m, dict) and "role" in m for m in value):
+        return [dict(m) for m in value]
+    return [{"role": "system", "content": value if isinstance(value, str) else json.dumps(value, default=str)}]
+
+
+def _extra(output: TargetOutput | None) -> dict[str, Any] | None:
+    """The sample fields only some outputs have: tool calls, retrieved sources, the replies of each turn."""
+    if output is None:
+        return None
+    extra: dict[str, Any] = {}
+    if output.tool_calls:
+        extra["tool_calls"] = [{"name": c.name, "arguments": c.arguments if c.arguments is not None
+                                else c.arguments_text} for c in output.tool_calls]
+    if output.sources is not None:
+        extra["sources"] = output.sources
+    if output.turns is not None:
+        extra["turns"] = output.turns
+    return extra or None
+
+
 class _GaveUp(Exception):
     """A call (or scoring) that failed for good: the last error and the number of tries."""
 
@@ -523,7 +688,7 @@ __all__ = [
     "ResumeMismatchError",
     "RetryPolicy",
     "RunResult",
-    "ShardedTransport",
+    "StopInfo",
     "TokenBucket",
     "run_suite",
 ]

@@ -5,9 +5,12 @@ A sample passes when all its assertions pass (the runner decides that); `ScoreRe
 there is one (the number found, the length, the latency, the judge's mean score) and 1.0 / 0.0 otherwise.
 
 Built in: equals, contains, not-contains, regex, is-json, json-schema, jsonpath-equals, number, length, latency,
-label, python (a custom function) and llm-judge (a rubric sent to the suite's `judge:` target, optionally several
-times per output so judge noise can be measured apart from generation noise).
+label, python (a custom function), llm-judge (a rubric sent to the suite's `judge:` target, optionally several
+times per output so judge noise can be measured apart from generation noise), tool-call (the tool calls a chat
+model asked for) and the retrieval assertions source-present and recall-at-k (the sources a RAG system returned).
+The registry and the data they work on live in `specs`; this module registers the implementations on import.
 """
+
 
 from __future__ import annotations
 
@@ -17,220 +20,78 @@ import inspect
 import json
 import math
 import re
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from collections.abc import Sequence
+from typing import Any, Literal, cast
 
 import jinja2
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import ValidationError
 
 from aiwell.errors import UserError
-from aiwell.eval.targets import (
+from aiwell.eval._common import accepted_keywords, jsonpath_get, parse_jsonpath, render
+from aiwell.eval.specs import (
+    PYTHON_SCORER_KEYWORDS,
+    SCORERS,
+    AssertionSpec,
+    Case,
+    JudgeCall,
+    JudgeVerdict,
+    ScoreContext,
+    Scorer,
+    ScorerError,
+    ScoreResult,
     Target,
     TargetError,
     TargetOutput,
     TargetSpec,
-    accepted_keywords,
-    aclose_target,
-    build_target,
-    import_callable,
-    jsonpath_get,
-    parse_jsonpath,
-    render,
+    ToolCall,
+    check_assertion_for_case,
+    get_scorer,
+    scorer,
+    scorer_specs,
 )
-
-if TYPE_CHECKING:
-    from aiwell.eval.suite import Case
-
-
-class AssertionSpec(BaseModel):
-    """One assertion as written in a suite: `{type: contains, value: "4", ignore_case: true}`.
-
-    `type` names a registered scorer; everything else is its arguments. `{python: "pkg.mod:fn"}` is short for
-    `{type: python, function: "pkg.mod:fn"}`. Arguments are checked when the spec is built (bad regex, missing
-    `path`, unknown scorer...).
-    """
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str
-    value: Any = None
-    _base_dir: Path | None = PrivateAttr(default=None)
-    _judge_spec: TargetSpec | None = PrivateAttr(default=None)
-    _function: Callable[..., Any] | None = PrivateAttr(default=None)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _shorthand(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "type" not in data and "python" in data:
-            rest = {k: v for k, v in data.items() if k != "python"}
-            return {"type": "python", "function": data["python"], **rest}
-        return data
-
-    @model_validator(mode="after")
-    def _check_args(self) -> AssertionSpec:
-        found = SCORERS.get(self.type)
-        if found is None:
-            raise ValueError(f"unknown scorer {self.type!r}; known scorers: {', '.join(sorted(SCORERS))}")
-        if found.check is not None:
-            found.check(self)
-        return self
-
-    @property
-    def args(self) -> dict[str, Any]:
-        """The arguments as written (without `type`), JSON-ready: what the run log records."""
-        data = dict(self.model_extra or {})
-        if self.value is not None:
-            data = {"value": self.value, **data}
-        return data
-
-    def arg(self, name: str, default: Any = None) -> Any:
-        """One argument, or `default` when it isn't given."""
-        value = (self.model_extra or {}).get(name, default)
-        return default if value is None else value
-
-    def bind(self, base_dir: Path | None, judge: TargetSpec | None = None) -> None:
-        """Attach where to import from (python scorers, python judges) and the suite's judge target; import a
-        python scorer's function now so a bad reference fails at load, not mid-run."""
-        self._base_dir = base_dir
-        own = self.arg("judge")
-        self._judge_spec = TargetSpec.model_validate(own) if own is not None else judge
-        if self.type == "python":
-            self._function = import_callable(str(self.arg("function", self.value)), base_dir)
-
-    @property
-    def judge_spec(self) -> TargetSpec | None:
-        """The judge target for an llm-judge assertion: its own `judge:` or the suite's."""
-        if self._judge_spec is None and self.arg("judge") is not None:
-            self._judge_spec = TargetSpec.model_validate(self.arg("judge"))
-        return self._judge_spec
-
-
-class JudgeVerdict(BaseModel):
-    """One judge call's verdict on one output: `passed` is None when the reply couldn't be parsed."""
-
-    passed: bool | None
-    score: float | None = None
-    text: str
-
-
-class ScoreResult(BaseModel):
-    """The outcome of one assertion on one sample."""
-
-    name: str
-    passed: bool
-    value: float | None = None
-    reason: str = ""
-    args: dict[str, Any] = Field(default_factory=dict)
-    verdicts: list[JudgeVerdict] | None = None
-
-    def to_log(self) -> dict[str, Any]:
-        """The run log's form: name, passed, value, reason, plus the judge's verdicts when there are several."""
-        entry: dict[str, Any] = {"name": self.name, "passed": self.passed, "value": self.value, "reason": self.reason}
-        if self.verdicts is not None:
-            entry["verdicts"] = [v.model_dump() for v in self.verdicts]
-        return entry
-
-
-class ScorerError(TargetError):
-    """A scorer could not give a verdict (a custom scorer raised, the judge's reply was unreadable): the sample is
-    recorded as an error, not as a failure of the system under test."""
-
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message, retryable=retryable, kind="scorer")
-
-
-@dataclass(frozen=True)
-class ScoreContext:
-    """What a scorer may need beyond the sample: the judge target for llm-judge."""
-
-    judge: Target | None = None
-
-
-ScoreFn = Callable[["Case", TargetOutput, AssertionSpec, ScoreContext], "ScoreResult | Awaitable[ScoreResult]"]
-
-
-@dataclass(frozen=True)
-class Scorer:
-    """A registered scorer. `check` validates arguments when a spec is built (raise ValueError); `needs_expected`
-    means `value` falls back to the case's `expected` and one of them must be set; `check_case` validates a spec
-    against one case (e.g. the expected label is in the label set)."""
-
-    name: str
-    fn: ScoreFn
-    check: Callable[[AssertionSpec], None] | None = None
-    needs_expected: bool = False
-    check_case: Callable[[AssertionSpec, Case], None] | None = None
-
-
-SCORERS: dict[str, Scorer] = {}
-
-
-def scorer(
-    name: str,
-    *,
-    check: Callable[[AssertionSpec], None] | None = None,
-    needs_expected: bool = False,
-    check_case: Callable[[AssertionSpec, Case], None] | None = None,
-) -> Callable[[ScoreFn], ScoreFn]:
-    """Register a scorer under `name`: `fn(case, output, spec, ctx) -> ScoreResult` (sync or async)."""
-
-    def register(fn: ScoreFn) -> ScoreFn:
-        SCORERS[name] = Scorer(name, fn, check, needs_expected, check_case)
-        return fn
-
-    return register
-
-
-def get_scorer(name: str) -> Scorer:
-    """The scorer registered as `name`; a UserError listing the known ones otherwise."""
-    found = SCORERS.get(name)
-    if found is None:
-        raise UserError(f"unknown scorer {name!r}", hint=f"known scorers: {', '.join(sorted(SCORERS))}")
-    return found
-
-
-def check_assertion_for_case(spec: AssertionSpec, case: Case) -> None:
-    """Checks that need the case (an expected value to compare with); raises ValueError."""
-    found = get_scorer(spec.type)
-    if found.needs_expected and spec.value is None and case.expected is None:
-        raise ValueError(f"{spec.type} needs a value (or the case's expected)")
-    if found.check_case is not None:
-        found.check_case(spec, case)
+from aiwell.eval.targets import aclose_target, build_target
 
 
 async def score_sample(
-    case: Case, output: TargetOutput, specs: Sequence[AssertionSpec], *, judge: Target | None = None
+    case: Case, output: TargetOutput, specs: Sequence[AssertionSpec], *, judge: Target | None = None,
+    call_judge: JudgeCall | None = None,
 ) -> list[ScoreResult]:
     """Score one sample against its assertions, in order.
 
-    `judge` is the suite's judge target, shared across samples by the runner; without it, an llm-judge assertion
-    builds one from its spec for this sample and closes it after. A scorer that can't decide raises ScorerError.
+    `call_judge` is the runner's way of calling judges (shared concurrency, rate limits, retries, cache); without
+    it `judge` (the suite's judge target) is called directly, and without that an llm-judge assertion builds one
+    from its spec for this sample and closes it after. An assertion with `turn: N` scores that turn's reply of a
+    multi-turn case. A scorer that can't decide raises ScorerError; a judge call that failed raises its
+    TargetError.
     """
     results: list[ScoreResult] = []
-    context = ScoreContext(judge=judge)
+    context = ScoreContext(judge=judge, call_judge=call_judge)
     for spec in specs:
         fn = get_scorer(spec.type).fn
+        seen = _turn_output(output, spec)
         try:
-            outcome = fn(case, output, spec, context)
+            outcome = fn(case, seen, spec, context)
             result = await outcome if inspect.isawaitable(outcome) else outcome
         except (TargetError, UserError):
             raise
         except Exception as exc:  # a scorer's bug or a user's scorer failing: an errored sample, not a crash
-            raise ScorerError(f"scorer {spec.type} failed on case {case.id}: {type(exc).__name__}: {exc}") from exc
+            raise ScorerError(f"scorer {describe(spec)} raised {type(exc).__name__}: {exc}") from exc
         results.append(result)
     return results
 
 
-def scorer_specs(specs: Sequence[AssertionSpec]) -> list[dict[str, Any]]:
-    """Distinct `{name, args}` of the given assertions in first-seen order: the run log header's `scorers`."""
-    seen: list[dict[str, Any]] = []
-    for spec in specs:
-        entry = {"name": spec.type, "args": spec.args}
-        if entry not in seen:
-            seen.append(entry)
-    return seen
+def describe(spec: AssertionSpec) -> str:
+    """How an assertion is named in messages: its type, and for a python scorer the function too."""
+    if spec.type == "python":
+        return f"python {spec.arg('function', spec.value)}"
+    return spec.type
+
+
+def _turn_output(output: TargetOutput, spec: AssertionSpec) -> TargetOutput:
+    turn = spec.arg("turn")
+    if turn is None or not output.turns:
+        return output
+    return output.model_copy(update={"text": output.turns[int(turn)]})
 
 
 # --- helpers ---------------------------------------------------------------------------------------------------
@@ -384,9 +245,12 @@ def _schema(spec: AssertionSpec) -> Any:
 
 
 def _check_schema(spec: AssertionSpec) -> None:
-    schema = _schema(spec)
+    _check_schema_object(_schema(spec), "json-schema needs value (or schema):")
+
+
+def _check_schema_object(schema: Any, what: str) -> None:
     if not isinstance(schema, dict):
-        raise ValueError("json-schema needs value (or schema): a JSON Schema object")
+        raise ValueError(f"{what} a JSON Schema object")
     try:
         import jsonschema
     except ImportError as exc:
@@ -616,12 +480,12 @@ async def _python(case: Case, output: TargetOutput, spec: AssertionSpec, ctx: Sc
     """A custom function `fn(text, *, case, output, expected, vars, args)` (keywords passed when accepted) that
     returns a bool, a number (passes at ≥ `threshold`, default 0.5), a ScoreResult, or a dict with passed, value,
     reason."""
+    if spec._function is None:
+        spec.bind(spec._base_dir)  # imports the function and checks its signature
     fn = spec._function
-    if fn is None:
-        fn = import_callable(str(spec.arg("function", spec.value)), spec._base_dir)
-        spec._function = fn
+    assert fn is not None
     available = {"case": case, "output": output, "expected": case.expected, "vars": case.vars, "args": spec.args}
-    kwargs = {k: available[k] for k in accepted_keywords(fn, tuple(available))}
+    kwargs = {k: available[k] for k in accepted_keywords(fn, PYTHON_SCORER_KEYWORDS)}
     result = fn(output.text, **kwargs)
     if inspect.isawaitable(result):
         result = await result
@@ -648,6 +512,131 @@ def _coerce_custom(spec: AssertionSpec, result: Any) -> ScoreResult:
     raise ScorerError(
         f"{ref} returned {type(result).__name__}; expected bool, number, ScoreResult or a dict with passed"
     )
+
+
+# --- tool calls ------------------------------------------------------------------------------------------------
+
+
+def _check_tool_call(spec: AssertionSpec) -> None:
+    name = spec.arg("name")
+    if name is not None and not isinstance(name, str):
+        raise ValueError("tool-call name must be the tool's name")
+    if spec.arg("absent", False) and name is None:
+        raise ValueError("tool-call absent: true needs the name of the tool that must not be called")
+    if spec.arg("schema") is not None:
+        _check_schema_object(spec.arg("schema"), "tool-call schema must be")
+    if spec.arg("path") is not None:
+        parse_jsonpath(str(spec.arg("path")))
+        if spec.value is None:
+            raise ValueError("tool-call path needs value: what the argument at path must equal")
+
+
+def _call_matches(call: ToolCall, spec: AssertionSpec) -> str | None:
+    """None when the call meets the assertion's argument checks, else why not."""
+    if call.arguments is None:
+        return f"{call.name} arguments are not JSON: {_short(call.arguments_text)!r}"
+    schema = spec.arg("schema")
+    if schema is not None:
+        import jsonschema
+
+        errors = list(jsonschema.validators.validator_for(schema)(schema).iter_errors(call.arguments))
+        if errors:
+            return f"{call.name} arguments: {errors[0].message}"
+    path = spec.arg("path")
+    if path is not None:
+        try:
+            got = jsonpath_get(call.arguments, str(path))
+        except LookupError as exc:
+            return f"{call.name} arguments: {exc}"
+        if not _values_equal(got, spec.value, bool(spec.arg("ignore_case", False))):
+            return f"{call.name} arguments: {path} = {_short(json.dumps(got, default=str))}"
+    return None
+
+
+@scorer("tool-call", check=_check_tool_call, group="tools")
+def _tool_call(case: Case, output: TargetOutput, spec: AssertionSpec, ctx: ScoreContext) -> ScoreResult:
+    """The model asked for a tool call: one named `name` (any tool without a name) whose arguments validate
+    against `schema` (JSON Schema) and whose argument at `path` (JSONPath) equals `value`. `absent: true`: the
+    tool `name` was not called."""
+    name = spec.arg("name")
+    calls = [c for c in output.tool_calls if name is None or c.name == name]
+    made = ", ".join(c.name for c in output.tool_calls) or "none"
+    if spec.arg("absent", False):
+        return _result(spec, not calls, f"{name} not called" if not calls else f"{name} was called")
+    if not calls:
+        return _result(spec, False, f"no call to {name or 'any tool'} (calls: {made})", value=0.0)
+    problems = [_call_matches(c, spec) for c in calls]
+    if any(p is None for p in problems):
+        return _result(spec, True, f"{calls[0].name} called as expected")
+    return _result(spec, False, next(p for p in problems if p is not None))
+
+
+# --- retrieval (RAG) --------------------------------------------------------------------------------------------
+
+_SOURCE_FIELDS = ("id", "doc_id", "document_id", "url", "uri", "filepath", "filename", "title", "source", "name")
+
+
+def _check_retrieval(spec: AssertionSpec) -> None:
+    expected = spec.value
+    if expected is None or (isinstance(expected, list) and not expected) or isinstance(expected, dict):
+        raise ValueError(f"{spec.type} needs value: the expected source id (or a list of them)")
+    k = spec.arg("k")
+    if k is not None and (isinstance(k, bool) or not isinstance(k, int) or k < 1):
+        raise ValueError(f"{spec.type} k must be a whole number ≥ 1")
+    threshold = spec.arg("threshold", 1.0)
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold <= 1:
+        raise ValueError(f"{spec.type} threshold must be between 0 and 1")
+
+
+def _source_id(source: Any, field: str | None) -> str | None:
+    if isinstance(source, str | int | float) and not isinstance(source, bool):
+        return str(source)
+    if not isinstance(source, dict):
+        return None
+    for name in (field,) if field is not None else _SOURCE_FIELDS:
+        if source.get(name) not in (None, ""):
+            return str(source[name])
+    return None
+
+
+def _retrieved(output: TargetOutput, spec: AssertionSpec) -> list[str]:
+    if output.sources is None:
+        raise ScorerError(f"{spec.type}: the target returned no sources; set sources_path on the target (where "
+                          "its response lists the retrieved documents)")
+    k = spec.arg("k")
+    found = [_source_id(s, spec.arg("field")) for s in output.sources]
+    ids = [i.casefold() for i in found if i is not None]
+    return ids[:k] if k is not None else ids
+
+
+def _recall(output: TargetOutput, spec: AssertionSpec) -> tuple[float, list[str]]:
+    wanted = _as_strings(spec.value)
+    retrieved = set(_retrieved(output, spec))
+    missing = [w for w in wanted if w.casefold() not in retrieved]
+    return (len(wanted) - len(missing)) / len(wanted), missing
+
+
+@scorer("source-present", check=_check_retrieval, group="retrieval")
+def _source_present(case: Case, output: TargetOutput, spec: AssertionSpec, ctx: ScoreContext) -> ScoreResult:
+    """The expected source (`value`: an id, or a list for all of them; `any: true` for any) is among the
+    retrieved sources (the first `k` when set). A source is a string or an object identified by `field` (default
+    the first of id, doc_id, url, filepath, title, ...)."""
+    recall, missing = _recall(output, spec)
+    passed = recall > 0 if spec.arg("any", False) else not missing
+    where = f"top {spec.arg('k')}" if spec.arg("k") is not None else "the sources"
+    return _result(spec, passed, "present" if passed else f"missing from {where}: {missing!r}", value=recall)
+
+
+@scorer("recall-at-k", check=_check_retrieval, group="retrieval")
+def _recall_at_k(case: Case, output: TargetOutput, spec: AssertionSpec, ctx: ScoreContext) -> ScoreResult:
+    """Share of the expected sources (`value`, a list) among the first `k` retrieved; passes at ≥ `threshold`
+    (default 1.0). `value` of the result is the recall."""
+    recall, missing = _recall(output, spec)
+    threshold = float(spec.arg("threshold", 1.0))
+    k = spec.arg("k")
+    label = f"recall@{k}" if k is not None else "recall"
+    return _result(spec, recall >= threshold, f"{label} {recall:.2f} (threshold {threshold:g})"
+                   + (f"; missing {missing!r}" if missing else ""), value=recall)
 
 
 # --- LLM as judge ----------------------------------------------------------------------------------------------
@@ -738,23 +727,15 @@ async def _llm_judge(case: Case, output: TargetOutput, spec: AssertionSpec, ctx:
     }
     prompt = render(str(spec.arg("prompt", JUDGE_PROMPT)), context)
     judge_case = case.model_copy(update={"id": f"{case.id}#judge", "input": prompt, "vars": {}, "assert_": []})
-    own = spec.arg("judge") is not None
-    target = ctx.judge if ctx.judge is not None and not own else None
-    built = None
-    if target is None:
-        judge_spec = spec.judge_spec
-        if judge_spec is None:
-            raise ScorerError("llm-judge has no judge target: set judge: at suite level or in the assertion")
-        built = target = build_target(judge_spec, spec._base_dir)
-    try:
-        replies = await asyncio.gather(*(target.call(judge_case, j) for j in range(repeats)))
-    finally:
-        if built is not None:
-            await aclose_target(built)
+    if ctx.call_judge is not None:
+        call_judge = ctx.call_judge
+        replies = await asyncio.gather(*(call_judge(spec, judge_case, j) for j in range(repeats)))
+    else:
+        replies = await _call_judge_directly(spec, ctx, judge_case, repeats)
     verdicts = [parse_verdict(reply.text, scale, threshold) for reply in replies]
     readable = [v for v in verdicts if v.passed is not None]
     if not readable:
-        raise ScorerError(f"judge reply unreadable for case {case.id}: {_short(replies[0].text)!r}")
+        raise ScorerError(f"llm-judge reply unreadable (no VERDICT/SCORE line): {_short(replies[0].text)!r}")
     passes = sum(1 for v in readable if v.passed)
     passed = passes > len(readable) - passes
     if scale == "1-5":
@@ -767,6 +748,23 @@ async def _llm_judge(case: Case, output: TargetOutput, spec: AssertionSpec, ctx:
     if len(readable) < len(verdicts):
         reason += f"; {len(verdicts) - len(readable)} unreadable"
     return ScoreResult(name=spec.type, passed=passed, value=value, reason=reason, args=spec.args, verdicts=verdicts)
+
+
+async def _call_judge_directly(spec: AssertionSpec, ctx: ScoreContext, judge_case: Case,
+                                repeats: int) -> list[TargetOutput]:
+    own = spec.arg("judge") is not None
+    target = ctx.judge if ctx.judge is not None and not own else None
+    built = None
+    if target is None:
+        judge_spec = spec.judge_spec
+        if judge_spec is None:
+            raise ScorerError("llm-judge has no judge target: set judge: at suite level or in the assertion")
+        built = target = build_target(judge_spec, spec._base_dir)
+    try:
+        return list(await asyncio.gather(*(target.call(judge_case, j) for j in range(repeats))))
+    finally:
+        if built is not None:
+            await aclose_target(built)
 
 
 def _text(value: Any) -> str:
@@ -787,6 +785,7 @@ __all__ = [
     "Scorer",
     "ScorerError",
     "check_assertion_for_case",
+    "describe",
     "extract_number",
     "get_scorer",
     "normalise_label",

@@ -8,14 +8,20 @@ Methods and where they come from (see the docstrings for the details):
 
 * per case: Wilson score interval; pass@k and pass^k by the unbiased estimators of Chen et al. (2021) and Yao et al.
   (2024); a stable-pass / flaky / stable-fail label from the Beta(1 + c, 1 + n - c) posterior;
-* suite: Wilson for K = 1 pass/fail; Wilson on the effective sample size (Korn & Graubard 1998) for repeated
-  pass/fail below 300 cases; Student-t (CLT) above; BCa bootstrap over cases for graded scores below 300 cases;
-  cluster-robust (CR1) variance with G - 1 degrees of freedom when cases share a cluster key (Miller 2024, App. A);
-* comparison: McNemar (exact below 25 discordant pairs) with Newcombe's paired-difference interval for K = 1
-  pass/fail; paired t on per-case mean differences for repeats; paired bootstrap for graded scores; cluster-level
-  paired differences when a cluster key exists; Holm and Benjamini–Hochberg across tags;
+* suite, two questions. "Cases like these" (the cases are a sample of the cases one could have written; the
+  default): Wilson for K = 1 pass/fail; for repeated pass/fail the Korn & Graubard (1998) interval, Clopper–Pearson
+  on the effective sample size with their degrees-of-freedom correction, never on more than the cases allow;
+  Student-t (CLT) for graded scores from 300 cases, BCa bootstrap over cases below; cluster-robust (CR1) variance
+  with G - 1 degrees of freedom when cases share a cluster key (Miller 2024, App. A). "These cases" (the suite is
+  fixed; repeats are the only randomness): Wilson on the pooled samples, valid because a sum of independent
+  Bernoulli draws with different rates varies less than a binomial with their mean rate;
+* comparison: McNemar (exact below 25 discordant pairs) with Newcombe's paired-difference interval (his method 10,
+  with the continuity-corrected φ) for K = 1 pass/fail; Fisher's exact test with Newcombe's independent-samples
+  interval for a one-case suite; paired t on per-case mean differences for repeats; paired bootstrap for graded
+  scores; cluster-level paired differences when a cluster key exists; Holm and Benjamini–Hochberg across tags;
 * planning: one-way random-effects ANOVA splits pilot variance into between- and within-case parts; the paired
-  design's power comes from the noncentral t.
+  design's power comes from the noncentral t, at the level the comparison tests (cases, or clusters when the
+  pilot has them).
 """
 
 from __future__ import annotations
@@ -27,7 +33,10 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import stats as _st
+
+# The distributions' own functions (what scipy.stats calls), without scipy.stats' import, which costs about a
+# second of a run's start; the exact tests and the noncentral t import scipy.stats where they are used.
+from scipy import special as _sp
 
 from aiwell.errors import UserError
 
@@ -38,7 +47,10 @@ Outcomes = Sequence[Sequence[Score]] | NDArray[np.floating] | NDArray[np.bool_]
 """Per-case samples: one row per case (ragged rows allowed), or a 2-D array with NaN for missing samples."""
 
 Label = Literal["stable-pass", "flaky", "stable-fail", "unknown"]
-SuiteMethod = Literal["wilson", "clt", "bootstrap", "cluster-robust"]
+SuiteMethod = Literal["wilson", "korn-graubard", "clt", "bootstrap", "cluster-robust", "pooled-wilson",
+                      "within-case"]
+Question = Literal["cases-like-these", "these-cases"]
+"""What an interval speaks for: the population of cases the suite samples, or the suite's own cases."""
 CompareTest = Literal["paired-t", "mcnemar-exact", "mcnemar", "paired-bootstrap", "cluster-paired",
                       "fisher-exact"]
 
@@ -100,7 +112,7 @@ def wilson_interval(successes: float, n: float, confidence: float = 0.95) -> tup
         raise ValueError(f"need 0 <= successes <= n, got successes={successes}, n={n}")
     if n == 0:
         return 0.0, 1.0
-    z = float(_st.norm.ppf(0.5 + confidence / 2))
+    z = float(_sp.ndtri(0.5 + confidence / 2))
     low, high = _wilson(np.float64(successes / n), np.float64(n), z)
     return float(low), float(high)
 
@@ -188,8 +200,8 @@ def case_stats(
     n = len(scored)
     c = sum(1 for o in scored if o)
     a, b = 1.0 + c, 1.0 + n - c
-    p_pass = float(_st.beta.sf(stable_rate, a, b))
-    p_fail = float(_st.beta.cdf(1.0 - stable_rate, a, b))
+    p_pass = float(_sp.betaincc(a, b, stable_rate))
+    p_fail = float(_sp.betainc(a, b, 1.0 - stable_rate))
     flakiness = 2.0 * a * b / ((a + b) * (a + b + 1.0))
     label: Label
     if n == 0:
@@ -285,7 +297,8 @@ class SuiteEstimate:
     ``design_effect`` is the variance of the estimate over the variance it would have if every sample were an
     independent draw (p(1 - p) / n_samples for pass/fail); ``effective_n`` = n_samples / design_effect is how many
     independent samples the suite is worth. Repeats of one case and cases of one cluster are correlated, so the
-    design effect is usually above 1. ``n_clusters`` is None when no cluster key was used.
+    design effect is usually above 1. ``n_clusters`` is None when no cluster key was used. ``question`` says
+    what the interval speaks for: "cases-like-these" (the population of cases) or "these-cases" (this suite).
     """
 
     mean: float
@@ -299,6 +312,7 @@ class SuiteEstimate:
     effective_n: float
     confidence: float
     n_clusters: int | None = None
+    question: Question = "cases-like-these"
 
 
 def _cluster_codes(clusters: Sequence[str | None], keep: NDArray[np.bool_]) -> NDArray[np.intp]:
@@ -342,16 +356,16 @@ def _bca_interval(
         return theta, theta, 0.0
     # Ties with theta are common for means of 0/1 data; split them so z0 stays centred.
     prop = (np.sum(boot < theta) + 0.5 * np.sum(boot == theta)) / n_boot
-    z0 = float(_st.norm.ppf(np.clip(prop, 1.0 / (n_boot + 1), n_boot / (n_boot + 1))))
+    z0 = float(_sp.ndtri(np.clip(prop, 1.0 / (n_boot + 1), n_boot / (n_boot + 1))))
     jack = (x.sum() - x) / (n - 1)
     d = jack.mean() - jack
     denom = 6.0 * float(np.sum(d**2)) ** 1.5
     accel = float(np.sum(d**3)) / denom if denom > 0 else 0.0
     tail = (1.0 - confidence) / 2
     qs = []
-    for z_alpha in (_st.norm.ppf(tail), _st.norm.ppf(1.0 - tail)):
+    for z_alpha in (_sp.ndtri(tail), _sp.ndtri(1.0 - tail)):
         shifted = z0 + (z0 + z_alpha) / (1.0 - accel * (z0 + z_alpha))
-        qs.append(float(_st.norm.cdf(shifted)))
+        qs.append(float(_sp.ndtr(shifted)))
     low, high = np.quantile(boot, qs)
     return float(low), float(high), float(boot.std(ddof=1))
 
@@ -373,37 +387,50 @@ def suite_interval(
     clusters: Sequence[str | None] | None = None,
     confidence: float = 0.95,
     method: SuiteMethod | Literal["auto"] = "auto",
+    question: Question = "cases-like-these",
     seed: int = 0,
     n_boot: int = 4000,
 ) -> SuiteEstimate:
-    """Suite score with a confidence interval that fits the sample.
+    """Suite score with a confidence interval that fits the sample and the question asked.
 
     ``outcomes`` has one row per case: that case's samples (bool or a score in [0, 1]; None or NaN = errored, left
     out). A 1-D sequence of numbers is read as one value per case, e.g. case pass rates. Cases with no scored sample
     are dropped. ``clusters`` (aligned with the rows; None = a cluster of its own) turns on cluster-robust errors
     when there are two or more clusters and some cluster holds more than one case.
 
-    ``method="auto"`` picks, in order:
+    ``question="cases-like-these"`` (the default) treats the cases as a sample of the cases one could have
+    written, so the interval speaks for cases like them; ``method="auto"`` picks, in order:
 
-    * cluster-robust when clustered: CR1 variance, t with G - 1 df; for pass/fail data the interval is Wilson's
-      on the effective n so it stays inside [0, 1] and is skewed the right way near the edges;
+    * cluster-robust when clustered: CR1 variance, t with G - 1 df; for pass/fail data the interval is the
+      Korn–Graubard one below on the cluster-robust variance, so it stays inside [0, 1];
     * wilson for pass/fail with one sample per case (a binomial proportion);
-    * wilson on the effective sample size n_eff = p(1 - p) / Var(mean) with a t quantile (n_cases - 1 df) for
-      repeated pass/fail below CLT_MIN_CASES cases: the case means are not Bernoulli, but this keeps Wilson's good
-      behaviour near 0 and 1 where the t interval under-covers badly (Korn & Graubard 1998);
+    * korn-graubard for repeated pass/fail: Clopper–Pearson on the effective sample size n_eff = p(1 - p) /
+      Var(mean), corrected for the degrees of freedom of the variance estimate, n_eff · (z / t_df)² (Korn &
+      Graubard 1998). n_eff is kept between the number of cases (clusters) and of samples, as the theory bounds
+      it; where the data show no spread to estimate it from (every case at the same rate, every sample passing)
+      it is the number of cases: repeats cannot make a suite of n cases speak for more cases than n;
     * bootstrap (BCa over cases) for graded scores below CLT_MIN_CASES cases;
     * clt (t interval on case means) otherwise.
+
+    ``question="these-cases"`` treats the suite as fixed and asks how often *its* cases pass; the only randomness
+    is run-to-run noise, so the interval narrows with repeats without limit. For pass/fail it is pooled-wilson:
+    Wilson on all samples (n_cases² / Σ 1/k_i of them), which is conservative because independent draws at
+    different rates vary less than a binomial at their mean rate. For graded scores, within-case: a normal
+    interval on the within-case variances (Bhatia–Davis bound x(1 - x) for a case with one sample).
     """
     _check_confidence(confidence)
     arr = _as_matrix(outcomes)
     means, counts = _case_means(arr)
     keep = counts > 0
     x = means[keep]
-    n_cases, n_samples = int(x.size), int(counts[keep].sum())
+    k = counts[keep].astype(np.float64)
+    n_cases, n_samples = int(x.size), int(k.sum())
     if n_cases == 0:
         raise InsufficientDataError("no case has a scored sample", hint="every sample errored; see the run log")
     binary = _is_binary(arr)
     mean = float(x.mean())
+    if question == "these-cases":
+        return _these_cases(arr[keep], x, k, binary, confidence)
     codes = None
     if clusters is not None:
         if len(clusters) != arr.shape[0]:
@@ -413,14 +440,14 @@ def suite_interval(
     if chosen == "auto":
         if codes is not None:
             chosen = "cluster-robust"
-        elif binary or n_cases >= CLT_MIN_CASES:
-            chosen = "wilson" if binary and (n_samples == n_cases or n_cases < CLT_MIN_CASES) else "clt"
+        elif binary:
+            chosen = "wilson" if n_samples == n_cases else "korn-graubard"
         else:
-            chosen = "bootstrap"
+            chosen = "clt" if n_cases >= CLT_MIN_CASES else "bootstrap"
     if chosen == "cluster-robust" and codes is None:
         raise InsufficientDataError("cluster-robust errors need two or more clusters, one with several cases")
-    if chosen == "wilson" and not binary:
-        raise ValueError("the wilson method needs pass/fail outcomes")
+    if chosen in ("wilson", "korn-graubard") and not binary:
+        raise ValueError(f"the {chosen} method needs pass/fail outcomes")
     if n_cases < 2 and not (chosen == "wilson" and n_samples == n_cases):
         raise InsufficientDataError(
             f"an interval for the suite needs at least 2 cases with scored samples (have {n_cases})"
@@ -443,11 +470,10 @@ def suite_interval(
             var = float(x.var(ddof=1)) / n_cases
             df = n_cases - 1
         se = math.sqrt(var)
-        q = float(_st.t.ppf(0.5 + confidence / 2, df))
-        if binary and chosen in ("wilson", "cluster-robust"):
-            n_eff = _effective_n(mean, var, n_clusters or n_cases, n_samples)
-            low, high = (float(v) for v in _wilson(np.float64(mean), np.float64(n_eff), q))
+        if binary and chosen in ("korn-graubard", "wilson", "cluster-robust"):
+            low, high = _korn_graubard(mean, var, n_clusters or n_cases, n_samples, df, confidence)
         else:
+            q = float(_sp.stdtrit(df, 0.5 + confidence / 2))
             low, high = mean - q * se, mean + q * se
             if _in_unit_interval(x):
                 low, high = max(0.0, low), min(1.0, high)
@@ -468,17 +494,71 @@ def suite_interval(
         effective_n=effective_n,
         confidence=confidence,
         n_clusters=n_clusters,
+        question="cases-like-these",
     )
 
 
+def _these_cases(arr: _FloatArray, x: _FloatArray, k: _FloatArray, binary: bool,
+                 confidence: float) -> SuiteEstimate:
+    """The interval for the suite's own cases: only the repeats are random."""
+    n_cases = int(x.size)
+    n_samples = int(k.sum())
+    mean = float(x.mean())
+    z = float(_sp.ndtri(0.5 + confidence / 2))
+    if binary:
+        pooled = n_cases * n_cases / float(np.sum(1.0 / k))
+        low, high = (float(v) for v in _wilson(np.float64(mean), np.float64(pooled), z))
+        var = mean * (1.0 - mean) / pooled
+        method: SuiteMethod = "pooled-wilson"
+        effective_n = pooled
+    else:
+        # Each case's run-to-run variance: its samples' variance, or with one sample the Bhatia–Davis bound.
+        spread = np.nansum((arr - x[:, None]) ** 2, axis=1) / np.maximum(k - 1.0, 1.0)
+        within = np.where(k > 1, spread, x * (1.0 - x))
+        var = float(np.sum(within / k)) / (n_cases * n_cases)
+        half = z * math.sqrt(var)
+        low, high = max(0.0, mean - half), min(1.0, mean + half)
+        method = "within-case"
+        srs = float(np.nanvar(arr))
+        effective_n = float(n_samples) if var <= 0 or srs <= 0 else srs / var
+    return SuiteEstimate(
+        mean=mean, ci_low=low, ci_high=high, se=math.sqrt(var), method=method, n_cases=n_cases,
+        n_samples=n_samples, design_effect=n_samples / effective_n if effective_n > 0 else 1.0,
+        effective_n=effective_n, confidence=confidence, question="these-cases",
+    )
+
+
+def _korn_graubard(p: float, var: float, units: int, n_samples: int, df: int,
+                   confidence: float) -> tuple[float, float]:
+    """Korn & Graubard's (1998) interval: Clopper–Pearson on the effective sample size, with the degrees-of-freedom
+    correction n* = n_eff · (z / t_df)². With no spread to estimate the variance from (p at 0 or 1, or every case
+    at one rate) n_eff is the number of independent units (cases, or clusters), and the exact binomial bound for
+    that many units applies as it is: the worst case consistent with the data is units that always pass or always
+    fail."""
+    tail = (1.0 - confidence) / 2
+    if var <= 0.0 or p <= 0.0 or p >= 1.0:
+        n_star = float(units)
+    else:
+        n_eff = _effective_n(p, var, units, n_samples)
+        z = float(_sp.ndtri(1.0 - tail))
+        t = float(_sp.stdtrit(max(df, 1), 1.0 - tail))
+        n_star = n_eff * (z / t) ** 2
+    successes = p * n_star
+    low = 0.0 if successes <= 0 else float(_sp.betaincinv(successes, n_star - successes + 1, tail))
+    high = 1.0 if successes >= n_star else float(_sp.betaincinv(successes + 1, n_star - successes, 1.0 - tail))
+    return low, high
+
+
 def _effective_n(p: float, var: float, lower: float, upper: float) -> float:
-    """n_eff = p(1 - p) / var, kept within [lower, upper]; at p = 0 or 1 (no spread to estimate from) it is upper.
+    """n_eff = p(1 - p) / var, kept within [lower, upper]; where there is no spread to estimate it from (p at 0 or
+    1, or zero variance) it is `lower`, the number of independent units: the data can't show that more repeats
+    of the same cases are worth more than the cases themselves.
 
     The bounds are the theory's: for case means in [0, 1] Var(mean) <= p(1 - p) / n_cases, and with Bernoulli
     repeats Var(mean) >= p(1 - p) / n_samples.
     """
     if var <= 0.0 or p <= 0.0 or p >= 1.0:
-        return float(upper)
+        return float(lower)
     return float(min(max(p * (1.0 - p) / var, lower), upper))
 
 
@@ -616,10 +696,12 @@ def paired_compare(
         if discordant == 0:
             p = 1.0
         elif discordant < MCNEMAR_EXACT_BELOW or chosen == "mcnemar-exact":
-            p = float(_st.binomtest(b_better, discordant, 0.5).pvalue)
+            from scipy.stats import binomtest
+
+            p = float(binomtest(b_better, discordant, 0.5).pvalue)
         else:
             stat = (abs(b_better - a_better) - 1.0) ** 2 / discordant
-            p, test = float(_st.chi2.sf(stat, 1)), "mcnemar"
+            p, test = float(_sp.chdtrc(1, stat)), "mcnemar"
         both = int(np.sum((xa == 1) & (xb == 1)))
         se = float(d.std(ddof=1)) / math.sqrt(n) if n > 1 else 0.0
         interval = _newcombe_paired(both, b_better, a_better, n - both - discordant, confidence)
@@ -631,7 +713,9 @@ def paired_compare(
         passes_a, runs_a = int(round(float(xa[0]) * ka[keep][0])), int(ka[keep][0])
         passes_b, runs_b = int(round(float(xb[0]) * kb[keep][0])), int(kb[keep][0])
         table = [[passes_b, runs_b - passes_b], [passes_a, runs_a - passes_a]]
-        p = float(_st.fisher_exact(table).pvalue)
+        from scipy.stats import fisher_exact
+
+        p = float(fisher_exact(table).pvalue)
         interval = _newcombe_independent(passes_a, runs_a, passes_b, runs_b, confidence)
         se = math.sqrt(xa[0] * (1 - xa[0]) / runs_a + xb[0] * (1 - xb[0]) / runs_b)
         return result("fisher-exact", float(se), interval, p)
@@ -662,19 +746,27 @@ def _t_interval(delta: float, se: float, df: int, confidence: float) -> tuple[fl
     if se == 0.0:
         # Every pair moved by exactly the same amount: no noise to test against.
         return delta, delta, 1.0 if delta == 0.0 else 0.0
-    q = float(_st.t.ppf(0.5 + confidence / 2, df))
-    p = float(2.0 * _st.t.sf(abs(delta) / se, df))
+    q = float(_sp.stdtrit(df, 0.5 + confidence / 2))
+    p = float(2.0 * _sp.stdtr(df, -(abs(delta) / se)))
     return delta - q * se, delta + q * se, min(1.0, p)
 
 
 def _newcombe_paired(both: int, b_only: int, a_only: int, neither: int, confidence: float) -> tuple[float, float]:
-    """Newcombe's (1998) method 10 interval for p_B - p_A from paired pass/fail counts (Wilson-based, no CC)."""
+    """Newcombe's (1998) method 10 interval for p_B - p_A from paired pass/fail counts: Wilson intervals of the two
+    margins combined with the correlation φ between the runs, corrected as the method prescribes (AD - BC reduced
+    by N/2 when above it, 0 when between 0 and N/2, unchanged when negative). The plain φ makes the interval too
+    narrow when few cases change (zero width with no changed cases and even margins)."""
     n = both + b_only + a_only + neither
     pa, pb = (both + a_only) / n, (both + b_only) / n
     la, ua = wilson_interval(both + a_only, n, confidence)
     lb, ub = wilson_interval(both + b_only, n, confidence)
     marg = (both + a_only) * (neither + b_only) * (both + b_only) * (neither + a_only)
-    phi = (both * neither - a_only * b_only) / math.sqrt(marg) if marg > 0 else 0.0
+    cross: float = both * neither - a_only * b_only
+    if cross > n / 2:
+        cross -= n / 2
+    elif cross >= 0:
+        cross = 0
+    phi = cross / math.sqrt(marg) if marg > 0 else 0.0
     delta = pb - pa
     lower = math.sqrt(max(0.0, (pb - lb) ** 2 - 2 * phi * (pb - lb) * (ua - pa) + (ua - pa) ** 2))
     upper = math.sqrt(max(0.0, (ub - pb) ** 2 - 2 * phi * (ub - pb) * (pa - la) + (pa - la) ** 2))
@@ -827,16 +919,26 @@ def power_for(
     within_var: float,
     interaction_var: float = 0.0,
     alpha: float = 0.05,
+    n_clusters: int | None = None,
+    cluster_interaction_var: float = 0.0,
 ) -> float:
-    """Power of the two-sided paired t test on per-case mean differences to detect a shift of ``effect``.
+    """Power of the two-sided paired test `compare` runs to detect a shift of ``effect``.
 
     Both runs use the same ``n_cases`` cases with ``repeats`` samples each, so Var(d_i) = ω² + 2·σ²_w / K: the
     between-case variance cancels in the pairing; ``interaction_var`` (ω²) is the variance of true per-case effects
-    (0 when the change shifts every case alike). Uses the noncentral t with n_cases - 1 df.
+    (0 when the change shifts every case alike). Without clusters the test is the paired t on cases (noncentral t,
+    n_cases - 1 df). With ``n_clusters`` the comparison tests at the cluster level (cluster-paired: in effect a t
+    test on the G cluster-mean differences, G - 1 df), whose variance is Var(d_i) / m + τ² for clusters of m =
+    n_cases / G cases, τ² (``cluster_interaction_var``) being how much true effects vary between clusters.
     """
     if n_cases < 2 or repeats < 1:
         raise ValueError("power_for needs n_cases >= 2 and repeats >= 1")
-    return _paired_t_power(n_cases, interaction_var + 2.0 * within_var / repeats, effect, alpha)
+    var_case = interaction_var + 2.0 * within_var / repeats
+    if n_clusters is None:
+        return _paired_t_power(n_cases, var_case, effect, alpha)
+    if n_clusters < 2:
+        raise ValueError("a clustered comparison needs at least 2 clusters")
+    return _paired_t_power(n_clusters, var_case / (n_cases / n_clusters) + cluster_interaction_var, effect, alpha)
 
 
 def _paired_t_power(n_cases: int, var_d: float, effect: float, alpha: float) -> float:
@@ -844,8 +946,10 @@ def _paired_t_power(n_cases: int, var_d: float, effect: float, alpha: float) -> 
         return 1.0 if effect != 0 else alpha
     df = n_cases - 1
     ncp = abs(effect) / math.sqrt(var_d / n_cases)
-    crit = float(_st.t.ppf(1.0 - alpha / 2, df))
-    return float(_st.nct.sf(crit, df, ncp) + _st.nct.cdf(-crit, df, ncp))
+    crit = float(_sp.stdtrit(df, 1.0 - alpha / 2))
+    from scipy.stats import nct
+
+    return float(nct.sf(crit, df, ncp) + nct.cdf(-crit, df, ncp))
 
 
 @dataclass(frozen=True)
@@ -854,7 +958,9 @@ class PlanRow:
 
     ``one_run_half_width`` is the half-width of one run's 95%-style interval at this design (z at 1 - alpha/2,
     with the between-case variance included); ``unpaired_n_cases`` is how many cases per run an unpaired
-    comparison (different cases in each run) would need for the same power.
+    comparison (different cases in each run) would need for the same power. ``n_clusters`` is set when the pilot
+    has clusters: the design is that many clusters of the pilot's mean size, because the comparison then tests
+    at the cluster level.
     """
 
     repeats: int
@@ -865,6 +971,7 @@ class PlanRow:
     one_run_half_width: float
     unpaired_n_cases: int
     feasible: bool
+    n_clusters: int | None = None
 
 
 @dataclass(frozen=True)
@@ -879,6 +986,8 @@ class Plan:
     rows: tuple[PlanRow, ...]
     recommended: PlanRow | None
     notes: tuple[str, ...] = field(default=())
+    pilot_clusters: int | None = None
+    cases_per_cluster: float | None = None
 
 
 def _cases_needed(var_d: float, target: float, *, effect: float, alpha: float, z: float) -> int:
@@ -902,38 +1011,72 @@ def plan_from_pilot(
     max_repeats: int = 20,
     max_cases: int | None = None,
     interaction_var: float = 0.0,
+    clusters: Sequence[str | None] | None = None,
+    cluster_interaction_var: float = 0.0,
 ) -> Plan:
     """Recommend cases × repeats for a paired comparison that detects ``effect`` with ``power`` at least cost.
 
     The pilot's variance is split into between-case (σ²_b) and within-case (σ²_w) parts. For each K in
-    1..max_repeats the plan finds the fewest cases N whose paired t test reaches the power (Var(d_i) = ω² + 2σ²_w/K;
+    1..max_repeats the plan finds the fewest cases N whose paired test reaches the power (Var(d_i) = ω² + 2σ²_w/K;
     the between-case part cancels in a paired design, which is why the comparison needs far fewer cases than an
     unpaired one, also shown). Cost = N·K·cost_per_sample + N·cost_per_case. A design needing more than
     ``max_cases`` cases (the cases you have) is infeasible. Repeats only shrink the within-case term, so they pay
     when cases are expensive (cost_per_case) or scarce (max_cases).
+
+    With ``clusters`` (aligned with the pilot's rows) grouping cases, `compare` tests at the cluster level with
+    G - 1 degrees of freedom, so the plan does too: it counts clusters of the pilot's mean size (see `power_for`),
+    and a few large clusters need more samples than the same cases spread over many clusters.
     """
     if not 0.0 < effect < 1.0 or not 0.0 < power < 1.0 or not 0.0 < alpha < 1.0:
         raise ValueError("effect, power and alpha must be between 0 and 1")
     if max_repeats < 1 or (max_cases is not None and max_cases < 2):
         raise ValueError("max_repeats must be >= 1 and max_cases >= 2")
     comp = variance_components(outcomes)
-    z = float(_st.norm.ppf(1.0 - alpha / 2) + _st.norm.ppf(power))
-    z_one = float(_st.norm.ppf(1.0 - alpha / 2))
+    arr = _as_matrix(outcomes)
+    means, counts = _case_means(arr)
+    keep = counts > 0
+    codes = None
+    if clusters is not None:
+        if len(clusters) != arr.shape[0]:
+            raise ValueError(f"{len(clusters)} cluster keys for {arr.shape[0]} cases")
+        codes = _usable_clusters(_cluster_codes(clusters, keep), int(keep.sum()))
+    z = float(_sp.ndtri(1.0 - alpha / 2) + _sp.ndtri(power))
+    z_one = float(_sp.ndtri(1.0 - alpha / 2))
+    pilot_clusters = per_cluster = None
+    cluster_unit = 0.0
+    if codes is not None:
+        pilot_clusters = int(codes.max()) + 1
+        per_cluster = comp.n_cases / pilot_clusters
+        cluster_means = np.bincount(codes, weights=means[keep]) / np.bincount(codes)
+        cluster_unit = float(np.var(cluster_means, ddof=1))
     rows = []
     for k in range(1, max_repeats + 1):
         var_d = interaction_var + 2.0 * comp.within_var / k
-        n = _cases_needed(var_d, power, effect=effect, alpha=alpha, z=z)
         unit = comp.between_var + comp.within_var / k
+        n_clusters: int | None = None
+        if per_cluster is not None:
+            var_cluster = var_d / per_cluster + cluster_interaction_var
+            n_clusters = _cases_needed(var_cluster, power, effect=effect, alpha=alpha, z=z)
+            n = math.ceil(n_clusters * per_cluster)
+            row_power = _paired_t_power(n_clusters, var_cluster, effect, alpha)
+            half = z_one * math.sqrt(cluster_unit / n_clusters)
+            unpaired = math.ceil(max(2, math.ceil(z * z * 2.0 * cluster_unit / effect**2)) * per_cluster)
+        else:
+            n = _cases_needed(var_d, power, effect=effect, alpha=alpha, z=z)
+            row_power = _paired_t_power(n, var_d, effect, alpha)
+            half = z_one * math.sqrt(unit / n)
+            unpaired = max(2, math.ceil(z * z * 2.0 * unit / effect**2))
         rows.append(
             PlanRow(
                 repeats=k,
                 n_cases=n,
                 n_samples=n * k,
                 cost=n * k * cost_per_sample + n * cost_per_case,
-                power=_paired_t_power(n, var_d, effect, alpha),
-                one_run_half_width=z_one * math.sqrt(unit / n),
-                unpaired_n_cases=max(2, math.ceil(z * z * 2.0 * unit / effect**2)),
+                power=row_power,
+                one_run_half_width=half,
+                unpaired_n_cases=unpaired,
                 feasible=max_cases is None or n <= max_cases,
+                n_clusters=n_clusters,
             )
         )
     feasible = [r for r in rows if r.feasible]
@@ -941,6 +1084,10 @@ def plan_from_pilot(
     notes = []
     if comp.within_var == 0.0:
         notes.append("the pilot shows no run-to-run variation, so the plan cannot size repeats; pilot more cases")
+    if per_cluster is not None:
+        notes.append(f"the pilot's {comp.n_cases} cases are in {pilot_clusters} clusters, and compare tests at the "
+                     f"cluster level: the plan counts clusters of {per_cluster:.1f} cases (more, smaller clusters "
+                     "need fewer samples)")
     if recommended is None:
         notes.append(
             f"no design up to {max_repeats} repeats fits in {max_cases} cases; raise max_repeats or the effect"
@@ -954,6 +1101,8 @@ def plan_from_pilot(
         rows=tuple(rows),
         recommended=recommended,
         notes=tuple(notes),
+        pilot_clusters=pilot_clusters,
+        cases_per_cluster=per_cluster,
     )
 
 
@@ -968,6 +1117,7 @@ __all__ = [
     "InsufficientDataError",
     "Plan",
     "PlanRow",
+    "Question",
     "SuiteEstimate",
     "UnalignedRunsError",
     "VarianceComponents",

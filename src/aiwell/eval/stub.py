@@ -15,6 +15,7 @@ It answers `POST /v1/chat/completions` (also `/chat/completions`) and the Azure 
         pass_probability: 0.9
         pass_answer: "4"
         fail_answer: "5"
+        rate_500: 1.0              # this case's own error rates (rate_429 too); default the config's
 
 Randomness is reproducible: the k-th successful answer to a given message is decided by (seed, message, k) alone,
 and the k-th request's 429/500 roll by (seed, message, k), so per-case pass counts don't depend on concurrency or on
@@ -64,6 +65,8 @@ class StubCase(BaseModel):
     pass_probability: float = Field(default=1.0, ge=0.0, le=1.0)
     pass_answer: str
     fail_answer: str = "I don't know."
+    rate_429: float | None = Field(default=None, ge=0.0, le=1.0, description="None: the config's rate_429")
+    rate_500: float | None = Field(default=None, ge=0.0, le=1.0, description="None: the config's rate_500")
 
     @field_validator("regex")
     @classmethod
@@ -79,6 +82,8 @@ class StubCase(BaseModel):
     def _one_matcher(self) -> StubCase:
         if (self.match is None) == (self.regex is None):
             raise ValueError("a stub case needs exactly one of match (substring) or regex")
+        if (self.rate_429 or 0.0) + (self.rate_500 or 0.0) > 1.0:
+            raise ValueError("rate_429 + rate_500 must not exceed 1")
         return self
 
     @property
@@ -212,18 +217,20 @@ class StubModel:
 
         attempt = self._requests.get(message, 0)
         self._requests[message] = attempt + 1
+        case = next((c for c in config.cases if c.matches(message)), None)
+        rate_429 = case.rate_429 if case is not None and case.rate_429 is not None else config.rate_429
+        rate_500 = case.rate_500 if case is not None and case.rate_500 is not None else config.rate_500
         roll = _uniform(config.seed, "error", message, attempt)
-        if roll < config.rate_429:
+        if roll < rate_429:
             self.stats.rate_limited += 1
             headers = {"Retry-After": str(math.ceil(config.retry_after_s)),
                        "retry-after-ms": str(round(config.retry_after_s * 1000))}
             error = {"error": {"code": "429", "message": "Rate limit exceeded (stub). Retry after the delay."}}
             return 429, error, headers, delay
-        if roll < config.rate_429 + config.rate_500:
+        if roll < rate_429 + rate_500:
             self.stats.server_errors += 1
             return 500, {"error": {"code": "500", "message": "Internal server error (stub)."}}, {}, delay
 
-        case = next((c for c in config.cases if c.matches(message)), None)
         if case is not None:
             probability, good, bad = case.pass_probability, case.pass_answer, case.fail_answer
         else:

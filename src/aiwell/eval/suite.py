@@ -31,8 +31,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from aiwell.errors import ConfigError, UserError
-from aiwell.eval.scorers import AssertionSpec, check_assertion_for_case, scorer_specs
-from aiwell.eval.targets import Target, TargetSpec, build_target, render_value
+from aiwell.eval._common import check_signature, import_callable, render_value
+from aiwell.eval.scorers import get_scorer
+from aiwell.eval.specs import AssertionSpec, Case, TargetSpec, as_name, check_assertion_for_case, scorer_specs, tag_list
+from aiwell.eval.targets import PYTHON_TARGET_KEYWORDS, Target, build_target
 
 
 class SuiteError(ConfigError):
@@ -44,38 +46,6 @@ class SuiteError(ConfigError):
         super().__init__(where + message, hint=hint)
         self.file = file
         self.line = line
-
-
-def _tags(value: Any) -> Any:
-    if isinstance(value, str):
-        return [t.strip() for t in value.split(",") if t.strip()]
-    return value
-
-
-def _scalar_text(value: Any) -> Any:
-    # YAML reads `id: 1` or `cluster: 2024` as numbers; they are names here.
-    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
-
-
-class Case(BaseModel):
-    """One test case. `input` is text, chat messages (a list of {role, content}) or any JSON the target takes;
-    `vars` feed prompt templates and custom scorers; `expected` is what scorers compare with when an assertion
-    has no `value`; `cluster` groups cases that share a source document or template (clustered intervals).
-    `source` says where the case was written ("suite.yaml:12")."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    id: str = Field(min_length=1)
-    input: Any = None
-    vars: dict[str, Any] = Field(default_factory=dict)
-    expected: Any = None
-    assert_: list[AssertionSpec] = Field(default_factory=list, alias="assert")
-    tags: list[str] = Field(default_factory=list)
-    cluster: str | None = None
-    source: str | None = None
-
-    _id_text = field_validator("id", "cluster", mode="before")(_scalar_text)
-    _tag_list = field_validator("tags", mode="before")(_tags)
 
 
 class CaseDefaults(BaseModel):
@@ -90,8 +60,8 @@ class CaseDefaults(BaseModel):
     cluster: str | None = None
     prompt: str | list[dict[str, Any]] | None = None
 
-    _cluster_text = field_validator("cluster", mode="before")(_scalar_text)
-    _tag_list = field_validator("tags", mode="before")(_tags)
+    _cluster_text = field_validator("cluster", mode="before")(as_name)
+    _tag_list = field_validator("tags", mode="before")(tag_list)
 
 
 class Suite(BaseModel):
@@ -138,6 +108,14 @@ class Suite(BaseModel):
         """Distinct `{name, args}` of the suite's assertions: the run log header's `scorers`."""
         return scorer_specs(self.assertions())
 
+    def repeats_for(self, case: Case) -> int:
+        """Samples to draw of `case`: its own `repeats`, else the suite's."""
+        return case.repeats if case.repeats is not None else self.repeats
+
+    def plan(self) -> dict[str, int]:
+        """Case id -> samples to draw, in suite order: what the run log's header records as the run's plan."""
+        return {case.id: self.repeats_for(case) for case in self.cases}
+
     def case(self, case_id: str) -> Case:
         """The case with this id (KeyError if there is none)."""
         for case in self.cases:
@@ -179,24 +157,78 @@ class _Where:
         return self.keys.get((id(obj), key)) if isinstance(key, str) else None
 
 
+MAX_YAML_BYTES = 32 * 1024 * 1024
+"""Largest suite (or YAML cases file) read; bigger case sets belong in JSONL or CSV files."""
+MAX_YAML_VALUES = 1_000_000
+"""Most values a YAML document may expand to once its aliases are followed: a guard against alias bombs."""
+
+
+def _expanded_size(root: yaml.Node, path: Path) -> int:
+    """How many values `root` holds with every alias followed, without building them; SuiteError on a cycle or
+    past MAX_YAML_VALUES. Shared nodes (aliases) are measured once and counted each time they are used."""
+    sizes: dict[int, int] = {}
+    on_path: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        key = id(node)
+        if key in sizes:
+            continue
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [part for pair in node.value for part in pair]
+        if not children_done:
+            if key in on_path:
+                raise SuiteError("the YAML refers to itself through an alias", file=path,
+                                 line=node.start_mark.line + 1)
+            on_path.add(key)
+            stack.append((node, True))
+            stack.extend((child, False) for child in children if id(child) not in sizes)
+            continue
+        on_path.discard(key)
+        size = 1 + sum(sizes.get(id(child), 0) for child in children)
+        if size > MAX_YAML_VALUES:
+            raise SuiteError(f"the YAML expands to more than {MAX_YAML_VALUES:,} values through its aliases",
+                             file=path, line=node.start_mark.line + 1,
+                             hint="an alias bomb? write the cases out, or put many cases in a JSONL or CSV file")
+        sizes[key] = size
+    return sizes[id(root)]
+
+
 def _yaml_load(path: Path, where: _Where) -> Any:
     class Loader(yaml.SafeLoader):
-        pass
+        def construct_document(self, node: yaml.Node) -> Any:
+            _expanded_size(node, path)
+            return super().construct_document(node)
 
     def construct_map(loader: yaml.SafeLoader, node: yaml.MappingNode) -> Iterator[dict[Any, Any]]:
         data: dict[Any, Any] = {}
         where.mark(data, path, node.start_mark.line + 1)
+        first: dict[Any, int] = {}
         for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode):
-                where.mark_key(data, key_node.value, key_node.start_mark.line + 1)
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                line = key_node.start_mark.line + 1
+                if key_node.value in first:
+                    raise SuiteError(f"duplicate key {key_node.value!r} (first at line {first[key_node.value]})",
+                                     file=path, line=line)
+                first[key_node.value] = line
+                where.mark_key(data, key_node.value, line)
         yield data
         data.update(loader.construct_mapping(node, deep=True))
 
     Loader.add_constructor("tag:yaml.org,2002:map", construct_map)
     try:
+        size = path.stat().st_size
+        if size > MAX_YAML_BYTES:
+            raise SuiteError(f"{size:,} bytes is more than the {MAX_YAML_BYTES:,} a YAML suite may hold", file=path,
+                             hint="put many cases in a JSONL or CSV cases file")
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise SuiteError(f"cannot read suite: {exc.strerror or exc}", file=path) from exc
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from exc
     try:
         return yaml.load(text, Loader=Loader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
@@ -215,10 +247,15 @@ def _read_cases_file(ref: str, base: Path, where: _Where, at: tuple[Path, int] |
         raise SuiteError(f"cases file {ref} not found (looked in {base})", file=at[0] if at else None,
                          line=at[1] if at else None)
     suffix = path.suffix.lower()
-    if suffix == ".jsonl":
-        return _read_jsonl(path, where)
-    if suffix == ".csv":
-        return _read_csv(path, where)
+    try:
+        if suffix == ".jsonl":
+            return _read_jsonl(path, where)
+        if suffix == ".csv":
+            return _read_csv(path, where)
+    except UnicodeDecodeError as exc:
+        raise SuiteError(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=path) from exc
+    except (OSError, csv.Error) as exc:
+        raise SuiteError(f"cannot read cases file: {exc}", file=path) from exc
     if suffix in (".yaml", ".yml", ".json"):
         data = _yaml_load(path, where)
         if not isinstance(data, list) or not all(isinstance(c, dict) for c in data):
@@ -234,7 +271,9 @@ def _read_jsonl(path: Path, where: _Where) -> list[dict[str, Any]]:
             if not line.strip():
                 continue
             try:
-                data = json.loads(line)
+                data = json.loads(line, object_pairs_hook=_no_duplicate_keys)
+            except _DuplicateKey as exc:
+                raise SuiteError(f"duplicate key {exc.key!r}", file=path, line=number) from exc
             except json.JSONDecodeError as exc:
                 raise SuiteError(f"not valid JSON: {exc.msg} (column {exc.colno})", file=path, line=number) from exc
             if not isinstance(data, dict):
@@ -245,7 +284,22 @@ def _read_jsonl(path: Path, where: _Where) -> list[dict[str, Any]]:
     return cases
 
 
-_CSV_FIELDS = {"id", "input", "expected", "tags", "cluster", "assert"}
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKey(key)
+        data[key] = value
+    return data
+
+
+_CSV_FIELDS = {"id", "input", "expected", "tags", "cluster", "assert", "repeats"}
 
 
 def _read_csv(path: Path, where: _Where) -> list[dict[str, Any]]:
@@ -256,6 +310,10 @@ def _read_csv(path: Path, where: _Where) -> list[dict[str, Any]]:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None:
             raise SuiteError("empty CSV: the first row names the columns", file=path, line=1)
+        names = [n.strip() for n in reader.fieldnames]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise SuiteError(f"duplicate column {repeated[0]!r}", file=path, line=1)
         row_start = reader.line_num + 1
         for row in reader:
             case: dict[str, Any] = {}
@@ -370,7 +428,7 @@ def _merge_case(case: dict[str, Any], defaults: dict[str, Any], top_prompt: Any,
     if not isinstance(case_asserts, list):
         case_asserts = [case_asserts]
     one["assert"] = default_asserts + list(case_asserts)
-    tags = [*(_tags(defaults.get("tags")) or []), *(_tags(case.get("tags")) or [])]
+    tags = [*(tag_list(defaults.get("tags")) or []), *(tag_list(case.get("tags")) or [])]
     one["tags"] = list(dict.fromkeys(str(t) for t in tags))
     for key in ("expected", "cluster"):
         if one.get(key) is None and defaults.get(key) is not None:
@@ -385,13 +443,15 @@ def _merge_case(case: dict[str, Any], defaults: dict[str, Any], top_prompt: Any,
         except jinja2.TemplateError as exc:
             raise SuiteError(f"case {one.get('id')}: prompt template: {exc}", file=at[0], line=at[1],
                              hint="define the variable in the case's vars or in defaults.vars") from exc
-    elif one.get("input") is None:
+    elif one.get("input") is None and not case.get("turns"):
         raise SuiteError(f"case {one.get('id')} has no input", file=at[0], line=at[1],
                          hint="give it input: ..., or a prompt template with vars")
     return one
 
 
 def _check_suite(suite: Suite, merged: list[dict[str, Any]], where: _Where) -> None:
+    for called, role in ((suite.target, "target"), (suite.judge, "judge")):
+        _check_python_target(called, role, suite)
     seen: dict[str, str | None] = {}
     for case, raw in zip(suite.cases, merged, strict=True):
         file, line = where.get(raw) or (suite.path, None)
@@ -406,6 +466,11 @@ def _check_suite(suite: Suite, merged: list[dict[str, Any]], where: _Where) -> N
                 check_assertion_for_case(spec, case)
             except ValueError as exc:
                 raise SuiteError(f"case {case.id}: {exc}", file=file, line=line) from exc
+            if (get_scorer(spec.type).group == "retrieval" and suite.target.type in ("openai", "http")
+                    and suite.target.sources_path is None):
+                raise SuiteError(f"case {case.id}: {spec.type} needs the target's sources_path", file=file,
+                                 line=line, hint="set sources_path on the target: where its response lists the "
+                                                 "retrieved documents, e.g. $.context.sources")
             if spec.type == "llm-judge" and spec.arg("judge") is None and suite.judge is None:
                 raise SuiteError(f"case {case.id}: llm-judge needs a judge target", file=file, line=line,
                                  hint="set judge: {type: openai, ...} at suite level or in the assertion")
@@ -414,6 +479,22 @@ def _check_suite(suite: Suite, merged: list[dict[str, Any]], where: _Where) -> N
             except UserError as exc:
                 raise SuiteError(f"case {case.id}: {spec.type} scorer: {exc.message}", file=file, line=line,
                                  hint=exc.hint) from exc
+
+
+def _check_python_target(called: TargetSpec | None, role: str, suite: Suite) -> None:
+    """A python target's signature, checked at load so a function that can't be called fails before the run.
+    A module that can't be imported is left to the run, which refuses to start (exit 2) and says why."""
+    if called is None or called.type != "python":
+        return
+    try:
+        function = import_callable(called.function or "", suite.base_dir)
+    except ConfigError:
+        return
+    try:
+        check_signature(function, role=f"python {role} {called.function}", first="case input",
+                        keywords=PYTHON_TARGET_KEYWORDS)
+    except ConfigError as exc:
+        raise SuiteError(f"{role}: {exc.message}", file=suite.path, hint=exc.hint) from exc
 
 
 def _from_validation(exc: ValidationError, data: Any, path: Path, where: _Where) -> SuiteError:

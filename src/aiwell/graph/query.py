@@ -32,8 +32,14 @@ class ResourceGraph:
     Edges: parent/child (by id, or by type and name prefix), private endpoint → target, diagnostic setting →
     target → Log Analytics workspace, and `dependsOn`/id references. Ids and types match case-insensitively.
     `Unresolved` values never raise: an edge whose end can't be resolved is reported as such, so a rule can
-    tell
-    "no edge" from "an edge I can't resolve".
+    tell "no edge" from "an edge I can't resolve".
+
+    An id that can't be resolved still joins when it names its instance: loaders give such a resource an
+    unresolved id whose expression names that one instance (Terraform's `module.east.azurerm_x.this.id`, a Bicep
+    module loop's instance), and a reference to the resource carries the same expression. A reference whose
+    expression is the unresolved id of exactly one resource of the review points at that resource (a module called
+    twice: each endpoint links to the account of its own instance); one that several resources share is not
+    linked (it stays unresolved), so an edge is never guessed.
     """
 
     def __init__(self, resources: Sequence[Resource]) -> None:
@@ -41,9 +47,12 @@ class ResourceGraph:
         self._by_id: dict[str, Resource] = {}
         self._by_type_name: dict[_TypeName, list[Resource]] = defaultdict(list)
         self._by_name: dict[str, list[Resource]] = defaultdict(list)
+        self._by_unresolved_id: dict[str, list[Resource]] = defaultdict(list)
         for resource in self._resources:
             if isinstance(resource.id, str) and resource.id.strip():
                 self._by_id.setdefault(normalise_id(resource.id), resource)
+            elif isinstance(resource.id, Unresolved):
+                self._by_unresolved_id[resource.id.expression].append(resource)
             if isinstance(resource.name, str):
                 self._by_type_name[_key(resource.type, resource.name)].append(resource)
                 self._by_name[resource.name.strip().lower()].append(resource)
@@ -86,9 +95,12 @@ class ResourceGraph:
         unresolved = False
         for target in private_link_targets(endpoint):
             if isinstance(target, Unresolved):
-                unresolved = True
-                continue
-            found = self.resolve_id(target, near=endpoint)
+                found = self.by_unresolved_id(target, referrer=endpoint)
+                if found is None:
+                    unresolved = True
+                    continue
+            else:
+                found = self.resolve_id(target, near=endpoint)
             if found is None:
                 continue
             linked = self._endpoints_to[id(found)]
@@ -100,7 +112,11 @@ class ResourceGraph:
     def _link_diagnostic_setting(self, setting: Resource) -> None:
         target = diagnostic_target(setting)
         if isinstance(target, Unresolved):
-            self._unresolved_diagnostics.append(setting)
+            joined = self.by_unresolved_id(target, referrer=setting)
+            if joined is None:
+                self._unresolved_diagnostics.append(setting)
+            else:
+                self._diagnostics_for[id(joined)].append(setting)
             return
         if isinstance(target, TargetByName):
             found = self.find(target.type, target.name, near=setting)
@@ -123,6 +139,17 @@ class ResourceGraph:
     def by_id(self, resource_id: str) -> Resource | None:
         """The resource with this ARM id (case-insensitive), or None."""
         return self._by_id.get(normalise_id(resource_id))
+
+    def by_unresolved_id(self, reference: Unresolved, *, referrer: Resource | None = None) -> Resource | None:
+        """The one resource whose id is unresolved with this reference's expression (see the class docstring), or
+        None when no resource or several have it.
+
+        Resources of the `referrer`'s own type are not candidates: a private endpoint targets no private endpoint,
+        a diagnostic setting no diagnostic setting, and an extension resource may carry its scope's unresolved id
+        as its own."""
+        candidates = [candidate for candidate in self._by_unresolved_id.get(reference.expression, [])
+                      if referrer is None or candidate.type_lower != referrer.type_lower]
+        return candidates[0] if len(candidates) == 1 else None
 
     def find(self, resource_type: str, name: str, *, near: Resource | None = None) -> Resource | None:
         """The resource with this full type and full name; with several, the one from `near`'s file first."""
@@ -148,7 +175,8 @@ class ResourceGraph:
         """What a reference (an id or a full name, as in `dependsOn`) points at: a resource, `Unresolved`,
         or None."""
         if isinstance(reference, Unresolved):
-            return reference
+            joined = self.by_unresolved_id(reference)
+            return joined if joined is not None and joined is not near else reference
         found = self.resolve_id(reference, near=near)
         if found is not None:
             return found
@@ -255,7 +283,9 @@ class ResourceGraph:
         id can't be resolved; None when the setting names no workspace.
         """
         target = workspace_id(diag)
-        if target is None or isinstance(target, Unresolved):
+        if isinstance(target, Unresolved):
+            return self.by_unresolved_id(target, referrer=diag) or target
+        if target is None:
             return target
         found = self.resolve_id(target, near=diag)
         return found if found is not None else target

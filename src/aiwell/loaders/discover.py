@@ -35,6 +35,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -49,9 +50,16 @@ from aiwell.loaders.arm.parameters import (
 )
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_template
-from aiwell.loaders.bicep import bicepparam_target, load_bicep, parse_bicep
-from aiwell.loaders.bicep.cli_build import bicep_cli, load_bicep_with_cli
+from aiwell.loaders.bicep import (
+    bicepparam_registry_reference,
+    bicepparam_target,
+    load_bicep,
+    load_registry_deployment,
+    parse_bicep,
+)
+from aiwell.loaders.bicep.cli_build import BUILD_TIMEOUT_SECONDS, bicep_cli, load_bicep_with_cli
 from aiwell.loaders.bicep.syntax import Param as BicepParam
+from aiwell.loaders.files import containment_root
 from aiwell.loaders.inventory import looks_like_inventory, read_inventory
 from aiwell.loaders.jsonc import JsonDocument, parse_text, read_text
 from aiwell.loaders.terraform import load_terraform
@@ -136,13 +144,12 @@ def _candidates(paths: Sequence[Path]) -> dict[Path, _Candidate]:
     """Every file to look at, keyed by resolved path; a file named explicitly stays explicit."""
     found: dict[Path, _Candidate] = {}
     for given in paths:
+        root = containment_root(given)
         if given.is_dir():
-            root = given.resolve()
             for path in _walk(given):
                 found.setdefault(path.resolve(), _Candidate(path, explicit=False, root=root))
         elif given.exists():
-            resolved = given.resolve()
-            found[resolved] = _Candidate(given, explicit=True, root=resolved.parent)
+            found[given.resolve()] = _Candidate(given, explicit=True, root=root)
         else:
             raise UsageError(f"{given}: no such file or directory")
     return found
@@ -184,12 +191,12 @@ class _Loader:
     """One run of discovery, pairing and loading."""
 
     def __init__(self, context: DeploymentContext, *, use_bicep_cli: bool = False,
-                 progress: Progress | None = None) -> None:
+                 subprocess_timeout: float = BUILD_TIMEOUT_SECONDS, progress: Progress | None = None) -> None:
         self.context = context
         self.progress = progress or (lambda _done, _total: None)
         self.done = 0
         self.total = 0
-        self.load_bicep = load_bicep_with_cli if use_bicep_cli else load_bicep
+        self.load_bicep = partial(load_bicep_with_cli, timeout=subprocess_timeout) if use_bicep_cli else load_bicep
         self.templates: dict[Path, _Template] = {}
         self.parameter_files: list[tuple[_Candidate, ParameterFile, bool]] = []
         """(candidate, parsed file, given with --parameters)."""
@@ -199,6 +206,8 @@ class _Loader:
         self.bicep_parameters: dict[Path, list[tuple[Path, bool]]] = {}
         """Bicep file → its parameter files (.bicepparam or JSON), each with whether it came from --parameters."""
         self.bicepparam_files: list[tuple[_Candidate, bool]] = []
+        self.registry_bicepparams: list[_Candidate] = []
+        """`.bicepparam` files for a registry module or template spec (`using 'br/public:...'`)."""
         self.terraform_dirs: dict[Path, _Candidate] = {}
         """Directories holding `.tf` files, each a Terraform root module unless another one calls it."""
 
@@ -369,11 +378,12 @@ class _Loader:
         return ("no template found for it: name it X.parameters.json beside X.json, set metadata.template, "
                 "or pass it with --parameters together with its template")
 
-    def add_bicep_parameters(self, bicep: Path, parameter_file: Path, given: bool) -> None:
-        """Pair a parameter file with a Bicep file (which is reviewed even if it was not among the paths)."""
+    def add_bicep_parameters(self, bicep: Path, parameter_file: Path, given: bool, root: Path | None = None) -> None:
+        """Pair a parameter file with a Bicep file (which is reviewed even if it was not among the paths, within the
+        parameter file's tree `root`)."""
         resolved = bicep.resolve()
         if resolved not in self.bicep_files:
-            self.bicep_files[resolved] = _Candidate(bicep, explicit=False, root=resolved.parent)
+            self.bicep_files[resolved] = _Candidate(bicep, explicit=False, root=root or resolved.parent)
         listing = self.bicep_parameters.setdefault(resolved, [])
         if all(existing.resolve() != parameter_file.resolve() for existing, _ in listing):
             listing.append((parameter_file, given))
@@ -384,12 +394,14 @@ class _Loader:
         for candidate, given in self.bicepparam_files:
             path = candidate.path
             try:
-                target = bicepparam_target(path)
+                target = bicepparam_target(path, root=candidate.root)
             except InputError as exc:
                 self.fail(path.resolve(), path, _reason(exc), line=exc.line, file_format=SourceFormat.BICEP.value)
                 continue
-            if target is not None and target.is_file():
-                self.add_bicep_parameters(target, path, given)
+            if target is None and bicepparam_registry_reference(path) is not None:
+                self.registry_bicepparams.append(candidate)
+            elif target is not None and target.is_file():
+                self.add_bicep_parameters(target, path, given, candidate.root)
             elif target is not None:
                 self.fail(path.resolve(), path, f"parameter file not analysed: its Bicep file {target} does not exist",
                           file_format=SourceFormat.BICEP.value)
@@ -434,6 +446,21 @@ class _Loader:
                                      files=tuple(str(path) for path in load.files if path != resolved))
                 resources = _mark_partial(load.resources, load.unreviewed)
                 loaded.append((resolved, record, resources, bool(chosen) or candidate.explicit))
+                # Local modules that could not be read: Bicep would refuse the file, so those parts are not analysed.
+                loaded.extend((resolved, part, [], bool(chosen) or candidate.explicit) for part in load.not_analysed)
+        for candidate in self.registry_bicepparams:
+            self.advance()
+            resolved = candidate.path.resolve()
+            try:
+                load = load_registry_deployment(candidate.path, context=self.context, root=candidate.root)
+            except InputError as exc:
+                loaded.append((resolved, _not_analysed(candidate.path, _reason(exc), line=exc.line, file_format=fmt),
+                               [], True))
+                continue
+            record = InputRecord(path=str(candidate.path), format=fmt, status=InputStatus.ANALYSED,
+                                 resources=len(load.resources), notes=tuple(load.notes),
+                                 files=tuple(str(path) for path in load.files))
+            loaded.append((resolved, record, _mark_partial(load.resources, load.unreviewed), True))
         kept = _top_level_inputs({resolved for resolved, _, _, own in loaded if own},
                                  {resolved for resolved, _, _, _ in loaded}, reads)
         return [(resolved, record, resources) for resolved, record, resources, _ in loaded if resolved in kept]
@@ -461,10 +488,24 @@ class _Loader:
             called.update(load.module_dirs)
             entries = _terraform_entries(load.inputs, _mark_partial(load.resources, load.unreviewed), load.notes)
             loads.append((directory, candidate, entries))
-        return [(Path(record.path).resolve(), record, resources)
-                for directory, candidate, entries in loads
-                if candidate.explicit or directory not in called
-                for record, resources in entries]
+        kept: list[tuple[Path, InputRecord, list[Resource]]] = []
+        reported: set[tuple[str, int | None, str, str | None]] = set()
+        for directory, candidate, entries in loads:
+            if not candidate.explicit and directory in called:
+                continue
+            own: list[tuple[Path, InputRecord, list[Resource]]] = []
+            for record, resources in entries:
+                # Roots that call one local module each report what it could not read (a registry module not on
+                # disk) at the same file and line: once is enough (its resources stay with this root).
+                key = (record.path, record.line, record.reason, record.address)
+                if record.status is InputStatus.NOT_ANALYSED and record.address is not None:
+                    if key in reported and own:
+                        own[0][2].extend(resources)
+                        continue
+                    reported.add(key)
+                own.append((Path(record.path).resolve(), record, list(resources)))
+            kept.extend(own)
+        return kept
 
     def deploy(self, template: _Template) -> list[_Deployment]:
         """Evaluate a template once per parameter file, or once with its defaults."""
@@ -499,27 +540,29 @@ class _Loader:
 def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
                 context: DeploymentContext | None = None, var_files: Sequence[Path] = (),
                 variables: Mapping[str, str] | None = None, use_bicep_cli: bool = False,
-                progress: Progress | None = None) -> LoadOutcome:
+                subprocess_timeout: float = BUILD_TIMEOUT_SECONDS, progress: Progress | None = None) -> LoadOutcome:
     """Find, pair and load every input under `paths`; see the module docstring for the rules.
 
     `progress` is told (done, total) as files are read, then again as deployments are evaluated.
 
     `var_files` and `variables` are Terraform's `-var-file` and `-var name=value`, applied to every root module.
-    `use_bicep_cli` compiles Bicep files with the `bicep` CLI on PATH instead of reading them natively.
+    `use_bicep_cli` compiles Bicep files with the `bicep` CLI on PATH instead of reading them natively, each build
+    limited to `subprocess_timeout` seconds (a file whose build runs longer is not analysed).
 
     Raises `UsageError` for a path that does not exist. Every other problem with an input becomes a
     not-analysed `InputRecord`; resources come in input order, then template order.
     """
     if use_bicep_cli:
         bicep_cli()  # fail early, before any work, when there is no CLI
-    loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli, progress=progress)
+    loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli,
+                     subprocess_timeout=subprocess_timeout, progress=progress)
     candidates = _candidates(paths)
     explicit_parameters: dict[Path, _Candidate] = {}
     for given in parameter_files:
         if not given.is_file():
             raise UsageError(f"{given}: parameter file not found")
         resolved = given.resolve()
-        explicit_parameters[resolved] = _Candidate(given, explicit=True, root=resolved.parent)
+        explicit_parameters[resolved] = _Candidate(given, explicit=True, root=containment_root(given))
         candidates.pop(resolved, None)
     loader.total = len(candidates)
     for resolved, candidate in candidates.items():
@@ -539,7 +582,8 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     loader.pair_bicepparam()
 
     # Reading is done; now each template, Bicep file and Terraform module is evaluated.
-    loader.done, loader.total = 0, len(loader.templates) + len(loader.bicep_files) + len(loader.terraform_dirs)
+    loader.done, loader.total = 0, (len(loader.templates) + len(loader.bicep_files) + len(loader.registry_bicepparams)
+                                    + len(loader.terraform_dirs))
     deployments = [deployment for template in list(loader.templates.values())
                    for deployment in loader.deploy(template)]
     linked: set[Path] = set()

@@ -1,23 +1,27 @@
 """Read JSON as Azure does: comments and trailing commas allowed (JSONC), with line numbers for the parts that matter.
 
 Values are decoded by the standard library's C decoder. Where comments or trailing commas appear, they are blanked
-out first with offsets kept, so every reported line is the line in the user's file. Lines are recorded for the
-objects a caller asks about (`track`): for templates, every object under a `resources` key, wherever it sits.
+out first with offsets kept, so every reported line is the line in the user's file. Lines are found only when a
+caller first asks for one (`JsonDocument.span_of`), and only for the objects it tracks (`track`): for templates,
+every object under a `resources` key, wherever it sits. Finding them skips, at the C decoder's speed, every part
+of the text that holds no tracked key.
+
+Numbers Azure can't hold are refused rather than decoded into something else: `NaN` and `Infinity` (not JSON),
+and a number too large for a double (`1e400`, which Python would read as infinity).
 """
 
 from __future__ import annotations
 
-import bisect
+import contextlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiwell.errors import ParseError
-
-MAX_FILE_BYTES = 200 * 1024 * 1024
-"""Larger files are refused rather than read into memory."""
+from aiwell.loaders.files import MAX_FILE_BYTES, read_file_text
 
 # One token of JSONC: a string, a comment, or a comma followed by whitespace/comments and a closing bracket.
 _JSONC_TOKEN = re.compile(
@@ -29,15 +33,57 @@ _JSONC_TOKEN = re.compile(
 )
 
 
+class _NumberOutOfRange(ValueError):
+    """A JSON number Azure can't hold (raised by the decoder's number hooks)."""
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NumberOutOfRange(f"the number {text[:40]} is too large")
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise _NumberOutOfRange(f"{text} is not a JSON value")
+
+
+def decode_json(text: str) -> Any:
+    """Decode JSON text with the C decoder, refusing `NaN`, `Infinity` and numbers beyond a double's range.
+
+    Raises `json.JSONDecodeError` for text that is not JSON and `ValueError` for a number out of range (an
+    integer with more digits than Python converts, a float that would be infinite).
+    """
+    return json.loads(text, strict=False, parse_float=_finite_float, parse_constant=_no_constant)
+
+
 @dataclass(slots=True)
 class JsonDocument:
-    """A decoded JSON file with the line of each tracked object (by `id()` of the decoded dict)."""
+    """A decoded JSON file; the lines of its tracked objects are found on first use.
+
+    `track` names the keys whose objects get lines (case-insensitive); with `root_items`, the objects of a
+    top-level array, or of a tracked array, too.
+    """
 
     path: str
     value: Any
     text: str
-    lines: dict[int, tuple[int, int]] = field(default_factory=dict)
-    """`id(obj)` → (start line, end line), 1-based, for tracked objects."""
+    track: frozenset[str] = frozenset()
+    root_items: bool = False
+    cleaned: str | None = None
+    """The text with comments and trailing commas blanked out, when it had any (offsets unchanged)."""
+    _lines: dict[int, tuple[int, int]] | None = field(default=None, repr=False)
+
+    @property
+    def lines(self) -> dict[int, tuple[int, int]]:
+        """`id(obj)` → (start line, end line), 1-based, for tracked objects (found on first use)."""
+        if self._lines is None:
+            self._lines = {}
+            if self.track or self.root_items:
+                # The walk stops descending at depth 64; too deep anyway means no lines, shown as "no line".
+                with contextlib.suppress(RecursionError):
+                    _LineTracker(self.cleaned if self.cleaned is not None else self.text, self).run()
+        return self._lines
 
     def line_of(self, obj: Any) -> int | None:
         """The 1-based line where a tracked object starts, if recorded."""
@@ -61,60 +107,37 @@ def strip_jsonc(text: str) -> str:
     return _JSONC_TOKEN.sub(blank, text)
 
 
-def _line_at(offset: int, newlines: list[int]) -> int:
-    """1-based line of an offset, given the sorted offsets of every newline."""
-    return bisect.bisect_right(newlines, offset - 1) + 1
-
-
 def read_text(path: Path) -> str:
-    """Read a file as UTF-8 text (BOM allowed); binary or oversized files raise `ParseError`."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror}") from exc
-    if size > MAX_FILE_BYTES:
-        raise ParseError(f"file is {size // (1024 * 1024)} MB, over the {MAX_FILE_BYTES // (1024 * 1024)} MB limit")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ParseError(f"cannot read file: {exc.strerror}") from exc
-    if b"\x00" in raw[:8192]:
-        raise ParseError("binary file, not JSON")
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise ParseError(f"not UTF-8 text (byte {exc.start})", line=line) from exc
+    """Read a regular file as UTF-8 text (BOM allowed); see `aiwell.loaders.files.read_file_text`."""
+    return read_file_text(path)
 
 
 def parse_text(text: str, path: str = "<text>", *, track: tuple[str, ...] = ("resources",),
                root_items: bool = False) -> JsonDocument:
-    """Decode JSON or JSONC text; record lines for objects under the keys in `track`.
+    """Decode JSON or JSONC text; lines are found later, on first use, for objects under the keys in `track`.
 
     With `root_items`, the objects of a top-level array are recorded too (inventory exports).
 
-    Raises `ParseError` with the line and reason when the text is not JSON.
+    Raises `ParseError` with the line and reason when the text is not JSON, is nested too deeply, or holds a
+    number Azure can't hold.
     """
-    cleaned = text
+    cleaned: str | None = None
     try:
-        value = json.loads(text, strict=False)
-    except json.JSONDecodeError:
-        cleaned = strip_jsonc(text)
         try:
-            value = json.loads(cleaned, strict=False)
-        except json.JSONDecodeError as exc:
-            raise ParseError(f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from exc
-        except RecursionError as exc:
-            raise ParseError("JSON nested too deeply to analyse") from exc
+            value = decode_json(text)
+        except json.JSONDecodeError:
+            cleaned = strip_jsonc(text)
+            value = decode_json(cleaned)
+    except json.JSONDecodeError as exc:
+        raise ParseError(f"invalid JSON: {exc.msg} (column {exc.colno})", line=exc.lineno) from exc
     except RecursionError as exc:
         raise ParseError("JSON nested too deeply to analyse") from exc
-    document = JsonDocument(path=path, value=value, text=text)
-    if track or root_items:
-        try:
-            _LineTracker(cleaned, document, frozenset(track)).run(root_items=root_items)
-        except RecursionError as exc:
-            raise ParseError("JSON nested too deeply to analyse") from exc
-    return document
+    except ValueError as exc:
+        # A number out of range: an integer of thousands of digits, 1e400, NaN or Infinity.
+        reason = str(exc) if isinstance(exc, _NumberOutOfRange) else "a number has too many digits"
+        raise ParseError(f"invalid JSON: {reason}") from exc
+    return JsonDocument(path=path, value=value, text=text, track=frozenset(k.lower() for k in track),
+                        root_items=root_items, cleaned=cleaned)
 
 
 def load_json(path: Path, *, track: tuple[str, ...] = ("resources",), root_items: bool = False) -> JsonDocument:
@@ -123,24 +146,75 @@ def load_json(path: Path, *, track: tuple[str, ...] = ("resources",), root_items
 
 
 class _LineTracker:
-    """Walks the cleaned text in step with the decoded value, recording lines of objects under tracked keys.
+    """Walks the text in step with the decoded value, recording the offsets of objects under tracked keys.
 
-    Only the containers on the way to a tracked key are walked here; every other subtree is skipped with the C
-    decoder's `raw_decode`, so large files stay fast.
+    Only objects that hold a tracked key somewhere inside are walked here, key by key; every other value is
+    skipped with the C decoder's `raw_decode`, so each part of the text is decoded once more at most and large
+    files stay fast. Offsets become lines in one pass at the end.
     """
 
     _WS = re.compile(r"[ \t\n\r]*")
 
-    def __init__(self, text: str, document: JsonDocument, track: frozenset[str]) -> None:
+    def __init__(self, text: str, document: JsonDocument) -> None:
         self.text = text
         self.document = document
-        self.track = frozenset(k.lower() for k in track)
+        self.track = document.track
+        self.on_path = self._containers_on_path(document.value)
         self.decoder = json.JSONDecoder(strict=False)
-        self.newlines = [m.start() for m in re.finditer("\n", text)]
+        self.spans: list[tuple[int, int, int]] = []
+        """(id of the object, start offset, offset of its last character)."""
 
-    def run(self, *, root_items: bool) -> None:
+    def _containers_on_path(self, root: Any) -> set[int]:
+        """The ids of the objects and arrays that hold a tracked key at any depth (found on the decoded value).
+
+        Keys compare case-insensitively; the spellings of tracked keys that occur in the text are looked up
+        exactly, which keeps this a hash lookup per object.
+        """
+        found = re.finditer("|".join(f'"{re.escape(key)}"' for key in self.track), self.text, re.IGNORECASE)
+        spellings = {match.group(0)[1:-1] for match in found}
+        on_path: set[int] = set()
+        if not spellings:
+            return on_path
+        parents: dict[int, Any] = {}
+        stack: list[Any] = [root]
+        only = next(iter(spellings)) if len(spellings) == 1 else None  # the usual case: one hash lookup
+        while stack:
+            value = stack.pop()
+            if type(value) is dict:
+                if (only in value) if only is not None else any(spelling in value for spelling in spellings):
+                    marked: Any = value
+                    while marked is not None and id(marked) not in on_path:
+                        on_path.add(id(marked))
+                        marked = parents.get(id(marked))
+                children: Any = value.values()
+            else:
+                children = value
+            for child in children:
+                kind = type(child)
+                if kind is dict or kind is list:
+                    parents[id(child)] = value
+                    stack.append(child)
+        return on_path
+
+    def run(self) -> None:
         start = self._skip_ws(0)
-        self._walk(self.document.value, start, record=False, depth=0, record_items=root_items)
+        self._walk(self.document.value, start, record=False, depth=0, record_items=self.document.root_items)
+        self._to_lines()
+
+    def _to_lines(self) -> None:
+        """Turn the recorded offsets into 1-based lines, counting newlines once over the text."""
+        text = self.text
+        offsets = sorted({offset for _, start, end in self.spans for offset in (start, end)})
+        line_at: dict[int, int] = {}
+        line, previous = 1, 0
+        for offset in offsets:
+            line += text.count("\n", previous, offset)
+            line_at[offset] = line
+            previous = offset
+        lines = self.document._lines
+        assert lines is not None
+        for key, start, end in self.spans:
+            lines[key] = (line_at[start], line_at[end])
 
     def _skip_ws(self, pos: int) -> int:
         match = self._WS.match(self.text, pos)
@@ -150,24 +224,23 @@ class _LineTracker:
         _, end = self.decoder.raw_decode(self.text, pos)
         return end
 
-    def _line(self, offset: int) -> int:
-        return _line_at(offset, self.newlines)
-
     def _walk(self, value: Any, pos: int, *, record: bool, depth: int, record_items: bool | None = None) -> int:
         """Walk the value starting at `pos`; return the offset after it.
 
-        Objects are walked (a tracked key may sit below); arrays only when their items are recorded.
+        Objects and arrays are walked when they hold a tracked key somewhere inside, arrays also when their
+        items are recorded.
         """
-        if depth > 64:
-            return self._skip_value(pos)
-        if isinstance(value, dict):
-            end = self._walk_object(value, pos, depth)
-        elif isinstance(value, list) and (record if record_items is None else record_items):
-            end = self._walk_array(value, pos, record_items=True, depth=depth)
+        record_items = record if record_items is None else record_items
+        if depth > 64 or not (isinstance(value, dict | list)):
+            end = self._skip_value(pos)
+        elif isinstance(value, dict):
+            end = self._walk_object(value, pos, depth) if id(value) in self.on_path else self._skip_value(pos)
+        elif record_items or id(value) in self.on_path:
+            end = self._walk_array(value, pos, depth=depth, record_items=record_items)
         else:
-            return self._skip_value(pos)
+            end = self._skip_value(pos)
         if record and isinstance(value, dict):
-            self.document.lines[id(value)] = (self._line(pos), self._line(end - 1))
+            self.spans.append((id(value), pos, end - 1))
         return end
 
     def _walk_object(self, value: dict[str, Any], pos: int, depth: int) -> int:
@@ -205,10 +278,10 @@ class _LineTracker:
             pos = self._skip_ws(pos)
             if text[pos] == ",":
                 pos = self._skip_ws(pos + 1)
-        self.document.lines[id(value)] = (self._line(start), self._line(pos))
+        self.spans.append((id(value), start, pos))
         return pos + 1
 
-    def _walk_array(self, value: list[Any], pos: int, *, record_items: bool, depth: int) -> int:
+    def _walk_array(self, value: list[Any], pos: int, *, depth: int, record_items: bool) -> int:
         text = self.text
         pos = self._skip_ws(pos + 1)
         index = 0
@@ -225,4 +298,4 @@ class _LineTracker:
         return pos + 1
 
 
-__all__ = ["JsonDocument", "MAX_FILE_BYTES", "load_json", "parse_text", "read_text", "strip_jsonc"]
+__all__ = ["JsonDocument", "MAX_FILE_BYTES", "decode_json", "load_json", "parse_text", "read_text", "strip_jsonc"]

@@ -6,7 +6,7 @@ import re
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import DesignArea, Pillar, Resource, RuleInfo, Severity, Status, Unresolved
@@ -21,7 +21,24 @@ Check = Callable[[Resource, ResourceGraph], tuple[Status, str]]
 RULE_ID = re.compile(r"^[A-Z]{3}\d{3}$")
 RULE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 USE_INSTEAD_FORMATS = ("arm", "bicep", "terraform")
-MAPS_TO_KEYS = ("psrule", "checkov", "azqr", "azure_policy")
+
+Peer = Literal["psrule", "checkov", "azqr", "aprl", "azure_policy"]
+"""The tools and rule sets a rule's `maps_to` may name."""
+Match = Literal["exact", "partial"]
+"""How closely a peer rule corresponds: `exact` (same property, resource types and judgment) or `partial`."""
+PEERS: tuple[Peer, ...] = get_args(Peer)
+MATCHES: tuple[Match, ...] = get_args(Match)
+_GUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+PEER_ID_FORMATS: Mapping[Peer, tuple[re.Pattern[str], str]] = {
+    "psrule": (re.compile(r"^Azure(\.[A-Za-z0-9]+){2,}$"), "a PSRule rule name such as Azure.AI.PublicAccess"),
+    "checkov": (re.compile(r"^CKV2?_AZURE_\d+$"), "a Checkov id such as CKV_AZURE_134"),
+    "azqr": (re.compile(r"^[a-z][a-z0-9]*-\d{3}$"), "an azqr recommendation id such as aif-004"),
+    "aprl": (re.compile(_GUID), "an APRL recommendation GUID (lower case)"),
+    "azure_policy": (re.compile(_GUID), "an Azure Policy definition GUID (lower case)"),
+}
+"""What a peer's rule id looks like, and how the error message describes it."""
+NOTE_MAX_LENGTH = 200
+"""The longest `maps_to` note: one line that says how a partial match differs."""
 MESSAGE_FIELDS = frozenset({"name", "id", "type", "reason"})
 """The placeholders a `messages` template may use."""
 
@@ -46,6 +63,18 @@ class Doc:
     """Compliant snippets by format: `arm`, `bicep`, `terraform`."""
 
 
+@dataclass(frozen=True, slots=True)
+class PeerMapping:
+    """A peer's rule that corresponds to this rule, and how closely (`maps_to` in docs/rule-format.md)."""
+
+    peer: Peer
+    id: str
+    """The peer's own id: a PSRule rule name, a Checkov id, an azqr id, an APRL or Azure Policy GUID."""
+    match: Match
+    note: str = ""
+    """For a partial match, in what way the peer's rule differs (one short line)."""
+
+
 @dataclass(frozen=True, eq=False, slots=True)
 class Rule:
     """One rule, declarative or Python, with the metadata, documentation and evaluation the engine needs."""
@@ -63,7 +92,8 @@ class Rule:
     """A Python rule's function."""
     missing: Status = Status.FAIL
     """What an absent property means for a declarative rule (pass, fail or unknown)."""
-    maps_to: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    maps_to: tuple[PeerMapping, ...] = ()
+    """The peer rules this rule corresponds to, each marked exact or partial."""
     aliases: tuple[str, ...] = ()
     messages: Mapping[str, str] = field(default_factory=dict)
     origin: str = ""
@@ -203,15 +233,37 @@ def _doc(value: Any, error: Callable[[str], RuleDefinitionError]) -> Doc:
                {key: text.strip() for key, text in use_instead.items()})
 
 
-def _maps_to(value: Any, error: Callable[[str], RuleDefinitionError]) -> dict[str, tuple[str, ...]]:
+def _maps_to(value: Any, error: Callable[[str], RuleDefinitionError]) -> tuple[PeerMapping, ...]:
     if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise error("`maps_to` must be a mapping")
-    unknown = sorted(set(value) - set(MAPS_TO_KEYS))
-    if unknown:
-        raise error(f"unknown maps_to key(s): {', '.join(map(str, unknown))}")
-    return {key: _strings(items, f"maps_to.{key}", error) for key, items in value.items()}
+        return ()
+    if not isinstance(value, list):
+        raise error("`maps_to` must be a list of {peer, id, match, note} entries")
+    mappings: list[PeerMapping] = []
+    for index, entry in enumerate(value):
+        where = f"maps_to[{index}]"
+        if not isinstance(entry, Mapping):
+            raise error(f"`{where}` must be a mapping with peer, id, match and (for a partial match) note")
+        unknown = sorted(str(key) for key in set(entry) - {"peer", "id", "match", "note"})
+        if unknown:
+            raise error(f"`{where}` has unknown key(s): {', '.join(unknown)}")
+        peer, peer_id, match, note = (entry.get(key) for key in ("peer", "id", "match", "note"))
+        if peer not in PEERS:
+            raise error(f"`{where}.peer` is {peer!r}; expected one of {', '.join(PEERS)}")
+        pattern, described = PEER_ID_FORMATS[peer]
+        if not isinstance(peer_id, str) or not pattern.match(peer_id):
+            raise error(f"`{where}.id` is {peer_id!r}; expected {described}")
+        if match not in MATCHES:
+            raise error(f"`{where}.match` is {match!r}; expected exact or partial")
+        if note is not None and (not isinstance(note, str) or "\n" in note.strip()
+                                 or len(note.strip()) > NOTE_MAX_LENGTH):
+            raise error(f"`{where}.note` must be one line of at most {NOTE_MAX_LENGTH} characters")
+        note = (note or "").strip()
+        if match == "partial" and not note:
+            raise error(f"`{where}` ({peer_id}) is partial: its `note` must say how the peer's rule differs")
+        if any(found.peer == peer and found.id == peer_id for found in mappings):
+            raise error(f"`{where}` maps to {peer} {peer_id} a second time")
+        mappings.append(PeerMapping(peer, peer_id, match, note))
+    return tuple(mappings)
 
 
 def _messages(value: Any, error: Callable[[str], RuleDefinitionError]) -> dict[str, str]:
@@ -308,13 +360,19 @@ def rule(**metadata: Any) -> Callable[[Check], Rule]:
 
 
 __all__ = [
-    "MAPS_TO_KEYS",
+    "MATCHES",
     "MESSAGE_FIELDS",
+    "NOTE_MAX_LENGTH",
+    "PEERS",
+    "PEER_ID_FORMATS",
     "RULE_ID",
     "RULE_NAME",
     "USE_INSTEAD_FORMATS",
     "Check",
     "Doc",
+    "Match",
+    "Peer",
+    "PeerMapping",
     "Rule",
     "RuleDefinitionError",
     "RuleKind",

@@ -63,10 +63,24 @@ def _combine(outcomes: list[Outcome], *, decisive: Truth, neutral: Truth) -> Out
 
 
 def _join(outcomes: list[Outcome]) -> str:
-    reasons = list(dict.fromkeys(outcome.reason for outcome in outcomes if outcome.reason))
+    parts = [part for outcome in outcomes if outcome.reason for part in outcome.reason.split("; ")]
+    reasons = list(dict.fromkeys(parts))
+    reasons = [reason for reason in reasons if not _said_by_another(reason, reasons)]
     if len(reasons) > 3:
         reasons = [*reasons[:3], f"and {len(reasons) - 3} more"]
     return "; ".join(reasons)
+
+
+def _said_by_another(reason: str, reasons: list[str]) -> bool:
+    """Whether `reason` is an `exists` answer ("X is set") that another reason already implies.
+
+    "X is 'v'", "X[*].y is 'v'" and "X.y is 'v'" each say that X is set.
+    """
+    if not reason.endswith(" is set"):
+        return False
+    path = reason[: -len(" is set")]
+    implying = (f"{path} is ", f"{path}[", f"{path}.")
+    return any(other.startswith(implying) and other not in (reason, f"{path} is not set") for other in reasons)
 
 
 # -- evaluation scope --------------------------------------------------------------------------------------

@@ -119,10 +119,15 @@ class Registry:
         return [area for area in DesignArea if area in used]
 
 
+def yaml_loader() -> type[yaml.SafeLoader] | type[yaml.CSafeLoader]:
+    """PyYAML's safe loader backed by libyaml (C) when PyYAML was built with it, else the pure-Python one."""
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load_catalog_file(path: Path) -> list[Rule]:
     """The declarative rules of one catalog file (a YAML list of rule entries)."""
     try:
-        entries: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
+        entries: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise RuleDefinitionError(f"{path}: can't read the rule catalog: {exc}") from None
     if entries is None:
@@ -174,4 +179,5 @@ __all__ = [
     "discover_checks",
     "load_catalog_file",
     "load_registry",
+    "yaml_loader",
 ]

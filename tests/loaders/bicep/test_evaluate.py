@@ -17,6 +17,9 @@ A case is a directory with `main.bicep` (and any modules or files it reads), an 
         values: {path: value}     # optional: Resource.get(path); {$unresolved: ...} or {$missing: true} allowed
     notes: [substring, ...]       # each must appear in some note (no notes at all when absent)
     files: [path, ...]            # optional: the module and loaded files read, relative to the case directory
+    unreviewed: [substring, ...]  # each must appear in some part not reviewed (none at all when absent)
+    not_analysed:                 # the local modules that could not be read (none at all when absent)
+      - {address: ..., line: 3, reason: substring}
     error: substring              # instead of resources: load_bicep raises InputError with this reason
     error_line: 7
 """
@@ -62,6 +65,18 @@ def test_bicep_case(case: Path) -> None:
         assert loaded.notes == []
     if "files" in expected:
         assert loaded.files == [(case / path).resolve() for path in expected["files"]]
+    wanted_unreviewed = expected.get("unreviewed", [])
+    for fragment in wanted_unreviewed:
+        assert any(fragment in part for part in loaded.unreviewed), (fragment, loaded.unreviewed)
+    if not wanted_unreviewed:
+        assert loaded.unreviewed == []
+    records = [{"address": r.address, "line": r.line, "reason": r.reason} for r in loaded.not_analysed]
+    wanted_records = expected.get("not_analysed", [])
+    assert len(records) == len(wanted_records), records
+    for record, wanted_record in zip(records, wanted_records, strict=True):
+        assert (record["address"], record["line"]) == (wanted_record["address"], wanted_record["line"]), record
+        assert wanted_record["reason"] in record["reason"], record
+    assert all(r.status.value == "not_analysed" and r.path == str(case / "main.bicep") for r in loaded.not_analysed)
 
 
 def test_bicepparam_target_follows_using(tmp_path: Path) -> None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.terraform.azapi import PATCH_MARKER, merge_updates
@@ -128,3 +131,53 @@ def test_azurerm_patch_resources_merge_the_same_way() -> None:
     assert notes == [] and merged == [account]  # merged in place: the caller's body is the one updated
     assert account["properties"]["encryption"]["keySource"] == "Microsoft.KeyVault"
     assert account["properties"]["disableLocalAuth"] is False
+
+
+_MIXED_BODY = '''{
+    kind = "OpenAI"
+    sku  = { name = var.sku }
+    properties = {
+      publicNetworkAccess = "Disabled"
+      disableLocalAuth    = local.local_auth_off
+      customSubDomainName = var.name
+      networkAcls         = { defaultAction = "Deny", ipRules = var.ip_rules }
+    }
+  }'''
+
+
+def _mixed_body_config(body: str) -> str:
+    return ('variable "name" {}\nvariable "sku" {}\nvariable "ip_rules" {}\n'
+            'locals {\n  local_auth_off = true\n}\n'
+            'resource "azapi_resource" "oai" {\n'
+            '  type      = "Microsoft.CognitiveServices/accounts@2024-10-01"\n'
+            '  name      = "oai"\n'
+            f'  parent_id = "{RG}"\n'
+            '  location  = "westeurope"\n'
+            f'  body      = {body}\n'
+            '}\n'
+            'output "body_text" {\n  value = azapi_resource.oai.body\n}\n')
+
+
+@pytest.mark.parametrize("body", [f"jsonencode({_MIXED_BODY})", _MIXED_BODY], ids=["jsonencode", "hcl-object"])
+def test_body_fields_resolve_one_by_one(tmp_path: Path, body: str) -> None:
+    """Literal fields stay known beside `var.*` references without a value: the rules on them can answer."""
+    from aiwell.loaders.terraform import load_terraform
+
+    (tmp_path / "main.tf").write_text(_mixed_body_config(body))
+    (account,) = load_terraform(tmp_path, root=tmp_path).resources
+    assert account.kind == "OpenAI"
+    assert account.get("properties.publicNetworkAccess") == "Disabled"
+    assert account.get("properties.disableLocalAuth") is True
+    assert account.get("properties.networkAcls.defaultAction") == "Deny"
+    for unknown in ("sku.name", "properties.customSubDomainName", "properties.networkAcls.ipRules"):
+        assert isinstance(account.get(unknown), Unresolved), unknown
+
+
+def test_a_reference_to_a_jsonencoded_body_still_sees_the_text(tmp_path: Path) -> None:
+    from aiwell.loaders.terraform.load import evaluate_root
+    from aiwell.loaders.terraform.module import ModuleEvaluator
+
+    (tmp_path / "main.tf").write_text(_mixed_body_config('jsonencode({ kind = "OpenAI" })'))
+    evaluation = evaluate_root(tmp_path, root=tmp_path)
+    text = ModuleEvaluator(evaluation.files, state=evaluation.state, inputs={}).output("body_text")
+    assert text == '{"kind":"OpenAI"}'

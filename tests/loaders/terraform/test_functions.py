@@ -111,4 +111,101 @@ def test_work_budget_stops_runaway_evaluation() -> None:
     scope = _scope()
     scope.budget.max_steps = 1000
     with pytest.raises(BudgetExceeded):
-        evaluate(parse_expression("[for x in range(5000) : x]"), scope)
+        evaluate(parse_expression("[for x in range(1000) : x]"), scope)
+
+
+BIG = "1" + "0" * 400
+
+
+@pytest.mark.parametrize("text", [
+    "1e309", "1e309 - 1e309", "-1e309", f"{BIG} * 2", f"{BIG} * 1.5", f"{BIG} / 3", "1e308 * 10", "1 / 1e-309",
+    f'substr("abc", {BIG}, 1)', f'substr("abc", 0, {BIG})', "range(1e309)", f"range({BIG})", f"element([1], {BIG})",
+    "ceil(1e309)", f"ceil({BIG})", f"floor({BIG}.5)", f'format("%d", {BIG})', f'format("%f", {BIG})', "pow(10, 400)",
+    f"sum([{BIG}, 1])", f'tonumber("{BIG}")', 'tonumber("1e309")', f'cidrsubnet("10.0.0.0/8", 8, {BIG})',
+    f"[1, 2][{BIG}]", f"slice([1, 2], 0, {BIG})", f'indent({BIG}, "a")', f"jsonencode({BIG})", 'jsondecode("1e999")',
+    f"max({BIG}, 1)", f"try({BIG} * 2, 0)", f"can({BIG} * 2)",
+])
+def test_numbers_beyond_float_range_are_unresolved_never_a_crash(text: str) -> None:
+    """Terraform's numbers have arbitrary precision: what aiwell can't represent is unresolved, not inf, not an
+    error that try() would turn into its fallback, and never an internal error."""
+    value = evaluate_value(parse_expression(text), _scope())
+    assert isinstance(value, Unresolved), value
+    assert "range" in value.reason
+
+
+@pytest.mark.parametrize("text", ['format("%*d", 5, 1)', 'format("%.*f", 2, 1.5)', 'format("%999999999d", 1)',
+                                  'format("%.999999999f", 1)', 'join("", [for i in range(200) : strrev(local_big)])',
+                                  'replace(local_big, "x", local_big)', 'indent(999999999, "a\\nb")',
+                                  'jsonencode([for i in range(200) : local_big])'])
+def test_values_aiwell_does_not_build_are_unresolved(text: str) -> None:
+    scope = _scope().bind({"local_big": "x" * 100_000})
+    value = evaluate_value(parse_expression(text), scope)
+    assert isinstance(value, Unresolved), text
+    assert scope.budget.built <= 20_000_000  # the 200 strings reversed, not the joined text
+
+
+def test_text_built_in_all_is_part_of_the_budget() -> None:
+    from aiwell.loaders.terraform.expressions import MAX_BUILT_TEXT, BudgetExceeded
+
+    scope = _scope().bind({"big": "x" * 5_000_000})
+    with pytest.raises(BudgetExceeded, match="characters of text"):
+        for _ in range(MAX_BUILT_TEXT // 5_000_000 + 2):
+            evaluate(parse_expression('"${big}-"'), scope)
+
+
+@pytest.mark.parametrize("text", ["can()", "try()", "upper()", 'upper("a", "b")'])
+def test_wrong_argument_counts_are_errors_terraform_reports(text: str) -> None:
+    with pytest.raises(EvalError, match="takes"):
+        evaluate(parse_expression(text), _scope())
+
+
+def test_regex_is_re2_linear_time_and_go_syntax() -> None:
+    import time
+
+    scope = _scope()
+    started = time.process_time()
+    value = evaluate_value(parse_expression('regexall("(a+)+$", "' + "a" * 30 + 'b")'), scope)
+    # Catastrophic for a backtracking engine (2^30 steps); RE2 answers at once.
+    assert value == [] and time.process_time() - started < 5
+    for pattern in ("(?=a)", "(a)\\\\1"):  # lookahead, backreference: RE2 (and Terraform) reject them
+        with pytest.raises(EvalError, match="invalid regular expression"):
+            evaluate(parse_expression(f'regex("{pattern}", "aa")'), scope)
+    assert evaluate(parse_expression('regex("(?P<x>[a-z]+)-(?<y>[0-9]+)", "ab-12")'), scope) == {"x": "ab", "y": "12"}
+
+
+def test_regexall_and_replace_follow_go_semantics() -> None:
+    scope = _scope()
+    # Go skips an empty match right after a match: ["", "aaa", ""] (Python's re would add one more "").
+    assert evaluate(parse_expression('regexall("a*", "baaac")'), scope) == ["", "aaa", ""]
+    # `$1x` names a group "1x" (none: empty), `$$` is `$`, a group that does not exist is empty.
+    assert evaluate(parse_expression('replace("a-1 b-2", "/(?P<w>[a-z])-([0-9])/", "$${w}$2$$ $1x $9")'),
+                    scope) == "a1$   b2$  "
+    assert evaluate(parse_expression('replace("abc", "/b*/", "-")'), scope) == "-a-c-"
+
+
+def test_jsondecode_reads_as_go_does() -> None:
+    scope = _scope()
+    assert evaluate(parse_expression('jsondecode("\\"st\\\\ud800\\"")'), scope) == "st\ufffd"
+    assert evaluate(parse_expression('jsondecode("\\"\\\\ud83d\\\\ude00\\"")'), scope) == "\U0001f600"
+    with pytest.raises(EvalError):
+        evaluate(parse_expression('jsondecode("NaN")'), scope)
+
+
+def test_yamldecode_values_are_terraform_values() -> None:
+    scope = _scope()
+    assert evaluate(parse_expression('yamldecode("a: 2001-12-14")'), scope) == {"a": "2001-12-14"}
+    assert isinstance(evaluate(parse_expression('yamldecode("a: .inf")'), scope)["a"], Unresolved)
+    bomb = "a: &a [x, x, x, x, x, x, x, x, x, x]\\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
+        f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\\n"
+        for i in range(8))
+    value = evaluate_value(parse_expression(f'yamldecode("{bomb}")'), scope)
+    assert isinstance(value, Unresolved) and "more than" in value.reason
+
+
+def test_range_refuses_more_than_1024_values_as_terraform_does() -> None:
+    assert len(evaluate(parse_expression("range(1024)"), _scope())) == 1024
+    with pytest.raises(EvalError, match="1024"):
+        evaluate(parse_expression("range(1025)"), _scope())
+    with pytest.raises(EvalError, match="1024"):
+        evaluate(parse_expression("range(1, 2, 1e-320)"), _scope())

@@ -140,3 +140,190 @@ def test_unresolved_ids_name_their_instance(tmp_path: Path) -> None:
     assert all(isinstance(i, Unresolved) for i in ids)
     assert [i.expression for i in ids if isinstance(i, Unresolved)] == [
         "module.first.azurerm_cognitive_account.this.id", "module.second.azurerm_cognitive_account.this.id"]
+
+
+ACCOUNT = ('resource "azurerm_cognitive_account" "a" {\n  name = "oai"\n  resource_group_name = "rg"\n'
+           '  location = "westeurope"\n  kind = "OpenAI"\n  sku_name = "S0"\n}\n')
+
+
+def _not_analysed(loaded: Any) -> list[Any]:
+    return [r for r in loaded.inputs if r.status.value == "not_analysed"]
+
+
+def test_a_fifo_or_dangling_link_named_tf_is_recorded_not_read(tmp_path: Path) -> None:
+    (tmp_path / "main.tf").write_text(ACCOUNT)
+    os.mkfifo(tmp_path / "pipe.tf")
+    (tmp_path / "gone.tf").symlink_to(tmp_path / "absent.tf")
+    (tmp_path / "folder.tf").mkdir()  # a directory named like a file is not a file, as for Terraform
+    loaded = load_terraform(tmp_path, root=tmp_path)
+    reasons = {Path(r.path).name: r.reason for r in _not_analysed(loaded)}
+    assert set(reasons) == {"pipe.tf", "gone.tf"}
+    assert "FIFO" in reasons["pipe.tf"]
+    assert [r.name for r in loaded.resources] == ["oai"]
+
+
+def test_file_function_does_not_read_a_fifo(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.json")
+    (tmp_path / "main.tf").write_text(ACCOUNT.replace('"oai"', 'file("pipe.json")'))
+    (resource,) = evaluate_root(tmp_path, root=tmp_path).resources
+    value = resource.attributes["name"]
+    assert isinstance(value, Unresolved) and "FIFO" in value.reason
+
+
+def test_a_tf_file_linked_from_outside_the_tree_is_not_read_or_quoted(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret.tf").write_text('token = "s3cr3t-value"\n')
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "main.tf").write_text(ACCOUNT)
+    (tree / "linked.tf").symlink_to(outside / "secret.tf")
+    loaded = load_terraform(tree, root=tree)
+    (record,) = _not_analysed(loaded)
+    assert Path(record.path).name == "linked.tf" and "outside" in record.reason
+    assert "s3cr3t" not in repr(loaded)
+
+
+def test_modules_json_entries_outside_the_tree_are_not_read(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "main.tf").write_text(ACCOUNT)
+    root = tmp_path / "root"
+    (root / ".terraform" / "modules").mkdir(parents=True)
+    (root / ".terraform" / "modules" / "modules.json").write_text(
+        '{"Modules": [{"Key": "ai", "Source": "registry.terraform.io/x/y/azurerm", "Dir": "../elsewhere"}]}')
+    (root / "main.tf").write_text('module "ai" {\n  source = "x/y/azurerm"\n}\n')
+    loaded = load_terraform(root, root=root)
+    assert loaded.resources == []
+    (record,) = _not_analysed(loaded)
+    assert record.address == "module.ai" and "outside the reviewed tree" in record.reason
+
+
+@pytest.mark.parametrize(("count", "reason"), [("-1", "whole number of 0 or more"), ("1.5", "whole number"),
+                                               ("null", "null"), ('"x"', "not a number")])
+def test_a_count_terraform_rejects_is_not_analysed(tmp_path: Path, count: str, reason: str) -> None:
+    (tmp_path / "main.tf").write_text(ACCOUNT.replace('{\n', f'{{\n  count = {count}\n', 1)
+                                      + 'module "m" {\n  source = "./m"\n  count = -1\n}\n')
+    (tmp_path / "m").mkdir()
+    (tmp_path / "m" / "main.tf").write_text(ACCOUNT)
+    loaded = load_terraform(tmp_path, root=tmp_path)
+    assert loaded.resources == []
+    records = {r.address: r for r in _not_analysed(loaded)}
+    assert set(records) == {"azurerm_cognitive_account.a", "module.m"}
+    assert reason in records["azurerm_cognitive_account.a"].reason
+    assert (records["azurerm_cognitive_account.a"].line, records["module.m"].line) == (1, 9)
+
+
+def test_the_work_budget_running_out_is_not_analysed(tmp_path: Path) -> None:
+    from aiwell.loaders.terraform.expressions import Budget
+
+    resources = "".join(ACCOUNT.replace('"a"', f'"a{i}"').replace('"oai"', f'"oai{i}"') for i in range(30))
+    (tmp_path / "main.tf").write_text(resources)
+    evaluation = evaluate_root(tmp_path, root=tmp_path, budget=Budget(max_steps=100))
+    (record,) = evaluation.inputs
+    assert record.status.value == "not_analysed" and "after 100 steps" in record.reason
+    assert 0 < len(evaluation.resources) < 30
+    assert f"after {evaluation.resources[-1].address}" in record.reason
+
+
+def test_child_module_files_keep_the_path_convention_of_the_root(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "repo" / "examples" / "default").mkdir(parents=True)
+    (tmp_path / "repo" / "main.tf").write_text(ACCOUNT.replace('"oai"', "var.name") + 'variable "name" {}\n')
+    (tmp_path / "repo" / "examples" / "default" / "main.tf").write_text(
+        'module "test" {\n  source = "../../"\n  name = "oai"\n}\n')
+    monkeypatch.chdir(tmp_path)
+    loaded = load_terraform(Path("repo/examples/default"), root=tmp_path / "repo")
+    (account,) = loaded.resources
+    assert account.source.file == str(Path("repo/main.tf"))
+    assert account.source.address == "module.test.azurerm_cognitive_account.a"
+
+
+def test_a_missing_registry_module_is_reported_once_for_all_roots_that_reach_it(tmp_path: Path) -> None:
+    from aiwell.loaders import load_inputs
+
+    (tmp_path / ".git").mkdir()  # the repository is the reviewed tree
+    (tmp_path / "main.tf").write_text(ACCOUNT + 'module "naming" {\n  source = "Azure/naming/azurerm"\n}\n')
+    for example in ("one", "two", "three"):
+        (tmp_path / "examples" / example).mkdir(parents=True)
+        (tmp_path / "examples" / example / "main.tf").write_text('module "test" {\n  source = "../../"\n}\n')
+    outcome = load_inputs([tmp_path / "examples"])
+    missing = [r for r in outcome.inputs if r.status.value == "not_analysed"]
+    assert len(missing) == 1 and missing[0].address == "module.test.module.naming"
+    assert len(outcome.resources) == 3 and all(r.source.partial for r in outcome.resources)
+
+
+def test_json_syntax_and_tfvars_json_read_lone_surrogates_as_go_does(tmp_path: Path) -> None:
+    (tmp_path / "main.tf.json").write_text(
+        '{"variable": {"suffix": {}}, "resource": {"azurerm_storage_account": {"s": {"name": "st\\ud800${var.suffix}",'
+        ' "resource_group_name": "rg", "location": "westeurope", "account_tier": "Standard",'
+        ' "account_replication_type": "LRS"}}}}')
+    (tmp_path / "terraform.tfvars.json").write_text('{"suffix": "x\\udc00"}')
+    loaded = load_terraform(tmp_path, root=tmp_path)
+    (account,) = loaded.resources
+    assert account.name == "st\ufffdx\ufffd"
+
+
+_AI_MODULE = '''variable "name" {}
+resource "azurerm_cognitive_account" "this" {
+  name                          = var.name
+  resource_group_name           = "rg"
+  location                      = "westeurope"
+  kind                          = "OpenAI"
+  sku_name                      = "S0"
+  public_network_access_enabled = false
+}
+resource "azurerm_private_endpoint" "this" {
+  name                = "pe"
+  resource_group_name = "rg"
+  location            = "westeurope"
+  subnet_id           = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.Network/virtualNetworks/v/subnets/s"
+  private_service_connection {
+    name                           = "psc"
+    private_connection_resource_id = azurerm_cognitive_account.this.id
+    subresource_names              = ["account"]
+    is_manual_connection           = false
+  }
+}
+resource "azurerm_monitor_diagnostic_setting" "this" {
+  name                       = "diag"
+  target_resource_id         = azurerm_cognitive_account.this.id
+  log_analytics_workspace_id = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.OperationalInsights/workspaces/l"
+  enabled_log {
+    category_group = "allLogs"
+  }
+}
+'''
+
+
+@pytest.mark.parametrize("calls", [
+    'module "east" {\n  source = "./ai"\n  name = "oai-${random_string.s.result}"\n}\n'
+    'module "west" {\n  source = "./ai"\n  name = "oai-${random_string.s.result}"\n}\n',
+    'module "ai" {\n  source = "./ai"\n  count = 2\n  name = "oai-${count.index}-${random_string.s.result}"\n}\n',
+    'module "ai" {\n  source = "./ai"\n  for_each = toset(["a", "b"])\n  name = "oai-${random_string.s.result}"\n}\n',
+], ids=["two-calls", "count", "for_each"])
+def test_private_endpoints_and_diagnostics_in_a_module_called_twice_link_to_their_own_account(
+        tmp_path: Path, calls: str) -> None:
+    """The account's name is only known when applied, so its id is unresolved; each instance's endpoint and
+    diagnostic setting still point at the account of their own instance (AIS004 and AIS005 pass, not unknown)."""
+    from aiwell.review import review
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "ai").mkdir()
+    (tmp_path / "ai" / "main.tf").write_text(_AI_MODULE)
+    (tmp_path / "main.tf").write_text('resource "random_string" "s" {\n  length = 6\n}\n' + calls)
+    report = review([tmp_path])
+    accounts = [r for r in report.resources if r.is_type("Microsoft.CognitiveServices/accounts")]
+    assert len(accounts) == 2 and all(isinstance(a.id, Unresolved) for a in accounts)
+    verdicts = {(r.rule.id, r.resource_id.expression if isinstance(r.resource_id, Unresolved) else r.resource_id):
+                r.status.value for r in report.results if r.rule.id in ("AIS004", "AIS005")}
+    assert sorted(verdicts.values()) == ["pass"] * 4, verdicts
+    from aiwell.graph import ResourceGraph
+
+    graph = ResourceGraph(report.resources)
+    for account in accounts:
+        (endpoint,) = graph.private_endpoints_to(account)
+        prefix = account.source.address.rsplit("azurerm_cognitive_account", 1)[0]
+        assert endpoint.source.address == f"{prefix}azurerm_private_endpoint.this"
+        (setting,) = graph.diagnostic_settings_for(account)
+        assert setting.source.address == f"{prefix}azurerm_monitor_diagnostic_setting.this"

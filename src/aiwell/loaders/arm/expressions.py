@@ -156,7 +156,15 @@ def _tokenize(text: str) -> list[_Token]:
                     f"'{text[start:position + 2]}...' at position {start + 1}: ARM expressions have no "
                     "decimal literals; use json('1.5')"
                 )
-            tokens.append(_Token("integer", int(text[start:position]), start, position))
+            digits = text[start:position]
+            # ARM integers are 64-bit; a longer literal is refused before Python builds a huge integer from it.
+            value = int(digits) if len(digits) <= 20 else None
+            if value is None or not -(2**63) <= value < 2**63:
+                raise ExpressionSyntaxError(
+                    f"the integer '{digits[:30]}{'...' if len(digits) > 30 else ''}' at position {start + 1} is "
+                    "out of range (ARM integers are 64-bit)"
+                )
+            tokens.append(_Token("integer", value, start, position))
         elif char.isalpha() or char in "_$":
             start = position
             while position < length and (text[position].isalnum() or text[position] in "_$"):
@@ -397,6 +405,15 @@ def _expand_copy(loop: dict[str, Any], scope: EvalScope) -> list[Any] | Unresolv
             for index in range(count)]
 
 
+def copy_loop(count: Any, input_value: Any, scope: EvalScope, what: str) -> list[Any] | Unresolved:
+    """The array a `copy` with `count` and `input` builds (an output's copy loop), `copyIndex()` counting it."""
+    evaluated = _evaluate_value(count, scope)
+    if isinstance(evaluated, Unresolved):
+        return Unresolved(what, evaluated.reason)
+    return [_evaluate_value(input_value, scope.with_copy_index(None, index, resource_loop=False))
+            for index in range(copy_count(evaluated, what))]
+
+
 def copy_count(count: Any, what: str) -> int:
     """Check a copy loop's count as ARM does: an integer from 0 to 800."""
     if isinstance(count, bool) or not isinstance(count, int):
@@ -632,6 +649,7 @@ __all__ = [
     "PropertyAccess",
     "StringLiteral",
     "copy_count",
+    "copy_loop",
     "evaluate_node",
     "evaluate_string",
     "evaluate_value",

@@ -10,6 +10,17 @@ Argument errors a real deployment would reject (`length(1)`, `add('a', 1)`, `sub
 `TemplateError` naming the function and the reason: the template could not be deployed as written, so the
 input is reported as not analysed rather than reviewed with a guess.
 
+Nothing is made up. What only the deployment knows (`deployment().properties.templateHash`, the parameters
+passed, a resource group's tags, a subscription's display name, a tenant's country, `utcNow()`, `reference()`
+of a deployed resource) is `Unresolved` with the reason; so is a value aiwell can't reproduce exactly (the
+default output format of `dateTimeAdd` for a base not in `yyyy-MM-ddTHH:mm:ssZ` form, anything computed from
+text holding a lone surrogate). The subscription, group, tenant, location and top-level deployment name come
+from `DeploymentContext`, whose defaults are documented placeholders.
+
+No function builds a value past the work limits: a result's length is worked out before it is built (a
+`format` precision or width, `replace`, `join`, `concat`, `split`, `string` of a large structure, `json` of a
+huge text) and the call is refused first, with "expression work limit exceeded".
+
 `uniqueString` is ARM's own algorithm (Microsoft's 64-bit MurmurHash variant over the UTF-8 of the arguments
 joined by '-', rendered as 13 base32 characters); `guid` is ARM's UUID v5 over the arguments joined by '-' in
 the namespace 11fb06fb-712d-4ddd-98c7-e71bbd588830. Both match what Azure computes for the same inputs.
@@ -19,15 +30,19 @@ from __future__ import annotations
 
 import base64
 import binascii
+import decimal
+import hashlib
 import ipaddress
 import json
 import math
 import re
+import struct
 import urllib.parse
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
 from aiwell.errors import TemplateError
@@ -44,6 +59,7 @@ from aiwell.loaders.arm.expressions import (
     type_name,
 )
 from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, MAX_STRING_LENGTH, EvalScope
+from aiwell.loaders.jsonc import decode_json, strip_jsonc
 from aiwell.model.values import Unresolved, first_unresolved
 
 UnresolvedPolicy = Literal["deep", "shallow", "own", "lazy"]
@@ -171,6 +187,8 @@ def call_function(node: FunctionCall, scope: EvalScope) -> Any:
     if "." in key:
         args = [evaluate_in(arg, scope) for arg in node.args]
         return evaluate_user_function(node, args, scope)
+    if key == "reference":
+        return _reference(node, scope)
     if key in DEPLOYMENT_TIME_FUNCTIONS or key.startswith("list"):
         # Arguments are still evaluated: an error in them is still an error.
         for arg in node.args:
@@ -205,6 +223,18 @@ def call_function(node: FunctionCall, scope: EvalScope) -> Any:
     return result
 
 
+def _reference(node: FunctionCall, scope: EvalScope) -> Any:
+    """`reference(nameOrId, [apiVersion], ['Full'])`: the outputs of a nested deployment expanded in the same
+    deployment; any other resource's runtime state is only known at deployment."""
+    args = [evaluate_in(arg, scope) for arg in node.args]
+    if 1 <= len(args) <= 3 and isinstance(args[0], str):
+        deployment = scope.nested_deployments.find(args[0], scope.template)
+        if deployment is not None:
+            full = len(args) == 3 and isinstance(args[2], str) and args[2].lower() == "full"
+            return deployment.reference(node.text, full=full)
+    return Unresolved(node.text, f"only known at deployment: {DEPLOYMENT_TIME_FUNCTIONS['reference']}")
+
+
 _ACCESSORS = frozenset({"parameters", "variables", "lambdavariables", "if", "coalesce", "first", "last",
                         "tryget", "indexfromend", "tryindexfromend"})
 """Functions that return a value that already exists: size-checked, but its work was charged when built."""
@@ -231,14 +261,44 @@ def _check_size(result: Any, node: FunctionCall, scope: EvalScope, *, charge: bo
         if charge:
             scope.charge(len(result) // 1024)
         if len(result) > MAX_STRING_LENGTH:
-            raise TemplateError(f"expression work limit exceeded: '{node.text}' builds a string over 10 MB")
+            raise TemplateError(f"expression work limit exceeded: '{node.text[:80]}' builds a string over 10 MB")
     elif isinstance(result, list | dict):
         if charge:
             scope.charge(len(result))
         if len(result) > MAX_ARRAY_LENGTH:
             raise TemplateError(
-                f"expression work limit exceeded: '{node.text}' builds over {MAX_ARRAY_LENGTH:,} elements"
+                f"expression work limit exceeded: '{node.text[:80]}' builds over {MAX_ARRAY_LENGTH:,} elements"
             )
+
+
+def _too_large(call: Call, what: str) -> TemplateError:
+    """The error for a call whose result would pass a work limit: raised before the result is built."""
+    return TemplateError(f"expression work limit exceeded: '{call.node.text[:80]}' would build {what}")
+
+
+def _room_for_string(call: Call, length: int) -> None:
+    """Refuse to build a string of `length` characters when that is over the limit."""
+    if length > MAX_STRING_LENGTH:
+        raise _too_large(call, "a string over 10 MB")
+
+
+def _room_for_array(call: Call, length: int) -> None:
+    """Refuse to build an array of `length` elements when that is over the limit."""
+    if length > MAX_ARRAY_LENGTH:
+        raise _too_large(call, f"over {MAX_ARRAY_LENGTH:,} elements")
+
+
+def _utf8(call: Call, text: str) -> bytes | Unresolved:
+    """The UTF-8 bytes of `text`, or `Unresolved` when it holds a lone surrogate (an unpaired UTF-16 half).
+
+    JSON can carry one (`"\\ud800"`), but it is not a character: which bytes Azure hashes or encodes for it is
+    not documented, so a value computed from it would be a guess.
+    """
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        return call.unresolved("the text holds a lone UTF-16 surrogate (not a character); how Azure encodes "
+                               "it is not documented")
 
 
 # --- shared semantics ---------------------------------------------------------------------------------------
@@ -277,7 +337,34 @@ def to_arm_string(value: Any) -> str:
         return str(int(value))
     if isinstance(value, int | float):
         return str(value)
+    if _json_text_exceeds(value, MAX_STRING_LENGTH):
+        raise TemplateError("expression work limit exceeded: a value's JSON text would be over 10 MB")
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _json_text_exceeds(value: Any, limit: int) -> bool:
+    """Whether the compact JSON text of `value` is longer than `limit` (counted without building it).
+
+    Every element pushed adds at least one character, so the work stops soon after the limit is passed, even for
+    an array holding the same large array many times over.
+    """
+    total = 0
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += 2 + len(item) + sum(len(str(key)) + 3 for key in item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            total += 2 + len(item)
+            pending.extend(item)
+        else:
+            total += 5
+        if total > limit:
+            return True
+    return False
 
 
 def _ordered(call: Call, left: Any, right: Any) -> int:
@@ -298,8 +385,11 @@ def _ordered(call: Call, left: Any, right: Any) -> int:
 
 
 @arm_function("base64", 1, 1)
-def _base64(call: Call) -> str:
-    return base64.b64encode(call.string(0).encode()).decode()
+def _base64(call: Call) -> str | Unresolved:
+    data = _utf8(call, call.string(0))
+    if isinstance(data, Unresolved):
+        return data
+    return base64.b64encode(data).decode()
 
 
 def _decode_base64(call: Call, text: str) -> str:
@@ -319,9 +409,20 @@ def _base64_to_json(call: Call) -> Any:
     return _parse_json(call, _decode_base64(call, call.string(0)))
 
 
+_MAX_JSON_VALUES = 10 * MAX_ARRAY_LENGTH
+"""Most values `json()` decodes: decoded JSON takes tens of times the memory of its text."""
+
+
 def _parse_json(call: Call, text: str) -> Any:
+    # Every element after the first of an array or object follows a comma: an upper bound, counted in C.
+    if text.count(",") + text.count("[") + text.count("{") > _MAX_JSON_VALUES:
+        raise _too_large(call, f"over {_MAX_JSON_VALUES:,} JSON values")
     try:
-        return json.loads(text)
+        try:
+            return decode_json(text)
+        except json.JSONDecodeError:
+            # ARM's JSON reader skips comments, as in templates (Bicep's loadJsonContent of a .jsonc file).
+            return decode_json(strip_jsonc(text))
     except ValueError as exc:
         raise call.error(f"not valid JSON: {exc}") from None
 
@@ -332,6 +433,7 @@ def _concat(call: Call) -> Any:
     arrays_only = all(isinstance(a, list) or a is None for a in args)
     if args and arrays_only and any(isinstance(a, list) for a in args):
         # Arrays concatenate element by element; unresolved elements are kept where they are.
+        _room_for_array(call, sum(len(item) for item in args if item))
         result: list[Any] = []
         for item in args:
             result.extend(item or [])
@@ -341,7 +443,9 @@ def _concat(call: Call) -> Any:
         return call.unresolved(blocking.reason)
     if any(isinstance(a, list) for a in args):
         raise call.error("can't mix arrays and strings")
-    return "".join(to_arm_string(a) for a in args)
+    pieces = [to_arm_string(a) for a in args]
+    _room_for_string(call, sum(len(piece) for piece in pieces))
+    return "".join(pieces)
 
 
 @arm_function("contains", 2, 2, unresolved="shallow")
@@ -364,9 +468,11 @@ def _contains(call: Call) -> bool | Unresolved:
 
 
 @arm_function("dataUri", 1, 1)
-def _data_uri(call: Call) -> str:
-    encoded = base64.b64encode(call.string(0).encode()).decode()
-    return f"data:text/plain;charset=utf8;base64,{encoded}"
+def _data_uri(call: Call) -> str | Unresolved:
+    data = _utf8(call, call.string(0))
+    if isinstance(data, Unresolved):
+        return data
+    return f"data:text/plain;charset=utf8;base64,{base64.b64encode(data).decode()}"
 
 
 @arm_function("dataUriToString", 1, 1)
@@ -400,29 +506,60 @@ def _starts_with(call: Call) -> bool:
     return call.string(0).lower().startswith(call.string(1).lower())
 
 
+def _units(text: str) -> str:
+    """`text` as .NET holds it, one UTF-16 code unit per character: a character above U+FFFF becomes its two
+    surrogates. ARM's string positions and lengths count these units (`length('😀')` is 2)."""
+    if text.isascii() or max(text) <= "\uffff":
+        return text
+    return "".join(c if c <= "\uffff" else chr(0xD7C0 + (ord(c) >> 10)) + chr(0xDC00 + (ord(c) & 0x3FF))
+                   for c in text)
+
+
+def _from_units(units: str) -> str:
+    """Code units back to text: surrogate pairs become their characters; a pair cut in two stays cut."""
+    if units.isascii() or not any("\ud800" <= c <= "\udbff" for c in units):
+        return units
+    return units.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
 @arm_function("first", 1, 1, unresolved="shallow")
 def _first(call: Call) -> Any:
     value = call.args[0]
-    if isinstance(value, str | list):
-        return value[0] if value else (None if isinstance(value, list) else "")
+    if isinstance(value, str):
+        return _from_units(_units(value)[:1])
+    if isinstance(value, list):
+        return value[0] if value else None
     raise call.error(f"argument 1 must be an array or string, not {type_name(value)}")
 
 
 @arm_function("last", 1, 1, unresolved="shallow")
 def _last(call: Call) -> Any:
     value = call.args[0]
-    if isinstance(value, str | list):
-        return value[-1] if value else (None if isinstance(value, list) else "")
+    if isinstance(value, str):
+        return _from_units(_units(value)[-1:])
+    if isinstance(value, list):
+        return value[-1] if value else None
     raise call.error(f"argument 1 must be an array or string, not {type_name(value)}")
 
 
 _FORMAT_ITEM = re.compile(r"\{\{|\}\}|\{(\d+)(?:,(-?\d+))?(?::([^}]*))?\}|[{}]")
 
 
+def _fixed(value: int | float, precision: int, *, grouped: bool) -> str:
+    """`value` with `precision` decimals, a midpoint rounded away from zero as .NET formats it (Python rounds a
+    midpoint to even: `f"{2.5:.0f}"` is `2`, .NET's `2.5.ToString("F0")` is `3`)."""
+    exact = decimal.Decimal(value)  # the exact binary value: 1.005 stays 1.00499..., as in .NET
+    rounded = exact.quantize(decimal.Decimal(1).scaleb(-precision), rounding=decimal.ROUND_HALF_UP)
+    return f"{rounded:,f}" if grouped else f"{rounded:f}"
+
+
 def _format_number(call: Call, value: Any, spec: str) -> str:
     """A .NET standard numeric format string (`D3`, `N2`, `X`, `F1`, `P0`, `E`) or `000`."""
     letter, digits = spec[:1], spec[1:]
     precision = int(digits) if digits.isdigit() else None
+    if precision is not None:
+        # The precision is a length: `{0:D999999999}` would build a gigabyte before any size check.
+        _room_for_string(call, precision)
     if isinstance(value, bool) or not isinstance(value, int | float):
         if spec:
             raise call.error(f"format specifier '{spec}' needs a number, not {type_name(value)}")
@@ -435,11 +572,11 @@ def _format_number(call: Call, value: Any, spec: str) -> str:
         text = format(value, "x" if letter == "x" else "X")
         return text.rjust(precision or 0, "0")
     if upper == "N":
-        return f"{value:,.{2 if precision is None else precision}f}"
+        return _fixed(value, 2 if precision is None else precision, grouped=True)
     if upper == "F":
-        return f"{value:.{2 if precision is None else precision}f}"
+        return _fixed(value, 2 if precision is None else precision, grouped=False)
     if upper == "P":
-        return f"{value * 100:,.{2 if precision is None else precision}f} %"
+        return _fixed(value * 100, 2 if precision is None else precision, grouped=True) + " %"
     if upper == "E":
         text = f"{value:.{6 if precision is None else precision}e}"
         mantissa, _, exponent = text.partition("e")
@@ -448,6 +585,7 @@ def _format_number(call: Call, value: Any, spec: str) -> str:
     if upper == "G" and not digits:
         return to_arm_string(value)
     if spec and set(spec) <= {"0", "#"} and isinstance(value, int):
+        _room_for_string(call, len(spec))
         return str(value).rjust(spec.count("0"), "0")
     raise call.error(f"format specifier '{spec}' is not supported")
 
@@ -456,8 +594,10 @@ def _format_number(call: Call, value: Any, spec: str) -> str:
 def _format(call: Call) -> str:
     template = call.string(0)
     values = call.args[1:]
+    built = len(template)  # an upper bound of the literal text; items add what they build
 
     def replace(match: re.Match[str]) -> str:
+        nonlocal built
         token = match.group(0)
         if token == "{{":
             return "{"
@@ -469,8 +609,11 @@ def _format(call: Call) -> str:
         if index >= len(values):
             raise call.error(f"the format string uses argument {{{index}}} but only {len(values)} follow")
         spec = match.group(3) or ""
-        text = _format_number(call, values[index], spec) if spec else to_arm_string(values[index])
         width = int(match.group(2)) if match.group(2) else 0
+        _room_for_string(call, built + abs(width))
+        text = _format_number(call, values[index], spec) if spec else to_arm_string(values[index])
+        built += max(len(text), abs(width))
+        _room_for_string(call, built)
         return text.ljust(-width) if width < 0 else text.rjust(width)
 
     return _FORMAT_ITEM.sub(replace, template)
@@ -480,16 +623,26 @@ _GUID_NAMESPACE = uuid.UUID("11fb06fb-712d-4ddd-98c7-e71bbd588830")
 
 
 @arm_function("guid", 1, None)
-def _guid(call: Call) -> str:
-    parts = [call.string(i) for i in range(len(call.args))]
-    return str(uuid.uuid5(_GUID_NAMESPACE, "-".join(parts)))
+def _guid(call: Call) -> str | Unresolved:
+    data = _utf8(call, "-".join(call.string(i) for i in range(len(call.args))))
+    if isinstance(data, Unresolved):
+        return data
+    call.scope.charge(len(data) // 1024)
+    return _uuid5(data)
+
+
+@lru_cache(maxsize=4096)
+def _uuid5(name: bytes) -> str:
+    """ARM's `guid()`: a UUID version 5 (SHA-1) of the UTF-8 name in ARM's namespace."""
+    digest = hashlib.sha1(_GUID_NAMESPACE.bytes + name, usedforsecurity=False).digest()
+    return str(uuid.UUID(bytes=digest[:16], version=5))
 
 
 def _index_of(call: Call, *, last: bool) -> int:
     container, item = call.args
     if isinstance(container, str):
-        needle = call.string(1).lower()
-        haystack = container.lower()
+        needle = _units(call.string(1)).lower()
+        haystack = _units(container).lower()
         return haystack.rfind(needle) if last else haystack.find(needle)
     if isinstance(container, list):
         positions = range(len(container) - 1, -1, -1) if last else range(len(container))
@@ -513,7 +666,10 @@ def _join(call: Call) -> str:
     for item in items:
         if isinstance(item, list | dict):
             raise call.error(f"can only join strings, integers and bools, not {type_name(item)}")
-    return call.string(1).join(to_arm_string(item) for item in items)
+    separator = call.string(1)
+    pieces = [to_arm_string(item) for item in items]
+    _room_for_string(call, sum(len(piece) for piece in pieces) + len(separator) * max(0, len(pieces) - 1))
+    return separator.join(pieces)
 
 
 @arm_function("json", 1, 1)
@@ -524,7 +680,9 @@ def _json(call: Call) -> Any:
 @arm_function("length", 1, 1, unresolved="shallow")
 def _length(call: Call) -> int:
     value = call.args[0]
-    if isinstance(value, str | list | dict):
+    if isinstance(value, str):
+        return len(_units(value))
+    if isinstance(value, list | dict):
         return len(value)
     raise call.error(f"argument 1 must be an array, object or string, not {type_name(value)}")
 
@@ -535,20 +693,21 @@ def _pad_left(call: Call) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise call.error(f"argument 1 must be a string or integer, not {type_name(value)}")
     total = call.integer(1)
-    if total > MAX_STRING_LENGTH:
-        raise TemplateError(f"expression work limit exceeded: padLeft() to {total:,} characters")
+    _room_for_string(call, total)
     pad = call.string(2) if len(call.args) > 2 else " "
-    if len(pad) != 1:
+    if len(_units(pad)) != 1:
         raise call.error(f"the padding must be one character, not '{pad}'")
-    return str(value).rjust(total, pad)
+    return _from_units(_units(str(value)).rjust(total, pad))
 
 
 @arm_function("replace", 3, 3)
 def _replace(call: Call) -> str:
-    old = call.string(1)
+    text, old, new = call.string(0), call.string(1), call.string(2)
     if not old:
         raise call.error("the text to replace can't be empty")
-    return call.string(0).replace(old, call.string(2))
+    if len(new) > len(old):
+        _room_for_string(call, len(text) + text.count(old) * (len(new) - len(old)))
+    return text.replace(old, new)
 
 
 def _skip_take_count(call: Call) -> tuple[Any, int]:
@@ -561,13 +720,13 @@ def _skip_take_count(call: Call) -> tuple[Any, int]:
 @arm_function("skip", 2, 2, unresolved="shallow")
 def _skip(call: Call) -> Any:
     value, count = _skip_take_count(call)
-    return value[count:]
+    return _from_units(_units(value)[count:]) if isinstance(value, str) else value[count:]
 
 
 @arm_function("take", 2, 2, unresolved="shallow")
 def _take(call: Call) -> Any:
     value, count = _skip_take_count(call)
-    return value[:count]
+    return _from_units(_units(value)[:count]) if isinstance(value, str) else value[:count]
 
 
 @arm_function("split", 2, 2)
@@ -581,8 +740,11 @@ def _split(call: Call) -> list[str]:
     usable = [d for d in delimiters if d]
     if not usable:
         return [text]
-    pattern = "|".join(re.escape(d) for d in usable)
-    return re.split(pattern, text)
+    pattern = re.compile("|".join(re.escape(d) for d in usable))
+    # Count the pieces first (up to the limit): a string of commas would otherwise build millions of them.
+    pieces = 1 + sum(1 for _ in zip(range(MAX_ARRAY_LENGTH), pattern.finditer(text), strict=False))
+    _room_for_array(call, pieces)
+    return pattern.split(text)
 
 
 @arm_function("string", 1, 1)
@@ -592,14 +754,14 @@ def _string(call: Call) -> str:
 
 @arm_function("substring", 2, 3)
 def _substring(call: Call) -> str:
-    text = call.string(0)
+    text = _units(call.string(0))
     start = call.integer(1)
     length = call.integer(2) if len(call.args) > 2 else len(text) - start
     if start < 0 or start > len(text):
         raise call.error(f"the start index {start} is outside the string of length {len(text)}")
     if length < 0 or start + length > len(text):
         raise call.error(f"the length {length} from index {start} runs past the string of length {len(text)}")
-    return text[start:start + length]
+    return _from_units(text[start:start + length])
 
 
 @arm_function("toLower", 1, 1)
@@ -618,10 +780,7 @@ def _trim(call: Call) -> str:
 
 
 _U32 = 0xFFFFFFFF
-
-
-def _rotl32(value: int, bits: int) -> int:
-    return ((value << bits) | (value >> (32 - bits))) & _U32
+_BLOCKS = struct.Struct("<II")
 
 
 def _fmix32(value: int) -> int:
@@ -633,50 +792,66 @@ def _fmix32(value: int) -> int:
 
 
 def murmurhash64(data: bytes, seed: int = 0) -> int:
-    """Microsoft's 64-bit MurmurHash variant (two 32-bit lanes), the hash behind ARM's `uniqueString`."""
-    c1, c2 = 0x239B961B, 0xAB0E9789
+    """Microsoft's 64-bit MurmurHash variant (two 32-bit lanes), the hash behind ARM's `uniqueString`.
+
+    No maintained package implements this variant, so it is written out here, with the rotations inlined and the
+    8-byte blocks unpacked by `struct` in C: the loop is the whole cost.
+    """
+    c1, c2, u32 = 0x239B961B, 0xAB0E9789, _U32
     length = len(data)
     h1 = h2 = seed
-    index = 0
-    while index + 7 < length:
-        k1 = int.from_bytes(data[index:index + 4], "little")
-        k2 = int.from_bytes(data[index + 4:index + 8], "little")
-        k1 = (_rotl32((k1 * c1) & _U32, 15) * c2) & _U32
-        h1 = (((_rotl32(h1 ^ k1, 19) + h2) & _U32) * 5 + 0x561CCD1B) & _U32
-        k2 = (_rotl32((k2 * c2) & _U32, 17) * c1) & _U32
-        h2 = (((_rotl32(h2 ^ k2, 13) + h1) & _U32) * 5 + 0x0BCAA747) & _U32
-        index += 8
-    tail = length - index
+    whole = length - length % 8
+    for k1, k2 in _BLOCKS.iter_unpack(data[:whole]):
+        k1 = (k1 * c1) & u32
+        k1 = ((((k1 << 15) | (k1 >> 17)) & u32) * c2) & u32
+        h1 ^= k1
+        h1 = (((((h1 << 19) | (h1 >> 13)) & u32) + h2) * 5 + 0x561CCD1B) & u32
+        k2 = (k2 * c2) & u32
+        k2 = ((((k2 << 17) | (k2 >> 15)) & u32) * c1) & u32
+        h2 ^= k2
+        h2 = (((((h2 << 13) | (h2 >> 19)) & u32) + h1) * 5 + 0x0BCAA747) & u32
+    tail = length - whole
     if tail > 0:
-        k1 = int.from_bytes(data[index:index + min(4, tail)], "little")
-        h1 ^= (_rotl32((k1 * c1) & _U32, 15) * c2) & _U32
+        k1 = (int.from_bytes(data[whole:whole + min(4, tail)], "little") * c1) & u32
+        h1 ^= ((((k1 << 15) | (k1 >> 17)) & u32) * c2) & u32
         if tail > 4:
-            k2 = int.from_bytes(data[index + 4:index + tail], "little")
-            h2 ^= (_rotl32((k2 * c2) & _U32, 17) * c1) & _U32
-    h1 ^= length & _U32
-    h2 ^= length & _U32
-    h1 = (h1 + h2) & _U32
-    h2 = (h2 + h1) & _U32
+            k2 = (int.from_bytes(data[whole + 4:length], "little") * c2) & u32
+            h2 ^= ((((k2 << 17) | (k2 >> 15)) & u32) * c1) & u32
+    h1 ^= length & u32
+    h2 ^= length & u32
+    h1 = (h1 + h2) & u32
+    h2 = (h2 + h1) & u32
     h1, h2 = _fmix32(h1), _fmix32(h2)
-    h1 = (h1 + h2) & _U32
-    h2 = (h2 + h1) & _U32
+    h1 = (h1 + h2) & u32
+    h2 = (h2 + h1) & u32
     return (h2 << 32) | h1
 
 
+_BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
+
+
 def unique_string(*values: str) -> str:
-    """ARM's `uniqueString(...)`: 13 lower-case base32 characters of the hash of the values joined by '-'."""
-    hashed = murmurhash64("-".join(values).encode())
-    alphabet = "abcdefghijklmnopqrstuvwxyz234567"
-    characters = []
-    for _ in range(13):
-        characters.append(alphabet[hashed >> 59])
-        hashed = (hashed << 5) & 0xFFFFFFFFFFFFFFFF
-    return "".join(characters)
+    """ARM's `uniqueString(...)`: 13 lower-case base32 characters of the hash of the values joined by '-'.
+
+    Raises `UnicodeEncodeError` for text holding a lone surrogate (see `_utf8`).
+    """
+    return _unique_string("-".join(values).encode("utf-8"))
+
+
+@lru_cache(maxsize=4096)
+def _unique_string(data: bytes) -> str:
+    # 13 characters of 5 bits: the 64-bit hash, most significant bit first, with one zero bit appended.
+    bits = murmurhash64(data) << 1
+    return "".join(_BASE32[(bits >> shift) & 31] for shift in range(60, -1, -5))
 
 
 @arm_function("uniqueString", 1, None)
-def _unique_string(call: Call) -> str:
-    return unique_string(*(call.string(i) for i in range(len(call.args))))
+def _unique_string_function(call: Call) -> str | Unresolved:
+    data = _utf8(call, "-".join(call.string(i) for i in range(len(call.args))))
+    if isinstance(data, Unresolved):
+        return data
+    call.scope.charge(len(data) // 16)  # hashing runs in Python: a long input costs work from the budget
+    return _unique_string(data)
 
 
 @arm_function("uri", 2, 2)
@@ -687,9 +862,17 @@ def _uri(call: Call) -> str:
     return urllib.parse.urljoin(base, relative)
 
 
+_URI_SAFE_BYTES = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
+
+
 @arm_function("uriComponent", 1, 1)
-def _uri_component(call: Call) -> str:
-    return urllib.parse.quote(call.string(0), safe="-_.~")
+def _uri_component(call: Call) -> str | Unresolved:
+    data = _utf8(call, call.string(0))
+    if isinstance(data, Unresolved):
+        return data
+    # Each byte outside the safe set becomes three characters (%XX): count them, in C, before building.
+    _room_for_string(call, len(data) + 2 * len(data.translate(None, _URI_SAFE_BYTES)))
+    return urllib.parse.quote(data, safe="-_.~")
 
 
 @arm_function("uriComponentToString", 1, 1)
@@ -956,11 +1139,43 @@ def _false(call: Call) -> bool:
 def _if(call: Call) -> Any:
     condition = evaluate_in(call.node.args[0], call.scope)
     if isinstance(condition, Unresolved):
-        return call.unresolved(condition.reason)
+        return _either_branch(call, condition)
     if not isinstance(condition, bool):
         raise call.error(f"the condition must be a bool, not {type_name(condition)}")
     # Only the branch taken is evaluated, as in ARM: the other may refer to things that don't exist.
     return evaluate_in(call.node.args[1 if condition else 2], call.scope)
+
+
+def _either_branch(call: Call, condition: Unresolved) -> Any:
+    """`if()` whose condition is unresolved: the value both branches have when they are the same, else unresolved.
+
+    Both branches are evaluated, as a trial: ARM would evaluate only one, so an error in either (a branch that
+    reads what doesn't exist when the condition is false) means "unresolved", and the notes of a trial that
+    does not give the value are dropped.
+    """
+    notes = call.scope.notes
+    kept = len(notes)
+    try:
+        when_true = evaluate_in(call.node.args[1], call.scope)
+        when_false = evaluate_in(call.node.args[2], call.scope)
+    except TemplateError:
+        del notes[kept:]
+        return call.unresolved(condition.reason)
+    if identical(when_true, when_false):
+        return when_true
+    del notes[kept:]
+    return call.unresolved(condition.reason)
+
+
+def identical(first: Any, second: Any) -> bool:
+    """Whether two values are the same in every detail: type, case, key spelling and order of arrays."""
+    if type(first) is not type(second):
+        return False
+    if isinstance(first, dict):
+        return first.keys() == second.keys() and all(identical(first[k], second[k]) for k in first)
+    if isinstance(first, list):
+        return len(first) == len(second) and all(identical(a, b) for a, b in zip(first, second, strict=True))
+    return bool(first == second)
 
 
 @arm_function("coalesce", 1, None, unresolved="lazy")
@@ -1049,7 +1264,10 @@ def _mod(call: Call) -> int:
     left, right = _operands(call)
     if right == 0:
         raise call.error("division by zero")
-    return int(math.fmod(left, right))
+    # The remainder takes the sign of the dividend, as in .NET; computed on integers (math.fmod goes through a
+    # double and loses digits past 2**53).
+    remainder = abs(left) % abs(right)
+    return remainder if left >= 0 else -remainder
 
 
 @arm_function("int", 1, 1)
@@ -1058,14 +1276,15 @@ def _int(call: Call) -> int:
     if isinstance(value, bool):
         raise call.error("can't convert a bool to an integer")
     if isinstance(value, int):
-        return value
+        return _checked(call, value)
     if isinstance(value, float):
-        return int(value)
+        return _checked(call, int(value))
     if isinstance(value, str):
         try:
-            return int(value.strip())
+            number = int(value.strip())
         except ValueError:
-            raise call.error(f"'{value}' is not an integer") from None
+            raise call.error(f"'{value[:40]}' is not an integer") from None
+        return _checked(call, number)
     raise call.error(f"can't convert {type_name(value)} to an integer")
 
 
@@ -1075,9 +1294,12 @@ def _float(call: Call) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise call.error(f"can't convert {type_name(value)} to a number")
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise call.error(f"'{value}' is not a number") from None
+        raise call.error(f"'{to_arm_string(value)[:40]}' is not a number") from None
+    if not math.isfinite(number):
+        raise call.error(f"'{to_arm_string(value)[:40]}' is not a finite number")
+    return number
 
 
 def _misplaced(call: Call, reason: str) -> TemplateError:
@@ -1150,9 +1372,19 @@ def _format_datetime(call: Call, moment: datetime, fmt: str | None) -> str:
     return "".join(output)
 
 
+_ISO_SECONDS_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+"""`2024-01-31T12:00:00Z`: the one base format whose result aiwell writes as Azure does when no format is given."""
+
+
 @arm_function("dateTimeAdd", 2, 3)
-def _date_time_add(call: Call) -> str:
-    moment = _parse_datetime(call, call.string(0))
+def _date_time_add(call: Call) -> str | Unresolved:
+    base = call.string(0)
+    if len(call.args) < 3 and not _ISO_SECONDS_UTC.fullmatch(base):
+        # Without a format, the result takes the base value's format (.NET's round trip of it), which is only
+        # certain for the plain UTC form; another form would be a guess.
+        return call.unresolved(f"without a format, the result is written in the format of the base '{base[:40]}', "
+                               "which aiwell reproduces only for yyyy-MM-ddTHH:mm:ssZ")
+    moment = _parse_datetime(call, base)
     duration = call.string(1)
     match = _DURATION.match(duration)
     if not match or duration in ("P", "-P") or duration.endswith("T"):
@@ -1307,33 +1539,45 @@ def _variables(call: Call) -> Any:
     return resolve_variable(call.string(0), call.scope, call.node.text)
 
 
+_TEMPLATE_SECTIONS = ("$schema", "contentVersion", "parameters", "variables", "resources", "outputs")
+"""What `deployment().properties.template` holds, per Microsoft's documentation of `deployment()`."""
+
+
+def _at_deployment(text: str, reason: str) -> Unresolved:
+    return Unresolved(text, f"only known at deployment: {reason}")
+
+
 @arm_function("deployment", 0, 0)
 def _deployment(call: Call) -> dict[str, Any]:
+    """The documented shape of `deployment()`, with what is only known at deployment left unresolved.
+
+    The name is the deployment's (a placeholder for the top-level deployment, see `DeploymentContext`); the
+    location exists only for deployments at subscription, management group or tenant scope. The template hash is
+    Azure's own hash of the template it received, not computable from the file; the parameters passed, the mode
+    and the provisioning state are the deployment's, and a template link exists only when deployed from a link.
+    """
     context = call.scope.context
     template = call.scope.template or {}
-    properties: dict[str, Any] = {
-        "template": {
-            "$schema": template.get("$schema", ""),
-            "contentVersion": template.get("contentVersion", "1.0.0.0"),
-            "metadata": template.get("metadata", {}),
-        },
-        "templateHash": unique_string(json.dumps(template, sort_keys=True, default=str)),
-        "parameters": {},
-        "mode": "Incremental",
-        "provisioningState": "Accepted",
-    }
-    if context.template_link_uri:
-        properties["templateLink"] = {"uri": context.template_link_uri, "contentVersion": "1.0.0.0"}
+    text = call.node.text
+    if "languageVersion" in template:
+        # languageVersion 2.0 returns a smaller object.
+        properties: dict[str, Any] = {"template": {"contentVersion": template.get("contentVersion", "")}}
     else:
-        # Present only when the template is deployed from a link, which templates that read it expect.
-        properties["templateLink"] = Unresolved(
-            "deployment().properties.templateLink",
-            "only known at deployment: the link the template is deployed from, if any")
-    return {
-        "name": context.deployment_name,
-        "location": context.location,
-        "properties": properties,
-    }
+        properties = {
+            "template": {key: template[key] for key in _TEMPLATE_SECTIONS if key in template},
+            "templateHash": _at_deployment(f"{text}.properties.templateHash",
+                                           "Azure's hash of the template it receives"),
+            "parameters": _at_deployment(f"{text}.properties.parameters", "the parameter values passed"),
+            "mode": _at_deployment(f"{text}.properties.mode", "the deployment mode chosen"),
+            "provisioningState": _at_deployment(f"{text}.properties.provisioningState",
+                                                "the state of the running deployment"),
+        }
+    properties["templateLink"] = _at_deployment(f"{text}.properties.templateLink",
+                                                "the link the template is deployed from, if any")
+    result: dict[str, Any] = {"name": context.deployment_name, "properties": properties}
+    if context.deployment_scope.lower() != "resourcegroup":
+        result["location"] = context.location
+    return result
 
 
 _AZURE_CLOUD: dict[str, Any] = {
@@ -1382,13 +1626,15 @@ def _resource_group(call: Call) -> Any:
     context = call.scope.context
     if context.deployment_scope.lower() != "resourcegroup":
         raise _misplaced(call, f"there is no resource group in a deployment at {context.deployment_scope} scope")
+    text = call.node.text
     return {
         "id": f"/subscriptions/{context.subscription_id}/resourceGroups/{context.resource_group}",
         "name": context.resource_group,
         "type": "Microsoft.Resources/resourceGroups",
         "location": context.location,
-        "tags": dict(context.resource_group_tags),
-        "properties": {"provisioningState": "Succeeded"},
+        "tags": _at_deployment(f"{text}.tags", "the tags of the resource group deployed to"),
+        "properties": {"provisioningState": _at_deployment(f"{text}.properties.provisioningState",
+                                                           "the state of the resource group")},
     }
 
 
@@ -1399,16 +1645,17 @@ def _subscription(call: Call) -> dict[str, Any]:
         "id": f"/subscriptions/{context.subscription_id}",
         "subscriptionId": context.subscription_id,
         "tenantId": context.tenant_id,
-        "displayName": context.subscription_display_name,
+        "displayName": _at_deployment(f"{call.node.text}.displayName", "the name of the subscription deployed to"),
     }
 
 
 @arm_function("tenant", 0, 0)
 def _tenant(call: Call) -> dict[str, Any]:
     context = call.scope.context
+    text = call.node.text
     return {
-        "countryCode": context.tenant_country_code,
-        "displayName": context.tenant_display_name,
+        "countryCode": _at_deployment(f"{text}.countryCode", "the country of the tenant deployed to"),
+        "displayName": _at_deployment(f"{text}.displayName", "the name of the tenant deployed to"),
         "id": f"/tenants/{context.tenant_id}",
         "tenantId": context.tenant_id,
     }
@@ -1419,12 +1666,16 @@ def _management_group(call: Call) -> Any:
     group = call.scope.context.management_group
     if group is None:
         return call.unresolved("the deployment is not at management group scope, so its group is unknown")
-    group_id = f"/providers/Microsoft.Management/managementGroups/{group}"
+    text = call.node.text
     return {
-        "id": group_id,
+        "id": f"/providers/Microsoft.Management/managementGroups/{group}",
         "name": group,
         "type": "/providers/Microsoft.Management/managementGroups",
-        "properties": {"displayName": group, "tenantId": call.scope.context.tenant_id},
+        "properties": {
+            "displayName": _at_deployment(f"{text}.properties.displayName", "the management group's display name"),
+            "tenantId": call.scope.context.tenant_id,
+            "details": _at_deployment(f"{text}.properties.details", "the management group's parent and version"),
+        },
     }
 
 
@@ -1578,6 +1829,7 @@ __all__ = [
     "arm_equals",
     "arm_function",
     "call_function",
+    "identical",
     "murmurhash64",
     "to_arm_string",
     "unique_string",

@@ -7,10 +7,12 @@ notes, so the limits hold for the whole deployment and every warning reaches the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiwell.errors import TemplateError
+from aiwell.model.values import Unresolved
 
 MAX_STEPS = 5_000_000
 """Units of work one deployment's expressions may spend (a node evaluated, an element built)."""
@@ -27,10 +29,12 @@ MAX_DEPTH = 100
 
 @dataclass(frozen=True)
 class DeploymentContext:
-    """What ARM knows at deployment time; placeholders that are consistent across a run.
+    """Where a deployment goes: placeholders that are consistent across a run.
 
     The defaults are documented placeholders: they make ids and names deterministic without pretending to know
-    the real subscription.
+    the real subscription (`--subscription-id`, `--resource-group` and `--location` set them). Nothing else about
+    the target is assumed: the functions that read its other properties (a resource group's tags, a
+    subscription's display name, a tenant's country) answer `Unresolved`.
     """
 
     subscription_id: str = "00000000-0000-0000-0000-000000000000"
@@ -38,20 +42,96 @@ class DeploymentContext:
     location: str = "westeurope"
     """Documented placeholder for `resourceGroup().location` and `deployment().location`."""
     tenant_id: str = "00000000-0000-0000-0000-000000000000"
-    deployment_name: str = "aiwell"
+    deployment_name: str | Unresolved = "aiwell"
+    """`deployment().name`: unresolved for a nested deployment whose own name is."""
     management_group: str | None = None
-    subscription_display_name: str = "aiwell-subscription"
-    tenant_display_name: str = "aiwell-tenant"
-    tenant_country_code: str = "US"
-    tenant_default_domain: str = "aiwell.onmicrosoft.com"
-    resource_group_tags: dict[str, str] = field(default_factory=dict)
     environment_name: str = "AzureCloud"
     """The cloud `environment()` describes; only AzureCloud's values are built in."""
-    template_link_uri: str | None = None
-    """`deployment().properties.templateLink.uri` when the template was deployed from a link."""
     deployment_scope: str = "resourceGroup"
     """Where the template deploys: `resourceGroup`, `subscription`, `managementGroup` or `tenant` (from its
     `$schema`); decides what `resourceId()` returns and whether `resourceGroup()` exists."""
+
+
+_SECURE_TYPES = frozenset({"securestring", "secureobject"})
+_OUTPUT_TYPES = {"string": "String", "securestring": "SecureString", "int": "Int", "bool": "Bool",
+                 "object": "Object", "secureobject": "SecureObject", "array": "Array"}
+
+_RUNTIME_PROPERTIES = ("provisioningState", "timestamp", "duration", "correlationId", "outputResources",
+                       "dependencies", "parameters", "mode", "templateHash")
+"""Properties of a deployment that `reference()` returns and only Azure knows."""
+
+
+class NestedDeployment:
+    """A nested deployment expanded in the same deployment: `reference()` of it reads its outputs.
+
+    `outputs` evaluates the nested template's `outputs` section (name → value); it is called on first use only,
+    since most deployments' outputs are never read.
+    """
+
+    def __init__(self, resource_id: str | Unresolved, name: str, outputs: Callable[[], dict[str, Any]],
+                 output_types: dict[str, Any]) -> None:
+        self.resource_id = resource_id
+        self.name = name
+        self._outputs = outputs
+        self._output_types = output_types
+        self._value: dict[str, Any] | None = None
+        self._evaluating = False
+
+    def reference(self, text: str, *, full: bool) -> dict[str, Any]:
+        """What `reference()` returns: the deployment's properties, or with `full` the whole resource."""
+        properties: dict[str, Any] = {
+            key: Unresolved(f"{text}.{key}", "only known at deployment: a property of the finished deployment")
+            for key in _RUNTIME_PROPERTIES}
+        properties["outputs"] = self._output_values(text)
+        if not full:
+            return properties
+        return {"id": self.resource_id, "name": self.name, "type": "Microsoft.Resources/deployments",
+                "properties": properties}
+
+    def _output_values(self, text: str) -> dict[str, Any]:
+        if self._evaluating:
+            return {name: {"value": Unresolved(f"{text}.outputs.{name}", "the deployment's outputs refer to "
+                                               "themselves")} for name in self._output_types}
+        if self._value is None:
+            self._evaluating = True
+            try:
+                self._value = self._outputs()
+            finally:
+                self._evaluating = False
+        result: dict[str, Any] = {}
+        for name, value in self._value.items():
+            declared = self._output_types.get(name)
+            entry: dict[str, Any] = {}
+            if isinstance(declared, str):
+                entry["type"] = _OUTPUT_TYPES.get(declared.lower(), declared)
+            if isinstance(declared, str) and declared.lower() in _SECURE_TYPES:
+                entry["value"] = Unresolved(f"{text}.outputs.{name}.value",
+                                            "a secure output's value is not returned")
+            else:
+                entry["value"] = value
+            result[name] = entry
+        return result
+
+
+class NestedDeployments:
+    """The nested deployments expanded so far in one deployment, by id and, per template, by name or symbol."""
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, NestedDeployment] = {}
+        self._by_name: dict[tuple[int, str], NestedDeployment] = {}
+
+    def add(self, deployment: NestedDeployment, *, template: Any, names: tuple[str, ...]) -> None:
+        """Record `deployment` under its id and under `names` (its name, its symbol) within `template`."""
+        if isinstance(deployment.resource_id, str):
+            self._by_id[deployment.resource_id.lower()] = deployment
+        for name in names:
+            self._by_name[(id(template), name.lower())] = deployment
+
+    def find(self, key: str, template: Any) -> NestedDeployment | None:
+        """The deployment `reference(key)` names: a full id, or a name or symbol of `template`."""
+        if key.startswith("/"):
+            return self._by_id.get(key.lower())
+        return self._by_name.get((id(template), key.lower()))
 
 
 @dataclass
@@ -88,8 +168,11 @@ class EvalScope:
         context: DeploymentContext | None = None,
         template: dict[str, Any] | None = None,
         parameter_values_source: str | None = None,
+        nested_deployments: NestedDeployments | None = None,
     ) -> None:
         self.context = context or DeploymentContext()
+        self.nested_deployments = nested_deployments or NestedDeployments()
+        """Nested deployments of the same deployment whose outputs `reference()` reads (shared by the loader)."""
         self.template = template
         self.parameter_values_source = parameter_values_source
         """Where parameter values came from (a parameter file's path), for messages."""
@@ -292,4 +375,6 @@ __all__ = [
     "CopyVariable",
     "DeploymentContext",
     "EvalScope",
+    "NestedDeployment",
+    "NestedDeployments",
 ]

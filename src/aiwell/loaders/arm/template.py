@@ -7,7 +7,10 @@ child resources (short `type` and `name` joined to the parent's); symbolic-name 
 2.0, where `existing` resources are references, not deployments); nested deployments with an inline template
 (inner or outer expression scope) or a `templateLink.relativePath` inside the reviewed tree. A
 `templateLink.uri` is not fetched. The deployment resource is reported too, without its inline
-`properties.template` (those resources are reported themselves).
+`properties.template` (those resources are reported themselves). A nested deployment goes where its `scope`
+(`/` for the tenant, a management group), `subscriptionId` or `resourceGroup` says, and its inner template's
+functions answer for that scope; `reference()` of a nested deployment expanded earlier in the same deployment
+(by id, name or languageVersion 2.0 symbol) reads its outputs, evaluated in its own scope.
 
 Choices where ARM gives no answer offline:
 - A copy loop whose count is unresolved is one resource whose name is `Unresolved`; of its values, those that
@@ -15,6 +18,8 @@ Choices where ARM gives no answer offline:
 - A nested child whose parent is not deployed (condition false) is not deployed either.
 - An extension resource's relative `scope` (`Microsoft.X/type/name`, as Bicep writes it) is stored as a full id.
 - In symbolic-name templates, symbolic names in `dependsOn` become the ids of the resources they name.
+- A resource whose `type` is unresolved is reported (under the expression text) and noted as not reviewed: no
+  rule can be chosen for it.
 
 Every resource gets an ARM id built from the `DeploymentContext` (placeholders for the subscription and
 group), honouring `resourceGroup`/`subscriptionId` on a resource and `scope` on an extension resource. A name,
@@ -30,15 +35,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from aiwell.errors import InputError, TemplateError
-from aiwell.loaders.arm.expressions import MAX_COPY_COUNT, copy_count, evaluate_value
+from aiwell.loaders.arm.expressions import MAX_COPY_COUNT, copy_count, copy_loop, evaluate_value
 from aiwell.loaders.arm.parameters import deployment_parameter_values, scope_parameters
-from aiwell.loaders.arm.scope import DeploymentContext, EvalScope
+from aiwell.loaders.arm.scope import DeploymentContext, EvalScope, NestedDeployment, NestedDeployments
+from aiwell.loaders.files import resolved, within
 from aiwell.loaders.jsonc import JsonDocument, load_json
 from aiwell.model import Resource, Source, SourceFormat, Unresolved
 
@@ -80,6 +86,9 @@ class TemplateExpansion:
     """Templates loaded through `templateLink.relativePath` (resolved paths)."""
     unreviewed: list[str] = field(default_factory=list)
     """Parts of the deployment whose resources are not reviewed (a linked template not fetched, ...)."""
+    outputs: Callable[[], dict[str, Any]] = dict
+    """The template's outputs (name → value), evaluated on call in the deployment's scope: what a Bicep file that
+    uses the template as a module reads as `module.outputs.x`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,9 +100,13 @@ class _Target:
     subscription_id: str | Unresolved
     resource_group: str | Unresolved
     management_group: str | None
+    unknown: Unresolved | None = None
+    """Set when the deployment's `scope` is unresolved: then no id under it can be known."""
 
     def prefix(self, *, subscription: Any = None, resource_group: Any = None) -> str | Unresolved:
         """The id prefix for a resource, with its own `subscriptionId`/`resourceGroup` fields when set."""
+        if self.unknown is not None:
+            return self.unknown
         sub = subscription if subscription is not None else self.subscription_id
         group = resource_group if resource_group is not None else self.resource_group
         kind = "resourceGroup" if resource_group is not None else self.kind
@@ -111,6 +124,44 @@ class _Target:
         if kind == "subscription":
             return f"/subscriptions/{sub}"
         return f"/subscriptions/{sub}/resourceGroups/{group}"
+
+    def context(self, base: DeploymentContext) -> DeploymentContext:
+        """The deployment context of a template deployed here: its scope, subscription, group and management
+        group, the rest (location, tenant, deployment name) from `base`."""
+        changes: dict[str, Any] = {"deployment_scope": self.kind}
+        if isinstance(self.subscription_id, str) and self.subscription_id:
+            changes["subscription_id"] = self.subscription_id
+        if isinstance(self.resource_group, str) and self.resource_group:
+            changes["resource_group"] = self.resource_group
+        if self.management_group is not None:
+            changes["management_group"] = self.management_group
+        return dataclasses.replace(base, **changes)
+
+
+_MANAGEMENT_GROUP_SCOPE = re.compile(r"/?providers/Microsoft\.Management/managementGroups/([^/]+)|"
+                                     r"Microsoft\.Management/managementGroups/([^/]+)", re.IGNORECASE)
+_SUBSCRIPTION_SCOPE = re.compile(r"/subscriptions/([^/]+)(?:/resourceGroups/([^/]+))?", re.IGNORECASE)
+
+
+def _scope_target(scope: str, parent: _Target) -> _Target:
+    """The target a deployment's `scope` names: `/` (the tenant), a management group, a subscription or a group.
+
+    A relative id other than a management group is a resource, where a deployment can't go: the parent's scope
+    stays (ARM rejects such a deployment).
+    """
+    text = scope.strip()
+    if text.rstrip("/") == "":
+        return dataclasses.replace(parent, kind="tenant")
+    group = _MANAGEMENT_GROUP_SCOPE.fullmatch(text.rstrip("/"))
+    if group is not None:
+        return dataclasses.replace(parent, kind="managementGroup", management_group=group.group(1) or group.group(2))
+    subscription = _SUBSCRIPTION_SCOPE.fullmatch(text.rstrip("/"))
+    if subscription is not None:
+        sub, resource_group = subscription.group(1), subscription.group(2)
+        if resource_group is None:
+            return dataclasses.replace(parent, kind="subscription", subscription_id=sub)
+        return dataclasses.replace(parent, kind="resourceGroup", subscription_id=sub, resource_group=resource_group)
+    return parent
 
 
 def _target_for_schema(template: Mapping[str, Any], context: DeploymentContext) -> _Target:
@@ -169,6 +220,8 @@ def resource_id(prefix: str | Unresolved, resource_type: str, name: str | Unreso
         return base
     type_segments = resource_type.split("/")
     names = name.split("/")
+    if "" in names:
+        return Unresolved(f"{resource_type} '{name}'", "a segment of the name is empty (Azure rejects this resource)")
     namespace, types = type_segments[0], type_segments[1:]
     lowered = [t.lower() for t in types]
     if "providers" in lowered:
@@ -233,6 +286,7 @@ class _Expander:
         self.unreviewed: list[str] = []
         self.linked_files: set[Path] = set()
         self.scopes: list[EvalScope] = []
+        self.nested_deployments = NestedDeployments()
         self._linked_documents: dict[Path, JsonDocument] = {}
 
     def where(self, frame: _Frame, address: str) -> str:
@@ -265,7 +319,8 @@ class _Expander:
         scope = EvalScope(parameters=parameters,
                           variables=variables if isinstance(variables, dict) else {},
                           functions=functions if isinstance(functions, list) else [],
-                          context=context, template=template, parameter_values_source=source)
+                          context=context, template=template, parameter_values_source=source,
+                          nested_deployments=self.nested_deployments)
         self.scopes.append(scope)
         return scope
 
@@ -275,22 +330,28 @@ class _Expander:
         """Expand every resource of `template` in `frame`."""
         first = len(self.resources)
         symbols: dict[str, list[str | Unresolved]] = {}
+        symbolic = isinstance(_field(template, "resources"), dict)
         for address, raw in _template_resources(template, frame.address):
             start = len(self.resources)
-            self.expand_resource(raw, frame, address, parent=None)
-            # The resource itself or its copies (`name[3]`), not its nested children.
-            copies = re.compile(re.escape(address) + r"(\[\d+\])?")
-            symbols[address.rsplit(".", 1)[-1].lower()] = [
-                r.id for r in self.resources[start:] if copies.fullmatch(r.source.address)]
-        if isinstance(_field(template, "resources"), dict):
+            symbol = address.rsplit(".", 1)[-1] if symbolic else None
+            self.expand_resource(raw, frame, address, parent=None, symbol=symbol)
+            if symbol is not None:
+                # The resource itself or its copies (`name[3]`), not its nested children.
+                symbols[symbol.lower()] = [r.id for r in self.resources[start:]
+                                           if _is_copy_of(r.source.address, address)]
+        if symbolic:
             _resolve_symbolic_dependencies(self.resources[first:], symbols)
 
-    def expand_resource(self, raw: Any, frame: _Frame, address: str, parent: _Parent | None) -> None:
-        """Expand one template resource: its copies, condition, body, children and nested deployment."""
+    def expand_resource(self, raw: Any, frame: _Frame, address: str, parent: _Parent | None,
+                        symbol: str | None = None) -> None:
+        """Expand one template resource: its copies, condition, body, children and nested deployment.
+
+        `symbol` is its symbolic name in a languageVersion 2.0 template (what `reference()` calls it).
+        """
         span = frame.document.span_of(raw)
         line = span[0] if span else None
         try:
-            self._expand_resource(raw, frame, address, parent, span)
+            self._expand_resource(raw, frame, address, parent, span, symbol)
         except InputError as exc:
             if exc.line is not None:
                 raise
@@ -299,14 +360,14 @@ class _Expander:
             raise TemplateError(f"{address}: template nested too deeply to evaluate", line=line) from exc
 
     def _expand_resource(self, raw: Any, frame: _Frame, address: str, parent: _Parent | None,
-                         span: tuple[int, int] | None) -> None:
+                         span: tuple[int, int] | None, symbol: str | None) -> None:
         if not isinstance(raw, dict):
             raise TemplateError("a resource must be a JSON object")
         if _field(raw, "existing") is True:
             return  # a reference to a resource deployed elsewhere (languageVersion 2.0)
         copy = _field(raw, "copy")
         if copy is None:
-            self._expand_instance(raw, frame, frame.scope, address, parent, span)
+            self._expand_instance(raw, frame, frame.scope, address, parent, span, symbol=symbol)
             return
         if not isinstance(copy, dict):
             raise TemplateError("'copy' must be an object with 'name' and 'count'")
@@ -320,11 +381,13 @@ class _Expander:
             return
         for index in range(copy_count(count, f"copy loop '{loop_name}'")):
             self._expand_instance(raw, frame, frame.scope.with_copy_index(loop_name, index),
-                                  f"{address}[{index}]", parent, span)
+                                  f"{address}[{index}]", parent, span,
+                                  symbol=f"{symbol}[{index}]" if symbol is not None else None)
 
     def _expand_instance(self, raw: dict[str, Any], frame: _Frame, scope: EvalScope, address: str,
                          parent: _Parent | None, span: tuple[int, int] | None,
-                         unresolved_copy: tuple[str | None, Unresolved] | None = None) -> None:
+                         unresolved_copy: tuple[str | None, Unresolved] | None = None, *,
+                         symbol: str | None = None) -> None:
         condition_raw = _field(raw, "condition")
         if condition_raw is not None:
             condition = self._evaluate(condition_raw, scope, unresolved_copy)
@@ -348,6 +411,11 @@ class _Expander:
             raise TemplateError("a resource must evaluate to a JSON object")
 
         full_type, name = self._full_type_and_name(body, parent)
+        raw_type = _field(body, "type")
+        if not isinstance(raw_type, str):
+            reason = raw_type.reason if isinstance(raw_type, Unresolved) else "it is not a string"
+            self.note_unreviewed(f"{self.where(frame, address)}: the resource type {full_type} is unresolved "
+                                 f"({reason}); no rule can tell what it is, so it is not reviewed")
         if unresolved_copy is not None:
             name = Unresolved(_expression_text(_field(raw, "name")),
                               f"copy count {unresolved_copy[1].expression} is unresolved")
@@ -362,7 +430,8 @@ class _Expander:
             self.note_unreviewed(f"{self.where(frame, address)}: the template of a deployment in a copy loop whose "
                                  "count is unresolved is not expanded; its resources are not reviewed")
         elif is_deployment:
-            self._expand_deployment(body, inline_template, frame, scope, address, span)
+            self._expand_deployment(body, inline_template, frame, scope, address, span,
+                                    _NestedName(rid, name, symbol))
 
         children = _field(raw, "resources")
         if isinstance(children, list):
@@ -431,15 +500,19 @@ class _Expander:
             scope = scope_value
         elif isinstance(scope_value, str) and scope_value:
             scope = self._full_scope(scope_value, prefix)
-            body[next(k for k in body if k.lower() == "scope")] = scope
+            body[next(k for k in body if k.lower() == "scope")] = scope if scope != "" else "/"
         return resource_id(prefix, resource_type, name, scope)
 
     @staticmethod
     def _full_scope(scope: str, prefix: str | Unresolved) -> str | Unresolved:
-        """An extension resource's scope as a full id; a relative one (`Microsoft.X/y/z`) is in the group."""
+        """An extension resource's scope as a full id: `/` is the tenant (the empty prefix); a relative one
+        (`Microsoft.X/y/z`) is under the deployment's scope, except a management group, which is under the
+        tenant wherever it is named (Bicep writes `managementGroup('mg')` as `Microsoft.Management/...`)."""
         scope = scope.rstrip("/")
-        if scope.startswith("/"):
+        if scope.startswith("/") or not scope:
             return scope
+        if scope.lower().startswith("microsoft.management/managementgroups/"):
+            return f"/providers/{scope}"
         if isinstance(prefix, Unresolved):
             return prefix
         return f"{prefix}/providers/{scope}"
@@ -447,8 +520,9 @@ class _Expander:
     # --- nested deployments ---------------------------------------------------------------------------------
 
     def _expand_deployment(self, body: dict[str, Any], inline_template: Any, frame: _Frame, scope: EvalScope,
-                           address: str, span: tuple[int, int] | None) -> None:
-        """Expand the template a `Microsoft.Resources/deployments` resource deploys, inline or linked."""
+                           address: str, span: tuple[int, int] | None, names: _NestedName) -> None:
+        """Expand the template a `Microsoft.Resources/deployments` resource deploys, inline or linked, and record
+        it so that `reference()` of it reads its outputs."""
         properties = _field(body, "properties")
         if not isinstance(properties, dict):
             return
@@ -475,73 +549,98 @@ class _Expander:
             inner = from_expression or (isinstance(scope_option, str) and scope_option.lower() == "inner")
             prefix = f"{address}.properties.template"
             # Outer scope (ARM's default): the nested template sees the parent's parameters and variables.
-            child_scope = self._inner_scope(inline_template, properties, frame, body, address) if inner else scope
+            child_scope = (self._inner_scope(inline_template, properties, frame, body, address, target) if inner
+                           else scope)
             child = _Frame(frame.document, frame.file, child_scope, target, frame.depth + 1, prefix)
             self.expand(inline_template, child)
+            self._record_deployment(frame, names, inline_template, child_scope)
         elif inline_template is not None:
             raise TemplateError("properties.template of a deployment must be an object", line=line)
         elif isinstance(link, dict):
-            self._expand_link(link, properties, body, frame, target, address, line)
+            linked = self._expand_link(link, properties, body, frame, target, address, line)
+            if linked is not None:
+                self._record_deployment(frame, names, *linked)
+
+    def _record_deployment(self, frame: _Frame, names: _NestedName, template: dict[str, Any],
+                           scope: EvalScope) -> None:
+        """Let `reference()` find this nested deployment, by id, name or symbol, in the template that deploys it."""
+        if isinstance(names.name, Unresolved):
+            return
+        name = names.name.rsplit("/", 1)[-1]
+        outputs = _field(template, "outputs")
+        declared = outputs if isinstance(outputs, dict) else {}
+        types = {key: _field(value, "type") if isinstance(value, dict) else None for key, value in declared.items()}
+        deployment = NestedDeployment(names.resource_id, name, lambda: _outputs(declared, scope), types)
+        aliases = (name,) if names.symbol is None else (name, names.symbol)
+        frame.scope.nested_deployments.add(deployment, template=frame.scope.template, names=aliases)
 
     def _deployment_target(self, body: dict[str, Any], frame: _Frame) -> _Target:
-        """Where a nested deployment deploys: its `resourceGroup`/`subscriptionId`, else its parent's."""
+        """Where a nested deployment deploys: its `scope` (`/` for the tenant, a management group, a
+        subscription or group id), its `subscriptionId`/`resourceGroup`, else its parent's scope."""
+        target = frame.target
+        scope = _field(body, "scope")
+        if isinstance(scope, Unresolved):
+            return dataclasses.replace(target, unknown=Unresolved(
+                scope.expression, f"the scope of the deployment is unresolved: {scope.reason}"))
+        if isinstance(scope, str) and scope:
+            target = _scope_target(scope, target)
         group = _field(body, "resourceGroup")
         subscription = _field(body, "subscriptionId")
-        target = frame.target
         if subscription is not None:
-            target = dataclasses.replace(target, subscription_id=subscription)
+            kind = "subscription" if target.kind in ("managementGroup", "tenant") else target.kind
+            target = dataclasses.replace(target, kind=kind, subscription_id=subscription)
         if group is not None:
             target = dataclasses.replace(target, kind="resourceGroup", resource_group=group)
         return target
 
-    def _inner_context(self, body: dict[str, Any]) -> DeploymentContext:
-        """The deployment context inside an inner-scope deployment (another group, subscription, name)."""
-        context = self.context
-        group = _field(body, "resourceGroup")
-        subscription = _field(body, "subscriptionId")
+    def _inner_context(self, body: dict[str, Any], target: _Target) -> DeploymentContext:
+        """The deployment context inside an inner-scope deployment: its target and its own name."""
+        context = target.context(self.context)
         name = _field(body, "name")
-        if isinstance(group, str) and group:
-            context = dataclasses.replace(context, resource_group=group)
-        if isinstance(subscription, str) and subscription:
-            context = dataclasses.replace(context, subscription_id=subscription)
         if isinstance(name, str) and name:
             context = dataclasses.replace(context, deployment_name=name.rsplit("/", 1)[-1])
         return context
 
     def _inner_scope(self, template: dict[str, Any], properties: dict[str, Any], frame: _Frame,
-                     body: dict[str, Any], address: str) -> EvalScope:
+                     body: dict[str, Any], address: str, target: _Target) -> EvalScope:
         supplied = deployment_parameter_values(_field(properties, "parameters"))
         if _field(properties, "parametersLink") is not None:
             self.note(f"{self.where(frame, address)}: parametersLink is not followed (aiwell works offline); "
                       "the linked template's parameters without a default are unresolved")
-        return self.new_scope(template, supplied, self._inner_context(body), str(frame.file))
+        return self.new_scope(template, supplied, self._inner_context(body, target), str(frame.file))
 
     def _expand_link(self, link: dict[str, Any], properties: dict[str, Any], body: dict[str, Any],
-                     frame: _Frame, target: _Target, address: str, line: int | None) -> None:
+                     frame: _Frame, target: _Target, address: str,
+                     line: int | None) -> tuple[dict[str, Any], EvalScope] | None:
+        """Expand a linked template inside the reviewed tree; its template and scope, or None when not read."""
         relative = _field(link, "relativePath")
         where = self.where(frame, address)
         if relative is None:
             uri = _field(link, "uri") or _field(link, "id")
             self.note_unreviewed(f"{where}: linked template {_expression_text(uri)} is not fetched "
                       "(aiwell works offline); its resources are not reviewed")
-            return
+            return None
         if not isinstance(relative, str) or not relative:
             self.note_unreviewed(f"{where}: templateLink.relativePath {_expression_text(relative)} is unresolved; "
                       "its resources are not reviewed")
-            return
+            return None
         shown = Path(os.path.normpath(frame.file.parent / relative))
-        path = shown.resolve()
-        if self.root is not None and not path.is_relative_to(self.root):
+        path = resolved(shown)
+        if path is None:
+            self.note_unreviewed(f"{where}: linked template {relative!r} can't name a file (a link loop or a "
+                                 "character no file name can hold); its resources are not reviewed")
+            return None
+        if self.root is not None and not within(path, self.root):
             self.note_unreviewed(f"{where}: linked template {relative} is outside the reviewed directory; not reviewed")
-            return
+            return None
         if not path.is_file():
             self.note_unreviewed(f"{where}: linked template {relative} does not exist; its resources are not reviewed")
-            return
+            return None
         document = self._load_linked(path, shown, relative, line)
         if not is_template(document.value):
             raise TemplateError(f"linked template {relative} is not an ARM template", line=line)
         self.linked_files.add(path)
-        scope = self._inner_scope(document.value, properties, frame, body, address)
+        scope = self._inner_scope(document.value, properties, frame, body, address, target)
         child = _Frame(document, shown, scope, target, frame.depth + 1, "")
         try:
             self.expand(document.value, child)
@@ -551,6 +650,7 @@ class _Expander:
             where_inner = f" line {exc.line}" if exc.line is not None else ""
             message = f"in linked template {relative}{where_inner}: {exc.message}"
             raise _LinkedTemplateError(message, line=line, hint=exc.hint) from exc
+        return document.value, scope
 
     def _load_linked(self, path: Path, shown: Path, relative: str, line: int | None) -> JsonDocument:
         """Read a linked template once per expansion (a copy loop may deploy it many times)."""
@@ -564,6 +664,57 @@ class _Expander:
             raise TemplateError(f"linked template {relative}{where_inner}: {exc.message}", line=line) from exc
         self._linked_documents[path] = document
         return document
+
+
+@dataclass(frozen=True, slots=True)
+class _NestedName:
+    """How `reference()` may name a nested deployment: its id, its name and (languageVersion 2.0) its symbol."""
+
+    resource_id: str | Unresolved
+    name: str | Unresolved
+    symbol: str | None
+
+
+def _is_copy_of(address: str, base: str) -> bool:
+    """Whether `address` is `base` itself or one of its copies (`base[3]`), not a resource nested in it."""
+    if address == base:
+        return True
+    rest = address[len(base):] if address.startswith(base) else ""
+    return len(rest) > 2 and rest[0] == "[" and rest[-1] == "]" and rest[1:-1].isdigit()
+
+
+def _outputs(declared: dict[str, Any], scope: EvalScope) -> dict[str, Any]:
+    """The values of a template's outputs, evaluated in the scope of its deployment.
+
+    An output whose condition is false is absent; one that can't be evaluated (it reads what only the deployment
+    knows, or fails) is `Unresolved`: an output is only read by `reference()`, never reviewed itself.
+    """
+    values: dict[str, Any] = {}
+    for name, definition in declared.items():
+        if not isinstance(definition, dict):
+            continue
+        text = f"outputs('{name}')"
+        try:
+            condition = _field(definition, "condition")
+            if condition is not None:
+                verdict = evaluate_value(condition, scope)
+                if verdict is False:
+                    continue
+                if verdict is not True:
+                    values[name] = Unresolved(text, f"the output's condition is unresolved: {_reason(verdict)}")
+                    continue
+            copy = _field(definition, "copy")
+            if isinstance(copy, dict):
+                values[name] = copy_loop(copy.get("count"), copy.get("input"), scope, f"output '{name}'")
+            else:
+                values[name] = evaluate_value(_field(definition, "value"), scope)
+        except TemplateError as exc:
+            values[name] = Unresolved(text, f"the output can't be evaluated: {exc.message}")
+    return values
+
+
+def _reason(value: Any) -> str:
+    return value.reason if isinstance(value, Unresolved) else f"{value!r} is not a bool"
 
 
 def _resolve_symbolic_dependencies(resources: list[Resource],
@@ -633,16 +784,21 @@ def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | N
     if not is_template(template):
         raise TemplateError("not an ARM deployment template")
     context = context or DeploymentContext()
+    target = _target_for_schema(template, context)
+    # The template's `$schema` says where it deploys: resourceId(), resourceGroup() and deployment() follow it.
+    context = dataclasses.replace(context, deployment_scope=target.kind)
     expander = _Expander(root=root, context=context, top_file=Path(document.path))
     try:
         scope = expander.new_scope(template, parameters or {}, context, parameters_source)
-        frame = _Frame(document, Path(document.path), scope, _target_for_schema(template, context), 0, "")
+        frame = _Frame(document, Path(document.path), scope, target, 0, "")
         expander.expand(template, frame)
     except RecursionError as exc:
         raise TemplateError("template nested too deeply to evaluate") from exc
     except MemoryError as exc:
         raise TemplateError("template too large to evaluate (out of memory)") from exc
-    return TemplateExpansion(expander.resources, expander.all_notes(), expander.linked_files, expander.unreviewed)
+    declared = _field(template, "outputs")
+    return TemplateExpansion(expander.resources, expander.all_notes(), expander.linked_files, expander.unreviewed,
+                             lambda: _outputs(declared if isinstance(declared, dict) else {}, scope))
 
 
 __all__ = ["MAX_COPY_COUNT", "MAX_DEPLOYMENT_DEPTH", "TemplateExpansion", "expand_template", "is_template",

@@ -5,7 +5,10 @@ reading of a file. Parameter values are read natively either way, so both paths 
 
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
+import signal
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -18,8 +21,9 @@ from aiwell.loaders.bicep.params import read_parameters
 from aiwell.loaders.jsonc import parse_text
 from aiwell.model import SourceFormat
 
-BUILD_TIMEOUT_SECONDS = 120
-"""A cold `bicep build` of a large module tree can take tens of seconds; past this the file is not analysed."""
+BUILD_TIMEOUT_SECONDS = 300.0
+"""The default limit on one `bicep build` (`--subprocess-timeout`): a cold start of the CLI and a large module tree
+can take a minute or more; past the limit the file is not analysed."""
 
 
 def bicep_cli() -> str:
@@ -31,24 +35,51 @@ def bicep_cli() -> str:
     return found
 
 
-def load_bicep_with_cli(path: Path, *, parameter_file: Path | None = None,
-                        context: DeploymentContext | None = None, root: Path | None = None) -> BicepLoad:
-    """Compile `path` with `bicep build --stdout` and expand the ARM template it prints.
+def _run(command: list[str], timeout: float) -> tuple[int, str, str]:
+    """Run `command` and return (exit code, standard output, standard error); `TemplateError` when it can't start
+    or runs longer than `timeout` seconds.
 
+    The command runs in its own process group (session), and on timeout the whole group is killed: `bicep` is
+    often a wrapper script, and a child still holding the output pipes would otherwise keep the review waiting.
+    """
+    posix = os.name == "posix"
+    try:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                                   text=True, encoding="utf-8", errors="replace", start_new_session=posix)
+    except OSError as exc:
+        raise TemplateError(f"`bicep build` could not run: {exc.strerror or exc}") from exc
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired as exc:
+        if posix:
+            with contextlib.suppress(ProcessLookupError):  # the group is already gone
+                os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
+        process.communicate()
+        raise TemplateError(f"`bicep build` did not finish in {timeout:g} s",
+                            hint="raise the limit with --subprocess-timeout SECONDS") from exc
+    return process.returncode, stdout, stderr
+
+
+def load_bicep_with_cli(path: Path, *, parameter_file: Path | None = None,
+                        context: DeploymentContext | None = None, root: Path | None = None,
+                        timeout: float = BUILD_TIMEOUT_SECONDS) -> BicepLoad:
+    """Compile `path` with `bicep build --stdout --no-restore` and expand the ARM template it prints.
+
+    The build never restores: registry modules come from the local module cache, as for the native reader (a review
+    never reaches the network), and a module that is not there fails the build with a hint to run `bicep restore`.
     Resources keep the Bicep file as their source (format `bicep`, address from the compiled template; no line,
-    since the compiled lines are not the user's). Raises `TemplateError` when the build fails or times out.
+    since the compiled lines are not the user's). Raises `TemplateError` when the build fails or runs longer than
+    `timeout` seconds (the file is then not analysed).
     """
     executable = bicep_cli()
-    try:
-        done = subprocess.run([executable, "build", "--stdout", str(path)], capture_output=True, text=True,
-                              timeout=BUILD_TIMEOUT_SECONDS, check=False)
-    except subprocess.TimeoutExpired as exc:
-        raise TemplateError(f"`bicep build` did not finish in {BUILD_TIMEOUT_SECONDS} s") from exc
-    except OSError as exc:
-        raise TemplateError(f"`bicep build` could not run: {exc.strerror}") from exc
-    if done.returncode != 0:
-        first = next((line for line in done.stderr.splitlines() if line.strip()), "no message")
-        raise TemplateError(f"`bicep build` failed: {first.strip()}")
+    returncode, stdout, stderr = _run([executable, "build", "--stdout", "--no-restore", str(path)], timeout)
+    if returncode != 0:
+        first = next((line for line in stderr.splitlines() if line.strip()), "no message")
+        unrestored = "BCP190" in stderr or "has not been restored" in stderr
+        raise TemplateError(f"`bicep build` failed: {first.strip()}",
+                            hint="run `bicep restore` to fill the local module cache" if unrestored else None)
     values = {}
     notes = [f"resources from `bicep build` ({executable}), not aiwell's own Bicep reader"]
     if parameter_file is not None:
@@ -58,8 +89,9 @@ def load_bicep_with_cli(path: Path, *, parameter_file: Path | None = None,
             raise TemplateError(f"parameter file {parameter_file}: {exc.message}", hint=exc.hint) from exc
         values = read.values
         notes.extend(read.notes)
-    document = parse_text(done.stdout, str(path))
-    expansion = expand_template(document, parameters=values, context=context, root=path.resolve().parent)
+    document = parse_text(stdout, str(path))
+    expansion = expand_template(document, parameters=values, context=context,
+                                root=root if root is not None else path.resolve().parent)
     resources = []
     for resource in expansion.resources:
         source = replace(resource.source, format=SourceFormat.BICEP, file=str(path), line=None, end_line=None)

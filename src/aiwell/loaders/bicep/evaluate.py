@@ -69,10 +69,13 @@ from aiwell.loaders.arm.functions import (
     to_arm_string,
     unique_string,
 )
+from aiwell.loaders.arm.parameters import deployment_parameter_values
 from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, MAX_STRING_LENGTH, DeploymentContext, EvalScope
-from aiwell.loaders.arm.template import expand_template, resource_id
+from aiwell.loaders.arm.template import expand_template, is_template, resource_id
 from aiwell.loaders.bicep import syntax as s
-from aiwell.loaders.jsonc import MAX_FILE_BYTES, load_json, parse_text, read_text
+from aiwell.loaders.bicep.registry import ModuleCache, cached_template, locate, module_cache
+from aiwell.loaders.files import read_file_bytes
+from aiwell.loaders.jsonc import MAX_FILE_BYTES, JsonDocument, load_json, parse_text, read_text
 from aiwell.model import Resource, Source, SourceFormat, Unresolved, first_unresolved
 
 MAX_MODULE_DEPTH = 20
@@ -85,6 +88,7 @@ RUNTIME = "a runtime value of the resource: only known after deployment"
 
 _REGISTRY_PREFIXES = ("br:", "br/", "ts:", "ts/")
 _DEPLOYMENTS_TYPE = "Microsoft.Resources/deployments"
+_DEPLOYMENTS_LOWER = _DEPLOYMENTS_TYPE.lower()
 _RESOURCE_GROUPS = "microsoft.resources/resourcegroups"
 # Keys of a resource or module body that steer the deployment and are not part of the deployed resource.
 _CONTROL_KEYS = frozenset({"parent", "scope", "dependson"})
@@ -155,6 +159,21 @@ class BicepEvaluation:
     """The module (and imported, loaded) files read, resolved, in the order they were first read."""
     unreviewed: list[str] = field(default_factory=list)
     """Parts of the deployment whose resources are not reviewed (a registry module, ...)."""
+    not_read: list[ModuleNotRead] = field(default_factory=list)
+    """Local modules that could not be read: the deployment can't be built as written (AIW000)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModuleNotRead:
+    """A local module the deployment needs but aiwell could not read (missing, outside the reviewed tree, not a
+    regular file). Bicep refuses to build a file whose local module is missing, so this is a part of the input
+    that is not analysed, not merely a part that is not reviewed."""
+
+    address: str
+    """The module's symbol, `outer.inner` inside another module."""
+    reason: str
+    line: int | None
+    """The line in the top file: of the `module` statement, or of the outer module that leads to it."""
 
 
 class _Session:
@@ -167,6 +186,8 @@ class _Session:
         self.base_scope = EvalScope(parameters={}, context=context)
         self.notes: list[str] = []
         self.unreviewed: list[str] = []
+        self.not_read: dict[tuple[Path, int], ModuleNotRead] = {}
+        """Local modules that could not be read, once per `module` statement."""
         self.files: list[Path] = []
         self.programs: dict[Path, s.Program] = {}
         self.imported: dict[Path, _File] = {}
@@ -228,8 +249,10 @@ class _File:
 
     def __init__(self, session: _Session, program: s.Program, path: Path, *, supplied: Mapping[str, Any],
                  context: DeploymentContext, prefix: str | Unresolved, address: str,
-                 stack: tuple[Path, ...]) -> None:
+                 stack: tuple[Path, ...], origin: int | None = None) -> None:
         self.session = session
+        self.origin = origin
+        """For a module's file: the line in the top file of the `module` statement this evaluation comes from."""
         self.program = program
         self.path = path
         self.context = context
@@ -245,6 +268,7 @@ class _File:
         self.resources: dict[str, s.Resource] = {}
         self.modules: dict[str, s.Module] = {}
         self.functions: dict[str, s.FunctionDecl] = {}
+        self.types: dict[str, s.TypeDecl] = {}
         self.outputs: dict[str, s.Output] = {}
         self.imports: dict[str, tuple[s.Import, str]] = {}
         self.wildcards: dict[str, s.Import] = {}
@@ -261,6 +285,7 @@ class _File:
         self._resource_cache: dict[tuple[int, int], Any] = {}
         self._module_cache: dict[int, Any] = {}
         self._output_cache: dict[str, Any] = {}
+        self._module_cache_lookup: ModuleCache | None = None
 
     def _declare(self, statement: s.Statement) -> None:
         if isinstance(statement, s.Param):
@@ -275,6 +300,8 @@ class _File:
             self.modules[statement.name] = statement
         elif isinstance(statement, s.FunctionDecl):
             self.functions[statement.name] = statement
+        elif isinstance(statement, s.TypeDecl):
+            self.types[statement.name] = statement
         elif isinstance(statement, s.Output):
             self.outputs[statement.name] = statement
         elif isinstance(statement, s.Import):
@@ -282,6 +309,14 @@ class _File:
                 self.wildcards[statement.wildcard_alias] = statement
             for symbol in statement.symbols or ():
                 self.imports[symbol.alias or symbol.name] = (statement, symbol.name)
+
+    def module_cache(self) -> ModuleCache:
+        """Where this file's registry modules are looked up (its nearest bicepconfig.json)."""
+        if self._module_cache_lookup is None:
+            self._module_cache_lookup = module_cache(self.path, root=self.session.root)
+            for message in self._module_cache_lookup.notes:
+                self.note(message)
+        return self._module_cache_lookup
 
     def where(self) -> str:
         """This file, for a note, when it is not the top file."""
@@ -294,6 +329,19 @@ class _File:
         """Note a part of the deployment whose resources are not reviewed (they may hold related resources)."""
         self.note(message)
         self.session.unreviewed.append(self.where() + message)
+
+    def not_read(self, declaration: s.Module, address: str, reason: str) -> None:
+        """Record a local module that could not be read (once per `module` statement): not analysed, and a part
+        whose resources are not reviewed."""
+        key = (self.path.resolve(), declaration.line)
+        if key in self.session.not_read:
+            return
+        shown = f"in {self.path} line {declaration.line}: " if self.origin is not None else ""
+        message = f"{shown}module '{address}' ({declaration.path_string}) {reason}"
+        line = self.origin if self.origin is not None else declaration.line
+        self.session.not_read[key] = ModuleNotRead(address, message, line)
+        self.note(f"module '{address}' ({declaration.path_string}) {reason}")
+        self.session.unreviewed.append(message)
 
     # --- symbols ----------------------------------------------------------------------------------------------
 
@@ -313,12 +361,40 @@ class _File:
                 value = self.eval_statement(declaration.default, _Locals(), declaration.line)
             finally:
                 self._in_progress.discard(name)
-        elif isinstance(declaration.type, s.NullableType):
+        elif self.nullable(declaration.type):
             value = None
         else:
             value = Unresolved(text, "no value: the parameter has no default and no parameter file sets it")
         self._param_cache[name] = value
         return value
+
+    def nullable(self, declared: s.TypeExpr | None, seen: frozenset[str] = frozenset()) -> bool:
+        """Whether a declared type admits null: `T?`, a union with a nullable member or `null` (`'A' | 'B'?`
+        is nullable as a whole, as `('A' | 'B')?` is), or a type declared so in this file."""
+        if isinstance(declared, s.NullableType):
+            return True
+        if isinstance(declared, s.LiteralType):
+            return isinstance(declared.value, s.NullLit)
+        if isinstance(declared, s.UnionType):
+            return any(self.nullable(member, seen) for member in declared.members)
+        if not isinstance(declared, s.TypeRef) or declared.args or declared.name in seen:
+            return False
+        seen = seen | {declared.name}
+        if declared.name in self.types:
+            return self.nullable(self.types[declared.name].type, seen)
+        file, name = self, declared.name
+        if name in self.imports:
+            statement, name = self.imports[name]
+            imported = self._import_file(statement)
+        elif "." in name and name.split(".", 1)[0] in self.wildcards:
+            alias, name = name.split(".", 1)
+            imported = self._import_file(self.wildcards[alias])
+        else:
+            return False
+        if isinstance(imported, Unresolved) or name not in imported.types:
+            return False
+        file = imported
+        return file.nullable(file.types[name].type, frozenset({name}))
 
     def variable(self, name: str, text: str) -> Any:
         cached = self._var_cache.get(name)
@@ -590,17 +666,40 @@ class _File:
         return imported
 
     def _property(self, expr: s.PropertyAccess, local: _Locals) -> Any:
-        target = self.eval(expr.obj, local)
-        return self.member(target, expr.name, expr.safe, _text(expr))
+        return self._chain(expr, local)[0]
+
+    def _chain(self, expr: s.Expr, local: _Locals) -> tuple[Any, bool, bool]:
+        """A chain of member and element accesses: (value, ended, safe).
+
+        From its first safe access (`.?`, `[?]`) on, a chain is one `tryGet(base, key, ...)` as Bicep compiles
+        it: every later access is safe too, and the first step that gives null ends the whole chain with null
+        (`a.?b.c` is null when `a` has no `b`, and when `a.b` has no `c`).
+        """
+        if not isinstance(expr, s.PropertyAccess | s.IndexAccess):
+            return self.eval(expr, local), False, False
+        self.scope.charge()
+        target, ended, safe = self._chain(expr.obj, local)
+        if ended:
+            return None, True, True
+        safe = safe or expr.safe
+        if isinstance(expr, s.PropertyAccess):
+            value = self.member(target, expr.name, safe, _text(expr))
+        else:
+            value = self._element(target, expr, local, safe)
+        return value, safe and value is None, safe
 
     def member(self, target: Any, name: str, safe: bool, text: str) -> Any:
         """`target.name` (`target.?name` when `safe`)."""
         if isinstance(target, Unresolved):
             return Unresolved(text, target.reason)
         if isinstance(target, _Instance):
+            if safe and target.deployed() is False:
+                # `res.?x` of a conditional resource or module that is not deployed: the compiler reads it as
+                # `if(condition, reference(...), null())`, so it is null.
+                return None
             return target.member(name, text)
         if isinstance(target, _Outputs):
-            return target.module.module_output(name, text)
+            return target.module.module_output(name, text, safe=safe)
         if isinstance(target, _Namespace):
             return target.file._imported_member(name, text)
         if target is None:
@@ -630,9 +729,14 @@ class _File:
         return Unresolved(text, f"'{name}' is not a variable of {self.path}")
 
     def _index(self, expr: s.IndexAccess, local: _Locals) -> Any:
-        target = self.eval(expr.obj, local)
+        return self._chain(expr, local)[0]
+
+    def _element(self, target: Any, expr: s.IndexAccess, local: _Locals, safe: bool) -> Any:
+        """`target[index]` (`target[?index]` when `safe`)."""
         index = _plain(self.eval(expr.index, local))
         text = _text(expr)
+        if target is None and safe:
+            return None
         if isinstance(target, Unresolved):
             return Unresolved(text, target.reason)
         if isinstance(index, Unresolved):
@@ -643,14 +747,14 @@ class _File:
             if 0 <= index < len(target):
                 value = target[index]
                 return value
-            if expr.safe:
+            if safe:
                 return None
             self.note(f"'{text}': index {index} is out of range for an array of {len(target)}; unresolved")
             return Unresolved(text, f"index {index} is out of range")
         if isinstance(target, dict | _Instance | _Outputs) or target is None:
             if not isinstance(index, str):
                 raise TemplateError(f"an object key must be a string, not {type_name(index)} ('{text}')")
-            return self.member(target, index, expr.safe, text)
+            return self.member(target, index, safe, text)
         self.note(f"'{text}': can't index {type_name(target)}; unresolved")
         return Unresolved(text, f"can't index {type_name(target)}")
 
@@ -780,6 +884,8 @@ class _File:
             return self._user_function(self.functions[name], expr.args, local, text)
         if expr.namespace is None and name in self.imports:
             return self._imported_function(name, expr.args, local, text)
+        if key == "nameof" and expr.namespace in (None, "sys"):
+            return self._name_of(expr, text)
         if key == "coalesce":
             for arg in expr.args:
                 value = _plain(self.eval(arg, local))
@@ -796,6 +902,19 @@ class _File:
             reason = DEPLOYMENT_TIME_FUNCTIONS.get(key) or f"{name}() returns secrets or runtime values"
             return Unresolved(text, f"only known at deployment: {reason}")
         return self.call_arm(name, args, text, constant=all(_is_constant(arg) for arg in expr.args))
+
+    def _name_of(self, expr: s.FunctionCall, text: str) -> Any:
+        """`nameof(x)`: the name the argument is written with, known when the file is compiled (the symbol of
+        `x`, the last property of `x.a.b`, the key of `x['k']`); the argument is not evaluated."""
+        argument = expr.args[0] if len(expr.args) == 1 else None
+        if isinstance(argument, s.Identifier):
+            return argument.name
+        if isinstance(argument, s.PropertyAccess | s.NestedResourceAccess):
+            return argument.name
+        if isinstance(argument, s.IndexAccess) and isinstance(argument.index, s.StringLit):
+            return argument.index.value
+        self.note(f"'{text[:80]}': nameof() takes a symbol or a property access; unresolved")
+        return Unresolved(text, "nameof() takes a symbol or a property access")
 
     def call_arm(self, name: str, args: list[Any], text: str, *, constant: bool = False) -> Any:
         """Call the ARM library's function `name` with evaluated arguments, as the ARM evaluator does.
@@ -897,9 +1016,12 @@ class _File:
         if not self.session.inside_root(shown):
             self.note(f"'{text[:80]}': the file is outside the reviewed directory; not read")
             return Unresolved(text, "the file is outside the reviewed directory")
-        if not shown.is_file():
+        if not shown.exists():
             self.note(f"'{text[:80]}': the file does not exist; unresolved")
             return Unresolved(text, f"the file {args[0]} does not exist")
+        if not shown.is_file():
+            self.note(f"'{text[:80]}': the file is not a regular file; not read")
+            return Unresolved(text, f"the file {args[0]} can't be read: it is not a regular file")
         resolved = shown.resolve()
         if resolved not in self.session.files:
             self.session.files.append(resolved)
@@ -964,9 +1086,11 @@ def _load_file_as_base64(file: _File, args: list[Any], text: str) -> Any:
     path = file.load_file(args, text)
     if isinstance(path, Unresolved):
         return path
-    if path.stat().st_size > MAX_FILE_BYTES:
-        return Unresolved(text, "the file is too large")
-    return base64.b64encode(path.read_bytes()).decode("ascii")
+    try:
+        data = read_file_bytes(path, limit=MAX_FILE_BYTES)
+    except InputError as exc:
+        return Unresolved(text, f"the file can't be read: {exc.message}")
+    return base64.b64encode(data).decode("ascii")
 
 
 def _read_environment_variable(file: _File, args: list[Any], text: str) -> Any:
@@ -993,10 +1117,6 @@ def _json(file: _File, args: list[Any], text: str) -> Any:
 
 def _any(file: _File, args: list[Any], text: str) -> Any:
     return args[0] if len(args) == 1 else Unresolved(text, "any() takes one argument")
-
-
-def _name_of(file: _File, args: list[Any], text: str) -> Any:
-    return Unresolved(text, "nameof() is not supported")
 
 
 def _external_input(file: _File, args: list[Any], text: str) -> Any:
@@ -1047,7 +1167,6 @@ _SPECIAL: dict[str, Callable[[_File, list[Any], str], Any]] = {
     "getsecret": _get_secret,
     "any": _any,
     "json": _json,
-    "nameof": _name_of,
     "externalinput": _external_input,
     "resourcegroup": _resource_group,
     "subscription": _subscription,
@@ -1070,8 +1189,10 @@ class _Instance:
 
     def __init__(self, file: _File, declaration: s.Resource | s.Module, body: s.Expr, local: _Locals,
                  address: str, parent: _Instance | None, condition: s.Expr | None,
-                 unresolved_loop: Unresolved | None) -> None:
+                 unresolved_loop: Unresolved | None, *, index: int | None = None) -> None:
         self.file = file
+        self.index = index
+        """The position in the loop's array (`copyIndex()` in the compiled template), for a loop's instance."""
         self.declaration = declaration
         self.body = body
         self.local = local
@@ -1159,10 +1280,15 @@ class _Instance:
                                 line=self.declaration.line)
         return name
 
-    def _generated_module_name(self) -> str:
-        # What the Bicep compiler emits for a module without a name.
+    def _generated_module_name(self) -> str | Unresolved:
+        # What the Bicep compiler emits for a module without a name: `format('{0}-{1}', symbol,
+        # uniqueString(symbol, deployment().name))`, with `copyIndex()` between them in a loop.
         symbol = self.declaration.name
-        return f"{symbol}-{unique_string(symbol, self.file.context.deployment_name)}"
+        deployment_name = self.file.context.deployment_name
+        if isinstance(deployment_name, Unresolved):
+            return Unresolved(f"{self.address}.name", deployment_name.reason)
+        unique = unique_string(symbol, deployment_name)
+        return f"{symbol}-{unique}" if self.index is None else f"{symbol}-{self.index}-{unique}"
 
     def parent_instance(self) -> Any:
         """The parent: the enclosing resource of a nested one, or the `parent:` property's resource."""
@@ -1186,6 +1312,20 @@ class _Instance:
             api = api or (parent_api or "")
         return full, api or None
 
+    def described(self) -> dict[str, Any]:
+        """`metadata.description` from a `@description('...')` decorator, as the compiler writes it on the
+        resource."""
+        for decorator in self.declaration.decorators:
+            if decorator.name == "description" and decorator.namespace in (None, "sys") and len(decorator.args) == 1:
+                text = _plain(self.file.eval_statement(decorator.args[0], _Locals(), decorator.line))
+                if isinstance(text, str | Unresolved):
+                    return {"metadata": {"description": text}}
+        return {}
+
+    def is_deployment(self) -> bool:
+        """Whether this is a `Microsoft.Resources/deployments` resource (a nested deployment written out)."""
+        return isinstance(self.declaration, s.Resource) and self.type_and_api()[0].lower() == _DEPLOYMENTS_LOWER
+
     def full_name(self) -> Any:
         return self._once("full_name", self._full_name)
 
@@ -1207,10 +1347,35 @@ class _Instance:
         return f"{parent_name}/{name}"
 
     def scope_value(self) -> Any:
-        return self._once("scope", lambda: _plain(self.body_property("scope")))
+        """The `scope:` of the body; a child resource without one has its parent's (the compiler places a child
+        where its parent is: a tenant resource's child at the tenant, an extension resource's child on the same
+        resource, an existing parent's child in that parent's group)."""
+        return self._once("scope", self._scope_value)
+
+    def _scope_value(self) -> Any:
+        own = _plain(self.body_property("scope"))
+        if own is not None or isinstance(self.declaration, s.Module):
+            return own
+        parent = self.parent_instance()
+        return parent.scope_value() if isinstance(parent, _Instance) else None
+
+    def tenant_placement(self) -> dict[str, Any]:
+        """`"scope": "/"`, as the compiler writes it for a resource or module deployed to the tenant
+        (`scope: tenant()`, or a tenant resource's child) from a file that deploys elsewhere."""
+        scope = self.scope_value()
+        if isinstance(scope, dict) and str(scope.get("id", "")).startswith("/tenants/") \
+                and self.file.context.deployment_scope != "tenant":
+            return {"scope": "/"}
+        return {}
 
     def prefix(self) -> str | Unresolved:
         """The id prefix of the scope the resource (or module) is deployed to."""
+        call = self._scope_call()
+        if call is not None and not call[1] and call[0] == _FILE_SCOPE_FUNCTIONS.get(
+                self.file.context.deployment_scope):
+            # `scope: managementGroup()` in a file deployed to a management group (and so on): the file's own scope,
+            # whose id uses the same placeholders as every other id of the file.
+            return self.file.prefix
         scope = self.scope_value()
         if isinstance(scope, dict) and isinstance(scope.get("id"), str):
             scope_id = str(scope["id"])
@@ -1234,7 +1399,16 @@ class _Instance:
         return None
 
     def id(self) -> str | Unresolved:
-        return self._once("id", self._id)  # type: ignore[no-any-return]
+        """The resource id. Unresolved, it names this instance (`ai[0].account.id`): every reference to the instance
+        carries the same expression, so the graph links an endpoint or diagnostic setting to the account of its own
+        module instance or loop iteration even when several accounts' names are unknown alike."""
+        return self._once("id", self._instance_id)  # type: ignore[no-any-return]
+
+    def _instance_id(self) -> str | Unresolved:
+        value = self._id()
+        if isinstance(value, Unresolved):
+            return Unresolved(f"{self.address}.id", value.reason)
+        return value
 
     def _id(self) -> str | Unresolved:
         resource_type, _ = self.type_and_api()
@@ -1296,6 +1470,8 @@ class _Instance:
         body: dict[str, Any]
         if isinstance(value, dict):
             body = {k: v for k, v in value.items() if not (isinstance(k, str) and k.lower() in _CONTROL_KEYS)}
+            if self.is_deployment():
+                body = _without_template(body)
         else:
             reason = value.reason if isinstance(value, Unresolved) else "the body is not an object"
             body = {"properties": Unresolved(self.address, reason)}
@@ -1306,6 +1482,8 @@ class _Instance:
         extension = self.extension_scope()
         if extension is not None:
             body["scope"] = extension
+        body.update(self.tenant_placement())
+        body.update(self.described())
         declaration = self.declaration
         source = Source(SourceFormat.BICEP, str(self.file.path), declaration.line, declaration.end_line,
                         self.address)
@@ -1325,69 +1503,93 @@ class _Instance:
         file = self.file
         where = declaration.path_string
         if where.startswith(_REGISTRY_PREFIXES):
-            file.note_unreviewed(f"module '{self.address}' ({where}) is in a registry, not fetched (aiwell works "
-                                 "offline); its resources are not reviewed")
-            return Unresolved(where, "a registry module, not fetched")
+            return self._registry_module(where)
         shown = Path(os.path.normpath(file.path.parent / where))
+        symbol = f"{file.address}{declaration.name}"
         if not file.session.inside_root(shown):
-            file.note_unreviewed(f"module '{self.address}' ({where}) is outside the reviewed directory; not reviewed")
-            return Unresolved(where, "the module is outside the reviewed directory")
-        if not shown.is_file():
-            file.note_unreviewed(f"module '{self.address}' ({where}) does not exist; its resources are not reviewed")
+            file.not_read(declaration, symbol, "is outside the reviewed tree; not read")
+            return Unresolved(where, "the module is outside the reviewed tree")
+        if not shown.exists():
+            file.not_read(declaration, symbol, "does not exist (Bicep refuses to build a file whose module is "
+                                               "missing)")
             return Unresolved(where, "the module file does not exist")
+        if not shown.is_file():
+            file.not_read(declaration, symbol, "is not a regular file; not read")
+            return Unresolved(where, "the module is not a regular file")
         resolved = shown.resolve()
         if resolved in file.stack or len(file.stack) >= MAX_MODULE_DEPTH:
             chain = " -> ".join(p.name for p in (*file.stack, resolved))
             raise TemplateError(f"modules nested too deeply or in a cycle ({chain})", line=declaration.line)
-        params = _plain(self.body_property("params"))
-        supplied = params if isinstance(params, dict) else {}
-        if isinstance(params, Unresolved):
-            file.note(f"module '{self.address}': its params are unresolved ({params.reason})")
+        supplied = self._supplied_params()
         context, prefix = self._module_context()
         with self.guard():
             if shown.suffix.lower() in (".json", ".jsonc"):
-                return self._arm_module(shown, resolved, supplied, context)
+                return self._arm_module(load_json(shown), shown, supplied, context)
             program = file.session.read_program(shown)
+            origin = file.origin if file.origin is not None else declaration.line
             return _File(file.session, program, shown, supplied={k: v for k, v in supplied.items()},
                          context=context, prefix=prefix, address=f"{self.address}.",
-                         stack=(*file.stack, resolved))
+                         stack=(*file.stack, resolved), origin=origin)
 
-    def _arm_module(self, shown: Path, resolved: Path, supplied: dict[str, Any],
+    def _supplied_params(self) -> dict[str, Any]:
+        params = _plain(self.body_property("params"))
+        if isinstance(params, Unresolved):
+            self.file.note(f"module '{self.address}': its params are unresolved ({params.reason})")
+        return params if isinstance(params, dict) else {}
+
+    def _registry_module(self, where: str) -> list[Resource] | Unresolved:
+        """A `br:`/`ts:` module: its compiled template from the local module cache `bicep restore` fills, else a
+        part of the deployment that is not reviewed."""
+        file = self.file
+        located = locate(where, file.module_cache())
+        symbol = f"{file.address}{self.declaration.name}"
+        if located.path is None:
+            file.note_unreviewed(f"module '{symbol}' ({where}): {located.reason}; its resources are not reviewed")
+            return Unresolved(where, located.reason)
+        if not located.path.is_file():
+            file.note_unreviewed(f"module '{symbol}' ({where}) is not in the local module cache ({located.path}; "
+                                 "run `bicep restore` to have it reviewed); its resources are not reviewed")
+            return Unresolved(where, "a registry module not in the local module cache")
+        try:
+            document = load_json(located.path)
+        except InputError as exc:
+            file.note_unreviewed(f"module '{symbol}' ({where}): the cached template {located.path} can't be read "
+                                 f"({exc.message}); its resources are not reviewed")
+            return Unresolved(where, "the cached module can't be read")
+        template = cached_template(document.value)
+        if not is_template(template):
+            file.note_unreviewed(f"module '{symbol}' ({where}): {located.path} is not an ARM template; its "
+                                 "resources are not reviewed")
+            return Unresolved(where, "the cached module is not an ARM template")
+        supplied = self._supplied_params()
+        context, _ = self._module_context()
+        with self.guard():
+            return self._arm_module(replace(document, value=template), located.path, supplied, context)
+
+    def _arm_module(self, document: JsonDocument, shown: Path, supplied: dict[str, Any],
                     context: DeploymentContext) -> list[Resource]:
+        """An ARM template as a module (a local `.json` file, or a registry module from the cache), expanded by the
+        ARM loader with the module's parameters."""
         session = self.file.session
+        resolved = shown.resolve()
         if resolved not in session.files:
             session.files.append(resolved)
         parameters = {k: _finalize(v) for k, v in supplied.items()}
-        expansion = expand_template(load_json(shown), parameters=parameters, context=context,
-                                    root=session.root)
+        expansion = expand_template(document, parameters=parameters, context=context, root=session.root)
+        self._cache["arm_outputs"] = expansion.outputs
         for message in expansion.notes:
             session.note(f"{shown}: {message}")
+        for message in expansion.unreviewed:
+            session.unreviewed.append(f"{self.file.where()}module '{self.address}' ({shown}): {message}")
         return [_readdressed(r, f"{self.address}.") for r in expansion.resources]
 
     def _module_context(self) -> tuple[DeploymentContext, str | Unresolved]:
         """The deployment context and id prefix inside the module: its `scope:`, else this file's."""
         declaration = self.declaration
         assert isinstance(declaration, s.Module)
-        context = self.file.context
-        name = self.full_name()
-        if isinstance(name, str):
-            context = replace(context, deployment_name=name)
+        context, prefix = self._deployment_context()
         scope = self.scope_value()
-        prefix = self.prefix()
         target = _module_target_scope(self.file.session, self.file.path, declaration.path_string)
-        if isinstance(prefix, str):
-            parts = prefix.strip("/").split("/")
-            if len(parts) >= 2 and parts[0].lower() == "subscriptions":
-                context = replace(context, subscription_id=parts[1])
-            if len(parts) >= 4 and parts[2].lower() == "resourcegroups":
-                context = replace(context, resource_group=parts[3], deployment_scope="resourceGroup")
-            elif len(parts) == 2 and parts[0].lower() == "subscriptions":
-                context = replace(context, deployment_scope="subscription")
-            elif "managementgroups" in prefix.lower():
-                context = replace(context, management_group=parts[-1], deployment_scope="managementGroup")
-            elif prefix in ("", "/"):
-                context = replace(context, deployment_scope="tenant")
-                prefix = ""
         if scope is None and target is not None:
             context = replace(context, deployment_scope=target)
             prefix = _scope_prefix(context)
@@ -1398,6 +1600,82 @@ class _Instance:
             self.file.note(f"module '{self.address}': its scope is unresolved ({prefix.reason}); resource ids "
                            "in it are unresolved, and resourceGroup()/subscription() in it give placeholders")
         return context, prefix
+
+    def _deployment_context(self) -> tuple[DeploymentContext, str | Unresolved]:
+        """The context and id prefix a nested deployment (a module, or a deployments resource) runs in: its
+        name, and the subscription, group or scope its `scope:` names."""
+        context = self.file.context
+        name = self.full_name()
+        if isinstance(name, str):
+            context = replace(context, deployment_name=name)
+        else:
+            # Never the parent's name: a deployment whose name is unresolved has an unresolved deployment().name.
+            reason = name.reason if isinstance(name, Unresolved) else "it is not a string"
+            context = replace(context, deployment_name=Unresolved(
+                f"{self.address}.name", f"the deployment's name is unresolved: {reason}"))
+        prefix = self.prefix()
+        if isinstance(prefix, str):
+            parts = prefix.strip("/").split("/")
+            if len(parts) >= 2 and parts[0].lower() == "subscriptions":
+                context = replace(context, subscription_id=parts[1])
+            if len(parts) >= 4 and parts[2].lower() == "resourcegroups":
+                context = replace(context, resource_group=parts[3], deployment_scope="resourceGroup")
+            elif len(parts) == 2 and parts[0].lower() == "subscriptions":
+                context = replace(context, deployment_scope="subscription")
+            elif "managementgroups" in prefix.lower():
+                # The file's own management group keeps what is known of it (its name may be unknown: the id then
+                # holds a placeholder, which is no name to give managementGroup()).
+                group = context.management_group if prefix == self.file.prefix else parts[-1]
+                context = replace(context, management_group=group, deployment_scope="managementGroup")
+            elif prefix in ("", "/"):
+                context = replace(context, deployment_scope="tenant")
+                prefix = ""
+        elif (call := self._scope_call()) is not None:
+            # `scope: resourceGroup(unknownSubscription, 'rg-x')`: the ids are unresolved, but the parts that are
+            # known still say where the deployment runs (resourceGroup().name inside it is 'rg-x').
+            function, args = call
+            known = [arg if isinstance(arg, str) else None for arg in args]
+            if function == "resourcegroup" and known:
+                context = replace(context, deployment_scope="resourceGroup")
+                if known[-1] is not None:
+                    context = replace(context, resource_group=known[-1])
+                if len(known) == 2 and known[0] is not None:
+                    context = replace(context, subscription_id=known[0])
+            elif function == "subscription" and known:
+                context = replace(context, deployment_scope="subscription")
+        return context, prefix
+
+    def inline_deployment(self) -> list[Resource]:
+        """The resources a `Microsoft.Resources/deployments` resource deploys from its inline `template` (often
+        `loadJsonContent(...)`), expanded by the ARM loader with the parameters it is given, as ARM deploys it."""
+        value = _plain(self.value())
+        properties = lookup_key(value, "properties")[1] if isinstance(value, dict) else None
+        if not isinstance(properties, dict):
+            return []
+        found, template = lookup_key(properties, "template")
+        if not found:
+            return []
+        template = _finalize(template)
+        if isinstance(template, Unresolved):
+            self.file.note_unreviewed(f"{self.address}: properties.template is unresolved ({template.reason}); "
+                                      "the resources it deploys are not reviewed")
+            return []
+        if not isinstance(template, dict):
+            raise TemplateError(f"properties.template of '{self.address}' must be an object",
+                                line=self.declaration.line)
+        parameters = deployment_parameter_values(_finalize(lookup_key(properties, "parameters")[1]))
+        context, _ = self._deployment_context()
+        document = JsonDocument(str(self.file.path), template, "")
+        expansion = expand_template(document, parameters=parameters, context=context, root=self.file.session.root)
+        for message in expansion.notes:
+            self.file.note(f"{self.address}: {message}")
+        for message in expansion.unreviewed:
+            self.file.session.unreviewed.append(f"{self.file.where()}{self.address}: {message}")
+        declaration = self.declaration
+        for resource in expansion.resources:
+            resource.source = Source(SourceFormat.BICEP, str(self.file.path), declaration.line,
+                                     declaration.end_line, f"{self.address}.{resource.source.address}")
+        return expansion.resources
 
     @contextmanager
     def guard(self) -> Iterator[None]:
@@ -1411,14 +1689,82 @@ class _Instance:
             raise TemplateError(f"in module {declaration.path_string}{at}: {exc.message}",
                                 line=declaration.line, hint=exc.hint) from exc
 
-    def module_output(self, name: str, text: str) -> Any:
+    def module_output(self, name: str, text: str, *, safe: bool) -> Any:
         module = self.module_file()
         if isinstance(module, Unresolved):
             return Unresolved(text, module.reason)
         if isinstance(module, list):
-            return Unresolved(text, "outputs of an ARM template module are not evaluated")
+            return self._arm_output(name, text, safe=safe)
         with self.guard():
             return module.output(name, text)
+
+    def _arm_output(self, name: str, text: str, *, safe: bool) -> Any:
+        """An output of an ARM template module, evaluated by the ARM loader in the module's deployment (names
+        match case-insensitively, as ARM's do). An output whose condition is false is absent: `.?` of it is null."""
+        if "arm_output_values" not in self._cache:
+            evaluate = self._cache.get("arm_outputs")
+            with self.guard():
+                self._cache["arm_output_values"] = evaluate() if evaluate is not None else {}
+        found, value = lookup_key(self._cache["arm_output_values"], name)
+        if not found and safe:
+            return None
+        if not found:
+            self.file.note(f"module '{self.address}': output '{name}' is not declared")
+            return Unresolved(text, f"the module declares no output '{name}'")
+        return value
+
+    def _scope_call(self) -> tuple[str, list[Any]] | None:
+        """`scope: resourceGroup(...)`, `subscription(...)`, `managementGroup(...)` written out: the function (in
+        lower case) and its evaluated arguments; None for any other `scope:`."""
+        if not isinstance(self.body, s.ObjectExpr):
+            return None
+        entry = next((e for e in self.body.properties if isinstance(e, s.ObjectProperty) and e.key == "scope"), None)
+        call = entry.value if entry is not None else None
+        if not isinstance(call, s.FunctionCall) or call.namespace not in (None, "az") \
+                or call.name.lower() not in ("resourcegroup", "subscription", "managementgroup", "tenant"):
+            return None
+        args = [_plain(self.file.eval_statement(arg, self.local, self.declaration.line)) for arg in call.args]
+        return call.name.lower(), args
+
+    def _placement(self, context: DeploymentContext) -> dict[str, Any]:
+        """Where the compiled template places a module's deployment, as the compiler writes it: `subscriptionId`,
+        `resourceGroup` or `scope` for the module's `scope:` (unresolved when its arguments are), and `location`
+        for a deployment that is not to a resource group (ARM needs one there)."""
+        placement: dict[str, Any] = {}
+        scope = self.scope_value()
+        call = self._scope_call() if scope is not None else None
+        if call is not None:
+            function, args = call
+            if function == "resourcegroup" and args:
+                if len(args) == 2:
+                    placement["subscriptionId"] = args[0]
+                placement["resourceGroup"] = args[-1]
+            elif function == "subscription" and args:
+                placement["subscriptionId"] = args[0]
+            elif function == "managementgroup" and args:
+                group = args[0]
+                placement["scope"] = f"Microsoft.Management/managementGroups/{group}" if isinstance(group, str) \
+                    else Unresolved(f"{self.address}.scope", "the management group is unresolved")
+            elif function == "tenant":
+                placement.update(self.tenant_placement())
+        elif isinstance(scope, _Instance | dict):
+            scope_id = scope.id() if isinstance(scope, _Instance) else scope.get("id")
+            if isinstance(scope_id, Unresolved):
+                placement["resourceGroup"] = scope_id
+            elif isinstance(scope_id, str):
+                parts = scope_id.strip("/").split("/")
+                if len(parts) >= 2 and parts[0].lower() == "subscriptions" \
+                        and parts[1] != self.file.context.subscription_id:
+                    placement["subscriptionId"] = parts[1]
+                if len(parts) >= 4 and parts[2].lower() == "resourcegroups" and (
+                        parts[3] != self.file.context.resource_group or "subscriptionId" in placement
+                        or self.file.context.deployment_scope != "resourceGroup"):
+                    placement["resourceGroup"] = parts[3]
+        elif isinstance(scope, Unresolved) and context.deployment_scope == "resourceGroup":
+            placement["resourceGroup"] = Unresolved(scope.expression, f"the scope is unresolved: {scope.reason}")
+        if context.deployment_scope != "resourceGroup" and "resourceGroup" not in placement:
+            placement["location"] = self.file.context.location
+        return placement
 
     def deployment_resource(self) -> Resource:
         """The `Microsoft.Resources/deployments` resource the compiled template has for this module."""
@@ -1431,11 +1777,8 @@ class _Instance:
         body: dict[str, Any] = {"type": _DEPLOYMENTS_TYPE, "apiVersion": DEPLOYMENTS_API_VERSION,
                                 "name": self.full_name(), "properties": properties}
         context, _ = self._module_context()
-        if self.scope_value() is not None:
-            if context.deployment_scope == "resourceGroup":
-                body["resourceGroup"] = context.resource_group
-            if context.subscription_id != self.file.context.subscription_id:
-                body["subscriptionId"] = context.subscription_id
+        body.update(self._placement(context))
+        body.update(self.described())
         declaration = self.declaration
         source = Source(SourceFormat.BICEP, str(self.file.path), declaration.line, declaration.end_line,
                         self.address)
@@ -1470,12 +1813,17 @@ def _instances(file: _File, declaration: s.Resource | s.Module, parent: _Instanc
             return [_Instance(file, declaration, inner, _Locals(unknown, enclosing=parent), address, parent,
                               condition, bindings)]
         return [_Instance(file, declaration, inner, _Locals(binding, enclosing=parent), f"{address}[{i}]", parent,
-                          condition, None)
+                          condition, None, index=i)
                 for i, binding in enumerate(bindings)]
     condition = None
     if isinstance(body, s.IfExpr):
         condition, body = body.condition, body.body
     return _Instance(file, declaration, body, _Locals(enclosing=parent), address, parent, condition, None)
+
+
+_FILE_SCOPE_FUNCTIONS = {"resourceGroup": "resourcegroup", "subscription": "subscription",
+                         "managementGroup": "managementgroup", "tenant": "tenant"}
+"""The scope function that names a file's own deployment scope when called without arguments."""
 
 
 def _module_target_scope(session: _Session, base: Path, where: str) -> str | None:
@@ -1498,6 +1846,16 @@ def _target_scope(program: s.Program) -> str:
             return {"subscription": "subscription", "managementgroup": "managementGroup",
                     "tenant": "tenant"}.get(statement.value.value.lower(), "resourceGroup")
     return "resourceGroup"
+
+
+def _without_template(body: dict[str, Any]) -> dict[str, Any]:
+    """A deployment resource without `properties.template`: its resources are reviewed themselves (as the ARM
+    loader leaves the inline template out of the deployment resource)."""
+    found, properties = lookup_key(body, "properties")
+    if not found or not isinstance(properties, dict):
+        return body
+    key = next(k for k in body if isinstance(k, str) and k.lower() == "properties")
+    return {**body, key: {k: v for k, v in properties.items() if not (isinstance(k, str) and k.lower() == "template")}}
 
 
 def _scope_prefix(context: DeploymentContext) -> str:
@@ -1544,6 +1902,8 @@ def _emit_resource(file: _File, declaration: s.Resource, parent: _Instance | Non
         if not instance.existing:
             try:
                 out.append(instance.to_resource())
+                if instance.is_deployment():
+                    out.extend(instance.inline_deployment())
             except InputError as exc:
                 _located(exc, declaration.line)
                 raise
@@ -1727,7 +2087,8 @@ def evaluate_bicep(program: s.Program, path: Path, *, parameters: Mapping[str, A
     except MemoryError as exc:
         raise TemplateError("the Bicep file is too large to evaluate (out of memory)") from exc
     files = [f for f in session.files if f != top_resolved]
-    return BicepEvaluation(resources, list(session.notes), files, list(dict.fromkeys(session.unreviewed)))
+    return BicepEvaluation(resources, list(session.notes), files, list(dict.fromkeys(session.unreviewed)),
+                           list(session.not_read.values()))
 
 
 def evaluate_parameters(program: s.Program, path: Path, *, context: DeploymentContext | None = None,
@@ -1748,5 +2109,5 @@ def evaluate_parameters(program: s.Program, path: Path, *, context: DeploymentCo
     return values, list(session.notes)
 
 
-__all__ = ["DEPLOYMENTS_API_VERSION", "MAX_MODULE_DEPTH", "BicepEvaluation", "evaluate_bicep",
+__all__ = ["DEPLOYMENTS_API_VERSION", "MAX_MODULE_DEPTH", "BicepEvaluation", "ModuleNotRead", "evaluate_bicep",
            "evaluate_parameters"]

@@ -23,6 +23,7 @@ from aiwell.loaders.arm.parameters import read_parameter_file
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.loaders.bicep import syntax as s
 from aiwell.loaders.bicep.evaluate import evaluate_parameters
+from aiwell.loaders.files import within
 from aiwell.loaders.jsonc import load_json, read_text
 from aiwell.model import Unresolved
 
@@ -52,18 +53,32 @@ def _using(program: s.Program) -> s.Using | None:
     return next((st for st in program.statements if isinstance(st, s.Using)), None)
 
 
-def using_target(path: Path, program: s.Program) -> Path | None:
+def using_target(path: Path, program: s.Program, *, root: Path | None = None) -> Path | None:
     """The Bicep file a parsed `.bicepparam` program's `using` names, relative to the parameter file.
 
     None for `using none` and for a registry or template-spec reference (`br:`, `ts:`), which is not a local
-    file. Raises `TemplateError` when the file has no `using` statement.
+    file. Raises `TemplateError` when the file has no `using` statement, or when it names a file outside `root`
+    (the reviewed tree; that file is not read, and nothing of it is quoted).
     """
     using = _using(program)
     if using is None:
         raise TemplateError("a .bicepparam file must start with a 'using' statement", line=1)
     if using.path is None or using.path.startswith(("br:", "br/", "ts:", "ts/")):
         return None
-    return Path(os.path.normpath(path.parent / using.path))
+    target = Path(os.path.normpath(path.parent / using.path))
+    if root is not None and not within(target, root):
+        raise TemplateError("parameter file not analysed: its `using` names a file outside the reviewed tree, which "
+                            "is not read", line=using.line)
+    return target
+
+
+def using_reference(program: s.Program) -> str | None:
+    """The registry module or template spec a parsed `.bicepparam` program's `using` names (`br/public:...`,
+    `ts:...`), or None when it names a local file, `none`, or nothing."""
+    using = _using(program)
+    if using is None or using.path is None or not using.path.startswith(("br:", "br/", "ts:", "ts/")):
+        return None
+    return using.path
 
 
 def read_bicepparam(path: Path, *, context: DeploymentContext | None = None, root: Path | None = None,
@@ -78,6 +93,9 @@ def read_bicepparam(path: Path, *, context: DeploymentContext | None = None, roo
                 raise TemplateError("parameter files extend each other too deeply (does one extend itself?)",
                                     line=statement.line)
             base_path = Path(os.path.normpath(path.parent / statement.path))
+            if root is not None and not within(base_path, root):
+                raise TemplateError("the extended parameter file is outside the reviewed tree; not read",
+                                    line=statement.line)
             if not base_path.is_file():
                 notes.append(f"extended parameter file {statement.path} does not exist; its values are not used")
                 continue
@@ -108,4 +126,4 @@ def read_parameters(path: Path, *, context: DeploymentContext | None = None,
 
 
 __all__ = ["BICEPPARAM_SUFFIX", "BicepParameters", "read_bicepparam", "read_json_parameters",
-           "read_parameters", "using_target"]
+           "read_parameters", "using_reference", "using_target"]

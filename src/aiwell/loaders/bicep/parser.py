@@ -74,6 +74,7 @@ _LAMBDA_PARAMS = re.compile(
 _STRING_TEXT = re.compile(r"[^'\\$\n]+")
 _ESCAPES = {"\\": "\\", "'": "'", "n": "\n", "r": "\r", "t": "\t", "$": "$"}
 _UNICODE_ESCAPE = re.compile(r"u\{([0-9A-Fa-f]{1,6})\}")
+_MAX_CODE_POINT = 0x10FFFF
 
 # Open brackets on the lexer's stack; inside `(` and `${...}` line breaks are not significant. An interpolation in a
 # multi-line string `$'''...${x}...'''` is pushed as `$` times the dollar count, then `{}`: `${}`, `$${}`, ...
@@ -262,7 +263,12 @@ class _Tokens:
                 continue
             unicode = _UNICODE_ESCAPE.match(text, pos + 1)
             if unicode:
-                parts.append(chr(int(unicode.group(1), 16)))
+                code_point = int(unicode.group(1), 16)
+                if code_point > _MAX_CODE_POINT:
+                    # Bicep's BCP133; a lone surrogate (U+D800-U+DFFF) is a code point Bicep accepts, and so do we.
+                    raise _fail("the unicode escape sequence is not valid: escapes range from \\u{0} to "
+                                "\\u{10FFFF}", self._line_of(pos))
+                parts.append(chr(code_point))
                 pos = unicode.end()
                 continue
             raise _fail(f"unknown escape sequence '\\{escaped}' in a string", self._line_of(pos))

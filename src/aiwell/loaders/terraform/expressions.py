@@ -9,10 +9,16 @@ What Terraform would reject (a missing key, a type mismatch, an index out of ran
 and `can()` catch it, and `evaluate_value` turns it into an `Unresolved` value with the reason, so one bad
 expression never stops a module.
 
+What aiwell can't compute though Terraform could raises `NotEvaluated` (an `EvalError` that `try()` and `can()`
+let through, so it ends as an `Unresolved` value and never makes them take a fallback): a number beyond float range
+(Terraform's numbers have arbitrary precision), a string or collection over the size limits, a `format` verb aiwell
+does not implement. Each function builds at most `MAX_STRING` characters of text and `MAX_COLLECTION` elements,
+checked before the value is built, and a load builds at most `MAX_BUILT_TEXT` characters in all (the work budget).
+
 Differences from Terraform, on purpose: `uuid()`, `timestamp()` and other values only known at apply time are
-`Unresolved`; `regex()` uses Python's `re`, which is close to RE2 (RE2 has no backreferences or lookaround, so a
-pattern Terraform accepts works here too; `(?P<name>)` groups are the same); a function this module doesn't know
-is `Unresolved` with a note.
+`Unresolved`; a function this module doesn't know is `Unresolved` with a note. `regex()`, `regexall()` and
+`replace()` use RE2 (google-re2), the engine whose syntax Go's `regexp` (Terraform's) implements: matching takes
+linear time, and lookaround or backreferences are errors, as in Terraform.
 """
 
 from __future__ import annotations
@@ -23,15 +29,19 @@ import ipaddress
 import json
 import math
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import re2
 import yaml
 
 from aiwell.errors import ParseError
+from aiwell.loaders.files import read_file_text, within
 from aiwell.loaders.terraform.hcl import (
+    OUT_OF_RANGE,
     Binary,
     Call,
     Conditional,
@@ -63,6 +73,11 @@ MAX_COLLECTION = 100_000
 MAX_STRING = 10 * 1024 * 1024
 """Longest string an expression may build."""
 
+MAX_BUILT_TEXT = 256 * 1024 * 1024
+"""Most characters of text one load's functions and templates may build in all (part of the work budget)."""
+
+_FLOAT_MAX = sys.float_info.max
+
 MAX_FILE_BYTES = 4 * 1024 * 1024
 """Largest file `file()` or `templatefile()` reads."""
 
@@ -73,6 +88,11 @@ class EvalError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class NotEvaluated(EvalError):
+    """Terraform could compute this value but aiwell does not (a number beyond float range, a value over the size
+    limits): the value is `Unresolved`. `try()` and `can()` let it through instead of taking it for an error."""
 
 
 class BudgetExceeded(Exception):
@@ -117,6 +137,8 @@ class Budget:
     notes: list[str] = field(default_factory=list)
     steps: int = 0
     max_steps: int = MAX_STEPS
+    built: int = 0
+    """Characters of text built by functions and templates so far."""
 
     def note(self, message: str) -> None:
         """Record a warning once."""
@@ -128,6 +150,13 @@ class Budget:
         self.steps += units
         if self.steps > self.max_steps:
             raise BudgetExceeded(f"expression evaluation stopped after {self.max_steps} steps")
+
+    def build(self, characters: int) -> None:
+        """Charge text built; raises `BudgetExceeded` past `MAX_BUILT_TEXT` in one load."""
+        self.built += characters
+        if self.built > MAX_BUILT_TEXT:
+            raise BudgetExceeded(f"expression evaluation stopped after building {MAX_BUILT_TEXT} characters of "
+                                 "text")
 
 
 @dataclass(slots=True)
@@ -353,20 +382,23 @@ def _binary(node: Binary, scope: Scope) -> Any:
     a, b = to_number(left), to_number(right)
     if op in _COMPARISONS:
         return _COMPARISONS[op](a, b)
-    if op == "+":
-        return _normal(a + b)
-    if op == "-":
-        return _normal(a - b)
-    if op == "*":
-        return _normal(a * b)
-    if op == "/":
-        if b == 0:
-            raise EvalError("division by zero")
-        return _normal(a / b)
-    if op == "%":
-        if b == 0:
-            raise EvalError("modulo by zero")
-        return _normal(math.fmod(a, b))
+    try:
+        if op == "+":
+            return _normal(a + b)
+        if op == "-":
+            return _normal(a - b)
+        if op == "*":
+            return _normal(a * b)
+        if op == "/":
+            if b == 0:
+                raise EvalError("division by zero")
+            return _normal(a / b)
+        if op == "%":
+            if b == 0:
+                raise EvalError("modulo by zero")
+            return _normal(math.fmod(a, b))
+    except OverflowError:
+        raise NotEvaluated(OUT_OF_RANGE) from None
     raise EvalError(f"unknown operator {op}")
 
 
@@ -442,7 +474,27 @@ class _UnresolvedTemplate(Exception):
 
 
 def _render_parts(parts: Iterable[TemplatePart], scope: Scope) -> str:
-    out: list[str] = []
+    out = _Text()
+    _render_into(parts, scope, out)
+    scope.budget.build(out.length)
+    return "".join(out.pieces)
+
+
+@dataclass(slots=True)
+class _Text:
+    """Text being built, with its length kept so the limit is checked as it grows."""
+
+    pieces: list[str] = field(default_factory=list)
+    length: int = 0
+
+    def append(self, text: str) -> None:
+        self.length += len(text)
+        if self.length > MAX_STRING:
+            raise NotEvaluated(f"the text would be longer than {MAX_STRING} characters")
+        self.pieces.append(text)
+
+
+def _render_into(parts: Iterable[TemplatePart], scope: Scope, out: _Text) -> None:
     for part in parts:
         if isinstance(part, str):
             out.append(part)
@@ -457,19 +509,17 @@ def _render_parts(parts: Iterable[TemplatePart], scope: Scope) -> str:
             condition = evaluate(part.condition, scope)
             if isinstance(condition, Unresolved):
                 raise _UnresolvedTemplate(condition.reason)
-            out.append(_render_parts(part.then_parts if to_bool(condition) else part.else_parts, scope))
+            _render_into(part.then_parts if to_bool(condition) else part.else_parts, scope, out)
         elif isinstance(part, ForDirective):
             collection = evaluate(part.collection, scope)
             if isinstance(collection, Unresolved):
                 raise _UnresolvedTemplate(collection.reason)
             for key, value in iterate(collection):
+                scope.budget.spend()
                 bound = {part.value_var: value}
                 if part.key_var is not None:
                     bound[part.key_var] = key
-                out.append(_render_parts(part.body, scope.bind(bound)))
-        if sum(len(x) for x in out) > MAX_STRING:
-            raise EvalError("a template built too long a string")
-    return "".join(out)
+                _render_into(part.body, scope.bind(bound), out)
 
 
 # --- conversions ----------------------------------------------------------------------------------------------
@@ -492,10 +542,21 @@ def type_name(value: Any) -> str:
     return type(value).__name__
 
 
-def _normal(value: float) -> int | float:
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
-        return int(value)
+def _normal(value: int | float) -> int | float:
+    """A number result: whole floats as `int`; beyond float range `NotEvaluated` (Terraform's numbers have
+    arbitrary precision, so it is a value aiwell can't compute, not an error)."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise NotEvaluated(OUT_OF_RANGE)
+        if value.is_integer() and abs(value) < 2**63:
+            return int(value)
+        return value
+    if abs(value) > _FLOAT_MAX:
+        raise NotEvaluated(OUT_OF_RANGE)
     return value
+
+
+_DECIMAL = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
 def to_number(value: Any) -> int | float:
@@ -503,15 +564,14 @@ def to_number(value: Any) -> int | float:
     if isinstance(value, bool):
         raise EvalError("a bool can't be used as a number")
     if isinstance(value, (int, float)):
-        return value
+        return _normal(value)
     if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise EvalError(f"{value!r} is not a number") from None
-        if math.isnan(number) or math.isinf(number):
+        text = value.strip()
+        if not _DECIMAL.fullmatch(text):
             raise EvalError(f"{value!r} is not a number")
-        return _normal(number)
+        if text.lstrip("+-").isdigit():
+            return _normal(int(text))
+        return _normal(float(text))
     raise EvalError(f"a {type_name(value)} can't be used as a number")
 
 
@@ -636,6 +696,8 @@ def _part_text(part: TemplatePart) -> str:
 
 
 def _render_value(value: Any) -> str:
+    if isinstance(value, Unresolved):
+        return value.expression
     if isinstance(value, str):
         return json.dumps(value)
     if value is None:
@@ -703,6 +765,7 @@ def _call(node: Call, scope: Scope) -> Any:
         return Unresolved(source_text(node), f"function {name}() is not supported by aiwell")
     call = FunctionCall(node, scope)
     if function.lazy:
+        _check_arity(name, function, len(node.args))
         return function.implementation(list(node.args), call)
     args = [evaluate(arg, scope) for arg in node.args]
     if node.expand_last and args:
@@ -712,10 +775,7 @@ def _call(node: Call, scope: Scope) -> Any:
         if not isinstance(last, list):
             raise EvalError(f"{name}(): the argument expanded with ... must be a list")
         args.extend(last)
-    if len(args) < function.min_args or (function.max_args is not None and len(args) > function.max_args):
-        raise EvalError(f"{name}() takes {function.min_args}"
-                        f"{'' if function.max_args == function.min_args else ' or more'} arguments, "
-                        f"not {len(args)}")
+    _check_arity(name, function, len(args))
     args = [plain(a) for a in args]
     for arg in args:
         unresolved = first_unresolved(arg) if function.deep else (arg if isinstance(arg, Unresolved) else None)
@@ -723,10 +783,47 @@ def _call(node: Call, scope: Scope) -> Any:
             return Unresolved(source_text(node), unresolved.reason)
     result = function.implementation(args, call)
     if isinstance(result, (list, dict)) and len(result) > MAX_COLLECTION:
-        raise EvalError(f"{name}() built too many elements")
-    if isinstance(result, str) and len(result) > MAX_STRING:
-        raise EvalError(f"{name}() built too long a string")
+        raise NotEvaluated(f"{name}() would build more than {MAX_COLLECTION} elements")
+    if isinstance(result, str):
+        if len(result) > MAX_STRING:
+            raise NotEvaluated(f"{name}() would build more than {MAX_STRING} characters")
+        scope.budget.build(len(result))
+    elif isinstance(result, list):
+        scope.budget.build(sum(len(item) for item in result if isinstance(item, str)))
     return result
+
+
+def _check_arity(name: str, function: TfFunction, count: int) -> None:
+    low, high = function.min_args, function.max_args
+    if low <= count and (high is None or count <= high):
+        return
+    wanted = (f"at least {low}" if high is None else str(low) if high == low else f"{low} to {high}")
+    raise EvalError(f"{name}() takes {wanted} argument{'' if wanted == '1' else 's'}, not {count}")
+
+
+def _text_size(value: Any, limit: int) -> int:
+    """About how many characters `value` takes as JSON or YAML text, counting up to just past `limit` (so a
+    value too large to encode is found without encoding it)."""
+    total = 0
+    pending = [value]
+    while pending and total <= limit:
+        item = pending.pop()
+        if isinstance(item, str):
+            total += len(item) + 2
+        elif isinstance(item, dict):
+            total += 2 + 4 * len(item) + sum(len(key) for key in item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            total += 2 + len(item)
+            pending.extend(item)
+        else:
+            total += 24
+    return total
+
+
+def _fits(value: Any, name: str) -> None:
+    if _text_size(value, MAX_STRING) > MAX_STRING:
+        raise NotEvaluated(f"{name}() would build more than {MAX_STRING} characters")
 
 
 def _list(value: Any, what: str) -> list[Any]:
@@ -767,44 +864,64 @@ def _format(args: list[Any], call: FunctionCall) -> str:
     return format_string(to_string(args[0]), args[1:])
 
 
-_VERB = re.compile(r"%(?:(%)|(?:\[(\d+)\])?([-+# 0]*)(\d+|\*)?(?:\.(\d+))?([a-zA-Z]))")
+_VERB = re.compile(r"%(?:(%)|(?:\[(\d+)\])?([-+# 0]*)(\d+|\*)?(?:\.(\d+|\*))?([a-zA-Z]))")
 
 
 def format_string(spec: str, args: list[Any]) -> str:
-    """Terraform's `format`: Go-style verbs `%s %d %f %v %q %t %x %X %o %b %e %g`, widths and `%[n]`."""
-    position = 0
+    """Terraform's `format`: Go-style verbs `%s %d %f %v %q %t %x %X %o %b %e %g`, widths and `%[n]`.
 
-    def replace(match: re.Match[str]) -> str:
-        nonlocal position
+    A `*` width or precision (taken from an argument) is not evaluated; widths and the text built are bounded by
+    `MAX_STRING`, checked before each piece is built."""
+    position = 0
+    out = _Text()
+    cursor = 0
+    for match in _VERB.finditer(spec):
+        out.append(spec[cursor:match.start()])
+        cursor = match.end()
         if match.group(1):
-            return "%"
+            out.append("%")
+            continue
         explicit, flags, width, precision, verb = match.group(2, 3, 4, 5, 6)
+        if "*" in (width, precision):
+            raise NotEvaluated("format: a * width or precision (taken from an argument) is not evaluated by aiwell")
+        if int(width or 0) > MAX_STRING or int(precision or 0) > MAX_STRING:
+            raise NotEvaluated(f"format: a width or precision over {MAX_STRING} is not evaluated by aiwell")
         if explicit is not None:
+            if int(explicit) < 1:
+                raise EvalError(f"format: argument index {explicit} in {match.group(0)!r} must be 1 or more")
             position = int(explicit) - 1
         if position >= len(args):
             raise EvalError(f"format: not enough arguments for {match.group(0)!r}")
         value = args[position]
         position += 1
-        python_spec = "%" + flags + (width or "") + (f".{precision}" if precision is not None else "")
-        if verb in ("s", "v"):
-            text = to_string(value) if isinstance(value, (str, int, float, bool)) else json.dumps(value)
-            return (python_spec + "s") % text
-        if verb == "q":
-            return (python_spec + "s") % json.dumps(to_string(value))
-        if verb == "t":
-            return (python_spec + "s") % to_string(to_bool(value))
-        number = to_number(value)
-        if verb == "d":
-            return (python_spec + "d") % _int(number, "format %d")
-        if verb in ("f", "F", "e", "E", "g", "G"):
-            return (python_spec + verb) % number
-        if verb in ("x", "X", "o"):
-            return (python_spec + verb) % _int(number, f"format %{verb}")
-        if verb == "b":
-            return format(_int(number, "format %b"), "b")
-        raise EvalError(f"format: unsupported verb %{verb}")
+        out.append(_format_verb(verb, "%" + flags + (width or "") + (f".{precision}" if precision else ""),
+                                value))
+    out.append(spec[cursor:])
+    return "".join(out.pieces)
 
-    return _VERB.sub(replace, spec)
+
+def _format_verb(verb: str, python_spec: str, value: Any) -> str:
+    if verb in ("s", "v"):
+        if isinstance(value, (str, int, float, bool)):
+            text = to_string(value)
+        else:
+            _fits(value, "format")
+            text = json.dumps(value)
+        return (python_spec + "s") % text
+    if verb == "q":
+        return (python_spec + "s") % json.dumps(to_string(value), ensure_ascii=False)
+    if verb == "t":
+        return (python_spec + "s") % to_string(to_bool(value))
+    number = to_number(value)
+    if verb == "d":
+        return (python_spec + "d") % _int(number, "format %d")
+    if verb in ("f", "F", "e", "E", "g", "G"):
+        return (python_spec + verb) % number
+    if verb in ("x", "X", "o"):
+        return (python_spec + verb) % _int(number, f"format %{verb}")
+    if verb == "b":
+        return format(_int(number, "format %b"), "b")
+    raise EvalError(f"format: unsupported verb %{verb}")
 
 
 @tf_function("formatlist", 1, None)
@@ -813,8 +930,12 @@ def _formatlist(args: list[Any], call: FunctionCall) -> list[str]:
     if len(lengths) > 1:
         raise EvalError("formatlist: all list arguments must have the same length")
     count = lengths.pop() if lengths else 1
-    return [format_string(to_string(args[0]), [a[i] if isinstance(a, list) else a for a in args[1:]])
-            for i in range(count)]
+    results: list[str] = []
+    for i in range(count):
+        call.scope.budget.spend()
+        results.append(format_string(to_string(args[0]), [a[i] if isinstance(a, list) else a for a in args[1:]]))
+        call.scope.budget.build(len(results[-1]))
+    return results
 
 
 def _string_function(name: str, operation: Callable[[str], str]) -> None:
@@ -871,13 +992,52 @@ def _replace(args: list[Any], call: FunctionCall) -> str:
     text, search, replacement = (to_string(a) for a in args)
     if len(search) > 1 and search.startswith("/") and search.endswith("/"):
         pattern = _regex(search[1:-1])
-        # Terraform writes group references as $1 or ${name}; Python as \1 or \g<name>.
-        python_replacement = re.sub(r"\$\{?(\w+)\}?", r"\\g<\1>", replacement.replace("\\", "\\\\"))
-        try:
-            return pattern.sub(python_replacement, text)
-        except (re.error, IndexError) as error:
-            raise EvalError(f"replace: {error}") from None
+        out = _Text()
+        cursor = 0
+        for match in _go_matches(pattern, text):
+            out.append(text[cursor:match.start()])
+            out.append(_expand(replacement, pattern, match))
+            cursor = match.end()
+        out.append(text[cursor:])
+        return "".join(out.pieces)
+    if search and len(text) + text.count(search) * (len(replacement) - len(search)) > MAX_STRING:
+        raise NotEvaluated(f"replace() would build more than {MAX_STRING} characters")
+    if not search and len(text) * (len(replacement) + 1) > MAX_STRING:
+        raise NotEvaluated(f"replace() would build more than {MAX_STRING} characters")
     return text.replace(search, replacement)
+
+
+_TEMPLATE_NAME = re.compile(r"\{(\w+)\}|(\w+)")
+
+
+def _expand(template: str, pattern: Any, match: Any) -> str:
+    """A replacement as Go's `Regexp.Expand` reads it: `$1`, `$name` or `${name}` (the longest name), `$$` for
+    `$`; a group that does not exist or did not match is empty; a `$` not followed by a name is kept."""
+    out: list[str] = []
+    cursor = 0
+    while True:
+        dollar = template.find("$", cursor)
+        if dollar < 0:
+            out.append(template[cursor:])
+            return "".join(out)
+        out.append(template[cursor:dollar])
+        if template.startswith("$$", dollar):
+            out.append("$")
+            cursor = dollar + 2
+            continue
+        name = _TEMPLATE_NAME.match(template, dollar + 1)
+        if name is None:
+            out.append("$")
+            cursor = dollar + 1
+            continue
+        group = name.group(1) or name.group(2)
+        cursor = name.end()
+        if group.isdigit():
+            index = int(group)
+            value = match.group(index) if index <= pattern.groups else None
+        else:
+            value = match.group(group) if group in pattern.groupindex else None
+        out.append(value or "")
 
 
 @tf_function("split", 2)
@@ -890,7 +1050,11 @@ def _split(args: list[Any], call: FunctionCall) -> list[str]:
 
 @tf_function("join", 2)
 def _join(args: list[Any], call: FunctionCall) -> str:
-    return to_string(args[0]).join(to_string(v) for v in _list(args[1], "join's second argument"))
+    separator = to_string(args[0])
+    parts = [to_string(v) for v in _list(args[1], "join's second argument")]
+    if sum(len(part) for part in parts) + len(separator) * len(parts) > MAX_STRING:
+        raise NotEvaluated(f"join() would build more than {MAX_STRING} characters")
+    return separator.join(parts)
 
 
 @tf_function("substr", 3)
@@ -919,18 +1083,47 @@ def _strcontains(args: list[Any], call: FunctionCall) -> bool:
 
 @tf_function("indent", 2)
 def _indent(args: list[Any], call: FunctionCall) -> str:
-    pad = " " * _int(args[0], "indent")
-    return to_string(args[1]).replace("\n", "\n" + pad)
+    width = _int(args[0], "indent")
+    text = to_string(args[1])
+    if len(text) + max(width, 0) * text.count("\n") > MAX_STRING:
+        raise NotEvaluated(f"indent() would build more than {MAX_STRING} characters")
+    return text.replace("\n", "\n" + " " * width)
 
 
-def _regex(pattern: str) -> re.Pattern[str]:
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False  # an invalid pattern is reported in the review, not printed by the C++ library
+
+
+def _regex(pattern: str) -> Any:
+    """A compiled RE2 pattern (RE2 syntax is what Go's `regexp`, Terraform's engine, implements)."""
     try:
-        return re.compile(pattern)
-    except re.error as error:
-        raise EvalError(f"invalid regular expression: {error}") from None
+        return re2.compile(pattern, _RE2_OPTIONS)
+    except re2.error as error:
+        detail = error.args[0].decode("utf-8", "replace") if error.args and isinstance(error.args[0], bytes) \
+            else str(error)
+        raise EvalError(f"invalid regular expression: {detail}") from None
+    except UnicodeEncodeError:
+        raise EvalError("invalid regular expression: it is not valid Unicode text") from None
 
 
-def _match_value(pattern: re.Pattern[str], match: re.Match[str]) -> Any:
+def _go_matches(pattern: Any, text: str) -> list[Any]:
+    """The successive matches Go's `FindAll`/`ReplaceAll` see: an empty match right after a match is skipped."""
+    matches: list[Any] = []
+    previous_end = -1
+    try:
+        for match in pattern.finditer(text):
+            if match.start() == match.end() == previous_end:
+                continue
+            matches.append(match)
+            previous_end = match.end()
+            if len(matches) > MAX_COLLECTION:
+                raise NotEvaluated(f"more than {MAX_COLLECTION} matches")
+    except UnicodeEncodeError:
+        raise EvalError("the text is not valid Unicode text") from None
+    return matches
+
+
+def _match_value(pattern: Any, match: Any) -> Any:
     if pattern.groupindex:
         return {name: match.group(name) for name in pattern.groupindex}
     if pattern.groups:
@@ -941,7 +1134,10 @@ def _match_value(pattern: re.Pattern[str], match: re.Match[str]) -> Any:
 @tf_function("regex", 2)
 def _regex_function(args: list[Any], call: FunctionCall) -> Any:
     pattern = _regex(to_string(args[0]))
-    match = pattern.search(to_string(args[1]))
+    try:
+        match = pattern.search(to_string(args[1]))
+    except UnicodeEncodeError:
+        raise EvalError("regex: the text is not valid Unicode text") from None
     if match is None:
         raise EvalError("regex: the pattern did not match")
     return _match_value(pattern, match)
@@ -950,7 +1146,7 @@ def _regex_function(args: list[Any], call: FunctionCall) -> Any:
 @tf_function("regexall", 2)
 def _regexall(args: list[Any], call: FunctionCall) -> list[Any]:
     pattern = _regex(to_string(args[0]))
-    return [_match_value(pattern, m) for m in pattern.finditer(to_string(args[1]))]
+    return [_match_value(pattern, m) for m in _go_matches(pattern, to_string(args[1]))]
 
 
 # Numbers
@@ -962,13 +1158,13 @@ def _abs(args: list[Any], call: FunctionCall) -> int | float:
 
 
 @tf_function("ceil", 1)
-def _ceil(args: list[Any], call: FunctionCall) -> int:
-    return math.ceil(to_number(args[0]))
+def _ceil(args: list[Any], call: FunctionCall) -> int | float:
+    return _normal(math.ceil(to_number(args[0])))
 
 
 @tf_function("floor", 1)
-def _floor(args: list[Any], call: FunctionCall) -> int:
-    return math.floor(to_number(args[0]))
+def _floor(args: list[Any], call: FunctionCall) -> int | float:
+    return _normal(math.floor(to_number(args[0])))
 
 
 @tf_function("signum", 1)
@@ -980,9 +1176,14 @@ def _signum(args: list[Any], call: FunctionCall) -> int:
 @tf_function("pow", 2)
 def _pow(args: list[Any], call: FunctionCall) -> int | float:
     try:
-        return _normal(float(to_number(args[0])) ** float(to_number(args[1])))
-    except (OverflowError, ZeroDivisionError) as error:
+        result = float(to_number(args[0])) ** float(to_number(args[1]))
+    except ZeroDivisionError as error:
         raise EvalError(f"pow: {error}") from None
+    except OverflowError:
+        raise NotEvaluated(OUT_OF_RANGE) from None
+    if isinstance(result, complex):
+        raise EvalError("pow: a negative number to a fractional power is not a real number")
+    return _normal(result)
 
 
 @tf_function("log", 2)
@@ -994,11 +1195,19 @@ def _log(args: list[Any], call: FunctionCall) -> int | float:
 
 
 @tf_function("parseint", 2)
-def _parseint(args: list[Any], call: FunctionCall) -> int:
+def _parseint(args: list[Any], call: FunctionCall) -> int | float:
+    base = _int(args[1], "parseint base")
+    if not 2 <= base <= 62:
+        raise EvalError(f"parseint: the base must be between 2 and 62, not {base}")
+    if base > 36:
+        raise NotEvaluated("parseint: bases above 36 are not evaluated by aiwell")
+    text = to_string(args[0])
+    if len(text) > 1024:
+        raise NotEvaluated("parseint: numbers over 1024 digits are not evaluated by aiwell")
     try:
-        return int(to_string(args[0]), _int(args[1], "parseint base"))
-    except ValueError as error:
-        raise EvalError(f"parseint: {error}") from None
+        return _normal(int(text, base))
+    except ValueError:
+        raise EvalError(f"parseint: {text!r} is not a number in base {base}") from None
 
 
 def _numbers(args: list[Any], name: str) -> list[int | float]:
@@ -1119,10 +1328,17 @@ def _range(args: list[Any], call: FunctionCall) -> list[int | float]:
                                                                      (1 if numbers[1] >= numbers[0] else -1))
     if step == 0:
         raise EvalError("range: the step can't be zero")
-    count = max(math.ceil((stop - start) / step), 0)
-    if count > MAX_COLLECTION:
-        raise EvalError(f"range: {count} elements is too many")
-    return [_normal(start + i * step) for i in range(count)]
+    try:
+        span = (stop - start) / step
+    except OverflowError:
+        span = math.inf
+    # Terraform refuses more than 1024 values (its documented limit).
+    if span > _RANGE_LIMIT:
+        raise EvalError(f"range: more than {_RANGE_LIMIT} values")
+    return [_normal(start + i * step) for i in range(max(math.ceil(span), 0))]
+
+
+_RANGE_LIMIT = 1024
 
 
 @tf_function("toset", 1)
@@ -1308,28 +1524,107 @@ def _json_value(value: Any) -> Any:
 
 @tf_function("jsonencode", 1)
 def _jsonencode(args: list[Any], call: FunctionCall) -> str:
+    _fits(args[0], "jsonencode")
     return json.dumps(args[0], separators=(",", ":"), default=_json_value, ensure_ascii=False)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def valid_text(text: str) -> str:
+    """`text` with each lone UTF-16 surrogate (which a JSON `\\ud800` escape can produce) replaced by U+FFFD, as
+    Go's JSON decoder, which Terraform uses, replaces it."""
+    return _SURROGATE.sub("\ufffd", text) if _SURROGATE.search(text) else text
+
+
+def _json_number(text: str) -> Any:
+    if text.lstrip("-").isdigit():
+        number: int | float = int(text) if len(text) <= 400 else math.inf
+    else:
+        number = float(text)
+    if isinstance(number, int) and abs(number) <= _FLOAT_MAX:
+        return number
+    if isinstance(number, float) and math.isfinite(number):
+        return number
+    return Unresolved(text, OUT_OF_RANGE)
+
+
+def _json_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")
+
+
+JSON_DECODER = json.JSONDecoder(parse_float=_json_number, parse_int=_json_number, parse_constant=_json_constant)
+"""Decodes JSON numbers as Terraform's decoder reads them (see `decode_json`); strings are left to `valid_text`."""
+
+
+def decode_json(text: str) -> Any:
+    """JSON text decoded as Terraform's decoder reads it: numbers beyond float range `Unresolved` (Terraform's are
+    arbitrary precision), lone surrogates replaced, `NaN`/`Infinity` rejected. Raises `ValueError`."""
+    value = JSON_DECODER.decode(text)
+    return _clean_strings(value) if "\\u" in text else value
+
+
+def _clean_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return valid_text(value)
+    if isinstance(value, dict):
+        return {valid_text(k): _clean_strings(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_clean_strings(v) for v in value]
+    return value
 
 
 @tf_function("jsondecode", 1)
 def _jsondecode(args: list[Any], call: FunctionCall) -> Any:
     try:
-        return json.loads(to_string(args[0]))
+        return decode_json(to_string(args[0]))
     except (ValueError, RecursionError) as error:
         raise EvalError(f"jsondecode: {error}") from None
 
 
 @tf_function("yamlencode", 1)
 def _yamlencode(args: list[Any], call: FunctionCall) -> str:
+    _fits(args[0], "yamlencode")
     return str(yaml.safe_dump(args[0], default_flow_style=False, sort_keys=True))
 
 
 @tf_function("yamldecode", 1)
 def _yamldecode(args: list[Any], call: FunctionCall) -> Any:
     try:
-        return yaml.safe_load(to_string(args[0]))
-    except yaml.YAMLError as error:
+        document = yaml.safe_load(to_string(args[0]))
+    except (yaml.YAMLError, RecursionError) as error:
         raise EvalError(f"yamldecode: {error}") from None
+    return _YamlValues().convert(document, 0)
+
+
+class _YamlValues:
+    """PyYAML's values as Terraform's: timestamps are strings, numbers beyond range unresolved; aliases expanded
+    at most `MAX_COLLECTION` values in all (a document of nested aliases can stand for billions)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def convert(self, value: Any, depth: int) -> Any:
+        self.count += 1
+        if self.count > MAX_COLLECTION or depth > 64:
+            raise NotEvaluated(f"yamldecode: the document holds more than {MAX_COLLECTION} values or nests too "
+                               "deeply")
+        if isinstance(value, str):
+            return valid_text(value)
+        if isinstance(value, bool) or value is None or isinstance(value, int) and abs(value) <= _FLOAT_MAX:
+            return value
+        if isinstance(value, float):
+            return value if math.isfinite(value) else Unresolved(repr(value), OUT_OF_RANGE)
+        if isinstance(value, int):
+            return Unresolved(str(value)[:40], OUT_OF_RANGE)
+        if isinstance(value, dict):
+            return {valid_text(str(k)) if not isinstance(k, str) else valid_text(k): self.convert(v, depth + 1)
+                    for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.convert(v, depth + 1) for v in value]
+        if hasattr(value, "isoformat"):
+            return value.isoformat()
+        return Unresolved(type(value).__name__, "yamldecode: a YAML value aiwell does not read")
 
 
 # Errors and types
@@ -1341,6 +1636,9 @@ def _try(args: list[Any], call: FunctionCall) -> Any:
     for node in args:
         try:
             return evaluate(node, call.scope)
+        except NotEvaluated as unknown:
+            # Terraform would have a value here, so try() returns it: not known to aiwell.
+            return Unresolved(source_text(call.node), unknown.reason)
         except EvalError as error:
             reasons.append(error.reason)
     raise EvalError("try: no argument could be evaluated (" + "; ".join(reasons) + ")")
@@ -1350,6 +1648,8 @@ def _try(args: list[Any], call: FunctionCall) -> Any:
 def _can(args: list[Any], call: FunctionCall) -> Any:
     try:
         value = evaluate(args[0], call.scope)
+    except NotEvaluated as unknown:
+        return Unresolved(source_text(call.node), unknown.reason)
     except EvalError:
         return False
     unresolved = first_unresolved(value)
@@ -1443,19 +1743,19 @@ def _cidrnetmask(args: list[Any], call: FunctionCall) -> str:
 
 
 def _read_file(path_value: Any, call: FunctionCall) -> tuple[Path, str]:
-    path = Path(to_string(path_value))
+    """A file `file()` and friends read: a regular file (not a FIFO or a device) of at most `MAX_FILE_BYTES`,
+    inside the reviewed tree; relative paths from the root module's directory, as Terraform reads them."""
+    shown = to_string(path_value)
+    path = Path(shown)
     if not path.is_absolute():
         path = call.scope.root_module_dir / path
-    resolved = path.resolve()
     allowed = call.scope.allowed_root
-    if allowed is not None and not resolved.is_relative_to(allowed.resolve()):
-        raise EvalError(f"{to_string(path_value)} is outside the reviewed directory; not read")
+    if allowed is not None and not within(path, allowed):
+        raise EvalError(f"{shown} is outside the reviewed directory; not read")
     try:
-        if resolved.stat().st_size > MAX_FILE_BYTES:
-            raise EvalError(f"{to_string(path_value)} is larger than {MAX_FILE_BYTES} bytes; not read")
-        return resolved, resolved.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise EvalError(f"can't read {to_string(path_value)}: {error}") from None
+        return path, valid_text(read_file_text(path, limit=MAX_FILE_BYTES))
+    except ParseError as error:
+        raise EvalError(f"can't read {shown}: {error.message}") from None
 
 
 @tf_function("file", 1)
@@ -1506,13 +1806,17 @@ def _pathexpand(args: list[Any], call: FunctionCall) -> Any:
 
 __all__ = [
     "FUNCTIONS",
+    "JSON_DECODER",
+    "MAX_BUILT_TEXT",
     "MAX_COLLECTION",
     "MAX_STEPS",
+    "MAX_STRING",
     "Budget",
     "BudgetExceeded",
     "EvalError",
     "FunctionCall",
     "Resolver",
+    "NotEvaluated",
     "ResourceInstance",
     "Scope",
     "TfFunction",
@@ -1523,6 +1827,7 @@ __all__ = [
     "get_attribute",
     "index_value",
     "iterate",
+    "decode_json",
     "no_references",
     "plain",
     "source_text",
@@ -1533,4 +1838,5 @@ __all__ = [
     "to_set",
     "to_string",
     "type_name",
+    "valid_text",
 ]

@@ -8,6 +8,9 @@ block from an object-valued argument; both become an object here, which the azur
 block is "one dict, or a list of dicts"). Exceptions the Terraform documentation names: a variable's `type` is an
 expression written as a string, its `default` is a literal value (no templates), keys named `"//"` are comments,
 and `dynamic` blocks keep their structure (`for_each`, `iterator`, `content`).
+
+JSON is decoded as Terraform's (Go) decoder reads it: a lone `\\ud800` escape becomes U+FFFD and a number beyond
+float range is an `Unresolved` value.
 """
 
 from __future__ import annotations
@@ -17,10 +20,12 @@ import re
 from typing import Any
 
 from aiwell.errors import ParseError
+from aiwell.loaders.terraform.expressions import JSON_DECODER, valid_text
 from aiwell.loaders.terraform.hcl import (
     Attribute,
     Block,
     Body,
+    Engine,
     HclFile,
     Literal,
     Node,
@@ -48,7 +53,7 @@ class _Positions:
 
     def __init__(self, text: str) -> None:
         self.text = text
-        self.decoder = json.JSONDecoder()
+        self.decoder = JSON_DECODER
         self.newlines = [match.start() for match in re.finditer("\n", text)]
         self.objects: dict[int, tuple[int, int]] = {}
         self.keys: dict[tuple[int, str], int] = {}
@@ -78,7 +83,8 @@ class _Positions:
             position = self.skip(position + 1)
             while not text.startswith("}", position):
                 key_line = self.line(position)
-                key, position = self.decoder.raw_decode(text, position)
+                raw_key, position = self.decoder.raw_decode(text, position)
+                key = valid_text(raw_key)
                 position = self.skip(self.skip(position) + 1)
                 value[key], position = self.read(position, depth + 1)
                 self.keys[(id(value), key)] = key_line
@@ -97,30 +103,35 @@ class _Positions:
                 if text.startswith(",", position):
                     position = self.skip(position + 1)
             return items, position + 1
-        return self.decoder.raw_decode(text, position)
+        value, end = self.decoder.raw_decode(text, position)
+        return (valid_text(value) if isinstance(value, str) else value), end
 
 
-def parse_json_config(text: str, path: str) -> HclFile:
+def parse_json_config(text: str, path: str, *, engine: Engine = "auto") -> HclFile:
     """Parse a `.tf.json` file into the body of blocks and attributes `parse_hcl` gives for a `.tf` file.
 
-    Raises `ParseError` (with the line) when the text is not JSON, not an object, or a block is malformed.
+    `engine` parses the expressions inside strings (see `hcl.parse_hcl`). Raises `ParseError` (with the line)
+    when the text is not JSON, not an object, or a block is malformed.
     """
     try:
-        json.loads(text)
+        JSON_DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise ParseError(f"not valid JSON: {error.msg}", line=error.lineno) from None
+    except ValueError as error:  # NaN or Infinity, which JSON does not have
+        raise ParseError(f"not valid JSON: {error}") from None
     except RecursionError:
         raise ParseError("JSON nested too deeply to analyse") from None
     positions = _Positions(text)
     document, _ = positions.read(positions.skip(0))
     if not isinstance(document, dict):
         raise ParseError("a Terraform JSON file must hold an object", line=1)
-    return HclFile(path, _Reader(positions).file_body(document))
+    return HclFile(path, _Reader(positions, engine).file_body(document))
 
 
 class _Reader:
-    def __init__(self, positions: _Positions) -> None:
+    def __init__(self, positions: _Positions, engine: Engine) -> None:
         self.positions = positions
+        self.engine = engine
 
     def span(self, value: Any, fallback: int) -> tuple[int, int]:
         return self.positions.objects.get(id(value), (fallback, fallback))
@@ -169,7 +180,7 @@ class _Reader:
             if key == "dynamic" and block_type != "locals":
                 body.blocks.extend(self.dynamic(value, line))
             elif block_type == "variable" and key == "type" and isinstance(value, str):
-                body.attributes[key] = Attribute(key, parse_expression(value, line), line)
+                body.attributes[key] = Attribute(key, parse_expression(value, line, engine=self.engine), line)
             elif block_type == "variable" and key == "default":
                 body.attributes[key] = Attribute(key, _literal(value, line), line)
             else:
@@ -199,7 +210,7 @@ class _Reader:
     def expression(self, value: Any, line: int) -> Node:
         """A JSON value as an expression: strings are templates, objects' keys too."""
         if isinstance(value, str):
-            return parse_template(value, line)
+            return parse_template(value, line, engine=self.engine)
         if isinstance(value, list):
             return TupleExpr(line, tuple(self.expression(item, line) for item in value))
         if isinstance(value, dict):
@@ -208,7 +219,7 @@ class _Reader:
                 if key == _COMMENT:
                     continue
                 item_line = self.key_line(value, key)
-                items.append((parse_template(key, item_line), self.expression(item, item_line)))
+                items.append((parse_template(key, item_line, engine=self.engine), self.expression(item, item_line)))
             return ObjectExpr(line, tuple(items))
         return Literal(line, value)
 

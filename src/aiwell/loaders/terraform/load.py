@@ -9,7 +9,6 @@ file or option sets, Terraform would have used it, so a note says it was ignored
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -19,8 +18,17 @@ from typing import Any
 
 from aiwell.errors import ParseError, UsageError
 from aiwell.loaders.arm.scope import DeploymentContext
+from aiwell.loaders.files import read_file_text, within
 from aiwell.loaders.terraform.azapi import PATCH_MARKER, merge_updates
-from aiwell.loaders.terraform.expressions import Budget, BudgetExceeded, EvalError, Scope, evaluate, no_references
+from aiwell.loaders.terraform.expressions import (
+    Budget,
+    BudgetExceeded,
+    EvalError,
+    Scope,
+    decode_json,
+    evaluate,
+    no_references,
+)
 from aiwell.loaders.terraform.hcl import Call, parse_expression, parse_hcl
 from aiwell.loaders.terraform.mapping import to_arm
 from aiwell.loaders.terraform.module import (
@@ -59,25 +67,31 @@ class RootEvaluation:
     files: ModuleFiles
     state: LoadState
     inputs: list[InputRecord]
-    """Records for variable files that could not be read (the `.tf` files' records are made after mapping)."""
+    """Records for variable files that could not be read and for an evaluation the work budget stopped (the `.tf`
+    files' records are made after mapping)."""
 
 
 def evaluate_root(module_dir: Path, *, var_files: Sequence[Path] = (), variables: Mapping[str, str] | None = None,
-                  context: DeploymentContext | None = None, root: Path | None = None) -> RootEvaluation:
+                  context: DeploymentContext | None = None, root: Path | None = None,
+                  budget: Budget | None = None) -> RootEvaluation:
     """Evaluate the root module in `module_dir` (and the local modules it calls), without mapping to ARM.
 
-    Same options as `load_terraform`.
+    Same options as `load_terraform`; `budget` is the work budget (a fresh one by default).
     """
-    files = read_module_files(module_dir)
+    files = read_module_files(module_dir, root)
     state = LoadState(context=context or DeploymentContext(), root_module_dir=module_dir, allowed_root=root,
-                      parsed={module_dir.resolve(): files})
+                      budget=budget or Budget(), parsed={module_dir.resolve(): files})
     records: list[InputRecord] = []
-    inputs = _variable_values(files, module_dir, var_files, variables or {}, state.budget, records)
-    evaluator = ModuleEvaluator(files, state=state, inputs=inputs)
     try:
-        evaluator.evaluate_all()
+        inputs = _variable_values(files, module_dir, var_files, variables or {}, state.budget, records, root)
+        ModuleEvaluator(files, state=state, inputs=inputs).evaluate_all()
     except BudgetExceeded as error:
-        state.budget.note(f"{module_dir}: {error}; the resources evaluated so far are reviewed")
+        # What was not evaluated is not reviewed: the root is not analysed (the resources evaluated so far are
+        # still reviewed, and the record says where it stopped).
+        where = state.resources[-1].address if state.resources else "the first resource"
+        records.append(InputRecord(str(module_dir), FORMAT, InputStatus.NOT_ANALYSED,
+                                   reason=f"{error}: the configuration is too costly to evaluate; resources after "
+                                          f"{where} are not reviewed"))
     return RootEvaluation(state.resources, files, state, records)
 
 
@@ -99,6 +113,8 @@ def load_terraform(module_dir: Path, *, var_files: Sequence[Path] = (), variable
     called = [path for path in evaluation.state.parsed if path != own]
     unreviewed.extend(f"{skipped.address} (source {skipped.source}): {skipped.reason}"
                       for skipped in evaluation.state.skipped_modules)
+    unreviewed.extend(f"{rejected.address}: {rejected.reason}" for rejected in evaluation.state.rejected)
+    unreviewed.extend(record.reason for record in evaluation.inputs if record.status is InputStatus.NOT_ANALYSED)
     return TerraformLoad(resources, records, list(evaluation.state.budget.notes), called, unreviewed)
 
 
@@ -106,17 +122,20 @@ def load_terraform(module_dir: Path, *, var_files: Sequence[Path] = (), variable
 
 
 def _variable_values(files: ModuleFiles, module_dir: Path, var_files: Sequence[Path], options: Mapping[str, str],
-                     budget: Budget, records: list[InputRecord]) -> dict[str, Any]:
+                     budget: Budget, records: list[InputRecord], root: Path | None) -> dict[str, Any]:
     automatic = [module_dir / "terraform.tfvars", module_dir / "terraform.tfvars.json"]
     automatic += sorted(module_dir.glob("*.auto.tfvars")) + sorted(module_dir.glob("*.auto.tfvars.json"))
     values: dict[str, Any] = {}
     for path in automatic:
-        if path.is_file():
-            try:
-                values.update(_read_var_file(path, budget))
-            except ParseError as error:
-                records.append(InputRecord(str(path), FORMAT, InputStatus.NOT_ANALYSED,
-                                                 reason=error.message, line=error.line))
+        if path.is_dir() or not (path.exists() or path.is_symlink()):
+            continue
+        try:
+            if root is not None and not within(path, root):
+                raise ParseError("not read: it lies outside the reviewed tree (a link elsewhere)")
+            values.update(_read_var_file(path, budget))
+        except ParseError as error:
+            records.append(InputRecord(str(path), FORMAT, InputStatus.NOT_ANALYSED,
+                                       reason=error.message, line=error.line))
     for path in var_files:
         try:
             values.update(_read_var_file(path, budget))
@@ -140,14 +159,11 @@ def _variable_values(files: ModuleFiles, module_dir: Path, var_files: Sequence[P
 
 
 def _read_var_file(path: Path, budget: Budget) -> dict[str, Any]:
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        raise ParseError(f"can't read the file: {error}") from None
+    text = read_file_text(path)
     if path.name.endswith(".json"):
         try:
-            document = json.loads(text)
-        except ValueError as error:
+            document = decode_json(text)
+        except (ValueError, RecursionError) as error:
             raise ParseError(f"not valid JSON: {error}", line=getattr(error, "lineno", None)) from None
         if not isinstance(document, dict):
             raise ParseError("a .tfvars.json file must hold a JSON object")
@@ -251,6 +267,10 @@ def _records(files: ModuleFiles, state: LoadState, resources: list[Resource]) ->
         records.append(InputRecord(skipped.file, FORMAT, InputStatus.NOT_ANALYSED,
                                    reason=f"{skipped.address} (source {skipped.source}): {skipped.reason}",
                                    line=skipped.line, address=skipped.address))
+    for rejected in state.rejected:
+        records.append(InputRecord(rejected.file, FORMAT, InputStatus.NOT_ANALYSED,
+                                   reason=f"{rejected.address}: {rejected.reason}", line=rejected.line,
+                                   address=rejected.address))
     return records
 
 

@@ -12,14 +12,22 @@ Choices where Terraform gives no answer offline:
 - `data` sources are not reported as deployed resources; as references, the arguments written in their block
   are known, their `id` is the ARM id built from those arguments, everything else is unresolved.
 - A module whose `source` is not a local path (`./`, `../`) is read from `.terraform/modules/modules.json`
-  when `terraform init` left one; otherwise it is not analysed (recorded, never guessed) and its outputs are
-  unresolved.
+  when `terraform init` left one (an entry whose directory lies outside the reviewed tree is not read); otherwise
+  it is not analysed (recorded, never guessed) and its outputs are unresolved.
+- A `count` Terraform rejects (negative, fractional, null) makes its resource or module call not analysed
+  (recorded at the block's line), as Terraform would stop there.
+
+Files are read through `aiwell.loaders.files` (regular files only, inside the reviewed tree); a `.tf` file that
+can't be read (a FIFO, a dangling link, one outside the tree) is recorded as not analysed, never skipped.
+Module files are named as the root module was (relative when it was): `examples/x/../../main.tf` is
+`main.tf`, so a report does not depend on where it was run from.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -28,12 +36,15 @@ from typing import Any
 
 from aiwell.errors import ParseError
 from aiwell.loaders.arm.scope import DeploymentContext
+from aiwell.loaders.files import read_file_text, resolved, within
+from aiwell.loaders.terraform.azapi import AZAPI_TYPES
 from aiwell.loaders.terraform.expressions import (
     Budget,
     BudgetExceeded,
     EvalError,
     ResourceInstance,
     Scope,
+    decode_json,
     evaluate,
     evaluate_value,
     first_unresolved,
@@ -99,7 +110,8 @@ class EvaluatedResource:
 
 @dataclass(slots=True)
 class SkippedModule:
-    """A module call that could not be evaluated (not on disk, unparseable, too deep)."""
+    """A module call that could not be evaluated (not on disk, unparseable, too deep), or a resource or module call
+    Terraform would reject (a negative `count`): recorded as not analysed at its line."""
 
     address: str
     source: str
@@ -117,19 +129,25 @@ class ModuleFiles:
     failures: dict[str, ParseError] = field(default_factory=dict)
 
 
-def read_module_files(directory: Path) -> ModuleFiles:
+def read_module_files(directory: Path, allowed_root: Path | None = None) -> ModuleFiles:
     """Parse every `.tf` and `.tf.json` file of a directory (sorted by name, as Terraform reads them); a file that
-    fails is recorded, the others are kept."""
+    fails (can't be read, lies outside `allowed_root`, does not parse) is recorded, the others are kept.
+    Directories named like files are not files and are passed over, as Terraform does."""
     files: list[HclFile] = []
     failures: dict[str, ParseError] = {}
     paths = sorted([*directory.glob("*.tf"), *directory.glob("*.tf.json")], key=lambda p: p.name)
+    base = resolved(allowed_root) if allowed_root is not None else None
     for path in paths:
-        if not path.is_file():
+        if path.is_dir():
+            continue
+        target = resolved(path) if base is not None else None
+        if base is not None and (target is None or not target.is_relative_to(base)):
+            failures[str(path)] = ParseError("not read: it lies outside the reviewed tree (a link elsewhere)")
             continue
         try:
-            text = path.read_text(encoding="utf-8-sig")
-        except (OSError, UnicodeDecodeError) as error:
-            failures[str(path)] = ParseError(f"can't read the file: {error}")
+            text = read_file_text(path)
+        except ParseError as error:
+            failures[str(path)] = error
             continue
         try:
             parse = parse_json_config if path.name.endswith(".json") else parse_hcl
@@ -159,6 +177,8 @@ class LoadState:
     budget: Budget = field(default_factory=Budget)
     resources: list[EvaluatedResource] = field(default_factory=list)
     skipped_modules: list[SkippedModule] = field(default_factory=list)
+    rejected: list[SkippedModule] = field(default_factory=list)
+    """Resources and module calls Terraform would reject (a negative `count`)."""
     parsed: dict[Path, ModuleFiles] = field(default_factory=dict)
     installed_modules: dict[str, Path] | None = None
 
@@ -166,7 +186,7 @@ class LoadState:
         """The parsed files of a module directory (parsed once per load)."""
         key = directory.resolve()
         if key not in self.parsed:
-            self.parsed[key] = read_module_files(directory)
+            self.parsed[key] = read_module_files(directory, self.allowed_root)
         return self.parsed[key]
 
     def installed(self, key: str) -> Path | None:
@@ -174,15 +194,24 @@ class LoadState:
         if self.installed_modules is None:
             self.installed_modules = {}
             manifest = self.root_module_dir / ".terraform" / "modules" / "modules.json"
-            try:
-                entries = json.loads(manifest.read_text(encoding="utf-8")).get("Modules", [])
-            except (OSError, ValueError, AttributeError):
-                entries = []
+            entries: Any = []
+            if manifest.exists() and (self.allowed_root is None or within(manifest, self.allowed_root)):
+                try:
+                    document = decode_json(read_file_text(manifest))
+                    entries = document.get("Modules", []) if isinstance(document, dict) else []
+                except (ParseError, ValueError, RecursionError):
+                    entries = []
             for entry in entries if isinstance(entries, list) else []:
                 if isinstance(entry, dict) and isinstance(entry.get("Key"), str) and isinstance(entry.get("Dir"),
                                                                                                   str):
-                    self.installed_modules[entry["Key"]] = self.root_module_dir / entry["Dir"]
+                    self.installed_modules[entry["Key"]] = joined(self.root_module_dir, entry["Dir"])
         return self.installed_modules.get(key)
+
+
+def joined(directory: Path, relative: str) -> Path:
+    """`directory / relative` with `.` and `..` folded away lexically (links are not followed), so a module's files
+    are named from the root module's directory as the user gave it."""
+    return Path(os.path.normpath(directory / relative))
 
 
 class _Pending:
@@ -373,6 +402,8 @@ class ModuleEvaluator:
         declaration = (self.data if mode == "data" else self.resources)[key]
         address = self._address(mode, key)
         instances = self._instances(declaration.block, address)
+        if isinstance(instances, Rejected):
+            return self._reject(address, declaration, instances)
         if isinstance(instances, Unresolved):
             scope, instance_address = self._unresolved_instance(declaration.block, instances, address)
             self._record(key, mode, declaration, instance_address, scope)
@@ -392,7 +423,8 @@ class ModuleEvaluator:
     def _record(self, key: tuple[str, str], mode: str, declaration: _Declaration, address: str,
                 scope: Scope) -> ResourceInstance:
         attributes = block_attributes(declaration.block.body, scope, self)
-        self.state.resources.append(EvaluatedResource(key[0], key[1], address, mode, attributes,
+        self.state.resources.append(EvaluatedResource(key[0], key[1], address, mode,
+                                                      _azapi_body_fields(key[0], declaration.block, attributes, scope),
                                                       declaration.file, declaration.block.line,
                                                       declaration.block.end_line))
         known = dict(attributes)
@@ -400,20 +432,25 @@ class ModuleEvaluator:
         reason = ("read by the data source when Terraform runs" if mode == "data" else COMPUTED)
         return _reference_view(address, known, reason)
 
-    def _instances(self, block: Block, address: str) -> _Instances | Unresolved:
+    def _instances(self, block: Block, address: str) -> _Instances | Unresolved | Rejected:
         attributes = block.body.attributes
         if "count" in attributes:
             count = evaluate_value(attributes["count"].expr, self.scope)
             if isinstance(count, Unresolved):
                 return count
+            if count is None:
+                return Rejected("count is null; Terraform requires a whole number of 0 or more")
             try:
-                number = int(to_number(count))
+                value = to_number(count)
             except EvalError as error:
-                return Unresolved(source_text(attributes["count"].expr), error.reason)
+                return Rejected(f"count {error.reason}; Terraform requires a whole number of 0 or more")
+            if value < 0 or not float(value).is_integer():
+                return Rejected(f"count = {count!r} is not a whole number of 0 or more, which Terraform rejects")
+            number = int(value)
             if number > MAX_INSTANCES:
                 self.note(f"{address}: count {number} cut to {MAX_INSTANCES} instances")
                 number = MAX_INSTANCES
-            return _Instances("count", [(i, {"count": {"index": i}}) for i in range(max(number, 0))])
+            return _Instances("count", [(i, {"count": {"index": i}}) for i in range(number)])
         if "for_each" in attributes:
             collection = evaluate_value(attributes["for_each"].expr, self.scope)
             pairs = for_each_pairs(collection, source_text(attributes["for_each"].expr))
@@ -451,6 +488,8 @@ class ModuleEvaluator:
             self.note(f"{address}: {failed} could not be parsed ({error.message}); the module is evaluated "
                       f"without it")
         instances = self._instances(block, address)
+        if isinstance(instances, Rejected):
+            return self._reject(address, declaration, instances)
         if isinstance(instances, Unresolved):
             scope, instance_address = self._unresolved_instance(block, instances, address)
             self._child(files, block, scope, instance_address, key).evaluate_all()
@@ -481,19 +520,29 @@ class ModuleEvaluator:
         source = evaluate_value(source_attribute.expr, self.scope) if source_attribute else None
         if not isinstance(source, str):
             return None, "the module source is not a literal string"
+        allowed = self.state.allowed_root
         if source.startswith(("./", "../", ".\\", "..\\")):
-            directory = (self.files.directory / source).resolve()
-            allowed = self.state.allowed_root
-            if allowed is not None and not directory.is_relative_to(allowed.resolve()):
+            directory = joined(self.files.directory, source.replace("\\", "/"))
+            if allowed is not None and not within(directory, allowed):
                 return None, f"{source} is outside the reviewed directory"
             if not directory.is_dir():
                 return None, f"{source} does not exist"
             return directory, ""
         installed = self.state.installed(key)
         if installed is not None and installed.is_dir():
+            if allowed is not None and not within(installed, allowed):
+                return None, (f"{source}: .terraform/modules/modules.json places it outside the reviewed tree "
+                              f"({installed}); not read")
             return installed, ""
         return None, (f"{source} is not on disk (registry and remote modules are not downloaded; run "
                       f"`terraform init` to have them read from .terraform/modules)")
+
+    def _reject(self, address: str, declaration: _Declaration, rejected: Rejected) -> Unresolved:
+        """Record a block Terraform would reject as not analysed; references to it are unresolved."""
+        self.state.rejected.append(SkippedModule(address, "", declaration.file, declaration.block.line,
+                                                 rejected.reason))
+        self.note(f"{address} not analysed: {rejected.reason}")
+        return Unresolved(address, f"not analysed: {rejected.reason}")
 
     def _skip(self, address: str, block: Block, file: str, reason: str) -> None:
         source = block.body.attributes.get("source")
@@ -506,6 +555,13 @@ class ModuleEvaluator:
 class _Instances:
     kind: str
     items: list[tuple[Any, dict[str, Any]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A `count` Terraform would reject, and why."""
+
+    reason: str
 
 
 class _ModuleOutputs(ResourceInstance):
@@ -616,6 +672,22 @@ def _expand_dynamic(block: Block, scope: Scope, attributes: dict[str, Any], modu
         scope.budget.spend()
         existing.append(block_attributes(content.body, scope.bind({iterator: {"key": key, "value": value}}),
                                          module))
+
+
+def _azapi_body_fields(tf_type: str, block: Block, attributes: dict[str, Any], scope: Scope) -> dict[str, Any]:
+    """The attributes the mapping reads. An azapi `body = jsonencode({...})` is read as the object it encodes:
+    azapi decodes the text to that object anyway, and the object keeps every literal field known where the
+    encoded text is unresolved as a whole as soon as one field is (`var.x` with no value). References to the
+    resource's `body` still see the text."""
+    body = block.body.attributes.get("body")
+    if tf_type not in AZAPI_TYPES or body is None or not isinstance(attributes.get("body"), Unresolved):
+        return attributes
+    expression = body.expr
+    if not (isinstance(expression, Call) and expression.name in ("jsonencode", "core::jsonencode")
+            and len(expression.args) == 1 and not expression.expand_last):
+        return attributes
+    decoded = plain(evaluate_value(expression.args[0], scope))
+    return {**attributes, "body": decoded} if isinstance(decoded, dict) else attributes
 
 
 def _reference_view(address: str, attributes: dict[str, Any], reason: str) -> ResourceInstance:

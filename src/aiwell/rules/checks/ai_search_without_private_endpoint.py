@@ -80,7 +80,14 @@ from aiwell.rules.checks._private_link import private_endpoint_verdict
         "https://learn.microsoft.com/azure/search/service-create-private-endpoint",
         "https://learn.microsoft.com/azure/architecture/ai-ml/architecture/baseline-microsoft-foundry-chat",
     ],
-    maps_to={"azqr": ["srch-005"]},
+    maps_to=[
+        {"peer": "azqr", "id": "srch-005", "match": "partial",
+         "note": "reads the deployed service's private endpoint connections, in any state; an endpoint declared in "
+                 "the IaC does not count there"},
+        {"peer": "azure_policy", "id": "d6759c02-b87f-42b7-892e-71b3f471d782", "match": "partial",
+         "note": "reads the Approved private endpoint connections of the deployed service; the definition also "
+                 "audits AI Services accounts"},
+    ],
 )
 def ai_search_without_private_endpoint(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when a private endpoint reaches the service (or an inventory shows an Approved connection)."""

@@ -72,7 +72,12 @@ from aiwell.rules.checks._diagnostics import diagnostic_logs_verdict
         "https://learn.microsoft.com/azure/ai-services/openai/how-to/monitor-openai",
         "https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings",
     ],
-    maps_to={"azqr": ["aif-001"]},
+    maps_to=[
+        {"peer": "azqr", "id": "aif-001", "match": "partial",
+         "note": "any diagnostic setting passes, whatever it sends and wherever it sends it"},
+        {"peer": "aprl", "id": "72b1b4ad-a14b-4430-9799-91bda782973d", "match": "partial",
+         "note": "a manual recommendation (no query) to monitor Azure OpenAI as a whole: usage, latency, security"},
+    ],
 )
 def ai_services_without_diagnostic_logs(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when a diagnostic setting sends the account's logs to a Log Analytics workspace."""

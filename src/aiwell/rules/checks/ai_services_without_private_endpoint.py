@@ -82,7 +82,14 @@ from aiwell.rules.checks._private_link import private_endpoint_verdict
         "https://learn.microsoft.com/azure/ai-services/cognitive-services-virtual-networks",
         "https://learn.microsoft.com/azure/architecture/ai-ml/architecture/baseline-microsoft-foundry-chat",
     ],
-    maps_to={"azqr": ["aif-004"], "azure_policy": ["d6759c02-b87f-42b7-892e-71b3f471d782"]},
+    maps_to=[
+        {"peer": "azqr", "id": "aif-004", "match": "partial",
+         "note": "reads the deployed account's private endpoint connections, in any state; an endpoint declared in "
+                 "the IaC does not count there"},
+        {"peer": "azure_policy", "id": "d6759c02-b87f-42b7-892e-71b3f471d782", "match": "partial",
+         "note": "reads the Approved private endpoint connections of the deployed account; the definition also "
+                 "audits AI Search services"},
+    ],
 )
 def ai_services_without_private_endpoint(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when a private endpoint reaches the account (or an inventory shows an Approved connection)."""

@@ -72,7 +72,10 @@ from aiwell.rules.checks._diagnostics import diagnostic_logs_verdict
         "https://learn.microsoft.com/azure/machine-learning/monitor-azure-machine-learning",
         "https://learn.microsoft.com/azure/azure-monitor/essentials/diagnostic-settings",
     ],
-    maps_to={"azqr": ["hub-006"]},
+    maps_to=[
+        {"peer": "azqr", "id": "hub-006", "match": "partial",
+         "note": "any diagnostic setting passes, whatever it sends and wherever it sends it"},
+    ],
 )
 def ml_workspace_without_diagnostic_logs(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when a diagnostic setting sends the workspace's logs to a Log Analytics workspace."""

@@ -98,6 +98,11 @@ resource ptu 'Microsoft.CognitiveServices/accounts/deployments@2025-06-01' = {
         "https://learn.microsoft.com/azure/architecture/ai-ml/guide/azure-openai-gateway-multi-backend",
         "https://learn.microsoft.com/azure/architecture/ai-ml/architecture/baseline-microsoft-foundry-chat",
     ],
+    maps_to=[
+        {"peer": "aprl", "id": "0c193899-da60-4a52-b4a0-77d75ac8c5c5", "match": "partial",
+         "note": "a manual recommendation (no query) to pair provisioned throughput with a pay-as-you-go "
+                 "deployment; it names no spilloverDeploymentName"},
+    ],
 )
 def provisioned_deployment_without_spillover(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when the spillover deployment is a sibling with the pay-as-you-go SKU of the same scope."""
