@@ -27,6 +27,7 @@ from aiwell.data.plan import (
     QUANTILES,
     SAMPLE_MODULUS,
     ColumnPlan,
+    HeadShape,
     ScanPlan,
     build_plan,
     kind_of_duckdb_type,
@@ -150,7 +151,8 @@ class DuckDBEngine:
                     dialect["escape"] = escape
             schemas.append(FileSchema(str(path), {c["name"]: c["type"] for c in columns}))
         # The sniffer reads yes/no and y/n as booleans; a CSV column keeps its own spelling (labels say 'yes').
-        merged = [(n, t, Kind.STRING if k is Kind.BOOLEAN else k) for n, t, k in _merge_schemas(schemas)]
+        merged: list[tuple[str, str, Kind]] = [(n, t, Kind.STRING if k is Kind.BOOLEAN else k)
+                                               for n, t, k in _merge_schemas(schemas)]
         return merged, schemas if len(files) > 1 else [], dialect
 
     def _json_schema(self, files: list[Path]) -> tuple[list[tuple[str, str, Kind]], list[FileSchema]]:
@@ -221,11 +223,11 @@ class DuckDBEngine:
                 present = {n for n, _ in described}
                 schema = [s for s in prepared.schema if s[0] in present] + [
                     (n, t, kind_of_duckdb_type(t)) for n, t in described if n not in known]
-            head_distinct = self._head_distinct(prepared.raw, [n for n, _, _ in schema])
+            head = self._head_shape(prepared.raw, [n for n, _, _ in schema])
             if prepared.text:
                 schema = self._retype_mostly_parsed(prepared.raw, schema)
             estimated = prepared.rows if prepared.rows is not None else self._estimate_rows(source, prepared.raw)
-            prepared.plan = build_plan(schema, cast=prepared.text, head_distinct=head_distinct,
+            prepared.plan = build_plan(schema, cast=prepared.text, head=head,
                                        estimated_rows=estimated, sample_rows=options.sample_rows,
                                        time_column=options.time_column, force_categorical=options.categorical,
                                        identity=DOCUMENT_IDENTITY if prepared.documents is not None else None)
@@ -247,13 +249,13 @@ class DuckDBEngine:
         profile = table_profile(source, prepared, values, self.name)
         return profile, DuckDBTable(view, plan, prepared.documents, [prepared.arrow])
 
-    def _head_distinct(self, raw: str, names: list[str]) -> dict[str, int]:
+    def _head_shape(self, raw: str, names: list[str]) -> dict[str, HeadShape]:
         if not names:
             return {}
-        select = ", ".join(f"count(DISTINCT {quote(n)})" for n in names)
+        select = ", ".join(f"count(DISTINCT {quote(n)}), max(length(CAST({quote(n)} AS VARCHAR)))" for n in names)
         row = self._con.execute(f"SELECT {select} FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})").fetchone()
         assert row is not None
-        return dict(zip(names, (int(v) for v in row), strict=True))
+        return {name: HeadShape(int(row[2 * i]), int(row[2 * i + 1] or 0)) for i, name in enumerate(names)}
 
     def _retype_mostly_parsed(self, raw: str, schema: list[tuple[str, str, Kind]]) -> list[tuple[str, str, Kind]]:
         """A text column the sniffer left as text because a few of its values don't parse (`n/a`, `12O`) takes the

@@ -165,7 +165,6 @@ class TableProfile:
     documents: list[Document] | None = None
     unread: list[tuple[str, str]] = field(default_factory=list)
     """Files of the dataset that were not read, with the reason."""
-    notes: list[str] = field(default_factory=list)
 
     def column(self, name: str) -> ColumnProfile | None:
         """The column named `name` (exact, then case-insensitive), or None."""

@@ -113,6 +113,12 @@ def name_hints(column: str) -> list[str]:
     return [entity for entity, pattern in _NAME_PATTERNS if pattern.match(normalised)]
 
 
+def sensitive_name(column: str) -> bool:
+    """The column's name says it holds values that identify someone or give access (everything `name_hints` knows
+    but special categories such as gender, whose values are class labels)."""
+    return any(hint != "SPECIAL_CATEGORY" for hint in name_hints(column))
+
+
 def mask(text: str) -> str:
     """A value's shape without its content: letters and digits become •, the rest stays (`••••@•••.•••`)."""
     shown = text if len(text) <= 60 else text[:57] + "..."
@@ -164,9 +170,15 @@ class Scanner:
     def _prefilters(self) -> dict[str, re.Pattern[str]]:
         return {e.name: re.compile(e.prefilter) for e in ENTITIES}
 
+    @cached_property
+    def _any(self) -> re.Pattern[str]:
+        return re.compile(combined_prefilter(BY_NAME))
+
     def find(self, text: str, entities: Iterable[str] | None = None) -> dict[str, str]:
         """The entities `text` holds, each with a masked example of the match."""
         found: dict[str, str] = {}
+        if not self._any.search(text):
+            return found
         for name in entities or BY_NAME:
             if not self._prefilters[name].search(text):
                 continue
@@ -190,4 +202,4 @@ class Scanner:
 
 
 __all__ = ["BY_NAME", "ENTITIES", "INTEGER_CARD_SHARE", "PATTERN_ONLY_SHARE", "Detection", "Entity", "Scanner",
-           "combined_prefilter", "mask", "name_hints"]
+           "combined_prefilter", "mask", "name_hints", "sensitive_name"]

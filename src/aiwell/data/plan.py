@@ -9,7 +9,7 @@ engines return them as a flat mapping (`TableValues`) that `profile_columns` tur
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from aiwell.data.model import ColumnProfile, Kind
@@ -19,6 +19,9 @@ QUANTILES = tuple(i / 100 for i in range(101))
 HEAD_ROWS = 10_000
 CATEGORICAL_MAX = 50
 """A column with at most this many distinct values in the head is counted exactly per value."""
+CATEGORY_MAX_LENGTH = 100
+"""... unless a value in the head is longer than this: free text (documents, comments) is not a category, and its
+values are not listed in reports."""
 FORCED_CATEGORICAL_MAX = 1_000
 """The label and segment columns are counted per value unless their head has more distinct values than this (a
 continuous target, an identifier)."""
@@ -26,6 +29,15 @@ SAMPLE_MODULUS = 1_000_000
 NULL_TOKENS = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "NaN", "nan", "#N/A", "-")
 """Text read as missing in CSV files (pandas' defaults, and a lone dash)."""
 FAILURE_EXAMPLES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class HeadShape:
+    """What planning learns of a column from the head of its table."""
+
+    distinct: int
+    longest: int
+    """Characters of the longest value, as text."""
 
 
 @dataclass(slots=True)
@@ -53,7 +65,6 @@ class ScanPlan:
     """Columns whose values make a row's identity (duplicates, the sample, train/test overlap)."""
     sample_threshold: int
     """A row is in the sample when hash(row) % SAMPLE_MODULUS < this."""
-    notes: list[str] = field(default_factory=list)
 
 
 def kind_of_duckdb_type(type_name: str) -> Kind:
@@ -89,17 +100,19 @@ def widest(kinds: Sequence[Kind]) -> Kind:
     return Kind.STRING
 
 
-def build_plan(schema: Sequence[tuple[str, str, Kind]], *, cast: bool, head_distinct: Mapping[str, int],
+def build_plan(schema: Sequence[tuple[str, str, Kind]], *, cast: bool, head: Mapping[str, HeadShape],
                estimated_rows: int | None, sample_rows: int, time_column: str | None, force_categorical: Sequence[str],
                identity: Sequence[str] | None = None) -> ScanPlan:
     """Plan the scan of a table with columns `schema` (name, engine type, kind) from the distinct counts of its
     head. `cast`: the engine reads the columns as text and parses them to their kinds."""
     forced = {name.lower() for name in force_categorical}
+    unknown = HeadShape(FORCED_CATEGORICAL_MAX + 1, CATEGORY_MAX_LENGTH + 1)
     columns = []
     for index, (name, engine_type, kind) in enumerate(schema):
-        distinct = head_distinct.get(name, FORCED_CATEGORICAL_MAX + 1)
-        categorical = kind is Kind.BOOLEAN or (name.lower() in forced and distinct <= FORCED_CATEGORICAL_MAX) or (
-            kind in (Kind.STRING, Kind.INTEGER) and distinct <= CATEGORICAL_MAX)
+        shape = head.get(name, unknown)
+        categorical = kind is Kind.BOOLEAN or (name.lower() in forced and shape.distinct <= FORCED_CATEGORICAL_MAX) or (
+            kind in (Kind.STRING, Kind.INTEGER) and shape.distinct <= CATEGORICAL_MAX
+            and shape.longest <= CATEGORY_MAX_LENGTH)
         columns.append(ColumnPlan(index=index, name=name, kind=kind, engine_type=engine_type,
                                   cast=cast and kind not in (Kind.STRING, Kind.NESTED, Kind.BINARY),
                                   categorical=categorical, probe=kind is Kind.STRING))
@@ -179,5 +192,5 @@ def profile_columns(plan: ScanPlan, values: Sequence[Mapping[str, Any]], rows: i
     return profiles
 
 
-__all__ = ["CATEGORICAL_MAX", "HEAD_ROWS", "NULL_TOKENS", "QUANTILES", "SAMPLE_MODULUS", "ColumnPlan", "ScanPlan",
-           "build_plan", "kind_of_duckdb_type", "profile_columns", "widest"]
+__all__ = ["CATEGORICAL_MAX", "CATEGORY_MAX_LENGTH", "HEAD_ROWS", "NULL_TOKENS", "QUANTILES", "SAMPLE_MODULUS",
+           "ColumnPlan", "HeadShape", "ScanPlan", "build_plan", "kind_of_duckdb_type", "profile_columns", "widest"]

@@ -21,8 +21,9 @@ from typing import Any
 
 from aiwell import __version__
 from aiwell.data.facets import Context, Dataset
-from aiwell.data.facets.drift import ColumnDrift, measure_all
+from aiwell.data.facets.drift import ColumnDrift
 from aiwell.data.model import FACETS, ColumnProfile, Finding, Kind, Severity, Status
+from aiwell.data.pii import mask, sensitive_name
 from aiwell.data.stats import bin_shares, display_edges
 
 SCHEMA = "aiwell.data/1"
@@ -58,6 +59,12 @@ def _round(value: float | None, digits: int = 6) -> float | None:
     return round(value, digits)
 
 
+def shown_value(column: ColumnProfile, value: str) -> str:
+    """A value of `column` as reports may show it: masked (`mask`) when the column holds personal or secret data,
+    by content or by name (`sensitive_name`)."""
+    return mask(value) if column.pii or sensitive_name(column.name) else value
+
+
 def histogram(column: ColumnProfile, edges: list[float] | None = None) -> dict[str, Any] | None:
     """A column's histogram for reports: value counts for categories (the top 20 and the rest), counts on 20
     equal-width bins between min and max for numbers and dates (derived from the quantile sketch), text lengths
@@ -66,7 +73,7 @@ def histogram(column: ColumnProfile, edges: list[float] | None = None) -> dict[s
         ordered = sorted(column.categories.items(), key=lambda kv: (-kv[1], kv[0]))
         shown = ordered[:TOP_CATEGORIES]
         rest = sum(n for _, n in ordered[TOP_CATEGORIES:])
-        values = [k for k, _ in shown] + (["(other)"] if rest else [])
+        values = [shown_value(column, k) for k, _ in shown] + (["(other)"] if rest else [])
         return {"kind": "categories", "values": values, "counts": [n for _, n in shown] + ([rest] if rest else []),
                 "approximate": False}
     quantiles = column.quantiles if (column.kind.numeric or column.kind.temporal) else column.length_quantiles
@@ -126,7 +133,8 @@ def _overlay(reference: ColumnProfile, current: ColumnProfile) -> dict[str, Any]
                       key=lambda k: -(reference.categories or {}).get(k, 0))[:TOP_CATEGORIES]
         ref_total = sum(reference.categories.values()) or 1
         cur_total = sum(current.categories.values()) or 1
-        return {"kind": "categories", "values": keys,
+        hidden = bool(reference.pii) or bool(current.pii) or sensitive_name(current.name)
+        return {"kind": "categories", "values": [mask(k) if hidden else k for k in keys],
                 "reference": [reference.categories.get(k, 0) / ref_total for k in keys],
                 "current": [current.categories.get(k, 0) / cur_total for k in keys]}
     numeric = reference.kind.numeric or reference.kind.temporal
@@ -148,8 +156,7 @@ def _drift(context: Context) -> list[dict[str, Any]]:
         return []
     rows = []
     for dataset, profile in context.readable:
-        measured: list[ColumnDrift] = measure_all(reference.profile, profile,
-                                                  profile.time_column or context.options.time)
+        measured: list[ColumnDrift] = context.drift.get(dataset.label, [])
         for drift in measured:
             ref_column = reference.profile.column(drift.column)
             cur_column = profile.column(drift.column)

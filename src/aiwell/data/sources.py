@@ -92,7 +92,7 @@ def mask_connection(connection: str) -> str:
     for key in list(query):
         if key.lower() in ("password", "pwd", "sslpassword"):
             query[key] = ["***"]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, doseq=True), parts.fragment))
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, doseq=True, safe="/"), parts.fragment))
 
 
 def _split_table(connection: str) -> tuple[str, str | None]:
@@ -100,7 +100,7 @@ def _split_table(connection: str) -> tuple[str, str | None]:
     parts = urlsplit(connection)
     query = parse_qs(parts.query, keep_blank_values=True)
     table = query.pop("table", [None])[0] or (parts.fragment or None)
-    rest = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, doseq=True), ""))
+    rest = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, doseq=True, safe="/"), ""))
     return rest, table
 
 
@@ -128,13 +128,20 @@ def _sqlite_sources(path: Path, label: str, table: str | None) -> list[Source]:
     return [Source(f"{label}#{t}" if table is None else label, "sqlite", files=[path], table=t) for t in tables]
 
 
+def _with_table(connection: str, table: str) -> str:
+    parts = urlsplit(connection)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    query["table"] = [table]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query, doseq=True, safe="/"), ""))
+
+
 def _postgres_sources(connection: str, table: str | None) -> list[Source]:
-    label = mask_connection(connection if table is None else f"{connection}?table={table}")
     if table is not None:
-        return [Source(label, "postgresql", connection=connection, table=table)]
+        return [Source(mask_connection(_with_table(connection, table)), "postgresql", connection=connection,
+                       table=table)]
     from aiwell.data.readers import postgres_tables
 
-    return [Source(mask_connection(f"{connection}?table={t}"), "postgresql", connection=connection, table=t)
+    return [Source(mask_connection(_with_table(connection, t)), "postgresql", connection=connection, table=t)
             for t in postgres_tables(connection)]
 
 
@@ -190,9 +197,10 @@ def resolve(argument: str) -> list[Source]:
     aiwell can't read is a dataset of format `unreadable`, reported as a finding."""
     if _CONNECTION.match(argument):
         connection, table = _split_table(argument)
-        if connection.lower().startswith("sqlite://"):
+        if argument.lower().startswith("sqlite://"):
             # As SQLAlchemy spells them: sqlite:///relative.db, sqlite:////absolute/path.db.
-            return _sqlite_sources(Path(urlsplit(connection).path[1:]), argument.split("?", 1)[0], table)
+            location = re.split(r"[?#]", argument, maxsplit=1)[0]
+            return _sqlite_sources(Path(location[len("sqlite:///"):]), location, table)
         return _postgres_sources(connection, table)
     path_text, _, inner = argument.partition("#")
     path = Path(path_text)

@@ -11,6 +11,7 @@ import importlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from aiwell.data.datasheet import Datasheet
 from aiwell.data.engine import Engine, Handle
@@ -47,7 +48,8 @@ class Context:
     options: ProfileOptions
     engine: Engine
     now: datetime
-    notes: list[str] = field(default_factory=list)
+    drift: dict[str, list[Any]] = field(default_factory=dict)
+    """Per dataset, the drift measures (`facets.drift.ColumnDrift`) the drift facet computed, for the report."""
 
     @property
     def readable(self) -> Iterator[tuple[Dataset, TableProfile]]:

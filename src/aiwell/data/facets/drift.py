@@ -156,6 +156,7 @@ def drift(context: Context) -> Iterable[Finding]:
         return findings.items
     for dataset, profile in context.readable:
         drifts = measure_all(reference.profile, profile, profile.time_column or context.options.time)
+        context.drift[dataset.label] = drifts
         for measured in drifts:
             if measured.drifted:
                 findings.failed("column-drift", dataset.label, measured.column, Severity.MEDIUM,
