@@ -32,12 +32,12 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def spark() -> Iterator[Any]:
-    """One local Spark session for the whole test session (local[2], UI off, 2 shuffle partitions)."""
+    """One local Spark session for the whole test session (local[1], UI off, 2 shuffle partitions)."""
     import pyspark.sql as pyspark_sql
 
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.fail("the Spark tests need a Java runtime (.ci/run installs default-jre-headless)")
-    session = (pyspark_sql.SparkSession.builder.master("local[2]").appName("aiwell-data-tests")
+    session = (pyspark_sql.SparkSession.builder.master("local[1]").appName("aiwell-data-tests")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "2").config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.ansi.enabled", "false").config("spark.driver.memory", "1g").getOrCreate())
@@ -84,22 +84,3 @@ def postgres() -> Iterator[str]:
     finally:
         subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
-
-
-# --- browser -------------------------------------------------------------------------------------------------------
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-@pytest.fixture(scope="session")
-def chromium_browser() -> Iterator[Any]:
-    """Debian's chromium driven by Playwright, one per test session."""
-    import playwright.sync_api as sync_api
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"the browser tests need {CHROMIUM} (.ci/run installs Debian's chromium)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()

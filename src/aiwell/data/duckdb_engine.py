@@ -24,6 +24,7 @@ from aiwell.data.plan import (
     FAILURE_EXAMPLES,
     HEAD_ROWS,
     NULL_TOKENS,
+    NUMBER_TEXT,
     QUANTILES,
     SAMPLE_MODULUS,
     ColumnPlan,
@@ -131,16 +132,22 @@ class DuckDBEngine:
 
     # --- reading -------------------------------------------------------------------------------------------------
 
-    def _sql(self, query: str) -> list[tuple[Any, ...]]:
-        return self._con.execute(query).fetchall()
+    def _sql(self, query: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._con.execute(query, parameters).fetchall()
+
+    def _one(self, query: str, parameters: list[Any] | None = None) -> tuple[Any, ...] | None:
+        """The first row of a query's result. The whole result is fetched: DuckDB refuses other work on a
+        connection whose last result was not read to its end."""
+        rows = self._sql(query, parameters)
+        return rows[0] if rows else None
 
     def _csv_schema(self, files: list[Path]) -> tuple[list[tuple[str, str, Kind]], list[FileSchema],
                                                        dict[str, Any]]:
         schemas = []
         dialect: dict[str, Any] = {}
         for index, path in enumerate(files[:_SCHEMA_FILES]):
-            row = self._con.execute(f"SELECT Delimiter, Quote, Escape, HasHeader, Columns FROM sniff_csv("
-                                    f"{literal(str(path))}, nullstr={_NULLS})").fetchone()
+            row = self._one(f"SELECT Delimiter, Quote, Escape, HasHeader, Columns FROM sniff_csv("
+                                    f"{literal(str(path))}, nullstr={_NULLS})")
             assert row is not None
             delimiter, quote_char, escape, header, columns = row
             if index == 0:
@@ -196,8 +203,8 @@ class DuckDBEngine:
             hive = any("=" in part for f in files for part in f.parts)
             relation = (f"read_parquet({_list_literal(files)}, union_by_name=true, "
                         f"hive_partitioning={'true' if hive else 'false'})")
-            counted = self._con.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({_list_literal(files)})"
-                                        ).fetchone()
+            counted = self._one(f"SELECT sum(num_rows) FROM parquet_file_metadata({_list_literal(files)})"
+                                        )
             rows = int(counted[0]) if counted and counted[0] is not None else None
             return Prepared(relation, False, None, rows, self._parquet_schema(files), hive=hive)
         arrow = read_to_arrow(source)
@@ -253,7 +260,7 @@ class DuckDBEngine:
         if not names:
             return {}
         select = ", ".join(f"count(DISTINCT {quote(n)}), max(length(CAST({quote(n)} AS VARCHAR)))" for n in names)
-        row = self._con.execute(f"SELECT {select} FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})").fetchone()
+        row = self._one(f"SELECT {select} FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})")
         assert row is not None
         return {name: HeadShape(int(row[2 * i]), int(row[2 * i + 1] or 0)) for i, name in enumerate(names)}
 
@@ -266,10 +273,10 @@ class DuckDBEngine:
         probes = []
         for name in strings:
             present = f"nullif(trim({quote(name)}), '')"
-            probes += [f"count({present})", f"count(TRY_CAST({present} AS BIGINT))",
-                       f"count(TRY_CAST({present} AS DOUBLE))", f"count(TRY_CAST({present} AS TIMESTAMP))"]
-        row = self._con.execute(f"SELECT {', '.join(probes)} FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})"
-                                ).fetchone()
+            probes += [f"count({present})", f"count({parse(present, Kind.INTEGER)})",
+                       f"count({parse(present, Kind.FLOAT)})", f"count({parse(present, Kind.TIMESTAMP)})"]
+        row = self._one(f"SELECT {', '.join(probes)} FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})"
+                                )
         assert row is not None
         kinds: dict[str, Kind] = {}
         for index, name in enumerate(strings):
@@ -293,8 +300,8 @@ class DuckDBEngine:
         if not names:
             return None
         widths = " + ".join(f"coalesce(length({quote(n)}), 0) + 1" for n in names)
-        row = self._con.execute(f"SELECT count(*), sum({widths}) FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})"
-                                ).fetchone()
+        row = self._one(f"SELECT count(*), sum({widths}) FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})"
+                                )
         if not row or not row[0] or not row[1]:
             return None
         if any(str(f).endswith(".gz") for f in source.files):
@@ -319,7 +326,7 @@ class DuckDBEngine:
         if plan.time_column is not None:
             expressions.append(("daily", f"histogram(CAST({quote(plan.time_column.name)} AS DATE))"))
         select = ", ".join(sql for _, sql in expressions)
-        row = self._con.execute(f"SELECT {select} FROM {view}").fetchone()
+        row = self._one(f"SELECT {select} FROM {view}")
         assert row is not None
         flat = dict(zip((k for k, _ in expressions), row, strict=True))
         per_column: list[dict[str, Any]] = [{} for _ in plan.columns]
@@ -351,15 +358,15 @@ class DuckDBEngine:
     def shared_rows(self, train: DuckDBTable, test: DuckDBTable, columns: list[str]) -> int:
         """Rows of `test` equal, on `columns` compared as text, to some row of `train`."""
         identity = ", ".join(f"CAST({quote(c)} AS VARCHAR)" for c in columns)
-        row = self._con.execute(
+        row = self._one(
             f"SELECT count(*) FROM {test.view} WHERE hash({identity}) IN "
-            f"(SELECT DISTINCT hash({identity}) FROM {train.view})").fetchone()
+            f"(SELECT DISTINCT hash({identity}) FROM {train.view})")
         return int(row[0]) if row else 0
 
     def rows_after(self, handle: DuckDBTable, column: str, epoch_seconds: float) -> int:
         """Rows with `column` later than `epoch_seconds`."""
-        row = self._con.execute(f"SELECT count(*) FROM {handle.view} WHERE epoch({quote(column)}) > ?",
-                                [epoch_seconds]).fetchone()
+        row = self._one(f"SELECT count(*) FROM {handle.view} WHERE epoch({quote(column)}) > ?",
+                                [epoch_seconds])
         return int(row[0]) if row else 0
 
 
@@ -378,13 +385,21 @@ def _merge_schemas(schemas: list[FileSchema]) -> list[tuple[str, str, Kind]]:
     return [(name, types[name], widest(found)) for name, found in kinds.items()]
 
 
+def parse(text: str, kind: Kind) -> str:
+    """SQL that parses the text expression `text` as `kind`, NULL where it doesn't parse (`plan.NUMBER_TEXT`)."""
+    cast = f"TRY_CAST({text} AS {_CAST_TYPE[kind]})"
+    pattern = NUMBER_TEXT.get(kind)
+    return cast if pattern is None else f"(CASE WHEN regexp_matches({text}, {literal(pattern)}) THEN {cast} END)"
+
+
 def _typed_select(plan: ScanPlan) -> str:
     parts = []
     for column in plan.columns:
         name = quote(column.name)
         if column.cast:
             parts.append(f"{name} AS {quote(f'__raw_{column.index}')}")
-            parts.append(f"TRY_CAST(nullif(trim({name}), '') AS {_CAST_TYPE[column.kind]}) AS {name}")
+            present = f"nullif(trim({name}), '')"
+            parts.append(f"{parse(present, column.kind)} AS {name}")
         else:
             parts.append(name)
     return ", ".join(parts) or "1 AS __empty"
@@ -426,8 +441,8 @@ def _column_aggregates(column: ColumnPlan) -> list[tuple[str, str]]:
                        ("len_q", f"approx_quantile(length({name}), {quantiles})"),
                        ("top", f"approx_top_k({name}, 5)"),
                        ("probe_base", f"count({present})"),
-                       ("numeric_ok", f"count(TRY_CAST({present} AS DOUBLE))"),
-                       ("temporal_ok", f"count(TRY_CAST({present} AS TIMESTAMP))")]
+                       ("numeric_ok", f"count({parse(present, Kind.FLOAT)})"),
+                       ("temporal_ok", f"count({parse(present, Kind.TIMESTAMP)})")]
     if column.categorical:
         aggregates.append(("categories", f"histogram(CAST({name} AS VARCHAR))"))
     return aggregates

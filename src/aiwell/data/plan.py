@@ -29,6 +29,13 @@ SAMPLE_MODULUS = 1_000_000
 NULL_TOKENS = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "NaN", "nan", "#N/A", "-")
 """Text read as missing in CSV files (pandas' defaults, and a lone dash)."""
 FAILURE_EXAMPLES = 3
+NUMBER_TEXT = {
+    Kind.INTEGER: "^[+-]?[0-9]+$",
+    Kind.FLOAT: "^[+-]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][+-]?[0-9]+)?$|^[+-]?(?i:inf|infinity|nan)$",
+}
+"""What text parses as an integer or a float, in both engines (the patterns are valid in RE2 and Java): DuckDB's
+own casts are lenient (`'95.59'` casts to the integer 96, `'0x10'` to 16, `'1_000'` to 1000), Spark's are not, and
+a value rounded without a word would hide a wrongly typed column."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,5 +199,6 @@ def profile_columns(plan: ScanPlan, values: Sequence[Mapping[str, Any]], rows: i
     return profiles
 
 
-__all__ = ["CATEGORICAL_MAX", "CATEGORY_MAX_LENGTH", "HEAD_ROWS", "NULL_TOKENS", "QUANTILES", "SAMPLE_MODULUS",
+__all__ = ["CATEGORICAL_MAX", "CATEGORY_MAX_LENGTH", "HEAD_ROWS", "NULL_TOKENS", "NUMBER_TEXT", "QUANTILES",
+           "SAMPLE_MODULUS",
            "ColumnPlan", "HeadShape", "ScanPlan", "build_plan", "kind_of_duckdb_type", "profile_columns", "widest"]

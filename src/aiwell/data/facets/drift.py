@@ -34,7 +34,9 @@ JS_LIMIT = 0.1
 PSI_LIMIT = 0.25
 NULL_SHIFT = 0.1
 DATASET_SHARE = 0.5
-IDENTIFIER_SHARE = 0.95
+IDENTIFIER_SHARE = 0.9
+"""An integer column with at least this share of distinct values is an identifier (a few duplicated rows and the
+distinct-count sketch's error keep a real one below 100%)."""
 
 
 @dataclass(slots=True)
