@@ -10,7 +10,7 @@ import pyarrow as pa
 import pytest
 
 from aiwell.data import ProfileOptions, profile_paths
-from data.datagen import AS_OF, clean_table, findings_of, planted_table, write_parquet
+from data.datagen import AS_OF, clean_table, filled_datasheet, findings_of, planted_table, write_parquet
 
 
 def _profile(paths: list[Path], **options: Any) -> dict[str, Any]:
@@ -153,11 +153,7 @@ def test_origins_checks_the_datasheet(tmp_path: Path, data_dir: Path) -> None:
     empty = _profile([data_dir / "clean.parquet"], datasheet=sheet)
     (incomplete,) = findings_of(empty, status="fail", facet="origins", check="datasheet")
     assert "source, owner, licence, collection_period, consent, intended_use" in incomplete["message"]
-    filled = TEMPLATE.replace('source: ""', 'source: "CRM export"').replace('owner: ""', 'owner: "data team"') \
-        .replace('licence: ""', 'licence: "proprietary"').replace('start: ""', 'start: "2025-04-01"') \
-        .replace('end: ""', 'end: "ongoing"').replace('consent: ""', 'consent: "not-applicable"') \
-        .replace('intended_use: ""', 'intended_use: "churn model training"')
-    sheet.write_text(filled)
+    sheet.write_text(filled_datasheet())
     complete = _profile([data_dir / "clean.parquet"], datasheet=sheet, time="signed_up")
     assert findings_of(complete, status="fail", facet="origins") == []
     assert findings_of(complete, status="pass", facet="origins", check="datasheet")

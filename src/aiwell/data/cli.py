@@ -5,8 +5,8 @@
                                 [-o FILE]
     aiwell data init [FILE]
 
-Exit codes as every aiwell command (DESIGN.md §1.6): 0 clean; 1 a finding at or above --fail-on failed, or data
-could not be read; 2 a usage or configuration error; 3 a bug.
+Exit codes as every aiwell command (DESIGN.md §1.6): 0 clean; 1 a finding at or above --fail-on failed or could
+not be decided, or data could not be read; 2 a usage or configuration error; 3 a bug.
 """
 
 from __future__ import annotations
@@ -72,7 +72,8 @@ def data_group() -> None:
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
               help="Write the report to this file instead of standard output.")
 @click.option("--fail-on", type=click.Choice(["high", "medium", "low", "none"]), default="high", show_default=True,
-              help="Exit 1 when a finding at or above this severity fails ('none': never).")
+              help="Exit 1 when a finding at or above this severity fails or is unknown, or data is not read "
+                   "('none': never).")
 @click.option("--segment", "segments", multiple=True, metavar="COL",
               help="A column whose values are segments that each need --min-class-rows rows (repeatable).")
 @click.option("--min-rows", type=click.IntRange(min=0), default=100, show_default=True,

@@ -12,7 +12,7 @@ column, and a deterministic sample of rows chosen by row hash.
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -370,6 +370,24 @@ class DuckDBEngine:
         return int(row[0]) if row else 0
 
 
+def unreadable_files(source: Source) -> list[tuple[str, str]]:
+    """The files of a multi-file dataset that can't be opened on their own, with the reason: a scan that failed
+    on the dataset is retried without them, so one corrupt file of a folder does not leave the rest unread."""
+    if len(source.files) < 2 or source.format not in ("parquet", "csv", "jsonl"):
+        return []
+    found = []
+    probe = DuckDBEngine()
+    try:
+        for path in source.files:
+            try:
+                probe.prepare(replace(source, files=[path], unread=[]), ScanOptions(sample_rows=100))
+            except InputError as exc:
+                found.append((str(path), exc.message))
+    finally:
+        probe.close()
+    return found
+
+
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
@@ -459,4 +477,4 @@ def _normalised(column: ColumnPlan) -> str:
     return name
 
 
-__all__ = ["DuckDBEngine", "DuckDBTable", "Prepared", "literal", "quote", "table_profile"]
+__all__ = ["DuckDBEngine", "DuckDBTable", "Prepared", "literal", "quote", "table_profile", "unreadable_files"]

@@ -7,7 +7,8 @@ Scores follow the review's formula, per facet and overall:
     coverage = 100 × (passed + failed) / (passed + failed + unknown)
 
 A facet without findings (drift without --reference, balance without --label, ...) has no score and
-`measured: false`. The exit code is 1 when a finding at or above --fail-on failed, or when any data could not be
+`measured: false`. The exit code is 1 when a finding at or above --fail-on failed or could not be decided
+(`unknown`: what was asked for was not measured, so the gate cannot pass on it), or when any data could not be
 read (`volume`/`not-read` at high severity, counted whatever --fail-on is, except `none`).
 """
 
@@ -39,14 +40,14 @@ class DataReport:
     findings: list[Finding]
 
     def exit_code(self, fail_on: Severity | None) -> int:
-        """1 when a failure at or above `fail_on` was found or data was not read; 0 otherwise; `None` never
-        fails."""
+        """1 when a finding at or above `fail_on` failed or is unknown, or data was not read; 0 otherwise;
+        `None` never fails."""
         if fail_on is None:
             return 0
         for finding in self.findings:
             if finding.check == "not-read" and finding.severity is Severity.HIGH:
                 return 1
-            if finding.status is Status.FAIL and finding.severity.weight >= fail_on.weight:
+            if finding.status is not Status.PASS and finding.severity.weight >= fail_on.weight:
                 return 1
         return 0
 

@@ -4,6 +4,7 @@ facets, and build the `aiwell.data/1` report."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from aiwell.data import datasheet as datasheets
@@ -33,8 +34,21 @@ def _profile(engine: Engine, dataset: Dataset, options: ProfileOptions, scanner:
     try:
         profile, handle = engine.profile(dataset.source, _scan_options(options, dataset.source))
     except InputError as exc:
-        dataset.error = exc.message
-        return
+        from aiwell.data.duckdb_engine import unreadable_files
+
+        unreadable = unreadable_files(dataset.source)
+        bad = {path for path, _ in unreadable}
+        if not unreadable or len(bad) == len(dataset.source.files):
+            dataset.error = exc.message
+            return
+        source = dataset.source
+        dataset.source = replace(source, files=[f for f in source.files if str(f) not in bad],
+                                 unread=[*source.unread, *unreadable])
+        try:
+            profile, handle = engine.profile(dataset.source, _scan_options(options, dataset.source))
+        except InputError as again:
+            dataset.error = again.message
+            return
     if profile.documents is not None:
         profile.unread += [(d.path, d.error) for d in profile.documents if d.error is not None]
     dataset.profile, dataset.handle = profile, handle
@@ -45,6 +59,21 @@ def _datasheet(dataset: Dataset, options: ProfileOptions) -> None:
     path = options.datasheet or datasheets.find_beside(dataset.source.files, dataset.source.root)
     if path is not None:
         dataset.datasheet = datasheets.load(path)
+
+
+def _check_named_columns(datasets: list[Dataset], options: ProfileOptions) -> None:
+    """A column named by --label, --time or --segment that no dataset read has is a usage error (a typo), not a
+    facet quietly left unmeasured; one missing from only some datasets is an `unknown` finding of those."""
+    profiles = [d.profile for d in datasets if d.profile is not None]
+    if not profiles:
+        return
+    named = [("--label", options.label), ("--time", options.time), *(("--segment", s) for s in options.segments)]
+    for option, name in named:
+        if name is not None and all(p.column(name) is None for p in profiles):
+            shown = profiles[0].columns
+            raise UsageError(f"{option} {name}: no such column in {', '.join(p.path for p in profiles)}",
+                             hint="its columns: " + ", ".join(c.name for c in shown[:40])
+                             + (f" (and {len(shown) - 40} more)" if len(shown) > 40 else ""))
 
 
 def profile_paths(paths: Sequence[str], options: ProfileOptions, *, progress: Progress | None = None,
@@ -66,6 +95,7 @@ def profile_paths(paths: Sequence[str], options: ProfileOptions, *, progress: Pr
             if progress is not None:
                 progress(f"Profiling {dataset.label}", done, len(every))
             _profile(engine, dataset, options, scanner)
+        _check_named_columns(datasets, options)
         if progress is not None:
             progress("Checking", len(every), len(every))
         context = Context(datasets, reference, test, options, engine, now=options.as_of or datetime.now(UTC))
