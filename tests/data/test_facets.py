@@ -165,3 +165,44 @@ def test_origins_checks_the_datasheet(tmp_path: Path, data_dir: Path) -> None:
 def test_planted_table_is_what_the_tests_say() -> None:
     table = planted_table()
     assert table.num_rows == 4000 - 200 + 100 + 40
+
+
+def test_the_remaining_checks_each_find_their_planted_problem(tmp_path: Path, data_dir: Path) -> None:
+    rows = clean_table(3000, seed=21).to_pylist()
+    for index, row in enumerate(rows):
+        row["channel"] = "web" if index % 200 else "phone"          # near-constant: 99.5% one value
+        row["nickname"] = "   " if index % 20 == 0 else "ok"         # blank strings: 5%
+        row["ratio"] = float("inf") if index % 100 == 0 else 0.5 + index / 1e4   # non-finite numbers
+    for row in rows[:3]:
+        row["signed_up"] = row["signed_up"].replace(year=2026)      # records dated after --as-of
+    path = write_parquet(pa.Table.from_pylist(rows), tmp_path / "odd.parquet")
+    sheet = tmp_path / "datasheet.yaml"
+    sheet.write_text(filled_datasheet().replace('end: "ongoing"', 'end: "2025-05-31"'))
+    document = _profile([path], time="signed_up", segments=("region",), min_class_rows=700, datasheet=sheet)
+    assert [f["column"] for f in _failed(document, "preparation", "near-constant")] == ["channel"]
+    assert [f["column"] for f in _failed(document, "preparation", "blank-strings")] == ["nickname"]
+    assert [f["column"] for f in _failed(document, "preparation", "non-finite")] == ["ratio"]
+    (future,) = _failed(document, "freshness", "future-records")
+    assert future["column"] == "signed_up" and "in the future" in future["message"]
+    (period,) = _failed(document, "origins", "collection-period")
+    assert period["column"] == "signed_up"
+    (segments,) = _failed(document, "volume", "segment-rows")
+    assert segments["column"] == "region"
+    # The same columns, clean, pass each of those checks.
+    clean_rows = clean_table(3000, seed=21).to_pylist()
+    for index, row in enumerate(clean_rows):
+        row["channel"], row["ratio"] = ("web", "phone")[index % 2], 0.5 + index / 1e4
+        row["nickname"] = ("ok", "fine", "great")[index % 3]
+    clean_path = write_parquet(pa.Table.from_pylist(clean_rows), tmp_path / "even.parquet")
+    sheet.write_text(filled_datasheet())
+    passing = _profile([clean_path], time="signed_up", segments=("region",), datasheet=sheet)
+    assert findings_of(passing, status="fail") == []
+    # Too few rows, and a current dataset whose schema lost and changed columns of its reference.
+    small = write_parquet(clean_table(40, seed=22), tmp_path / "small.parquet")
+    narrowed = write_parquet(clean_table(500, seed=23).drop_columns(["region"]).set_column(
+        1, "age", pa.array([str(a) for a in range(500)])), tmp_path / "narrowed.parquet")
+    (too_few,) = _failed(_profile([small]), "volume", "rows")
+    assert too_few["severity"] == "medium" and "40" in too_few["message"]
+    schema = _failed(_profile([narrowed], reference=str(data_dir / "clean.parquet")), "types", "schema-vs-reference")
+    assert {f["severity"] for f in schema} == {"high", "medium"}
+    assert any("'region'" in f["message"] for f in schema) and any("'age'" in f["message"] for f in schema)

@@ -332,7 +332,7 @@ def _normalised(column: ColumnPlan) -> str:
     """As `duckdb_engine._normalised`."""
     name = _q(column.name)
     if column.kind is Kind.STRING:
-        return f"trim(regexp_replace(lower({name}), '[^a-z0-9]+', ' '))"
+        return f"lower(replace({name}, ' ', ''))"
     if column.kind.numeric:
         return f"round(CAST({name} AS DOUBLE), 6)"
     return name

@@ -5,7 +5,6 @@ than the test period (time leakage)."""
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -23,15 +22,20 @@ MIN_ROWS = 50
 _BINS = 20
 
 
-def _keys(values: Sequence[Any], train: Sequence[Any], numeric: bool) -> list[Any]:
+def _codes(features: Sequence[Any], numeric: bool, train: np.ndarray) -> np.ndarray:
+    """Each value's key as an integer: its text, or for numbers its bin among 20 quantile bins of the training
+    fold's values; missing (and non-finite) values share one key of their own (-1)."""
     if not numeric:
-        return [None if v is None else str(v) for v in values]
-    present = np.array([float(v) for v in train if v is not None and math.isfinite(float(v))])
+        seen: dict[str, int] = {}
+        return np.array([-1 if v is None else seen.setdefault(str(v), len(seen)) for v in features], dtype=np.int64)
+    values = np.array([np.nan if v is None else float(v) for v in features], dtype=np.float64)
+    finite = np.isfinite(values)
+    present = values[train][finite[train]]
     if present.size == 0:
-        return [None] * len(values)
+        return np.full(values.size, -1, dtype=np.int64)
     edges = np.unique(np.quantile(present, np.linspace(0, 1, _BINS + 1)))[1:-1]
-    return [None if v is None or not math.isfinite(float(v)) else int(np.searchsorted(edges, float(v), side="right"))
-            for v in values]
+    codes = np.searchsorted(edges, np.where(finite, values, 0.0), side="right").astype(np.int64)
+    return np.where(finite, codes, -1)
 
 
 def held_out_accuracy(features: Sequence[Any], labels: Sequence[Any], *, numeric: bool) -> tuple[float, float] | None:
@@ -39,22 +43,26 @@ def held_out_accuracy(features: Sequence[Any], labels: Sequence[Any], *, numeric
     of each value, or of each of 20 quantile bins for numbers), and the accuracy of always guessing the majority.
     A column that only identifies rows (an id) scores no better than the guess: its values in one fold are unseen
     in the other."""
-    rows = [(f, str(y)) for f, y in zip(features, labels, strict=True) if y is not None]
-    if len(rows) < MIN_ROWS or len({y for _, y in rows}) < 2:
+    kept = [i for i, y in enumerate(labels) if y is not None]
+    if len(kept) < MIN_ROWS:
         return None
-    folds = (rows[0::2], rows[1::2])
+    classes, y = np.unique(np.array([str(labels[i]) for i in kept]), return_inverse=True)
+    if classes.size < 2:
+        return None
+    kept_features = [features[i] for i in kept]
+    index = np.arange(len(kept))
     right = guessed = 0
-    for train, test in ((folds[0], folds[1]), (folds[1], folds[0])):
-        train_keys = _keys([f for f, _ in train], [f for f, _ in train], numeric)
-        votes: dict[Any, Counter[str]] = {}
-        for key, (_, y) in zip(train_keys, train, strict=True):
-            votes.setdefault(key, Counter())[y] += 1
-        fallback = Counter(y for _, y in train).most_common(1)[0][0]
-        test_keys = _keys([f for f, _ in test], [f for f, _ in train], numeric)
-        for key, (_, y) in zip(test_keys, test, strict=True):
-            right += (votes[key].most_common(1)[0][0] if key in votes else fallback) == y
-            guessed += fallback == y
-    return right / len(rows), guessed / len(rows)
+    for train, test in ((index[0::2], index[1::2]), (index[1::2], index[0::2])):
+        mask = np.zeros(len(kept), dtype=bool)
+        mask[train] = True
+        codes = _codes(kept_features, numeric, mask) + 1  # the missing key -1 becomes 0
+        votes = np.zeros((int(codes.max()) + 1, classes.size), dtype=np.int64)
+        np.add.at(votes, (codes[train], y[train]), 1)
+        fallback = int(np.argmax(np.bincount(y[train], minlength=classes.size)))
+        predicted = np.where(votes[codes[test]].sum(axis=1) > 0, np.argmax(votes[codes[test]], axis=1), fallback)
+        right += int(np.sum(predicted == y[test]))
+        guessed += int(np.sum(y[test] == fallback))
+    return right / len(kept), guessed / len(kept)
 
 
 def _spearman(features: Sequence[Any], labels: Sequence[Any]) -> float | None:

@@ -59,11 +59,11 @@ def _duplicates(findings: Findings, dataset: str, profile: TableProfile, what: s
     near_share = near / profile.rows
     if near:
         findings.failed("near-duplicates", dataset, None, Severity.MEDIUM if near_share >= 0.05 else Severity.LOW,
-                        f"{count(near)} more {what} ({percent(near_share)}) are copies of another once case, "
-                        "spacing and punctuation are ignored (and numbers rounded to 6 decimals)", value=near_share)
+                        f"{count(near)} more {what} ({percent(near_share)}) are copies of another once case and "
+                        "spaces are ignored (and numbers rounded to 6 decimals)", value=near_share)
     else:
         findings.passed("near-duplicates", dataset, None,
-                        f"no two {what} match once case, spacing and punctuation are ignored")
+                        f"no two {what} match once case and spaces are ignored")
 
 
 def _constant(findings: Findings, dataset: str, column: ColumnProfile, label: str | None) -> None:
