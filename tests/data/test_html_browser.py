@@ -9,18 +9,8 @@ from typing import Any
 
 from aiwell.data import ProfileOptions, profile_paths
 from aiwell.data.render import render_html
+from browser import open_offline
 from data.datagen import AS_OF, clean_table, write_parquet
-
-
-def _open(browser: Any, html: str, path: Path) -> tuple[Any, list[str], list[str]]:
-    path.write_text(html, encoding="utf-8")
-    page = browser.new_page()
-    requests: list[str] = []
-    dialogs: list[str] = []
-    page.on("request", lambda request: requests.append(request.url))
-    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.goto(path.as_uri())
-    return page, requests, dialogs
 
 
 def test_drift_report_overlays_reference_and_current(chromium_browser: Any, tmp_path: Path) -> None:
@@ -29,7 +19,7 @@ def test_drift_report_overlays_reference_and_current(chromium_browser: Any, tmp_
                             tmp_path / "current.parquet")
     document = profile_paths([str(current)], ProfileOptions(reference=str(reference), label="churned",
                                                             as_of=AS_OF)).document
-    page, requests, dialogs = _open(chromium_browser, render_html(document), tmp_path / "drift.html")
+    page, requests, dialogs = open_offline(chromium_browser, render_html(document), tmp_path / "drift.html")
     try:
         assert page.title() == "Data readiness — aiwell"
         assert page.locator("#scorecard tr.facet").count() == 9
@@ -76,7 +66,7 @@ def test_drift_report_overlays_reference_and_current(chromium_browser: Any, tmp_
 
 def test_personal_data_is_masked_in_the_page(chromium_browser: Any, data_dir: Path, tmp_path: Path) -> None:
     document = profile_paths([str(data_dir / "planted.parquet")], ProfileOptions(as_of=AS_OF)).document
-    page, requests, _ = _open(chromium_browser, render_html(document, verbose=True), tmp_path / "planted.html")
+    page, requests, _ = open_offline(chromium_browser, render_html(document, verbose=True), tmp_path / "planted.html")
     try:
         text = page.locator("body").inner_text()
         assert "CREDIT_CARD" in text and "EMAIL_ADDRESS" in text
