@@ -469,7 +469,6 @@ def _column_aggregates(column: ColumnPlan) -> list[tuple[str, str]]:
         aggregates += [("blank", f"count_if(CASE WHEN {spaced} THEN trim({name}) = '' ELSE false END)"),
                        ("len_mean", f"avg(length({name}))"),
                        ("len_q", f"approx_quantile(length({name}), {quantiles})"),
-                       ("top", f"approx_top_k({name}, 5)"),
                        ("numeric_ok", f"count(CASE WHEN {numeric} THEN {parse(present, Kind.FLOAT)} END)"),
                        ("temporal_ok", f"count(CASE WHEN {temporal} THEN {parse(present, Kind.TIMESTAMP)} END)")]
     if column.categorical:

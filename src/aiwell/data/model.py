@@ -106,7 +106,6 @@ class ColumnProfile:
     temporal_share: float | None = None
     categories: dict[str, int] | None = None
     """Exact counts of each value, for columns planned as categorical (few distinct values); None otherwise."""
-    top_values: list[str] = field(default_factory=list)
     pii: list[PiiHit] = field(default_factory=list)
 
     @property

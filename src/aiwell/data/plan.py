@@ -159,7 +159,7 @@ def profile_columns(plan: ScanPlan, values: Sequence[Mapping[str, Any]], rows: i
 
     Keys: `count` (non-null after parsing), `raw_count` (non-null text, cast columns), `distinct`,
     `failures` (most common unparsed texts), `min`, `max`, `mean`, `std`, `q` (quantiles), `zeros`,
-    `non_finite`, `true`, `blank`, `len_mean`, `len_q`, `top`, `numeric_ok`, `temporal_ok`, `probe_base`,
+    `non_finite`, `true`, `blank`, `len_mean`, `len_q`, `numeric_ok`, `temporal_ok`, `probe_base`,
     `categories`."""
     profiles = []
     for column, stats in zip(plan.columns, values, strict=True):
@@ -190,7 +190,6 @@ def profile_columns(plan: ScanPlan, values: Sequence[Mapping[str, Any]], rows: i
             if base:
                 profile.numeric_share = int(stats.get("numeric_ok") or 0) / base
                 profile.temporal_share = int(stats.get("temporal_ok") or 0) / base
-            profile.top_values = [str(v) for v in (stats.get("top") or []) if v is not None]
         if column.categorical and stats.get("categories") is not None:
             profile.categories = {str(k): int(v) for k, v in stats["categories"].items() if k is not None}
             profile.distinct = len(profile.categories)
