@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ def _input(entry: dict[str, Any]) -> InputRecord:
         resources=entry.get("resources", 0),
         parameters=entry.get("parameters"),
         notes=tuple(entry.get("notes", ())),
+        unreviewed=tuple(entry.get("unreviewed", ())),
     )
 
 
@@ -77,6 +79,7 @@ def _result(entry: dict[str, Any], rules: dict[str, RuleInfo], resources: dict[s
         resource_name=str(resource.name),
         message=entry["message"],
         location=Location(resource.source.file, resource.source.line),
+        input=resource.source.input,
     )
 
 
@@ -87,6 +90,8 @@ def sample_report(*, with_inputs: bool = True, with_results: bool = True) -> Rep
     text = (FIXTURES / inventory["file"]).read_text(encoding="utf-8")
     document = parse_text(text, inventory["path"], track=("data", "value"), root_items=True)
     resources = load_inventory(document)
+    for resource in resources:
+        resource.source = replace(resource.source, input=inventory["path"])
     by_name = {str(r.name): r for r in resources}
     rules = {rule_id: _rule(rule_id, meta) for rule_id, meta in sample["rules"].items()}
     inputs = [_input(entry) for entry in sample["inputs"]] if with_inputs else []

@@ -83,9 +83,14 @@ def test_report_written_to_file(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_rules_lists_the_catalog(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "rules", "--format", "json")
     assert code == 0
-    ids = {r["id"] for r in json.loads(out)}
-    assert {"AIS001", "AID003", "MLC004", "SRC007", "COS003"} <= ids
-    assert len(ids - {"AIW000"}) == 40
+    listed = json.loads(out)
+    ids = {r["id"] for r in listed}
+    assert {"AIS001", "AID003", "MLC004", "SRC007", "COS003", "WKL001"} <= ids
+    # The whole catalog, one object per rule with all its metadata.
+    from aiwell.rules import load_registry
+    assert ids == {rule.id for rule in load_registry().rules} and len(listed) == len(ids)
+    assert all({"id", "name", "pillars", "design_area", "severity", "resource_types", "maps_to", "waf", "doc",
+                "references", "context"} <= set(r) for r in listed)
 
 
 def test_rules_filters(capsys: pytest.CaptureFixture[str]) -> None:

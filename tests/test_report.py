@@ -41,7 +41,7 @@ def test_one_aiw000_failure_per_input_not_analysed() -> None:
     assert report.results == [Result(
         rule=AIW000, status=Status.FAIL, resource_id="infra/broken.json", resource_type="",
         resource_name="infra/broken.json", message="invalid JSON: Expecting value (column 1)",
-        location=Location("infra/broken.json", 7),
+        location=Location("infra/broken.json", 7), input="infra/broken.json",
     )]
     assert report.not_analysed == [BROKEN]
     assert report.summary.failed == 1

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from aiwell import __version__
 from aiwell.errors import ExitCode
@@ -12,13 +12,16 @@ from aiwell.model import (
     InputRecord,
     InputStatus,
     Location,
+    Pillar,
     Resource,
     Result,
     Severity,
     Status,
-    Unresolved,
+    display_text,
 )
+from aiwell.priorities import DEFAULT_PILLAR_WEIGHTS, TOP_ACTIONS, Remedy, TopAction, top_actions
 from aiwell.scoring import Scores, score_results
+from aiwell.workload import Archetype
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +44,26 @@ class Summary:
     not_applicable: int
     not_analysed: int
     """Inputs that could not be analysed."""
+    partial: int
+    """Deployments (distinct `input` labels) of which part was not reviewed (`InputRecord.unreviewed`)."""
     by_severity: dict[Severity, SeverityCounts]
     """Every severity, high first."""
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionnaireSummary:
+    """How the questionnaire took part in a review: the answers file and how many questions were answered."""
+
+    answers_file: str | None
+    questions: int
+    answered: int
+    """By a person (in the answers file, without an `inferred` mark)."""
+    inferred: int
+    """Pre-filled from evidence and not confirmed by a person."""
+    not_applicable: int
+    unanswered: int
+    evidence: tuple[str, ...] = ()
+    """The eval, size and data reports read as evidence."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +71,9 @@ class Report:
     """Everything a reporter shows, in a stable order.
 
     `results` holds every result, `not_applicable` ones included (they are counted, not listed), sorted by
-    rule id, then resource id; the `AIW000` results of inputs not analysed are among them.
+    rule id, then resource id, then input; the `AIW000` results of inputs not analysed are among them. Every
+    result carries its `input`, the label its deployment's records carry too (`InputRecord.input`), and names
+    its resource by the same `resource_id` its resource's `id` is written with (`display_text`).
     """
 
     tool_version: str
@@ -59,6 +82,32 @@ class Report:
     results: list[Result]
     scores: Scores
     summary: Summary
+    workload: tuple[Archetype, ...] = ()
+    """The workload's archetypes (`rag-chat`, `agent`, ...), each with its evidence."""
+    top_actions: tuple[TopAction, ...] = ()
+    """The changes that raise the score most, best first, each with its remediation."""
+    questionnaire: QuestionnaireSummary | None = None
+    """Set when the review merged questionnaire answers (`--answers`, `--evidence`)."""
+    pillar_weights: Mapping[Pillar, float] = field(default_factory=lambda: dict(DEFAULT_PILLAR_WEIGHTS))
+    """How much each pillar weighs in results' `weight` and the top actions' order (`pillar_weights` setting)."""
+    pillars: tuple[Pillar, ...] = tuple(Pillar)
+    """The pillars the review was asked about (`--pillar`), in enum order: reporters show only these."""
+
+    @property
+    def input_labels(self) -> list[str]:
+        """The distinct deployments of the review (`InputRecord.input`), in input order."""
+        return list(dict.fromkeys(record.input for record in self.inputs))
+
+    @property
+    def partial_inputs(self) -> dict[str, list[str]]:
+        """Each deployment part of which was not reviewed, with those parts (registry modules not on disk,
+        linked templates not fetched), in input order."""
+        partial: dict[str, list[str]] = {}
+        for record in self.inputs:
+            if record.unreviewed:
+                parts = partial.setdefault(record.input, [])
+                parts.extend(part for part in record.unreviewed if part not in parts)
+        return partial
 
     @property
     def listed_results(self) -> list[Result]:
@@ -81,28 +130,25 @@ def not_analysed_result(record: InputRecord) -> Result:
         resource_name=record.path,
         message=record.reason or "the input could not be analysed",
         location=Location(record.path, record.line),
+        input=record.input,
     )
 
 
-def display_text(value: object) -> str:
-    """A value as reporters print it; an `Unresolved` one as `<unresolved: EXPRESSION>`."""
-    if isinstance(value, Unresolved):
-        return f"<unresolved: {value.expression}>"
-    return value if isinstance(value, str) else str(value)
-
-
-def _result_order(result: Result) -> tuple[str, str, str, str, str]:
+def _result_order(result: Result) -> tuple[str, str, str, str, str, str, str, int]:
     # display_text: a value typed as text may still arrive unresolved; ordering must not crash on it.
-    return (result.rule.id, display_text(result.resource_id).lower(),
-            display_text(result.resource_name).lower(), result.status.value, display_text(result.message))
+    location = result.location
+    return (result.rule.id, display_text(result.resource_id).lower(), display_text(result.resource_name).lower(),
+            result.input, result.status.value, display_text(result.message),
+            location.file if location else "", location.line or 0 if location else 0)
 
 
-def _resource_order(resource: Resource) -> tuple[str, int, str, str]:
+def _resource_order(resource: Resource) -> tuple[str, int, str, str, str]:
     source = resource.source
-    return (source.file, source.line or 0, display_text(resource.id).lower(), resource.type.lower())
+    return (source.file, source.line or 0, display_text(resource.id).lower(), resource.type.lower(), source.input)
 
 
 def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
+    partial = {record.input for record in inputs if record.unreviewed}
     counts = dict.fromkeys(Status, 0)
     by_severity = {severity: [0, 0] for severity in sorted(Severity, key=lambda s: -s.rank)}
     suppressed = 0
@@ -124,46 +170,69 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
         suppressed=suppressed,
         not_applicable=counts[Status.NOT_APPLICABLE],
         not_analysed=sum(1 for i in inputs if i.status is InputStatus.NOT_ANALYSED),
+        partial=len(partial),
         by_severity={s: SeverityCounts(failed=f, unknown=u) for s, (f, u) in by_severity.items()},
     )
 
 
 def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], results: Iterable[Result], *,
-                 tool_version: str = __version__) -> Report:
-    """Assemble the report: add one `AIW000` failure per input not analysed, sort, score and count.
+                 tool_version: str = __version__, pillars: Iterable[Pillar] | None = None,
+                 workload: Iterable[Archetype] = (), remedies: Mapping[str, Remedy] | None = None,
+                 questionnaire: QuestionnaireSummary | None = None, actions: int | None = None,
+                 pillar_weights: Mapping[Pillar, float] | None = None) -> Report:
+    """Assemble the report: add one `AIW000` failure per input not analysed, drop exact duplicates, sort, score
+    and count.
 
-    `results` are the rule engine's, `not_applicable` included. An `AIW000` result already among them for the
-    same input and reason is not added twice.
+    `results` are the rule engine's (and the questionnaire's), `not_applicable` included. An `AIW000` result
+    already among them for the same input and reason is not added twice. `pillars` (default: all) are the
+    pillars the review was asked about; scores are given for those only. `remedies` gives each rule's and
+    question's fix for the top actions; `actions` is how many to keep (default `priorities.TOP_ACTIONS`).
+    `pillar_weights` (default 1.0 each) weigh the pillars in each result's weight and the top actions' order.
     """
-    input_list = sorted(inputs, key=lambda i: (i.path, i.parameters or ""))
-    all_results = list(results)
-    reported = {(r.resource_id, r.message) for r in all_results if r.rule.id == AIW000.id}
+    input_list = sorted(dict.fromkeys(inputs), key=lambda i: (i.path, i.parameters or "", i.input,
+                                                              i.address or "", i.reason))
+    all_results = list(dict.fromkeys(results))
+    reported = {(r.resource_id, r.input, r.message) for r in all_results if r.rule.id == AIW000.id}
     for record in input_list:
         if record.status is not InputStatus.NOT_ANALYSED:
             continue
         failure = not_analysed_result(record)
-        if (failure.resource_id, failure.message) not in reported:
+        if (failure.resource_id, failure.input, failure.message) not in reported:
             all_results.append(failure)
-            reported.add((failure.resource_id, failure.message))
+            reported.add((failure.resource_id, failure.input, failure.message))
     all_results.sort(key=_result_order)
+    chosen = tuple(pillar for pillar in Pillar if pillars is None or pillar in set(pillars))
+    resource_list = sorted(resources, key=_resource_order)
+    weights = {**DEFAULT_PILLAR_WEIGHTS, **(pillar_weights or {})}
+    ranked = top_actions(all_results, remedies=remedies or {}, resources=resource_list, weights=weights,
+                         limit=TOP_ACTIONS if actions is None else actions)
     return Report(
         tool_version=tool_version,
         inputs=input_list,
-        resources=sorted(resources, key=_resource_order),
+        resources=resource_list,
         results=all_results,
-        scores=score_results(all_results),
+        scores=score_results(all_results, pillars=chosen),
         summary=_summarise(all_results, input_list),
+        pillars=chosen,
+        workload=tuple(workload),
+        top_actions=ranked,
+        questionnaire=questionnaire,
+        pillar_weights=weights,
     )
 
 
-def exit_code(report: Report, fail_on: Severity | None) -> int:
+def exit_code(report: Report, fail_on: Severity | None, *, allow_unanswered: bool = False) -> int:
     """The exit code of a review (DESIGN.md §1.6): 1 when a failure at or above `fail_on` is found, else 0.
 
-    Inputs not analysed count as high failures. Suppressed results never gate. `fail_on=None` never fails.
+    Inputs not analysed count as high failures, and so do questions left unanswered when the review merged the
+    questionnaire (unless `allow_unanswered`): a review asked to cover the process is not clean while part of it
+    is unknown. Suppressed results never gate. `fail_on=None` never fails.
     """
     if fail_on is None:
         return int(ExitCode.CLEAN)
     if report.not_analysed:
+        return int(ExitCode.FINDINGS)
+    if report.questionnaire is not None and report.questionnaire.unanswered and not allow_unanswered:
         return int(ExitCode.FINDINGS)
     for result in report.results:
         if (result.status is Status.FAIL and result.suppression is None
@@ -173,6 +242,7 @@ def exit_code(report: Report, fail_on: Severity | None) -> int:
 
 
 __all__ = [
+    "QuestionnaireSummary",
     "Report",
     "SeverityCounts",
     "Summary",

@@ -1,4 +1,4 @@
-"""The review pipeline: inputs → loaders → resource model → graph → rules → report."""
+"""The review pipeline: inputs → loaders → resource model → graph → rules (and questionnaire answers) → report."""
 
 from __future__ import annotations
 
@@ -8,9 +8,43 @@ from pathlib import Path
 from aiwell.graph import ResourceGraph
 from aiwell.loaders import load_inputs
 from aiwell.loaders.arm.scope import DeploymentContext
-from aiwell.loaders.bicep.cli_build import BUILD_TIMEOUT_SECONDS
-from aiwell.report import Report, build_report
+from aiwell.model import Pillar, Resource, Result
+from aiwell.model.context import ReviewContext
+from aiwell.priorities import Remedy
+from aiwell.questionnaire import QuestionCatalog, load_questions
+from aiwell.questionnaire.answers import AnswerSet
+from aiwell.questionnaire.evidence import EvidenceReport, infer_answers
+from aiwell.questionnaire.results import merge_answers, questionnaire_results
+from aiwell.report import QuestionnaireSummary, Report, build_report
 from aiwell.rules import Rule, load_registry, run_rules
+from aiwell.workload import detect_archetypes
+
+
+def remedies(rules: Sequence[Rule], catalog: QuestionCatalog | None) -> dict[str, Remedy]:
+    """Each rule's fix (its `use_instead` snippets) and each question's (its guidance), by id."""
+    found = {rule.id: Remedy(dict(rule.doc.use_instead), rule.doc.what) for rule in rules}
+    if catalog is not None:
+        found.update({question.id: Remedy({}, question.guidance) for question in catalog.questions})
+    return found
+
+
+def _questionnaire(resources: Sequence[Resource], answers: AnswerSet | None, evidence: Sequence[EvidenceReport],
+                   catalog: QuestionCatalog) -> tuple[list[Result], QuestionnaireSummary]:
+    inferred = infer_answers(catalog, resources=resources, reports=evidence)
+    given = dict(answers.answers) if answers is not None else {}
+    merged = merge_answers(given, inferred)
+    results = questionnaire_results(catalog, merged, answers_file=answers.path if answers is not None else None)
+    chosen = [merged.get(question.id) for question in catalog.questions]
+    summary = QuestionnaireSummary(
+        answers_file=answers.path if answers is not None else None,
+        questions=len(catalog.questions),
+        answered=sum(1 for a in chosen if a is not None and a.answered and a.inferred is None),
+        inferred=sum(1 for a in chosen if a is not None and a.answered and a.inferred is not None),
+        not_applicable=sum(1 for a in chosen if a is not None and a.choices == ("not-applicable",)),
+        unanswered=sum(1 for a in chosen if a is None or not a.answered),
+        evidence=tuple(report.path for report in evidence),
+    )
+    return results, summary
 
 
 def review(
@@ -22,7 +56,13 @@ def review(
     var_files: Sequence[Path] = (),
     variables: Mapping[str, str] | None = None,
     use_bicep_cli: bool = False,
-    subprocess_timeout: float = BUILD_TIMEOUT_SECONDS,
+    subprocess_timeout: float | None = None,
+    pillars: Sequence[Pillar] | None = None,
+    workload_context: ReviewContext | None = None,
+    answers: AnswerSet | None = None,
+    evidence: Sequence[EvidenceReport] = (),
+    actions: int | None = None,
+    pillar_weights: Mapping[Pillar, float] | None = None,
     on_stage: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> Report:
@@ -30,8 +70,14 @@ def review(
 
     `rules` defaults to the whole catalog. `var_files` and `variables` are Terraform's `-var-file` and
     `-var`; `use_bicep_cli` builds Bicep with the `bicep` CLI, each build limited to `subprocess_timeout`
-    seconds. `on_stage` is told when each stage starts and
-    `on_progress` (done, total) as the inputs of a stage are read and evaluated.
+    seconds (None: the default of `--subprocess-timeout`). `pillars` limits the review to those pillars: only
+    their rules (and questions) run, and the report shows only their sections and scores. `workload_context` is
+    what the review was told about the workload (environment, purpose). With `answers` (an answers file) or
+    `evidence` (eval, size and data reports), every question of the questionnaire becomes a result too:
+    answered, inferred from evidence or the reviewed resources, or unknown. `actions` is how many top actions to
+    rank, `pillar_weights` how much each pillar weighs in their order and in each result's weight. `on_stage`
+    is told when each stage starts and `on_progress` (done, total) as the inputs of a stage are read and
+    evaluated.
     """
     announce = on_stage or (lambda _stage: None)
     announce("Reading inputs")
@@ -39,11 +85,25 @@ def review(
                           variables=variables, use_bicep_cli=use_bicep_cli,
                           subprocess_timeout=subprocess_timeout, progress=on_progress)
     announce("Building the resource graph")
-    graph = ResourceGraph(outcome.resources)
-    selected = list(rules) if rules is not None else load_registry().runnable
+    graph = ResourceGraph(outcome.resources, context=workload_context)
+    selected = list(rules) if rules is not None else list(load_registry().runnable)
+    if pillars:
+        selected = [rule for rule in selected if any(pillar in pillars for pillar in rule.info.pillars)]
     announce("Running rules")
     results = run_rules(outcome.resources, graph, selected)
-    return build_report(outcome.inputs, outcome.resources, results)
+    catalog = None
+    summary = None
+    if answers is not None or evidence:
+        catalog = load_questions()
+        if pillars:
+            catalog = QuestionCatalog(tuple(question for question in catalog.questions
+                                            if any(pillar in pillars for pillar in question.pillars)))
+        answered, summary = _questionnaire(outcome.resources, answers, evidence, catalog)
+        results.extend(answered)
+    return build_report(outcome.inputs, outcome.resources, results, pillars=pillars,
+                        workload=detect_archetypes(outcome.resources), remedies=remedies(selected, catalog),
+                        questionnaire=summary, actions=actions,
+                        pillar_weights=pillar_weights)
 
 
-__all__ = ["review"]
+__all__ = ["remedies", "review"]

@@ -2,10 +2,13 @@
 
 The formula, for any group of results (a pillar, a design area, or all of them):
 
-    score    = 100 × Σ weight(passed) / Σ weight(passed + failed)
+    score    = 100 × Σ weight × credit / Σ weight          over the passed and failed results
     coverage = 100 × (passed + failed) / (passed + failed + unknown)
 
-where a result's weight is its rule's severity: high 3, medium 2, low 1. Both are rounded to one decimal.
+where a result's weight is its rule's (or question's) severity: high 3, medium 2, low 1, and its credit is 1 for a
+pass and 0 for a failure, except for a questionnaire answer, which earns its choice's score (0-1: a
+"defined and documented" answer on the maturity scale earns 0.67 whether it passes or fails). Both are rounded to
+one decimal.
 
 - A score is the severity-weighted share of passes among the results that could be decided. Unknown
   results (a value unresolved or absent from the export) are never counted as passes: they lower the
@@ -15,15 +18,16 @@ where a result's weight is its rule's severity: high 3, medium 2, low 1. Both ar
 - Results of `AIW000` (an input that could not be analysed) don't count either: a score describes what was
   analysed. Those inputs are reported on their own and fail the run at any `--fail-on` level.
 - A group with no passed or failed result has no score (`None`); with no result at all it has no coverage
-  either.
+  either. Each score says which results it was decided from (`decided_by_severity`), so a design area scored
+  from a single low-severity result is shown as such, not as a bare 0 or 100.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from aiwell.model import AIW000, DesignArea, Pillar, Result, Status
+from aiwell.model import AIW000, DesignArea, Pillar, Result, Severity, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +41,32 @@ class Score:
     unknown: int
     coverage: float | None
     """Percentage of the group's results that could be decided; None when the group has no result."""
+    decided_by_severity: dict[Severity, int] | None = field(default=None, compare=False)
+    """How many passed and failed results of each severity the score was computed from (high first)."""
+
+    @property
+    def thin(self) -> bool:
+        """Whether the score rests on little evidence: at most two decided results, none of high severity."""
+        decided = self.decided_by_severity or {}
+        return 0 < sum(decided.values()) <= 2 and not decided.get(Severity.HIGH)
+
+    def basis(self) -> str:
+        """The results the score was decided from, in words (`1 low-severity result`)."""
+        decided = {severity: count for severity, count in (self.decided_by_severity or {}).items() if count}
+        total = sum(decided.values())
+        if not total:
+            return "no decided result"
+        parts = [f"{count} {severity.value}" for severity, count in decided.items()]
+        noun = "result" if total == 1 else "results"
+        if len(parts) == 1:
+            return f"{parts[0]}-severity {noun}"
+        return f"{total} {noun} ({', '.join(parts)})"
 
 
 @dataclass(frozen=True, slots=True)
 class Scores:
-    """Scores overall, for each of the five pillars and each design area (all present, in enum order)."""
+    """Scores overall, for each pillar asked about (all five unless a review was limited with `--pillar`) and
+    each design area, in enum order."""
 
     overall: Score
     pillars: dict[Pillar, Score]
@@ -51,34 +76,45 @@ class Scores:
 class _Tally:
     """Running counts for one group."""
 
-    __slots__ = ("failed", "passed", "unknown", "weight_failed", "weight_passed")
+    __slots__ = ("by_severity", "earned", "failed", "passed", "unknown", "weight")
 
     def __init__(self) -> None:
         self.passed = self.failed = self.unknown = 0
-        self.weight_passed = self.weight_failed = 0
+        self.earned = 0.0
+        self.weight = 0
+        self.by_severity = {severity: 0 for severity in sorted(Severity, key=lambda s: -s.rank)}
 
     def add(self, result: Result) -> None:
+        if result.status not in (Status.PASS, Status.FAIL):
+            self.unknown += 1
+            return
         weight = result.rule.severity.weight
         if result.status is Status.PASS:
             self.passed += 1
-            self.weight_passed += weight
-        elif result.status is Status.FAIL:
-            self.failed += 1
-            self.weight_failed += weight
         else:
-            self.unknown += 1
+            self.failed += 1
+        self.weight += weight
+        self.earned += weight * credit(result)
+        self.by_severity[result.rule.severity] += 1
 
     def score(self) -> Score:
         decided = self.passed + self.failed
         total = decided + self.unknown
-        weighted = self.weight_passed + self.weight_failed
         return Score(
-            score=round(100 * self.weight_passed / weighted, 1) if weighted else None,
+            score=round(100 * self.earned / self.weight, 1) if self.weight else None,
             passed=self.passed,
             failed=self.failed,
             unknown=self.unknown,
             coverage=round(100 * decided / total, 1) if total else None,
+            decided_by_severity=dict(self.by_severity),
         )
+
+
+def credit(result: Result) -> float:
+    """The share of its weight a decided result earns: a questionnaire answer's credit, else 1 (pass) or 0."""
+    if result.answer is not None:
+        return result.answer.credit
+    return 1.0 if result.status is Status.PASS else 0.0
 
 
 def counts_in_score(result: Result) -> bool:
@@ -90,10 +126,15 @@ def counts_in_score(result: Result) -> bool:
     )
 
 
-def score_results(results: Iterable[Result]) -> Scores:
-    """Compute the scores of a review's results (see the module docstring for the formula)."""
+def score_results(results: Iterable[Result], *, pillars: Iterable[Pillar] | None = None) -> Scores:
+    """Compute the scores of a review's results (see the module docstring for the formula).
+
+    `pillars` limits the pillar scores to those pillars (default: all five); the overall and design-area scores
+    count every result given.
+    """
     overall = _Tally()
-    pillars = {pillar: _Tally() for pillar in Pillar}
+    chosen = set(Pillar if pillars is None else pillars)
+    tallies = {pillar: _Tally() for pillar in Pillar if pillar in chosen}
     areas = {area: _Tally() for area in DesignArea}
     for result in results:
         if not counts_in_score(result):
@@ -101,12 +142,14 @@ def score_results(results: Iterable[Result]) -> Scores:
         overall.add(result)
         areas[result.rule.design_area].add(result)
         for pillar in set(result.rule.pillars):
-            pillars[pillar].add(result)
+            tally = tallies.get(pillar)
+            if tally is not None:
+                tally.add(result)
     return Scores(
         overall=overall.score(),
-        pillars={pillar: tally.score() for pillar, tally in pillars.items()},
+        pillars={pillar: tally.score() for pillar, tally in tallies.items()},
         design_areas={area: tally.score() for area, tally in areas.items()},
     )
 
 
-__all__ = ["Score", "Scores", "counts_in_score", "score_results"]
+__all__ = ["Score", "Scores", "counts_in_score", "credit", "score_results"]

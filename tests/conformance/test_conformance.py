@@ -51,6 +51,14 @@ NOT_IN_RESOURCES_TABLE = frozenset({
 `az cognitiveservices account deployment list`, computes with `az ml compute list`), so their rules have
 nothing to run on."""
 
+UNKNOWN_ONLY_FROM_INVENTORY: frozenset[ResultKey] = frozenset({
+    ("WKL004", "microsoft.search/searchservices", "srch-contoso-chat", "unknown"),
+})
+"""Results the templates decide as not applicable (not listed) that an export leaves unknown: WKL004 applies to a
+search service written while it serves, and the Resources table shows neither indexer links nor agent
+connections."""
+
+
 
 def _marks(directory: str) -> list[pytest.MarkDecorator]:
     if directory in NOT_YET_WIRED:
@@ -118,6 +126,6 @@ def test_inventory_matches_the_templates_except_where_an_export_cannot_tell() ->
         (rule, type_, name, Status.UNKNOWN.value if rule in INVENTORY_HAS_NO_DIAGNOSTICS else status)
         for rule, type_, name, status in _expected()
         if type_ not in NOT_IN_RESOURCES_TABLE
-    }
+    } | UNKNOWN_ONLY_FROM_INVENTORY
     actual = _result_set(_review("inventory"))
     assert actual == expected, f"inventory:\n{_difference(actual, expected)}"

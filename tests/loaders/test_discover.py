@@ -69,9 +69,27 @@ def test_metadata_template_pairs_a_parameter_file_in_another_directory(tmp_path:
 
 def test_metadata_template_outside_the_reviewed_paths_is_loaded(tmp_path: Path) -> None:
     root = _tree(tmp_path, "metadata-template")
+    (root / ".git").mkdir()  # the repository the named file lives in is its containment root
     outcome = load_inputs([root / "params" / "dev.json"])
     assert set(_records(outcome, root)) == {("infra/app.json", "params/dev.json")}
     assert _names(outcome) == ["app-dev"]
+
+
+def test_metadata_template_outside_the_repository_is_not_read_nor_quoted(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.json"
+    secret.write_text("TOPSECRET-TOKEN not json", encoding="utf-8")
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    parameters = repo / "dev.json"
+    parameters.write_text(json.dumps({
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+        "contentVersion": "1.0.0.0", "metadata": {"template": "../secret.json"},
+        "parameters": {"name": {"value": "x"}}}), encoding="utf-8")
+    outcome = load_inputs([repo])
+    (record,) = outcome.inputs
+    assert record.status is InputStatus.NOT_ANALYSED
+    assert "outside the reviewed tree" in record.reason
+    assert "TOPSECRET" not in repr(outcome.inputs)
 
 
 def test_explicit_parameter_file_replaces_the_conventional_one(tmp_path: Path) -> None:
@@ -166,14 +184,43 @@ def test_a_linked_template_named_explicitly_is_also_reviewed_alone(tmp_path: Pat
     assert sorted(_names(outcome)) == ["st-linked", "st-module-default", "storage"]
 
 
-def test_explicit_file_that_is_not_an_input_is_reported(tmp_path: Path) -> None:
+def test_explicit_json_file_that_is_not_an_input_is_reported(tmp_path: Path) -> None:
     root = _tree(tmp_path, "mixed")
-    outcome = load_inputs([root / "package.json", root / "notes.txt"])
+    outcome = load_inputs([root / "package.json"])
     records = _records(outcome, root)
     assert records[("package.json", None)].reason == (
         "not an ARM template, ARM parameter file or Azure inventory export")
-    assert records[("notes.txt", None)].status is InputStatus.NOT_ANALYSED
-    assert records[("notes.txt", None)].line == 1
+
+
+@pytest.mark.parametrize(("name", "content", "kind"), [
+    ("notes.txt", "just some notes\n", "(text)"),
+    ("README.md", "# A workload\n\n```json\n{}\n```\n", "(Markdown)"),
+    ("pyproject.toml", "[project]\nname = 'x'\n", "(TOML)"),
+    ("pipeline.yaml", "steps:\n  - run: az deployment group create\n", "(YAML)"),
+    ("Makefile", "all:\n\ttrue\n", "(without a suffix)"),
+])
+def test_explicit_file_of_another_kind_is_a_usage_error(tmp_path: Path, name: str, content: str,
+                                                        kind: str) -> None:
+    path = tmp_path / name
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(UsageError, match="does not read that kind of file") as raised:
+        load_inputs([path])
+    assert kind in raised.value.message
+
+
+def test_explicit_arm_template_with_another_suffix_is_read(tmp_path: Path) -> None:
+    path = tmp_path / "template.txt"
+    path.write_text(_template([{"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-01-01",
+                                "name": "st"}]), encoding="utf-8")
+    (record,) = load_inputs([path]).inputs
+    assert record.status is InputStatus.ANALYSED
+
+
+def test_other_kinds_inside_a_folder_stay_skipped_quietly(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "mixed")
+    (root / "README.md").write_text("# notes\n", encoding="utf-8")
+    outcome = load_inputs([root])
+    assert not any(record.path.endswith(("README.md", "notes.txt")) for record in outcome.inputs)
 
 
 def test_same_file_named_twice_is_loaded_once(tmp_path: Path) -> None:

@@ -212,3 +212,87 @@ def test_fifty_thousand_rows_load(tmp_path: Path) -> None:
     assert len(resources) == 50_000
     assert resources[-1].name == "acct49999/dep"
     assert resources[-1].source.line == 1
+
+
+# --- Azure PowerShell: Get-AzResource | ConvertTo-Json ---------------------------------------------------------
+# The fixtures hold the rows of resource-graph.json as Get-AzResource returns them: `powershell-expanded.json`
+# with -ExpandProperties | ConvertTo-Json -Depth 100 -EnumsAsStrings, `powershell-depth2.json` with
+# -ExpandProperties at ConvertTo-Json's default depth and enums as numbers, `powershell-5.1-utf16.json` without
+# properties from Windows PowerShell 5.1 (UTF-16 with a BOM, `{"value": [...], "Count": n}`), `powershell-one.json`
+# a single resource (converted as an object, not a list).
+
+
+@pytest.mark.parametrize("name", ["powershell-expanded.json", "powershell-depth2.json", "powershell-one.json"])
+def test_powershell_exports_look_like_inventories(name: str) -> None:
+    assert looks_like_inventory(_load(name).value)
+
+
+def _review_triples(path: Path) -> set[tuple[str, str, str]]:
+    from aiwell.review import review
+
+    return {(result.rule.id, result.resource_id.lower(), result.status.value) for result in review([path]).results}
+
+
+def test_a_powershell_export_reviews_as_the_resource_graph_export_does() -> None:
+    powershell = _review_triples(FIXTURES / "powershell-expanded.json")
+    assert powershell == _review_triples(FIXTURES / "resource-graph.json")
+    assert {status for _, _, status in powershell} >= {"pass", "fail", "unknown"}
+
+
+def test_powershell_fields_are_read_as_their_arm_fields() -> None:
+    account, deployment, search, *_ = load_inventory(_load("powershell-expanded.json"))
+    assert account.type == "Microsoft.CognitiveServices/accounts"
+    assert account.id == f"{SUB}/Microsoft.CognitiveServices/accounts/chat-oai"
+    assert (account.name, account.kind, account.location) == ("chat-oai", "OpenAI", "swedencentral")
+    assert account.get("sku.name") == "S0"
+    assert account.tags == {"workload": "chat"}
+    assert account.get("properties.disableLocalAuth") is False
+    assert account.extra["resourceGroup"] == "rg-chat"
+    assert not {"ResourceName", "TagsTable", "CreatedTime", "ParentResource"} & set(account.extra)
+    assert deployment.name == "chat-oai/gpt-4o"
+    assert deployment.get("sku.capacity") == 50
+    assert search.get("identity.type") == "SystemAssigned"
+    assert search.get("identity.principalId") == "11111111-0000-0000-0000-000000000000"
+
+
+def test_values_powershell_cut_off_at_its_depth_are_unresolved() -> None:
+    export = read_inventory(_load("powershell-depth2.json"))
+    account, deployment, search, *_ = export.resources
+    model = deployment.get("properties.model")
+    assert isinstance(model, Unresolved) and "-Depth" in model.reason
+    assert isinstance(account.get("properties.privateEndpointConnections"), Unresolved)
+    # An ARM value that looks like a .NET name is kept.
+    assert deployment.get("properties.raiPolicyName") == "Microsoft.DefaultV2"
+    identity_type = search.get("identity.type")
+    assert isinstance(identity_type, Unresolved) and "-EnumsAsStrings" in identity_type.reason
+    assert export.notes == ("2 value(s) were cut off by PowerShell's ConvertTo-Json at its -Depth (default 2) "
+                            "and are unresolved; export with ConvertTo-Json -Depth 100",)
+
+
+@pytest.mark.parametrize("value", ["Microsoft.KeyVault", "Microsoft.DefaultV2", "@{triggerBody()}",
+                                   "@{variables('name')}", "System"])
+def test_arm_values_that_look_like_depth_cuts_are_kept(value: str) -> None:
+    row = {"ResourceId": f"{SUB}/Microsoft.Storage/storageAccounts/st",
+           "ResourceType": "Microsoft.Storage/storageAccounts", "Name": "st",
+           "Properties": {"encryption": {"keySource": value}, "other": "@{depth=cut}"}}
+    (storage,) = load_inventory(_text([row]))
+    assert storage.get("properties.encryption.keySource") == value
+    assert isinstance(storage.get("properties.other"), Unresolved)
+
+
+def test_a_windows_powershell_export_in_utf16_without_properties() -> None:
+    document = load_json(FIXTURES / "powershell-5.1-utf16.json", track=("data", "value"), root_items=True)
+    assert looks_like_inventory(document.value)
+    resources = load_inventory(document)
+    assert [resource.name for resource in resources] == ["chat-oai", "chat-oai/gpt-4o", "chat-search", "chatdocs",
+                                                         "chat-hub/ci-dev", "chat-kv"]
+    account = resources[0]
+    assert account.properties == Unresolved("properties", NO_PROPERTIES_REASON)
+    assert account.get("sku.name") == "S0"
+    assert (account.source.line, account.source.end_line) == (3, 36)
+
+
+def test_one_resource_converted_on_its_own() -> None:
+    (account,) = load_inventory(_load("powershell-one.json"))
+    assert account.name == "chat-oai"
+    assert (account.source.line, account.source.end_line) == (1, 39)  # the closing brace, not the newline after it

@@ -146,12 +146,15 @@ def test_report_shape_and_counts() -> None:
         "status": "fail", "severity": "high", "pillars": ["operational-excellence"],
         "design_area": "operations",
         "resource_id": "infra/broken.json", "resource_type": "", "resource_name": "infra/broken.json",
-        "message": "invalid JSON: Expecting ',' delimiter (column 5)",
+        "input": "infra/broken.json", "message": "invalid JSON: Expecting ',' delimiter (column 5)",
         "location": {"file": "infra/broken.json", "line": 12}, "suppression": None,
+        "priority": "High", "weight": 100, "waf_code": None, "waf_codes": [],
     }
     assert set(document["scores"]["pillars"]) == {p.value for p in Pillar}
     security = document["scores"]["pillars"]["security"]
-    assert security == {"score": 45.0, "passed": 4, "failed": 4, "unknown": 2, "coverage": 80.0}
+    assert security == {"score": 45.0, "passed": 4, "failed": 4, "unknown": 2, "coverage": 80.0,
+                        "decided_by_severity": {"high": 4, "medium": 4, "low": 0}, "thin": False,
+                        "basis": "8 results (4 high, 4 medium)"}
 
 
 def test_unresolved_values_are_written_as_text() -> None:

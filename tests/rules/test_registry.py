@@ -41,9 +41,12 @@ ISSUE_2_CATALOG = {
 # -- the catalog ---------------------------------------------------------------------------------------------
 
 
-def test_the_catalog_is_exactly_issue_2_plus_the_reserved_id() -> None:
-    assert {item.id for item in REGISTRY.runnable} == ISSUE_2_CATALOG
-    assert [item.id for item in REGISTRY.rules] == sorted(ISSUE_2_CATALOG | {"AIW000"})
+WORKLOAD_PATTERNS = {"WKL001", "WKL002", "WKL003", "WKL004", "WKL005"}
+
+
+def test_the_catalog_is_exactly_issue_2_and_the_workload_patterns_plus_the_reserved_id() -> None:
+    assert {item.id for item in REGISTRY.runnable} == ISSUE_2_CATALOG | WORKLOAD_PATTERNS
+    assert [item.id for item in REGISTRY.rules] == sorted(ISSUE_2_CATALOG | WORKLOAD_PATTERNS | {"AIW000"})
 
 
 def test_ids_are_unique_and_well_formed() -> None:
@@ -106,8 +109,21 @@ def test_aiw000_is_reserved_documented_and_never_run() -> None:
 
 def test_python_rules_are_discovered_from_the_checks_package() -> None:
     python_rules = {item.id: item for item in REGISTRY.rules if item.kind == "python"}
-    assert set(python_rules) == {"AIS004", "AIS005", "AID003", "MLW003", "SRC007"}
-    assert all(item.origin.startswith("aiwell.rules.checks.") for item in python_rules.values())
+    assert set(python_rules) == {"AIS004", "AIS005", "AID003", "MLW003", "SRC007"} | WORKLOAD_PATTERNS
+    decorated = [item for item in python_rules.values() if item.id not in WORKLOAD_PATTERNS]
+    assert all(item.origin.startswith("aiwell.rules.checks.") for item in decorated)
+    # The workload patterns keep their metadata in the catalog, their logic in checks/workload_*.py.
+    assert all(python_rules[rule_id].origin.endswith("workload.yaml") for rule_id in WORKLOAD_PATTERNS)
+
+
+def test_catalog_entries_and_logic_are_joined_by_id_and_neither_goes_without_the_other(tmp_path: Path) -> None:
+    entry = {"id": "TST001", "name": "test-rule", "title": "t", "check": "python", "resource_types": ["X/y"],
+             "pillars": ["security"], "design_area": "operations", "severity": "low"}
+    (tmp_path / "catalog.yaml").write_text(yaml.safe_dump([entry]))
+    with pytest.raises(RuleDefinitionError, match="no module of aiwell.rules.checks implements it"):
+        build_registry(catalog_dirs=[tmp_path], check_packages=[])
+    with pytest.raises(RuleDefinitionError, match="logic without a catalog entry: WKL001"):
+        build_registry(catalog_dirs=[tmp_path / "none"], check_packages=["aiwell.rules.checks"])
 
 
 # -- lookup and selection ------------------------------------------------------------------------------------

@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import importlib
+import io
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,34 +15,57 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aiwell import __version__
-from aiwell.cli.runner import DEBUG_FLAG, open_output, run_group, stderr_console, write_output
+from aiwell.cli.review_options import review_keywords, review_options
+from aiwell.cli.runner import DEBUG_FLAG, run_group, safe_stdout, stderr_console, write_output
 from aiwell.errors import UsageError
 from aiwell.model import Pillar, Severity
 
+_LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "eval": ("aiwell.eval.cli", "eval_group",
+             "Statistical testing of nondeterministic AI systems: every number comes with its uncertainty."),
+    "size": ("aiwell.sizing.cli", "size_group",
+             "Capacity planning: PTUs, self-hosted inference, training, RAG indexes, tabular ML."),
+    "questionnaire": ("aiwell.cli.questionnaire", "questionnaire_group",
+                      "The Well-Architected process questions: answer them in the terminal or in a file."),
+    "rules": ("aiwell.cli.rules_command", "rules_command",
+              "List the rule catalog (yours too, --rules-dir), show a rule's documentation, test your rules."),
+    # DuckDB, Arrow and Presidio are heavy
+    "data": ("aiwell.data.cli", "data_group",
+             "Data readiness: volume, types, origins, sensitive data, preparation, freshness, balance, leakage, "
+             "drift."),
+}
+"""Commands imported only when they run: name → (module, attribute, the one-line help `aiwell --help` shows)."""
+
 
 class _Commands(click.Group):
-    """The `aiwell` group: `eval`, `size` and `data` are imported only when they are used, so `aiwell review`
-    doesn't pay for numpy, scipy or DuckDB at start-up."""
+    """The `aiwell` group: the commands in `_LAZY_COMMANDS` are imported only when they are used, so neither
+    `aiwell review` nor `aiwell --help` pays for numpy and scipy at start-up."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        return sorted({*super().list_commands(ctx), "eval", "size", "data"})
+        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name == "eval":
-            from aiwell.eval.cli import eval_group
-
-            return eval_group
-        # size: capacity planning (aiwell.sizing), registered lazily like eval
-        if cmd_name == "size":
-            from aiwell.sizing.cli import size_group
-
-            return size_group
-        # data: data readiness (aiwell.data), registered lazily like eval (DuckDB, Arrow and Presidio are heavy)
-        if cmd_name == "data":
-            from aiwell.data.cli import data_group
-
-            return data_group
+        lazy = _LAZY_COMMANDS.get(cmd_name)
+        if lazy is not None:
+            module, attribute, _ = lazy
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
         return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `aiwell --help`, without importing the lazy commands to ask for their help."""
+        rows = []
+        for name in self.list_commands(ctx):
+            lazy = _LAZY_COMMANDS.get(name)
+            if lazy is not None:
+                rows.append((name, lazy[2]))
+                continue
+            command = super().get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -75,11 +100,12 @@ def cli(debug: bool) -> None:
 @click.option("--rule", "rule_ids", multiple=True, metavar="ID",
               help="Run only these rules (id or name; repeatable).")
 @click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
-              help="Run only the rules of these pillars (repeatable).")
+              help="Review only these pillars (repeatable): their rules, sections and scores.")
 @click.option("-v", "--verbose", is_flag=True, help="List passing results too (terminal format).")
 @click.option("--subscription-id", help="Subscription id used for resource ids (default: a placeholder).")
 @click.option("--resource-group", help="Resource group name used for resource ids (default: a placeholder).")
 @click.option("--location", help="Value of resourceGroup().location (default: a placeholder region).")
+@review_options
 def review(
     paths: tuple[Path, ...],
     parameter_files: tuple[Path, ...],
@@ -96,20 +122,22 @@ def review(
     subscription_id: str | None,
     resource_group: str | None,
     location: str | None,
+    **well_architected: Any,
 ) -> None:
     """Review the infrastructure-as-code and inventory exports in PATHS (files or directories): ARM templates with
     parameter files, Bicep with .bicepparam files, Terraform modules and plan JSON, Resource Graph and
     `az resource list` exports."""
     from aiwell.loaders.arm.scope import DeploymentContext
     from aiwell.report import exit_code
-    from aiwell.reporters import render_json, render_terminal
+    from aiwell.reporters import render_json_bytes, render_terminal
     from aiwell.review import review as run_review
 
     for path in (*paths, *parameter_files, *var_files):
         if not path.exists():
             raise UsageError(f"no such file or directory: {path}")
+    if output is not None:
+        _refuse_to_overwrite(output, [*paths, *parameter_files, *var_files])
     terraform_variables = _parse_variables(variables)
-    rules = _select_rules(rule_ids, pillars)
     overrides: dict[str, Any] = {}
     if subscription_id:
         overrides["subscription_id"] = subscription_id
@@ -119,9 +147,12 @@ def review(
         overrides["location"] = location
     context = DeploymentContext(**overrides)
 
+    allow_unanswered = bool(well_architected.pop("allow_unanswered"))
     err = stderr_console()
-    options: dict[str, Any] = {"parameter_files": parameter_files, "context": context, "rules": rules,
-                               "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli}
+    options: dict[str, Any] = {"parameter_files": parameter_files, "context": context,
+                               "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli,
+                               "pillars": [Pillar(pillar) for pillar in pillars] or None,
+                               **review_keywords(rule_ids=rule_ids, **well_architected)}
     if subprocess_timeout is not None:
         options["subprocess_timeout"] = subprocess_timeout
     if err.is_terminal:
@@ -148,18 +179,35 @@ def review(
             hint="aiwell reads ARM JSON templates, Bicep, Terraform (.tf and `terraform show -json` plans) and "
                  "Azure inventory exports (az graph query / az resource list -o json).",
         )
-    if output_format == "json":
-        write_output(output, render_json(report) + "\n")
-    elif output is not None:
-        with open_output(output) as handle:
-            render_terminal(report, Console(file=handle, width=100, color_system=None, soft_wrap=False),
-                            verbose=verbose)
-    else:
-        render_terminal(report, Console(), verbose=verbose)
     if output is not None:
-        err.print(f"Report written to {output}")
+        _refuse_to_overwrite(output, [Path(name) for record in report.inputs
+                                      for name in (record.path, record.parameters, *record.files) if name])
+    if output_format == "json":
+        write_output(output, render_json_bytes(report) + b"\n")
+    elif output is not None:
+        buffer = io.StringIO()
+        render_terminal(report, Console(file=buffer, width=100, color_system=None, soft_wrap=False),
+                        verbose=verbose)
+        write_output(output, buffer.getvalue())
+    else:
+        render_terminal(report, Console(file=safe_stdout()), verbose=verbose)
+    if output is not None:
+        err.print(f"Report written to {output}", markup=False, highlight=False)
     threshold = None if fail_on == "none" else Severity(fail_on)
-    sys.exit(exit_code(report, threshold))
+    sys.exit(exit_code(report, threshold, allow_unanswered=allow_unanswered))
+
+
+def _refuse_to_overwrite(output: Path, inputs: Iterable[Path]) -> None:
+    """Raise `UsageError` when the report file `output` is one of the `inputs` (the same file, links followed)."""
+    from aiwell.loaders.files import resolved
+
+    target = resolved(output)
+    if target is None:
+        return
+    for path in inputs:
+        if resolved(path) == target and not path.is_dir():
+            raise UsageError(f"--output {output} is one of the inputs ({path}); refusing to overwrite it",
+                             hint="write the report to another file")
 
 
 def _parse_variables(assignments: Sequence[str]) -> dict[str, str]:
@@ -171,63 +219,6 @@ def _parse_variables(assignments: Sequence[str]) -> dict[str, str]:
             raise UsageError(f"--var {assignment!r}: expected NAME=VALUE")
         parsed[name.strip()] = value
     return parsed
-
-
-def _select_rules(rule_ids: Sequence[str], pillars: Sequence[str]) -> list[Any] | None:
-    from aiwell.rules import load_registry
-
-    if not rule_ids and not pillars:
-        return None
-    registry = load_registry()
-    chosen = []
-    for wanted in rule_ids:
-        found = registry.get(wanted)
-        if found is None:
-            raise UsageError(f"unknown rule: {wanted}", hint="`aiwell rules` lists the catalog.")
-        chosen.append(found)
-    if not chosen:
-        chosen = list(registry.runnable)
-    if pillars:
-        chosen = [r for r in chosen if any(p.value in pillars for p in r.info.pillars)]
-    return chosen
-
-
-@cli.command(name="rules")
-@click.argument("rule_id", required=False)
-@click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
-              help="Only rules of these pillars.")
-@click.option("--service", "services", multiple=True, metavar="PREFIX",
-              help="Only rules of these services, by id prefix (AIS, AID, MLW, SRC, ...).")
-@click.option("--severity", "severities", multiple=True, type=click.Choice([s.value for s in Severity]),
-              help="Only rules of these severities.")
-@click.option("-f", "--format", "output_format", type=click.Choice(["table", "json"]), default="table",
-              show_default=True)
-def rules_command(rule_id: str | None, pillars: tuple[str, ...], services: tuple[str, ...],
-                  severities: tuple[str, ...], output_format: str) -> None:
-    """List the rule catalog, or show one rule's documentation (RULE_ID: id or name)."""
-    from aiwell.cli import rules_view
-    from aiwell.rules import load_registry
-
-    registry = load_registry()
-    console = Console()
-    if rule_id is not None:
-        found = registry.get(rule_id)
-        if found is None:
-            raise UsageError(f"unknown rule: {rule_id}", hint="`aiwell rules` lists the catalog.")
-        if output_format == "json":
-            write_output(None, rules_view.rule_json(found) + "\n")
-        else:
-            rules_view.show_rule(found, console)
-        return
-    selected = registry.select(
-        pillars=[Pillar(p) for p in pillars] or None,
-        services=[s.upper() for s in services] or None,
-        severities=[Severity(s) for s in severities] or None,
-    )
-    if output_format == "json":
-        write_output(None, rules_view.catalog_json(selected) + "\n")
-    else:
-        rules_view.show_catalog(selected, console)
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -12,6 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from aiwell.priorities import priority, weight
 from aiwell.rules import Rule
 
 _LEXERS = {"arm": ("ARM", "json"), "bicep": ("Bicep", "text"), "terraform": ("Terraform", "terraform")}
@@ -31,6 +32,12 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
         "resource_types": list(rule.resource_types),
         "kind": rule.kind,
         "aliases": list(rule.aliases),
+        "waf": list(rule.info.waf),
+        "priority": priority(rule.info),
+        "weight": weight(rule.info),
+        "context": list(rule.context),
+        "missing": rule.missing.value,
+        "origin": rule.origin,
         "doc": {
             "what": rule.doc.what,
             "why": rule.doc.why,
@@ -55,16 +62,17 @@ def catalog_json(rules: Sequence[Rule]) -> str:
 
 def show_catalog(rules: Sequence[Rule], console: Console) -> None:
     """A table of the rules: id, severity, pillars, name and title."""
-    table = Table(show_lines=False, pad_edge=False, expand=False)
+    table = Table(show_lines=False, pad_edge=False, expand=True)
     table.add_column("id", no_wrap=True)
     table.add_column("sev", no_wrap=True)
-    table.add_column("pillars")
-    table.add_column("name / title")
+    # One pillar a line, so names (which users type: `aiwell rules NAME`, `--rule NAME`) are never cut off.
+    table.add_column("pillars", no_wrap=True, min_width=len("operational-excellence"))
+    table.add_column("name / title", ratio=1, overflow="fold")
     for rule in rules:
         table.add_row(
             rule.id,
             rule.severity.value,
-            ", ".join(p.value for p in rule.pillars),
+            "\n".join(p.value for p in rule.pillars),
             Text.assemble((rule.name, "bold"), "\n", rule.title),
         )
     console.print(table)

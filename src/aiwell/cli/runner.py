@@ -3,7 +3,10 @@ output to standard output or a file."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import tempfile
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -31,13 +34,64 @@ def open_output(path: Path) -> IO[str]:
         raise UsageError(f"cannot write {path}: {exc.strerror}") from exc
 
 
-def write_output(path: Path | None, text: str) -> None:
-    """Write `text` to the file `path`, or to standard output when there is none."""
+def encoded(text: str) -> bytes:
+    """`text` as UTF-8; a code point UTF-8 can't hold (a lone surrogate from a broken escape or file name) is
+    written as a `\\uXXXX` escape sequence rather than failing the whole report."""
+    return text.encode("utf-8", "backslashreplace")
+
+
+def safe_stdout() -> IO[str]:
+    """Standard output, set to write what its encoding can't hold as escape sequences instead of failing."""
+    stream = sys.stdout
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is not None:
+        reconfigure(errors="backslashreplace")
+    return stream
+
+
+def write_output(path: Path | None, data: str | bytes) -> None:
+    """Write `data` to the file `path`, or to standard output when there is none.
+
+    A file is written whole or not at all: to a temporary file beside it, then renamed over it, so a full disk,
+    a crash or an interrupt never leaves an empty or half-written report (nor destroys the previous one). A path
+    that is not a regular file (`/dev/stdout`, a named pipe) is written to directly. A path that can't be written
+    (a missing folder, no permission, a full disk) is a usage error.
+    """
+    payload = data if isinstance(data, bytes) else encoded(data)
     if path is None:
-        click.echo(text, nl=False)
+        click.echo(payload, nl=False)
         return
-    with open_output(path) as handle:
-        handle.write(text)
+    try:
+        _write_file(path, payload)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def _write_file(path: Path, payload: bytes) -> None:
+    target = path.resolve() if path.is_symlink() else path
+    if target.exists() and not target.is_file():
+        with target.open("wb") as handle:
+            handle.write(payload)
+        return
+    mode = target.stat().st_mode & 0o777 if target.exists() else _default_mode()
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial",
+                                             dir=target.parent if str(target.parent) else ".")
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(payload)
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _default_mode() -> int:
+    """The mode a new file gets from the process's umask."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def run_group(group: click.Group, argv: Sequence[str] | None, *, prog_name: str) -> NoReturn:
@@ -75,4 +129,5 @@ def run_group(group: click.Group, argv: Sequence[str] | None, *, prog_name: str)
     sys.exit(ExitCode.CLEAN)
 
 
-__all__ = ["DEBUG_FLAG", "open_output", "run_group", "stderr_console", "write_output"]
+__all__ = ["DEBUG_FLAG", "encoded", "open_output", "run_group", "safe_stdout", "stderr_console",
+           "write_output"]

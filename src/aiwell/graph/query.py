@@ -18,6 +18,7 @@ from aiwell.graph.build import (
     workspace_id,
 )
 from aiwell.model import Resource, Unresolved
+from aiwell.model.context import ReviewContext
 
 _TypeName = tuple[str, str]
 
@@ -42,8 +43,11 @@ class ResourceGraph:
     linked (it stays unresolved), so an edge is never guessed.
     """
 
-    def __init__(self, resources: Sequence[Resource]) -> None:
+    def __init__(self, resources: Sequence[Resource], *, context: ReviewContext | None = None) -> None:
         self._resources = tuple(resources)
+        self.context = context or ReviewContext()
+        """What the review was told about the workload (environment, purpose); rules read it through
+        `aiwell.rules.context`, which puts each resource's own tags first."""
         self._by_id: dict[str, Resource] = {}
         self._by_type_name: dict[_TypeName, list[Resource]] = defaultdict(list)
         self._by_name: dict[str, list[Resource]] = defaultdict(list)

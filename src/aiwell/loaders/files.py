@@ -15,6 +15,7 @@ Every loader reads through here, so one rule holds for every format:
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 from pathlib import Path
@@ -73,9 +74,15 @@ def read_file_bytes(path: Path, *, limit: int = MAX_FILE_BYTES) -> bytes:
     return b"".join(chunks)
 
 
-def read_file_text(path: Path, *, limit: int = MAX_FILE_BYTES) -> str:
-    """A regular file read as UTF-8 text (BOM allowed); binary, oversized or non-UTF-8 files raise `ParseError`."""
-    raw = read_file_bytes(path, limit=limit)
+def decode_text(raw: bytes) -> str:
+    """A file's bytes as text: UTF-8 (BOM allowed), or UTF-16 when it starts with a UTF-16 byte-order mark (what
+    Windows PowerShell 5.1 writes with `>` and `Out-File`). Binary or undecodable bytes raise `ParseError`."""
+    for bom, encoding in ((codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if raw.startswith(bom) and not raw.startswith(codecs.BOM_UTF32_LE):
+            try:
+                return raw[len(bom):].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ParseError(f"not UTF-16 text (byte {exc.start + len(bom)})") from exc
     if b"\x00" in raw[:_BINARY_PROBE]:
         raise ParseError("binary file, not text")
     try:
@@ -83,6 +90,12 @@ def read_file_text(path: Path, *, limit: int = MAX_FILE_BYTES) -> str:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise ParseError(f"not UTF-8 text (byte {exc.start})", line=line) from exc
+
+
+def read_file_text(path: Path, *, limit: int = MAX_FILE_BYTES) -> str:
+    """A regular file read as text (see `decode_text`); binary, oversized or undecodable files raise
+    `ParseError`."""
+    return decode_text(read_file_bytes(path, limit=limit))
 
 
 def resolved(path: Path) -> Path | None:
@@ -126,6 +139,7 @@ def containment_root(given: Path, *, cwd: Path | None = None) -> Path:
 __all__ = [
     "MAX_FILE_BYTES",
     "containment_root",
+    "decode_text",
     "read_file_bytes",
     "read_file_text",
     "repository_root",

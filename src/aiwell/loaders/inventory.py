@@ -8,6 +8,13 @@ Three shapes are read, all lists of ARM-shaped rows:
   (`acct/dep`) is rebuilt from the id.
 - `az resource list -o json`: a bare list whose rows carry `properties: null`.
 - ARM REST list responses: `{"value": [...], "nextLink"}`.
+- Azure PowerShell: `Get-AzResource | ConvertTo-Json` and `Get-AzResource -ExpandProperties | ConvertTo-Json`,
+  whose rows have PascalCase keys (`ResourceId`, `ResourceType`, `Name`, `ResourceGroupName`, `Properties`,
+  `Sku`, `Kind`, `Identity`, ...); they are read as the ARM shape they stand for. One resource converts to a
+  single object rather than a list; Windows PowerShell 5.1 may wrap a list as `{"value": [...], "Count": n}`
+  and writes UTF-16 files with `>`: all are read. PowerShell writes enums as numbers (the identity type) unless
+  told `-EnumsAsStrings`, and cuts objects nested deeper than `-Depth` (default 2) down to their type name
+  (`@{...}`, `System.Object[]`): such values are unresolved, with the reason.
 
 What an export does not carry is not guessed: a row without properties gets
 `properties = Unresolved("properties", ...)`, so rules that read properties answer `unknown`, not `fail`.
@@ -16,11 +23,13 @@ Rows that are not resources (no id or type) and repeated ids are skipped and cou
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from aiwell.errors import TemplateError
-from aiwell.loaders.jsonc import JsonDocument
+from aiwell.loaders.jsonc import JsonDocument, parse_text
 from aiwell.model import Resource, Source, SourceFormat, Unresolved
 
 NO_PROPERTIES_REASON = (
@@ -31,7 +40,31 @@ NO_PROPERTIES_REASON = (
 # Keys of the export wrappers: Resource Graph's `az graph query` output and ARM REST list responses.
 _GRAPH_KEYS = frozenset({"count", "data", "skip_token", "total_records", "totalrecords", "skiptoken",
                          "resulttruncated", "facets"})
-_REST_KEYS = frozenset({"value", "nextlink"})
+_REST_KEYS = frozenset({"value", "nextlink", "count"})
+"""`count`: Windows PowerShell 5.1 wraps a converted list as `{"value": [...], "Count": n}`."""
+
+# Azure PowerShell's PSResource properties → the ARM field each stands for. Others (ResourceName,
+# ExtensionResourceName/Type, ParentResource, TagsTable, CreatedTime, ChangedTime) repeat what the id says or are
+# not part of the resource, and are dropped.
+_POWERSHELL_FIELDS = {"resourceid": "id", "resourcetype": "type", "name": "name", "location": "location",
+                      "kind": "kind", "sku": "sku", "identity": "identity", "tags": "tags",
+                      "properties": "properties", "plan": "plan", "managedby": "managedBy", "zones": "zones",
+                      "etag": "etag", "extendedlocation": "extendedLocation",
+                      "resourcegroupname": "resourceGroup", "subscriptionid": "subscriptionId"}
+_POWERSHELL_DROPPED = frozenset({"id", "type", "resourcename", "extensionresourcename", "extensionresourcetype",
+                                 "parentresource", "tagstable", "createdtime", "changedtime"})
+# What ConvertTo-Json writes for an object nested deeper than its -Depth: the object's ToString(), which is
+# `@{name=value; ...}` for a PowerShell object (space-separated for an array of them: the one `.*` spans them
+# all, in linear time) and the .NET type name (`System.Object[]`, `System.Collections.Hashtable`,
+# `Microsoft.Azure.Management....Sku`) otherwise. ARM values that look alike are kept: `Microsoft.KeyVault` (a key
+# source), `Microsoft.DefaultV2` (a content filter policy), Logic Apps expressions (`@{triggerBody()}`).
+_DEPTH_CUT = re.compile(r"@\{(?:[A-Za-z_][\w-]*=.*)?\}|System\.[\w.`+]+(?:\[\])?|"
+                        r"Microsoft\.Azure\.[\w.`+]+(?:\[\])?", re.DOTALL)
+_DEPTH_CUT_MARKERS = ('"@{', '"System.', '"Microsoft.Azure.')
+DEPTH_CUT_REASON = ("PowerShell's ConvertTo-Json cut this value off at its -Depth (default 2); export with "
+                    "ConvertTo-Json -Depth 100")
+ENUM_NUMBER_REASON = ("PowerShell wrote the identity type as a number; export with ConvertTo-Json -EnumsAsStrings "
+                      "to have its name")
 
 # Rows sampled to decide whether a bare list is an export.
 _SAMPLE_ROWS = 100
@@ -48,12 +81,61 @@ class InventoryExport:
     """Warnings for the input record: skipped rows, an export holding only its first page."""
 
 
+def _is_powershell_row(row: dict[str, Any]) -> bool:
+    """Whether a row is an Azure PowerShell `PSResource` (PascalCase `ResourceId` and `ResourceType`)."""
+    return "ResourceId" in row and "ResourceType" in row
+
+
 def _is_resource_row(row: Any) -> bool:
-    """Whether a row has the string `id` and `type` every exported resource has."""
+    """Whether a row has the string `id` and `type` every exported resource has (`ResourceId` and
+    `ResourceType` in a PowerShell export)."""
     if not isinstance(row, dict):
         return False
-    rid, rtype = row.get("id"), row.get("type")
+    if _is_powershell_row(row):
+        rid, rtype = row.get("ResourceId"), row.get("ResourceType")
+    else:
+        rid, rtype = row.get("id"), row.get("type")
     return isinstance(rid, str) and rid.startswith("/") and isinstance(rtype, str) and "/" in rtype
+
+
+def _camel(key: str) -> str:
+    return key[:1].lower() + key[1:]
+
+
+def _from_powershell(row: dict[str, Any]) -> dict[str, Any]:
+    """A PowerShell `PSResource` row in the ARM shape: known fields renamed, PowerShell-only ones dropped, the
+    keys of `Sku`, `Identity` and `Plan` (.NET objects, PascalCase) in ARM's camelCase."""
+    body: dict[str, Any] = {}
+    for key, value in row.items():
+        folded = key.lower()
+        target = _POWERSHELL_FIELDS.get(folded)
+        if target is None:
+            if folded not in _POWERSHELL_DROPPED:
+                body[key] = value
+            continue
+        if target in ("sku", "identity", "plan") and isinstance(value, dict):
+            value = {_camel(k): v for k, v in value.items()}
+            if target == "identity" and isinstance(value.get("type"), int):
+                value["type"] = Unresolved("identity.type", ENUM_NUMBER_REASON)
+        body[target] = value
+    return body
+
+
+def _mark_depth_cuts(value: Any, path: str, cuts: list[str], depth: int = 0) -> Any:
+    """`value` with every string that is a ConvertTo-Json depth cut replaced by `Unresolved` (its path added to
+    `cuts`)."""
+    if isinstance(value, str):
+        if _DEPTH_CUT.fullmatch(value):
+            cuts.append(path)
+            return Unresolved(path, DEPTH_CUT_REASON)
+        return value
+    if depth > 64:
+        return value
+    if isinstance(value, dict):
+        return {key: _mark_depth_cuts(item, f"{path}.{key}", cuts, depth + 1) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_mark_depth_cuts(item, f"{path}[{index}]", cuts, depth + 1) for index, item in enumerate(value)]
+    return value
 
 
 def _rows_look_like_resources(rows: list[Any]) -> bool:
@@ -65,11 +147,14 @@ def looks_like_inventory(value: Any) -> bool:
 
     A wrapper (`{"data": [...]}` with only Resource Graph keys, `{"value": [...]}` with only REST list keys)
     is recognised even when empty; a bare list when one of its first rows has a string `id` starting with `/`
-    and a `type` with a `/`. ARM templates and parameter files never match.
+    and a `type` with a `/` (`ResourceId` and `ResourceType` for PowerShell), and a single such object. ARM
+    templates and parameter files never match.
     """
     rows = _wrapped_rows(value)
     if rows is not None:
         return True
+    if isinstance(value, dict):
+        return _is_resource_row(value)  # one resource: PowerShell converts a single object, not a list
     return isinstance(value, list) and _rows_look_like_resources(value)
 
 
@@ -124,53 +209,182 @@ def _full_name(row_name: Any, resource_id: str, resource_type: str) -> str | Non
     return "/".join(names)
 
 
-def _row_to_resource(row: dict[str, Any], path: str, span: tuple[int, int] | None) -> Resource:
-    resource_id: str = row["id"]
-    resource_type: str = row["type"]
-    body = {key: value for key, value in row.items() if value is not None}
-    name = _full_name(row.get("name"), resource_id, resource_type)
+def _row_to_resource(row: dict[str, Any], path: str, span: tuple[int, int] | None, *,
+                     depth_cuts: list[str] | None) -> Resource:
+    """The resource of one export row; with `depth_cuts`, values PowerShell cut off are marked unresolved and
+    their paths added to it."""
+    body = _from_powershell(row) if _is_powershell_row(row) else row
+    resource_id: str = body["id"]
+    resource_type: str = body["type"]
+    body = {key: value for key, value in body.items() if value is not None}
+    if depth_cuts is not None:
+        body = {key: _mark_depth_cuts(value, key, depth_cuts) for key, value in body.items()}
+    name = _full_name(body.get("name"), resource_id, resource_type)
     if name is not None:
         body["name"] = name
-    elif not isinstance(row.get("name"), str) or not row["name"]:
+    elif not isinstance(body.get("name"), str) or not body["name"]:
         body["name"] = Unresolved("name", "the export row has no name and its id can't be read")
-    if not isinstance(row.get("properties"), dict):
+    if not isinstance(body.get("properties"), (dict, Unresolved)):
         body["properties"] = Unresolved("properties", NO_PROPERTIES_REASON)
     line, end_line = span if span is not None else (None, None)
     source = Source(SourceFormat.INVENTORY, path, line, end_line, address=resource_id)
     return Resource.from_arm(body, source, resource_id=resource_id)
 
 
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _row_spans(text: str, value: Any, rows: list[Any]) -> list[tuple[int, int]] | None:
+    """The (start, end) lines of each row, found by stepping over the rows with the C decoder (an export can
+    hold a hundred thousand rows: walking each one key by key would cost more than reviewing it).
+
+    None when the text can't be stepped over that way (comments or trailing commas: JSONC) or does not line up
+    with the decoded rows.
+    """
+    decoder = json.JSONDecoder(strict=False)
+
+    def skip(position: int) -> int:
+        return _WHITESPACE.match(text, position).end()  # type: ignore[union-attr]
+
+    try:
+        pos = skip(0)
+        if isinstance(value, dict):
+            wanted = next(key for key, item in value.items() if item is rows)
+            if text[pos] != "{":
+                return None
+            pos = skip(pos + 1)
+            while True:
+                key, pos = decoder.raw_decode(text, pos)
+                pos = skip(pos)
+                if text[pos] != ":":
+                    return None
+                pos = skip(pos + 1)
+                if key == wanted:
+                    break
+                _, pos = decoder.raw_decode(text, pos)
+                pos = skip(pos)
+                if text[pos] != ",":
+                    return None
+                pos = skip(pos + 1)
+        if text[pos] != "[":
+            return None
+        pos = skip(pos + 1)
+        spans: list[tuple[int, int]] = []
+        line, counted = 1, 0
+        while text[pos] != "]":
+            start = pos
+            _, pos = decoder.raw_decode(text, pos)
+            line += text.count("\n", counted, start)
+            counted = start
+            spans.append((line, line + text.count("\n", start, pos - 1)))
+            pos = skip(pos)
+            if text[pos] == ",":
+                pos = skip(pos + 1)
+    except (ValueError, IndexError, StopIteration):
+        return None
+    return spans if len(spans) == len(rows) else None
+
+
+_ROW_OPEN = re.compile(r"^([ \t]*)\{[ \t]*\r?$", re.MULTILINE)
+
+
+def _pretty_row_spans(text: str, rows: list[Any]) -> list[tuple[int, int]] | None:
+    """The (start, end) lines of each row of a pretty-printed export (`az graph query -o json`,
+    `ConvertTo-Json`): each row opens with a line holding only `{` and closes with a line holding only `}` or
+    `},`, at one indentation. Such lines can't be inside a string (JSON strings hold no line break) and nested
+    objects sit deeper, so they are found with two regular expressions instead of decoding the rows again.
+
+    None when the text is not laid out that way, or the lines found don't pair up one-to-one with the rows.
+    """
+    first = _ROW_OPEN.search(text)
+    if first is None or not rows:
+        return None
+    indent = re.escape(first.group(1))
+    starts = [match.start() for match in re.finditer(rf"^{indent}\{{[ \t]*\r?$", text, re.MULTILINE)]
+    ends = [match.start() for match in re.finditer(rf"^{indent}\}},?[ \t]*\r?$", text, re.MULTILINE)]
+    if len(starts) != len(rows) or len(ends) != len(rows):
+        return None
+    spans: list[tuple[int, int]] = []
+    line, counted, previous_end = 1, 0, -1
+    for start, end in zip(starts, ends, strict=True):
+        if not previous_end < start < end:
+            return None
+        line += text.count("\n", counted, start)
+        end_line = line + text.count("\n", start, end)
+        spans.append((line, end_line))
+        line, counted, previous_end = end_line, end, end
+    return spans
+
+
+def _spans(document: JsonDocument, rows: list[Any]) -> list[tuple[int, int] | None]:
+    """The lines of each row: as the document tracked them; all on line 1 of an export written on one line;
+    found by the layout of a pretty-printed one (see `_pretty_row_spans`); else found by stepping over the rows
+    with the C decoder (see `_row_spans`); else by walking the text with the JSONC line tracker."""
+    if document.lines:
+        return [document.span_of(row) for row in rows]
+    text = document.text
+    if "\n" not in text.rstrip():
+        return [(1, 1)] * len(rows)
+    pretty = _pretty_row_spans(text, rows)
+    if pretty is not None:
+        return list(pretty)
+    found = _row_spans(document.text, document.value, rows)
+    if found is not None:
+        return list(found)
+    tracked = parse_text(document.text, document.path, track=("data", "value"), root_items=True)
+    tracked_rows = _rows_of(tracked.value)
+    if tracked_rows is None or len(tracked_rows) != len(rows):
+        return [None] * len(rows)
+    return [tracked.span_of(row) for row in tracked_rows]
+
+
+def _rows_of(value: Any) -> list[Any] | None:
+    rows = _wrapped_rows(value)
+    if rows is not None:
+        return rows
+    if isinstance(value, dict) and _is_resource_row(value):
+        return [value]
+    return value if isinstance(value, list) else None
+
+
 def read_inventory(document: JsonDocument) -> InventoryExport:
     """Read an inventory export into resources, with notes on skipped rows and missing pages.
 
-    `document` comes from `load_json(path, track=("data", "value"), root_items=True)`, so each row's line
-    is known.
+    `document` may carry the lines of its rows (`parse_text(..., track=("data", "value"), root_items=True)`);
+    when it does not, they are found in its text.
     Raises `TemplateError` when the document is not an export of one of the shapes above.
     """
     value = document.value
-    rows = _wrapped_rows(value)
+    rows = _rows_of(value)
     if rows is None:
-        if not isinstance(value, list):
-            raise TemplateError(
-                "not an inventory export: expected a list of resources, {\"data\": [...]} (Resource Graph) "
-                "or {\"value\": [...]} (ARM list)",
-                hint='Export with az graph query -q "Resources" -o json or az resource list -o json.',
-            )
-        rows = value
+        raise TemplateError(
+            "not an inventory export: expected a list of resources, {\"data\": [...]} (Resource Graph) "
+            "or {\"value\": [...]} (ARM list)",
+            hint='Export with az graph query -q "Resources" -o json, az resource list -o json or '
+                 "Get-AzResource | ConvertTo-Json -Depth 100.",
+        )
+    if rows and rows[0] is value:  # one resource, converted on its own: the whole text, blank lines around it aside
+        text = document.text
+        first = len(text) - len(text.lstrip())
+        spans: list[tuple[int, int] | None] = [(text.count("\n", 0, first) + 1, text.rstrip().count("\n") + 1)]
+    else:
+        spans = _spans(document, rows)
+    # Only text with what a depth cut looks like is searched for one.
+    depth_cuts: list[str] | None = [] if any(marker in document.text for marker in _DEPTH_CUT_MARKERS) else None
     notes: list[str] = []
     resources: list[Resource] = []
     seen: set[str] = set()
     not_resources = duplicates = 0
-    for row in rows:
+    for row, span in zip(rows, spans, strict=True):
         if not _is_resource_row(row):
             not_resources += 1
             continue
-        folded = row["id"].lower()
+        folded = (row["ResourceId"] if _is_powershell_row(row) else row["id"]).lower()
         if folded in seen:
             duplicates += 1
             continue
         seen.add(folded)
-        resources.append(_row_to_resource(row, document.path, document.span_of(row)))
+        resources.append(_row_to_resource(row, document.path, span, depth_cuts=depth_cuts))
     if rows and not resources:
         raise TemplateError(
             f"not an inventory export: none of its {len(rows)} rows has a resource id and type")
@@ -181,6 +395,9 @@ def read_inventory(document: JsonDocument) -> InventoryExport:
     paging = _paging_note(value, rows)
     if paging is not None:
         notes.append(paging)
+    if depth_cuts:
+        notes.append(f"{len(depth_cuts)} value(s) were cut off by PowerShell's ConvertTo-Json at its -Depth "
+                     "(default 2) and are unresolved; export with ConvertTo-Json -Depth 100")
     return InventoryExport(resources=resources, skipped_rows=not_resources + duplicates, notes=tuple(notes))
 
 

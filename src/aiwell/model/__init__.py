@@ -8,13 +8,22 @@ from aiwell.model.result import (
     InputStatus,
     Location,
     Pillar,
+    QuestionAnswer,
     Result,
     RuleInfo,
     Severity,
     Status,
     Suppression,
+    input_label,
 )
-from aiwell.model.values import MISSING, Unresolved, contains_unresolved, first_unresolved, is_unresolved
+from aiwell.model.values import (
+    MISSING,
+    Unresolved,
+    contains_unresolved,
+    display_text,
+    first_unresolved,
+    is_unresolved,
+)
 
 __all__ = [
     "AIW000",
@@ -24,6 +33,7 @@ __all__ = [
     "InputStatus",
     "Location",
     "Pillar",
+    "QuestionAnswer",
     "Resource",
     "Result",
     "RuleInfo",
@@ -34,7 +44,9 @@ __all__ = [
     "Suppression",
     "Unresolved",
     "contains_unresolved",
+    "display_text",
     "first_unresolved",
+    "input_label",
     "is_unresolved",
     "lookup",
 ]

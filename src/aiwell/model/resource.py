@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -30,6 +31,9 @@ class Source:
     end_line: int | None = None
     address: str = ""
     """Template resource index or symbolic name, Bicep symbol, Terraform address or inventory id."""
+    input: str = ""
+    """The label of the input (deployment) this resource belongs to: `InputRecord.input`. A template reviewed
+    with two parameter files gives two resources with the same id and file; this tells them apart."""
     partial: str = ""
     """Set when part of this resource's input was not reviewed (a registry module not on disk, a linked template
     not fetched): what it was. Related resources (a private endpoint, a diagnostic setting) may sit there, so a
@@ -37,10 +41,6 @@ class Source:
 
 
 _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
-
-# Top-level fields of an ARM resource that map onto `Resource` attributes.
-_TOP_LEVEL = ("kind", "sku", "identity", "location", "zones", "tags", "properties", "plan", "etag",
-              "managedBy", "extendedLocation", "scope")
 
 
 @dataclass(slots=True)
@@ -67,6 +67,8 @@ class Resource:
     """Other top-level ARM fields (`plan`, `scope`, `managedBy`, ...)."""
     depends_on: tuple[str | Unresolved, ...] = ()
     """Ids (or names) this resource names in `dependsOn`."""
+    _pinned: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
+    """The ARM document `to_arm` returns while pinned (see `pin_document`)."""
 
     @property
     def type_lower(self) -> str:
@@ -78,8 +80,23 @@ class Resource:
         mine = self.type.lower()
         return any(mine == t.lower() for t in types)
 
+    def pin_document(self) -> None:
+        """Build the ARM document once and have `to_arm` return that same object until `unpin_document`.
+
+        The rule engine pins every resource while rules run: rules are pure, so the document can't change, and
+        building it once instead of once per rule is most of what reading a resource costs.
+        """
+        self._pinned = None
+        self._pinned = self.to_arm()
+
+    def unpin_document(self) -> None:
+        """Let `to_arm` build the document afresh again (the resource may change)."""
+        self._pinned = None
+
     def to_arm(self) -> dict[str, Any]:
         """The resource as an ARM JSON object; absent fields are left out."""
+        if self._pinned is not None:
+            return self._pinned
         body: dict[str, Any] = {"type": self.type, "name": self.name, "id": self.id}
         if self.api_version is not None:
             body["apiVersion"] = self.api_version
@@ -104,40 +121,60 @@ class Resource:
                  ) -> Resource:
         """Build a resource from an ARM-shaped JSON object (a template resource after evaluation, or an export row).
 
-        `resource_id` overrides `body["id"]`; when neither is given the id is the name, which graph lookups still
-        match by name.
+        Keys match case-insensitively (the last of two spellings wins); `resource_id` overrides `body["id"]`;
+        when neither is given the id is the name, which graph lookups still match by name.
         """
-        lowered = {k.lower(): k for k in body}
-        def pick(key: str) -> Any:
-            real = lowered.get(key.lower())
-            return body[real] if real is not None else MISSING
-
-        name = pick("name")
-        rid = resource_id if resource_id is not None else pick("id")
+        fields: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, value in body.items():
+            folded = key.lower()
+            if folded in _FIELDS:
+                fields[folded] = value
+            else:
+                extra[key] = value
+        name = fields.get("name", MISSING)
+        rid = resource_id if resource_id is not None else fields.get("id", MISSING)
         if rid is MISSING or rid is None:
             rid = name if isinstance(name, (str, Unresolved)) else ""
-        extra = {k: v for k, v in body.items()
-                 if k.lower() not in {"type", "name", "id", "apiversion", "dependson", "kind", "sku", "identity",
-                                      "location", "zones", "tags", "properties"}}
-        depends = pick("dependsOn")
-        api = pick("apiVersion")
-        res_type = pick("type")
+        depends = fields.get("dependson")
+        api = fields.get("apiversion")
+        res_type = fields.get("type", MISSING)
         return cls(
             type=res_type if isinstance(res_type, str) else str(res_type),
             name=name if isinstance(name, (str, Unresolved)) else str(name),
             id=rid,
             source=source,
             api_version=api if isinstance(api, str) else None,
-            kind=pick("kind"),
-            sku=pick("sku"),
-            identity=pick("identity"),
-            location=pick("location"),
-            zones=pick("zones"),
-            tags=pick("tags"),
-            properties=pick("properties"),
+            kind=fields.get("kind", MISSING),
+            sku=fields.get("sku", MISSING),
+            identity=fields.get("identity", MISSING),
+            location=fields.get("location", MISSING),
+            zones=fields.get("zones", MISSING),
+            tags=fields.get("tags", MISSING),
+            properties=fields.get("properties", MISSING),
             extra=extra,
             depends_on=tuple(depends) if isinstance(depends, list) else (),
         )
+
+
+_FIELDS = frozenset({"type", "name", "id", "apiversion", "dependson", "kind", "sku", "identity", "location",
+                     "zones", "tags", "properties"})
+"""Top-level keys of an ARM object (lower case) that `Resource.from_arm` maps onto attributes."""
+
+
+@functools.lru_cache(maxsize=4096)
+def _path_steps(path: str) -> tuple[tuple[str | None, int | None, str | None], ...]:
+    """A dotted path as its steps: (key, its lower case, None) or (None, index, None); `[*]` as (None, None, "*")."""
+    steps: list[tuple[str | None, int | None, str | None]] = []
+    for match in _PATH_TOKEN.finditer(path):
+        key, index = match.group(1), match.group(2)
+        if key is not None:
+            steps.append((key, None, key.lower()))
+        elif index == "*":
+            steps.append((None, None, "*"))
+        else:
+            steps.append((None, int(index), None))
+    return tuple(steps)
 
 
 def lookup(value: Any, path: str) -> Any:
@@ -146,17 +183,15 @@ def lookup(value: Any, path: str) -> Any:
     Returns `MISSING` for an absent step and the first `Unresolved` met on the way.
     """
     current = value
-    for match in _PATH_TOKEN.finditer(path):
+    for key, index, folded in _path_steps(path):
         if isinstance(current, Unresolved):
             return current
-        key, index = match.group(1), match.group(2)
         if key is not None:
             if not isinstance(current, dict):
                 return MISSING
             if key in current:
                 current = current[key]
                 continue
-            folded = key.lower()
             for candidate, item in current.items():
                 if isinstance(candidate, str) and candidate.lower() == folded:
                     current = item
@@ -164,12 +199,11 @@ def lookup(value: Any, path: str) -> Any:
             else:
                 return MISSING
         else:
-            if index == "*" or not isinstance(current, list):
+            if index is None or not isinstance(current, list):
                 return MISSING
-            position = int(index)
-            if position >= len(current):
+            if index >= len(current):
                 return MISSING
-            current = current[position]
+            current = current[index]
     return current
 
 

@@ -69,6 +69,8 @@ class RuleInfo:
     severity: Severity
     pillars: tuple[Pillar, ...]
     design_area: DesignArea
+    waf: tuple[str, ...] = ()
+    """The Well-Architected recommendation codes the rule serves (`SE:05`), most specific first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,17 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class QuestionAnswer:
+    """The answer behind a questionnaire result (`Q-...` ids): what was chosen and the credit it earns."""
+
+    choices: tuple[str, ...]
+    credit: float
+    """The share (0-1) of the question's weight the answer earns in scores."""
+    inferred: str | None = None
+    """The evidence a pre-filled (not confirmed) answer rests on; None when a person answered."""
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     """One rule's verdict on one resource (or on one input, for AIW000)."""
 
@@ -104,6 +117,11 @@ class Result:
     location: Location | None = None
     suppression: Suppression | None = None
     """Set when a suppression applies: the result is reported but neither scored nor gating."""
+    answer: QuestionAnswer | None = None
+    """Set on questionnaire results (no resource: `resource_id` is empty): the answer and its credit."""
+    input: str = ""
+    """The input (deployment) the result comes from, as `InputRecord.input` names it: the template and its
+    parameter file, the Terraform root and its var files, the Bicep file and its `.bicepparam`."""
 
 
 class InputStatus(StrEnum):
@@ -131,6 +149,30 @@ class InputRecord:
     """The part of the file this record is about, when it is not the whole file (a Terraform `module.x` call)."""
     files: tuple[str, ...] = field(default=())
     """Other files read as part of this input: Bicep modules, linked ARM templates, Terraform local modules."""
+    input: str = ""
+    """The label of the deployment this record belongs to, as every result of it carries it (`Result.input`):
+    the template + its parameter file, the Terraform root + its var files, the Bicep file + its `.bicepparam`,
+    the inventory file. Left empty, it is `path` + `parameters` (see `input_label`). The records of one
+    Terraform root (one per `.tf` file) share the root's label."""
+    unreviewed: tuple[str, ...] = field(default=())
+    """Parts of this input that were not reviewed, each in words: a registry module not on disk, a linked
+    template not fetched. Rules that look for related resources answer unknown for what they could hold."""
+
+    def __post_init__(self) -> None:
+        if not self.input:
+            parts = (self.parameters,) if self.parameters else ()
+            object.__setattr__(self, "input", input_label(self.path, *parts))
+
+    @property
+    def partial(self) -> bool:
+        """Whether part of the input was not reviewed."""
+        return bool(self.unreviewed)
+
+
+def input_label(path: str, *files: str) -> str:
+    """The label of an input: its main file (or Terraform root folder) and the files it is deployed with, in the
+    order they apply, joined with ` + ` (`infra/main.json + infra/main.parameters.prod.json`)."""
+    return " + ".join((path, *files))
 
 
 AIW000 = RuleInfo(
@@ -151,9 +193,11 @@ __all__ = [
     "InputStatus",
     "Location",
     "Pillar",
+    "QuestionAnswer",
     "Result",
     "RuleInfo",
     "Severity",
     "Status",
     "Suppression",
+    "input_label",
 ]

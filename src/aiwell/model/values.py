@@ -45,6 +45,19 @@ MISSING: Final = _Missing()
 """Returned by path lookups when a property is absent."""
 
 
+def display_text(value: object) -> str:
+    """A value as every report spells it: text as it is, an `Unresolved` one as `<unresolved: EXPRESSION>`.
+
+    The one spelling of a value that could not be resolved, so a result's `resource_id` always matches the `id`
+    of its resource, in every format.
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Unresolved):
+        return f"<unresolved: {value.expression}>"
+    return str(value)
+
+
 def is_unresolved(value: Any) -> bool:
     """Whether `value` is an `Unresolved` marker."""
     return isinstance(value, Unresolved)
@@ -80,4 +93,4 @@ def contains_unresolved(value: Any, *, _depth: int = 0) -> bool:
     return False
 
 
-__all__ = ["MISSING", "Unresolved", "contains_unresolved", "first_unresolved", "is_unresolved"]
+__all__ = ["MISSING", "Unresolved", "contains_unresolved", "display_text", "first_unresolved", "is_unresolved"]

@@ -1,20 +1,37 @@
 """The JSON report, schema `aiwell.report/1` (DESIGN.md §1.5; `report.schema.json` beside this file).
 
 Fields may be added within a schema version; none may change meaning. Additions over DESIGN.md §1.5: input
-`line`, `parameters`, `notes`, `address` and `files`; resource `source.end_line`, `source.address` and
-`source.partial`; result `title`, `resource_type` and `resource_name`; `scores.coverage` and each group's
-`coverage`; summary `not_applicable` and `not_analysed`. Values that could not be resolved are written as
-`"<unresolved: EXPRESSION>"`.
+`input`, `line`, `parameters`, `notes`, `address`, `files` and `unreviewed`; resource `input`,
+`source.end_line`, `source.address` and `source.partial`; result `title`, `resource_type` and `resource_name`;
+`scores.coverage` and each group's `coverage`; summary `not_applicable`, `not_analysed` and `partial`.
+
+- `results[].input` names the deployment a result comes from; every `inputs[]` record of that deployment and
+  every resource of it carry the same label, so results join to both.
+- Values that could not be resolved are written as `"<unresolved: EXPRESSION>"`, the same in `resources[].id`
+  and `results[].resource_id`: a result joins to its resource by (`resource_id`, `input`).
+- `scores.pillars` holds the pillars the review was asked about (all five unless `--pillar` was given).
+- Text that is not valid Unicode (a lone surrogate from a broken escape or file name) is written with the
+  offending code point as a `\\uXXXX` escape sequence in the text, never as invalid UTF-8.
+
+Review additions (workload patterns, questionnaire, priorities): `workload.archetypes` (`name`, `evidence`:
+resource ids, `reason`); each result's `priority` (High, Medium, Low), `weight` (0-100) and Well-Architected code
+(`waf_code`, `waf_codes`); questionnaire results (`Q-...` rule ids) have no `resource_id`, `resource_type` or
+`resource_name` and carry `answer` (`choices`, `credit`, `inferred`, `evidence`); each score's
+`decided_by_severity`, `thin` and `basis`; `top_actions` (ranked, each with `resources`, `gain` and
+`remediation`); `questionnaire` (the answers file and counts, or null when the review merged no answers).
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aiwell.model import InputRecord, Resource, Result
-from aiwell.report import Report, display_text
+import orjson
+
+from aiwell.model import InputRecord, Pillar, Resource, Result, display_text
+from aiwell.priorities import TopAction, priority, waf_code, weight
+from aiwell.report import Report
 from aiwell.scoring import Score
 
 SCHEMA_ID = "aiwell.report/1"
@@ -25,6 +42,7 @@ SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 def _input(record: InputRecord) -> dict[str, Any]:
     return {
         "path": record.path,
+        "input": record.input,
         "format": record.format,
         "status": record.status.value,
         "reason": record.reason,
@@ -34,6 +52,7 @@ def _input(record: InputRecord) -> dict[str, Any]:
         "notes": list(record.notes),
         "address": record.address,
         "files": list(record.files),
+        "unreviewed": list(record.unreviewed),
     }
 
 
@@ -43,6 +62,7 @@ def _resource(resource: Resource) -> dict[str, Any]:
         "id": display_text(resource.id),
         "type": resource.type,
         "name": display_text(resource.name),
+        "input": source.input,
         "source": {
             "format": source.format.value,
             "file": source.file,
@@ -54,11 +74,11 @@ def _resource(resource: Resource) -> dict[str, Any]:
     }
 
 
-def _result(result: Result) -> dict[str, Any]:
+def _result(result: Result, pillar_weights: Mapping[Pillar, float]) -> dict[str, Any]:
     rule = result.rule
     location = result.location
     suppression = result.suppression
-    return {
+    document: dict[str, Any] = {
         "rule_id": rule.id,
         "rule_name": rule.name,
         "title": rule.title,
@@ -69,6 +89,7 @@ def _result(result: Result) -> dict[str, Any]:
         "resource_id": display_text(result.resource_id),
         "resource_type": display_text(result.resource_type),
         "resource_name": display_text(result.resource_name),
+        "input": result.input,
         "message": display_text(result.message),
         "location": None if location is None else {"file": location.file, "line": location.line},
         "suppression": None if suppression is None else {
@@ -77,7 +98,20 @@ def _result(result: Result) -> dict[str, Any]:
             "expires": suppression.expires,
             "source": suppression.source,
         },
+        "priority": priority(rule),
+        "weight": weight(rule, pillar_weights),
+        "waf_code": waf_code(rule),
+        "waf_codes": list(rule.waf),
     }
+    if rule.id.startswith("Q-"):
+        # A questionnaire result is about the workload, not a resource: no resource_id, type or name.
+        for key in ("resource_id", "resource_type", "resource_name"):
+            del document[key]
+        answer = result.answer
+        document["answer"] = None if answer is None else {
+            "choices": list(answer.choices), "credit": answer.credit, "inferred": answer.inferred is not None,
+            "evidence": answer.inferred}
+    return document
 
 
 def _score(score: Score) -> dict[str, Any]:
@@ -87,7 +121,43 @@ def _score(score: Score) -> dict[str, Any]:
         "failed": score.failed,
         "unknown": score.unknown,
         "coverage": score.coverage,
+        "decided_by_severity": {severity.value: count
+                                for severity, count in (score.decided_by_severity or {}).items()},
+        "thin": score.thin,
+        "basis": score.basis(),
     }
+
+
+def _top_action(action: TopAction) -> dict[str, Any]:
+    return {
+        "rule_id": action.rule.id,
+        "rule_name": action.rule.name,
+        "title": action.rule.title,
+        "severity": action.rule.severity.value,
+        "pillars": [pillar.value for pillar in action.rule.pillars],
+        "design_area": action.rule.design_area.value,
+        "priority": action.priority,
+        "weight": action.weight,
+        "waf_code": waf_code(action.rule),
+        "resources": list(action.resources),
+        "gain": action.gain,
+        "remediation": {"format": action.remediation_format, "text": action.remediation},
+        "message": action.message or None,
+    }
+
+
+def _workload(report: Report) -> dict[str, Any]:
+    return {"archetypes": [{"name": archetype.name, "evidence": list(archetype.evidence),
+                            "reason": archetype.reason} for archetype in report.workload]}
+
+
+def _questionnaire(report: Report) -> dict[str, Any] | None:
+    summary = report.questionnaire
+    if summary is None:
+        return None
+    return {"answers_file": summary.answers_file, "questions": summary.questions, "answered": summary.answered,
+            "inferred": summary.inferred, "not_applicable": summary.not_applicable,
+            "unanswered": summary.unanswered, "evidence": list(summary.evidence)}
 
 
 def report_document(report: Report) -> dict[str, Any]:
@@ -99,7 +169,8 @@ def report_document(report: Report) -> dict[str, Any]:
         "tool": {"name": "aiwell", "version": report.tool_version},
         "inputs": [_input(record) for record in report.inputs],
         "resources": [_resource(resource) for resource in report.resources],
-        "results": [_result(result) for result in report.listed_results],
+        "workload": _workload(report),
+        "results": [_result(result, report.pillar_weights) for result in report.listed_results],
         "scores": {
             "overall": scores.overall.score,
             "coverage": scores.overall.coverage,
@@ -113,17 +184,49 @@ def report_document(report: Report) -> dict[str, Any]:
             "suppressed": summary.suppressed,
             "not_applicable": summary.not_applicable,
             "not_analysed": summary.not_analysed,
+            "partial": summary.partial,
             "by_severity": {
                 severity.value: {"fail": counts.failed, "unknown": counts.unknown}
                 for severity, counts in summary.by_severity.items()
             },
         },
+        "top_actions": [_top_action(action) for action in report.top_actions],
+        "questionnaire": _questionnaire(report),
     }
+
+
+def render_json_bytes(report: Report) -> bytes:
+    """The report as UTF-8 JSON (two-space indent, no trailing newline), encoded by orjson: a report of a
+    hundred thousand results is written in a fraction of a second."""
+    document = report_document(report)
+    try:
+        return orjson.dumps(document, option=_OPTIONS)
+    except orjson.JSONEncodeError:
+        # A lone surrogate somewhere (orjson refuses text that is not valid Unicode): escape it and write again.
+        return orjson.dumps(_valid_unicode(document), option=_OPTIONS)
 
 
 def render_json(report: Report) -> str:
     """The report as JSON text (two-space indent, UTF-8 characters kept, no trailing newline)."""
-    return json.dumps(report_document(report), indent=2, ensure_ascii=False)
+    return render_json_bytes(report).decode("utf-8")
 
 
-__all__ = ["SCHEMA_ID", "SCHEMA_PATH", "render_json", "report_document"]
+_OPTIONS = orjson.OPT_INDENT_2
+
+
+def _valid_unicode(value: Any) -> Any:
+    """`value` with every string that is not valid Unicode written with `\\uXXXX` escapes in its text."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if isinstance(value, dict):
+        return {_valid_unicode(key): _valid_unicode(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_valid_unicode(item) for item in value]
+    return value
+
+
+__all__ = ["SCHEMA_ID", "SCHEMA_PATH", "render_json", "render_json_bytes", "report_document"]

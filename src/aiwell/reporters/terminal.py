@@ -1,29 +1,38 @@
-"""The terminal report (rich): inputs not analysed first, then findings grouped by pillar, scores, a summary.
+"""The terminal report (rich): inputs not analysed first, inputs partly reviewed, the workload's archetypes and the
+top actions (each with its fix), then findings grouped by pillar, scores, the questionnaire, a summary.
 
 Within a pillar, failures come first (most severe first), then unknowns, then the number of passes (listed
-only with `verbose`). A rule in several pillars is listed under each. Everything a user wrote (names, paths,
-reasons) is printed as plain text, never as rich markup. Colour follows the console: `NO_COLOR` is honoured.
+only with `verbose`). A rule in several pillars is listed under each; only the pillars the review was asked about
+(`--pillar`) are shown. When the review holds more than one deployment, a finding whose deployment its file does
+not already name (a template deployed with a parameter file, a Bicep module, a Terraform root) says which one
+(`in main.json + main.parameters.prod.json`). Everything a user wrote (names, paths, reasons) is printed as plain
+text, never as rich markup. Colour follows the console: `NO_COLOR` is honoured.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from rich import box
 from rich.cells import cell_len
-from rich.console import Console, Group, RenderableType
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.padding import Padding
+from rich.segment import Segment
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from aiwell.model import AIW000, DesignArea, InputRecord, Location, Pillar, Result, Severity, Status
-from aiwell.report import Report, display_text
+from aiwell.model import AIW000, DesignArea, InputRecord, Location, Pillar, Result, Severity, Status, display_text
+from aiwell.report import Report
 from aiwell.scoring import Score
+from aiwell.workload import ARCHETYPES
 
 _SEVERITY_STYLE = {Severity.HIGH: "bold red", Severity.MEDIUM: "yellow", Severity.LOW: "cyan"}
 _STATUS_STYLE = {Status.FAIL: "bold red", Status.UNKNOWN: "magenta", Status.PASS: "green"}
 _STATUS_ORDER = {Status.FAIL: 0, Status.UNKNOWN: 1, Status.PASS: 2}
 
 
-def _indented(renderable: RenderableType, *, by: int = 2) -> Padding:
+def _indented(renderable: Text | Table, *, by: int = 2) -> Padding:
     return Padding(renderable, (0, 0, 0, by), expand=False)
 
 
@@ -41,8 +50,8 @@ def _where(location: Location | None) -> str:
     return location.file if location.line is None else f"{location.file}:{location.line}"
 
 
-def _finding_detail(result: Result, *, with_message: bool, width: int) -> list[tuple[str, str]]:
-    """The lines of a finding's detail column, each with its style, before wrapping."""
+def _finding_detail(result: Result, *, with_message: bool, with_input: bool, width: int) -> list[tuple[str, str]]:
+    """The lines of a finding's detail column, each with its style name, before wrapping."""
     lines = [(result.rule.title, "")]
     parts = [part for part in (display_text(result.resource_name), _where(result.location)) if part]
     place = " · ".join(parts)
@@ -51,6 +60,8 @@ def _finding_detail(result: Result, *, with_message: bool, width: int) -> list[t
         lines += [(part, "dim") for part in parts]
     elif place:
         lines.append((place, "dim"))
+    if with_input and result.input and (result.location is None or result.input != result.location.file):
+        lines.append((f"in {result.input}", "dim"))
     if with_message and result.message:
         lines.append((display_text(result.message), "italic"))
     return lines
@@ -67,50 +78,72 @@ def _wrapped(text: str, width: int, console: Console) -> list[str]:
     return lines
 
 
-def _findings_text(results: list[Result], console: Console, *, verbose: bool) -> Group:
+class _Findings:
     """The findings as aligned columns (status, severity, rule id, detail), the detail wrapped under itself.
 
-    Laid out by hand rather than with a rich `Table`, whose measuring pass is too slow for the hundred thousand
-    findings a large inventory can give; only lines too long for the column go through rich's wrapping.
+    Rendered straight to segments rather than through rich `Text` or `Table`, whose layout passes cost more than
+    the review itself for the hundred thousand findings a large inventory gives; only lines too long for the
+    column go through rich's wrapping.
     """
-    id_width = max(6, *(len(r.rule.id) for r in results))
-    offset = 2 + 7 + 1 + 6 + 1 + id_width + 1
-    width = max(20, console.width - offset)
-    hanging = " " * offset
-    # One Text per finding: rich splits a Text into lines in time that grows with the whole text.
-    findings: list[Text] = []
-    for result in results:
-        rule = result.rule
-        out = Text()
-        out.append("  ")
-        out.append(result.status.value.ljust(7), style=_STATUS_STYLE[result.status])
-        out.append(" ")
-        out.append(rule.severity.value.ljust(6), style=_SEVERITY_STYLE[rule.severity])
-        out.append(" ")
-        out.append(rule.id.ljust(id_width), style="bold")
-        out.append(" ")
-        # An unknown needs its reason to be acted on; other messages only when asked for.
-        detail = _finding_detail(result, with_message=verbose or result.status is Status.UNKNOWN, width=width)
-        first = True
-        for text, style in detail:
-            for piece in _wrapped(text, width, console):
-                if not first:
-                    out.append("\n" + hanging)
-                out.append(piece, style=style)
-                first = False
-        findings.append(out)
-    return Group(*findings)
+
+    def __init__(self, results: list[Result], *, verbose: bool, with_input: bool) -> None:
+        self.results = results
+        self.verbose = verbose
+        self.with_input = with_input
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        id_width = max(6, *(len(r.rule.id) for r in self.results))
+        offset = 2 + 7 + 1 + 6 + 1 + id_width + 1
+        width = max(20, options.max_width - offset)
+        hanging = Segment(" " * offset)
+        space = Segment(" ")
+        newline = Segment.line()
+        styles: dict[str, Style] = {}
+
+        def style(name: str) -> Style:
+            found = styles.get(name)
+            if found is None:
+                found = styles[name] = console.get_style(name) if name else Style.null()
+            return found
+
+        for result in self.results:
+            rule = result.rule
+            yield Segment("  ")
+            yield Segment(result.status.value.ljust(7), style(_STATUS_STYLE[result.status]))
+            yield space
+            yield Segment(rule.severity.value.ljust(6), style(_SEVERITY_STYLE[rule.severity]))
+            yield space
+            yield Segment(rule.id.ljust(id_width), style("bold"))
+            yield space
+            # An unknown needs its reason to be acted on; other messages only when asked for.
+            detail = _finding_detail(result, with_message=self.verbose or result.status is Status.UNKNOWN,
+                                     with_input=self.with_input, width=width)
+            first = True
+            for text, style_name in detail:
+                for piece in _wrapped(text, width, console):
+                    if not first:
+                        yield newline
+                        yield hanging
+                    yield Segment(piece, style(style_name))
+                    first = False
+            yield newline
 
 
 def _listed(report: Report) -> list[Result]:
-    """Results shown under the pillars: not suppressed, and not `AIW000` (shown at the top)."""
-    return [r for r in report.listed_results if r.suppression is None and r.rule.id != AIW000.id]
+    """Results shown under the pillars: not suppressed, not `AIW000` (shown at the top), and not the questions left
+    unanswered (counted in the questionnaire line instead)."""
+    return [r for r in report.listed_results if r.suppression is None and r.rule.id != AIW000.id
+            and not _unanswered(r)]
 
 
-def _finding_order(result: Result) -> tuple[int, int, str, str]:
+def _unanswered(result: Result) -> bool:
+    return result.rule.id.startswith("Q-") and result.answer is None and result.status is Status.UNKNOWN
+
+
+def _finding_order(result: Result) -> tuple[int, int, str, str, str]:
     rule = result.rule
     name = display_text(result.resource_name).lower()
-    return (_STATUS_ORDER[result.status], -rule.severity.rank, rule.id, name)
+    return (_STATUS_ORDER[result.status], -rule.severity.rank, rule.id, name, result.input)
 
 
 def _render_header(report: Report, console: Console) -> None:
@@ -118,6 +151,8 @@ def _render_header(report: Report, console: Console) -> None:
     header = Text(f"aiwell {report.tool_version}", style="bold")
     header.append(f" · {analysed} of {len(report.inputs)} inputs analysed"
                   f" · {len(report.resources)} resources")
+    if len(report.pillars) < len(Pillar):
+        header.append(" · " + ", ".join(_pillar_title(pillar) for pillar in report.pillars) + " only")
     console.print(header)
 
 
@@ -138,9 +173,25 @@ def _render_not_analysed(report: Report, console: Console) -> None:
     table.add_column()
     for record in records:
         detail = Text(_input_label(record, line=record.line), style="bold")
+        if record.address:
+            detail.append(f" ({record.address})")
         detail.append("\n" + (record.reason or "the input could not be analysed"))
         table.add_row(Text(AIW000.id, style="bold red"), detail)
     console.print(_indented(table))
+
+
+def _render_partial(report: Report, console: Console) -> None:
+    partial = report.partial_inputs
+    if not partial:
+        return
+    console.print()
+    count = "1 input" if len(partial) == 1 else f"{len(partial)} inputs"
+    console.print(Text(f"{count} partly reviewed: what the parts below hold was not reviewed, and rules that look "
+                       "for it answer unknown", style="bold yellow"))
+    for label, parts in partial.items():
+        console.print(_indented(Text(label, style="bold")))
+        for part in parts:
+            console.print(_indented(Text(part), by=4))
 
 
 def _render_notes(report: Report, console: Console) -> None:
@@ -156,15 +207,14 @@ def _render_notes(report: Report, console: Console) -> None:
 
 
 def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console: Console, *,
-                   verbose: bool) -> None:
+                   verbose: bool, with_input: bool) -> None:
     console.print()
     title = Text(f" {_pillar_title(pillar)} · score {_percent(score.score)}"
                  f" · coverage {_percent(score.coverage)}% ", style="bold")
     console.rule(title, align="left")
     shown = sorted((r for r in results if verbose or r.status is not Status.PASS), key=_finding_order)
     if shown:
-        # Lines are wrapped already; soft_wrap spares rich a second wrapping pass over them all.
-        console.print(_findings_text(shown, console, verbose=verbose), soft_wrap=True)
+        console.print(_Findings(shown, verbose=verbose, with_input=with_input))
     passed = sum(1 for r in results if r.status is Status.PASS)
     if passed and not verbose:
         console.print(_indented(Text(f"{passed} passed (--verbose lists them)", style="green")))
@@ -176,16 +226,24 @@ _AREA_TITLES = {DesignArea.MLOPS_LLMOPS: "MLOps / LLMOps", DesignArea.RESPONSIBL
 
 def _score_table(heading: str) -> Table:
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    table.add_column(heading)
+    table.add_column(heading, no_wrap=True)
     for column in ("score", "coverage", "failed", "unknown", "passed"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", no_wrap=True)
     return table
 
 
 def _score_row(table: Table, label: str, score: Score, style: str = "") -> None:
     coverage = "—" if score.coverage is None else f"{score.coverage:.1f}%"
-    table.add_row(label, _percent(score.score), coverage, str(score.failed), str(score.unknown),
-                  str(score.passed), style=style)
+    # A score decided by one or two minor results is marked (and explained under the table), rather than passing
+    # for a measured 0 or 100.
+    shown = _percent(score.score) + ("*" if score.thin else "")
+    table.add_row(label, shown, coverage, str(score.failed), str(score.unknown), str(score.passed), style=style)
+
+
+def _thin_notes(rows: list[tuple[str, Score]], console: Console) -> None:
+    for label, score in rows:
+        if score.thin:
+            console.print(_indented(Text(f"* {label}: scored from {score.basis()} only", style="dim")))
 
 
 def _render_scores(report: Report, console: Console) -> None:
@@ -197,6 +255,7 @@ def _render_scores(report: Report, console: Console) -> None:
     console.print()
     console.rule(Text(" Scores ", style="bold"), align="left")
     console.print(_indented(pillars))
+    _thin_notes([(_pillar_title(p), score) for p, score in report.scores.pillars.items()], console)
     # Design areas that no rule of this run touched are left out: a row of dashes says nothing.
     areas = [(area, score) for area, score in report.scores.design_areas.items()
              if score.passed or score.failed or score.unknown]
@@ -206,37 +265,134 @@ def _render_scores(report: Report, console: Console) -> None:
             _score_row(table, _AREA_TITLES.get(area, area.value.replace("-", " ").capitalize()), score)
         console.print()
         console.print(_indented(table))
+        _thin_notes([(_AREA_TITLES.get(area, area.value.replace("-", " ").capitalize()), score)
+                     for area, score in areas], console)
+
+
+_SNIPPET_LINES = 12
+"""How many lines of a remediation snippet the top actions show (the rest: `aiwell rules ID`)."""
+
+
+def _render_workload(report: Report, console: Console) -> None:
+    if not report.workload:
+        if report.resources:
+            # Said, not left out: the pattern rules and archetype-specific advice did not find their workload.
+            console.print(Text("Workload: none of the AI archetypes (" + ", ".join(ARCHETYPES)
+                               + ") recognised in these resources", style="dim"))
+        return
+    line = Text("Workload: ", style="bold")
+    for index, archetype in enumerate(report.workload):
+        if index:
+            line.append("; ")
+        line.append(archetype.name, style="bold cyan")
+        line.append(f" ({archetype.reason})")
+    console.print(line)
+
+
+def _render_top_actions(report: Report, console: Console) -> None:
+    if not report.top_actions:
+        return
+    console.print()
+    console.rule(Text(" Top actions ", style="bold"), align="left")
+    for number, action in enumerate(report.top_actions, start=1):
+        rule = action.rule
+        head = Text(f" {number}. ")
+        head.append(rule.severity.value.ljust(6), style=_SEVERITY_STYLE[rule.severity])
+        head.append(" ")
+        head.append(rule.id, style="bold")
+        head.append(f"  {rule.title}")
+        console.print(head)
+        count = len(action.resources)
+        facts = [f"+{action.gain:.1f} points"]
+        if rule.waf:
+            facts.append(rule.waf[0])
+        if action.resources:
+            names = [resource_id.rsplit("/", 1)[-1] for resource_id in action.resources]
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+            facts.insert(0, f"{count} resource{'s' if count != 1 else ''}: {shown}")
+        else:
+            facts.insert(0, "a process change")
+        console.print(_indented(Text(" · ".join(facts), style="dim"), by=5))
+        if action.message:
+            console.print(_indented(Text(action.message, style="italic"), by=5))
+        if action.remediation_format == "text":
+            console.print(_indented(Text(action.remediation), by=5))
+        elif action.remediation:
+            lines = action.remediation.splitlines()
+            console.print(_indented(Text(f"Fix ({action.remediation_format}):", style="bold"), by=5))
+            snippet = "\n".join(lines[:_SNIPPET_LINES])
+            if len(lines) > _SNIPPET_LINES:
+                snippet += f"\n… ({len(lines) - _SNIPPET_LINES} more lines: aiwell rules {rule.id})"
+            console.print(_indented(Text(snippet), by=7))
+
+
+def _render_questionnaire(report: Report, console: Console) -> None:
+    summary = report.questionnaire
+    console.print()
+    if summary is None:
+        console.print(Text("Process questions were not part of this review: `aiwell questionnaire init FILE`, "
+                           "then `aiwell review ... --answers FILE`.", style="dim"))
+        return
+    where = f" ({summary.answers_file})" if summary.answers_file else ""
+    console.print(Text(f"Questionnaire{where}: {summary.answered} answered, {summary.inferred} inferred from "
+                       f"evidence, {summary.not_applicable} not applicable, {summary.unanswered} unanswered "
+                       f"(unknown) of {summary.questions}.", style="bold"))
+    if summary.unanswered:
+        command = f"aiwell questionnaire --answers {summary.answers_file or 'FILE'}"
+        console.print(Text(f"Unanswered questions are unknown: they lower coverage and fail the gate (exit 1) "
+                           f"unless --allow-unanswered; answer them with `{command}`.", style="dim"))
 
 
 def summary_line(report: Report) -> str:
     """The one-line summary: `12 failed, 3 unknown, 40 passed · 2 inputs not analysed · score 61.5`.
 
-    Counts are of the findings on resources; inputs not analysed are counted on their own.
+    Counts are of the findings listed (answered questions included); inputs not analysed, inputs partly reviewed
+    and questions left unanswered are counted on their own.
     """
-    listed = _listed(report)
-    counts = {status: sum(1 for r in listed if r.status is status) for status in _STATUS_ORDER}
+    counts = dict.fromkeys(_STATUS_ORDER, 0)
+    for result in _listed(report):
+        counts[result.status] += 1
     parts = [f"{counts[Status.FAIL]} failed, {counts[Status.UNKNOWN]} unknown, {counts[Status.PASS]} passed"]
     if report.summary.suppressed:
         parts.append(f"{report.summary.suppressed} suppressed")
     not_analysed = len(report.not_analysed)
     if not_analysed:
         parts.append(f"{not_analysed} input{'s' if not_analysed != 1 else ''} not analysed")
+    partial = report.summary.partial
+    if partial:
+        parts.append(f"{partial} input{'s' if partial != 1 else ''} partly reviewed")
+    unanswered = report.questionnaire.unanswered if report.questionnaire is not None else 0
+    if unanswered:
+        parts.append(f"{unanswered} question{'s' if unanswered != 1 else ''} unanswered")
     overall = report.scores.overall.score
     parts.append("no score" if overall is None else f"score {overall:.1f}")
     return " · ".join(parts)
+
+
+def _by_pillar(results: list[Result], pillars: tuple[Pillar, ...]) -> Iterator[tuple[Pillar, list[Result]]]:
+    grouped: dict[Pillar, list[Result]] = {pillar: [] for pillar in pillars}
+    for result in results:
+        for pillar in result.rule.pillars:
+            group = grouped.get(pillar)
+            if group is not None:
+                group.append(result)
+    return ((pillar, found) for pillar, found in grouped.items() if found)
 
 
 def render_terminal(report: Report, console: Console, *, verbose: bool = False) -> None:
     """Print the report for a person at a terminal. `verbose` lists passes and every message."""
     _render_header(report, console)
     _render_not_analysed(report, console)
+    _render_partial(report, console)
+    _render_workload(report, console)
+    _render_top_actions(report, console)
     _render_notes(report, console)
-    listed = _listed(report)
-    for pillar in Pillar:
-        in_pillar = [r for r in listed if pillar in r.rule.pillars]
-        if in_pillar:
-            _render_pillar(pillar, in_pillar, report.scores.pillars[pillar], console, verbose=verbose)
+    with_input = len(report.input_labels) > 1
+    for pillar, in_pillar in _by_pillar(_listed(report), report.pillars):
+        _render_pillar(pillar, in_pillar, report.scores.pillars[pillar], console, verbose=verbose,
+                       with_input=with_input)
     _render_scores(report, console)
+    _render_questionnaire(report, console)
     console.print()
     console.print(Text(summary_line(report), style="bold"))
 

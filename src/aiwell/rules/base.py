@@ -10,6 +10,9 @@ from typing import Any, Literal, TypeVar, get_args
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import DesignArea, Pillar, Resource, RuleInfo, Severity, Status, Unresolved
+from aiwell.model.context import CONTEXT_KEYS
+from aiwell.model.waf import check_waf_codes
+from aiwell.rules.context import CONTEXT_FIELD, context_document
 from aiwell.rules.declarative import Condition, ConditionError, Outcome, Truth, compile_condition
 
 RuleKind = Literal["declarative", "python", "reserved"]
@@ -43,12 +46,25 @@ MESSAGE_FIELDS = frozenset({"name", "id", "type", "reason"})
 """The placeholders a `messages` template may use."""
 
 _METADATA_KEYS = frozenset({"id", "name", "title", "resource_types", "where", "pillars", "design_area",
-                            "severity", "doc", "references", "maps_to", "messages", "missing", "aliases"})
+                            "severity", "doc", "references", "maps_to", "messages", "missing", "aliases", "waf",
+                            "context"})
 _DECLARATIVE_KEYS = _METADATA_KEYS | {"condition"}
+_CATALOG_KEYS = _DECLARATIVE_KEYS | {"check"}
+PYTHON_CHECK = "python"
+"""The value of a catalog entry's `check` key whose logic is a function in `aiwell.rules.checks`."""
 
 
 class RuleDefinitionError(ValueError):
     """A rule definition that breaks docs/rule-format.md (a bug in the catalog, found when it is loaded)."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleLogic:
+    """A Python rule's logic: the function `@implements(rule_id)` registered, joined to its catalog entry by id."""
+
+    rule_id: str
+    function: Check
+    module: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +114,9 @@ class Rule:
     messages: Mapping[str, str] = field(default_factory=dict)
     origin: str = ""
     """The catalog file or module that defines the rule."""
+    context: tuple[str, ...] = ()
+    """What the verdict depends on besides the resource (`environment`, `workload-purpose`): a declarative rule
+    reads it as `$context.<key>`, a Python rule through `aiwell.rules.context`."""
 
     @property
     def id(self) -> str:
@@ -141,6 +160,8 @@ class Rule:
     def evaluate(self, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
         """The rule's verdict on one resource of a matching type, with a message for the user."""
         document = resource.to_arm()
+        if self.context:
+            document[CONTEXT_FIELD] = context_document(resource, graph, self.context)
         if self.where is not None:
             applies = self.where.evaluate_document(document)
             if applies.truth in (Truth.FALSE, Truth.MISSING):
@@ -296,7 +317,7 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
     def error(message: str) -> RuleDefinitionError:
         return _fail(origin, rule_id, message)
 
-    allowed = _METADATA_KEYS if check is not None else _DECLARATIVE_KEYS
+    allowed = _METADATA_KEYS if check is not None and "check" not in entry else _CATALOG_KEYS
     unknown = sorted(str(key) for key in set(entry) - allowed)
     if unknown:
         raise error(f"unknown key(s): {', '.join(unknown)}")
@@ -307,7 +328,21 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
         raise error("`name` must be kebab-case")
     if not isinstance(title, str) or not title.strip():
         raise error("`title` is required")
+    declared = entry.get("check")
+    if declared is not None and declared != PYTHON_CHECK:
+        raise error(f"`check` is {declared!r}; the only kind of check is {PYTHON_CHECK!r}")
+    if declared == PYTHON_CHECK and check is None:
+        raise error(f"its catalog entry says `check: {PYTHON_CHECK}`, but no module of aiwell.rules.checks "
+                    f"implements it (`@implements({rule_id!r})`)")
+    context = _strings(entry.get("context"), "context", error)
+    unknown_context = [key for key in context if key not in CONTEXT_KEYS]
+    if unknown_context:
+        raise error(f"`context` names {', '.join(unknown_context)}; expected some of {', '.join(CONTEXT_KEYS)}")
     pillars_given = _strings(entry.get("pillars"), "pillars", error, required=True)
+    try:
+        waf = check_waf_codes(entry.get("waf"))
+    except ValueError as exc:
+        raise error(str(exc)) from None
     info = RuleInfo(
         id=rule_id,
         name=name,
@@ -315,6 +350,7 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
         severity=_enum(Severity, entry.get("severity"), "severity", error),
         pillars=tuple(dict.fromkeys(_enum(Pillar, pillar, "pillars", error) for pillar in pillars_given)),
         design_area=_enum(DesignArea, entry.get("design_area"), "design_area", error),
+        waf=waf,
     )
     missing = _enum(Status, entry.get("missing", "fail"), "missing", error)
     if missing is Status.NOT_APPLICABLE:
@@ -344,7 +380,19 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
         aliases=_strings(entry.get("aliases"), "aliases", error),
         messages=_messages(entry.get("messages"), error),
         origin=origin,
+        context=context,
     )
+
+
+def implements(rule_id: str) -> Callable[[Check], RuleLogic]:
+    """Register the logic of the Python rule `rule_id`, whose metadata and documentation are its catalog entry
+    (declared `check: python`); the registry joins the two by id and refuses either without the other."""
+    if not RULE_ID.match(rule_id):
+        raise RuleDefinitionError(f"@implements({rule_id!r}): expected a rule id such as AIS004")
+
+    def register(function: Check) -> RuleLogic:
+        return RuleLogic(rule_id, function, function.__module__)
+    return register
 
 
 def rule(**metadata: Any) -> Callable[[Check], Rule]:
@@ -352,7 +400,7 @@ def rule(**metadata: Any) -> Callable[[Check], Rule]:
 
     The keywords are the metadata keys of docs/rule-format.md (`id`, `name`, `title`, `resource_types`,
     `pillars`, `design_area`, `severity`, `doc`, `references`, optional `where`, `maps_to`, `aliases`,
-    `missing`). The registry finds the rule by importing every module of `aiwell.rules.checks`.
+    `missing`, `waf`). The registry finds the rule by importing every module of `aiwell.rules.checks`.
     """
     def register(check: Check) -> Rule:
         return rule_from_mapping(metadata, origin=check.__module__, check=check)
@@ -365,6 +413,7 @@ __all__ = [
     "NOTE_MAX_LENGTH",
     "PEERS",
     "PEER_ID_FORMATS",
+    "PYTHON_CHECK",
     "RULE_ID",
     "RULE_NAME",
     "USE_INSTEAD_FORMATS",
@@ -376,6 +425,8 @@ __all__ = [
     "Rule",
     "RuleDefinitionError",
     "RuleKind",
+    "RuleLogic",
+    "implements",
     "rule",
     "rule_from_mapping",
 ]

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 from aiwell.model import AIW000, DesignArea, Pillar, Severity, Status
-from aiwell.rules.base import Doc, Rule, RuleDefinitionError, rule_from_mapping
+from aiwell.rules.base import PYTHON_CHECK, Doc, Rule, RuleDefinitionError, RuleLogic, rule_from_mapping
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 """Where the declarative rules live, one YAML file per service."""
@@ -124,8 +124,8 @@ def yaml_loader() -> type[yaml.SafeLoader] | type[yaml.CSafeLoader]:
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def load_catalog_file(path: Path) -> list[Rule]:
-    """The declarative rules of one catalog file (a YAML list of rule entries)."""
+def read_catalog_file(path: Path) -> list[dict[str, Any]]:
+    """The rule entries of one catalog file (a YAML list of mappings)."""
     try:
         entries: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -134,13 +134,24 @@ def load_catalog_file(path: Path) -> list[Rule]:
         return []
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
         raise RuleDefinitionError(f"{path}: a catalog file is a YAML list of rule entries")
-    return [rule_from_mapping(entry, origin=str(path)) for entry in entries]
+    return entries
 
 
-def discover_checks(package_name: str) -> list[Rule]:
-    """The Python rules defined in every public module of a package (each decorated with `@rule`)."""
+def load_catalog_file(path: Path, logic: dict[str, RuleLogic] | None = None) -> list[Rule]:
+    """The rules of one catalog file; a `check: python` entry is joined to its logic in `logic` by id."""
+    rules = []
+    for entry in read_catalog_file(path):
+        found = (logic or {}).get(str(entry.get("id"))) if entry.get("check") == PYTHON_CHECK else None
+        rules.append(rule_from_mapping(entry, origin=str(path), check=found.function if found else None))
+    return rules
+
+
+def discover_checks(package_name: str) -> tuple[list[Rule], dict[str, RuleLogic]]:
+    """The Python rules of every public module of a package: those decorated with `@rule` (metadata in code), and
+    the `@implements` logic of rules whose metadata is a catalog entry, by rule id."""
     package = importlib.import_module(package_name)
     found: list[Rule] = []
+    logic: dict[str, RuleLogic] = {}
     for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda info: info.name):
         if module_info.name.startswith("_"):
             continue
@@ -148,7 +159,13 @@ def discover_checks(package_name: str) -> list[Rule]:
         for value in vars(module).values():
             if isinstance(value, Rule) and value.origin == module.__name__ and value not in found:
                 found.append(value)
-    return found
+            elif isinstance(value, RuleLogic) and value.module == module.__name__:
+                other = logic.get(value.rule_id)
+                if other is not None and other is not value:
+                    raise RuleDefinitionError(f"{value.module}: implements {value.rule_id}, which {other.module} "
+                                              "implements too")
+                logic[value.rule_id] = value
+    return found, logic
 
 
 def build_registry(*, catalog_dirs: Sequence[Path] = (CATALOG_DIR,),
@@ -156,11 +173,22 @@ def build_registry(*, catalog_dirs: Sequence[Path] = (CATALOG_DIR,),
                    reserved: Sequence[Rule] = RESERVED_RULES) -> Registry:
     """A registry of the rules in these catalog directories and check packages, plus the reserved rules."""
     rules: list[Rule] = list(reserved)
+    logic: dict[str, RuleLogic] = {}
+    for package_name in check_packages:
+        decorated, implemented = discover_checks(package_name)
+        rules.extend(decorated)
+        logic.update(implemented)
+    joined: set[str] = set()
     for directory in catalog_dirs:
         for path in sorted(directory.glob("*.yaml")):
-            rules.extend(load_catalog_file(path))
-    for package_name in check_packages:
-        rules.extend(discover_checks(package_name))
+            loaded = load_catalog_file(path, logic)
+            joined |= {item.id for item in loaded if item.check is not None}
+            rules.extend(loaded)
+    orphans = sorted(set(logic) - joined)
+    if orphans:
+        described = ", ".join(f"{rule_id} ({logic[rule_id].module})" for rule_id in orphans)
+        raise RuleDefinitionError(f"logic without a catalog entry: {described} implement rules that no catalog "
+                                  f"entry declares with `check: {PYTHON_CHECK}`")
     return Registry(tuple(rules))
 
 

@@ -5,16 +5,42 @@ embedding models; YAML in `data/`), precisions (`precision`), ranges and the `ai
 (`estimate`), one module per regime (`ptu`, `inference`, `training`, `rag`, `tabular`), workload plans (`plan`),
 efficiency factors fitted to published measurements and `calibrate` (`calibration`), load-test commands and
 result readers (`loadtest`), price sheets (`prices`), renderers (`report`) and the commands (`cli`).
+
+The names below are imported when first used (PEP 562), so `aiwell size --help` does not load the tables.
 """
 
-from aiwell.sizing.estimate import SCHEMA, Band, Factors, Range, builtin_factors, factors_from_dict
-from aiwell.sizing.inference import build_setup, size_inference
-from aiwell.sizing.plan import load_plan, size_plan
-from aiwell.sizing.prices import PriceSheet, load_prices
-from aiwell.sizing.ptu import size_ptu
-from aiwell.sizing.rag import size_rag
-from aiwell.sizing.tabular import size_tabular
-from aiwell.sizing.training import build_training, size_training
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_WHERE = {
+    "SCHEMA": "estimate",
+    "Band": "estimate",
+    "Factors": "estimate",
+    "PriceSheet": "prices",
+    "Range": "estimate",
+    "build_setup": "inference",
+    "build_training": "training",
+    "builtin_factors": "estimate",
+    "factors_from_dict": "estimate",
+    "load_plan": "plan",
+    "load_prices": "prices",
+    "size_inference": "inference",
+    "size_plan": "plan",
+    "size_ptu": "ptu",
+    "size_rag": "rag",
+    "size_tabular": "tabular",
+    "size_training": "training",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aiwell.sizing' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"aiwell.sizing.{module}"), name)
+
 
 __all__ = [
     "SCHEMA",

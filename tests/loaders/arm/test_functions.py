@@ -68,3 +68,10 @@ def test_unknown_function_is_unresolved_with_a_note() -> None:
 def test_wrong_argument_count_names_the_function() -> None:
     with pytest.raises(TemplateError, match=r"toLower\(\) takes 1 argument\(s\), 2 given"):
         evaluate_string("[toLower('a', 'b')]", EvalScope(parameters={}))
+
+
+def test_create_object_keeps_a_key_it_cant_compute_as_its_expression() -> None:
+    scope = EvalScope(parameters={"server": Unresolved("parameters('server')", "no value")})
+    value = evaluate_string("[createObject(parameters('server'), createObject('identity', '[system]'), 'k', 1)]",
+                            scope)
+    assert value == {"[parameters('server')]": {"identity": "[system]"}, "k": 1}

@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from aiwell.errors import TemplateError
-from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, CopyVariable, EvalScope
+from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, RUNTIME_VALUE, CopyVariable, EvalScope, RuntimeObject, declared
 from aiwell.model.values import Unresolved
 
 MAX_PARSE_DEPTH = 100
@@ -481,7 +481,10 @@ def _property(node: Node, target: Any, name: str, scope: EvalScope) -> Any:
     if isinstance(target, dict):
         found, value = lookup_key(target, name)
         if found:
-            return value
+            return declared(value) if isinstance(target, RuntimeObject) else value
+        if isinstance(target, RuntimeObject):
+            # Left out of the declaration is not absent: the deployed resource may have it (`identity.principalId`).
+            return Unresolved(node.text, RUNTIME_VALUE)
         available = ", ".join(sorted(str(k) for k in target)) or "none"
         raise ArgumentError(
             f"the property '{name}' doesn't exist in '{node.text}'; available properties: {available}"

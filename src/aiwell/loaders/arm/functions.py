@@ -58,7 +58,15 @@ from aiwell.loaders.arm.expressions import (
     resolve_variable,
     type_name,
 )
-from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, MAX_STRING_LENGTH, EvalScope
+from aiwell.loaders.arm.identity import Opaque, Symbolic, join, normalised, symbolic
+from aiwell.loaders.arm.scope import (
+    MAX_ARRAY_LENGTH,
+    MAX_STRING_LENGTH,
+    RUNTIME_VALUE,
+    EvalScope,
+    RuntimeObject,
+    declared,
+)
 from aiwell.loaders.jsonc import decode_json, strip_jsonc
 from aiwell.model.values import Unresolved, first_unresolved
 
@@ -224,14 +232,16 @@ def call_function(node: FunctionCall, scope: EvalScope) -> Any:
 
 
 def _reference(node: FunctionCall, scope: EvalScope) -> Any:
-    """`reference(nameOrId, [apiVersion], ['Full'])`: the outputs of a nested deployment expanded in the same
-    deployment; any other resource's runtime state is only known at deployment."""
+    """`reference(nameOrId, [apiVersion], ['Full'])` of a resource or nested deployment declared in the same
+    deployment (by symbol, name, id or unresolved id): what the template declares of it, its runtime values
+    unresolved (a nested deployment's outputs are evaluated); any other resource's state is only known at
+    deployment."""
     args = [evaluate_in(arg, scope) for arg in node.args]
-    if 1 <= len(args) <= 3 and isinstance(args[0], str):
-        deployment = scope.nested_deployments.find(args[0], scope.template)
-        if deployment is not None:
-            full = len(args) == 3 and isinstance(args[2], str) and args[2].lower() == "full"
-            return deployment.reference(node.text, full=full)
+    if 1 <= len(args) <= 3 and isinstance(args[0], str | Unresolved) and scope.declarations is not None:
+        full = len(args) == 3 and isinstance(args[2], str) and args[2].lower() == "full"
+        found = scope.declarations.reference(args[0], node.text, full=full, template=scope.template)
+        if found is not None:
+            return found
     return Unresolved(node.text, f"only known at deployment: {DEPLOYMENT_TIME_FUNCTIONS['reference']}")
 
 
@@ -310,7 +320,9 @@ def arm_equals(left: Any, right: Any) -> bool:
         return isinstance(left, bool) and isinstance(right, bool) and left == right
     if isinstance(left, int | float) and isinstance(right, int | float):
         return left == right
-    if type(left) is not type(right):
+    if isinstance(left, dict) and isinstance(right, dict):
+        pass  # a declared value read through reference() is an object like any other
+    elif type(left) is not type(right):
         return False
     if isinstance(left, list):
         return len(left) == len(right) and all(arm_equals(a, b) for a, b in zip(left, right, strict=True))
@@ -999,9 +1011,11 @@ def _try_get(call: Call) -> Any:
             blocking = current if isinstance(current, Unresolved) else key
             return call.unresolved(blocking.reason)
         if isinstance(current, dict) and isinstance(key, str):
-            found, current = lookup_key(current, key)
+            found, value = lookup_key(current, key)
             if not found:
-                return None
+                # What a resource's declaration leaves out may still be set once it is deployed.
+                return call.unresolved(RUNTIME_VALUE) if isinstance(current, RuntimeObject) else None
+            current = declared(value) if isinstance(current, RuntimeObject) else value
         elif isinstance(current, list) and isinstance(key, int) and not isinstance(key, bool):
             if not 0 <= key < len(current):
                 return None
@@ -1044,7 +1058,9 @@ def _create_object(call: Call) -> Any:
     for index in range(0, len(call.args), 2):
         key = call.args[index]
         if isinstance(key, Unresolved):
-            return call.unresolved(key.reason)
+            # A key that is unresolved names no property; kept as its expression, as in an object written out.
+            result[f"[{key.expression}]"] = call.args[index + 1]
+            continue
         result[call.string(index)] = call.args[index + 1]
     return result
 
@@ -1552,7 +1568,8 @@ def _deployment(call: Call) -> dict[str, Any]:
     """The documented shape of `deployment()`, with what is only known at deployment left unresolved.
 
     The name is the deployment's (a placeholder for the top-level deployment, see `DeploymentContext`); the
-    location exists only for deployments at subscription, management group or tenant scope. The template hash is
+    location exists only for deployments at subscription, management group or tenant scope (a nested deployment's
+    is the `location` it declares, never the enclosing deployment's). The template hash is
     Azure's own hash of the template it received, not computable from the file; the parameters passed, the mode
     and the provisioning state are the deployment's, and a template link exists only when deployed from a link.
     """
@@ -1576,7 +1593,9 @@ def _deployment(call: Call) -> dict[str, Any]:
                                                 "the link the template is deployed from, if any")
     result: dict[str, Any] = {"name": context.deployment_name, "properties": properties}
     if context.deployment_scope.lower() != "resourcegroup":
-        result["location"] = context.location
+        location = context.location if context.deployment_location is None else context.deployment_location
+        result["location"] = (Unresolved(f"{text}.location", location.reason) if isinstance(location, Unresolved)
+                              else location)
     return result
 
 
@@ -1621,15 +1640,31 @@ def _environment(call: Call) -> Any:
     return json.loads(json.dumps(_AZURE_CLOUD))
 
 
+def _unknown_part(text: str, what: str, value: Unresolved) -> Unresolved:
+    return Unresolved(text, f"the {what} is unresolved: {value.reason}")
+
+
 @arm_function("resourceGroup", 0, 0)
 def _resource_group(call: Call) -> Any:
+    """The resource group deployed to. A nested deployment whose group (or subscription) is unresolved has an
+    unresolved name and id; the location is the documented placeholder, as for every group."""
     context = call.scope.context
     if context.deployment_scope.lower() != "resourcegroup":
         raise _misplaced(call, f"there is no resource group in a deployment at {context.deployment_scope} scope")
     text = call.node.text
+    group, subscription = context.resource_group, context.subscription_id
+    name: str | Unresolved = (_unknown_part(f"{text}.name", "resource group", group) if isinstance(group, Unresolved)
+                              else group)
+    group_id: str | Unresolved
+    if isinstance(subscription, Unresolved):
+        group_id = _unknown_part(f"{text}.id", "subscription", subscription)
+    elif isinstance(group, Unresolved):
+        group_id = _unknown_part(f"{text}.id", "resource group", group)
+    else:
+        group_id = f"/subscriptions/{subscription}/resourceGroups/{group}"
     return {
-        "id": f"/subscriptions/{context.subscription_id}/resourceGroups/{context.resource_group}",
-        "name": context.resource_group,
+        "id": group_id,
+        "name": name,
         "type": "Microsoft.Resources/resourceGroups",
         "location": context.location,
         "tags": _at_deployment(f"{text}.tags", "the tags of the resource group deployed to"),
@@ -1640,12 +1675,25 @@ def _resource_group(call: Call) -> Any:
 
 @arm_function("subscription", 0, 0)
 def _subscription(call: Call) -> dict[str, Any]:
+    """The subscription deployed to (unresolved for a nested deployment whose `subscriptionId` is). Only a
+    deployment to a resource group or a subscription has one: ARM rejects `subscription()` elsewhere."""
     context = call.scope.context
+    if context.deployment_scope.lower() not in ("resourcegroup", "subscription"):
+        raise _misplaced(call, f"there is no subscription in a deployment at {context.deployment_scope} scope")
+    subscription = context.subscription_id
+    text = call.node.text
+    if isinstance(subscription, Unresolved):
+        return {
+            "id": _unknown_part(f"{text}.id", "subscription", subscription),
+            "subscriptionId": _unknown_part(f"{text}.subscriptionId", "subscription", subscription),
+            "tenantId": context.tenant_id,
+            "displayName": _at_deployment(f"{text}.displayName", "the name of the subscription deployed to"),
+        }
     return {
-        "id": f"/subscriptions/{context.subscription_id}",
-        "subscriptionId": context.subscription_id,
+        "id": f"/subscriptions/{subscription}",
+        "subscriptionId": subscription,
         "tenantId": context.tenant_id,
-        "displayName": _at_deployment(f"{call.node.text}.displayName", "the name of the subscription deployed to"),
+        "displayName": _at_deployment(f"{text}.displayName", "the name of the subscription deployed to"),
     }
 
 
@@ -1663,17 +1711,25 @@ def _tenant(call: Call) -> dict[str, Any]:
 
 @arm_function("managementGroup", 0, 1)
 def _management_group(call: Call) -> Any:
-    group = call.scope.context.management_group
-    if group is None:
-        return call.unresolved("the deployment is not at management group scope, so its group is unknown")
+    """The management group deployed to (the documented placeholder `DeploymentContext.management_group`, as in
+    every id under it), or the one named; only a deployment at management group scope has one of its own."""
+    context = call.scope.context
     text = call.node.text
+    group: str | Unresolved
+    if call.args:
+        group = call.string(0)
+    elif context.deployment_scope.lower() != "managementgroup":
+        return call.unresolved("the deployment is not at management group scope, so its group is unknown")
+    else:
+        group = context.management_group
     return {
-        "id": f"/providers/Microsoft.Management/managementGroups/{group}",
-        "name": group,
+        "id": _unknown_part(f"{text}.id", "management group", group) if isinstance(group, Unresolved)
+        else f"/providers/Microsoft.Management/managementGroups/{group}",
+        "name": _unknown_part(f"{text}.name", "management group", group) if isinstance(group, Unresolved) else group,
         "type": "/providers/Microsoft.Management/managementGroups",
         "properties": {
             "displayName": _at_deployment(f"{text}.properties.displayName", "the management group's display name"),
-            "tenantId": call.scope.context.tenant_id,
+            "tenantId": context.tenant_id,
             "details": _at_deployment(f"{text}.properties.details", "the management group's parent and version"),
         },
     }
@@ -1682,22 +1738,80 @@ def _management_group(call: Call) -> Any:
 # --- resource ids -------------------------------------------------------------------------------------------
 
 
-def _type_and_names(call: Call, start: int) -> str:
+# Every id function builds its id as a symbolic string: literal where its arguments are known, with opaque parts
+# where they are not. A known id is returned as text; an unknown one is spelled as the deployment spells that
+# resource's unresolved id (`aiwell.loaders.arm.identity`), or as the call when it names no resource declared there.
+
+
+class _IdBuilder:
+    """The parts of one id function's call, literal or symbolic, and the first unknown among them."""
+
+    def __init__(self, call: Call) -> None:
+        self.call = call
+        self.unknown: Unresolved | None = None
+
+    def argument(self, index: int, *, name: bool = False) -> Symbolic:
+        """Argument `index` (a subscription, group or scope id, or with `name` a resource name)."""
+        call = self.call
+        value = call.args[index]
+        if isinstance(value, Unresolved):
+            self.unknown = self.unknown or value
+            nodes = call.node.args
+            found = symbolic(nodes[index] if len(nodes) == len(call.args) else None, value, call.scope)
+            return found if found is not None else (Opaque(value.expression),)
+        return (to_arm_string(value) if name else call.string(index),)
+
+    def context(self, value: str | Unresolved, what: str) -> Symbolic:
+        """A part of the deployment's scope (its subscription, group or management group)."""
+        if isinstance(value, Unresolved):
+            self.unknown = self.unknown or Unresolved(value.expression, f"the {what} is unresolved: {value.reason}")
+            return (Opaque(value.expression),)
+        return (value,)
+
+    def finish(self, built: Symbolic) -> str | Unresolved:
+        if self.unknown is None:
+            return "".join(item for item in built if isinstance(item, str))
+        declarations = self.call.scope.declarations
+        canonical = declarations.canonical_id(normalised(built)) if declarations is not None else None
+        return Unresolved(canonical or self.call.node.text, self.unknown.reason)
+
+
+def _id_function(build: Callable[[Call, _IdBuilder], Symbolic]) -> Implementation:
+    """An id function: arguments may be unresolved (the id then is), but not values holding unresolved ones."""
+
+    def implementation(call: Call) -> Any:
+        for value in call.args:
+            if not isinstance(value, Unresolved) and (blocking := first_unresolved(value)) is not None:
+                return call.unresolved(blocking.reason)
+        builder = _IdBuilder(call)
+        try:
+            built = build(call, builder)
+        except ArgumentError:
+            # An argument that is unknown may be what the function needs (the type, the count of names).
+            blocking = next((value for value in call.args if isinstance(value, Unresolved)), None)
+            if blocking is None:
+                raise
+            return call.unresolved(blocking.reason)
+        return builder.finish(built)
+
+    implementation.__doc__ = build.__doc__
+    return implementation
+
+
+def _type_and_names(call: Call, builder: _IdBuilder, start: int) -> Symbolic:
     """`Namespace/type1/type2` and names from argument `start` on, as `Namespace/type1/name1/type2/name2`."""
     resource_type = call.string(start)
-    names = [to_arm_string(call.args[i]) for i in range(start + 1, len(call.args))]
     segments = resource_type.strip("/").split("/")
     if len(segments) < 2:
         raise call.error(f"'{resource_type}' is not a full resource type (Namespace/type)")
     types = segments[1:]
-    if len(names) != len(types):
-        raise call.error(
-            f"the type '{resource_type}' needs {len(types)} name(s), {len(names)} given"
-        )
-    path = [segments[0]]
-    for type_segment, name in zip(types, names, strict=True):
-        path.extend([type_segment, name])
-    return "/".join(path)
+    count = len(call.args) - start - 1
+    if count != len(types):
+        raise call.error(f"the type '{resource_type}' needs {len(types)} name(s), {count} given")
+    parts: list[Symbolic] = [(segments[0],)]
+    for offset, type_segment in enumerate(types):
+        parts.extend([(f"/{type_segment}/",), builder.argument(start + 1 + offset, name=True)])
+    return join(*parts)
 
 
 def _leading(call: Call) -> int:
@@ -1708,60 +1822,75 @@ def _leading(call: Call) -> int:
     raise call.error("no resource type (Namespace/type) among the arguments")
 
 
-@arm_function("resourceId", 2, None)
-def _resource_id(call: Call) -> str:
+def _management_group_prefix(group: Symbolic) -> Symbolic:
+    return join(("/providers/Microsoft.Management/managementGroups/",), group)
+
+
+def _build_resource_id(call: Call, builder: _IdBuilder) -> Symbolic:
     context = call.scope.context
     leading = _leading(call)
     level = context.deployment_scope.lower()
     if leading == 0 and level != "resourcegroup":
         # Outside a resource group, resourceId() names a resource at the deployment's own scope.
-        path = _type_and_names(call, 0)
+        path = _type_and_names(call, builder, 0)
         if level == "subscription":
-            return f"/subscriptions/{context.subscription_id}/providers/{path}"
-        group_name = context.management_group
-        if level == "managementgroup" and group_name is not None:
-            return f"/providers/Microsoft.Management/managementGroups/{group_name}/providers/{path}"
-        return f"/providers/{path}"
-    subscription, group = context.subscription_id, context.resource_group
-    if leading == 1:
-        group = call.string(0)
-    elif leading == 2:
-        subscription, group = call.string(0), call.string(1)
-    elif leading > 2:
+            subscription = builder.context(context.subscription_id, "subscription")
+            return join(("/subscriptions/",), subscription, ("/providers/",), path)
+        if level == "managementgroup":
+            group = builder.context(context.management_group, "management group")
+            return join(_management_group_prefix(group), ("/providers/",), path)
+        return join(("/providers/",), path)
+    if leading > 2:
         raise call.error("at most a subscription id and a resource group name come before the type")
-    return f"/subscriptions/{subscription}/resourceGroups/{group}/providers/{_type_and_names(call, leading)}"
+    subscription = (builder.argument(0) if leading == 2
+                    else builder.context(context.subscription_id, "subscription"))
+    group = (builder.argument(leading - 1) if leading >= 1
+             else builder.context(context.resource_group, "resource group"))
+    return join(("/subscriptions/",), subscription, ("/resourceGroups/",), group, ("/providers/",),
+                _type_and_names(call, builder, leading))
 
 
-@arm_function("subscriptionResourceId", 2, None)
-def _subscription_resource_id(call: Call) -> str:
+def _build_subscription_resource_id(call: Call, builder: _IdBuilder) -> Symbolic:
     leading = _leading(call)
     if leading > 1:
         raise call.error("at most a subscription id comes before the type")
-    subscription = call.string(0) if leading == 1 else call.scope.context.subscription_id
-    return f"/subscriptions/{subscription}/providers/{_type_and_names(call, leading)}"
+    subscription = (builder.argument(0) if leading == 1
+                    else builder.context(call.scope.context.subscription_id, "subscription"))
+    return join(("/subscriptions/",), subscription, ("/providers/",), _type_and_names(call, builder, leading))
 
 
-@arm_function("tenantResourceId", 2, None)
-def _tenant_resource_id(call: Call) -> str:
-    return f"/providers/{_type_and_names(call, 0)}"
+def _build_tenant_resource_id(call: Call, builder: _IdBuilder) -> Symbolic:
+    return join(("/providers/",), _type_and_names(call, builder, 0))
 
 
-@arm_function("managementGroupResourceId", 2, None)
-def _management_group_resource_id(call: Call) -> Any:
+def _build_management_group_resource_id(call: Call, builder: _IdBuilder) -> Symbolic:
     leading = _leading(call)
     if leading > 1:
         raise call.error("at most a management group id comes before the type")
-    group = call.string(0) if leading == 1 else call.scope.context.management_group
-    if group is None:
-        return call.unresolved("the deployment is not at management group scope, so its group is unknown")
-    path = _type_and_names(call, leading)
-    return f"/providers/Microsoft.Management/managementGroups/{group}/providers/{path}"
+    if leading == 1:
+        group = builder.argument(0)
+    elif call.scope.context.deployment_scope.lower() != "managementgroup":
+        builder.unknown = builder.unknown or Unresolved(
+            call.node.text, "the deployment is not at management group scope, so its group is unknown")
+        group = (Opaque("managementGroup().name"),)
+    else:
+        group = builder.context(call.scope.context.management_group, "management group")
+    return join(_management_group_prefix(group), ("/providers/",), _type_and_names(call, builder, leading))
 
 
-@arm_function("extensionResourceId", 3, None)
-def _extension_resource_id(call: Call) -> str:
-    scope_id = call.string(0).rstrip("/")
-    return f"{scope_id}/providers/{_type_and_names(call, 1)}"
+def _build_extension_resource_id(call: Call, builder: _IdBuilder) -> Symbolic:
+    scope_id = builder.argument(0)
+    if scope_id and isinstance(scope_id[-1], str):
+        scope_id = (*scope_id[:-1], scope_id[-1].rstrip("/"))
+    return join(scope_id, ("/providers/",), _type_and_names(call, builder, 1))
+
+
+arm_function("resourceId", 2, None, unresolved="own")(_id_function(_build_resource_id))
+arm_function("subscriptionResourceId", 2, None, unresolved="own")(_id_function(_build_subscription_resource_id))
+arm_function("tenantResourceId", 2, None, unresolved="own")(_id_function(_build_tenant_resource_id))
+arm_function("managementGroupResourceId", 2, None, unresolved="own")(
+    _id_function(_build_management_group_resource_id))
+arm_function("extensionResourceId", 3, None, unresolved="own")(_id_function(_build_extension_resource_id))
 
 
 # --- CIDR functions -----------------------------------------------------------------------------------------

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiwell.errors import TemplateError
 from aiwell.model.values import Unresolved
+
+if TYPE_CHECKING:
+    from aiwell.loaders.arm.identity import IdKey
 
 MAX_STEPS = 5_000_000
 """Units of work one deployment's expressions may spend (a node evaluated, an element built)."""
@@ -34,22 +37,60 @@ class DeploymentContext:
     The defaults are documented placeholders: they make ids and names deterministic without pretending to know
     the real subscription (`--subscription-id`, `--resource-group` and `--location` set them). Nothing else about
     the target is assumed: the functions that read its other properties (a resource group's tags, a
-    subscription's display name, a tenant's country) answer `Unresolved`.
+    subscription's display name, a tenant's country) answer `Unresolved`. A nested deployment whose own name,
+    subscription or resource group is unresolved has them `Unresolved` here, never the enclosing deployment's.
     """
 
-    subscription_id: str = "00000000-0000-0000-0000-000000000000"
-    resource_group: str = "aiwell-rg"
+    subscription_id: str | Unresolved = "00000000-0000-0000-0000-000000000000"
+    resource_group: str | Unresolved = "aiwell-rg"
     location: str = "westeurope"
-    """Documented placeholder for `resourceGroup().location` and `deployment().location`."""
+    """Documented placeholder for `resourceGroup().location` and the top-level `deployment().location`."""
+    deployment_location: str | Unresolved | None = None
+    """`deployment().location` of a nested deployment: the `location` it declares (unresolved when that is); None
+    for the top-level deployment, whose location is `location`."""
     tenant_id: str = "00000000-0000-0000-0000-000000000000"
     deployment_name: str | Unresolved = "aiwell"
     """`deployment().name`: unresolved for a nested deployment whose own name is."""
-    management_group: str | None = None
+    management_group: str | Unresolved = "aiwell-mg"
+    """The management group a deployment at management group scope goes to: `managementGroup()` and every id
+    under it (`resourceId()`, `managementGroupResourceId()`, the ids of its resources) use it. Only read at
+    management group scope."""
     environment_name: str = "AzureCloud"
     """The cloud `environment()` describes; only AzureCloud's values are built in."""
     deployment_scope: str = "resourceGroup"
     """Where the template deploys: `resourceGroup`, `subscription`, `managementGroup` or `tenant` (from its
     `$schema`); decides what `resourceId()` returns and whether `resourceGroup()` exists."""
+
+
+class RuntimeObject(dict[str, Any]):
+    """A declared value read through `reference()` of a resource of the same deployment: what the template sets is
+    known, a key it lacks is a runtime value of the deployed resource (`Unresolved` when read), not an error."""
+
+
+RUNTIME_VALUE = "a runtime value of the resource: only known after deployment"
+"""Why a property a resource's declaration leaves out, read through `reference()`, is unresolved."""
+
+
+def declared(value: Any) -> Any:
+    """A member of a `RuntimeObject`, as read: its objects (also in an array) are runtime objects too."""
+    if isinstance(value, dict) and not isinstance(value, RuntimeObject):
+        return RuntimeObject(value)
+    if isinstance(value, list):
+        return [RuntimeObject(item) if isinstance(item, dict) and not isinstance(item, RuntimeObject) else item
+                for item in value]
+    return value
+
+
+class Declarations(Protocol):
+    """The resources one deployment declares, as `reference()` and the resource id functions find them."""
+
+    def reference(self, key: str | Unresolved, text: str, *, full: bool, template: Any) -> Any:
+        """What `reference(key)` (`full`: with 'Full') written in `template` returns for a resource or nested
+        deployment declared in this deployment, or None when `key` names none."""
+
+    def canonical_id(self, key: IdKey) -> str | None:
+        """The text of the unresolved id of the one resource instance of this deployment (or, failing that, of a
+        deployment around it) whose id is `key`, or None."""
 
 
 _SECURE_TYPES = frozenset({"securestring", "secureobject"})
@@ -68,7 +109,7 @@ class NestedDeployment:
     since most deployments' outputs are never read.
     """
 
-    def __init__(self, resource_id: str | Unresolved, name: str, outputs: Callable[[], dict[str, Any]],
+    def __init__(self, resource_id: str | Unresolved, name: str | Unresolved, outputs: Callable[[], dict[str, Any]],
                  output_types: dict[str, Any]) -> None:
         self.resource_id = resource_id
         self.name = name
@@ -113,27 +154,6 @@ class NestedDeployment:
         return result
 
 
-class NestedDeployments:
-    """The nested deployments expanded so far in one deployment, by id and, per template, by name or symbol."""
-
-    def __init__(self) -> None:
-        self._by_id: dict[str, NestedDeployment] = {}
-        self._by_name: dict[tuple[int, str], NestedDeployment] = {}
-
-    def add(self, deployment: NestedDeployment, *, template: Any, names: tuple[str, ...]) -> None:
-        """Record `deployment` under its id and under `names` (its name, its symbol) within `template`."""
-        if isinstance(deployment.resource_id, str):
-            self._by_id[deployment.resource_id.lower()] = deployment
-        for name in names:
-            self._by_name[(id(template), name.lower())] = deployment
-
-    def find(self, key: str, template: Any) -> NestedDeployment | None:
-        """The deployment `reference(key)` names: a full id, or a name or symbol of `template`."""
-        if key.startswith("/"):
-            return self._by_id.get(key.lower())
-        return self._by_name.get((id(template), key.lower()))
-
-
 @dataclass
 class _Shared:
     """State every scope derived from one root shares."""
@@ -168,11 +188,12 @@ class EvalScope:
         context: DeploymentContext | None = None,
         template: dict[str, Any] | None = None,
         parameter_values_source: str | None = None,
-        nested_deployments: NestedDeployments | None = None,
+        declarations: Declarations | None = None,
     ) -> None:
         self.context = context or DeploymentContext()
-        self.nested_deployments = nested_deployments or NestedDeployments()
-        """Nested deployments of the same deployment whose outputs `reference()` reads (shared by the loader)."""
+        self.declarations = declarations
+        """The resources and nested deployments this deployment declares, for `reference()` and resource ids
+        (set by the template loader; None where there are none to find)."""
         self.template = template
         self.parameter_values_source = parameter_values_source
         """Where parameter values came from (a parameter file's path), for messages."""
@@ -372,9 +393,12 @@ __all__ = [
     "MAX_DEPTH",
     "MAX_STEPS",
     "MAX_STRING_LENGTH",
+    "RUNTIME_VALUE",
     "CopyVariable",
     "DeploymentContext",
     "EvalScope",
+    "Declarations",
     "NestedDeployment",
-    "NestedDeployments",
+    "RuntimeObject",
+    "declared",
 ]

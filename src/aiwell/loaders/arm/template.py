@@ -32,6 +32,7 @@ nested deployments too deep) raises `TemplateError`, with the line of the resour
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import os
 import re
@@ -41,9 +42,22 @@ from pathlib import Path
 from typing import Any
 
 from aiwell.errors import InputError, TemplateError
-from aiwell.loaders.arm.expressions import MAX_COPY_COUNT, copy_count, copy_loop, evaluate_value
+from aiwell.loaders.arm.expressions import MAX_COPY_COUNT, copy_count, copy_loop, evaluate_value, lookup_key
+from aiwell.loaders.arm.identity import (
+    IdKey,
+    Opaque,
+    Symbolic,
+    id_path,
+    instance_id,
+    is_known,
+    join,
+    normalised,
+    render,
+    split,
+    symbolic_value,
+)
 from aiwell.loaders.arm.parameters import deployment_parameter_values, scope_parameters
-from aiwell.loaders.arm.scope import DeploymentContext, EvalScope, NestedDeployment, NestedDeployments
+from aiwell.loaders.arm.scope import DeploymentContext, EvalScope, NestedDeployment, RuntimeObject, declared
 from aiwell.loaders.files import resolved, within
 from aiwell.loaders.jsonc import JsonDocument, load_json
 from aiwell.model import Resource, Source, SourceFormat, Unresolved
@@ -99,7 +113,7 @@ class _Target:
     """`resourceGroup`, `subscription`, `managementGroup` or `tenant`."""
     subscription_id: str | Unresolved
     resource_group: str | Unresolved
-    management_group: str | None
+    management_group: str | Unresolved
     unknown: Unresolved | None = None
     """Set when the deployment's `scope` is unresolved: then no id under it can be known."""
 
@@ -112,30 +126,50 @@ class _Target:
         kind = "resourceGroup" if resource_group is not None else self.kind
         if kind == "tenant":
             return ""
-        if kind == "managementGroup":
-            return f"/providers/Microsoft.Management/managementGroups/{self.management_group or 'aiwell-mg'}"
-        for part, what in ((sub, "subscription"), (group, "resource group")):
-            if kind == "subscription" and what == "resource group":
-                continue
+        parts = {"managementGroup": (("management group", self.management_group),),
+                 "subscription": (("subscription", sub),)}.get(kind, (("subscription", sub), ("resource group", group)))
+        for what, part in parts:
             if isinstance(part, Unresolved):
                 return Unresolved(part.expression, f"the {what} is unresolved: {part.reason}")
             if not isinstance(part, str) or not part:
                 return Unresolved(str(part), f"the {what} is not a string")
+        return render(self.symbolic_prefix(subscription=None if subscription is None else (str(sub),),
+                                           resource_group=None if resource_group is None else (str(group),)))
+
+    def symbolic_prefix(self, *, subscription: Symbolic | None = None,
+                        resource_group: Symbolic | None = None) -> Symbolic:
+        """`prefix()` as a symbolic string: an unknown subscription, group or scope is an opaque part."""
+        if self.unknown is not None:
+            return (Opaque(self.unknown.expression),)
+        kind = "resourceGroup" if resource_group is not None else self.kind
+        if kind == "tenant":
+            return ()
+        if kind == "managementGroup":
+            return join(("/providers/Microsoft.Management/managementGroups/",), _part(self.management_group))
+        sub = subscription if subscription is not None else _part(self.subscription_id)
         if kind == "subscription":
-            return f"/subscriptions/{sub}"
-        return f"/subscriptions/{sub}/resourceGroups/{group}"
+            return join(("/subscriptions/",), sub)
+        group = resource_group if resource_group is not None else _part(self.resource_group)
+        return join(("/subscriptions/",), sub, ("/resourceGroups/",), group)
 
     def context(self, base: DeploymentContext) -> DeploymentContext:
         """The deployment context of a template deployed here: its scope, subscription, group and management
-        group, the rest (location, tenant, deployment name) from `base`."""
+        group (unresolved where they are: never the enclosing deployment's), the rest (location, tenant) from
+        `base`."""
         changes: dict[str, Any] = {"deployment_scope": self.kind}
-        if isinstance(self.subscription_id, str) and self.subscription_id:
-            changes["subscription_id"] = self.subscription_id
-        if isinstance(self.resource_group, str) and self.resource_group:
-            changes["resource_group"] = self.resource_group
-        if self.management_group is not None:
-            changes["management_group"] = self.management_group
+        if self.unknown is not None:
+            unknown = Unresolved(self.unknown.expression, self.unknown.reason)
+            changes.update(subscription_id=unknown, resource_group=unknown, management_group=unknown)
+            return dataclasses.replace(base, **changes)
+        for key in ("subscription_id", "resource_group", "management_group"):
+            value = getattr(self, key)
+            if isinstance(value, Unresolved) or (isinstance(value, str) and value):
+                changes[key] = value
         return dataclasses.replace(base, **changes)
+
+
+def _part(value: Any) -> Symbolic:
+    return (Opaque(value.expression),) if isinstance(value, Unresolved) else (str(value),)
 
 
 _MANAGEMENT_GROUP_SCOPE = re.compile(r"/?providers/Microsoft\.Management/managementGroups/([^/]+)|"
@@ -218,35 +252,28 @@ def resource_id(prefix: str | Unresolved, resource_type: str, name: str | Unreso
     base = scope if scope is not None else prefix
     if isinstance(base, Unresolved):
         return base
-    type_segments = resource_type.split("/")
     names = name.split("/")
     if "" in names:
         return Unresolved(f"{resource_type} '{name}'", "a segment of the name is empty (Azure rejects this resource)")
-    namespace, types = type_segments[0], type_segments[1:]
-    lowered = [t.lower() for t in types]
-    if "providers" in lowered:
-        split = lowered.index("providers")
-        parent_types, extension_types = types[:split], types[split + 1:]
-        if len(names) != len(parent_types) + 1 + len(extension_types) or not extension_types:
-            return _mismatch(resource_type, name)
-        parent = _interleave(parent_types, names[:split])
-        extension = _interleave(extension_types, names[split + 1:])
-        return f"{base}/providers/{namespace}/{parent}/providers/{names[split]}/{extension}"
-    if len(names) != len(types) or not types:
-        return _mismatch(resource_type, name)
-    is_group = resource_type.lower() == _RESOURCE_GROUPS_TYPE
-    if scope is None and is_group and base.startswith("/subscriptions/"):
-        return f"{base.split('/resourceGroups/')[0]}/resourceGroups/{name}"
-    return f"{base}/providers/{namespace}/{_interleave(types, names)}"
+    built = id_path((base,), resource_type, [(n,) for n in names], extension=scope is not None)
+    if built is None:
+        return Unresolved(f"{resource_type} '{name}'",
+                          "the name's segments do not match the type's (Azure rejects this resource)")
+    return render(built)
 
 
-def _interleave(types: list[str], names: list[str]) -> str:
-    return "/".join(f"{t}/{n}" for t, n in zip(types, names, strict=True))
-
-
-def _mismatch(resource_type: str, name: str) -> Unresolved:
-    return Unresolved(f"{resource_type} '{name}'",
-                      "the name's segments do not match the type's (Azure rejects this resource)")
+def _full_scope(scope: Symbolic, prefix: Symbolic) -> Symbolic:
+    """An extension resource's scope as a full id: `/` is the tenant (the empty prefix); a relative one
+    (`Microsoft.X/y/z`) is under the deployment's scope, except a management group, which is under the tenant
+    wherever it is named (Bicep writes `managementGroup('mg')` as `Microsoft.Management/...`)."""
+    if scope and isinstance(scope[-1], str):
+        scope = join(scope[:-1], (scope[-1].rstrip("/"),))
+    first = scope[0] if scope else ""
+    if not isinstance(first, str) or not first or first.startswith("/"):
+        return scope  # a full id, the tenant, or an id passed in whole (a parameter)
+    if first.lower().startswith("microsoft.management/managementgroups/"):
+        return join(("/providers/",), scope)
+    return join(prefix, ("/providers/",), scope)
 
 
 class _LinkedTemplateError(TemplateError):
@@ -264,6 +291,15 @@ class _Frame:
     depth: int
     address: str
     """Address prefix of this template's resources (empty for the top template and linked files)."""
+    instance: str = ""
+    """Prefix of this template's resources' instance names (`ai[0].` inside the deployment `ai[0]`): what their
+    unresolved ids are called (`aiwell.loaders.arm.identity`)."""
+
+    @property
+    def declarations(self) -> _Declarations:
+        declarations = self.scope.declarations
+        assert isinstance(declarations, _Declarations)
+        return declarations
 
 
 @dataclass(slots=True)
@@ -272,6 +308,294 @@ class _Parent:
 
     type: str
     name: str | Unresolved
+
+
+@dataclass(slots=True)
+class _Entries:
+    """The resources of one template expanded in one deployment, by position: expanded in order, or earlier when
+    `reference()` asks for one; each position's resources are reported in template order."""
+
+    template: dict[str, Any]
+    frame: _Frame
+    items: list[tuple[str, str, Any, str | None]]
+    """Each resource's address, instance name, raw declaration and (languageVersion 2.0) symbol."""
+    blocks: dict[int, list[Resource] | None] = field(default_factory=dict)
+    """The resources each position yields; None while it is being expanded."""
+
+
+@dataclass(slots=True)
+class _Record:
+    """A resource instance expanded in a deployment: what `reference()` of it returns."""
+
+    instance: str
+    resource: Resource
+    body: dict[str, Any]
+    deployment: NestedDeployment | None = None
+    """Set for a nested deployment whose template is expanded: `reference()` reads its outputs."""
+
+    def reference(self, text: str, *, full: bool) -> Any:
+        if self.deployment is not None:
+            return self.deployment.reference(text, full=full)
+        found, properties = lookup_key(self.body, "properties")
+        value = declared(properties) if found else RuntimeObject()
+        if not full:
+            return value
+        whole = RuntimeObject({key: item for key, item in self.body.items()
+                               if not (isinstance(key, str) and key.lower() in _NOT_IN_REFERENCE)})
+        whole.update(id=self.resource.id, name=self.resource.name, type=self.resource.type)
+        key = next((k for k in whole if isinstance(k, str) and k.lower() == "properties"), "properties")
+        whole[key] = value
+        return whole
+
+
+_NOT_IN_REFERENCE = frozenset({"dependson", "comments", "properties", "id", "name", "type"})
+
+
+@dataclass(slots=True)
+class _Header:
+    """One instance a template declares (a copy, a nested child), known before it is expanded: enough to tell
+    which id, name or symbol names it."""
+
+    entries: _Entries
+    position: int
+    instance: str
+    symbol: str | None
+    raw: dict[str, Any]
+    scope: EvalScope
+    parent: _Header | None
+    described: tuple[str, Symbolic] | None | bool = False
+    """Its full type and name once worked out (None when they can't be); False before."""
+
+
+class _Declarations:
+    """The resources one deployment declares, for `reference()` and the id functions (`scope.Declarations`).
+
+    Resources are recorded as they are expanded. Before that, their headers (type, name, scope, evaluated alone)
+    say which id, name or symbol names which instance; `reference()` of one not yet expanded expands it first.
+    """
+
+    def __init__(self, expander: _Expander, parent: _Declarations | None) -> None:
+        self.expander = expander
+        self.parent = parent
+        self.templates: list[_Entries] = []
+        self.records: dict[str, _Record] = {}
+        self._headers: list[_Header] = []
+        self._listed = 0
+        self._keys: dict[IdKey, list[_Header]] = {}
+        self._keyed = 0
+        self._instances: dict[str, _Header] = {}
+
+    def add(self, entries: _Entries) -> None:
+        self.templates.append(entries)
+
+    def record(self, record: _Record) -> None:
+        self.records[record.instance] = record
+
+    # --- Declarations --------------------------------------------------------------------------------------
+
+    def reference(self, key: str | Unresolved, text: str, *, full: bool, template: Any) -> Any:
+        record = self._find(key, template)
+        if record is not None:
+            return record.reference(text, full=full)
+        if isinstance(key, str) and key.startswith("/"):
+            # A nested deployment of another deployment of the same expansion, by its id.
+            deployment = self.expander.deployments_by_id.get(key.lower())
+            if deployment is not None:
+                return deployment.reference(text, full=full)
+        return None
+
+    def canonical_id(self, key: IdKey) -> str | None:
+        registry: _Declarations | None = self
+        while registry is not None:
+            found = registry._match(key)
+            if len(found) == 1:
+                return instance_id(found[0].instance)
+            if found:
+                return None  # several declarations spell this id alike: no edge is guessed
+            registry = registry.parent
+        return None
+
+    # --- lookups -------------------------------------------------------------------------------------------
+
+    def _find(self, key: str | Unresolved, template: Any) -> _Record | None:
+        if isinstance(key, Unresolved):
+            expression = key.expression
+            return self._instance(expression[:-3]) if expression.endswith(".id") else None
+        if key.startswith("/"):
+            lowered = key.lower()
+            for record in self.records.values():
+                if isinstance(record.resource.id, str) and record.resource.id.lower() == lowered:
+                    return record
+            found = self._match(normalised((key,)))
+            return self._ensure(found[0]) if len(found) == 1 else None
+        lowered = key.lower()
+        self._list()
+        symbols = [h for h in self._headers
+                   if h.symbol is not None and h.symbol.lower() == lowered and h.entries.template is template]
+        if len(symbols) == 1:
+            return self._ensure(symbols[0])
+        named = [r for r in self.records.values() if isinstance(r.resource.name, str)
+                 and r.resource.name.lower() == lowered]
+        if len(named) == 1:
+            return named[0]
+        headers = [h for h in self._headers if (d := self._describe(h)) and d[1] == (lowered,)]
+        return self._ensure(headers[0]) if len(headers) == 1 else None
+
+    def _instance(self, instance: str) -> _Record | None:
+        if instance in self.records:
+            return self.records[instance]
+        self._list()
+        header = self._instances.get(instance)
+        return self._ensure(header) if header is not None else None
+
+    def _ensure(self, header: _Header) -> _Record | None:
+        """The record of `header`'s instance, expanding its resource now if it is not yet (None while it is
+        being expanded: a resource can't read itself)."""
+        if header.instance not in self.records:
+            self.expander.expand_entry(header.entries, header.position)
+        return self.records.get(header.instance)
+
+    def _match(self, key: IdKey) -> list[_Header]:
+        self._list()
+        self._index()
+        if len(key) == 1 and isinstance(key[0], Opaque) and key[0].text.endswith(".id"):
+            header = self._instances.get(key[0].text[:-3])
+            if header is not None:
+                return [header]
+        return self._keys.get(key, [])
+
+    # --- headers -------------------------------------------------------------------------------------------
+
+    def _list(self) -> None:
+        """List the headers of templates added since the last call."""
+        while self._listed < len(self.templates):
+            entries = self.templates[self._listed]
+            self._listed += 1
+            for position, (_, instance, raw, symbol) in enumerate(entries.items):
+                for header in _headers(entries, position, instance, raw, symbol, entries.frame.scope, None):
+                    self._headers.append(header)
+                    self._instances.setdefault(header.instance, header)
+
+    def _index(self) -> None:
+        """Work out the ids of headers listed since the last call: resources first, then extension resources
+        (whose ids are under those of resources)."""
+        if self._keyed >= len(self._headers):
+            return
+        pending = self._headers[self._keyed:]
+        self._keyed = len(self._headers)
+        for extension in (False, True):
+            for header in pending:
+                if (_field(header.raw, "scope") is not None) != extension:
+                    continue
+                key = self._key(header)
+                if key is not None:
+                    self._keys.setdefault(key, []).append(header)
+
+    def _describe(self, header: _Header) -> tuple[str, Symbolic] | None:
+        """A header's full type and name (the name as a symbolic string, lower case), or None."""
+        if header.described is False:
+            header.described = None
+            with contextlib.suppress(TemplateError):
+                header.described = self._work_out(header)
+        return header.described if isinstance(header.described, tuple) else None
+
+    def _work_out(self, header: _Header) -> tuple[str, Symbolic] | None:
+        raw_type = evaluate_value(_field(header.raw, "type"), header.scope)
+        raw_name = _field(header.raw, "name")
+        name = symbolic_value(raw_name, evaluate_value(raw_name, header.scope), header.scope)
+        if not isinstance(raw_type, str) or name is None:
+            return None
+        if header.parent is not None and not _is_namespaced(raw_type):
+            parent = self._describe(header.parent)
+            if parent is None:
+                return None
+            return f"{parent[0]}/{raw_type}", normalised(join(parent[1], ("/",), name))
+        return raw_type, normalised(name)
+
+    def _key(self, header: _Header) -> IdKey | None:
+        described = self._describe(header)
+        if described is None:
+            return None
+        resource_type, name = described
+        if not _is_namespaced(resource_type):
+            return None
+        try:
+            prefix, scope = _placement(header.raw, header.scope, header.entries.frame.target, self)
+        except TemplateError:
+            return None
+        built = id_path(prefix if scope is None else scope, resource_type, split(name), extension=scope is not None)
+        return normalised(built) if built is not None else None
+
+    def is_instance_id(self, text: str) -> bool:
+        """Whether `text` is the unresolved id of an instance this deployment (or one around it) declares."""
+        registry: _Declarations | None = self
+        while registry is not None:
+            registry._list()
+            if text.endswith(".id") and text[:-3] in registry._instances:
+                return True
+            registry = registry.parent
+        return False
+
+    def canonical_scope(self, scope: Symbolic) -> Symbolic:
+        """An extension resource's scope, as the unresolved id of the resource it names when it is one of the
+        deployment's."""
+        if is_known(scope):
+            return scope
+        canonical = self.canonical_id(normalised(scope))
+        return (Opaque(canonical),) if canonical is not None else scope
+
+
+def _placement(raw: dict[str, Any], scope: EvalScope, target: _Target,
+               declarations: _Declarations) -> tuple[Symbolic, Symbolic | None]:
+    """Where a declared resource goes, as symbolic strings: the id prefix of its scope (its own `subscriptionId`
+    and `resourceGroup` honoured), and for an extension resource the full id of the resource it extends - the
+    unresolved id of that resource when the deployment declares it. Raises `TemplateError` for a field that is no
+    string."""
+    fields: list[Symbolic | None] = []
+    for key in ("subscriptionId", "resourceGroup", "scope"):
+        written = _field(raw, key)
+        if written is None:
+            fields.append(None)
+            continue
+        found = symbolic_value(written, evaluate_value(written, scope), scope)
+        if found is None:
+            raise TemplateError(f"'{key}' is not a string")
+        fields.append(found)
+    subscription, group, extended = fields
+    prefix = target.symbolic_prefix(subscription=subscription, resource_group=group)
+    if extended is None:
+        return prefix, None
+    return prefix, declarations.canonical_scope(_full_scope(extended, prefix))
+
+
+def _headers(entries: _Entries, position: int, instance: str, raw: Any, symbol: str | None, scope: EvalScope,
+             parent: _Header | None) -> list[_Header]:
+    """The instances a template resource declares: its copies (a count that can't be known declares none that
+    can be named) and its nested children's; an `existing` resource declares none."""
+    if not isinstance(raw, dict) or _field(raw, "existing") is True:
+        return []
+    copy = _field(raw, "copy")
+    instances: list[tuple[EvalScope, str, str | None]] = [(scope, instance, symbol)]
+    if copy is not None:
+        if not isinstance(copy, dict):
+            return []
+        loop_name = copy.get("name") if isinstance(copy.get("name"), str) else None
+        try:
+            count = copy_count(evaluate_value(copy.get("count"), scope), "a copy loop")
+        except TemplateError:
+            return []
+        instances = [(scope.with_copy_index(loop_name, index), f"{instance}[{index}]",
+                      f"{symbol}[{index}]" if symbol is not None else None) for index in range(count)]
+    found: list[_Header] = []
+    children = _field(raw, "resources")
+    for copy_scope, name, copy_symbol in instances:
+        header = _Header(entries, position, name, copy_symbol, raw, copy_scope, parent)
+        found.append(header)
+        if isinstance(children, list):
+            for index, child in enumerate(children):
+                found.extend(_headers(entries, position, f"{name}.resources[{index}]", child, None, copy_scope,
+                                      header))
+    return found
 
 
 class _Expander:
@@ -286,7 +610,8 @@ class _Expander:
         self.unreviewed: list[str] = []
         self.linked_files: set[Path] = set()
         self.scopes: list[EvalScope] = []
-        self.nested_deployments = NestedDeployments()
+        self.deployments_by_id: dict[str, NestedDeployment] = {}
+        """Every nested deployment expanded so far whose id is known (lower case), for `reference()` by id."""
         self._linked_documents: dict[Path, JsonDocument] = {}
 
     def where(self, frame: _Frame, address: str) -> str:
@@ -310,7 +635,8 @@ class _Expander:
         return merged
 
     def new_scope(self, template: dict[str, Any], supplied: Mapping[str, Any], context: DeploymentContext,
-                  source: str | None) -> EvalScope:
+                  source: str | None, parent: _Declarations | None) -> EvalScope:
+        """The scope of one deployment of `template` (`parent`: the declarations of the deployment around it)."""
         parameters, notes = scope_parameters(template, supplied)
         for message in notes:
             self.note(message)
@@ -320,38 +646,55 @@ class _Expander:
                           variables=variables if isinstance(variables, dict) else {},
                           functions=functions if isinstance(functions, list) else [],
                           context=context, template=template, parameter_values_source=source,
-                          nested_deployments=self.nested_deployments)
+                          declarations=_Declarations(self, parent))
         self.scopes.append(scope)
         return scope
 
     # --- templates ------------------------------------------------------------------------------------------
 
     def expand(self, template: dict[str, Any], frame: _Frame) -> None:
-        """Expand every resource of `template` in `frame`."""
+        """Expand every resource of `template` in `frame`, reported in template order."""
+        items = [(address, frame.instance + local, raw, local if symbolic else None)
+                 for address, local, raw, symbolic in _template_resources(template, frame.address)]
+        entries = _Entries(template, frame, items)
+        frame.declarations.add(entries)
+        for position in range(len(items)):
+            self.expand_entry(entries, position)
         first = len(self.resources)
         symbols: dict[str, list[str | Unresolved]] = {}
-        symbolic = isinstance(_field(template, "resources"), dict)
-        for address, raw in _template_resources(template, frame.address):
-            start = len(self.resources)
-            symbol = address.rsplit(".", 1)[-1] if symbolic else None
-            self.expand_resource(raw, frame, address, parent=None, symbol=symbol)
+        for position, (address, _, _, symbol) in enumerate(items):
+            block = entries.blocks.get(position) or []
             if symbol is not None:
                 # The resource itself or its copies (`name[3]`), not its nested children.
-                symbols[symbol.lower()] = [r.id for r in self.resources[start:]
-                                           if _is_copy_of(r.source.address, address)]
-        if symbolic:
+                symbols[symbol.lower()] = [r.id for r in block if _is_copy_of(r.source.address, address)]
+            self.resources.extend(block)
+        if symbols:
             _resolve_symbolic_dependencies(self.resources[first:], symbols)
 
+    def expand_entry(self, entries: _Entries, position: int) -> None:
+        """Expand the resource at `position` of a template, once: in order, or earlier when `reference()` reads
+        it (ARM deploys in dependency order). Nothing while it is being expanded (it refers to itself)."""
+        if position in entries.blocks:
+            return
+        entries.blocks[position] = None
+        address, instance, raw, symbol = entries.items[position]
+        outer, self.resources = self.resources, []
+        try:
+            self.expand_resource(raw, entries.frame, address, parent=None, symbol=symbol, instance=instance)
+        finally:
+            entries.blocks[position], self.resources = self.resources, outer
+
     def expand_resource(self, raw: Any, frame: _Frame, address: str, parent: _Parent | None,
-                        symbol: str | None = None) -> None:
+                        symbol: str | None = None, *, instance: str) -> None:
         """Expand one template resource: its copies, condition, body, children and nested deployment.
 
-        `symbol` is its symbolic name in a languageVersion 2.0 template (what `reference()` calls it).
+        `symbol` is its symbolic name in a languageVersion 2.0 template (what `reference()` calls it); `instance`
+        names it in unresolved ids.
         """
         span = frame.document.span_of(raw)
         line = span[0] if span else None
         try:
-            self._expand_resource(raw, frame, address, parent, span, symbol)
+            self._expand_resource(raw, frame, address, parent, span, symbol, instance)
         except InputError as exc:
             if exc.line is not None:
                 raise
@@ -360,14 +703,14 @@ class _Expander:
             raise TemplateError(f"{address}: template nested too deeply to evaluate", line=line) from exc
 
     def _expand_resource(self, raw: Any, frame: _Frame, address: str, parent: _Parent | None,
-                         span: tuple[int, int] | None, symbol: str | None) -> None:
+                         span: tuple[int, int] | None, symbol: str | None, instance: str) -> None:
         if not isinstance(raw, dict):
             raise TemplateError("a resource must be a JSON object")
         if _field(raw, "existing") is True:
             return  # a reference to a resource deployed elsewhere (languageVersion 2.0)
         copy = _field(raw, "copy")
         if copy is None:
-            self._expand_instance(raw, frame, frame.scope, address, parent, span, symbol=symbol)
+            self._expand_instance(raw, frame, frame.scope, address, parent, span, symbol=symbol, instance=instance)
             return
         if not isinstance(copy, dict):
             raise TemplateError("'copy' must be an object with 'name' and 'count'")
@@ -377,17 +720,18 @@ class _Expander:
             self.note(f"{self.where(frame, address)}: copy count {count.expression} is unresolved "
                       f"({count.reason}); reviewed as one resource whose name is unresolved")
             self._expand_instance(raw, frame, frame.scope.with_copy_index(loop_name, 0), address, parent, span,
-                                  unresolved_copy=(loop_name, count))
+                                  unresolved_copy=(loop_name, count), instance=instance)
             return
         for index in range(copy_count(count, f"copy loop '{loop_name}'")):
             self._expand_instance(raw, frame, frame.scope.with_copy_index(loop_name, index),
                                   f"{address}[{index}]", parent, span,
-                                  symbol=f"{symbol}[{index}]" if symbol is not None else None)
+                                  symbol=f"{symbol}[{index}]" if symbol is not None else None,
+                                  instance=f"{instance}[{index}]")
 
     def _expand_instance(self, raw: dict[str, Any], frame: _Frame, scope: EvalScope, address: str,
                          parent: _Parent | None, span: tuple[int, int] | None,
                          unresolved_copy: tuple[str | None, Unresolved] | None = None, *,
-                         symbol: str | None = None) -> None:
+                         symbol: str | None = None, instance: str) -> None:
         condition_raw = _field(raw, "condition")
         if condition_raw is not None:
             condition = self._evaluate(condition_raw, scope, unresolved_copy)
@@ -419,25 +763,28 @@ class _Expander:
         if unresolved_copy is not None:
             name = Unresolved(_expression_text(_field(raw, "name")),
                               f"copy count {unresolved_copy[1].expression} is unresolved")
-        rid = self._resource_id(body, full_type, name, frame)
+        rid = self._resource_id(body, full_type, name, frame, raw, scope)
+        if isinstance(rid, Unresolved):
+            # However the template spells this resource's id elsewhere, it is spelled so (see `identity`).
+            rid = Unresolved(instance_id(instance), rid.reason)
         body["type"] = full_type
         body["name"] = name
         line, end_line = span if span else (None, None)
         source = Source(SourceFormat.ARM, str(frame.file), line, end_line, address)
-        self.resources.append(Resource.from_arm(body, source, resource_id=rid))
+        resource = Resource.from_arm(body, source, resource_id=rid)
+        self.resources.append(resource)
+        frame.declarations.record(_Record(instance, resource, body))
 
-        if is_deployment and unresolved_copy is not None:
-            self.note_unreviewed(f"{self.where(frame, address)}: the template of a deployment in a copy loop whose "
-                                 "count is unresolved is not expanded; its resources are not reviewed")
-        elif is_deployment:
+        if is_deployment:
             self._expand_deployment(body, inline_template, frame, scope, address, span,
-                                    _NestedName(rid, name, symbol))
+                                    _NestedName(rid, name, symbol, instance), unresolved_copy)
 
         children = _field(raw, "resources")
         if isinstance(children, list):
             me = _Parent(full_type, name)
             for index, child in enumerate(children):
-                self.expand_resource(child, frame, f"{address}.resources[{index}]", parent=me)
+                self.expand_resource(child, frame, f"{address}.resources[{index}]", parent=me,
+                                     instance=f"{instance}.resources[{index}]")
         elif children is not None:
             raise TemplateError("nested 'resources' must be an array")
 
@@ -484,8 +831,8 @@ class _Expander:
                 name = f"{parent.name}/{name}"
         return resource_type, name
 
-    def _resource_id(self, body: dict[str, Any], resource_type: str, name: str | Unresolved,
-                     frame: _Frame) -> str | Unresolved:
+    def _resource_id(self, body: dict[str, Any], resource_type: str, name: str | Unresolved, frame: _Frame,
+                     raw: dict[str, Any], scope: EvalScope) -> str | Unresolved:
         raw_type = _field(body, "type")
         if not isinstance(raw_type, str):
             reason = raw_type.reason if isinstance(raw_type, Unresolved) else "the type is not a string"
@@ -494,35 +841,44 @@ class _Expander:
             return Unresolved(resource_type, "the type has no resource provider namespace")
         prefix = frame.target.prefix(subscription=_field(body, "subscriptionId"),
                                      resource_group=_field(body, "resourceGroup"))
-        scope_value = _field(body, "scope")
-        scope: str | Unresolved | None = None
-        if isinstance(scope_value, Unresolved):
-            scope = scope_value
-        elif isinstance(scope_value, str) and scope_value:
-            scope = self._full_scope(scope_value, prefix)
-            body[next(k for k in body if k.lower() == "scope")] = scope if scope != "" else "/"
-        return resource_id(prefix, resource_type, name, scope)
-
-    @staticmethod
-    def _full_scope(scope: str, prefix: str | Unresolved) -> str | Unresolved:
-        """An extension resource's scope as a full id: `/` is the tenant (the empty prefix); a relative one
-        (`Microsoft.X/y/z`) is under the deployment's scope, except a management group, which is under the
-        tenant wherever it is named (Bicep writes `managementGroup('mg')` as `Microsoft.Management/...`)."""
-        scope = scope.rstrip("/")
-        if scope.startswith("/") or not scope:
-            return scope
-        if scope.lower().startswith("microsoft.management/managementgroups/"):
-            return f"/providers/{scope}"
-        if isinstance(prefix, Unresolved):
-            return prefix
-        return f"{prefix}/providers/{scope}"
+        scope_key = next((k for k in body if isinstance(k, str) and k.lower() == "scope"), None)
+        value = body[scope_key] if scope_key is not None else None
+        extended: str | Unresolved | None = None
+        if isinstance(value, Unresolved) or (isinstance(value, str) and value):
+            assert scope_key is not None
+            try:
+                _, full = _placement(raw, scope, frame.target, frame.declarations)
+            except TemplateError:
+                full = None
+            if full is not None and is_known(full):
+                extended = render(full)
+            elif full is not None and len(full) == 1 and isinstance(full[0], Opaque) \
+                    and frame.declarations.is_instance_id(full[0].text):
+                # The resource it extends is the deployment's: the id that resource's declaration has.
+                reason = value.reason if isinstance(value, Unresolved) else "the scope is unresolved"
+                extended = Unresolved(full[0].text, reason)
+            elif isinstance(value, Unresolved):
+                extended = value
+            else:
+                extended = prefix  # relative to a scope that is unresolved
+            if resource_type.lower() != _DEPLOYMENTS_TYPE:
+                # A deployment's scope is where it deploys, kept as written; an extension resource's is the id of
+                # the resource it extends.
+                body[scope_key] = extended if extended != "" else "/"
+        return resource_id(prefix, resource_type, name, extended)
 
     # --- nested deployments ---------------------------------------------------------------------------------
 
     def _expand_deployment(self, body: dict[str, Any], inline_template: Any, frame: _Frame, scope: EvalScope,
-                           address: str, span: tuple[int, int] | None, names: _NestedName) -> None:
+                           address: str, span: tuple[int, int] | None, names: _NestedName,
+                           unresolved_copy: tuple[str | None, Unresolved] | None) -> None:
         """Expand the template a `Microsoft.Resources/deployments` resource deploys, inline or linked, and record
-        it so that `reference()` of it reads its outputs."""
+        it so that `reference()` of it reads its outputs.
+
+        In a copy loop whose count is unresolved the template is expanded once, for every copy, with the parameters
+        the copies share (those that differ per copy are unresolved), as the copy itself is reviewed; except a
+        template in the outer scope, whose expressions would see one copy's index.
+        """
         properties = _field(body, "properties")
         if not isinstance(properties, dict):
             return
@@ -537,7 +893,7 @@ class _Expander:
             # An expression (Bicep writes `template: loadJsonContent(...)` as `[variables('$fxv#0')]`). Its value,
             # `[[` escapes undone, is a template whose own expressions ARM evaluates in the nested deployment,
             # with the parameters it is given: inner scope, whatever the options say.
-            inline_template = evaluate_value(inline_template, scope)
+            inline_template = self._evaluate(inline_template, scope, unresolved_copy)
             if isinstance(inline_template, Unresolved):
                 self.note_unreviewed(f"{self.where(frame, address)}: properties.template "
                                      f"{inline_template.expression} is unresolved ({inline_template.reason}); its "
@@ -547,32 +903,41 @@ class _Expander:
             options = _field(properties, "expressionEvaluationOptions")
             scope_option = _field(options, "scope") if isinstance(options, dict) else None
             inner = from_expression or (isinstance(scope_option, str) and scope_option.lower() == "inner")
+            if unresolved_copy is not None and not inner:
+                self.note_unreviewed(f"{self.where(frame, address)}: the template of a deployment in a copy loop "
+                                     "whose count is unresolved, evaluated in the outer scope, is not expanded; its "
+                                     "resources are not reviewed")
+                return
             prefix = f"{address}.properties.template"
             # Outer scope (ARM's default): the nested template sees the parent's parameters and variables.
-            child_scope = (self._inner_scope(inline_template, properties, frame, body, address, target) if inner
-                           else scope)
-            child = _Frame(frame.document, frame.file, child_scope, target, frame.depth + 1, prefix)
+            child_scope = (self._inner_scope(inline_template, properties, frame, body, address, target,
+                                             names.instance) if inner else scope)
+            child = _Frame(frame.document, frame.file, child_scope, target, frame.depth + 1, prefix,
+                           f"{names.instance}.")
             self.expand(inline_template, child)
             self._record_deployment(frame, names, inline_template, child_scope)
         elif inline_template is not None:
             raise TemplateError("properties.template of a deployment must be an object", line=line)
         elif isinstance(link, dict):
-            linked = self._expand_link(link, properties, body, frame, target, address, line)
+            linked = self._expand_link(link, properties, body, frame, target, address, line, names.instance)
             if linked is not None:
                 self._record_deployment(frame, names, *linked)
 
     def _record_deployment(self, frame: _Frame, names: _NestedName, template: dict[str, Any],
                            scope: EvalScope) -> None:
-        """Let `reference()` find this nested deployment, by id, name or symbol, in the template that deploys it."""
-        if isinstance(names.name, Unresolved):
-            return
-        name = names.name.rsplit("/", 1)[-1]
+        """Let `reference()` of this nested deployment (by id, name or symbol, in the deployment that deploys it)
+        read its outputs, evaluated in its own scope."""
+        name = names.name.rsplit("/", 1)[-1] if isinstance(names.name, str) else names.name
         outputs = _field(template, "outputs")
-        declared = outputs if isinstance(outputs, dict) else {}
-        types = {key: _field(value, "type") if isinstance(value, dict) else None for key, value in declared.items()}
-        deployment = NestedDeployment(names.resource_id, name, lambda: _outputs(declared, scope), types)
-        aliases = (name,) if names.symbol is None else (name, names.symbol)
-        frame.scope.nested_deployments.add(deployment, template=frame.scope.template, names=aliases)
+        declared_outputs = outputs if isinstance(outputs, dict) else {}
+        types = {key: _field(value, "type") if isinstance(value, dict) else None
+                 for key, value in declared_outputs.items()}
+        deployment = NestedDeployment(names.resource_id, name, lambda: _outputs(declared_outputs, scope), types)
+        record = frame.declarations.records.get(names.instance)
+        if record is not None:
+            record.deployment = deployment
+        if isinstance(names.resource_id, str):
+            self.deployments_by_id[names.resource_id.lower()] = deployment
 
     def _deployment_target(self, body: dict[str, Any], frame: _Frame) -> _Target:
         """Where a nested deployment deploys: its `scope` (`/` for the tenant, a management group, a
@@ -593,25 +958,34 @@ class _Expander:
             target = dataclasses.replace(target, kind="resourceGroup", resource_group=group)
         return target
 
-    def _inner_context(self, body: dict[str, Any], target: _Target) -> DeploymentContext:
-        """The deployment context inside an inner-scope deployment: its target and its own name."""
+    def _inner_context(self, body: dict[str, Any], target: _Target, instance: str) -> DeploymentContext:
+        """The deployment context inside an inner-scope deployment: its target, its own name and its own location
+        (unresolved when they are: never those of the deployment around it)."""
         context = target.context(self.context)
+        location = _field(body, "location")
+        if not isinstance(location, str) or not location:
+            reason = location.reason if isinstance(location, Unresolved) else "the deployment declares none"
+            location = Unresolved(f"{instance}.location", f"the deployment's location is unresolved: {reason}")
+        context = dataclasses.replace(context, deployment_location=location)
         name = _field(body, "name")
         if isinstance(name, str) and name:
-            context = dataclasses.replace(context, deployment_name=name.rsplit("/", 1)[-1])
-        return context
+            return dataclasses.replace(context, deployment_name=name.rsplit("/", 1)[-1])
+        reason = name.reason if isinstance(name, Unresolved) else "it is not a string"
+        return dataclasses.replace(context, deployment_name=Unresolved(
+            f"{instance}.name", f"the deployment's name is unresolved: {reason}"))
 
     def _inner_scope(self, template: dict[str, Any], properties: dict[str, Any], frame: _Frame,
-                     body: dict[str, Any], address: str, target: _Target) -> EvalScope:
+                     body: dict[str, Any], address: str, target: _Target, instance: str) -> EvalScope:
         supplied = deployment_parameter_values(_field(properties, "parameters"))
         if _field(properties, "parametersLink") is not None:
             self.note(f"{self.where(frame, address)}: parametersLink is not followed (aiwell works offline); "
                       "the linked template's parameters without a default are unresolved")
-        return self.new_scope(template, supplied, self._inner_context(body, target), str(frame.file))
+        return self.new_scope(template, supplied, self._inner_context(body, target, instance), str(frame.file),
+                              frame.declarations)
 
     def _expand_link(self, link: dict[str, Any], properties: dict[str, Any], body: dict[str, Any],
-                     frame: _Frame, target: _Target, address: str,
-                     line: int | None) -> tuple[dict[str, Any], EvalScope] | None:
+                     frame: _Frame, target: _Target, address: str, line: int | None,
+                     instance: str) -> tuple[dict[str, Any], EvalScope] | None:
         """Expand a linked template inside the reviewed tree; its template and scope, or None when not read."""
         relative = _field(link, "relativePath")
         where = self.where(frame, address)
@@ -640,8 +1014,8 @@ class _Expander:
         if not is_template(document.value):
             raise TemplateError(f"linked template {relative} is not an ARM template", line=line)
         self.linked_files.add(path)
-        scope = self._inner_scope(document.value, properties, frame, body, address, target)
-        child = _Frame(document, shown, scope, target, frame.depth + 1, "")
+        scope = self._inner_scope(document.value, properties, frame, body, address, target, instance)
+        child = _Frame(document, shown, scope, target, frame.depth + 1, "", f"{instance}.")
         try:
             self.expand(document.value, child)
         except _LinkedTemplateError:
@@ -673,6 +1047,7 @@ class _NestedName:
     resource_id: str | Unresolved
     name: str | Unresolved
     symbol: str | None
+    instance: str
 
 
 def _is_copy_of(address: str, base: str) -> bool:
@@ -757,28 +1132,32 @@ def _split_inline_template(body: dict[str, Any]) -> tuple[dict[str, Any], Any]:
     return stripped, properties[template_key]
 
 
-def _template_resources(template: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, Any]]:
-    """A template's resources with their addresses: `resources[i]`, or (languageVersion 2.0) the symbol."""
+def _template_resources(template: Mapping[str, Any], prefix: str) -> Iterator[tuple[str, str, Any, bool]]:
+    """A template's resources: each one's address (under `prefix`), its own name in the template (`resources[i]`,
+    or in languageVersion 2.0 the symbol), its declaration, and whether that name is a symbol."""
     resources = _field(template, "resources")
     if isinstance(resources, list):
         for index, raw in enumerate(resources):
-            yield f"{prefix}.resources[{index}]" if prefix else f"resources[{index}]", raw
+            local = f"resources[{index}]"
+            yield f"{prefix}.{local}" if prefix else local, local, raw, False
     elif isinstance(resources, dict):
         for symbol, raw in resources.items():
-            yield f"{prefix}.resources.{symbol}" if prefix else str(symbol), raw
+            yield f"{prefix}.resources.{symbol}" if prefix else str(symbol), str(symbol), raw, True
     elif resources is not None:
         raise TemplateError("'resources' must be an array or an object")
 
 
 def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | None = None,
                     parameters_source: str | None = None, context: DeploymentContext | None = None,
-                    root: Path | None = None) -> TemplateExpansion:
+                    root: Path | None = None, instance: str = "") -> TemplateExpansion:
     """Expand one deployment of the template in `document` into resources.
 
     `parameters` are the values of a parameter file (`ParameterFile.values`), matched case-insensitively;
     `parameters_source` names that file in messages. `root` is the directory tree under review: a linked
-    template (`templateLink.relativePath`) is only read inside it. Raises `TemplateError` (with the line of
-    the resource involved when known) when the template can't be expanded.
+    template (`templateLink.relativePath`) is only read inside it. `instance` prefixes the instance names that
+    unresolved ids carry (`ai[0].` for a Bicep module instance: `ai[0].account.id`), so that the resources of two
+    deployments of one template keep distinct ids. Raises `TemplateError` (with the line of the resource involved
+    when known) when the template can't be expanded.
     """
     template = document.value
     if not is_template(template):
@@ -789,8 +1168,8 @@ def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | N
     context = dataclasses.replace(context, deployment_scope=target.kind)
     expander = _Expander(root=root, context=context, top_file=Path(document.path))
     try:
-        scope = expander.new_scope(template, parameters or {}, context, parameters_source)
-        frame = _Frame(document, Path(document.path), scope, target, 0, "")
+        scope = expander.new_scope(template, parameters or {}, context, parameters_source, None)
+        frame = _Frame(document, Path(document.path), scope, target, 0, "", instance)
         expander.expand(template, frame)
     except RecursionError as exc:
         raise TemplateError("template nested too deeply to evaluate") from exc

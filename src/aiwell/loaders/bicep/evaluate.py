@@ -1575,7 +1575,8 @@ class _Instance:
         if resolved not in session.files:
             session.files.append(resolved)
         parameters = {k: _finalize(v) for k, v in supplied.items()}
-        expansion = expand_template(document, parameters=parameters, context=context, root=session.root)
+        expansion = expand_template(document, parameters=parameters, context=context, root=session.root,
+                                    instance=f"{self.address}.")
         self._cache["arm_outputs"] = expansion.outputs
         for message in expansion.notes:
             session.note(f"{shown}: {message}")
@@ -1666,7 +1667,8 @@ class _Instance:
         parameters = deployment_parameter_values(_finalize(lookup_key(properties, "parameters")[1]))
         context, _ = self._deployment_context()
         document = JsonDocument(str(self.file.path), template, "")
-        expansion = expand_template(document, parameters=parameters, context=context, root=self.file.session.root)
+        expansion = expand_template(document, parameters=parameters, context=context, root=self.file.session.root,
+                                    instance=f"{self.address}.")
         for message in expansion.notes:
             self.file.note(f"{self.address}: {message}")
         for message in expansion.unreviewed:
