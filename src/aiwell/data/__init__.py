@@ -8,10 +8,27 @@ This package never imports the review engine, and the review engine never import
 
 from __future__ import annotations
 
-from aiwell.data.model import FACETS, Finding, Severity, Status
-from aiwell.data.options import ProfileOptions
-from aiwell.data.report import SCHEMA, DataReport, render_json
-from aiwell.data.run import profile_paths
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from aiwell.data.model import FACETS, Finding, Severity, Status
+    from aiwell.data.options import ProfileOptions
+    from aiwell.data.report import SCHEMA, DataReport, render_json
+    from aiwell.data.run import profile_paths
+
+_EXPORTS = {"FACETS": "model", "Finding": "model", "Severity": "model", "Status": "model",
+            "ProfileOptions": "options", "SCHEMA": "report", "DataReport": "report", "render_json": "report",
+            "profile_paths": "run"}
+"""Imported when first used, so `aiwell data --help` (which imports `aiwell.data.cli`) loads none of DuckDB,
+Arrow, PyYAML or numpy."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'aiwell.data' has no attribute {name!r}")
+    return getattr(importlib.import_module(f"aiwell.data.{module}"), name)
 
 __all__ = ["FACETS", "SCHEMA", "DataReport", "Finding", "ProfileOptions", "Severity", "Status", "profile_paths",
            "render_json"]
