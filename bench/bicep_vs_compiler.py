@@ -171,7 +171,7 @@ _ABSENT = _Absent()
 
 
 class _UnknownKey:
-    """An object key only the native reader could not compute, where the compiled template has a known one."""
+    """An object key only one reader could compute: in place of the value of the other's known key."""
 
     def __init__(self, key: str) -> None:
         self.key = key
@@ -205,6 +205,17 @@ def _walk(first: Any, second: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
                     yield f"{path}.{compiled_key}", _UnknownKey(native_key), second[compiled_key]
             else:
                 unknown_native = []
+        elif not unknown_native:
+            # The native side knows keys the ARM reader could not compute (`createObject` of an unknown key): pair
+            # them in order (a key both spell alike, as when both sides ran the ARM reader, pairs as itself).
+            spelled = {str(k).lower() for k in first}
+            unmatched = [k for k in unknown_compiled if str(k).lower() not in spelled]
+            extra = [k for k in first if str(k).lower() not in lowered]
+            if unmatched and len(extra) == len(unmatched):
+                for native_key, compiled_key in zip(extra, unmatched, strict=True):
+                    lowered.pop(str(compiled_key).lower())
+                    yield f"{path}.{native_key}", first[native_key], _UnknownKey(compiled_key)
+                unknown_native = extra
         else:
             unknown_native = []
         for key, value in first.items():
@@ -242,7 +253,7 @@ def _beneath(resource: Resource, deployments: list[Resource]) -> bool:
 
 def _knows_less(native: Any, compiled: Any) -> bool:
     """Whether the compiled side is unresolved (wholly or in part) where the native side holds a known value."""
-    if isinstance(compiled, Unresolved):
+    if isinstance(compiled, Unresolved | _UnknownKey):
         return not isinstance(native, Unresolved)
     return isinstance(compiled, _Absent) and not isinstance(native, _Absent | Unresolved) \
         and not _fully_unresolved(native)

@@ -176,4 +176,14 @@ def test_rule_selects_among_the_custom_rules_too(capsys: pytest.CaptureFixture[s
     assert ran("--rule", "AIS002") == {"AIS002"}            # --rule limits the custom rules as well
     assert ran("--rule", "region-not-allowed", "--rule", "AIS002") == {"ORG003", "AIS002"}
     code, _, err = run_cli(capsys, "review", str(EXAMPLE), "--rule", "ORG001")
-    assert code == 2 and "unknown rule: ORG001" in err and "--rules-dir" in err
+    assert code == 2 and "'ORG001', which matches no rule" in err and "--rules-dir" in err
+
+
+def test_a_rule_whose_type_matches_nothing_says_nothing_was_checked(capsys: pytest.CaptureFixture[str],
+                                                                    tmp_path: Path) -> None:
+    folder = _folder(tmp_path, RULE.replace("Microsoft.Search/searchServices", "Microsoft.Serch/searchServices"))
+    code, out, _ = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(folder), "--rule", "ORG100")
+    assert code == 0
+    assert "Nothing was checked: none of the rules run applies to these 11 resources" in out
+    code, out, _ = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(CUSTOM), "--rule", "ORG001")
+    assert "Nothing was checked" not in out

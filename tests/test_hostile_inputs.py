@@ -215,11 +215,13 @@ def test_output_naming_a_file_found_in_a_folder_is_refused(tmp_path: Path,
     assert parameters.read_bytes() == before
 
 
-@pytest.mark.parametrize("target", ["/dev/full", "missing-folder/report.json"])
+@pytest.mark.parametrize("target", ["/dev/full", "a-file/report.json"])
 def test_an_output_that_cannot_be_written_is_a_usage_error(tmp_path: Path, target: str,
                                                            capsys: pytest.CaptureFixture[str]) -> None:
     template = tmp_path / "main.json"
     template.write_text(_template(), encoding="utf-8")
+    # A file where the report's folder should be: the folder can't be created (a missing one is).
+    (tmp_path / "a-file").write_text("", encoding="utf-8")
     output = target if target.startswith("/") else str(tmp_path / target)
     if target == "/dev/full" and not Path(target).exists():
         pytest.skip("no /dev/full on this system")

@@ -17,7 +17,7 @@ from aiwell.model import (
     Status,
     Suppression,
 )
-from aiwell.report import SeverityCounts, build_report, exit_code, not_analysed_result
+from aiwell.report import SeverityCounts, build_report, exit_code, exit_reason, not_analysed_result
 
 
 def _rule(severity: Severity) -> RuleInfo:
@@ -82,13 +82,28 @@ def test_summary_counts_every_state() -> None:
     ([_result(Severity.MEDIUM, Status.FAIL)], Severity.HIGH, 0),
     ([_result(Severity.MEDIUM, Status.FAIL)], Severity.MEDIUM, 1),
     ([_result(Severity.MEDIUM, Status.FAIL)], Severity.LOW, 1),
-    ([_result(Severity.HIGH, Status.UNKNOWN)], Severity.LOW, 0),
+    ([_result(Severity.HIGH, Status.UNKNOWN)], Severity.LOW, 1),
+    ([_result(Severity.MEDIUM, Status.UNKNOWN)], Severity.HIGH, 0),
+    ([_result(Severity.HIGH, Status.UNKNOWN, suppressed=True)], Severity.LOW, 0),
     ([_result(Severity.HIGH, Status.FAIL, suppressed=True)], Severity.LOW, 0),
     ([_result(Severity.HIGH, Status.FAIL)], None, 0),
 ])
 def test_exit_code_gates_on_failures_at_or_above_the_level(results: list[Result], fail_on: Severity | None,
                                                            code: int) -> None:
     assert exit_code(build_report([GOOD], [], results), fail_on) == code
+
+
+def test_unknown_results_gate_unless_allowed() -> None:
+    # Never green on nothing: a result that could not be decided gates as a failure of its severity would.
+    report = build_report([GOOD], [], [_result(Severity.HIGH, Status.UNKNOWN), _result(Severity.LOW, Status.PASS)])
+    code, reason = exit_reason(report, Severity.HIGH)
+    assert code == 1
+    assert reason == "exit 1: 1 high unknown ≥ --fail-on high (--allow-unknown passes them)"
+    allowed = exit_reason(report, Severity.HIGH, allow_unknown=True)
+    assert allowed == (0, "exit 0: no finding ≥ --fail-on high; 1 unknown allowed by --allow-unknown")
+    assert exit_code(report, Severity.HIGH, allow_unknown=True) == 0
+    failing = build_report([GOOD], [], [_result(Severity.HIGH, Status.UNKNOWN), _result(Severity.HIGH, Status.FAIL)])
+    assert exit_reason(failing, Severity.HIGH, allow_unknown=True) == (1, "exit 1: 1 high finding ≥ --fail-on high")
 
 
 @pytest.mark.parametrize("fail_on", list(Severity))

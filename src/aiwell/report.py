@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiwell import __version__
 from aiwell.errors import ExitCode
@@ -22,6 +23,9 @@ from aiwell.model import (
 from aiwell.priorities import DEFAULT_PILLAR_WEIGHTS, TOP_ACTIONS, Remedy, TopAction, top_actions
 from aiwell.scoring import Scores, score_results
 from aiwell.workload import Archetype
+
+if TYPE_CHECKING:
+    from aiwell.rules import Rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +52,8 @@ class Summary:
     """Deployments (distinct `input` labels) of which part was not reviewed (`InputRecord.unreviewed`)."""
     by_severity: dict[Severity, SeverityCounts]
     """Every severity, high first."""
+    baselined: int = 0
+    """Failures recorded in the findings baseline (counted in `failed` too: they still fail, but don't gate)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +98,17 @@ class Report:
     """How much each pillar weighs in results' `weight` and the top actions' order (`pillar_weights` setting)."""
     pillars: tuple[Pillar, ...] = tuple(Pillar)
     """The pillars the review was asked about (`--pillar`), in enum order: reporters show only these."""
+    rules: Mapping[str, Rule] = field(default_factory=dict)
+    """The rules the review ran, by id, with their documentation (rationale, remediation snippets, references) for
+    the reporters that show it (SARIF, HTML, Markdown). A result whose rule is not here is shown from its
+    `RuleInfo` alone."""
+    warnings: tuple[str, ...] = ()
+    """What the run's governance has to say: an expired suppression, one that matches nothing, a rule selected
+    that the pinned rule set does not hold. Printed, and carried in every format."""
+    rule_set: str = "latest"
+    """The catalog version the review ran (`rule_set` in the configuration)."""
+    environment: str | None = None
+    """The environment the review was told it is about (`environment` in the configuration), if any."""
 
     @property
     def input_labels(self) -> list[str]:
@@ -151,7 +168,7 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
     partial = {record.input for record in inputs if record.unreviewed}
     counts = dict.fromkeys(Status, 0)
     by_severity = {severity: [0, 0] for severity in sorted(Severity, key=lambda s: -s.rank)}
-    suppressed = 0
+    suppressed = baselined = 0
     for result in results:
         if result.status is Status.NOT_APPLICABLE:
             counts[result.status] += 1
@@ -159,6 +176,7 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
             suppressed += 1
         else:
             counts[result.status] += 1
+            baselined += result.baselined
             if result.status is Status.FAIL:
                 by_severity[result.rule.severity][0] += 1
             elif result.status is Status.UNKNOWN:
@@ -172,20 +190,25 @@ def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
         not_analysed=sum(1 for i in inputs if i.status is InputStatus.NOT_ANALYSED),
         partial=len(partial),
         by_severity={s: SeverityCounts(failed=f, unknown=u) for s, (f, u) in by_severity.items()},
+        baselined=baselined,
     )
 
 
 def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], results: Iterable[Result], *,
                  tool_version: str = __version__, pillars: Iterable[Pillar] | None = None,
+                 rules: Iterable[Rule] = (), warnings: Iterable[str] = (), rule_set: str = "latest",
+                 environment: str | None = None,
                  workload: Iterable[Archetype] = (), remedies: Mapping[str, Remedy] | None = None,
                  questionnaire: QuestionnaireSummary | None = None, actions: int | None = None,
                  pillar_weights: Mapping[Pillar, float] | None = None) -> Report:
     """Assemble the report: add one `AIW000` failure per input not analysed, drop exact duplicates, sort, score
     and count.
 
-    `results` are the rule engine's (and the questionnaire's), `not_applicable` included. An `AIW000` result
-    already among them for the same input and reason is not added twice. `pillars` (default: all) are the
-    pillars the review was asked about; scores are given for those only. `remedies` gives each rule's and
+    `results` are the rule engine's (and the questionnaire's), `not_applicable` included (with their
+    suppressions and baseline marks applied). An `AIW000` result already among them for the same input and
+    reason is not added twice. `pillars` (default: all) are the pillars the review was asked about; scores are
+    given for those only. `rules` are the rules that ran (their documentation serves the reporters), `warnings`
+    what governance had to say, `rule_set` and `environment` the run's context. `remedies` gives each rule's and
     question's fix for the top actions; `actions` is how many to keep (default `priorities.TOP_ACTIONS`).
     `pillar_weights` (default 1.0 each) weigh the pillars in each result's weight and the top actions' order.
     """
@@ -214,6 +237,10 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
         scores=score_results(all_results, pillars=chosen),
         summary=_summarise(all_results, input_list),
         pillars=chosen,
+        rules={rule.id: rule for rule in sorted(rules, key=lambda rule: rule.id)},
+        warnings=tuple(dict.fromkeys(warnings)),
+        rule_set=rule_set,
+        environment=environment,
         workload=tuple(workload),
         top_actions=ranked,
         questionnaire=questionnaire,
@@ -221,24 +248,74 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
     )
 
 
-def exit_code(report: Report, fail_on: Severity | None, *, allow_unanswered: bool = False) -> int:
+def exit_code(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False,
+              allow_unanswered: bool = False) -> int:
     """The exit code of a review (DESIGN.md §1.6): 1 when a failure at or above `fail_on` is found, else 0.
 
-    Inputs not analysed count as high failures, and so do questions left unanswered when the review merged the
-    questionnaire (unless `allow_unanswered`): a review asked to cover the process is not clean while part of it
-    is unknown. Suppressed results never gate. `fail_on=None` never fails.
+    Inputs not analysed count as high failures. A result that could not be decided (`unknown`) at or above
+    `fail_on` gates as a failure does, unless `allow_unknown`: nothing is green because it was not checked.
+    Questions left unanswered when the review merged the questionnaire gate too (unless `allow_unanswered`): a
+    review asked to cover the process is not clean while part of it is unknown. Suppressed results and results
+    in the findings baseline never gate. `fail_on=None` never fails.
     """
+    return exit_reason(report, fail_on, allow_unknown=allow_unknown, allow_unanswered=allow_unanswered)[0]
+
+
+def gating_failures(report: Report, fail_on: Severity) -> list[Result]:
+    """The failures that gate at `fail_on`: not suppressed, not in the baseline, at or above the severity
+    (`AIW000` results of inputs not analysed among them, as high)."""
+    return [result for result in report.results
+            if result.status is Status.FAIL and _gates(result, fail_on)]
+
+
+def gating_unknowns(report: Report, fail_on: Severity) -> list[Result]:
+    """The results that could not be decided and gate at `fail_on` (unless the run allows unknowns): not
+    suppressed, not in the baseline, at or above the severity."""
+    return [result for result in report.results
+            if result.status is Status.UNKNOWN and _gates(result, fail_on)]
+
+
+def _gates(result: Result, fail_on: Severity) -> bool:
+    return result.suppression is None and not result.baselined and result.rule.severity.rank >= fail_on.rank
+
+
+def _by_severity(results: Sequence[Result], fail_on: Severity) -> str:
+    """`2 high, 1 medium`: how many of `results` have each severity at or above `fail_on`."""
+    severities = [severity for severity in sorted(Severity, key=lambda s: -s.rank) if severity.rank >= fail_on.rank]
+    counts = {severity: sum(1 for r in results if r.rule.severity is severity) for severity in severities}
+    return ", ".join(f"{count} {severity.value}" for severity, count in counts.items() if count)
+
+
+def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False,
+                allow_unanswered: bool = False) -> tuple[int, str]:
+    """The exit code of a review and why, in words (`exit 1: 5 high findings ≥ --fail-on high`). Unanswered
+    questions (`Q-` results left unknown) gate by `allow_unanswered`, not by `allow_unknown`."""
     if fail_on is None:
-        return int(ExitCode.CLEAN)
-    if report.not_analysed:
-        return int(ExitCode.FINDINGS)
-    if report.questionnaire is not None and report.questionnaire.unanswered and not allow_unanswered:
-        return int(ExitCode.FINDINGS)
-    for result in report.results:
-        if (result.status is Status.FAIL and result.suppression is None
-                and result.rule.severity.rank >= fail_on.rank):
-            return int(ExitCode.FINDINGS)
-    return int(ExitCode.CLEAN)
+        return int(ExitCode.CLEAN), "exit 0: --fail-on none never fails"
+    gating = gating_failures(report, fail_on)
+    not_analysed = [result for result in gating if result.rule.id == AIW000.id]
+    findings = [result for result in gating if result.rule.id != AIW000.id]
+    unknowns = [result for result in gating_unknowns(report, fail_on) if not result.rule.id.startswith("Q-")]
+    questionnaire = report.questionnaire
+    unanswered = questionnaire.unanswered if questionnaire is not None and not allow_unanswered else 0
+    if not gating and (allow_unknown or not unknowns) and not unanswered:
+        baselined = f"; {report.summary.baselined} in the baseline" if report.summary.baselined else ""
+        allowed = (f"; {len(unknowns)} unknown allowed by --allow-unknown" if unknowns else "")
+        return int(ExitCode.CLEAN), f"exit 0: no finding ≥ --fail-on {fail_on.value}{baselined}{allowed}"
+    new = " new" if report.summary.baselined else ""
+    parts = []
+    if findings:
+        noun = "finding" if len(findings) == 1 else "findings"
+        parts.append(f"{_by_severity(findings, fail_on)}{new} {noun} ≥ --fail-on {fail_on.value}")
+    if not_analysed:
+        parts.append(f"{len(not_analysed)} input{'s' if len(not_analysed) != 1 else ''} not analysed")
+    if unknowns and not allow_unknown:
+        parts.append(f"{_by_severity(unknowns, fail_on)}{new} unknown ≥ --fail-on {fail_on.value} "
+                     "(--allow-unknown passes them)")
+    if unanswered:
+        parts.append(f"{unanswered} question{'s' if unanswered != 1 else ''} unanswered (--allow-unanswered "
+                     "passes them)")
+    return int(ExitCode.FINDINGS), "exit 1: " + "; ".join(parts)
 
 
 __all__ = [
@@ -246,8 +323,13 @@ __all__ = [
     "Report",
     "SeverityCounts",
     "Summary",
+    "TopAction",
     "build_report",
     "display_text",
     "exit_code",
+    "exit_reason",
+    "gating_failures",
+    "gating_unknowns",
     "not_analysed_result",
+    "top_actions",
 ]

@@ -1,15 +1,18 @@
-"""The review pipeline: inputs → loaders → resource model → graph → rules (and questionnaire answers) → report."""
+"""The review pipeline: inputs → loaders → resource model → graph → rules (and questionnaire answers) →
+suppressions and baseline → report."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from aiwell.baseline import Baseline, apply_baseline, inventory_inputs
 from aiwell.graph import ResourceGraph
 from aiwell.loaders import load_inputs
 from aiwell.loaders.arm.scope import DeploymentContext
 from aiwell.model import Pillar, Resource, Result
 from aiwell.model.context import ReviewContext
+from aiwell.model.sizing import SizingPlan
 from aiwell.priorities import Remedy
 from aiwell.questionnaire import QuestionCatalog, load_questions
 from aiwell.questionnaire.answers import AnswerSet
@@ -17,6 +20,8 @@ from aiwell.questionnaire.evidence import EvidenceReport, infer_answers
 from aiwell.questionnaire.results import merge_answers, questionnaire_results
 from aiwell.report import QuestionnaireSummary, Report, build_report
 from aiwell.rules import Rule, load_registry, run_rules
+from aiwell.rules.checks._sizing import plan_records
+from aiwell.suppressions import Entry, apply_suppressions, declared_suppressions
 from aiwell.workload import detect_archetypes
 
 
@@ -57,7 +62,14 @@ def review(
     variables: Mapping[str, str] | None = None,
     use_bicep_cli: bool = False,
     subprocess_timeout: float | None = None,
+    skip_paths: Sequence[str] = (),
     pillars: Sequence[Pillar] | None = None,
+    suppress: bool = True,
+    suppressions: Sequence[Entry] = (),
+    baseline: Baseline | None = None,
+    rule_set: str = "latest",
+    environment: str | None = None,
+    warnings: Sequence[str] = (),
     workload_context: ReviewContext | None = None,
     answers: AnswerSet | None = None,
     evidence: Sequence[EvidenceReport] = (),
@@ -65,6 +77,7 @@ def review(
     pillar_weights: Mapping[Pillar, float] | None = None,
     on_stage: Callable[[str], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
+    sizing: SizingPlan | None = None,
 ) -> Report:
     """Review the given files and directories and return the report.
 
@@ -77,16 +90,18 @@ def review(
     answered, inferred from evidence or the reviewed resources, or unknown. `actions` is how many top actions to
     rank, `pillar_weights` how much each pillar weighs in their order and in each result's weight. `on_stage`
     is told when each stage starts and `on_progress` (done, total) as the inputs of a stage are read and
-    evaluated.
+    evaluated. `sizing` is the plan the SIZ rules compare the deployed capacity with; the plan is an input of the
+    report, and each of its targets that no reviewed resource matches is an input not analysed.
     """
     announce = on_stage or (lambda _stage: None)
     announce("Reading inputs")
     outcome = load_inputs(paths, parameter_files=parameter_files, context=context, var_files=var_files,
                           variables=variables, use_bicep_cli=use_bicep_cli,
-                          subprocess_timeout=subprocess_timeout, progress=on_progress)
+                          subprocess_timeout=subprocess_timeout, progress=on_progress, skip_paths=skip_paths)
     announce("Building the resource graph")
-    graph = ResourceGraph(outcome.resources, context=workload_context)
-    selected = list(rules) if rules is not None else list(load_registry().runnable)
+    graph = ResourceGraph(outcome.resources, context=workload_context, sizing=sizing)
+    registry = load_registry()
+    selected = list(rules) if rules is not None else list(registry.runnable)
     if pillars:
         selected = [rule for rule in selected if any(pillar in pillars for pillar in rule.info.pillars)]
     announce("Running rules")
@@ -100,10 +115,21 @@ def review(
                                             if any(pillar in pillars for pillar in question.pillars)))
         answered, summary = _questionnaire(outcome.resources, answers, evidence, catalog)
         results.extend(answered)
-    return build_report(outcome.inputs, outcome.resources, results, pillars=pillars,
+    notes = list(warnings)
+    if suppress:
+        aliases = {rule.id: rule.aliases for rule in selected if rule.aliases}
+        results, found = apply_suppressions(results, outcome.resources, file_entries=suppressions,
+                                            declared=declared_suppressions(outcome.resources), aliases=aliases)
+        notes += found
+    if baseline is not None:
+        results, found = apply_baseline(results, baseline, inventories=inventory_inputs(outcome.inputs))
+        notes += found
+    documented = [*selected, *(rule for rule in registry.rules if rule.kind == "reserved")]
+    inputs = [*outcome.inputs, *(plan_records(sizing, outcome.resources) if sizing is not None else ())]
+    return build_report(inputs, outcome.resources, results, pillars=pillars, rules=documented,
+                        warnings=notes, rule_set=rule_set, environment=environment,
                         workload=detect_archetypes(outcome.resources), remedies=remedies(selected, catalog),
-                        questionnaire=summary, actions=actions,
-                        pillar_weights=pillar_weights)
+                        questionnaire=summary, actions=actions, pillar_weights=pillar_weights)
 
 
 __all__ = ["remedies", "review"]

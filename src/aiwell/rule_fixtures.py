@@ -15,11 +15,12 @@ import yaml
 from aiwell.graph import ResourceGraph
 from aiwell.loaders import load_inputs
 from aiwell.model import InputStatus, Resource, Source, SourceFormat, Unresolved, display_text
+from aiwell.model.sizing import SizingPlan, SizingPlanError, sizing_plan
 from aiwell.rules import Rule, run_rules
 from aiwell.rules.custom import FIXTURES_FOLDER, CustomRuleError
 
 PLACEHOLDER_SCOPE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/fixture"
-CASE_KEYS = frozenset({"name", "resources", "template", "parameters", "inventory", "origin", "expected"})
+CASE_KEYS = frozenset({"name", "resources", "template", "parameters", "inventory", "origin", "sizing", "expected"})
 EXPECTED_KEYS = frozenset({"resource", "status", "message", "not_message"})
 STATUSES = frozenset({"pass", "fail", "unknown", "not_applicable"})
 
@@ -111,6 +112,16 @@ def _case_resources(case: dict[str, Any], path: Path) -> tuple[list[Resource], l
         return list(outcome.resources), problems
 
 
+def _case_sizing(case: dict[str, Any], path: Path) -> SizingPlan | None:
+    """The sizing plan a case reviews with (`sizing:` lists the targets of a plan answer), or None."""
+    if "sizing" not in case:
+        return None
+    try:
+        return sizing_plan({"schema": "aiwell.size/1", "regime": "plan", "targets": case["sizing"]}, str(path))
+    except SizingPlanError as exc:
+        raise CustomRuleError(f"{path}: `sizing`: {exc}") from None
+
+
 def run_fixtures(rules: Sequence[Rule], folder: Path) -> list[FixtureOutcome]:
     """Run every case of `folder/fixtures/<ID>.yaml` against its rule: the results must be exactly the expected
     (resource name, status) pairs, messages containing any `message` given."""
@@ -131,7 +142,7 @@ def run_fixtures(rules: Sequence[Rule], folder: Path) -> list[FixtureOutcome]:
             case = _check_case(raw, f"{path}: case {index + 1}")
             name = str(case.get("name", f"case {index + 1}"))
             resources, problems = _case_resources(case, path)
-            results = run_rules(resources, ResourceGraph(resources), [rule])
+            results = run_rules(resources, ResourceGraph(resources, sizing=_case_sizing(case, path)), [rule])
             actual = {(display_text(r.resource_name), r.status.value): r.message for r in results}
             expected = {(str(item["resource"]), str(item["status"])): item for item in case["expected"]}
             problems += [f"expected {k[0]} {k[1]}" for k in expected if k not in actual]

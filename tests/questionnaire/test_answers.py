@@ -104,3 +104,16 @@ def test_a_persons_answer_wins_over_an_inferred_one() -> None:
     merged = merge_answers(given, inferred)
     assert merged["Q-TE-01"].choices == ("spot-checks",)
     assert merged["Q-TE-02"].inferred == "new report"
+
+
+def test_a_file_rewritten_to_save_an_answer_keeps_its_context(tmp_path: Path) -> None:
+    path = tmp_path / "answers.yaml"
+    # Flow style can't be edited in place: the file is rewritten from what it holds.
+    path.write_text("schema: aiwell.answers/1\ncontext: {environment: prod, workload-purpose: training}\n"
+                    "answers: {Q-AD-01: defined}\n", encoding="utf-8")
+    save_answer(path, CATALOG, _question("Q-AD-02"), ["documented"])
+    answers = load_answers(path, CATALOG)
+    assert {key: setting.value for key, setting in answers.context.items()} == {
+        "environment": "production", "workload-purpose": "training"}
+    assert answers.get("Q-AD-01").choices == ("defined",)  # type: ignore[union-attr]
+    assert answers.get("Q-AD-02").choices == ("documented",)  # type: ignore[union-attr]

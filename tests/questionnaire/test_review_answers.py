@@ -73,6 +73,9 @@ def test_unanswered_questions_fail_the_gate_unless_allowed(capsys: pytest.Captur
     assert code == 1
     assert "2 questions unanswered" in out.splitlines()[-1]
     assert "fail the gate (exit 1) unless --allow-unanswered" in out
+    assert "Unanswered by design area: Testing 1, Personas 1 (--verbose lists them)" in out
+    _, out, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial), "--verbose")
+    assert "Testing: Q-TE-01" in out and "Personas: Q-PER-01" in out
     code, _, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial),
                       "--allow-unanswered")
     assert code == 0

@@ -27,7 +27,7 @@ from aiwell.model import (
     Suppression,
     Unresolved,
 )
-from aiwell.report import build_report
+from aiwell.report import Report, build_report
 from aiwell.reporters import SCHEMA_PATH, render_json, report_document
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,7 +147,8 @@ def test_report_shape_and_counts() -> None:
         "design_area": "operations",
         "resource_id": "infra/broken.json", "resource_type": "", "resource_name": "infra/broken.json",
         "input": "infra/broken.json", "message": "invalid JSON: Expecting ',' delimiter (column 5)",
-        "location": {"file": "infra/broken.json", "line": 12}, "suppression": None,
+        "location": {"file": "infra/broken.json", "line": 12}, "suppression": None, "baselined": False,
+        "fingerprint": not_analysed["fingerprint"],
         "priority": "High", "weight": 100, "waf_code": None, "waf_codes": [],
     }
     assert set(document["scores"]["pillars"]) == {p.value for p in Pillar}
@@ -205,3 +206,17 @@ def test_render_json_has_no_trailing_newline_and_keeps_unicode() -> None:
     text = render_json(build_report([], [_resource("café-oai", "/café")], []))
     assert not text.endswith("\n")
     assert "café-oai" in text
+
+
+def test_governance_fields_satisfy_the_schema(hostile_report: Report) -> None:
+    import jsonschema
+
+    for report in (REGEN.sample_report(governed=True), hostile_report):
+        document = json.loads(render_json(report))
+        jsonschema.Draft202012Validator(SCHEMA).validate(document)
+    governed = json.loads(render_json(REGEN.sample_report(governed=True)))
+    assert governed["rule_set"] == "2026.12" and governed["environment"] == "prod"
+    assert governed["summary"]["baselined"] == 1
+    assert [r["rule_id"] for r in governed["results"] if r["baselined"]] == ["STG003"]
+    assert governed["top_actions"][0]["rule_id"] == "AIS001" and governed["top_actions"][0]["gain"] > 0
+    assert len({r["fingerprint"] for r in governed["results"]}) == len(governed["results"])

@@ -42,11 +42,13 @@ ISSUE_2_CATALOG = {
 
 
 WORKLOAD_PATTERNS = {"WKL001", "WKL002", "WKL003", "WKL004", "WKL005"}
+SIZING_PLAN = {"SIZ001", "SIZ002", "SIZ003", "SIZ004"}
 
 
 def test_the_catalog_is_exactly_issue_2_and_the_workload_patterns_plus_the_reserved_id() -> None:
-    assert {item.id for item in REGISTRY.runnable} == ISSUE_2_CATALOG | WORKLOAD_PATTERNS
-    assert [item.id for item in REGISTRY.rules] == sorted(ISSUE_2_CATALOG | WORKLOAD_PATTERNS | {"AIW000"})
+    assert {item.id for item in REGISTRY.runnable} == ISSUE_2_CATALOG | WORKLOAD_PATTERNS | SIZING_PLAN
+    assert [item.id for item in REGISTRY.rules] == sorted(ISSUE_2_CATALOG | WORKLOAD_PATTERNS | SIZING_PLAN
+                                                          | {"AIW000"})
 
 
 def test_ids_are_unique_and_well_formed() -> None:
@@ -109,8 +111,9 @@ def test_aiw000_is_reserved_documented_and_never_run() -> None:
 
 def test_python_rules_are_discovered_from_the_checks_package() -> None:
     python_rules = {item.id: item for item in REGISTRY.rules if item.kind == "python"}
-    assert set(python_rules) == {"AIS004", "AIS005", "AID003", "MLW003", "SRC007"} | WORKLOAD_PATTERNS
-    decorated = [item for item in python_rules.values() if item.id not in WORKLOAD_PATTERNS]
+    assert set(python_rules) == {"AIS004", "AIS005", "AID003", "MLW003", "SRC007"} | WORKLOAD_PATTERNS | SIZING_PLAN
+    in_catalog = WORKLOAD_PATTERNS | SIZING_PLAN
+    decorated = [item for item in python_rules.values() if item.id not in in_catalog]
     assert all(item.origin.startswith("aiwell.rules.checks.") for item in decorated)
     # The workload patterns keep their metadata in the catalog, their logic in checks/workload_*.py.
     assert all(python_rules[rule_id].origin.endswith("workload.yaml") for rule_id in WORKLOAD_PATTERNS)
@@ -122,7 +125,7 @@ def test_catalog_entries_and_logic_are_joined_by_id_and_neither_goes_without_the
     (tmp_path / "catalog.yaml").write_text(yaml.safe_dump([entry]))
     with pytest.raises(RuleDefinitionError, match="no module of aiwell.rules.checks implements it"):
         build_registry(catalog_dirs=[tmp_path], check_packages=[])
-    with pytest.raises(RuleDefinitionError, match="logic without a catalog entry: WKL001"):
+    with pytest.raises(RuleDefinitionError, match="logic without a catalog entry: SIZ001"):
         build_registry(catalog_dirs=[tmp_path / "none"], check_packages=["aiwell.rules.checks"])
 
 

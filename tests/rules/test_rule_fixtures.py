@@ -16,11 +16,12 @@ import yaml
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import InputStatus, Resource, Source, SourceFormat, Unresolved
+from aiwell.model.sizing import sizing_plan
 from aiwell.rules import Rule, load_registry, run_rules
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 PLACEHOLDER_SCOPE = "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/fixture"
-CASE_KEYS = {"name", "resources", "template", "parameters", "inventory", "origin", "expected"}
+CASE_KEYS = {"name", "resources", "template", "parameters", "inventory", "origin", "sizing", "expected"}
 STATUSES = {"pass", "fail", "unknown", "not_applicable"}
 EXPECTED_KEYS = {"resource", "status", "message", "not_message"}
 """`message` must appear in the result's message, `not_message` must not (both optional)."""
@@ -135,7 +136,9 @@ def test_rule_fixture_case(path: Path, index: int, tmp_path: Path) -> None:
 
     resources = build_resources(case, path) if "resources" in case else load_through_loaders(case, tmp_path)
 
-    results = run_rules(resources, ResourceGraph(resources), [rule])
+    plan = sizing_plan({"schema": "aiwell.size/1", "regime": "plan", "targets": case["sizing"]}, str(path)) \
+        if "sizing" in case else None
+    results = run_rules(resources, ResourceGraph(resources, sizing=plan), [rule])
     actual = {(result.resource_name, result.status.value) for result in results}
     assert all(set(item) <= EXPECTED_KEYS for item in case["expected"]), f"expected keys are {EXPECTED_KEYS}"
     expected = {(str(item["resource"]), str(item["status"])) for item in case["expected"]}

@@ -4,27 +4,30 @@
 from __future__ import annotations
 
 import importlib
-import io
 import sys
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from aiwell import __version__
-from aiwell.cli.review_options import review_keywords, review_options
-from aiwell.cli.runner import DEBUG_FLAG, run_group, safe_stdout, stderr_console, write_output
+from aiwell.cli.outputs import FORMATS
+from aiwell.cli.review_options import review_options, well_architected_options
+from aiwell.cli.runner import DEBUG_FLAG, run_group, stderr_console
 from aiwell.errors import UsageError
-from aiwell.model import Pillar, Severity
 
 _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "eval": ("aiwell.eval.cli", "eval_group",
              "Statistical testing of nondeterministic AI systems: every number comes with its uncertainty."),
     "size": ("aiwell.sizing.cli", "size_group",
              "Capacity planning: PTUs, self-hosted inference, training, RAG indexes, tabular ML."),
+    "baseline": ("aiwell.cli.governance", "baseline_group",
+                 "Findings baselines: record today's failures so that CI gates only on new ones."),
+    "config": ("aiwell.cli.governance", "config_command",
+               "Show the effective configuration and where each value came from."),
+    "history": ("aiwell.cli.governance", "history_command",
+                "Scores per pillar and design area run by run, and what was fixed or introduced."),
     "questionnaire": ("aiwell.cli.questionnaire", "questionnaire_group",
                       "The Well-Architected process questions: answer them in the terminal or in a file."),
     "rules": ("aiwell.cli.rules_command", "rules_command",
@@ -75,126 +78,103 @@ def cli(debug: bool) -> None:
     """Review AI workloads on Azure against the Well-Architected Framework, offline."""
 
 
+_HISTORY_DEFAULT = "\0default"
+"""`--history` given without a file: `.aiwell/history.db` at the root of the reviewed repository."""
+
+
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("-p", "--parameters", "parameter_files", multiple=True, type=click.Path(path_type=Path),
-              help="ARM parameter file to deploy the templates with (repeatable). Files beside a template named "
-                   "X.parameters.json or X.parameters.<env>.json are paired automatically.")
-@click.option("--var-file", "var_files", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
-              help="Terraform variable file for every root module (repeatable), after terraform.tfvars and "
-                   "*.auto.tfvars.")
-@click.option("--var", "variables", multiple=True, metavar="NAME=VALUE",
-              help="Terraform variable value (repeatable), as terraform's -var.")
-@click.option("--bicep-cli", is_flag=True,
-              help="Compile Bicep with the `bicep` CLI on PATH instead of aiwell's own Bicep reader.")
-@click.option("--subprocess-timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-              envvar="AIWELL_SUBPROCESS_TIMEOUT",
-              help="Longest time one external command may run (`bicep build` with --bicep-cli), default 300; an "
-                   "input whose command runs longer is reported as not analysed.")
-@click.option("-f", "--format", "output_format", type=click.Choice(["terminal", "json"]), default="terminal",
-              show_default=True, help="Report format.")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write the report to this file instead of standard output.")
-@click.option("--fail-on", type=click.Choice(["high", "medium", "low", "none"]), default="high", show_default=True,
-              help="Exit 1 when a failure at or above this severity is found ('none': never).")
-@click.option("--rule", "rule_ids", multiple=True, metavar="ID",
-              help="Run only these rules (id or name; repeatable).")
-@click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
-              help="Review only these pillars (repeatable): their rules, sections and scores.")
-@click.option("-v", "--verbose", is_flag=True, help="List passing results too (terminal format).")
-@click.option("--subscription-id", help="Subscription id used for resource ids (default: a placeholder).")
-@click.option("--resource-group", help="Resource group name used for resource ids (default: a placeholder).")
-@click.option("--location", help="Value of resourceGroup().location (default: a placeholder region).")
 @review_options
-def review(
-    paths: tuple[Path, ...],
-    parameter_files: tuple[Path, ...],
-    var_files: tuple[Path, ...],
-    variables: tuple[str, ...],
-    bicep_cli: bool,
-    subprocess_timeout: float | None,
-    output_format: str,
-    output: Path | None,
-    fail_on: str,
-    rule_ids: tuple[str, ...],
-    pillars: tuple[str, ...],
-    verbose: bool,
-    subscription_id: str | None,
-    resource_group: str | None,
-    location: str | None,
-    **well_architected: Any,
-) -> None:
+@click.option("-f", "--format", "output_format", type=click.Choice(FORMATS), default="terminal",
+              show_default=True, help="Report format of the output on standard output (or of -o PATH).")
+@click.option("-o", "--output", "outputs", multiple=True, metavar="FORMAT[=PATH]",
+              help="A report to write (repeatable): -o sarif=out.sarif -o html=report.html -o terminal. A format "
+                   "alone goes to standard output; a path alone gets the -f format. Formats: "
+                   + ", ".join(FORMATS) + ".")
+@click.option("--fail-on", type=click.Choice(["high", "medium", "low", "none"]), default=None,
+              help="Exit 1 when a failure at or above this severity is found ('none': never). Default: high.")
+@click.option("--allow-unknown", is_flag=True, default=None,
+              help="Let results that could not be decided (unknown: a value unresolved in the template or absent "
+                   "from the export) pass the gate; by default one at or above --fail-on fails it as a failure "
+                   "does.")
+@click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),
+              help="Findings baseline (aiwell baseline write): only failures not in it gate.")
+@click.option("--history", is_flag=False, flag_value=_HISTORY_DEFAULT, default=None, metavar="[FILE]",
+              help="Record this run in a SQLite history (default .aiwell/history.db in the repository); the HTML "
+                   "report draws the trend. Write --history=FILE before the paths, or --history last.")
+@click.option("-q", "--quiet", is_flag=True,
+              help="Print failures only, one line each: file:line: ID message.")
+@click.option("-v", "--verbose", is_flag=True, help="List passing results too (terminal format).")
+@click.option("--sizing", "sizing_plan", type=click.Path(path_type=Path, dir_okay=False), metavar="PLAN",
+              help="Compare the deployed capacity with a sizing plan (SIZ rules): the plan's YAML, or its answer "
+                   "from `aiwell size plan PLAN --format json`.")
+@well_architected_options
+def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, allow_unknown: bool | None,
+           baseline: Path | None, history: str | None, quiet: bool, verbose: bool, answers_path: Path | None,
+           evidence_files: tuple[Path, ...], workload_purpose: str | None, allow_unanswered: bool,
+           rules_dirs: tuple[Path, ...], top_actions: int | None, sizing_plan: Path | None, **flags: Any) -> None:
     """Review the infrastructure-as-code and inventory exports in PATHS (files or directories): ARM templates with
     parameter files, Bicep with .bicepparam files, Terraform modules and plan JSON, Resource Graph and
-    `az resource list` exports."""
-    from aiwell.loaders.arm.scope import DeploymentContext
+    `az resource list` exports. Settings come from aiwell.toml or [tool.aiwell] in pyproject.toml, then AIWELL_*
+    variables, then these options (`aiwell config` shows them)."""
+    from aiwell.cli.outputs import RenderOptions, parse_outputs, write_outputs
+    from aiwell.cli.review_options import input_paths, plan_review, review_keywords, run_review
     from aiwell.report import exit_code
-    from aiwell.reporters import render_json_bytes, render_terminal
-    from aiwell.review import review as run_review
 
-    for path in (*paths, *parameter_files, *var_files):
-        if not path.exists():
-            raise UsageError(f"no such file or directory: {path}")
-    if output is not None:
-        _refuse_to_overwrite(output, [*paths, *parameter_files, *var_files])
-    terraform_variables = _parse_variables(variables)
-    overrides: dict[str, Any] = {}
-    if subscription_id:
-        overrides["subscription_id"] = subscription_id
-    if resource_group:
-        overrides["resource_group"] = resource_group
-    if location:
-        overrides["location"] = location
-    context = DeploymentContext(**overrides)
+    history_file = _history_file(history, flags["paths"])
+    plan = plan_review({**flags, "rules_dirs": rules_dirs}, extra_flags={
+        "fail_on": ("--fail-on", fail_on),
+        "allow_unknown": ("--allow-unknown", allow_unknown),
+        "baseline": ("--baseline", baseline),
+        "history": ("--history", history_file),
+        "outputs": ("-o", list(outputs) or None),
+    })
+    well_architected = review_keywords(answers_path=answers_path, evidence_files=evidence_files,
+                                       environment=flags.get("environment"), workload_purpose=workload_purpose,
+                                       rules_dirs=rules_dirs, top_actions=top_actions, rule_ids=())
+    # The rules come from the plan's selection (the catalog and the team's own rules, `--rules-dir`).
+    for chosen_elsewhere in ("rules", "custom_rules"):
+        well_architected.pop(chosen_elsewhere)
+    plan.options.update(well_architected)
+    if sizing_plan is not None:
+        from aiwell.cli.sizing_plan import read_sizing_plan
 
-    allow_unanswered = bool(well_architected.pop("allow_unanswered"))
-    err = stderr_console()
-    options: dict[str, Any] = {"parameter_files": parameter_files, "context": context,
-                               "var_files": var_files, "variables": terraform_variables, "use_bicep_cli": bicep_cli,
-                               "pillars": [Pillar(pillar) for pillar in pillars] or None,
-                               **review_keywords(rule_ids=rule_ids, **well_architected)}
-    if subprocess_timeout is not None:
-        options["subprocess_timeout"] = subprocess_timeout
-    if err.is_terminal:
-        # A bar on standard error (never on a pipe): the report on standard output stays clean.
-        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=err, transient=True) as progress:
-            tasks = [progress.add_task("Reviewing", total=None)]
+        plan.options["sizing"] = read_sizing_plan(sizing_plan)
+    given = [*plan.paths, *plan.parameter_files, *plan.options["var_files"]]
+    chosen = parse_outputs(plan.config["outputs"], output_format)
+    for output in chosen:
+        if output.path is not None:
+            _refuse_to_overwrite(output.path, given)
+    report = run_review(plan)
+    for output in chosen:
+        if output.path is not None:
+            _refuse_to_overwrite(output.path, input_paths(report))
+    trend: list[tuple[str, dict[str, float | None]]] = []
+    if plan.config["history"] is not None:
+        from aiwell.history import record_run, trend_points
 
-            def next_stage(stage: str) -> None:
-                progress.remove_task(tasks.pop())
-                tasks.append(progress.add_task(stage, total=None))
+        record_run(plan.config["history"], report)
+        trend = trend_points(plan.config["history"])
+    allowed = bool(plan.config["allow_unknown"])
+    options = RenderOptions(fail_on=plan.fail_on, allow_unknown=allowed, verbose=verbose, quiet=quiet,
+                            baseline_used=plan.baseline is not None, trend=trend)
+    write_outputs(chosen, report, options, err=stderr_console())
+    sys.exit(exit_code(report, plan.fail_on, allow_unknown=allowed, allow_unanswered=allow_unanswered))
 
-            report = run_review(paths, **options, on_stage=next_stage,
-                                on_progress=lambda done, total: progress.update(tasks[-1], completed=done,
-                                                                                total=total))
-    else:
-        report = run_review(paths, **options)
 
-    if not report.inputs:
-        raise UsageError(
-            "nothing to review: found no ARM templates, Bicep files, Terraform modules or plans, or inventory "
-            "exports in "
-            + ", ".join(str(p) for p in paths),
-            hint="aiwell reads ARM JSON templates, Bicep, Terraform (.tf and `terraform show -json` plans) and "
-                 "Azure inventory exports (az graph query / az resource list -o json).",
-        )
-    if output is not None:
-        _refuse_to_overwrite(output, [Path(name) for record in report.inputs
-                                      for name in (record.path, record.parameters, *record.files) if name])
-    if output_format == "json":
-        write_output(output, render_json_bytes(report) + b"\n")
-    elif output is not None:
-        buffer = io.StringIO()
-        render_terminal(report, Console(file=buffer, width=100, color_system=None, soft_wrap=False),
-                        verbose=verbose)
-        write_output(output, buffer.getvalue())
-    else:
-        render_terminal(report, Console(file=safe_stdout()), verbose=verbose)
-    if output is not None:
-        err.print(f"Report written to {output}", markup=False, highlight=False)
-    threshold = None if fail_on == "none" else Severity(fail_on)
-    sys.exit(exit_code(report, threshold, allow_unanswered=allow_unanswered))
+def _history_file(history: str | None, paths: Sequence[Path]) -> Path | None:
+    """The history file `--history` names: its value, or the default one at the reviewed repository's root."""
+    if history is None:
+        return None
+    if history != _HISTORY_DEFAULT:
+        if Path(history).is_dir():
+            raise UsageError(f"--history {history}: a folder, not a history file",
+                             hint="write --history=FILE, or put --history after the paths")
+        return Path(history)
+    from aiwell.cli.review_options import shown_path
+    from aiwell.history import DEFAULT_FILE
+    from aiwell.loaders.files import containment_root
+
+    return shown_path(containment_root(paths[0] if paths else Path()) / DEFAULT_FILE)
 
 
 def _refuse_to_overwrite(output: Path, inputs: Iterable[Path]) -> None:
@@ -210,15 +190,6 @@ def _refuse_to_overwrite(output: Path, inputs: Iterable[Path]) -> None:
                              hint="write the report to another file")
 
 
-def _parse_variables(assignments: Sequence[str]) -> dict[str, str]:
-    """`--var NAME=VALUE` options as a mapping; the value is read as Terraform reads -var values."""
-    parsed: dict[str, str] = {}
-    for assignment in assignments:
-        name, equals, value = assignment.partition("=")
-        if not equals or not name.strip():
-            raise UsageError(f"--var {assignment!r}: expected NAME=VALUE")
-        parsed[name.strip()] = value
-    return parsed
 
 
 def main(argv: Sequence[str] | None = None) -> None:

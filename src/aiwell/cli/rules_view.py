@@ -14,6 +14,7 @@ from rich.text import Text
 
 from aiwell.priorities import priority, weight
 from aiwell.rules import Rule
+from aiwell.rules.selection import rule_set_of
 
 _LEXERS = {"arm": ("ARM", "json"), "bicep": ("Bicep", "text"), "terraform": ("Terraform", "terraform")}
 _PEER_LABELS = {"psrule": "PSRule", "checkov": "Checkov", "azqr": "azqr", "aprl": "APRL",
@@ -47,6 +48,7 @@ def rule_dict(rule: Rule) -> dict[str, Any]:
         "references": list(rule.references),
         "maps_to": [{"peer": mapping.peer, "id": mapping.id, "match": mapping.match, "note": mapping.note or None}
                     for mapping in rule.maps_to],
+        "rule_set": rule_set_of(rule.id),
     }
 
 
@@ -89,6 +91,7 @@ def show_rule(rule: Rule, console: Console) -> None:
     facts.add_row("applies to", ", ".join(rule.resource_types) or "each input")
     if rule.aliases:
         facts.add_row("aliases", ", ".join(rule.aliases))
+    facts.add_row("rule set", rule_set_of(rule.id))
     console.print(Padding(facts, (1, 0)))
     _section(console, "What it checks", Text(rule.doc.what))
     _section(console, "Why it matters", Text(rule.doc.why))

@@ -1,20 +1,16 @@
-"""The review settings this part of aiwell reads: the context keys (`environment`, `workload_purpose`) and the
-folders of a team's own rules (`rules_dir`).
+"""The review settings the Well-Architected review reads: the context keys (`environment`, `workload_purpose`),
+the folders of a team's own rules (`rules_dir`) and the pillar weights (`pillar_weights`).
 
-Sources, later ones winning: `[tool.aiwell]` in `pyproject.toml` or `aiwell.toml` in the current folder, the
-`AIWELL_ENVIRONMENT`, `AIWELL_WORKLOAD_PURPOSE` and `AIWELL_RULES_DIR` environment variables, and the command's
-flags. This is the one place they are read; it gives way to the configuration cascade (`aiwell.config`) when that
-exists, behind the same `review_settings` function.
+They come from the configuration cascade (`aiwell.config`: `[tool.aiwell]` in `pyproject.toml` or `aiwell.toml`,
+then `AIWELL_ENVIRONMENT`, `AIWELL_WORKLOAD_PURPOSE`, `AIWELL_RULES_DIR`, ... variables), then the command's flags;
+here they are checked for what they mean (a known environment, weights in (0, 1]).
 """
 
 from __future__ import annotations
 
-import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from aiwell.errors import ConfigError
 from aiwell.model import Pillar
@@ -22,8 +18,6 @@ from aiwell.model.context import ENVIRONMENT, WORKLOAD_PURPOSE, ContextSetting, 
 
 SETTINGS_KEYS: Mapping[str, str] = {"environment": ENVIRONMENT, "workload_purpose": WORKLOAD_PURPOSE}
 """Configuration key → context key."""
-KNOWN_KEYS = frozenset({*SETTINGS_KEYS, "rules_dir", "pillar_weights"})
-"""Every key of `[tool.aiwell]` this part of aiwell reads; any other is an error."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,26 +28,6 @@ class ReviewSettings:
     rules_dirs: tuple[Path, ...]
     pillar_weights: dict[Pillar, float] = field(default_factory=dict)
     """Pillars weighed other than 1.0 (`[tool.aiwell.pillar_weights]`, each in (0, 1])."""
-
-
-def _tool_table(folder: Path) -> tuple[dict[str, Any], str] | None:
-    for name, table in (("aiwell.toml", None), ("pyproject.toml", ("tool", "aiwell"))):
-        path = folder / name
-        if not path.is_file():
-            continue
-        try:
-            document: Any = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise ConfigError(f"{path}: can't read the configuration: {exc}") from None
-        if table is not None:
-            for key in table:
-                document = document.get(key) if isinstance(document, dict) else None
-            if document is None:
-                continue
-        if not isinstance(document, dict):
-            raise ConfigError(f"{path}: [tool.aiwell] must be a table")
-        return document, f"{path} [tool.aiwell]" if table else str(path)
-    return None
 
 
 def _pillar_weights(value: object, source: str) -> dict[Pillar, float]:
@@ -89,38 +63,20 @@ def _setting(key: str, value: object, source: str) -> ContextSetting:
 
 def review_settings(*, flags: Mapping[str, str | None], rules_dirs: Sequence[Path] = (),
                     folder: Path | None = None, environ: Mapping[str, str] | None = None) -> ReviewSettings:
-    """The settings of a review: config file, then `AIWELL_*` variables, then `flags` (keyed by context key)."""
-    environ = os.environ if environ is None else environ
+    """The settings of a review from the configuration cascade (`aiwell.config`: the file found from `folder`,
+    then `AIWELL_*` variables), then `flags` (keyed by context key) and `rules_dirs`."""
+    from aiwell.config import load_config
+
+    config = load_config(cwd=folder, environ=environ)
     context: dict[str, ContextSetting] = {}
-    dirs: list[Path] = []
-    weights: dict[Pillar, float] = {}
-    table = _tool_table(folder or Path.cwd())
-    if table is not None:
-        values, source = table
-        unknown = sorted(set(values) - KNOWN_KEYS)
-        if unknown:
-            raise ConfigError(f"{source}: unknown key{'s' if len(unknown) > 1 else ''} {', '.join(unknown)}",
-                              hint=f"Known keys: {', '.join(sorted(KNOWN_KEYS))}.")
-        for config_key, key in SETTINGS_KEYS.items():
-            if values.get(config_key) is not None:
-                context[key] = _setting(key, values[config_key], f"{source} {config_key}")
-        weights = _pillar_weights(values.get("pillar_weights"), source)
-        configured = values.get("rules_dir")
-        if configured is not None:
-            items = configured if isinstance(configured, list) else [configured]
-            base = Path(source.split(" ")[0]).parent
-            dirs += [base / str(item) for item in items]
     for config_key, key in SETTINGS_KEYS.items():
-        variable = f"AIWELL_{config_key.upper()}"
-        if environ.get(variable):
-            context[key] = _setting(key, environ[variable], variable)
-    if environ.get("AIWELL_RULES_DIR"):
-        dirs = [Path(item) for item in environ["AIWELL_RULES_DIR"].split(os.pathsep) if item]
+        if config[config_key] is not None:
+            context[key] = _setting(key, config[config_key], f"{config.source(config_key)} {config_key}")
     for key, value in flags.items():
         if value:
             context[key] = _setting(key, value, f"--{key}")
-    if rules_dirs:
-        dirs = list(rules_dirs)
+    weights = _pillar_weights(config["pillar_weights"] or None, config.source("pillar_weights"))
+    dirs = list(rules_dirs) or list(config["rules_dir"])
     return ReviewSettings(context, tuple(dirs), weights)
 
 

@@ -19,6 +19,7 @@ from aiwell.graph.build import (
 )
 from aiwell.model import Resource, Unresolved
 from aiwell.model.context import ReviewContext
+from aiwell.model.sizing import SizingPlan
 
 _TypeName = tuple[str, str]
 
@@ -43,8 +44,11 @@ class ResourceGraph:
     linked (it stays unresolved), so an edge is never guessed.
     """
 
-    def __init__(self, resources: Sequence[Resource], *, context: ReviewContext | None = None) -> None:
+    def __init__(self, resources: Sequence[Resource], *, context: ReviewContext | None = None,
+                 sizing: SizingPlan | None = None) -> None:
         self._resources = tuple(resources)
+        self.sizing = sizing
+        """The sizing plan the review was given (`--sizing PLAN`), which the SIZ rules compare with."""
         self.context = context or ReviewContext()
         """What the review was told about the workload (environment, purpose); rules read it through
         `aiwell.rules.context`, which puts each resource's own tags first."""

@@ -70,6 +70,7 @@ from aiwell.loaders.arm.template import TemplateExpansion, expand_template, is_t
 from aiwell.loaders.files import containment_root, decode_text, read_file_bytes, resolved, within
 from aiwell.loaders.inventory import looks_like_inventory, read_inventory
 from aiwell.loaders.jsonc import JsonDocument, parse_text, read_text
+from aiwell.loaders.skip import SkipPaths
 from aiwell.model import InputRecord, InputStatus, Resource, SourceFormat, input_label
 
 if TYPE_CHECKING:
@@ -209,6 +210,8 @@ class _Walk:
     """Keyed by `_key(path)`; a file named explicitly stays explicit."""
     problems: list[tuple[Path, str, str]] = field(default_factory=list)
     """(path, reason, format) of folders and files that can't be read."""
+    skip: SkipPaths = field(default_factory=lambda: SkipPaths(()))
+    """`--skip-path` patterns: files and folders the walk leaves out."""
 
     def walk(self, top: Path, root: Path) -> None:
         """Add every walked file under `top`, in sorted order, skipping tool and dependency directories."""
@@ -217,11 +220,14 @@ class _Walk:
             self.problems.append((folder, f"folder could not be read: {error.strerror}", "unknown"))
 
         for directory, subdirectories, files in os.walk(top, onerror=unreadable):
-            subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES)
+            subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES
+                                       and not (self.skip and self.skip.skips(Path(directory) / d, top)))
             for name in sorted(files):
                 if not name.lower().endswith(WALKED_SUFFIXES):
                     continue
                 path = Path(directory) / name
+                if self.skip and self.skip.skips(path, top):
+                    continue
                 problem = None if name.lower().endswith(TERRAFORM_SUFFIX) else _link_problem(path, root)
                 if problem is not None:
                     self.problems.append((path, problem, _format_by_name(path)))
@@ -229,10 +235,10 @@ class _Walk:
                     self.candidates.setdefault(_key(path), _Candidate(path, explicit=False, root=root))
 
 
-def _candidates(paths: Sequence[Path]) -> _Walk:
-    """Every file to look at under the named paths; raises `UsageError` for a path that does not exist or a named
-    file of a kind aiwell does not read."""
-    found = _Walk()
+def _candidates(paths: Sequence[Path], skip: SkipPaths | None = None) -> _Walk:
+    """Every file to look at under the named paths (but those `skip` leaves out of a walked folder); raises
+    `UsageError` for a path that does not exist or a named file of a kind aiwell does not read."""
+    found = _Walk(skip=skip or SkipPaths(()))
     for given in paths:
         root = containment_root(given)
         if given.is_dir():
@@ -790,7 +796,8 @@ class _Loader:
 def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
                 context: DeploymentContext | None = None, var_files: Sequence[Path] = (),
                 variables: Mapping[str, str] | None = None, use_bicep_cli: bool = False,
-                subprocess_timeout: float | None = None, progress: Progress | None = None) -> LoadOutcome:
+                subprocess_timeout: float | None = None, progress: Progress | None = None,
+                skip_paths: Sequence[str] = ()) -> LoadOutcome:
     """Find, pair and load every input under `paths`; see the module docstring for the rules.
 
     `progress` is told (done, total) as files are read, then again as deployments are evaluated.
@@ -799,6 +806,8 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
     `use_bicep_cli` compiles Bicep files with the `bicep` CLI on PATH instead of reading them natively, each build
     limited to `subprocess_timeout` seconds (None: `--subprocess-timeout`'s default; a file whose build runs
     longer is not analysed).
+    `skip_paths` are globs of files and folders the walk of a folder leaves out (`aiwell.loaders.skip`); a file
+    named on its own is always read.
 
     Raises `UsageError` for a path that does not exist or a named file of a kind aiwell does not read. Every
     other problem with an input becomes a not-analysed `InputRecord`; resources come in input order, then
@@ -810,7 +819,7 @@ def load_inputs(paths: Sequence[Path], *, parameter_files: Sequence[Path] = (),
         bicep_cli()  # fail early, before any work, when there is no CLI
     loader = _Loader(context or DeploymentContext(), use_bicep_cli=use_bicep_cli,
                      subprocess_timeout=subprocess_timeout, progress=progress)
-    walked = _candidates(paths)
+    walked = _candidates(paths, SkipPaths(skip_paths))
     candidates = walked.candidates
     for path, reason, file_format in walked.problems:
         loader.fail(_key(path), path, reason, file_format=file_format)

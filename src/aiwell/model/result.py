@@ -122,6 +122,9 @@ class Result:
     input: str = ""
     """The input (deployment) the result comes from, as `InputRecord.input` names it: the template and its
     parameter file, the Terraform root and its var files, the Bicep file and its `.bicepparam`."""
+    baselined: bool = False
+    """Set on a failure recorded in the findings baseline (`--baseline`): reported and scored as a failure, but
+    it does not gate, since only new failures do."""
 
 
 class InputStatus(StrEnum):

@@ -285,14 +285,18 @@ def _entry(question: Question, answer: Answer | None) -> list[str]:
     return lines
 
 
-def render_answers_file(catalog: QuestionCatalog, answers: Iterable[Answer] = ()) -> str:
-    """A whole answers file: every question with its choices and guidance as comments, and the answers given."""
+def render_answers_file(catalog: QuestionCatalog, answers: Iterable[Answer] = (),
+                        context: Mapping[str, ContextSetting] | None = None) -> str:
+    """A whole answers file: every question with its choices and guidance as comments, the answers given and the
+    workload context (`context`, null where not given)."""
     known = {answer.question_id: answer for answer in answers}
+    given = context or {}
     lines = [_HEADER.format(schema=SCHEMA), f"schema: {SCHEMA}", "",
              "# What rules that depend on the workload's context read when no tag or setting says it:",
              "# environment: production, staging, test, development or sandbox; workload-purpose: serving, "
              "training, batch-scoring or exploration.",
-             "context:", "  environment: null", "  workload-purpose: null", "", "answers:"]
+             "context:", *(f"  {key}: {given[key].value if key in given else 'null'}" for key in CONTEXT_KEYS),
+             "", "answers:"]
     for area, questions in catalog.by_area().items():
         if not questions:
             continue
@@ -341,17 +345,26 @@ def save_answer(path: Path, catalog: QuestionCatalog, question: Question, choice
         previous = answers.get(question.id)
         answers[question.id] = Answer(question.id, tuple(choices) if choices is not None else None,
                                       note=previous.note if previous else "")
-        edited = render_answers_file(catalog, answers.values())
+        edited = render_answers_file(catalog, answers.values(), current.context)
     write_text_atomically(path, edited)
 
 
-def _edit_in_place(text: str, question: Question, value: str) -> str | None:
+def _block_section(text: str, name: str) -> tuple[yaml.MappingNode, yaml.MappingNode] | None:
+    """The file's root and its top-level `name` mapping, when both are block mappings that can be edited in place."""
     root = yaml.compose(text, Loader=yaml.SafeLoader)
     if not isinstance(root, yaml.MappingNode):
         return None
-    answers_node = next((v for k, v in root.value if _scalar_text(k) == "answers"), None)
-    if not isinstance(answers_node, yaml.MappingNode) or answers_node.flow_style:
+    section = next((v for k, v in root.value if _scalar_text(k) == name), None)
+    if not isinstance(section, yaml.MappingNode) or section.flow_style:
         return None
+    return root, section
+
+
+def _edit_in_place(text: str, question: Question, value: str) -> str | None:
+    found = _block_section(text, "answers")
+    if found is None:
+        return None
+    root, answers_node = found
     for key, entry in answers_node.value:
         if (_scalar_text(key) or "").strip().upper() != question.id:
             continue
@@ -386,6 +399,30 @@ def _edit_in_place(text: str, question: Question, value: str) -> str | None:
     return text.rstrip("\n") + f"\n\n{indent}{question.id}:\n{indent}  answer: {value}\n"
 
 
+def save_context(path: Path, catalog: QuestionCatalog, key: str, value: str) -> None:
+    """Record one context value (`environment`, `workload-purpose`; a canonical value) in the file's `context:`
+    block, editing that line in place where the layout allows; otherwise the file is rewritten from what it holds."""
+    text = path.read_text(encoding="utf-8") if path.exists() else render_answers_file(catalog)
+    current = parse_answers(text, path=str(path), catalog=catalog)
+    edited = _edit_context_in_place(text, key, value)
+    if edited is None:
+        context = {**current.context, key: ContextSetting(value, str(path))}
+        edited = render_answers_file(catalog, current.answers.values(), context)
+    write_text_atomically(path, edited)
+
+
+def _edit_context_in_place(text: str, key: str, value: str) -> str | None:
+    found = _block_section(text, "context")
+    if found is None:
+        return None
+    for entry_key, entry in found[1].value:
+        if (_scalar_text(entry_key) or "").replace("_", "-") == key:
+            if not isinstance(entry, yaml.ScalarNode) or entry.end_mark.line != entry_key.start_mark.line:
+                return None
+            return text[:entry.start_mark.index] + value + text[entry.end_mark.index:]
+    return None
+
+
 __all__ = [
     "SCHEMA",
     "Answer",
@@ -396,5 +433,6 @@ __all__ = [
     "render_answers_file",
     "render_value",
     "save_answer",
+    "save_context",
     "write_text_atomically",
 ]

@@ -16,12 +16,14 @@ from rich.console import Console
 from rich.text import Text
 
 from aiwell.model import DesignArea
+from aiwell.model.context import CANONICAL, CONTEXT_KEYS, ENVIRONMENT, WORKLOAD_PURPOSE
 from aiwell.questionnaire.answers import (
     Answer,
     AnswerSet,
     load_answers,
     render_answers_file,
     save_answer,
+    save_context,
     write_text_atomically,
 )
 from aiwell.questionnaire.catalog import Question, QuestionCatalog
@@ -31,9 +33,12 @@ QUIT = "__quit__"
 
 
 class Prompter(Protocol):
-    """Asks one question and returns the choice ids selected, `SKIP` or `QUIT`."""
+    """Asks one question and returns the choice ids selected, `SKIP` or `QUIT`; `choose` picks one of a few
+    values (the workload context) and returns its id, `SKIP` or `QUIT`."""
 
     def ask(self, question: Question, default: Sequence[str] | None) -> list[str] | str: ...
+
+    def choose(self, options: Sequence[str]) -> str: ...
 
 
 def arrow_keys_available(stdin: object = None, stdout: object = None) -> bool:
@@ -73,6 +78,15 @@ class ArrowPrompter:
                                              use_shortcuts=False).unsafe_ask()
         return picked_one if picked_one in (SKIP, QUIT) else [picked_one]
 
+    def choose(self, options: Sequence[str]) -> str:
+        import questionary
+
+        choices = [questionary.Choice(option, value=option) for option in options]
+        choices += [questionary.Choice("(skip for now)", value=SKIP), questionary.Choice("(save and quit)",
+                                                                                           value=QUIT)]
+        picked: str = questionary.select("Your answer:", choices=choices, qmark="?", use_shortcuts=False).unsafe_ask()
+        return picked
+
 
 @dataclass
 class PlainPrompter:
@@ -107,6 +121,20 @@ class PlainPrompter:
                     continue
                 return selected
             self.write(f"  Please give {hint} from the list, s or q.")
+
+    def choose(self, options: Sequence[str]) -> str:
+        for number, option in enumerate(options, start=1):
+            self.write(f"  {number}) {option}")
+        self.write("  s) skip for now    q) save and quit")
+        while True:
+            text = self.read("Your answer (a number): ").strip().lower()
+            if text in ("s", "skip"):
+                return SKIP
+            if text in ("q", "quit"):
+                return QUIT
+            if text.isdigit() and 1 <= int(text) <= len(options):
+                return options[int(text) - 1]
+            self.write("  Please give a number from the list, s or q.")
 
     @staticmethod
     def _parse(text: str, count: int, *, multi: bool) -> list[int] | None:
@@ -150,7 +178,8 @@ def _to_ask(catalog: QuestionCatalog, current: AnswerSet, *, areas: Iterable[Des
 def run_session(path: Path, catalog: QuestionCatalog, prompter: Prompter, console: Console, *,
                 prefill: Mapping[str, Answer] | None = None, areas: Iterable[DesignArea] | None = None,
                 redo: bool = False) -> SessionSummary:
-    """Ask the questions no person has answered yet (all of them with `redo`), saving each answer at once.
+    """Ask the questions no person has answered yet (all of them with `redo`), saving each answer at once. A full
+    session (no `areas`) first asks the workload context the file does not state yet (environment, purpose).
 
     A new answers file is written first, holding every question and the pre-filled (inferred) answers; an existing
     one keeps its answers, and fresh evidence fills only questions it leaves unanswered.
@@ -158,6 +187,11 @@ def run_session(path: Path, catalog: QuestionCatalog, prompter: Prompter, consol
     if not path.exists():
         write_text_atomically(path, render_answers_file(catalog, (prefill or {}).values()))
     current = load_answers(path, catalog)
+    if areas is None and _ask_context(path, catalog, current, prompter, console, redo=redo):
+        final = load_answers(path, catalog)
+        remaining = sum(1 for q in catalog.questions
+                        if (a := final.get(q.id)) is None or not a.answered or a.inferred is not None)
+        return SessionSummary(asked=0, answered=0, remaining=remaining, quit=True)
     pending = _to_ask(catalog, current, areas=areas, redo=redo)
     total = len(catalog.questions)
     asked = answered = 0
@@ -186,6 +220,30 @@ def run_session(path: Path, catalog: QuestionCatalog, prompter: Prompter, consol
     remaining = sum(1 for q in catalog.questions
                     if (a := final.get(q.id)) is None or not a.answered or a.inferred is not None)
     return SessionSummary(asked=asked, answered=answered, remaining=remaining, quit=quit_early)
+
+
+_CONTEXT_PROMPTS = {
+    ENVIRONMENT: "Which environment is this workload (rules that depend on it read this when no tag says it)?",
+    WORKLOAD_PURPOSE: "What is the workload for (serving users, training models, scoring in batches, exploring)?",
+}
+
+
+def _ask_context(path: Path, catalog: QuestionCatalog, current: AnswerSet, prompter: Prompter, console: Console,
+                 *, redo: bool) -> bool:
+    """Ask the context values the file does not state yet (all with `redo`), saving each; True when the person
+    chose to quit."""
+    for key in CONTEXT_KEYS:
+        if key in current.context and not redo:
+            continue
+        console.print()
+        console.print(Text.assemble(("context", "bold"), f" · {key}"))
+        console.print(Text(_CONTEXT_PROMPTS[key], style="bold"))
+        picked = prompter.choose(list(dict.fromkeys(CANONICAL[key].values())))
+        if picked == QUIT:
+            return True
+        if picked != SKIP:
+            save_context(path, catalog, key, picked)
+    return False
 
 
 def _show(console: Console, question: Question, number: int, total: int, evidence: str | None) -> None:

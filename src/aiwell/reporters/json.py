@@ -3,7 +3,9 @@
 Fields may be added within a schema version; none may change meaning. Additions over DESIGN.md §1.5: input
 `input`, `line`, `parameters`, `notes`, `address`, `files` and `unreviewed`; resource `input`,
 `source.end_line`, `source.address` and `source.partial`; result `title`, `resource_type` and `resource_name`;
-`scores.coverage` and each group's `coverage`; summary `not_applicable`, `not_analysed` and `partial`.
+`scores.coverage` and each group's `coverage`; summary `not_applicable`, `not_analysed`, `partial` and
+`baselined`; result `baselined` and `fingerprint` (`aiwell.baseline`); `warnings`, `rule_set`, `environment` and
+`top_actions`.
 
 - `results[].input` names the deployment a result comes from; every `inputs[]` record of that deployment and
   every resource of it carry the same label, so results join to both.
@@ -29,6 +31,7 @@ from typing import Any
 
 import orjson
 
+from aiwell.baseline import fingerprint, inventory_inputs
 from aiwell.model import InputRecord, Pillar, Resource, Result, display_text
 from aiwell.priorities import TopAction, priority, waf_code, weight
 from aiwell.report import Report
@@ -74,7 +77,7 @@ def _resource(resource: Resource) -> dict[str, Any]:
     }
 
 
-def _result(result: Result, pillar_weights: Mapping[Pillar, float]) -> dict[str, Any]:
+def _result(result: Result, inventories: frozenset[str], pillar_weights: Mapping[Pillar, float]) -> dict[str, Any]:
     rule = result.rule
     location = result.location
     suppression = result.suppression
@@ -98,6 +101,8 @@ def _result(result: Result, pillar_weights: Mapping[Pillar, float]) -> dict[str,
             "expires": suppression.expires,
             "source": suppression.source,
         },
+        "baselined": result.baselined,
+        "fingerprint": fingerprint(result, inventory=result.input in inventories),
         "priority": priority(rule),
         "weight": weight(rule, pillar_weights),
         "waf_code": waf_code(rule),
@@ -164,13 +169,14 @@ def report_document(report: Report) -> dict[str, Any]:
     """The report as a JSON-ready dict, schema `aiwell.report/1`; `not_applicable` results are not listed."""
     scores = report.scores
     summary = report.summary
+    inventories = inventory_inputs(report.inputs)
     return {
         "schema": SCHEMA_ID,
         "tool": {"name": "aiwell", "version": report.tool_version},
         "inputs": [_input(record) for record in report.inputs],
         "resources": [_resource(resource) for resource in report.resources],
         "workload": _workload(report),
-        "results": [_result(result, report.pillar_weights) for result in report.listed_results],
+        "results": [_result(result, inventories, report.pillar_weights) for result in report.listed_results],
         "scores": {
             "overall": scores.overall.score,
             "coverage": scores.overall.coverage,
@@ -185,11 +191,15 @@ def report_document(report: Report) -> dict[str, Any]:
             "not_applicable": summary.not_applicable,
             "not_analysed": summary.not_analysed,
             "partial": summary.partial,
+            "baselined": summary.baselined,
             "by_severity": {
                 severity.value: {"fail": counts.failed, "unknown": counts.unknown}
                 for severity, counts in summary.by_severity.items()
             },
         },
+        "warnings": list(report.warnings),
+        "rule_set": report.rule_set,
+        "environment": report.environment,
         "top_actions": [_top_action(action) for action in report.top_actions],
         "questionnaire": _questionnaire(report),
     }

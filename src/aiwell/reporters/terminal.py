@@ -6,12 +6,15 @@ only with `verbose`). A rule in several pillars is listed under each; only the p
 (`--pillar`) are shown. When the review holds more than one deployment, a finding whose deployment its file does
 not already name (a template deployed with a parameter file, a Bicep module, a Terraform root) says which one
 (`in main.json + main.parameters.prod.json`). Everything a user wrote (names, paths, reasons) is printed as plain
-text, never as rich markup. Colour follows the console: `NO_COLOR` is honoured.
+text, never as rich markup, with control characters shown as escapes (`reporters._text`): no escape sequence from the
+input reaches the terminal. Colour follows the console: `NO_COLOR` is honoured.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from rich import box
 from rich.cells import cell_len
@@ -22,8 +25,20 @@ from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
-from aiwell.model import AIW000, DesignArea, InputRecord, Location, Pillar, Result, Severity, Status, display_text
+from aiwell.model import (
+    AIW000,
+    DesignArea,
+    InputRecord,
+    Location,
+    Pillar,
+    Result,
+    RuleInfo,
+    Severity,
+    Status,
+    display_text,
+)
 from aiwell.report import Report
+from aiwell.reporters._text import one_line, visible
 from aiwell.scoring import Score
 from aiwell.workload import ARCHETYPES
 
@@ -47,23 +62,51 @@ def _percent(value: float | None) -> str:
 def _where(location: Location | None) -> str:
     if location is None:
         return ""
-    return location.file if location.line is None else f"{location.file}:{location.line}"
+    return one_line(location.file if location.line is None else f"{location.file}:{location.line}")
+
+
+_LINE_SUFFIX = re.compile(r":\d+$")
+
+
+def fit_location(where: str, width: int) -> str:
+    """`file:line` in at most `width` cells: a path too long loses the middle of its folders (`infra/…/main.bicep:12`),
+    never its line number, and as much of its file name as the width allows."""
+    if cell_len(where) <= width:
+        return where
+    match = _LINE_SUFFIX.search(where)
+    suffix = match.group(0) if match else ""
+    path = where[: len(where) - len(suffix)]
+    room = max(1, width - cell_len(suffix) - 1)
+    head_room = room // 3
+    tail_room = room - head_room
+    head, tail = path[:head_room], path[-tail_room:] if tail_room else ""
+    shortened = f"{head}…{tail}{suffix}"
+    while cell_len(shortened) > width and (head or tail):
+        # Wide characters take two cells: drop more until it fits.
+        head, tail = (head[:-1], tail) if len(head) > len(tail) // 2 else (head, tail[1:])
+        shortened = f"{head}…{tail}{suffix}"
+    return shortened
 
 
 def _finding_detail(result: Result, *, with_message: bool, with_input: bool, width: int) -> list[tuple[str, str]]:
     """The lines of a finding's detail column, each with its style name, before wrapping."""
-    lines = [(result.rule.title, "")]
-    parts = [part for part in (display_text(result.resource_name), _where(result.location)) if part]
-    place = " · ".join(parts)
+    lines = [(one_line(result.rule.title), "")]
+    name = one_line(display_text(result.resource_name))
+    where = _where(result.location)
+    place = " · ".join(part for part in (name, where) if part)
     if cell_len(place) > width:
-        # Resource and location on lines of their own read better than one wrapped mid-way.
-        lines += [(part, "dim") for part in parts]
+        # Resource and location on lines of their own read better than one wrapped mid-way; the location is never
+        # wrapped (an editor or terminal must be able to open it), only shortened in the middle of its path.
+        if name:
+            lines.append((name, "dim"))
+        if where:
+            lines.append((fit_location(where, width), "dim"))
     elif place:
         lines.append((place, "dim"))
     if with_input and result.input and (result.location is None or result.input != result.location.file):
-        lines.append((f"in {result.input}", "dim"))
+        lines.append((f"in {one_line(result.input)}", "dim"))
     if with_message and result.message:
-        lines.append((display_text(result.message), "italic"))
+        lines.append((visible(display_text(result.message)), "italic"))
     return lines
 
 
@@ -78,6 +121,59 @@ def _wrapped(text: str, width: int, console: Console) -> list[str]:
     return lines
 
 
+AGGREGATE_OVER = 10
+"""A rule that fails (or can't be decided) on more resources than this in a pillar is shown as one line with the
+count, unless `--verbose` asks for every resource."""
+_NAMED = 3
+"""How many of an aggregated rule's resources are named."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Aggregate:
+    """One rule's failures (or unknowns) on many resources, shown as one entry: `SRC003 on 2,857 resources`."""
+
+    results: tuple[Result, ...]
+
+    @property
+    def rule(self) -> RuleInfo:
+        return self.results[0].rule
+
+    @property
+    def status(self) -> Status:
+        return self.results[0].status
+
+    def detail(self) -> list[tuple[str, str]]:
+        names = [one_line(display_text(r.resource_name) or display_text(r.resource_id)) for r in self.results]
+        shown = ", ".join(names[:_NAMED])
+        lines = [(one_line(self.rule.title), ""),
+                 (f"on {len(names):,} resources: {shown} and {len(names) - _NAMED:,} more (--verbose lists them)",
+                  "dim")]
+        if self.status is Status.UNKNOWN:
+            reasons = dict.fromkeys(visible(display_text(r.message)) for r in self.results)
+            first = next(iter(reasons))
+            lines.append((first if len(reasons) == 1 else f"{first} (and {len(reasons) - 1:,} other reasons)",
+                          "italic"))
+        return lines
+
+
+def _aggregated(results: list[Result]) -> list[Result | _Aggregate]:
+    """Sorted results with each run of one rule and status over `AGGREGATE_OVER` resources folded into one."""
+    folded: list[Result | _Aggregate] = []
+    start = 0
+    while start < len(results):
+        end = start
+        key = (results[start].rule.id, results[start].status)
+        while end < len(results) and (results[end].rule.id, results[end].status) == key:
+            end += 1
+        run = results[start:end]
+        if len(run) > AGGREGATE_OVER:
+            folded.append(_Aggregate(tuple(run)))
+        else:
+            folded.extend(run)
+        start = end
+    return folded
+
+
 class _Findings:
     """The findings as aligned columns (status, severity, rule id, detail), the detail wrapped under itself.
 
@@ -86,7 +182,7 @@ class _Findings:
     column go through rich's wrapping.
     """
 
-    def __init__(self, results: list[Result], *, verbose: bool, with_input: bool) -> None:
+    def __init__(self, results: list[Result | _Aggregate], *, verbose: bool, with_input: bool) -> None:
         self.results = results
         self.verbose = verbose
         self.with_input = with_input
@@ -116,8 +212,9 @@ class _Findings:
             yield Segment(rule.id.ljust(id_width), style("bold"))
             yield space
             # An unknown needs its reason to be acted on; other messages only when asked for.
-            detail = _finding_detail(result, with_message=self.verbose or result.status is Status.UNKNOWN,
-                                     with_input=self.with_input, width=width)
+            detail = result.detail() if isinstance(result, _Aggregate) else _finding_detail(
+                result, with_message=self.verbose or result.status is Status.UNKNOWN, with_input=self.with_input,
+                width=width)
             first = True
             for text, style_name in detail:
                 for piece in _wrapped(text, width, console):
@@ -158,7 +255,7 @@ def _render_header(report: Report, console: Console) -> None:
 
 def _input_label(record: InputRecord, *, line: int | None = None) -> str:
     label = _where(Location(record.path, line))
-    return label if record.parameters is None else f"{label} (parameters {record.parameters})"
+    return label if record.parameters is None else f"{label} (parameters {one_line(record.parameters)})"
 
 
 def _render_not_analysed(report: Report, console: Console) -> None:
@@ -171,11 +268,15 @@ def _render_not_analysed(report: Report, console: Console) -> None:
     table = Table.grid(padding=(0, 1))
     table.add_column(no_wrap=True)
     table.add_column()
+    # The file:line is never wrapped: shortened in the middle of its path to the detail column's width.
+    room = max(20, console.width - 2 - len(AIW000.id) - 1)
     for record in records:
-        detail = Text(_input_label(record, line=record.line), style="bold")
+        detail = Text(fit_location(_where(Location(record.path, record.line)), room), style="bold")
+        if record.parameters is not None:
+            detail.append(f" (parameters {one_line(record.parameters)})")
         if record.address:
-            detail.append(f" ({record.address})")
-        detail.append("\n" + (record.reason or "the input could not be analysed"))
+            detail.append(f" ({one_line(record.address)})")
+        detail.append("\n" + visible(record.reason or "the input could not be analysed"))
         table.add_row(Text(AIW000.id, style="bold red"), detail)
     console.print(_indented(table))
 
@@ -189,9 +290,9 @@ def _render_partial(report: Report, console: Console) -> None:
     console.print(Text(f"{count} partly reviewed: what the parts below hold was not reviewed, and rules that look "
                        "for it answer unknown", style="bold yellow"))
     for label, parts in partial.items():
-        console.print(_indented(Text(label, style="bold")))
+        console.print(_indented(Text(one_line(label), style="bold")))
         for part in parts:
-            console.print(_indented(Text(part), by=4))
+            console.print(_indented(Text(visible(part)), by=4))
 
 
 def _render_notes(report: Report, console: Console) -> None:
@@ -203,7 +304,18 @@ def _render_notes(report: Report, console: Console) -> None:
     for record in noted:
         console.print(_indented(Text(_input_label(record), style="bold")))
         for note in record.notes:
-            console.print(_indented(Text(note), by=4))
+            console.print(_indented(Text(visible(note)), by=4))
+
+
+def _render_nothing_checked(report: Report, console: Console) -> None:
+    decided = (Status.PASS, Status.FAIL, Status.UNKNOWN)
+    if not report.resources or any(result.status in decided for result in report.results):
+        return
+    count = len(report.resources)
+    console.print()
+    console.print(Text(f"Nothing was checked: none of the rules run applies to these {count} resource"
+                       f"{'s' if count != 1 else ''}, so the absence of findings proves nothing (check --rule, "
+                       "--pillar and the rules' resource types).", style="bold yellow"))
 
 
 def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console: Console, *,
@@ -214,14 +326,19 @@ def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console:
     console.rule(title, align="left")
     shown = sorted((r for r in results if verbose or r.status is not Status.PASS), key=_finding_order)
     if shown:
-        console.print(_Findings(shown, verbose=verbose, with_input=with_input))
+        console.print(_Findings(list(shown) if verbose else _aggregated(shown), verbose=verbose,
+                                with_input=with_input))
     passed = sum(1 for r in results if r.status is Status.PASS)
     if passed and not verbose:
-        console.print(_indented(Text(f"{passed} passed (--verbose lists them)", style="green")))
+        console.print(_indented(Text(f"{passed:,} passed (--verbose lists them)", style="green")))
 
 
 _AREA_TITLES = {DesignArea.MLOPS_LLMOPS: "MLOps / LLMOps", DesignArea.RESPONSIBLE_AI: "Responsible AI"}
 """Design areas whose title is not their name capitalised."""
+
+
+def _area_title(area: DesignArea) -> str:
+    return _AREA_TITLES.get(area, area.value.replace("-", " ").capitalize())
 
 
 def _score_table(heading: str) -> Table:
@@ -262,10 +379,10 @@ def _render_scores(report: Report, console: Console) -> None:
     if areas:
         table = _score_table("AI design area")
         for area, score in areas:
-            _score_row(table, _AREA_TITLES.get(area, area.value.replace("-", " ").capitalize()), score)
+            _score_row(table, _area_title(area), score)
         console.print()
         console.print(_indented(table))
-        _thin_notes([(_AREA_TITLES.get(area, area.value.replace("-", " ").capitalize()), score)
+        _thin_notes([(_area_title(area), score)
                      for area, score in areas], console)
 
 
@@ -307,14 +424,14 @@ def _render_top_actions(report: Report, console: Console) -> None:
         if rule.waf:
             facts.append(rule.waf[0])
         if action.resources:
-            names = [resource_id.rsplit("/", 1)[-1] for resource_id in action.resources]
-            shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-            facts.insert(0, f"{count} resource{'s' if count != 1 else ''}: {shown}")
+            names = [one_line(resource_id.rsplit("/", 1)[-1]) for resource_id in action.resources]
+            shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+            facts.insert(0, f"{count:,} resource{'s' if count != 1 else ''}: {shown}")
         else:
             facts.insert(0, "a process change")
         console.print(_indented(Text(" · ".join(facts), style="dim"), by=5))
         if action.message:
-            console.print(_indented(Text(action.message, style="italic"), by=5))
+            console.print(_indented(Text(one_line(action.message), style="italic"), by=5))
         if action.remediation_format == "text":
             console.print(_indented(Text(action.remediation), by=5))
         elif action.remediation:
@@ -326,7 +443,7 @@ def _render_top_actions(report: Report, console: Console) -> None:
             console.print(_indented(Text(snippet), by=7))
 
 
-def _render_questionnaire(report: Report, console: Console) -> None:
+def _render_questionnaire(report: Report, console: Console, *, verbose: bool) -> None:
     summary = report.questionnaire
     console.print()
     if summary is None:
@@ -339,6 +456,16 @@ def _render_questionnaire(report: Report, console: Console) -> None:
                        f"(unknown) of {summary.questions}.", style="bold"))
     if summary.unanswered:
         command = f"aiwell questionnaire --answers {summary.answers_file or 'FILE'}"
+        unanswered = [result for result in report.results if _unanswered(result)]
+        by_area = {area: [r.rule.id for r in unanswered if r.rule.design_area is area] for area in DesignArea}
+        listed = [(area, ids) for area, ids in by_area.items() if ids]
+        if verbose:
+            for area, ids in listed:
+                console.print(_indented(Text(f"{_area_title(area)}: {', '.join(ids)}"), by=2))
+        elif listed:
+            console.print(_indented(Text("Unanswered by design area: " + ", ".join(
+                f"{_area_title(area)} {len(ids)}" for area, ids in listed)
+                + " (--verbose lists them)"), by=2))
         console.print(Text(f"Unanswered questions are unknown: they lower coverage and fail the gate (exit 1) "
                            f"unless --allow-unanswered; answer them with `{command}`.", style="dim"))
 
@@ -379,22 +506,26 @@ def _by_pillar(results: list[Result], pillars: tuple[Pillar, ...]) -> Iterator[t
     return ((pillar, found) for pillar, found in grouped.items() if found)
 
 
-def render_terminal(report: Report, console: Console, *, verbose: bool = False) -> None:
-    """Print the report for a person at a terminal. `verbose` lists passes and every message."""
+def render_terminal(report: Report, console: Console, *, verbose: bool = False, gate: str | None = None) -> None:
+    """Print the report for a person at a terminal. `verbose` lists passes and every message; `gate` is why the
+    exit code is what it is (`exit 1: 5 high findings ≥ --fail-on high`), printed last."""
     _render_header(report, console)
     _render_not_analysed(report, console)
     _render_partial(report, console)
     _render_workload(report, console)
     _render_top_actions(report, console)
     _render_notes(report, console)
+    _render_nothing_checked(report, console)
     with_input = len(report.input_labels) > 1
     for pillar, in_pillar in _by_pillar(_listed(report), report.pillars):
         _render_pillar(pillar, in_pillar, report.scores.pillars[pillar], console, verbose=verbose,
                        with_input=with_input)
     _render_scores(report, console)
-    _render_questionnaire(report, console)
+    _render_questionnaire(report, console, verbose=verbose)
     console.print()
     console.print(Text(summary_line(report), style="bold"))
+    if gate:
+        console.print(Text(gate, style="bold red" if gate.startswith("exit 1") else "bold green"))
 
 
-__all__ = ["render_terminal", "summary_line"]
+__all__ = ["fit_location", "render_terminal", "summary_line"]

@@ -178,3 +178,26 @@ def test_subscription_is_refused_where_a_deployment_has_no_subscription() -> Non
         _expand({"$schema": mg, "contentVersion": "1.0.0.0", "resources": [
             {"type": "Microsoft.Authorization/policyAssignments", "apiVersion": "2022-06-01", "name": "pa",
              "properties": {"description": "[subscription().subscriptionId]"}}]})
+
+
+def test_ids_under_a_subscription_need_one_named_where_the_deployment_has_none() -> None:
+    mg = "https://schema.management.azure.com/schemas/2019-08-01/managementGroupDeploymentTemplate.json#"
+    expansion = _expand({
+        "$schema": mg, "contentVersion": "1.0.0.0",
+        "resources": [{"type": "Microsoft.Authorization/policyAssignments", "apiVersion": "2022-06-01",
+                       "name": "pa", "properties": {
+                           "definition": "[subscriptionResourceId('Microsoft.Authorization/policyDefinitions', 'd')]",
+                           "vnet": "[resourceId('rg-net', 'Microsoft.Network/virtualNetworks', 'v')]",
+                           "named": "[subscriptionResourceId('s1', 'Microsoft.Authorization/policyDefinitions', "
+                                    "'d')]",
+                           "full": "[resourceId('s1', 'rg-net', 'Microsoft.Network/virtualNetworks', 'v')]"}}],
+    })
+    (assignment,) = expansion.resources
+    for key in ("definition", "vnet"):
+        value = assignment.get(f"properties.{key}")
+        assert isinstance(value, Unresolved), key
+        assert "has no subscription of its own" in value.reason
+    assert assignment.get("properties.named") == \
+        "/subscriptions/s1/providers/Microsoft.Authorization/policyDefinitions/d"
+    assert assignment.get("properties.full") == \
+        "/subscriptions/s1/resourceGroups/rg-net/providers/Microsoft.Network/virtualNetworks/v"

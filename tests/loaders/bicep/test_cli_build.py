@@ -20,7 +20,8 @@ CLI_FIXTURES = Path(__file__).parents[2] / "fixtures" / "cli" / "bicep"
 
 
 @pytest.mark.skipif(os.name != "posix", reason="the stand-in bicep is a shell script")
-def test_a_bicep_build_that_never_returns_is_stopped_and_not_analysed(tmp_path: Path) -> None:
+@pytest.mark.parametrize("limit", [["--subprocess-timeout", "1"], "AIWELL_SUBPROCESS_TIMEOUT"])
+def test_a_bicep_build_that_never_returns_is_stopped_and_not_analysed(tmp_path: Path, limit: Any) -> None:
     # A stand-in `bicep` that never finishes, with a child that holds its output open: killing the script
     # alone would leave the review waiting on the child.
     fake = tmp_path / "bin" / "bicep"
@@ -28,8 +29,12 @@ def test_a_bicep_build_that_never_returns_is_stopped_and_not_analysed(tmp_path: 
     fake.write_text("#!/bin/sh\nsleep 3600 &\nsleep 3600\n", encoding="utf-8")
     fake.chmod(0o755)
     environment = {**os.environ, "PATH": f"{fake.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    # The limit comes from the flag or, through the configuration cascade, from the environment.
+    flags = limit if isinstance(limit, list) else []
+    if isinstance(limit, str):
+        environment[limit] = "1"
     command = [sys.executable, "-c", "from aiwell.cli.main import main; main()", "review",
-               str(CLI_FIXTURES / "main.bicep"), "--bicep-cli", "--subprocess-timeout", "1", "--format", "json"]
+               str(CLI_FIXTURES / "main.bicep"), "--bicep-cli", *flags, "--format", "json"]
     # The outer limit only keeps a regression from hanging the test suite; it is not a measurement.
     done = subprocess.run(command, capture_output=True, text=True, env=environment, timeout=120, check=False)
     assert done.returncode == 1, done.stderr

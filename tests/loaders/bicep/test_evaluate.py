@@ -34,7 +34,7 @@ import yaml
 
 from aiwell.errors import InputError
 from aiwell.loaders.bicep.load import bicepparam_target, load_bicep
-from aiwell.model import SourceFormat
+from aiwell.model import SourceFormat, Unresolved
 from resource_expectations import case_dirs, check_resource
 
 CASES = Path(__file__).parents[2] / "fixtures" / "bicep" / "evaluate"
@@ -98,3 +98,28 @@ def test_bicepparam_without_using_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as raised:
         bicepparam_target(param_file)
     assert "using" in raised.value.message
+
+
+def test_a_module_whose_scope_is_partly_unknown_never_gets_the_enclosing_group_or_subscription(
+        tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "reads.bicep").write_text(
+        "resource tags 'Microsoft.Resources/tags@2022-09-01' = {\n  name: 'default'\n  properties: {\n"
+        "    group: resourceGroup().name\n    groupId: resourceGroup().id\n"
+        "    subscription: subscription().subscriptionId\n    other: resourceGroup('rg-other').id\n  }\n}\n",
+        encoding="utf-8")
+    main = tmp_path / "main.bicep"
+    main.write_text("param group string\nparam sub string\n"
+                    "module unknownGroup 'reads.bicep' = {\n  name: 'g'\n  scope: resourceGroup(group)\n}\n"
+                    "module unknownSubscription 'reads.bicep' = {\n  name: 's'\n"
+                    "  scope: resourceGroup(sub, 'rg-x')\n}\n",
+                    encoding="utf-8")
+    tags = {r.source.address.split(".")[0]: r for r in load_bicep(main, root=tmp_path).resources
+            if r.type == "Microsoft.Resources/tags"}
+    group, subscription = tags["unknownGroup"], tags["unknownSubscription"]
+    for key in ("group", "groupId"):
+        assert isinstance(group.get(f"properties.{key}"), Unresolved), key
+    assert group.get("properties.subscription") == "00000000-0000-0000-0000-000000000000"
+    assert subscription.get("properties.group") == "rg-x"
+    for key in ("groupId", "subscription", "other"):
+        assert isinstance(subscription.get(f"properties.{key}"), Unresolved), key

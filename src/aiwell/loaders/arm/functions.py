@@ -1768,6 +1768,17 @@ class _IdBuilder:
             return (Opaque(value.expression),)
         return (value,)
 
+    def subscription(self) -> Symbolic:
+        """The deployment's own subscription, where an id function's arguments name none: unknown at management
+        group and tenant scope, which have no subscription of their own (never the placeholder)."""
+        context = self.call.scope.context
+        if context.deployment_scope.lower() in ("resourcegroup", "subscription"):
+            return self.context(context.subscription_id, "subscription")
+        self.unknown = self.unknown or Unresolved(
+            self.call.node.text, f"a deployment at {context.deployment_scope} scope has no subscription of its own, "
+                                 "and the call names none")
+        return (Opaque("subscription().subscriptionId"),)
+
     def finish(self, built: Symbolic) -> str | Unresolved:
         if self.unknown is None:
             return "".join(item for item in built if isinstance(item, str))
@@ -1842,8 +1853,7 @@ def _build_resource_id(call: Call, builder: _IdBuilder) -> Symbolic:
         return join(("/providers/",), path)
     if leading > 2:
         raise call.error("at most a subscription id and a resource group name come before the type")
-    subscription = (builder.argument(0) if leading == 2
-                    else builder.context(context.subscription_id, "subscription"))
+    subscription = builder.argument(0) if leading == 2 else builder.subscription()
     group = (builder.argument(leading - 1) if leading >= 1
              else builder.context(context.resource_group, "resource group"))
     return join(("/subscriptions/",), subscription, ("/resourceGroups/",), group, ("/providers/",),
@@ -1854,8 +1864,7 @@ def _build_subscription_resource_id(call: Call, builder: _IdBuilder) -> Symbolic
     leading = _leading(call)
     if leading > 1:
         raise call.error("at most a subscription id comes before the type")
-    subscription = (builder.argument(0) if leading == 1
-                    else builder.context(call.scope.context.subscription_id, "subscription"))
+    subscription = builder.argument(0) if leading == 1 else builder.subscription()
     return join(("/subscriptions/",), subscription, ("/providers/",), _type_and_names(call, builder, leading))
 
 

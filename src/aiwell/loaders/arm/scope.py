@@ -60,6 +60,10 @@ class DeploymentContext:
     deployment_scope: str = "resourceGroup"
     """Where the template deploys: `resourceGroup`, `subscription`, `managementGroup` or `tenant` (from its
     `$schema`); decides what `resourceId()` returns and whether `resourceGroup()` exists."""
+    parameter_values: dict[str, Any] = field(default_factory=dict)
+    """Values (`parameters` in the configuration) for the parameters of a top-level template or Bicep file that
+    neither a parameter file nor a default sets; matched case-insensitively. Modules and nested deployments get
+    their values from their caller, never from here."""
 
 
 class RuntimeObject(dict[str, Any]):

@@ -1147,6 +1147,24 @@ def _template_resources(template: Mapping[str, Any], prefix: str) -> Iterator[tu
         raise TemplateError("'resources' must be an array or an object")
 
 
+def _with_configured(template: Mapping[str, Any], supplied: Mapping[str, Any],
+                     context: DeploymentContext) -> Mapping[str, Any]:
+    """The supplied values plus the configured ones (`DeploymentContext.parameter_values`) for the declared
+    parameters that have neither a supplied value nor a default."""
+    if not context.parameter_values:
+        return supplied
+    declared = template.get("parameters")
+    given = {name.lower() for name in supplied}
+    configured = {name.lower(): value for name, value in context.parameter_values.items()}
+    filled = dict(supplied)
+    for name, definition in (declared.items() if isinstance(declared, dict) else ()):
+        if name.lower() in given or (isinstance(definition, dict) and "defaultValue" in definition):
+            continue
+        if name.lower() in configured:
+            filled[name] = configured[name.lower()]
+    return filled
+
+
 def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | None = None,
                     parameters_source: str | None = None, context: DeploymentContext | None = None,
                     root: Path | None = None, instance: str = "") -> TemplateExpansion:
@@ -1168,7 +1186,8 @@ def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | N
     context = dataclasses.replace(context, deployment_scope=target.kind)
     expander = _Expander(root=root, context=context, top_file=Path(document.path))
     try:
-        scope = expander.new_scope(template, parameters or {}, context, parameters_source, None)
+        scope = expander.new_scope(template, _with_configured(template, parameters or {}, context), context,
+                                   parameters_source, None)
         frame = _Frame(document, Path(document.path), scope, target, 0, "", instance)
         expander.expand(template, frame)
     except RecursionError as exc:

@@ -275,6 +275,7 @@ class _File:
         for statement in program.statements:
             self._declare(statement)
         self.supplied_by_lower = {k.lower(): v for k, v in supplied.items()}
+        self.configured_by_lower = {k.lower(): v for k, v in context.parameter_values.items()}
         declared = {name.lower() for name in self.params}
         for name in sorted(supplied):
             if name.lower() not in declared:
@@ -363,6 +364,9 @@ class _File:
                 self._in_progress.discard(name)
         elif self.nullable(declaration.type):
             value = None
+        elif not self.address and name.lower() in self.configured_by_lower:
+            # The top-level file only: a module's parameters come from its caller.
+            value = _coerced(self.configured_by_lower[name.lower()], declaration.type)
         else:
             value = Unresolved(text, "no value: the parameter has no default and no parameter file sets it")
         self._param_cache[name] = value
@@ -1130,6 +1134,8 @@ def _resource_group(file: _File, args: list[Any], text: str) -> Any:
     if any(isinstance(v, Unresolved) for v in values) or not all(isinstance(v, str) for v in values):
         return Unresolved(text, "the resource group is unresolved")
     subscription = values[0] if len(values) == 2 else file.context.subscription_id
+    if isinstance(subscription, Unresolved):
+        return Unresolved(text, f"the subscription is unresolved: {subscription.reason}")
     name = values[-1]
     return {"id": f"/subscriptions/{subscription}/resourceGroups/{name}", "name": name,
             "type": "Microsoft.Resources/resourceGroups", "subscriptionId": subscription,
@@ -1599,7 +1605,8 @@ class _Instance:
             # declares, so `resourceGroup()` inside it exists; its ids stay unresolved (the prefix is).
             context = replace(context, deployment_scope=target)
             self.file.note(f"module '{self.address}': its scope is unresolved ({prefix.reason}); resource ids "
-                           "in it are unresolved, and resourceGroup()/subscription() in it give placeholders")
+                           "in it are unresolved, and so are resourceGroup() and subscription() where they read "
+                           "what is unknown")
         return context, prefix
 
     def _deployment_context(self) -> tuple[DeploymentContext, str | Unresolved]:
@@ -1634,16 +1641,15 @@ class _Instance:
         elif (call := self._scope_call()) is not None:
             # `scope: resourceGroup(unknownSubscription, 'rg-x')`: the ids are unresolved, but the parts that are
             # known still say where the deployment runs (resourceGroup().name inside it is 'rg-x').
+            # The parts that are not known are unresolved inside it, never the enclosing deployment's.
             function, args = call
-            known = [arg if isinstance(arg, str) else None for arg in args]
-            if function == "resourcegroup" and known:
-                context = replace(context, deployment_scope="resourceGroup")
-                if known[-1] is not None:
-                    context = replace(context, resource_group=known[-1])
-                if len(known) == 2 and known[0] is not None:
-                    context = replace(context, subscription_id=known[0])
-            elif function == "subscription" and known:
-                context = replace(context, deployment_scope="subscription")
+            named: list[str | Unresolved] = [arg if isinstance(arg, str) else _unknown_scope_part(arg) for arg in args]
+            if function == "resourcegroup" and named:
+                context = replace(context, deployment_scope="resourceGroup", resource_group=named[-1])
+                if len(named) == 2:
+                    context = replace(context, subscription_id=named[0])
+            elif function == "subscription" and named:
+                context = replace(context, deployment_scope="subscription", subscription_id=named[0])
         return context, prefix
 
     def inline_deployment(self) -> list[Resource]:
@@ -1860,12 +1866,25 @@ def _without_template(body: dict[str, Any]) -> dict[str, Any]:
     return {**body, key: {k: v for k, v in properties.items() if not (isinstance(k, str) and k.lower() == "template")}}
 
 
-def _scope_prefix(context: DeploymentContext) -> str:
+def _unknown_scope_part(value: Any) -> Unresolved:
+    """A subscription or resource group named in a module's `scope:` that is not known (or no string)."""
+    if isinstance(value, Unresolved):
+        return Unresolved(value.expression, f"the scope is unresolved: {value.reason}")
+    return Unresolved(str(value), "the scope is unresolved: it is not a string")
+
+
+def _scope_prefix(context: DeploymentContext) -> str | Unresolved:
+    """The id prefix of `context`'s scope; unresolved when the part of it that the scope needs is."""
     kind = context.deployment_scope
     if kind == "tenant":
         return ""
+    parts = {"managementGroup": (context.management_group,), "subscription": (context.subscription_id,)}.get(
+        kind, (context.subscription_id, context.resource_group))
+    unknown = next((part for part in parts if isinstance(part, Unresolved)), None)
+    if unknown is not None:
+        return Unresolved(unknown.expression, unknown.reason)
     if kind == "managementGroup":
-        return f"/providers/Microsoft.Management/managementGroups/{context.management_group or 'aiwell-mg'}"
+        return f"/providers/Microsoft.Management/managementGroups/{context.management_group}"
     if kind == "subscription":
         return f"/subscriptions/{context.subscription_id}"
     return f"/subscriptions/{context.subscription_id}/resourceGroups/{context.resource_group}"
