@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -37,10 +38,15 @@ def spark() -> Iterator[Any]:
 
     if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
         pytest.fail("the Spark tests need a Java runtime (.ci/run installs default-jre-headless)")
+    # PySpark replaces the SIGINT handler with its own (cancel the Spark jobs, then raise KeyboardInterrupt from
+    # wherever the main thread is). asyncio.run() then installs none of its own, so a later test's Ctrl-C lands
+    # inside the event loop and leaves a task pending at close. The test session keeps Python's handler.
+    sigint = signal.getsignal(signal.SIGINT)
     session = (pyspark_sql.SparkSession.builder.master("local[1]").appName("aiwell-data-tests")
                .config("spark.ui.enabled", "false").config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.shuffle.partitions", "2").config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.ansi.enabled", "false").config("spark.driver.memory", "1g").getOrCreate())
+    signal.signal(signal.SIGINT, sigint)
     session.sparkContext.setLogLevel("ERROR")
     yield session
     session.stop()
