@@ -14,6 +14,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that use `chromium_browser` run last (otherwise in their order): Playwright's sync API keeps an event
+    loop running in the main thread from the browser's launch to the session's end, and `asyncio.run()` (the eval
+    tests') refuses to start beside it."""
+    items.sort(key=lambda item: "chromium_browser" in getattr(item, "fixturenames", ()))
+
+
 @pytest.fixture(autouse=True)
 def _empty_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An empty home directory: what a test reviews never depends on the machine's own files there (the Bicep

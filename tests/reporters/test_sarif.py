@@ -77,6 +77,7 @@ def test_results_locations_levels_and_kinds() -> None:
         "infra/broken.json", "infra/search.json"}
     notifications = run["invocations"][0]["toolExecutionNotifications"]
     assert len(notifications) == 2 and all(n["level"] == "error" for n in notifications)
+    assert run["invocations"][0]["executionSuccessful"] is False
 
 
 def test_fingerprints_ignore_lines_and_order_but_follow_rule_and_resource() -> None:
@@ -129,3 +130,12 @@ def test_github_result_cap_keeps_the_most_severe() -> None:
     listed = sum(1 for r in report.results if r.status in (Status.FAIL, Status.UNKNOWN))
     assert run["invocations"][0]["toolExecutionNotifications"][-1]["message"]["text"].startswith(
         f"{listed - 3} results were left out")
+
+
+def test_a_run_that_analysed_every_input_is_successful_and_one_that_did_not_is_not() -> None:
+    report = REGEN.sample_report()
+    assert report.not_analysed
+    analysed = build_report([record for record in report.inputs if record not in report.not_analysed],
+                            report.resources, [r for r in report.results if r.rule.id != "AIW000"])
+    assert _sarif(analysed)["runs"][0]["invocations"][0]["executionSuccessful"] is True
+    assert _sarif(report)["runs"][0]["invocations"][0]["executionSuccessful"] is False

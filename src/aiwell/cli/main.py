@@ -32,6 +32,10 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
                       "The Well-Architected process questions: answer them in the terminal or in a file."),
     "rules": ("aiwell.cli.rules_command", "rules_command",
               "List the rule catalog (yours too, --rules-dir), show a rule's documentation, test your rules."),
+    # DuckDB, Arrow and Presidio are heavy
+    "data": ("aiwell.data.cli", "data_group",
+             "Data readiness: volume, types, origins, sensitive data, preparation, freshness, balance, leakage, "
+             "drift."),
 }
 """Commands imported only when they run: name → (module, attribute, the one-line help `aiwell --help` shows)."""
 

@@ -185,10 +185,16 @@ def _from_data(report: EvidenceReport, found: _Inferences) -> None:
     where = f"aiwell data report {report.path}"
 
     def measured(name: str) -> tuple[bool, bool] | None:
+        """(measured, passed) of a facet; None when it shows nothing either way: not measured, or nothing failed
+        but some checks could not be decided (`unknown`: no datasheet, a column or file missing), which is not
+        a pass (docs/data.md, "The data report as evidence")."""
         facet = _dict(facets.get(name))
         if not facet.get("measured"):
             return None
         failed = int(_number(facet.get("failed")) or 0)
+        unknown = int(_number(facet.get("unknown")) or 0)
+        if not failed and unknown:
+            return None
         return True, failed == 0
 
     if measured("volume") is not None:

@@ -161,7 +161,9 @@ def sarif_document(report: Report, *, baseline_used: bool = False,
             "rules": [_descriptor(rule) for rule in rules],
         }},
         "invocations": [{
-            "executionSuccessful": True,
+            # An input aiwell could not analyse is a part of the run that did not execute: say so to SARIF
+            # consumers too, never a clean run over what was not read.
+            "executionSuccessful": not report.not_analysed,
             "toolConfigurationNotifications": configuration,
             "toolExecutionNotifications": execution,
         }],

@@ -1,0 +1,491 @@
+"""The DuckDB engine: every statistic of a table in one aggregate query over the files, never through pandas.
+
+A source becomes a view (`read_csv`, `read_parquet`, `read_json`, or an Arrow table or dataset for the other
+readers). Text sources are read as text and parsed with TRY_CAST to the sniffed or declared type, so values that
+don't parse are counted instead of failing the read. The one query computes, per column: counts, nulls,
+`approx_count_distinct` (HyperLogLog), min/max/mean/std, `approx_quantile` at 101 points (t-digest), exact value
+counts (`histogram`) for columns planned as categorical, text lengths and mixed-type probes; per table: the row
+count, exact distinct row hashes (duplicates) and normalised ones (near duplicates), rows per day of the time
+column, and a deterministic sample of rows chosen by row hash.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from aiwell.data.engine import DOCUMENT_IDENTITY, Matches, ScanOptions, arrow_rows, read_to_arrow
+from aiwell.data.model import Document, FileSchema, Kind, TableProfile
+from aiwell.data.plan import (
+    FAILURE_EXAMPLES,
+    HEAD_ROWS,
+    NULL_TOKENS,
+    NUMBER_TEXT,
+    QUANTILES,
+    SAMPLE_MODULUS,
+    ColumnPlan,
+    HeadShape,
+    ScanPlan,
+    build_plan,
+    kind_of_duckdb_type,
+    profile_columns,
+    widest,
+)
+from aiwell.data.sources import Source
+from aiwell.errors import InputError
+
+_CAST_TYPE = {Kind.INTEGER: "BIGINT", Kind.FLOAT: "DOUBLE", Kind.BOOLEAN: "BOOLEAN", Kind.DATE: "DATE",
+              Kind.TIMESTAMP: "TIMESTAMP"}
+_SCHEMA_FILES = 500
+"""Files of a multi-file dataset whose schemas are compared (the first ones, in path order)."""
+_RETYPE_SHARE = 0.95
+"""A text column whose head parses as a number or timestamp at least this often is profiled as one."""
+_RETYPE_MIN_VALUES = 20
+_GZIP_RATIO = 4
+"""Assumed compression of .gz text files when estimating their rows for the sample rate."""
+
+
+def quote(name: str) -> str:
+    """A SQL identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def literal(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _list_literal(paths: list[Path]) -> str:
+    return "[" + ", ".join(literal(str(p)) for p in paths) + "]"
+
+
+_NULLS = "[" + ", ".join(literal(t) for t in NULL_TOKENS) + "]"
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A source opened and planned, before its scan."""
+
+    relation: str
+    text: bool
+    """Values arrive as text and are parsed to the planned kinds."""
+    schema: list[tuple[str, str, Kind]] | None
+    rows: int | None
+    file_schemas: list[FileSchema]
+    documents: list[Document] | None = None
+    arrow: Any = None
+    """The Arrow table or dataset of a source read by `engine.read_to_arrow`."""
+    csv_dialect: dict[str, Any] = field(default_factory=dict)
+    hive: bool = False
+    raw: str = ""
+    plan: ScanPlan | None = None
+
+
+def table_profile(source: Source, prepared: Prepared, values: dict[str, Any], engine: str) -> TableProfile:
+    """The profile of a table from the values an engine's scan computed (same keys in every engine)."""
+    plan = prepared.plan
+    assert plan is not None
+    rows = int(values["rows"])
+    return TableProfile(
+        path=source.label, format=source.format, rows=rows, bytes=source.bytes,
+        columns=profile_columns(plan, values["columns"], rows), engine=engine,
+        files=len(source.files) if source.format == "documents" else max(1, len(source.files)),
+        exact_duplicates=rows - int(values["distinct_rows"]) if plan.row_columns else None,
+        near_duplicates=int(values["distinct_rows"]) - int(values["distinct_normalised"]) if plan.row_columns else None,
+        daily_counts=values.get("daily"), time_column=plan.time_column.name if plan.time_column else None,
+        sample=values["sample"], file_schemas=prepared.file_schemas, documents=prepared.documents,
+        unread=list(source.unread),
+    )
+
+
+@dataclass(slots=True)
+class DuckDBTable:
+    """A profiled table: the view the follow-up queries run on."""
+
+    view: str
+    plan: ScanPlan
+    documents: list[Document] | None = None
+    keep: list[Any] = field(default_factory=list)
+    """Arrow objects registered with the connection (kept alive as long as the view)."""
+
+
+class DuckDBEngine:
+    """Profiles tables with DuckDB; one connection per run."""
+
+    name = "duckdb"
+
+    def __init__(self, *, memory_limit: str | None = None) -> None:
+        config: dict[str, Any] = {"enable_external_access": True}
+        if memory_limit:
+            config["memory_limit"] = memory_limit
+        self._con = duckdb.connect(config=config)
+        self._con.execute("SET preserve_insertion_order = false")
+        self._names = itertools.count()
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._con.close()
+
+    # --- reading -------------------------------------------------------------------------------------------------
+
+    def _sql(self, query: str, parameters: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        return self._con.execute(query, parameters).fetchall()
+
+    def _one(self, query: str, parameters: list[Any] | None = None) -> tuple[Any, ...] | None:
+        """The first row of a query's result. The whole result is fetched: DuckDB refuses other work on a
+        connection whose last result was not read to its end."""
+        rows = self._sql(query, parameters)
+        return rows[0] if rows else None
+
+    def _csv_schema(self, files: list[Path]) -> tuple[list[tuple[str, str, Kind]], list[FileSchema],
+                                                       dict[str, Any]]:
+        schemas = []
+        dialect: dict[str, Any] = {}
+        for index, path in enumerate(files[:_SCHEMA_FILES]):
+            row = self._one(f"SELECT Delimiter, Quote, Escape, HasHeader, Columns FROM sniff_csv("
+                                    f"{literal(str(path))}, nullstr={_NULLS})")
+            assert row is not None
+            delimiter, quote_char, escape, header, columns = row
+            if index == 0:
+                dialect = {"delim": delimiter, "header": bool(header)}
+                if quote_char and quote_char != "(empty)":
+                    dialect["quote"] = quote_char
+                if escape and escape != "(empty)":
+                    dialect["escape"] = escape
+            schemas.append(FileSchema(str(path), {c["name"]: c["type"] for c in columns}))
+        # The sniffer reads yes/no and y/n as booleans; a CSV column keeps its own spelling (labels say 'yes').
+        merged: list[tuple[str, str, Kind]] = [(n, t, Kind.STRING if k is Kind.BOOLEAN else k)
+                                               for n, t, k in _merge_schemas(schemas)]
+        return merged, schemas if len(files) > 1 else [], dialect
+
+    def _json_schema(self, files: list[Path]) -> tuple[list[tuple[str, str, Kind]], list[FileSchema]]:
+        schemas = []
+        for path in files[:_SCHEMA_FILES]:
+            described = self._sql(f"DESCRIBE SELECT * FROM read_json({literal(str(path))}, "
+                                  "format='newline_delimited')")
+            schemas.append(FileSchema(str(path), {r[0]: r[1] for r in described}))
+        return _merge_schemas(schemas), schemas if len(files) > 1 else []
+
+    def _parquet_schema(self, files: list[Path]) -> list[FileSchema]:
+        if len(files) < 2:
+            return []
+        rows = self._sql("SELECT file_name, name, type, logical_type, num_children FROM parquet_schema("
+                         f"{_list_literal(files[:_SCHEMA_FILES])})")
+        by_file: dict[str, dict[str, str]] = {}
+        for file_name, name, physical, logical, children in rows:
+            columns = by_file.setdefault(file_name, {})
+            if children is None and name != "schema":
+                columns[name] = str(logical or physical)
+        return [FileSchema(f, c) for f, c in by_file.items()]
+
+    def _open(self, source: Source) -> Prepared:
+        """The source as a DuckDB relation, with what its reader knows: the sniffed or declared schema of a text
+        source, the rows when cheap to know, the schemas of its files, the documents of a folder."""
+        files = source.files
+        if source.format == "csv":
+            schema, file_schemas, dialect = self._csv_schema(files)
+            options = "".join(f", {key}={literal(value) if isinstance(value, str) else str(value).lower()}"
+                              for key, value in dialect.items())
+            relation = (f"read_csv({_list_literal(files)}, all_varchar=true, nullstr={_NULLS}, "
+                        f"union_by_name=true{options})")
+            return Prepared(relation, True, schema, None, file_schemas, csv_dialect=dialect)
+        if source.format == "jsonl":
+            schema, file_schemas = self._json_schema(files)
+            columns = "{" + ", ".join(f"{literal(n)}: 'VARCHAR'" for n, _, _ in schema) + "}"
+            relation = (f"read_json({_list_literal(files)}, format='newline_delimited', union_by_name=true, "
+                        f"columns={columns})")
+            return Prepared(relation, True, schema, None, file_schemas)
+        if source.format == "parquet":
+            hive = any("=" in part for f in files for part in f.parts)
+            relation = (f"read_parquet({_list_literal(files)}, union_by_name=true, "
+                        f"hive_partitioning={'true' if hive else 'false'})")
+            counted = self._one(f"SELECT sum(num_rows) FROM parquet_file_metadata({_list_literal(files)})"
+                                        )
+            rows = int(counted[0]) if counted and counted[0] is not None else None
+            return Prepared(relation, False, None, rows, self._parquet_schema(files), hive=hive)
+        arrow = read_to_arrow(source)
+        name = f"arrow_{next(self._names)}"
+        self._con.register(name, arrow.data)
+        declared = None if arrow.kinds is None else [(n, "VARCHAR", k) for n, k in arrow.kinds.items()]
+        return Prepared(name, arrow.kinds is not None, declared, arrow_rows(arrow.data), [], arrow.documents,
+                        arrow=arrow.data)
+
+    def prepare(self, source: Source, options: ScanOptions) -> Prepared:
+        """Open `source` and plan its scan from its head (the Spark engine plans with this too, so both engines
+        compute the same statistics of the same columns)."""
+        try:
+            prepared = self._open(source)
+            prepared.raw = f"raw_{next(self._names)}"
+            self._con.execute(f"CREATE TEMP VIEW {prepared.raw} AS SELECT * FROM {prepared.relation}")
+            described = [(r[0], r[1]) for r in self._sql(f"DESCRIBE SELECT * FROM {prepared.raw}")]
+            if prepared.schema is None:
+                schema = [(n, t, kind_of_duckdb_type(t)) for n, t in described]
+            else:
+                # Hive partition columns and union-by-name columns come from the reader, not the sniffer.
+                known = {n for n, _, _ in prepared.schema}
+                present = {n for n, _ in described}
+                schema = [s for s in prepared.schema if s[0] in present] + [
+                    (n, t, kind_of_duckdb_type(t)) for n, t in described if n not in known]
+            head = self._head_shape(prepared.raw, [n for n, _, _ in schema])
+            if prepared.text:
+                schema = self._retype_mostly_parsed(prepared.raw, schema)
+            estimated = prepared.rows if prepared.rows is not None else self._estimate_rows(source, prepared.raw)
+            prepared.plan = build_plan(schema, cast=prepared.text, head=head,
+                                       estimated_rows=estimated, sample_rows=options.sample_rows,
+                                       time_column=options.time_column, force_categorical=options.categorical,
+                                       identity=DOCUMENT_IDENTITY if prepared.documents is not None else None)
+        except duckdb.Error as exc:
+            raise InputError(_first_line(exc)) from exc
+        return prepared
+
+    def profile(self, source: Source, options: ScanOptions) -> tuple[TableProfile, DuckDBTable]:
+        """Profile `source` in one scan (after planning on its head)."""
+        prepared = self.prepare(source, options)
+        plan = prepared.plan
+        assert plan is not None
+        try:
+            view = f"typed_{next(self._names)}"
+            self._con.execute(f"CREATE TEMP VIEW {view} AS SELECT {_typed_select(plan)} FROM {prepared.raw}")
+            values = self._scan(view, plan)
+        except duckdb.Error as exc:
+            raise InputError(_first_line(exc)) from exc
+        profile = table_profile(source, prepared, values, self.name)
+        return profile, DuckDBTable(view, plan, prepared.documents, [prepared.arrow])
+
+    def _head_shape(self, raw: str, names: list[str]) -> dict[str, HeadShape]:
+        if not names:
+            return {}
+        select = ", ".join(f"count(DISTINCT {quote(n)}), max(length(CAST({quote(n)} AS VARCHAR)))" for n in names)
+        row = self._one(f"SELECT {select} FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})")
+        assert row is not None
+        return {name: HeadShape(int(row[2 * i]), int(row[2 * i + 1] or 0)) for i, name in enumerate(names)}
+
+    def _retype_mostly_parsed(self, raw: str, schema: list[tuple[str, str, Kind]]) -> list[tuple[str, str, Kind]]:
+        """A text column the sniffer left as text because a few of its values don't parse (`n/a`, `12O`) takes the
+        kind most of its head parses as, so the scan profiles it as that kind and counts the rest as failures."""
+        strings = [n for n, _, k in schema if k is Kind.STRING]
+        if not strings:
+            return schema
+        probes = []
+        for name in strings:
+            present = f"nullif(trim({quote(name)}), '')"
+            probes += [f"count({present})", f"count({parse(present, Kind.INTEGER)})",
+                       f"count({parse(present, Kind.FLOAT)})", f"count({parse(present, Kind.TIMESTAMP)})"]
+        row = self._one(f"SELECT {', '.join(probes)} FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})"
+                                )
+        assert row is not None
+        kinds: dict[str, Kind] = {}
+        for index, name in enumerate(strings):
+            present, integers, floats, times = row[4 * index:4 * index + 4]
+            if not present or present < _RETYPE_MIN_VALUES:
+                continue
+            if integers >= _RETYPE_SHARE * present:
+                kinds[name] = Kind.INTEGER
+            elif floats >= _RETYPE_SHARE * present:
+                kinds[name] = Kind.FLOAT
+            elif times >= _RETYPE_SHARE * present:
+                kinds[name] = Kind.TIMESTAMP
+        return [(n, t, kinds.get(n, k)) for n, t, k in schema]
+
+    def _estimate_rows(self, source: Source, raw: str) -> int | None:
+        """Rows of a text file from its size and the bytes per row of its head: only to set the sample rate."""
+        size = source.bytes
+        if not size:
+            return None
+        names = [r[0] for r in self._sql(f"DESCRIBE SELECT * FROM {raw}")]
+        if not names:
+            return None
+        widths = " + ".join(f"coalesce(length({quote(n)}), 0) + 1" for n in names)
+        row = self._one(f"SELECT count(*), sum({widths}) FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})"
+                                )
+        if not row or not row[0] or not row[1]:
+            return None
+        if any(str(f).endswith(".gz") for f in source.files):
+            size *= _GZIP_RATIO
+        return int(size / (row[1] / row[0]))
+
+    def _scan(self, view: str, plan: ScanPlan) -> dict[str, Any]:
+        expressions: list[tuple[str, str]] = [("rows", "count(*)")]
+        for column in plan.columns:
+            expressions.extend((f"{column.index}.{key}", sql) for key, sql in _column_aggregates(column))
+        if plan.row_columns:
+            identity = ", ".join(quote(c.name) for c in plan.row_columns)
+            normalised = ", ".join(_normalised(c) for c in plan.row_columns)
+            expressions.append(("distinct_rows", f"count(DISTINCT hash({identity}))"))
+            expressions.append(("distinct_normalised", f"count(DISTINCT hash({normalised}))"))
+            fields = ", ".join(f"{literal(c.name)}: {quote(c.name)}" for c in plan.columns)
+            if plan.sample_threshold >= SAMPLE_MODULUS:
+                expressions.append(("sample", f"list({{{fields}}})"))
+            else:
+                expressions.append(("sample", f"list({{{fields}}}) FILTER (WHERE hash({identity}) % "
+                                              f"{SAMPLE_MODULUS} < {plan.sample_threshold})"))
+        if plan.time_column is not None:
+            expressions.append(("daily", f"histogram(CAST({quote(plan.time_column.name)} AS DATE))"))
+        select = ", ".join(sql for _, sql in expressions)
+        row = self._one(f"SELECT {select} FROM {view}")
+        assert row is not None
+        flat = dict(zip((k for k, _ in expressions), row, strict=True))
+        per_column: list[dict[str, Any]] = [{} for _ in plan.columns]
+        for key, value in flat.items():
+            head, _, stat = key.partition(".")
+            if stat:
+                per_column[int(head)][stat] = value
+        for stats in per_column:
+            if "blank" in stats:
+                stats["probe_base"] = int(stats["count"] or 0) - int(stats["blank"] or 0)
+        daily = flat.get("daily")
+        return {
+            "rows": flat["rows"], "columns": per_column,
+            "distinct_rows": flat.get("distinct_rows", 0), "distinct_normalised": flat.get("distinct_normalised", 0),
+            "sample": flat.get("sample") or [],
+            "daily": {str(k): int(v) for k, v in daily.items() if k is not None} if daily is not None else None,
+        }
+
+    # --- follow-up questions ---------------------------------------------------------------------------------------
+
+    def matches(self, handle: DuckDBTable, column: str, pattern: str, limit: int) -> Matches:
+        """Values of `column` containing a match of `pattern` (RE2 syntax), most frequent first."""
+        text = f"CAST({quote(column)} AS VARCHAR)"
+        rows = self._sql(
+            f"SELECT value, n, sum(n) OVER (), count(*) OVER () FROM (SELECT {text} AS value, count(*) AS n "
+            f"FROM {handle.view} WHERE regexp_matches({text}, {literal(pattern)}) GROUP BY 1) "
+            f"ORDER BY n DESC, value LIMIT {int(limit)}")
+        if not rows:
+            return Matches([], 0, 0)
+        return Matches([(r[0], int(r[1])) for r in rows], int(rows[0][2]), int(rows[0][3]))
+
+    def shared_rows(self, train: DuckDBTable, test: DuckDBTable, columns: list[str]) -> int:
+        """Rows of `test` equal, on `columns` compared as text, to some row of `train`."""
+        identity = ", ".join(f"CAST({quote(c)} AS VARCHAR)" for c in columns)
+        row = self._one(
+            f"SELECT count(*) FROM {test.view} WHERE hash({identity}) IN "
+            f"(SELECT DISTINCT hash({identity}) FROM {train.view})")
+        return int(row[0]) if row else 0
+
+    def rows_after(self, handle: DuckDBTable, column: str, epoch_seconds: float) -> int:
+        """Rows with `column` later than `epoch_seconds`."""
+        row = self._one(f"SELECT count(*) FROM {handle.view} WHERE epoch({quote(column)}) > ?",
+                                [epoch_seconds])
+        return int(row[0]) if row else 0
+
+
+def unreadable_files(source: Source) -> list[tuple[str, str]]:
+    """The files of a multi-file dataset that can't be opened on their own, with the reason: a scan that failed
+    on the dataset is retried without them, so one corrupt file of a folder does not leave the rest unread."""
+    if len(source.files) < 2 or source.format not in ("parquet", "csv", "jsonl"):
+        return []
+    found = []
+    probe = DuckDBEngine()
+    try:
+        for path in source.files:
+            try:
+                probe.prepare(replace(source, files=[path], unread=[]), ScanOptions(sample_rows=100))
+            except InputError as exc:
+                found.append((str(path), exc.message))
+    finally:
+        probe.close()
+    return found
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _merge_schemas(schemas: list[FileSchema]) -> list[tuple[str, str, Kind]]:
+    """One schema for the files of a dataset: every column of any file, with the widest kind the files give it."""
+    kinds: dict[str, list[Kind]] = {}
+    types: dict[str, str] = {}
+    for schema in schemas:
+        for name, type_name in schema.columns.items():
+            kinds.setdefault(name, []).append(kind_of_duckdb_type(type_name))
+            types.setdefault(name, type_name)
+    return [(name, types[name], widest(found)) for name, found in kinds.items()]
+
+
+def parse(text: str, kind: Kind) -> str:
+    """SQL that parses the text expression `text` as `kind`, NULL where it doesn't parse (`plan.NUMBER_TEXT`)."""
+    cast = f"TRY_CAST({text} AS {_CAST_TYPE[kind]})"
+    pattern = NUMBER_TEXT.get(kind)
+    return cast if pattern is None else f"(CASE WHEN regexp_matches({text}, {literal(pattern)}) THEN {cast} END)"
+
+
+def _typed_select(plan: ScanPlan) -> str:
+    parts = []
+    for column in plan.columns:
+        name = quote(column.name)
+        if column.cast:
+            parts.append(f"{name} AS {quote(f'__raw_{column.index}')}")
+            present = f"nullif(trim({name}), '')"
+            parts.append(f"{parse(present, column.kind)} AS {name}")
+        else:
+            parts.append(name)
+    return ", ".join(parts) or "1 AS __empty"
+
+
+def _quantile_list() -> str:
+    return "[" + ", ".join(f"{q:.2f}" for q in QUANTILES) + "]"
+
+
+def _column_aggregates(column: ColumnPlan) -> list[tuple[str, str]]:
+    name = quote(column.name)
+    kind = column.kind
+    aggregates: list[tuple[str, str]] = [("count", f"count({name})")]
+    if kind in (Kind.NESTED, Kind.BINARY):
+        aggregates.append(("distinct", f"approx_count_distinct(hash({name}))"))
+    else:
+        aggregates.append(("distinct", f"approx_count_distinct({name})"))
+    if column.cast:
+        raw = quote(f"__raw_{column.index}")
+        aggregates.append(("raw_count", f"count(nullif(trim({raw}), ''))"))
+        aggregates.append(("failures", f"approx_top_k({raw}, {FAILURE_EXAMPLES}) FILTER (WHERE {name} IS NULL "
+                                       f"AND nullif(trim({raw}), '') IS NOT NULL)"))
+    quantiles = _quantile_list()
+    if kind.numeric:
+        finite = f"(CASE WHEN isfinite({name}::DOUBLE) THEN {name}::DOUBLE END)"
+        aggregates += [("min", f"min({finite})"), ("max", f"max({finite})"), ("mean", f"avg({finite})"),
+                       ("std", f"stddev_samp({finite})"), ("q", f"approx_quantile({finite}, {quantiles})"),
+                       ("zeros", f"count_if({name} = 0)"),
+                       ("non_finite", f"count_if(NOT isfinite({name}::DOUBLE))")]
+    elif kind.temporal:
+        epoch = f"epoch({name})"
+        aggregates += [("min", f"min({epoch})"), ("max", f"max({epoch})"),
+                       ("q", f"approx_quantile({epoch}, {quantiles})")]
+    elif kind is Kind.BOOLEAN:
+        aggregates.append(("true", f"count_if({name})"))
+    elif kind is Kind.STRING:
+        # The probes trim and parse only values whose first character allows it (a blank value starts with
+        # whitespace, a number with a sign, a point, a digit, or the i/n of inf and nan, a timestamp with a
+        # digit or sign); `ascii` is cheap, and free text, which starts with a letter, is never parsed. Values
+        # starting outside ASCII take the full path. `probe_base` (non-blank values) is `count - blank`.
+        first = f"ascii({name})"
+        spaced = f"{first} <= 32 OR {first} > 127"
+        present = f"nullif(trim({name}), '')"
+        numeric = f"{first} BETWEEN 43 AND 57 OR {first} IN (73, 78, 105, 110) OR {spaced}"
+        temporal = f"{first} BETWEEN 43 AND 57 OR {spaced}"
+        aggregates += [("blank", f"count_if(CASE WHEN {spaced} THEN trim({name}) = '' ELSE false END)"),
+                       ("len_mean", f"avg(length({name}))"),
+                       ("len_q", f"approx_quantile(length({name}), {quantiles})"),
+                       ("numeric_ok", f"count(CASE WHEN {numeric} THEN {parse(present, Kind.FLOAT)} END)"),
+                       ("temporal_ok", f"count(CASE WHEN {temporal} THEN {parse(present, Kind.TIMESTAMP)} END)")]
+    if column.categorical:
+        aggregates.append(("categories", f"histogram(CAST({name} AS VARCHAR))"))
+    return aggregates
+
+
+def _normalised(column: ColumnPlan) -> str:
+    """A column's value as near-duplicate detection compares it: text lower-cased without its spaces; numbers
+    rounded to 6 decimals. (Dropping punctuation too, by a regular expression, made this the scan's costliest
+    part: three times the cost of the rest of the duplicate checks on free text.)"""
+    name = quote(column.name)
+    if column.kind is Kind.STRING:
+        return f"lower(replace({name}, ' ', ''))"
+    if column.kind.numeric:
+        return f"round({name}::DOUBLE, 6)"
+    return name
+
+
+__all__ = ["DuckDBEngine", "DuckDBTable", "Prepared", "literal", "quote", "table_profile", "unreadable_files"]
