@@ -112,7 +112,7 @@ def _case_resources(case: dict[str, Any], path: Path) -> tuple[list[Resource], l
         return list(outcome.resources), problems
 
 
-def _case_sizing(case: dict[str, Any], path: Path) -> SizingPlan | None:
+def case_sizing_plan(case: dict[str, Any], path: Path) -> SizingPlan | None:
     """The sizing plan a case reviews with (`sizing:` lists the targets of a plan answer), or None."""
     if "sizing" not in case:
         return None
@@ -142,7 +142,7 @@ def run_fixtures(rules: Sequence[Rule], folder: Path) -> list[FixtureOutcome]:
             case = _check_case(raw, f"{path}: case {index + 1}")
             name = str(case.get("name", f"case {index + 1}"))
             resources, problems = _case_resources(case, path)
-            results = run_rules(resources, ResourceGraph(resources, sizing=_case_sizing(case, path)), [rule])
+            results = run_rules(resources, ResourceGraph(resources, sizing=case_sizing_plan(case, path)), [rule])
             actual = {(display_text(r.resource_name), r.status.value): r.message for r in results}
             expected = {(str(item["resource"]), str(item["status"])): item for item in case["expected"]}
             problems += [f"expected {k[0]} {k[1]}" for k in expected if k not in actual]
@@ -172,4 +172,4 @@ def untested(rules: Sequence[Rule], outcomes: Sequence[FixtureOutcome], folder: 
     return missing
 
 
-__all__ = ["FixtureOutcome", "run_fixtures", "untested"]
+__all__ = ["FixtureOutcome", "case_sizing_plan", "run_fixtures", "untested"]

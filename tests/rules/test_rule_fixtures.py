@@ -18,7 +18,7 @@ import pytest
 from aiwell.graph import ResourceGraph
 from aiwell.loaders import load_inputs
 from aiwell.model import InputStatus, Resource
-from aiwell.model.sizing import sizing_plan
+from aiwell.rule_fixtures import case_sizing_plan
 from aiwell.rules import Rule, load_registry, run_rules
 from rule_fixture_format import (
     EXPECTED_KEYS,
@@ -81,9 +81,7 @@ def test_rule_fixture_case(run: Run, tmp_path: Path) -> None:
 
     resources = resources_of(run, case, tmp_path)
 
-    plan = sizing_plan({"schema": "aiwell.size/1", "regime": "plan", "targets": case["sizing"]}, str(run.path)) \
-        if "sizing" in case else None
-    results = run_rules(resources, ResourceGraph(resources, sizing=plan), [rule])
+    results = run_rules(resources, ResourceGraph(resources, sizing=case_sizing_plan(case, run.path)), [rule])
     actual = {(result.resource_name, result.status.value) for result in results}
     assert all(set(item) <= EXPECTED_KEYS for item in run.expected), f"expected keys are {EXPECTED_KEYS}"
     expected = {(str(item["resource"]), str(item["status"])) for item in run.expected}

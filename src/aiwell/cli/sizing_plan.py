@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aiwell.errors import UsageError
+from aiwell.errors import AiwellError, UsageError
 from aiwell.model.sizing import SizingPlan, SizingPlanError, sizing_plan
 
 
 def read_sizing_plan(path: Path) -> SizingPlan:
     """The targets of the plan at `path`: a `aiwell size plan --format json` answer, or a plan YAML sized now."""
-    from aiwell.errors import AiwellError
     from aiwell.loaders.files import read_file_text
 
     if not path.is_file():

@@ -7,6 +7,7 @@ type, so a target is never pinned on a guess.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,6 +31,11 @@ def own_name(resource: Resource) -> str | Unresolved:
     return str(resource.name).rsplit("/", 1)[-1]
 
 
+def _names(target: SizingTarget, name: str | Unresolved) -> bool:
+    """Whether `target` names the resource whose own name is `name` (case-insensitively, as Azure compares)."""
+    return target.name is not None and isinstance(name, str) and name.lower() == target.name.lower()
+
+
 def target_for(resource: Resource, graph: ResourceGraph) -> Match:
     """The plan target that sizes `resource`; without one, the verdict to give (not applicable, or unknown when
     the resource's name can't be resolved and a target of its type names a resource)."""
@@ -49,7 +55,7 @@ def target_for(resource: Resource, graph: ResourceGraph) -> Match:
                                                 f"({name.expression})"))
     else:
         for target in named:
-            if target.name is not None and target.name.lower() == name.lower():
+            if _names(target, name):
                 return Match(target)
     unnamed = [target for target in of_type if target.name is None]
     if unnamed and len(graph.of_type(resource.type)) == 1:
@@ -57,32 +63,26 @@ def target_for(resource: Resource, graph: ResourceGraph) -> Match:
     return Match(None, (Status.NOT_APPLICABLE, "no item of the sizing plan names this resource"))
 
 
-def resource_target_pairs(resources: list[Resource], targets: tuple[SizingTarget, ...]
-                          ) -> dict[SizingTarget, list[Resource]]:
-    """For each target, the resources it could size by type and name (unresolved names match nothing)."""
-    found: dict[SizingTarget, list[Resource]] = {}
-    for target in targets:
-        of_type = [resource for resource in resources if resource.type_lower == target.type_lower]
-        if target.name is None:
-            found[target] = of_type if len(of_type) == 1 else []
-            continue
-        found[target] = [resource for resource in of_type
-                         if isinstance(name := own_name(resource), str) and name.lower() == target.name.lower()]
-    return found
-
-
 def plan_records(plan: SizingPlan, resources: Sequence[Resource]) -> list[InputRecord]:
     """The plan as inputs of the review: one analysed record for the targets that found their resource, and one
     record not analysed for each target that none of the reviewed resources is (a typo in the plan's
-    `azure_deployment`, or a deployment the IaC does not hold), so a plan is never half-compared in silence."""
-    pairs = resource_target_pairs(list(resources), plan.targets)
-    matched = {id(resource) for found in pairs.values() for resource in found}
-    records = [InputRecord(path=plan.path, format=SIZING_PLAN_FORMAT, status=InputStatus.ANALYSED,
-                           resources=len(matched))]
-    for target, found in pairs.items():
+    `azure_deployment`, or a deployment the IaC does not hold), so a plan is never half-compared in silence.
+    Matching is `target_for`'s seen from the target: by type and own name, an unnamed target only when its
+    type has one resource; an unresolved name matches nothing."""
+    by_type: dict[str, list[Resource]] = defaultdict(list)
+    for resource in resources:
+        by_type[resource.type_lower].append(resource)
+    matched: set[int] = set()
+    not_compared: list[InputRecord] = []
+    for target in plan.targets:
+        of_type = by_type.get(target.type_lower, [])
+        if target.name is None:
+            found = of_type if len(of_type) == 1 else []
+        else:
+            found = [resource for resource in of_type if _names(target, own_name(resource))]
         if found:
+            matched.update(id(resource) for resource in found)
             continue
-        of_type = [resource for resource in resources if resource.type_lower == target.type_lower]
         key = "azure_resource" if target.regime == "rag" else "azure_deployment"
         if target.name is not None:
             unnamed = sum(1 for resource in of_type if isinstance(resource.name, Unresolved))
@@ -94,6 +94,7 @@ def plan_records(plan: SizingPlan, resources: Sequence[Resource]) -> list[InputR
                       f"{target.resource_type}: name the one it sizes")
         else:
             reason = f"the review holds no {target.resource_type}"
-        records.append(InputRecord(path=plan.path, format=SIZING_PLAN_FORMAT, status=InputStatus.NOT_ANALYSED,
-                                   address=target.workload, reason=f"{target.label} was not compared: {reason}"))
-    return records
+        not_compared.append(InputRecord(path=plan.path, format=SIZING_PLAN_FORMAT, status=InputStatus.NOT_ANALYSED,
+                                        address=target.workload, reason=f"{target.label} was not compared: {reason}"))
+    return [InputRecord(path=plan.path, format=SIZING_PLAN_FORMAT, status=InputStatus.ANALYSED,
+                        resources=len(matched)), *not_compared]
