@@ -5,6 +5,8 @@ Modules, reference architectures); such copies are never committed:
 
     .venv/bin/python bench/corpus_robustness.py DIR [DIR...] [--top 10] [--show-files]
 
+The repositories measured, at which commits, and how the AI-workload corpus is built from them: `bench/corpus.md`.
+
 Files are counted on disk, independently of aiwell's discovery, each file once however many results or
 records name it: ARM templates (and parameter files) are `.json`/`.jsonc` files whose `$schema` names
 `deploymentTemplate.json` (or `deploymentParameters.json`), Bicep files are `*.bicep`, Terraform files are `*.tf`.
@@ -190,6 +192,12 @@ def measure(directories: Sequence[Path]) -> CorpusReport:
             tally.seen.add(path)
             tally.not_analysed[path] = record.reason
             tally.reasons[normalise_reason(record.reason)] += 1
+            # The parameter file named by a template that could not be read shares its fate (and was reported).
+            parameters = Path(record.parameters).resolve() if record.parameters else None
+            if parameters is not None and on_disk.get(parameters) == "ARM":
+                arm = report.tallies["ARM"]
+                arm.not_analysed[parameters] = f"its template could not be read: {record.reason}"
+                arm.reasons[normalise_reason(arm.not_analysed[parameters])] += 1
         analysed_paths.update(Path(resource.source.file).resolve() for resource in outcome.resources
                               if resource.source.file)
         # Terraform reads a module directory as one unit: a record may name the directory, and variables.tf
