@@ -81,7 +81,8 @@ def _site_fields(site_config: Block) -> tuple[Field, ...]:
         Attr("client_certificate_enabled", "properties.clientCertEnabled", boolean, default=False),
         # Defaults to Required.
         Attr("client_certificate_mode", "properties.clientCertMode", default="Required"),
-        Attr("client_affinity_enabled", "properties.clientAffinityEnabled", boolean),
+        # Defaults to false (ARM's absent: true).
+        Attr("client_affinity_enabled", "properties.clientAffinityEnabled", boolean, default=False),
         # Defaults to true.
         Attr("enabled", "properties.enabled", boolean, default=True),
         Attr("key_vault_reference_identity_id", "properties.keyVaultReferenceIdentity"),
