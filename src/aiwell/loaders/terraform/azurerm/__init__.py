@@ -10,6 +10,7 @@ from aiwell.loaders.terraform.azurerm import (
     api_management,
     authorization,
     cognitive,
+    consumption,
     container_apps,
     container_registry,
     cosmosdb,
@@ -29,7 +30,7 @@ PROVIDER_VERSION = "4.81.0"
 
 TABLES: dict[str, ResourceMap] = {
     entry.tf_type: entry
-    for module in (api_management, authorization, cognitive, container_apps, container_registry, cosmosdb,
+    for module in (api_management, authorization, cognitive, consumption, container_apps, container_registry, cosmosdb,
                    key_vault, kubernetes, machine_learning, monitor, network, search, storage, web)
     for entry in module.MAPS
 }
