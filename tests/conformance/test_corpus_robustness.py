@@ -55,3 +55,14 @@ def test_the_parameter_file_of_a_template_that_could_not_be_read_is_counted_with
     assert arm.not_analysed[(tmp_path / "main.parameters.json").resolve()].startswith("its template could not be read")
     assert not arm.not_reached
     assert set(report.tallies["Bicep"].not_analysed) == {(tmp_path / "main.bicep").resolve()}
+
+
+def test_a_parameter_file_whose_template_is_not_on_disk_is_counted_apart_from_unreadable_files(
+        tmp_path: Path) -> None:
+    parameters = tmp_path / "network.parameters.json"
+    parameters.write_text(
+        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",'
+        ' "contentVersion": "1.0.0.0", "parameters": {"flag": {"value": true}}}', encoding="utf-8")
+    arm = measure([tmp_path]).tallies["ARM"]
+    assert arm.not_on_disk == {parameters.resolve()}
+    assert not arm.unreadable
