@@ -6,7 +6,8 @@ Run by hand: `.venv/bin/python bench/review_scale.py [--inventory-rows N] [--tem
 
 The previous release (commit abb01a6 by default) is installed from this repository's history into its own
 virtual environment (default `~/.cache/aiwell-bench/previous-<commit>`, outside the repository) on first use:
-`git archive <commit>` into a scratch folder, then `pip install` of that folder. Each input is reviewed by both
+`git archive <commit>` into a scratch folder, then `pip install` of that folder (which compiles its bytecode; the
+current package's is compiled too before measuring). Each input is reviewed by both
 as a whole process (`aiwell review FILE`, start-up included), once with the terminal report (the default
 format, written to a pipe as in CI) and once with `--format json -o FILE`, alternating current and previous.
 Printed per case: wall and CPU seconds, peak memory of each, the ratio previous / current of wall and CPU time
@@ -56,6 +57,19 @@ def ensure_previous(environment: Path, commit: str) -> Path:
     return aiwell
 
 
+def compile_current() -> None:
+    """Write the bytecode of the current package, as `pip install` did for the previous release: an editable
+    install run with `PYTHONDONTWRITEBYTECODE` set would otherwise compile every module from source on each run,
+    and the start-up measured would not be the one a user gets."""
+    import aiwell
+
+    package = Path(aiwell.__file__).parent
+    done = subprocess.run([sys.executable, "-m", "compileall", "-q", str(package)], capture_output=True, text=True,
+                          check=False, env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""})
+    if done.returncode != 0:
+        raise SystemExit(f"compiling {package} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+
+
 def _review(aiwell: Path, path: Path, output_format: str, scratch: Path) -> ProcessRun:
     command = [str(aiwell), "review", str(path)]
     if output_format == "json":
@@ -76,6 +90,7 @@ def main() -> None:
     environment = args.previous_venv or Path.home() / ".cache" / "aiwell-bench" / f"previous-{args.previous_commit}"
     previous = ensure_previous(environment, args.previous_commit)
     current = _bin(Path(sys.executable).parent.parent, "aiwell")
+    compile_current()
     print(f"current {current}; previous ({args.previous_commit}) {previous}; {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)

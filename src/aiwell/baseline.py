@@ -49,10 +49,37 @@ FINGERPRINT_KEY = "aiwell/v1"
 def fingerprint(result: Result, *, inventory: bool = False) -> str:
     """The stable fingerprint of a result (see the module docstring); `inventory` for a result on a resource
     read from an inventory export."""
-    parts = [result.rule.id.upper(), display_text(result.resource_id).lower()]
+    return _digest(result.rule.id, _resource_part(result, inventory=inventory, cwd=os.getcwd()))
+
+
+def _resource_part(result: Result, *, inventory: bool, cwd: str) -> bytes:
+    """What a result's resource (and, for infrastructure as code, its input) puts in its fingerprint."""
+    parts = [display_text(result.resource_id).lower()]
     if not inventory:
-        parts.append(_in_repository(result.input, os.getcwd()).replace("\\", "/").lower())
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+        parts.append(_in_repository(result.input, cwd).replace("\\", "/").lower())
+    return "\x1f".join(parts).encode("utf-8", "surrogatepass")
+
+
+def _digest(rule_id: str, resource_part: bytes) -> str:
+    return hashlib.sha256(rule_id.upper().encode("utf-8", "surrogatepass") + b"\x1f" + resource_part).hexdigest()[:32]
+
+
+class Fingerprinter:
+    """`fingerprint` for every result of a report: the part each resource and input contribute is worked out once,
+    not once per rule that judged it; `inventories` are the input labels that are inventory exports."""
+
+    def __init__(self, inventories: frozenset[str] = frozenset()) -> None:
+        self._inventories = inventories
+        self._cwd = os.getcwd()
+        self._resource_parts: dict[tuple[object, str], bytes] = {}
+
+    def __call__(self, result: Result) -> str:
+        key = (result.resource_id, result.input)
+        part = self._resource_parts.get(key)
+        if part is None:
+            part = _resource_part(result, inventory=result.input in self._inventories, cwd=self._cwd)
+            self._resource_parts[key] = part
+        return _digest(result.rule.id, part)
 
 
 @lru_cache(maxsize=4096)

@@ -155,8 +155,26 @@ def _result_order(result: Result) -> tuple[str, str, str, str, str, str, str, in
     # display_text: a value typed as text may still arrive unresolved; ordering must not crash on it.
     location = result.location
     return (result.rule.id, display_text(result.resource_id).lower(), display_text(result.resource_name).lower(),
-            result.input, result.status.value, display_text(result.message),
+            result.input, result.status, display_text(result.message),
             location.file if location else "", location.line or 0 if location else 0)
+
+
+def _without_duplicates(results: Iterable[Result]) -> list[Result]:
+    """`results` in order with exact duplicates dropped (the first kept). Only results of one rule, resource, input
+    and message can be equal, so each is compared with those few instead of hashing every field of every result."""
+    kept: list[Result] = []
+    seen: dict[tuple[str, str, str, str], list[Result]] = {}
+    for result in results:
+        key = (result.rule.id, result.resource_id, result.input, result.message)
+        alike = seen.get(key)
+        if alike is None:
+            seen[key] = [result]
+        elif result in alike:
+            continue
+        else:
+            alike.append(result)
+        kept.append(result)
+    return kept
 
 
 def _resource_order(resource: Resource) -> tuple[str, int, str, str, str]:
@@ -214,7 +232,7 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
     """
     input_list = sorted(dict.fromkeys(inputs), key=lambda i: (i.path, i.parameters or "", i.input,
                                                               i.address or "", i.reason))
-    all_results = list(dict.fromkeys(results))
+    all_results = _without_duplicates(results)
     reported = {(r.resource_id, r.input, r.message) for r in all_results if r.rule.id == AIW000.id}
     for record in input_list:
         if record.status is not InputStatus.NOT_ANALYSED:

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiwell.model import AIW000, DesignArea, Pillar, Result, Severity, Status
 
@@ -84,18 +85,19 @@ class _Tally:
         self.weight = 0
         self.by_severity = {severity: 0 for severity in sorted(Severity, key=lambda s: -s.rank)}
 
-    def add(self, result: Result) -> None:
+    def add(self, result: Result, count: int = 1) -> None:
+        """Count `result` (`count` times: results of one rule with one status, none a questionnaire answer)."""
         if result.status not in (Status.PASS, Status.FAIL):
-            self.unknown += 1
+            self.unknown += count
             return
         weight = result.rule.severity.weight
         if result.status is Status.PASS:
-            self.passed += 1
+            self.passed += count
         else:
-            self.failed += 1
-        self.weight += weight
-        self.earned += weight * credit(result)
-        self.by_severity[result.rule.severity] += 1
+            self.failed += count
+        self.weight += weight * count
+        self.earned += weight * credit(result) * count
+        self.by_severity[result.rule.severity] += count
 
     def score(self) -> Score:
         decided = self.passed + self.failed
@@ -136,15 +138,30 @@ def score_results(results: Iterable[Result], *, pillars: Iterable[Pillar] | None
     chosen = set(Pillar if pillars is None else pillars)
     tallies = {pillar: _Tally() for pillar in Pillar if pillar in chosen}
     areas = {area: _Tally() for area in DesignArea}
-    for result in results:
-        if not counts_in_score(result):
-            continue
-        overall.add(result)
-        areas[result.rule.design_area].add(result)
+    counted = [result for result in results if counts_in_score(result)]
+    if any(result.answer is not None for result in counted):
+        # A questionnaire answer earns a fraction: sums of fractions depend on their order, so each result is
+        # added in turn.
+        groups = [(result, 1) for result in counted]
+    else:
+        # Every credit is 0 or 1, so the sums are whole numbers and any order gives the same: count the results
+        # of each rule and status once instead of adding them one by one.
+        counts: dict[tuple[int, Status], list[Any]] = {}
+        for result in counted:
+            key = (id(result.rule), result.status)
+            group = counts.get(key)
+            if group is None:
+                counts[key] = [result, 1]
+            else:
+                group[1] += 1
+        groups = [(result, count) for result, count in counts.values()]
+    for result, count in groups:
+        overall.add(result, count)
+        areas[result.rule.design_area].add(result, count)
         for pillar in set(result.rule.pillars):
             tally = tallies.get(pillar)
             if tally is not None:
-                tally.add(result)
+                tally.add(result, count)
     return Scores(
         overall=overall.score(),
         pillars={pillar: tally.score() for pillar, tally in tallies.items()},

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from aiwell.graph.build import (
     TargetByName,
@@ -30,6 +30,7 @@ from aiwell.model.context import ReviewContext
 from aiwell.model.sizing import SizingPlan
 
 _TypeName = tuple[str, str]
+_Derived = TypeVar("_Derived")
 
 
 def _key(resource_type: str, name: str) -> _TypeName:
@@ -143,6 +144,7 @@ class ResourceGraph:
                 self._by_address[resource.source.address].append(resource)
         self._documents: dict[int, dict[str, Any]] = {}
         self._referrers: dict[tuple[str, str], tuple[dict[int, list[Resource]], list[Resource]]] = {}
+        self._derived: dict[str, Any] = {}
 
     # -- building -------------------------------------------------------------------------------------------
 
@@ -231,6 +233,18 @@ class ResourceGraph:
     def resources(self) -> tuple[Resource, ...]:
         """Every resource of the review, in input order."""
         return self._resources
+
+    def derived(self, key: str, build: Callable[[ResourceGraph], _Derived]) -> _Derived:
+        """What `build` works out from this graph, built on the first call for `key` and kept for the review.
+
+        For a check that needs an index over the whole review (the model accounts and their role grants, for each
+        app it judges): built once, not once per resource judged. The graph never changes, so neither does the
+        value; `key` names it, and one key always goes with one `build`.
+        """
+        if key not in self._derived:
+            self._derived[key] = build(self)
+        value: _Derived = self._derived[key]
+        return value
 
     def by_id(self, resource_id: str) -> Resource | None:
         """The resource with this ARM id (case-insensitive), or None."""

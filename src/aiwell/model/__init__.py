@@ -1,6 +1,6 @@
 """The resource model, values and results shared by every part of aiwell. Imports nothing else of ours."""
 
-from aiwell.model.resource import Resource, Source, SourceFormat, lookup
+from aiwell.model.resource import PathSteps, Resource, Source, SourceFormat, follow, lookup, path_steps
 from aiwell.model.result import (
     AIW000,
     DesignArea,
@@ -32,6 +32,7 @@ __all__ = [
     "InputRecord",
     "InputStatus",
     "Location",
+    "PathSteps",
     "Pillar",
     "QuestionAnswer",
     "Resource",
@@ -46,7 +47,9 @@ __all__ = [
     "contains_unresolved",
     "display_text",
     "first_unresolved",
+    "follow",
     "input_label",
     "is_unresolved",
     "lookup",
+    "path_steps",
 ]

@@ -182,8 +182,22 @@ def lookup(value: Any, path: str) -> Any:
 
     Returns `MISSING` for an absent step and the first `Unresolved` met on the way.
     """
+    return follow(value, _path_steps(path))
+
+
+PathSteps = tuple[tuple[str | None, int | None, str | None], ...]
+"""A dotted path split into steps once (`path_steps`), for a caller that follows it through many values."""
+
+
+def path_steps(path: str) -> PathSteps:
+    """The steps of a dotted path with `[n]` indexes, as `follow` takes them (`[*]` is not handled)."""
+    return _path_steps(path)
+
+
+def follow(value: Any, steps: PathSteps) -> Any:
+    """`lookup` with the path already split into steps (`path_steps`)."""
     current = value
-    for key, index, folded in _path_steps(path):
+    for key, index, folded in steps:
         if isinstance(current, Unresolved):
             return current
         if key is not None:
@@ -207,4 +221,4 @@ def lookup(value: Any, path: str) -> Any:
     return current
 
 
-__all__ = ["Resource", "Source", "SourceFormat", "lookup"]
+__all__ = ["PathSteps", "Resource", "Source", "SourceFormat", "follow", "lookup", "path_steps"]

@@ -25,6 +25,7 @@ resource ids, `reason`); each result's `priority` (High, Medium, Low), `weight` 
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections.abc import Iterator, Mapping
 from pathlib import Path
@@ -32,7 +33,7 @@ from typing import Any
 
 import orjson
 
-from aiwell.baseline import fingerprint, inventory_inputs
+from aiwell.baseline import Fingerprinter, inventory_inputs
 from aiwell.model import InputRecord, Pillar, Resource, Result, RuleInfo, display_text
 from aiwell.priorities import TopAction, priority, waf_code, weight
 from aiwell.report import Report
@@ -81,7 +82,7 @@ def _resource(resource: Resource) -> dict[str, Any]:
 _RuleFields = tuple[RuleInfo, tuple[Any, ...]]
 
 
-def _result(result: Result, inventories: frozenset[str], pillar_weights: Mapping[Pillar, float],
+def _result(result: Result, fingerprint: Fingerprinter, pillar_weights: Mapping[Pillar, float],
             rules: dict[int, _RuleFields] | None = None) -> dict[str, Any]:
     """A result as JSON. `rules` keeps what the results of one rule repeat, worked out once per rule."""
     rule = result.rule
@@ -116,7 +117,7 @@ def _result(result: Result, inventories: frozenset[str], pillar_weights: Mapping
             "source": suppression.source,
         },
         "baselined": result.baselined,
-        "fingerprint": fingerprint(result, inventory=result.input in inventories),
+        "fingerprint": fingerprint(result),
         "priority": rank,
         "weight": weighed,
         "waf_code": code,
@@ -185,7 +186,7 @@ def report_document(report: Report, *, placeholders: Mapping[str, str] | None = 
     scores = report.scores
     summary = report.summary
     rules: dict[int, _RuleFields] = {}
-    inventories = inventory_inputs(report.inputs)
+    fingerprint = Fingerprinter(inventory_inputs(report.inputs))
     return {
         "schema": SCHEMA_ID,
         "tool": {"name": "aiwell", "version": report.tool_version},
@@ -194,7 +195,7 @@ def report_document(report: Report, *, placeholders: Mapping[str, str] | None = 
             _resource(resource) for resource in report.resources],
         "workload": _workload(report),
         "results": placeholders["results"] if placeholders else [
-            _result(result, inventories, report.pillar_weights, rules) for result in report.listed_results],
+            _result(result, fingerprint, report.pillar_weights, rules) for result in report.listed_results],
         "scores": {
             "overall": scores.overall.score,
             "coverage": scores.overall.coverage,
@@ -231,13 +232,21 @@ def _dumps(value: Any) -> bytes:
         return orjson.dumps(_valid_unicode(value), option=_OPTIONS)
 
 
+_BATCH = 2000
+"""How many members of a large array are encoded by one call: few enough that a batch's dicts and text stay small,
+enough that the cost of each call is spread thin."""
+
+
 def _array(items: Iterator[dict[str, Any]]) -> Iterator[bytes]:
-    """A top-level key's array as orjson writes it at that depth (each member indented by four spaces)."""
-    separator = b"[\n    "
-    for item in items:
-        yield separator + _dumps(item).replace(b"\n", b"\n    ")
-        separator = b",\n    "
-    yield b"[]" if separator.startswith(b"[") else b"\n  ]"
+    """A top-level key's array as orjson writes it at that depth (each member indented by four spaces), encoded
+    a batch of members at a time."""
+    opening = b"["
+    while batch := list(itertools.islice(items, _BATCH)):
+        # orjson writes `[\n  {...},\n  {...}\n]`; indented two more spaces, its members sit at this depth.
+        encoded = _dumps(batch)
+        yield opening + encoded[1:-2].replace(b"\n", b"\n  ")
+        opening = b","
+    yield b"[]" if opening == b"[" else b"\n  ]"
 
 
 def iter_json_bytes(report: Report) -> Iterator[bytes]:
@@ -258,8 +267,8 @@ def iter_json_bytes(report: Report) -> Iterator[bytes]:
     yield from _array(_resource(resource) for resource in report.resources)
     yield encoded[resources_at + len(spots[0]):results_at]
     rules: dict[int, _RuleFields] = {}
-    inventories = inventory_inputs(report.inputs)
-    yield from _array(_result(result, inventories, report.pillar_weights, rules) for result in report.listed_results)
+    fingerprint = Fingerprinter(inventory_inputs(report.inputs))
+    yield from _array(_result(result, fingerprint, report.pillar_weights, rules) for result in report.listed_results)
     yield encoded[results_at + len(spots[1]):]
 
 

@@ -199,12 +199,13 @@ class Rule:
         return Status.NOT_APPLICABLE, "reserved rule: reported per input, never per resource"
 
     def _verdict(self, outcome: Outcome, resource: Resource) -> tuple[Status, str]:
-        status = {Truth.TRUE: Status.PASS, Truth.FALSE: Status.FAIL, Truth.UNKNOWN: Status.UNKNOWN,
-                  Truth.MISSING: self.missing}[outcome.truth]
         reason = outcome.reason
         if outcome.truth is Truth.MISSING:
+            status = self.missing
             reason = f"{reason} (absent means {self.missing.value} for this rule)"
-        template = self.messages.get(status.value)
+        else:
+            status = _DECIDED[outcome.truth]
+        template = self.messages.get(status)  # a Status is its value, as a key of `messages`
         if template is not None:
             return status, template.format_map(_message_fields(resource, reason))
         if status is Status.FAIL:
@@ -212,6 +213,10 @@ class Rule:
         if status is Status.UNKNOWN:
             return status, f"can't tell: {reason}"
         return status, reason
+
+
+_DECIDED = {Truth.TRUE: Status.PASS, Truth.FALSE: Status.FAIL, Truth.UNKNOWN: Status.UNKNOWN}
+"""The status of each outcome but `missing`, which each rule decides (`Rule.missing`)."""
 
 
 def _text(value: str | Unresolved) -> str:

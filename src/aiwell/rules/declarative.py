@@ -14,11 +14,11 @@ import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from aiwell.model import MISSING, Unresolved, contains_unresolved, lookup
+from aiwell.model import MISSING, PathSteps, Unresolved, contains_unresolved, follow, lookup, path_steps
 
 
 class ConditionError(ValueError):
@@ -225,6 +225,10 @@ class Operator:
         return _DESCRIPTIONS[self.name](self.operand)
 
 
+_SCALARS = (str, bool, int)
+"""Types of values whose test outcome a `FieldTest` keeps: immutable, hashable and common in documents."""
+
+
 @dataclass(frozen=True, slots=True)
 class FieldTest(Condition):
     """`field: <path>` (or `value: <literal>`) with one operator."""
@@ -232,6 +236,15 @@ class FieldTest(Condition):
     path: str | None
     literal: Any
     operator: Operator
+    _outcomes: dict[tuple[type, Any], Outcome] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """The outcome for each scalar value tested so far: a review tests the same few values (`Enabled`, `true`) on
+    thousands of resources, and the outcome depends on the value alone."""
+    _steps: PathSteps | None = field(default=None, init=False, repr=False, compare=False)
+    """The path split into steps once, when it reads one value (no `[*]`)."""
+
+    def __post_init__(self) -> None:
+        if self.path is not None and "[*]" not in self.path and self.path.strip("."):
+            object.__setattr__(self, "_steps", path_steps(self.path))
 
     def fields(self) -> set[str]:
         return {self.path} if self.path is not None else set()
@@ -252,6 +265,10 @@ class FieldTest(Condition):
         return self.path if self.path is not None else f"value {show(self.literal)}"
 
     def evaluate(self, scope: Scope) -> Outcome:
+        if self._steps is not None and not scope.members:
+            # The common case, read straight from the document: what `resolve_field` does for it, minus the parsing.
+            found = follow(scope.document, self._steps)
+            return self._test(MISSING if found is None else found)
         if self.path is None:
             values, expanded = [MISSING if self.literal is None else self.literal], False
         else:
@@ -264,6 +281,16 @@ class FieldTest(Condition):
         return all_of(outcomes)
 
     def _test(self, actual: Any) -> Outcome:
+        if actual is MISSING or type(actual) in _SCALARS:
+            # Keyed by type too: True == 1 == 1.0, but each is shown and compared differently.
+            key = (type(actual), actual)
+            known = self._outcomes.get(key)
+            if known is None:
+                known = self._outcomes[key] = self._test_value(actual)
+            return known
+        return self._test_value(actual)
+
+    def _test_value(self, actual: Any) -> Outcome:
         subject = self.subject
         if isinstance(actual, Unresolved):
             return Outcome(Truth.UNKNOWN, f"{subject} is unresolved ({describe_unresolved(actual)})")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, SourceFormat, Status, Unresolved, lookup
 from aiwell.rules.base import implements
-from aiwell.rules.checks._roles import grants_to_workloads, identities_of, principal_owner
+from aiwell.rules.checks._roles import Grant, grants_to_workloads, identities_of, principal_owner
 from aiwell.rules.declarative import describe_unresolved, values_equal
 
 MODEL_KINDS = ("OpenAI", "AIServices")
@@ -36,9 +36,20 @@ def account_without_data_plane_role(resource: Resource, graph: ResourceGraph) ->
                          "Cognitive Services User, Azure AI User): its callers use keys")
 
 
-def _model_accounts(graph: ResourceGraph) -> list[Resource]:
+def _find_model_accounts(graph: ResourceGraph) -> list[Resource]:
     return [account for account in graph.of_type(ACCOUNT)
             if isinstance(account.kind, str) and any(values_equal(account.kind, kind) for kind in MODEL_KINDS)]
+
+
+def _model_accounts(graph: ResourceGraph) -> list[Resource]:
+    """The model accounts of the review, found once per review rather than once per app judged."""
+    return graph.derived("APP027 model accounts", _find_model_accounts)
+
+
+def _account_grants(graph: ResourceGraph) -> list[tuple[Resource, list[Grant], list[str]]]:
+    """Each model account with its grants to workloads and the doubts about them, worked out once per review."""
+    return graph.derived("APP027 model account grants", lambda whole: [
+        (account, *grants_to_workloads(account, whole)) for account in _model_accounts(whole)])
 
 
 @implements("APP027")
@@ -54,8 +65,7 @@ def app_without_model_role(resource: Resource, graph: ResourceGraph) -> tuple[St
         return Status.NOT_APPLICABLE, "does not apply: it has no managed identity (APP002 reports that)"
     mine = {id(identity) for identity in identities_of(resource, graph)}
     doubts: list[str] = []
-    for account in accounts:
-        grants, account_doubts = grants_to_workloads(account, graph)
+    for account, grants, account_doubts in _account_grants(graph):
         doubts.extend(account_doubts)
         for grant in grants:
             owner = principal_owner(grant.assignment, graph)
