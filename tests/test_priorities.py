@@ -107,3 +107,18 @@ def test_top_actions_come_first_in_the_terminal_and_in_json(capsys: pytest.Captu
     assert len(actions) == 3 and all(a["severity"] == "high" for a in actions)
     assert {"rule_id", "resources", "gain", "remediation", "priority", "weight", "waf_code"} <= set(actions[0])
     assert actions[0]["remediation"]["format"] == "arm" and actions[0]["remediation"]["text"]
+
+
+def test_top_actions_name_a_resource_with_an_unresolved_id_as_its_findings_do(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    template = tmp_path / "main.bicep"
+    template.write_text("param suffix string\n"
+                        "resource vault 'Microsoft.KeyVault/vaults@2023-07-01' = {\n"
+                        "  name: 'kv-${suffix}'\n  location: 'eastus2'\n"
+                        "  properties: { tenantId: subscription().tenantId, sku: { family: 'A', name: 'standard' } }\n"
+                        "}\n", encoding="utf-8")
+    out = _run(capsys, "review", str(template))
+    top = out[out.index("Top actions"):out.index(" · score")]
+    assert "<unresolved: 'kv-${suffix}'>" in top  # the name, as in the findings below
+    assert "vault.id" not in top  # not the symbolic id expression

@@ -421,6 +421,9 @@ def _render_top_actions(report: Report, console: Console) -> None:
         return
     console.print()
     console.rule(Text(" Top actions ", style="bold"), align="left")
+    # Actions list resource ids; they are named as the findings below name them (an unresolved id says little).
+    names = {result.resource_id: display_text(result.resource_name) for result in report.results
+             if result.resource_id and result.resource_name}
     for number, action in enumerate(report.top_actions, start=1):
         rule = action.rule
         head = Text(f" {number}. ")
@@ -434,8 +437,9 @@ def _render_top_actions(report: Report, console: Console) -> None:
         if rule.waf:
             facts.append(rule.waf[0])
         if action.resources:
-            names = [one_line(resource_id.rsplit("/", 1)[-1]) for resource_id in action.resources]
-            shown = ", ".join(names[:5]) + (f" and {len(names) - 5:,} more" if len(names) > 5 else "")
+            named = [one_line(names.get(resource_id) or resource_id.rsplit("/", 1)[-1])
+                     for resource_id in action.resources]
+            shown = ", ".join(named[:5]) + (f" and {len(named) - 5:,} more" if len(named) > 5 else "")
             facts.insert(0, f"{count:,} resource{'s' if count != 1 else ''}: {shown}")
         else:
             facts.insert(0, "a process change")
