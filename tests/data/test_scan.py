@@ -1,9 +1,11 @@
 """The DuckDB scan's shortcuts give what a plain scan of every row gives: text statistics of categorical columns
 taken from their value counts, the near-duplicate key that takes categorical text as it is, the quantile sketches
-fed a subsample of a large table, and the thread count fitted to a Parquet file's row groups."""
+fed a subsample of a large table, and the thread count fitted to a Parquet file's row groups; and the engine's
+default memory limit and spill folder."""
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -11,11 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from aiwell.data import plan
-from aiwell.data.duckdb_engine import DuckDBEngine
+from aiwell.data import duckdb_engine, plan
+from aiwell.data.duckdb_engine import MEMORY_CAP, DuckDBEngine, default_memory_limit
 from aiwell.data.engine import ScanOptions
 from aiwell.data.model import TableProfile
 from aiwell.data.sources import resolve
+from aiwell.errors import UsageError
 
 
 def _profile(path: Path, engine: DuckDBEngine | None = None) -> TableProfile:
@@ -104,3 +107,42 @@ def test_a_file_of_one_row_group_is_scanned_with_one_thread_and_the_setting_rest
         engine.close()
     assert threads_seen == [1]
     assert after == before
+
+
+def _setting(engine: DuckDBEngine, name: str) -> str:
+    return str(engine._con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0])
+
+
+def test_the_default_memory_limit_is_applied_and_spills_under_the_temporary_directory() -> None:
+    engine = DuckDBEngine()
+    try:
+        limit = _setting(engine, "memory_limit")
+        spill = Path(_setting(engine, "temp_directory"))
+        assert spill.is_dir() and spill.is_relative_to(tempfile.gettempdir())
+    finally:
+        engine.close()
+    mebibytes = int(default_memory_limit().removesuffix("MiB"))
+    assert limit == f"{mebibytes / 1024:.1f} GiB" if mebibytes >= 1024 else f"{mebibytes:.1f} MiB"
+    assert mebibytes <= MEMORY_CAP >> 20
+    assert not spill.exists()  # removed on close
+
+
+@pytest.mark.parametrize(("available", "expected"), [
+    (None, "1024MiB"), (64 << 30, "1024MiB"), (1 << 30, "512MiB"), (100 << 20, "256MiB")])
+def test_the_default_memory_limit_is_half_the_available_memory_capped(
+        monkeypatch: pytest.MonkeyPatch, available: int | None, expected: str) -> None:
+    monkeypatch.setattr(duckdb_engine, "available_memory", lambda: available)
+    assert default_memory_limit() == expected
+
+
+def test_memory_limit_overrides_the_default() -> None:
+    engine = DuckDBEngine(memory_limit="3GiB")
+    try:
+        assert _setting(engine, "memory_limit") == "3.0 GiB"
+    finally:
+        engine.close()
+
+
+def test_a_memory_limit_that_is_not_a_size_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="--memory-limit lots"):
+        DuckDBEngine(memory_limit="lots")

@@ -85,7 +85,9 @@ def data_group() -> None:
 @click.option("--sample-rows", type=click.IntRange(min=100), default=10_000, show_default=True,
               help="Rows sampled (by row hash) for personal data, label leakage and the drift tests.")
 @click.option("--as-of", metavar="TIME", help="Measure freshness at this moment instead of now (ISO date or time).")
-@click.option("--memory-limit", metavar="SIZE", help="DuckDB's memory limit (e.g. 1GB); it spills to disk past it.")
+@click.option("--memory-limit", metavar="SIZE",
+              help="DuckDB's memory limit (e.g. 4GB); past it, it spills to a folder in the system's temporary "
+                   "directory. Default: half the available memory, at most 1 GiB.")
 @click.option("-v", "--verbose", is_flag=True, help="List passed findings too (terminal, Markdown, HTML).")
 def profile_command(paths: tuple[str, ...], label: str | None, time_column: str | None, freshness: str | None,
                     reference: str | None, test_path: str | None, datasheet: Path | None, engine: str,
