@@ -15,9 +15,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiwell.data.model import Severity
+
+if TYPE_CHECKING:
+    from aiwell.data.ner import NerDetector
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +146,11 @@ class Detection:
 
 
 class Scanner:
-    """The recognizers, built once per run (building them imports Presidio, about a second)."""
+    """The recognizers, built once per run (building them imports Presidio, about a second); `ner`, the optional
+    NER of names and places (`aiwell.data.ner`), when the run asked for it."""
+
+    def __init__(self, ner: NerDetector | None = None) -> None:
+        self.ner = ner
 
     @cached_property
     def _recognizers(self) -> dict[str, Any]:
