@@ -1,7 +1,8 @@
 """`aiwell data profile` on generated Parquet, side by side with ydata-profiling and Evidently, in one run.
 
     .venv/bin/python bench/data_scale.py [--peer-python .bench-venv/bin/python] [--work DIR]
-                                         [--steps profile,drift,scale]
+                                         [--steps profile,drift,scale] [--drift-rows 100000,1000000]
+                                         [--peer-timeout SECONDS]
 
 The peers are never project dependencies: install them in a venv of their own, e.g.
 
@@ -14,17 +15,19 @@ memory taken from the child's own resource usage (`os.wait4`, ru_maxrss, what /u
    boolean, an id and a label). aiwell: `aiwell data profile FILE --label label --format json`; ydata-profiling:
    `ProfileReport(pd.read_parquet(FILE), minimal=True).get_description()` (the profile computed, not serialised:
    its JSON of this file is over 1 GB). Goal: aiwell at least 20x faster.
-2. drift: a 1,000,000-row reference against a 1,000,000-row current file of the same 30 columns, three of them
-   shifted. aiwell: `aiwell data profile CURRENT --reference REFERENCE --format json`; Evidently:
-   `Report([DataDriftPreset()]).run(current_data=..., reference_data=...)` on both files read with pandas, its
-   result turned into a dict. Both are checked to find the shifted columns. aiwell does more in the same run (every
-   other facet on both files).
-3. scale: a 10,000,000-row × 20-column Parquet file profiled by aiwell alone; goal: it finishes, peak memory under
-   2 GB.
+2. drift: a reference against a current file of the same 30 columns, three of them shifted, at each size of
+   --drift-rows (100,000 and 1,000,000 rows a side). Evidently is stopped at --peer-timeout (default 1800 s) and
+   reported as not finished, with its figures at the limit. aiwell: `aiwell data profile CURRENT --reference
+   REFERENCE --format json`; Evidently: `Report([DataDriftPreset()]).run(current_data=..., reference_data=...)` on
+   both files read with pandas, its result turned into a dict. Both are checked to find the shifted columns. aiwell
+   does more in the same run (every other facet on both files).
+3. scale: a 10,000,000-row × 20-column Parquet file profiled by aiwell alone, at its default memory limit; goal:
+   it finishes, peak memory under 2 GB.
 
 Each output is checked (rows counted, drifted columns found) or the bench stops. Inputs are generated once into
---work (default: a folder under the system temp dir) and reused. The load average is printed before and after:
-figures taken on a loaded machine are noisy.
+--work (default: a folder under the system temp dir) and reused. The load average is printed before each step and
+after: wall times taken on a loaded machine are noisy, CPU seconds much less so; the ratios compare CPU seconds
+first.
 """
 
 from __future__ import annotations
