@@ -206,3 +206,23 @@ def test_the_remaining_checks_each_find_their_planted_problem(tmp_path: Path, da
     schema = _failed(_profile([narrowed], reference=str(data_dir / "clean.parquet")), "types", "schema-vs-reference")
     assert {f["severity"] for f in schema} == {"high", "medium"}
     assert any("'region'" in f["message"] for f in schema) and any("'age'" in f["message"] for f in schema)
+
+
+@pytest.mark.parametrize("text", [
+    "4111 1111 1111 1111", "DE89 3704 0044 0532 0130 00", "123-45-6789", "943 476 5919", "AB 12 34 56 C",
+    "12345678Z", "RSSMRA85T10A562S", "ABCDEFLMALMN", "2345 6789 0123", "ABCDE1234F", "S1234567D", "123 456 782",
+    "44051401359", "someone@example.org", "+44 20 7946 0958", "192.168.0.1", "fe80::1",
+    "1BoatSLRHtKNngkdXEeobR76b53LETtpyT",
+    "AKIAABCDEFGHIJKLMNOP", "ghp_" + "a" * 36, "AccountKey=" + "A" * 44, "-----BEGIN RSA PRIVATE KEY-----",
+    "eyJabcdefghijk.abcdefghijkl.abcdefghijkl", "sk-" + "a" * 24, "xoxb-abcdefghijkl", "https://user:secret@host",
+])
+def test_the_screen_lets_through_whatever_a_prefilter_matches(text: str) -> None:
+    """The cheap screen before the prefilters may only rule out text no prefilter matches: each of these matches
+    some entity's prefilter, letters-only ones included."""
+    import re
+
+    from aiwell.data.pii import BY_NAME, SCREEN, combined_prefilter
+
+    assert re.search(combined_prefilter(BY_NAME), text)
+    assert re.search(SCREEN, text)
+    assert not re.search(SCREEN, "great service, fast delivery and a happy customer")

@@ -85,13 +85,19 @@ def data_group() -> None:
 @click.option("--sample-rows", type=click.IntRange(min=100), default=10_000, show_default=True,
               help="Rows sampled (by row hash) for personal data, label leakage and the drift tests.")
 @click.option("--as-of", metavar="TIME", help="Measure freshness at this moment instead of now (ISO date or time).")
-@click.option("--memory-limit", metavar="SIZE", help="DuckDB's memory limit (e.g. 1GB); it spills to disk past it.")
+@click.option("--memory-limit", metavar="SIZE",
+              help="DuckDB's memory limit (e.g. 4GB); past it, it spills to a folder in the system's temporary "
+                   "directory. Default: half the available memory, at most 1 GiB.")
+@click.option("--ner", metavar="MODEL",
+              help="Also find names and places in text with this spaCy model: an installed package name "
+                   "(en_core_web_sm) or a model folder (pip install 'aiwell[ner]'; the model is never downloaded: "
+                   "install it yourself). Default: patterns and checksums only.")
 @click.option("-v", "--verbose", is_flag=True, help="List passed findings too (terminal, Markdown, HTML).")
 def profile_command(paths: tuple[str, ...], label: str | None, time_column: str | None, freshness: str | None,
                     reference: str | None, test_path: str | None, datasheet: Path | None, engine: str,
                     output_format: str, output: Path | None, fail_on: str, segments: tuple[str, ...], min_rows: int,
                     min_class_rows: int, max_null_share: float, sample_rows: int, as_of: str | None,
-                    memory_limit: str | None, verbose: bool) -> None:
+                    memory_limit: str | None, ner: str | None, verbose: bool) -> None:
     """Profile the data in PATH... (files, folders, `sqlite:///file.db?table=T`, `postgresql://...?table=T`) and
     report its readiness by facet."""
     from aiwell.data.model import Severity
@@ -104,7 +110,7 @@ def profile_command(paths: tuple[str, ...], label: str | None, time_column: str 
         label=label, time=time_column, freshness=parse_duration(freshness) if freshness else None,
         reference=reference, test=test_path, datasheet=datasheet, engine=engine, segments=segments,
         min_rows=min_rows, min_class_rows=min_class_rows, max_null_share=max_null_share, sample_rows=sample_rows,
-        fail_on=threshold, as_of=_as_of(as_of), memory_limit=memory_limit)
+        fail_on=threshold, as_of=_as_of(as_of), memory_limit=memory_limit, ner=ner)
     err = stderr_console()
     if err.is_terminal:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn

@@ -29,6 +29,8 @@ class ProfileOptions:
     as_of: datetime | None = None
     """The moment freshness is measured at (default: now, UTC)."""
     memory_limit: str | None = None
+    ner: str | None = None
+    """A spaCy model (installed package name or folder) for names and places in text; None: patterns only."""
 
 
 __all__ = ["ProfileOptions"]

@@ -15,9 +15,12 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiwell.data.model import Severity
+
+if TYPE_CHECKING:
+    from aiwell.data.ner import NerDetector
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +67,10 @@ ENTITIES: tuple[Entity, ...] = (
            Severity.HIGH, 0.5, True),
 )
 BY_NAME = {e.name: e for e in ENTITIES}
+SCREEN = r"[0-9@:_=-]|[A-Za-z]{12}"
+"""What every prefilter's match contains: a digit, one of `@:_=-`, or a run of twelve letters (an Italian fiscal
+code's twelve-character prefilter, a 20-character AWS key, a JWT's head without digits). Text without any of them
+(most free text) is ruled out at the cost of one character-class scan, instead of the combined prefilter's."""
 PATTERN_ONLY_SHARE = 0.05
 INTEGER_CARD_SHARE = 0.5
 """In a column of integers, card numbers count only when at least half the values pass Luhn: any 16-digit
@@ -139,7 +146,11 @@ class Detection:
 
 
 class Scanner:
-    """The recognizers, built once per run (building them imports Presidio, about a second)."""
+    """The recognizers, built once per run (building them imports Presidio, about a second); `ner`, the optional
+    NER of names and places (`aiwell.data.ner`), when the run asked for it."""
+
+    def __init__(self, ner: NerDetector | None = None) -> None:
+        self.ner = ner
 
     @cached_property
     def _recognizers(self) -> dict[str, Any]:
@@ -174,10 +185,14 @@ class Scanner:
     def _any(self) -> re.Pattern[str]:
         return re.compile(combined_prefilter(BY_NAME))
 
+    @cached_property
+    def _screen(self) -> re.Pattern[str]:
+        return re.compile(SCREEN)
+
     def find(self, text: str, entities: Iterable[str] | None = None) -> dict[str, str]:
         """The entities `text` holds, each with a masked example of the match."""
         found: dict[str, str] = {}
-        if not self._any.search(text):
+        if not self._screen.search(text) or not self._any.search(text):
             return found
         for name in entities or BY_NAME:
             if not self._prefilters[name].search(text):
@@ -201,5 +216,5 @@ class Scanner:
         return Detection(rows, examples)
 
 
-__all__ = ["BY_NAME", "ENTITIES", "INTEGER_CARD_SHARE", "PATTERN_ONLY_SHARE", "Detection", "Entity", "Scanner",
-           "combined_prefilter", "mask", "name_hints", "sensitive_name"]
+__all__ = ["BY_NAME", "ENTITIES", "INTEGER_CARD_SHARE", "PATTERN_ONLY_SHARE", "SCREEN", "Detection", "Entity",
+           "Scanner", "combined_prefilter", "mask", "name_hints", "sensitive_name"]

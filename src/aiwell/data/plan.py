@@ -26,6 +26,10 @@ FORCED_CATEGORICAL_MAX = 1_000
 """The label and segment columns are counted per value unless their head has more distinct values than this (a
 continuous target, an identifier)."""
 SAMPLE_MODULUS = 1_000_000
+QUANTILE_ROWS = 200_000
+"""Rows (about: chosen by row hash) the quantile sketches of a larger table read. The t-digest is the costliest
+part of the scan per row; on 200,000 rows its rank error stays near 0.1%, below the 1% steps of the quantiles
+kept, so histograms, outlier fences and drift bins come out the same within their stated approximation."""
 NULL_TOKENS = ("", "NA", "N/A", "n/a", "NULL", "null", "None", "NaN", "nan", "#N/A", "-")
 """Text read as missing in CSV files (pandas' defaults, and a lone dash)."""
 FAILURE_EXAMPLES = 3
@@ -72,6 +76,8 @@ class ScanPlan:
     """Columns whose values make a row's identity (duplicates, the sample, train/test overlap)."""
     sample_threshold: int
     """A row is in the sample when hash(row) % SAMPLE_MODULUS < this."""
+    quantile_threshold: int = SAMPLE_MODULUS
+    """A row feeds the quantile sketches when hash(row) % SAMPLE_MODULUS < this (all rows at SAMPLE_MODULUS)."""
 
 
 def kind_of_duckdb_type(type_name: str) -> Kind:
@@ -136,11 +142,18 @@ def build_plan(schema: Sequence[tuple[str, str, Kind]], *, cast: bool, head: Map
         row_columns = [c for c in columns if c.name in wanted]
     else:
         row_columns = list(columns)
-    if estimated_rows is None or estimated_rows <= sample_rows:
-        threshold = SAMPLE_MODULUS
-    else:
-        threshold = max(1, round(SAMPLE_MODULUS * sample_rows / estimated_rows))
-    return ScanPlan(columns=columns, time_column=time_plan, row_columns=row_columns, sample_threshold=threshold)
+    return ScanPlan(columns=columns, time_column=time_plan, row_columns=row_columns,
+                    sample_threshold=_hash_threshold(sample_rows, estimated_rows),
+                    quantile_threshold=(_hash_threshold(QUANTILE_ROWS, estimated_rows) if row_columns
+                                        else SAMPLE_MODULUS))
+
+
+def _hash_threshold(wanted: int, estimated_rows: int | None) -> int:
+    """The threshold on hash(row) % SAMPLE_MODULUS that picks about `wanted` of `estimated_rows` rows (all of them
+    when the table is no larger, or its size is not known)."""
+    if estimated_rows is None or estimated_rows <= wanted:
+        return SAMPLE_MODULUS
+    return max(1, round(SAMPLE_MODULUS * wanted / estimated_rows))
 
 
 def _float(value: Any) -> float | None:
@@ -199,5 +212,5 @@ def profile_columns(plan: ScanPlan, values: Sequence[Mapping[str, Any]], rows: i
 
 
 __all__ = ["CATEGORICAL_MAX", "CATEGORY_MAX_LENGTH", "HEAD_ROWS", "NULL_TOKENS", "NUMBER_TEXT", "QUANTILES",
-           "SAMPLE_MODULUS",
+           "QUANTILE_ROWS", "SAMPLE_MODULUS",
            "ColumnPlan", "HeadShape", "ScanPlan", "build_plan", "kind_of_duckdb_type", "profile_columns", "widest"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from aiwell.data import datasheet as datasheets
 from aiwell.data.engine import Engine, ScanOptions, make_engine
@@ -16,6 +17,9 @@ from aiwell.data.pii import Scanner
 from aiwell.data.report import DataReport, build_report
 from aiwell.data.sources import Source, resolve, resolve_one
 from aiwell.errors import InputError, UsageError
+
+if TYPE_CHECKING:
+    from aiwell.data.ner import NerDetector
 
 Progress = Callable[[str, int, int], None]
 """Called as (what is being done, datasets done, datasets in all)."""
@@ -76,6 +80,15 @@ def _check_named_columns(datasets: list[Dataset], options: ProfileOptions) -> No
                              + (f" (and {len(shown) - 40} more)" if len(shown) > 40 else ""))
 
 
+def _ner(model: str | None) -> NerDetector | None:
+    """The NER model the run asked for, loaded before any data is read (a missing model stops the run at once)."""
+    if model is None:
+        return None
+    from aiwell.data.ner import NerDetector
+
+    return NerDetector(model)
+
+
 def profile_paths(paths: Sequence[str], options: ProfileOptions, *, progress: Progress | None = None,
                   engine: Engine | None = None) -> DataReport:
     """Profile the datasets `paths` name (with --reference and --test) and report on every facet."""
@@ -87,9 +100,9 @@ def profile_paths(paths: Sequence[str], options: ProfileOptions, *, progress: Pr
     for dataset in datasets:
         _datasheet(dataset, options)
     every = [*datasets, *(d for d in (reference, test) if d is not None)]
+    scanner = Scanner(_ner(options.ner))
     own_engine = engine is None
     engine = engine or make_engine(options.engine, memory_limit=options.memory_limit)
-    scanner = Scanner()
     try:
         for done, dataset in enumerate(every):
             if progress is not None:

@@ -22,19 +22,26 @@ MIN_ROWS = 50
 _BINS = 20
 
 
-def _codes(features: Sequence[Any], numeric: bool, train: np.ndarray) -> np.ndarray:
-    """Each value's key as an integer: its text, or for numbers its bin among 20 quantile bins of the training
-    fold's values; missing (and non-finite) values share one key of their own (-1)."""
+def _keys(features: Sequence[Any], numeric: bool) -> np.ndarray:
+    """The values as an array the folds can bin or look up: floats (NaN for missing) for numbers, else each
+    value's text as an integer key, missing values -1."""
+    if numeric:
+        return np.array([np.nan if v is None else float(v) for v in features], dtype=np.float64)
+    seen: dict[str, int] = {}
+    return np.array([-1 if v is None else seen.setdefault(str(v), len(seen)) for v in features], dtype=np.int64)
+
+
+def _codes(keys: np.ndarray, numeric: bool, train: np.ndarray) -> np.ndarray:
+    """Each value's key as an integer: its text's key, or for numbers its bin among 20 quantile bins of the
+    training fold's values; missing (and non-finite) values share one key of their own (-1)."""
     if not numeric:
-        seen: dict[str, int] = {}
-        return np.array([-1 if v is None else seen.setdefault(str(v), len(seen)) for v in features], dtype=np.int64)
-    values = np.array([np.nan if v is None else float(v) for v in features], dtype=np.float64)
-    finite = np.isfinite(values)
-    present = values[train][finite[train]]
+        return keys
+    finite = np.isfinite(keys)
+    present = keys[train][finite[train]]
     if present.size == 0:
-        return np.full(values.size, -1, dtype=np.int64)
+        return np.full(keys.size, -1, dtype=np.int64)
     edges = np.unique(np.quantile(present, np.linspace(0, 1, _BINS + 1)))[1:-1]
-    codes = np.searchsorted(edges, np.where(finite, values, 0.0), side="right").astype(np.int64)
+    codes = np.searchsorted(edges, np.where(finite, keys, 0.0), side="right").astype(np.int64)
     return np.where(finite, codes, -1)
 
 
@@ -49,13 +56,13 @@ def held_out_accuracy(features: Sequence[Any], labels: Sequence[Any], *, numeric
     classes, y = np.unique(np.array([str(labels[i]) for i in kept]), return_inverse=True)
     if classes.size < 2:
         return None
-    kept_features = [features[i] for i in kept]
+    keys = _keys([features[i] for i in kept], numeric)
     index = np.arange(len(kept))
     right = guessed = 0
     for train, test in ((index[0::2], index[1::2]), (index[1::2], index[0::2])):
         mask = np.zeros(len(kept), dtype=bool)
         mask[train] = True
-        codes = _codes(kept_features, numeric, mask) + 1  # the missing key -1 becomes 0
+        codes = _codes(keys, numeric, mask) + 1  # the missing key -1 becomes 0
         votes = np.zeros((int(codes.max()) + 1, classes.size), dtype=np.int64)
         np.add.at(votes, (codes[train], y[train]), 1)
         fallback = int(np.argmax(np.bincount(y[train], minlength=classes.size)))

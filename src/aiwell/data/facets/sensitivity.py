@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from aiwell.data.engine import Engine, Handle
 from aiwell.data.facets import Context, Findings, count, facet, percent
 from aiwell.data.model import ColumnProfile, Finding, Kind, PiiHit, Severity, TableProfile
+from aiwell.data.ner import NER_ENTITIES
 from aiwell.data.pii import (
     BY_NAME,
     INTEGER_CARD_SHARE,
@@ -29,7 +30,7 @@ _NAME_SEVERITY = {"SECRET": Severity.HIGH, "NATIONAL_ID": Severity.HIGH, "CREDIT
                   "BANK_ACCOUNT": Severity.HIGH, "SPECIAL_CATEGORY": Severity.HIGH}
 _HINT_COVERED_BY = {"NATIONAL_ID": {"US_SSN", "UK_NHS", "UK_NINO", "ES_NIF", "IT_FISCAL_CODE", "IN_AADHAAR",
                                     "IN_PAN", "SG_NRIC_FIN", "AU_TFN", "PL_PESEL"},
-                    "BANK_ACCOUNT": {"IBAN_CODE"}}
+                    "BANK_ACCOUNT": {"IBAN_CODE"}, "PERSON_NAME": {"PERSON"}, "ADDRESS": {"LOCATION"}}
 
 
 def _scannable(column: ColumnProfile) -> tuple[str, ...] | None:
@@ -51,10 +52,29 @@ def _keep(entity: str, share: float, column: ColumnProfile) -> bool:
     return share >= PATTERN_ONLY_SHARE or hinted
 
 
+def _ner_hits(profile: TableProfile, column: ColumnProfile, scanner: Scanner, whole: bool) -> None:
+    """Names and places found by the NER model in the column's sampled values (sample shares, extrapolated)."""
+    if scanner.ner is None or column.kind is not Kind.STRING or not column.non_null:
+        return
+    values = Counter(str(row[column.name]) for row in profile.sample if row.get(column.name) is not None)
+    sampled = sum(values.values())
+    if not sampled:
+        return
+    rows, examples = scanner.ner.detect(values)
+    hinted = {"PERSON"} if "PERSON_NAME" in name_hints(column.name) else set()
+    hinted |= {"LOCATION"} if {"ADDRESS", "LOCATION"} & set(name_hints(column.name)) else set()
+    for entity in sorted(rows):
+        share = rows[entity] / sampled
+        if share >= PATTERN_ONLY_SHARE or entity in hinted:
+            column.pii.append(PiiHit(entity, share, round(share * column.non_null), approximate=not whole,
+                                     masked_example=examples.get(entity)))
+
+
 def scan_dataset(engine: Engine, handle: Handle, profile: TableProfile, scanner: Scanner) -> None:
     """Fill `pii` of every column of `profile` (sample first, then confirmed on the full column)."""
     whole = len(profile.sample) >= profile.rows
     for column in profile.columns:
+        _ner_hits(profile, column, scanner, whole)
         entities = _scannable(column)
         if entities is None or not column.non_null:
             continue
@@ -87,11 +107,11 @@ def sensitivity(context: Context) -> Iterable[Finding]:
         for column in profile.columns:
             content = {hit.entity for hit in column.pii}
             for hit in column.pii:
-                entity = BY_NAME[hit.entity]
+                severity = BY_NAME[hit.entity].severity if hit.entity in BY_NAME else NER_ENTITIES[hit.entity]
                 example = f", e.g. {hit.masked_example}" if hit.masked_example else ""
                 findings.failed(
                     "personal-data" if hit.entity != "SECRET" else "secrets", dataset.label, column.name,
-                    entity.severity,
+                    severity,
                     f"{'≈' if hit.approximate else ''}{percent(hit.share)} of values ({count(hit.rows)}) hold "
                     f"{hit.entity}{example}: " + ("remove the secret and rotate it" if hit.entity == "SECRET" else
                                                   "mask, tokenise or drop it before the data is used, and record "

@@ -1,0 +1,148 @@
+"""The DuckDB scan's shortcuts give what a plain scan of every row gives: text statistics of categorical columns
+taken from their value counts, the near-duplicate key that takes categorical text as it is, the quantile sketches
+fed a subsample of a large table, and the thread count fitted to a Parquet file's row groups; and the engine's
+default memory limit and spill folder."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from aiwell.data import duckdb_engine, plan
+from aiwell.data.duckdb_engine import MEMORY_CAP, DuckDBEngine, default_memory_limit
+from aiwell.data.engine import ScanOptions
+from aiwell.data.model import TableProfile
+from aiwell.data.sources import resolve
+from aiwell.errors import UsageError
+
+
+def _profile(path: Path, engine: DuckDBEngine | None = None) -> TableProfile:
+    engine = engine or DuckDBEngine()
+    try:
+        profile, _ = engine.profile(resolve(str(path))[0], ScanOptions())
+    finally:
+        engine.close()
+    return profile
+
+
+def test_categorical_text_statistics_are_those_of_its_rows(tmp_path: Path) -> None:
+    values = ["yes", "no", " ", "", "12", "-3.5", "2024-01-31", "  7", "naïve", "inf"] * 30 + ["no"] * 200
+    path = tmp_path / "codes.parquet"
+    pq.write_table(pa.table({"code": values}), path)
+    column = _profile(path).columns[0]
+    assert column.categories is not None  # counted per value, so the shortcut applies
+    assert column.blank == values.count(" ") + values.count("")
+    assert column.mean_length == pytest.approx(np.mean([len(v) for v in values]))
+    assert column.length_quantiles is not None
+    assert column.length_quantiles[50] == np.quantile([len(v) for v in values], 0.5, method="inverted_cdf")
+    assert column.length_quantiles[0] == 0 and column.length_quantiles[100] == 10
+    non_blank = len(values) - column.blank
+    numbers = sum(values.count(v) for v in ("12", "-3.5", "  7", "inf"))
+    assert column.numeric_share == pytest.approx(numbers / non_blank)
+    assert column.temporal_share == pytest.approx(values.count("2024-01-31") / non_blank)
+
+
+def test_near_duplicates_in_categorical_text_that_differs_in_case_or_spaces(tmp_path: Path) -> None:
+    """`Yes` and `yes ` are one category once normalised: the key that takes categories as they are would miss the
+    near duplicate, so the count is taken again on the normalised key."""
+    path = tmp_path / "answers.parquet"
+    pq.write_table(pa.table({"id": [1, 1, 1, 2, 3], "answer": ["Yes", "yes ", "Yes", "no", "no"]}), path)
+    profile = _profile(path)
+    assert profile.exact_duplicates == 1
+    assert profile.near_duplicates == 1
+
+
+def test_no_near_duplicates_when_categories_stay_apart(tmp_path: Path) -> None:
+    path = tmp_path / "answers.parquet"
+    pq.write_table(pa.table({"id": [1, 2, 3, 3], "answer": ["Yes", "No", "Maybe", "Maybe"]}), path)
+    profile = _profile(path)
+    assert (profile.exact_duplicates, profile.near_duplicates) == (1, 0)
+
+
+def test_quantiles_of_a_large_table_come_from_a_subsample_within_their_bound(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan, "QUANTILE_ROWS", 20_000)
+    rng = np.random.default_rng(5)
+    values = rng.lognormal(3, 1, 200_000)
+    path = tmp_path / "amounts.parquet"
+    pq.write_table(pa.table({"amount": values, "id": np.arange(values.size)}), path)
+    engine = DuckDBEngine()
+    try:
+        prepared = engine.prepare(resolve(str(path))[0], ScanOptions())
+        assert prepared.plan is not None and prepared.plan.quantile_threshold == 100_000  # 1 row in 10
+    finally:
+        engine.close()
+    column = _profile(path).columns[0]
+    assert column.quantiles is not None
+    ranks = [float(np.mean(values <= q)) for q in column.quantiles[1:100]]
+    assert max(abs(r - p / 100) for r, p in zip(ranks, range(1, 100), strict=True)) < 0.01
+    assert (column.minimum, column.maximum) == (values.min(), values.max())  # exact, from every row
+
+
+def test_a_file_of_one_row_group_is_scanned_with_one_thread_and_the_setting_restored(tmp_path: Path) -> None:
+    path = tmp_path / "one_group.parquet"
+    pq.write_table(pa.table({"x": np.arange(1000)}), path)
+    engine = DuckDBEngine()
+    threads_seen: list[int] = []
+    scan = engine._scan
+
+    def spy(view: str, planned: plan.ScanPlan) -> dict[str, object]:
+        threads_seen.append(int(engine._con.execute("SELECT current_setting('threads')").fetchall()[0][0]))
+        return scan(view, planned)
+
+    engine._scan = spy  # type: ignore[method-assign]
+    before = int(engine._con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    if before == 1:
+        engine.close()
+        pytest.skip("DuckDB runs one thread on this machine: nothing to fit")
+    try:
+        engine.profile(resolve(str(path))[0], ScanOptions())
+        after = int(engine._con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+    finally:
+        engine.close()
+    assert threads_seen == [1]
+    assert after == before
+
+
+def _setting(engine: DuckDBEngine, name: str) -> str:
+    return str(engine._con.execute(f"SELECT current_setting('{name}')").fetchall()[0][0])
+
+
+def test_the_default_memory_limit_is_applied_and_spills_under_the_temporary_directory() -> None:
+    engine = DuckDBEngine()
+    try:
+        limit = _setting(engine, "memory_limit")
+        spill = Path(_setting(engine, "temp_directory"))
+        assert spill.is_dir() and spill.is_relative_to(tempfile.gettempdir())
+    finally:
+        engine.close()
+    mebibytes = int(default_memory_limit().removesuffix("MiB"))
+    assert limit == f"{mebibytes / 1024:.1f} GiB" if mebibytes >= 1024 else f"{mebibytes:.1f} MiB"
+    assert mebibytes <= MEMORY_CAP >> 20
+    assert not spill.exists()  # removed on close
+
+
+@pytest.mark.parametrize(("available", "expected"), [
+    (None, "1024MiB"), (64 << 30, "1024MiB"), (1 << 30, "512MiB"), (100 << 20, "256MiB")])
+def test_the_default_memory_limit_is_half_the_available_memory_capped(
+        monkeypatch: pytest.MonkeyPatch, available: int | None, expected: str) -> None:
+    monkeypatch.setattr(duckdb_engine, "available_memory", lambda: available)
+    assert default_memory_limit() == expected
+
+
+def test_memory_limit_overrides_the_default() -> None:
+    engine = DuckDBEngine(memory_limit="3GiB")
+    try:
+        assert _setting(engine, "memory_limit") == "3.0 GiB"
+    finally:
+        engine.close()
+
+
+def test_a_memory_limit_that_is_not_a_size_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="--memory-limit lots"):
+        DuckDBEngine(memory_limit="lots")
