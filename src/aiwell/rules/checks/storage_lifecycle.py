@@ -6,13 +6,10 @@ from __future__ import annotations
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, SourceFormat, Status, Unresolved, lookup
 from aiwell.rules.base import implements
-from aiwell.rules.declarative import describe_unresolved, values_equal
+from aiwell.rules.checks._switches import display_name, switched_on, unseen_relatives
+from aiwell.rules.declarative import describe_unresolved
 
 MANAGEMENT_POLICY = "Microsoft.Storage/storageAccounts/managementPolicies"
-
-
-def _name(resource: Resource) -> str:
-    return resource.name if isinstance(resource.name, str) else resource.name.expression
 
 
 @implements("STG007")
@@ -23,25 +20,23 @@ def without_lifecycle_policy(resource: Resource, graph: ResourceGraph) -> tuple[
     for policy in graph.children(resource, MANAGEMENT_POLICY):
         rules = lookup(policy.properties, "policy.rules") if policy.properties is not MISSING else MISSING
         if isinstance(rules, Unresolved):
-            doubts.append(f"the rules of policy {_name(policy)} can't be resolved ({describe_unresolved(rules)})")
+            doubts.append(f"the rules of policy {display_name(policy)} can't be resolved "
+                          f"({describe_unresolved(rules)})")
             continue
         for rule in rules if isinstance(rules, list) else []:
-            enabled = lookup(rule, "enabled") if isinstance(rule, dict) else rule
-            if isinstance(enabled, Unresolved):
-                doubts.append(f"whether a rule of policy {_name(policy)} is enabled can't be resolved "
-                              f"({describe_unresolved(enabled)})")
-            elif enabled in (MISSING, None) or values_equal(enabled, True):
-                name = lookup(rule, "name")
-                return Status.PASS, f"lifecycle rule {name if isinstance(name, str) else '?'} manages its data"
+            name = lookup(rule, "name") if isinstance(rule, dict) else MISSING
+            shown = name if isinstance(name, str) else "?"
+            on = switched_on(lookup(rule, "enabled") if isinstance(rule, dict) else rule)
+            if isinstance(on, Unresolved):
+                doubts.append(f"whether rule {shown} of policy {display_name(policy)} is enabled can't be resolved "
+                              f"({describe_unresolved(on)})")
+            elif on:
+                return Status.PASS, f"lifecycle rule {shown} manages its data"
             else:
-                disabled.append(str(lookup(rule, "name")))
+                disabled.append(shown)
     if resource.source.format == SourceFormat.INVENTORY:
         return Status.UNKNOWN, "Resource Graph's Resources table carries no lifecycle management policies"
-    if isinstance(resource.name, Unresolved):
-        doubts.append(f"its name can't be resolved ({describe_unresolved(resource.name)}), so its policy can't be "
-                      "found")
-    if resource.source.partial:
-        doubts.append(f"part of its input was not reviewed ({resource.source.partial})")
+    doubts += unseen_relatives(resource)
     if doubts:
         return Status.UNKNOWN, "; ".join(doubts)
     if disabled:
