@@ -5,6 +5,8 @@ Modules, reference architectures); such copies are never committed:
 
     .venv/bin/python bench/corpus_robustness.py DIR [DIR...] [--top 10] [--show-files]
 
+The repositories measured, at which commits, and how the AI-workload corpus is built from them: `bench/corpus.md`.
+
 Files are counted on disk, independently of aiwell's discovery, each file once however many results or
 records name it: ARM templates (and parameter files) are `.json`/`.jsonc` files whose `$schema` names
 `deploymentTemplate.json` (or `deploymentParameters.json`), Bicep files are `*.bicep`, Terraform files are `*.tf`.
@@ -12,8 +14,10 @@ Each is then one of
 
 - **analysed**: named by an analysed input record (as the input, its parameter file or a file read with it), the
   source of at least one resource, or a `.tf` file in a module directory that was analysed;
-- **module not on disk**: not analysed because a module it uses is not on disk (a registry module never
-  restored, a local module missing from the copy). Reported, not a failure of the reader;
+- **file not on disk**: not analysed because a file it needs is not on disk: a module it uses (a registry module
+  never restored, a local module missing from the copy), or, for a parameter file, the template its name names
+  (`X.parameters.json` with no `X.json` or `X.bicep`; aiwell never hands it to another template on a guess).
+  Reported, not a failure of the reader;
 - **could not be read**: not analysed for any other reason (it does not parse, it is too large...). The goal is at
   most 1% per format, and only files that Azure itself would reject;
 - **not reached**: none of these; discovery never reported it, so a review would drop it silently (a failure).
@@ -48,8 +52,9 @@ from aiwell.model import InputStatus  # noqa: E402
 FORMATS = ("ARM", "Bicep", "Terraform")
 UNREADABLE_GOAL = 0.01
 """At most this share of a format's files may be files that could not be read."""
-_MODULE_NOT_ON_DISK = re.compile(r"is not on disk|module .{0,200} does not exist|not in the module cache|"
-                                 r"registry module", re.IGNORECASE)
+_NOT_ON_DISK = re.compile(r"is not on disk|module .{0,200} does not exist|not in the module cache|"
+                          r"parameter file not analysed: its template .{0,400} does not exist|"
+                          r"registry module", re.IGNORECASE)
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".terraform", ".venv"})
 _RECORD_FORMATS = {"arm": "ARM", "bicep": "Bicep", "terraform": "Terraform", "terraform-plan": "Terraform"}
 _ARM_SCHEMA = re.compile(rb"deploymenttemplate\.json", re.IGNORECASE)
@@ -72,14 +77,14 @@ class FormatTally:
         return self.seen - self.analysed - set(self.not_analysed)
 
     @property
-    def module_not_on_disk(self) -> set[Path]:
-        """Files not analysed because a module they use is not on disk."""
-        return {path for path, reason in self.not_analysed.items() if _MODULE_NOT_ON_DISK.search(reason)}
+    def not_on_disk(self) -> set[Path]:
+        """Files not analysed because a module they use, or the template a parameter file names, is not on disk."""
+        return {path for path, reason in self.not_analysed.items() if _NOT_ON_DISK.search(reason)}
 
     @property
     def unreadable(self) -> set[Path]:
         """Files not analysed for any other reason."""
-        return set(self.not_analysed) - self.module_not_on_disk
+        return set(self.not_analysed) - self.not_on_disk
 
     @property
     def unreadable_share(self) -> float:
@@ -190,6 +195,12 @@ def measure(directories: Sequence[Path]) -> CorpusReport:
             tally.seen.add(path)
             tally.not_analysed[path] = record.reason
             tally.reasons[normalise_reason(record.reason)] += 1
+            # The parameter file named by a template that could not be read shares its fate (and was reported).
+            parameters = Path(record.parameters).resolve() if record.parameters else None
+            if parameters is not None and on_disk.get(parameters) == "ARM":
+                arm = report.tallies["ARM"]
+                arm.not_analysed[parameters] = f"its template could not be read: {record.reason}"
+                arm.reasons[normalise_reason(arm.not_analysed[parameters])] += 1
         analysed_paths.update(Path(resource.source.file).resolve() for resource in outcome.resources
                               if resource.source.file)
         # Terraform reads a module directory as one unit: a record may name the directory, and variables.tf
@@ -205,10 +216,10 @@ def measure(directories: Sequence[Path]) -> CorpusReport:
 
 def print_report(report: CorpusReport, *, top: int, show_files: bool) -> None:
     """Print the per-format table, the most common reasons, and (optionally) the files concerned."""
-    print(f"{'format':<10} {'files':>6} {'analysed':>9} {'module not on disk':>19} {'could not be read':>18} "
+    print(f"{'format':<10} {'files':>6} {'analysed':>9} {'file not on disk':>19} {'could not be read':>18} "
           f"{'not reached':>12}")
     for name, tally in report.tallies.items():
-        print(f"{name:<10} {len(tally.seen):>6} {len(tally.analysed):>9} {len(tally.module_not_on_disk):>19} "
+        print(f"{name:<10} {len(tally.seen):>6} {len(tally.analysed):>9} {len(tally.not_on_disk):>19} "
               f"{len(tally.unreadable):>9} ({tally.unreadable_share:>5.1%}) {len(tally.not_reached):>12}  "
               f"{met(tally.meets_goal)}")
     print(f"\ngoal per format: at most {UNREADABLE_GOAL:.0%} could not be read (only files Azure rejects), none "
@@ -220,7 +231,7 @@ def print_report(report: CorpusReport, *, top: int, show_files: bool) -> None:
                 print(f"  {count:>5}  {reason}")
         if show_files:
             for path, reason in sorted(tally.not_analysed.items()):
-                kind = "module not on disk" if path in tally.module_not_on_disk else "could not be read"
+                kind = "file not on disk" if path in tally.not_on_disk else "could not be read"
                 print(f"  {kind}  {path}: {reason}")
             for path in sorted(tally.not_reached):
                 print(f"  not reached   {path}")

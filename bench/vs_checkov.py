@@ -126,10 +126,12 @@ def run_aiwell(directory: Path) -> ToolRun:
         analysed = record.get("status") == "analysed"
         target = run.parsed if analysed else run.unparsed
         target.add(Path(record["path"]).resolve())
+        if record.get("parameters"):
+            # A parameter file is named by its input's record and shares its fate.
+            target.add(Path(record["parameters"]).resolve())
         if analysed:
-            # Parameter files and modules read with an input were parsed with it.
-            run.parsed.update(Path(path).resolve() for path in [record.get("parameters"), *record.get("files", [])]
-                              if path)
+            # Modules read with an input were parsed with it.
+            run.parsed.update(Path(path).resolve() for path in record.get("files", []) if path)
     for resource in report.get("resources", []):
         source_file = (resource.get("source") or {}).get("file")
         if source_file:

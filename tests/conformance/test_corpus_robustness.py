@@ -42,3 +42,27 @@ def test_reasons_group_when_only_paths_and_numbers_differ() -> None:
     first = normalise_reason("a/b/main.json: index 1 is out of range at line 12")
     second = normalise_reason("c/d/other.json: index 2 is out of range at line 40")
     assert first == second
+
+
+def test_the_parameter_file_of_a_template_that_could_not_be_read_is_counted_with_it(tmp_path: Path) -> None:
+    (tmp_path / "main.bicep").write_text("param flag bool\nvar x = flag ? 1 : 2 +\n", encoding="utf-8")
+    (tmp_path / "main.parameters.json").write_text(
+        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",'
+        ' "contentVersion": "1.0.0.0", "parameters": {"flag": {"value": true}}}', encoding="utf-8")
+    report = measure([tmp_path])
+    arm = report.tallies["ARM"]
+    assert set(arm.not_analysed) == {(tmp_path / "main.parameters.json").resolve()}
+    assert arm.not_analysed[(tmp_path / "main.parameters.json").resolve()].startswith("its template could not be read")
+    assert not arm.not_reached
+    assert set(report.tallies["Bicep"].not_analysed) == {(tmp_path / "main.bicep").resolve()}
+
+
+def test_a_parameter_file_whose_template_is_not_on_disk_is_counted_apart_from_unreadable_files(
+        tmp_path: Path) -> None:
+    parameters = tmp_path / "network.parameters.json"
+    parameters.write_text(
+        '{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",'
+        ' "contentVersion": "1.0.0.0", "parameters": {"flag": {"value": true}}}', encoding="utf-8")
+    arm = measure([tmp_path]).tallies["ARM"]
+    assert arm.not_on_disk == {parameters.resolve()}
+    assert not arm.unreadable

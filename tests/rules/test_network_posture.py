@@ -90,6 +90,14 @@ def _site(public: Any, action: Any, ips: Any) -> dict[str, Any]:
     return properties
 
 
+def _no_firewall(public: Any, action: Any, ips: Any) -> dict[str, Any] | None:
+    """A service without an IP firewall (API Management, Container Apps environments): only scenarios without one,
+    or with one that allows everything, can be written."""
+    if action not in (None, "Allow") or ips not in (None, []):
+        return None
+    return {} if public is None else {"publicNetworkAccess": public}
+
+
 WRITERS: dict[str, Callable[[Any, Any, Any], dict[str, Any] | None]] = {
     "microsoft.cognitiveservices/accounts": _acls,
     "microsoft.storage/storageaccounts": _acls,
@@ -101,6 +109,10 @@ WRITERS: dict[str, Callable[[Any, Any, Any], dict[str, Any] | None]] = {
     "microsoft.documentdb/databaseaccounts": lambda p, a, i: _rules_only(
         p, a, i, to_rule=lambda ip: {"ipAddressOrRange": ip}, path=("ipRules",)),
     "microsoft.web/sites": _site,
+    "microsoft.containerservice/managedclusters": lambda p, a, i: _rules_only(
+        p, a, i, to_rule=lambda ip: ip, path=("apiServerAccessProfile", "authorizedIPRanges")),
+    "microsoft.apimanagement/service": _no_firewall,
+    "microsoft.app/managedenvironments": _no_firewall,
 }
 """How each service writes a scenario: its own property names for the same posture."""
 

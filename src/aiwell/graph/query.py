@@ -360,9 +360,10 @@ class ResourceGraph:
         """The diagnostic settings that apply to `r` (scope form and nested-name form)."""
         return list(self._diagnostics_for.get(id(r), []))
 
-    def unresolved_diagnostic_settings(self) -> list[Resource]:
-        """The diagnostic settings whose target can't be resolved (they may apply to anything)."""
-        return list(self._unresolved_diagnostics)
+    def unresolved_diagnostic_settings(self, *, could_target: Resource | None = None) -> list[Resource]:
+        """The diagnostic settings whose target can't be resolved (they may apply to anything); with
+        `could_target`, only those whose target could be that resource (see `Unresolved.may_apply_to`)."""
+        return _could_target(self._unresolved_diagnostics, could_target)
 
     def unmatched_diagnostic_settings(self) -> list[Resource]:
         """The diagnostic settings whose target is named but is not among the inputs.
@@ -427,10 +428,12 @@ class ResourceGraph:
         unique = list({id(extension): extension for extension in found}.values())
         return [extension for extension in unique if extension_kind(extension) == wanted]
 
-    def unresolved_extensions(self, kind: str) -> list[Resource]:
-        """The locks or role assignments whose scope can't be resolved (they may apply to anything)."""
+    def unresolved_extensions(self, kind: str, *, could_target: Resource | None = None) -> list[Resource]:
+        """The locks or role assignments whose scope can't be resolved (they may apply to anything); with
+        `could_target`, only those whose scope could be that resource or a scope above it."""
         wanted = kind.lower()
-        return [extension for extension in self._unresolved_extensions if extension_kind(extension) == wanted]
+        return _could_target([extension for extension in self._unresolved_extensions
+                              if extension_kind(extension) == wanted], could_target)
 
     # -- references by property ----------------------------------------------------------------------------
 
@@ -598,3 +601,18 @@ def _merge_child(document: dict[str, Any], merged: MergedChild, child: Resource)
 
 
 __all__ = ["MERGED_CHILDREN", "MergedChild", "ResourceGraph", "SubnetView"]
+
+
+def _could_target(extensions: list[Resource], resource: Resource | None) -> list[Resource]:
+    """The extensions whose unresolved target could be `resource` (all of them when `resource` is None): an
+    unresolved id whose resource type is known rules out resources of other types. An extension with no scope of
+    its own stands for its scope with its own id (a role assignment deployed to a resource group that can't be
+    resolved), which says nothing about the scope's type."""
+    if resource is None:
+        return list(extensions)
+    kept = []
+    for extension in extensions:
+        target = extension_target(extension)
+        if target is extension.id or not isinstance(target, Unresolved) or target.may_apply_to(resource.type):
+            kept.append(extension)
+    return kept

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 
 
@@ -19,9 +19,27 @@ class Unresolved:
     """The source text that produced the value (an ARM expression, a Terraform reference, a field path)."""
     reason: str
     """Why it could not be resolved, in words a user understands."""
+    resource_type: str | None = field(default=None, compare=False)
+    """For the id of a resource whose name is unresolved, the resource's type when the source declares it (Bicep's
+    `existing` resources, `resourceId('Microsoft.X/y', parameters('name'))`); None when nothing says. Not part of
+    the value's identity: references join by expression."""
 
     def __str__(self) -> str:
         return f"<unresolved {self.expression}: {self.reason}>"
+
+    def may_apply_to(self, resource_type: str) -> bool:
+        """Whether this unresolved scope (of a role assignment, lock or diagnostic setting) could be a resource of
+        `resource_type` or a scope above one: true unless its own type is known and is neither that type, a parent
+        resource type of it, nor a resource group, subscription or management group."""
+        if self.resource_type is None:
+            return True
+        own = self.resource_type.lower()
+        wanted = resource_type.lower()
+        return own in _CONTAINER_SCOPES or wanted == own or wanted.startswith(own + "/")
+
+
+_CONTAINER_SCOPES: Final = frozenset({"microsoft.resources/resourcegroups", "microsoft.resources/subscriptions",
+                                      "microsoft.management/managementgroups"})
 
 
 class _Missing:

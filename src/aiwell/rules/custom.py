@@ -23,7 +23,7 @@ from aiwell.errors import ConfigError
 from aiwell.rules.base import Rule, RuleDefinitionError, rule_from_mapping
 
 BUILT_IN_PREFIXES = frozenset({"AIS", "AID", "AIF", "MLW", "MLC", "MLE", "SRC", "STG", "KVT", "ACR", "APP", "GWY",
-                               "COS", "MON", "NET", "WKL", "AIW"})
+                               "COS", "MON", "NET", "WKL", "AKS", "AIW"})
 """Service prefixes of DESIGN.md §1.4: reserved for aiwell's own rules."""
 FIXTURES_FOLDER = "fixtures"
 

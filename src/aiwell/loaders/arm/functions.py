@@ -1749,6 +1749,8 @@ class _IdBuilder:
     def __init__(self, call: Call) -> None:
         self.call = call
         self.unknown: Unresolved | None = None
+        self.resource_type: str | None = None
+        """The full type the call names (`Namespace/type1/type2`), once read."""
 
     def argument(self, index: int, *, name: bool = False) -> Symbolic:
         """Argument `index` (a subscription, group or scope id, or with `name` a resource name)."""
@@ -1784,7 +1786,7 @@ class _IdBuilder:
             return "".join(item for item in built if isinstance(item, str))
         declarations = self.call.scope.declarations
         canonical = declarations.canonical_id(normalised(built)) if declarations is not None else None
-        return Unresolved(canonical or self.call.node.text, self.unknown.reason)
+        return Unresolved(canonical or self.call.node.text, self.unknown.reason, self.resource_type)
 
 
 def _id_function(build: Callable[[Call, _IdBuilder], Symbolic]) -> Implementation:
@@ -1815,6 +1817,7 @@ def _type_and_names(call: Call, builder: _IdBuilder, start: int) -> Symbolic:
     segments = resource_type.strip("/").split("/")
     if len(segments) < 2:
         raise call.error(f"'{resource_type}' is not a full resource type (Namespace/type)")
+    builder.resource_type = "/".join(segments)
     types = segments[1:]
     count = len(call.args) - start - 1
     if count != len(types):

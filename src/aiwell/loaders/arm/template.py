@@ -248,10 +248,11 @@ def resource_id(prefix: str | Unresolved, resource_type: str, name: str | Unreso
     unresolved part, gives `Unresolved`.
     """
     if isinstance(name, Unresolved):
-        return Unresolved(name.expression, f"the resource name is unresolved: {name.reason}")
+        return Unresolved(name.expression, f"the resource name is unresolved: {name.reason}",
+                          resource_type if _is_namespaced(resource_type) else None)
     base = scope if scope is not None else prefix
     if isinstance(base, Unresolved):
-        return base
+        return Unresolved(base.expression, base.reason, resource_type if _is_namespaced(resource_type) else None)
     names = name.split("/")
     if "" in names:
         return Unresolved(f"{resource_type} '{name}'", "a segment of the name is empty (Azure rejects this resource)")

@@ -1413,7 +1413,7 @@ class _Instance:
     def _instance_id(self) -> str | Unresolved:
         value = self._id()
         if isinstance(value, Unresolved):
-            return Unresolved(f"{self.address}.id", value.reason)
+            return Unresolved(f"{self.address}.id", value.reason, value.resource_type)
         return value
 
     def _id(self) -> str | Unresolved:

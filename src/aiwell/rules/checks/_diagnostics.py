@@ -128,7 +128,7 @@ def diagnostic_logs_verdict(resource: Resource, graph: ResourceGraph, *,
         return Status.PASS, f"diagnostic setting {names} sends {', '.join(wanted)} to Log Analytics"
     if resource.source.format == SourceFormat.INVENTORY:
         return Status.UNKNOWN, INVENTORY_HAS_NO_DIAGNOSTICS
-    unresolved = graph.unresolved_diagnostic_settings()
+    unresolved = graph.unresolved_diagnostic_settings(could_target=resource)
     if unresolved:
         doubts.append(f"diagnostic setting {_name(unresolved[0])} has a target that can't be resolved")
     if isinstance(resource.id, Unresolved) or isinstance(resource.name, Unresolved):

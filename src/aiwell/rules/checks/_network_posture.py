@@ -3,11 +3,13 @@ posture").
 
 A service's inbound posture is one of:
 
-- **private**: public network access is disabled (`publicNetworkAccess: Disabled`);
+- **private**: public network access is disabled (`publicNetworkAccess: Disabled`), or the service is reachable
+  only inside its virtual network (an AKS private cluster, API Management with `virtualNetworkType: Internal`, an
+  internal Container Apps environment);
 - **restricted**: public access is on, but the service firewall admits only listed sources: its default action is
   `Deny` (AI Services, Storage, Key Vault, Container Registry, ML workspaces, App Service), or, for services whose
-  firewall has no default action (AI Search, Cosmos DB), its IP or virtual-network rule list is not empty; or a
-  network security perimeter governs it (`SecuredByPerimeter`);
+  firewall has no default action (AI Search, Cosmos DB, AKS's authorized IP ranges), its IP or virtual-network
+  rule list is not empty; or a network security perimeter governs it (`SecuredByPerimeter`);
 - **open**: anything else: public access on (or unset: it defaults to on everywhere) with no firewall, a firewall
   that allows by default, or an allow rule for any address (`0.0.0.0/0`, `::/0`, `*`, and Cosmos DB's `0.0.0.0`,
   which admits every Azure datacenter).
@@ -53,6 +55,10 @@ class Firewall:
     enabled_flag: str | None = None
     """A boolean that must be true for the rule lists to apply (Cosmos DB's virtual-network filter)."""
     any_address_values: tuple[str, ...] = ("0.0.0.0/0", "::/0", "*", "0.0.0.0-255.255.255.255", "any", "internet")
+    private_when: tuple[str, Any] | None = None
+    """(path, value): the service is private when the path has that value, whatever its public-access switch says
+    (an AKS private cluster, API Management in an internal virtual network, an internal Container Apps
+    environment)."""
     implicit_deny: bool = False
     """An absent default action denies what no rule allows once any rule exists (App Service's access
     restrictions, from before `ipSecurityRestrictionsDefaultAction`); rules whose `action` is `Deny` allow
@@ -77,6 +83,12 @@ FIREWALLS: dict[str, Firewall] = {
         "properties.siteConfig.ipSecurityRestrictionsDefaultAction",
         (("properties.siteConfig.ipSecurityRestrictions", "ipAddress"),
          ("properties.siteConfig.ipSecurityRestrictions", "vnetSubnetResourceId")), implicit_deny=True),
+    "microsoft.containerservice/managedclusters": Firewall(
+        None, (("properties.apiServerAccessProfile.authorizedIPRanges", None),),
+        private_when=("properties.apiServerAccessProfile.enablePrivateCluster", True)),
+    "microsoft.apimanagement/service": Firewall(None, (), private_when=("properties.virtualNetworkType", "Internal")),
+    "microsoft.app/managedenvironments": Firewall(
+        None, (), private_when=("properties.vnetConfiguration.internal", True)),
 }
 """The firewall of each service type the policy applies to (lower-case types)."""
 
@@ -159,12 +171,19 @@ def network_posture(resource: Resource, graph: ResourceGraph) -> Judgment:
     if isinstance(forced, Unresolved):
         return Judgment(Posture.UNKNOWN, f"{firewall.also_public} is unresolved ({describe_unresolved(forced)})")
     forced_open = values_equal(forced, True)
+    private_path, private_value = firewall.private_when or ("", None)
+    inside = _get(document, private_path) if private_path else MISSING
+    if private_path and values_equal(inside, private_value):
+        return Judgment(Posture.PRIVATE, f"{private_path} is {show(private_value)}")
     if not forced_open and values_equal(public, "Disabled"):
         return Judgment(Posture.PRIVATE, f"{firewall.public_access} is 'Disabled'")
     if not forced_open and values_equal(public, "SecuredByPerimeter"):
         return Judgment(Posture.RESTRICTED, f"{firewall.public_access} is 'SecuredByPerimeter': a network "
                                             "security perimeter decides who reaches it")
     behind = _firewall_posture(document, firewall, resource.type_lower)
+    if isinstance(inside, Unresolved) and behind.posture is not Posture.RESTRICTED:
+        return Judgment(Posture.UNKNOWN, f"{private_path} is unresolved ({describe_unresolved(inside)}) and "
+                                         f"{behind.reason}")
     if isinstance(public, Unresolved) and behind.posture is not Posture.RESTRICTED:
         return Judgment(Posture.UNKNOWN, f"{firewall.public_access} is unresolved ({describe_unresolved(public)}) "
                                          f"and {behind.reason}")

@@ -79,7 +79,7 @@ def grants_to_workloads(resource: Resource, graph: ResourceGraph) -> tuple[list[
         if isinstance(kind, str) and any(values_equal(kind, human) for human in HUMAN_PRINCIPALS):
             continue
         grants.append(grant)
-    unresolved = graph.unresolved_extensions(ROLE_ASSIGNMENT)
+    unresolved = graph.unresolved_extensions(ROLE_ASSIGNMENT, could_target=resource)
     if unresolved:
         doubts.append(f"role assignment {_name(unresolved[0])} has a scope that can't be resolved")
     return grants, doubts

@@ -279,10 +279,13 @@ resource "azurerm_linux_web_app" "chat" {
   resource_group_name = var.resource_group_name
   service_plan_id     = azurerm_service_plan.web.id
   https_only          = true
+  # The provider's defaults are the opposite of ARM's: written out, every format deploys the same app.
+  client_affinity_enabled = true
 
   site_config {
     minimum_tls_version = "1.2"
     ftps_state          = "Disabled"
+    always_on           = false
 
     application_stack {
       python_version = "3.12"

@@ -10,10 +10,12 @@ from aiwell.loaders.terraform.azurerm import (
     api_management,
     authorization,
     cognitive,
+    consumption,
     container_apps,
     container_registry,
     cosmosdb,
     key_vault,
+    kubernetes,
     machine_learning,
     monitor,
     network,
@@ -28,8 +30,8 @@ PROVIDER_VERSION = "4.81.0"
 
 TABLES: dict[str, ResourceMap] = {
     entry.tf_type: entry
-    for module in (api_management, authorization, cognitive, container_apps, container_registry, cosmosdb,
-                   key_vault, machine_learning, monitor, network, search, storage, web)
+    for module in (api_management, authorization, cognitive, consumption, container_apps, container_registry, cosmosdb,
+                   key_vault, kubernetes, machine_learning, monitor, network, search, storage, web)
     for entry in module.MAPS
 }
 """Every mapped Terraform resource type → its table."""

@@ -57,7 +57,8 @@ def _site_config(*, always_on: bool, use_32_bit_worker: bool) -> Block:
         Attr("scm_minimum_tls_version", "scmMinTlsVersion", default="1.2"),
         # Defaults to Disabled.
         Attr("ftps_state", "ftpsState", default="Disabled"),
-        Attr("http2_enabled", "http2Enabled", boolean, default=False),
+        # ARM spells it http20Enabled.
+        Attr("http2_enabled", "http20Enabled", boolean, default=False),
         Attr("vnet_route_all_enabled", "vnetRouteAllEnabled", boolean, default=False),
         Attr("health_check_path", "healthCheckPath"),
         Attr("remote_debugging_enabled", "remoteDebuggingEnabled", boolean, default=False),
@@ -80,7 +81,8 @@ def _site_fields(site_config: Block) -> tuple[Field, ...]:
         Attr("client_certificate_enabled", "properties.clientCertEnabled", boolean, default=False),
         # Defaults to Required.
         Attr("client_certificate_mode", "properties.clientCertMode", default="Required"),
-        Attr("client_affinity_enabled", "properties.clientAffinityEnabled", boolean),
+        # Defaults to false (ARM's absent: true).
+        Attr("client_affinity_enabled", "properties.clientAffinityEnabled", boolean, default=False),
         # Defaults to true.
         Attr("enabled", "properties.enabled", boolean, default=True),
         Attr("key_vault_reference_identity_id", "properties.keyVaultReferenceIdentity"),

@@ -1,0 +1,79 @@
+"""AKS clusters (Microsoft.ContainerService/managedClusters) where they host inference.
+
+Provider: azurerm 4.x (checked against v4.81.0 docs, API 2025-07-01). `sku_tier` defaults to Free,
+`local_account_disabled`, `private_cluster_enabled` and `cost_analysis_enabled` to false. The `default_node_pool`
+block is the cluster's first agent pool profile; pools declared as separate `azurerm_kubernetes_cluster_node_pool`
+resources are not mapped. An `oms_agent` block turns the Container Insights add-on on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from aiwell.loaders.terraform.azurerm._spec import (
+    COMMON,
+    Attr,
+    Block,
+    Const,
+    Derived,
+    ResourceMap,
+    TopLevel,
+    boolean,
+)
+from aiwell.model import MISSING, Unresolved
+
+
+def _oms_agent(attributes: Mapping[str, Any]) -> Any:
+    """`oms_agent { log_analytics_workspace_id }` → the `omsagent` add-on profile, enabled, naming its workspace."""
+    blocks = attributes.get("oms_agent")
+    if blocks is None or blocks == []:
+        return MISSING
+    if isinstance(blocks, Unresolved):
+        return blocks
+    block = blocks[0] if isinstance(blocks, list) else blocks
+    workspace = block.get("log_analytics_workspace_id") if isinstance(block, Mapping) else None
+    profile: dict[str, Any] = {"enabled": True}
+    if workspace is not None:
+        profile["config"] = {"logAnalyticsWorkspaceResourceID": workspace}
+    return profile
+
+
+KUBERNETES_CLUSTER = ResourceMap(
+    tf_type="azurerm_kubernetes_cluster",
+    arm_type="Microsoft.ContainerService/managedClusters",
+    api_version="2025-07-01",
+    naming=TopLevel(),
+    fields=(
+        *COMMON,
+        Const("sku.name", "Base"),
+        # Defaults to Free.
+        Attr("sku_tier", "sku.tier", default="Free"),
+        Attr("dns_prefix", "properties.dnsPrefix"),
+        Attr("kubernetes_version", "properties.kubernetesVersion"),
+        Attr("local_account_disabled", "properties.disableLocalAccounts", boolean, default=False),
+        Attr("role_based_access_control_enabled", "properties.enableRBAC", boolean, default=True),
+        Block("api_server_access_profile", "properties.apiServerAccessProfile", (
+            Attr("authorized_ip_ranges", "authorizedIPRanges"),)),
+        # After the block: the flag goes inside the apiServerAccessProfile object it builds.
+        Attr("private_cluster_enabled", "properties.apiServerAccessProfile.enablePrivateCluster", boolean,
+             default=False),
+        Attr("cost_analysis_enabled", "properties.metricsProfile.costAnalysis.enabled", boolean, default=False),
+        Block("default_node_pool", "properties.agentPoolProfiles", (
+            Attr("name", "name"),
+            Const("mode", "System"),
+            Attr("vm_size", "vmSize"),
+            Attr("node_count", "count"),
+            # 4.x: auto_scaling_enabled; 3.x: enable_auto_scaling. Both default to false.
+            Attr("enable_auto_scaling", "enableAutoScaling", boolean),
+            Attr("auto_scaling_enabled", "enableAutoScaling", boolean, default=False),
+            Attr("min_count", "minCount"),
+            Attr("max_count", "maxCount"),
+            Attr("zones", "availabilityZones"),
+            Attr("vnet_subnet_id", "vnetSubnetID"),
+        ), many=True),
+        Derived("properties.addonProfiles.omsagent", _oms_agent),
+    ),
+)
+
+MAPS = (KUBERNETES_CLUSTER,)

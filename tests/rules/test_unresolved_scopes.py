@@ -1,0 +1,128 @@
+"""Role assignments and diagnostic settings whose scope is a resource with an unresolved name (a Bicep `existing`
+resource named by a parameter without a value, `resourceId()` of such a name) may apply to any resource of that
+resource's type, and to nothing else: they leave the rules of other types' resources answered, not `unknown`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from aiwell.model import Status
+from aiwell.review import review
+
+_OPENAI_ROLE = "5e0bd9bd-7b93-4f28-af87-19fc36ad61bd"
+
+_ACCOUNT = """
+param cosmosName string
+param accountName string
+param groupName string
+var group = '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/rg'
+var workspaceId = '${group}/providers/Microsoft.OperationalInsights/workspaces/logs'
+
+resource account 'Microsoft.CognitiveServices/accounts@2024-10-01' = {
+  name: 'oai-literal'
+  location: 'eastus2'
+  kind: 'OpenAI'
+  sku: { name: 'S0' }
+  properties: { customSubDomainName: 'oai-literal' }
+}
+"""
+
+
+def _existing_with_grant_and_logs(symbol: str, resource_type: str, name_parameter: str) -> str:
+    """An `existing` resource named by a parameter without a value, with an OpenAI User grant and a diagnostic
+    setting scoped to it."""
+    return f"""
+resource {symbol} '{resource_type}' existing = {{
+  name: {name_parameter}
+}}
+
+resource {symbol}Grant 'Microsoft.Authorization/roleAssignments@2022-04-01' = {{
+  name: guid({symbol}.id, 'user')
+  scope: {symbol}
+  properties: {{
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{_OPENAI_ROLE}')
+    principalId: '11111111-1111-1111-1111-111111111111'
+    principalType: 'ServicePrincipal'
+  }}
+}}
+
+resource {symbol}Logs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {{
+  name: '{symbol}-logs'
+  scope: {symbol}
+  properties: {{
+    workspaceId: workspaceId
+    logs: [ {{ categoryGroup: 'allLogs', enabled: true }} ]
+  }}
+}}
+"""
+
+
+_COSMOS = _existing_with_grant_and_logs("cosmos", "Microsoft.DocumentDB/databaseAccounts@2024-11-15", "cosmosName")
+_OTHER_ACCOUNT = _existing_with_grant_and_logs("other", "Microsoft.CognitiveServices/accounts@2024-10-01",
+                                               "accountName")
+
+
+def _statuses(tmp_path: Path, extra: str = "") -> dict[str, Status]:
+    path = tmp_path / "main.bicep"
+    path.write_text(_ACCOUNT + _COSMOS + extra, encoding="utf-8")
+    report = review([path])
+    assert all(record.status.value == "analysed" for record in report.inputs), report.inputs
+    return {r.rule.id: r.status for r in report.results if r.resource_name == "oai-literal"}
+
+
+def test_a_scope_of_another_type_with_an_unresolved_name_leaves_the_account_answered(tmp_path: Path) -> None:
+    statuses = _statuses(tmp_path)
+    assert statuses["AIS009"] is Status.FAIL  # no data-plane role on the account; the Cosmos grant is elsewhere
+    assert statuses["AIS005"] is Status.FAIL  # no diagnostic setting on the account; the Cosmos one is elsewhere
+
+
+def test_a_scope_of_the_same_type_with_an_unresolved_name_may_be_the_account(tmp_path: Path) -> None:
+    statuses = _statuses(tmp_path, _OTHER_ACCOUNT)
+    assert statuses["AIS009"] is Status.UNKNOWN
+    assert statuses["AIS005"] is Status.UNKNOWN
+
+
+def test_a_resource_group_scope_with_an_unresolved_name_may_hold_the_account(tmp_path: Path) -> None:
+    group = """
+module grant 'grant.bicep' = {
+  name: 'grant'
+  scope: resourceGroup(groupName)
+}
+"""
+    (tmp_path / "grant.bicep").write_text(
+        "resource g 'Microsoft.Authorization/roleAssignments@2022-04-01' = {\n"
+        "  name: guid(resourceGroup().id, 'user')\n"
+        "  properties: {\n"
+        f"    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{_OPENAI_ROLE}')\n"
+        "    principalId: '33333333-3333-3333-3333-333333333333'\n"
+        "    principalType: 'ServicePrincipal'\n"
+        "  }\n"
+        "}\n", encoding="utf-8")
+    statuses = _statuses(tmp_path, group)
+    assert statuses["AIS009"] is Status.UNKNOWN  # the group may be the account's own
+
+
+def test_an_arm_resource_id_of_another_type_with_an_unresolved_name_leaves_the_account_answered(
+        tmp_path: Path) -> None:
+    role = f"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', '{_OPENAI_ROLE}')]"
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"searchName": {"type": "string"}},
+        "resources": [
+            {"type": "Microsoft.CognitiveServices/accounts", "apiVersion": "2024-10-01", "name": "oai-literal",
+             "location": "eastus2", "kind": "OpenAI", "sku": {"name": "S0"},
+             "properties": {"customSubDomainName": "oai-literal"}},
+            {"type": "Microsoft.Authorization/roleAssignments", "apiVersion": "2022-04-01",
+             "name": "[guid(parameters('searchName'))]",
+             "scope": "[resourceId('Microsoft.Search/searchServices', parameters('searchName'))]",
+             "properties": {"roleDefinitionId": role, "principalId": "11111111-1111-1111-1111-111111111111",
+                            "principalType": "ServicePrincipal"}},
+        ],
+    }
+    path = tmp_path / "main.json"
+    path.write_text(json.dumps(template), encoding="utf-8")
+    report = review([path])
+    statuses = {r.rule.id: r.status for r in report.results if r.resource_name == "oai-literal"}
+    assert statuses["AIS009"] is Status.FAIL
