@@ -36,11 +36,10 @@ from rule_fixture_format import FORMATS, load_fixture, statuses_by_format
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 REGISTRY = load_registry()
-NOT_YET_IN_EVERY_FORMAT = frozenset({"WKL001", "WKL002", "WKL003", "WKL004", "WKL005",
-                                     "SIZ001", "SIZ002", "SIZ003", "SIZ004"})
-"""Rules whose fixtures do not yet cover every input format (the workload patterns and the sizing-plan rules have
-ARM-shaped cases only): their coverage test is expected to fail until the cases are written, and fails loudly once
-it passes."""
+NOT_YET_IN_EVERY_FORMAT = frozenset({"WKL001"})
+"""Rules whose fixtures do not yet cover every input format (the gateway pattern has no Terraform case: azurerm
+API Management backends are not mapped yet): their coverage test is expected to fail until the cases are written,
+and fails loudly once it passes."""
 COVERAGE = [pytest.param(item, id=item.id, marks=[pytest.mark.xfail(
     strict=True, reason="fixtures not yet in every input format")] if item.id in NOT_YET_IN_EVERY_FORMAT else [])
     for item in REGISTRY.runnable]

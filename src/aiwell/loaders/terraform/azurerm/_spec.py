@@ -88,6 +88,9 @@ class ChildOf:
     """A child resource whose parent's id is an attribute (`cognitive_account_id`)."""
 
     parent_attribute: str
+    name: str | None = None
+    """The child's fixed name, for a resource without a `name` attribute (a storage management policy is
+    always `default`)."""
 
 
 @dataclass(frozen=True, slots=True)

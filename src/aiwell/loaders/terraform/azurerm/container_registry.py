@@ -6,6 +6,8 @@ not mapped to child resources.
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiwell.loaders.terraform.azurerm._spec import (
     COMMON,
     Attr,
@@ -17,6 +19,13 @@ from aiwell.loaders.terraform.azurerm._spec import (
     enabled_disabled,
     lower_enabled_disabled,
 )
+from aiwell.model import MISSING
+
+
+def _retention_status(days: Any) -> Any:
+    """`retention_policy_in_days` → the policy's status: `enabled` for a positive number of days, else unset."""
+    return "enabled" if isinstance(days, int) and not isinstance(days, bool) and days > 0 else MISSING
+
 
 CONTAINER_REGISTRY = ResourceMap(
     tf_type="azurerm_container_registry",
@@ -44,6 +53,8 @@ CONTAINER_REGISTRY = ResourceMap(
         Attr("trust_policy_enabled", "properties.policies.trustPolicy.status", lower_enabled_disabled,
              default=False),
         Attr("retention_policy_in_days", "properties.policies.retentionPolicy.days"),
+        # The provider enables the policy only for a positive number of days; 0 or absent sends no status.
+        Attr("retention_policy_in_days", "properties.policies.retentionPolicy.status", _retention_status),
         # Defaults to true.
         Attr("azuread_authentication_as_arm_policy_enabled",
              "properties.policies.azureADAuthenticationAsArmPolicy.status", lower_enabled_disabled, default=True),

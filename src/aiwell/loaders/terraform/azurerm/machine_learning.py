@@ -135,9 +135,9 @@ MACHINE_LEARNING_COMPUTE_CLUSTER = ResourceMap(
         # Defaults to true (4.x and 3.x).
         Attr("node_public_ip_enabled", "properties.properties.enableNodePublicIp", boolean, default=True),
         Attr("subnet_resource_id", "properties.properties.subnet.id"),
-        # Defaults to false → the SSH port is closed.
-        Attr("ssh_public_access_enabled", "properties.properties.remoteLoginPortPublicAccess",
-             enabled_disabled, default=False),
+        # Optional and computed in 4.x (the provider's schema: "sets to true by default even if unspecified"): an
+        # absent attribute stays absent, as ARM's NotSpecified, which leaves the port open outside a virtual network.
+        Attr("ssh_public_access_enabled", "properties.properties.remoteLoginPortPublicAccess", enabled_disabled),
         Block("scale_settings", "properties.properties.scaleSettings", (
             Attr("min_node_count", "minNodeCount"),
             Attr("max_node_count", "maxNodeCount"),

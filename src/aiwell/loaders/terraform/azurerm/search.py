@@ -12,6 +12,7 @@ from typing import Any
 from aiwell.loaders.terraform.azurerm._spec import (
     COMMON,
     Attr,
+    ChildOf,
     Derived,
     ResourceMap,
     TopLevel,
@@ -64,4 +65,18 @@ SEARCH_SERVICE = ResourceMap(
     ),
 )
 
-MAPS = (SEARCH_SERVICE,)
+SEARCH_SHARED_PRIVATE_LINK = ResourceMap(
+    # An indexer's or skill's private path to a data source or model (the source of WKL004's "indexed while it
+    # serves").
+    tf_type="azurerm_search_shared_private_link_service",
+    arm_type="Microsoft.Search/searchServices/sharedPrivateLinkResources",
+    api_version="2025-05-01",
+    naming=ChildOf("search_service_id"),
+    fields=(
+        Attr("subresource_name", "properties.groupId"),
+        Attr("target_resource_id", "properties.privateLinkResourceId"),
+        Attr("request_message", "properties.requestMessage"),
+    ),
+)
+
+MAPS = (SEARCH_SERVICE, SEARCH_SHARED_PRIVATE_LINK)

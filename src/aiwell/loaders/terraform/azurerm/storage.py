@@ -19,6 +19,7 @@ from aiwell.loaders.terraform.azurerm._spec import (
     Attr,
     Block,
     ChildMap,
+    ChildOf,
     Const,
     Derived,
     Field,
@@ -168,4 +169,22 @@ STORAGE_ACCOUNT_CUSTOMER_MANAGED_KEY = ResourceMap(
     ),
 )
 
-MAPS = (STORAGE_ACCOUNT, STORAGE_ACCOUNT_NETWORK_RULES, STORAGE_ACCOUNT_CUSTOMER_MANAGED_KEY)
+STORAGE_MANAGEMENT_POLICY = ResourceMap(
+    # The account's lifecycle rules: Azure names the one policy of an account `default`. Only the rule names and
+    # switches are mapped; the rules' filters and actions are not read by any rule.
+    tf_type="azurerm_storage_management_policy",
+    arm_type="Microsoft.Storage/storageAccounts/managementPolicies",
+    api_version=API_VERSION,
+    naming=ChildOf("storage_account_id", name="default"),
+    fields=(
+        Block("rule", "properties.policy.rules", (
+            Attr("name", "name"),
+            # Required by the provider.
+            Attr("enabled", "enabled", boolean),
+            Const("type", "Lifecycle"),
+        ), many=True),
+    ),
+)
+
+MAPS = (STORAGE_ACCOUNT, STORAGE_ACCOUNT_NETWORK_RULES, STORAGE_ACCOUNT_CUSTOMER_MANAGED_KEY,
+        STORAGE_MANAGEMENT_POLICY)
