@@ -36,13 +36,7 @@ from rule_fixture_format import FORMATS, load_fixture, statuses_by_format
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
 REGISTRY = load_registry()
-NOT_YET_IN_EVERY_FORMAT = frozenset({"WKL001"})
-"""Rules whose fixtures do not yet cover every input format (the gateway pattern has no Terraform case: azurerm
-API Management backends are not mapped yet): their coverage test is expected to fail until the cases are written,
-and fails loudly once it passes."""
-COVERAGE = [pytest.param(item, id=item.id, marks=[pytest.mark.xfail(
-    strict=True, reason="fixtures not yet in every input format")] if item.id in NOT_YET_IN_EVERY_FORMAT else [])
-    for item in REGISTRY.runnable]
+COVERAGE = [pytest.param(item, id=item.id) for item in REGISTRY.runnable]
 
 ISSUE_2_CATALOG = {
     "AIS001", "AIS002", "AIS003", "AIS004", "AIS005", "AIS006", "AIS007", "AIS008",

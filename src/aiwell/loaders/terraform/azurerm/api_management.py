@@ -1,4 +1,4 @@
-"""API Management (Microsoft.ApiManagement/service).
+"""API Management (Microsoft.ApiManagement/service) with its backends and APIs.
 
 Provider: azurerm 4.x (checked against v4.81.0 docs, API 2024-05-01). `sku_name` is `<name>_<capacity>`.
 """
@@ -12,6 +12,7 @@ from aiwell.loaders.terraform.azurerm._spec import (
     COMMON,
     Attr,
     Block,
+    ChildOfNamed,
     Derived,
     ResourceMap,
     TopLevel,
@@ -67,4 +68,29 @@ API_MANAGEMENT = ResourceMap(
     ),
 )
 
-MAPS = (API_MANAGEMENT,)
+_IN_SERVICE = ChildOfNamed("Microsoft.ApiManagement/service", "api_management_name")
+
+API_MANAGEMENT_BACKEND = ResourceMap(
+    tf_type="azurerm_api_management_backend",
+    arm_type="Microsoft.ApiManagement/service/backends",
+    api_version="2024-05-01",
+    naming=_IN_SERVICE,
+    fields=(
+        Attr("protocol", "properties.protocol"),
+        Attr("url", "properties.url"),
+        Attr("resource_id", "properties.resourceId"),
+    ),
+)
+
+API_MANAGEMENT_API = ResourceMap(
+    tf_type="azurerm_api_management_api",
+    arm_type="Microsoft.ApiManagement/service/apis",
+    api_version="2024-05-01",
+    naming=_IN_SERVICE,
+    fields=(
+        Attr("path", "properties.path"),
+        Attr("service_url", "properties.serviceUrl"),
+    ),
+)
+
+MAPS = (API_MANAGEMENT, API_MANAGEMENT_BACKEND, API_MANAGEMENT_API)
