@@ -2,8 +2,9 @@
 
 Provider: azurerm 4.x (checked against v4.81.0 docs, API 2025-07-01). `sku_tier` defaults to Free,
 `local_account_disabled`, `private_cluster_enabled` and `cost_analysis_enabled` to false. The `default_node_pool`
-block is the cluster's first agent pool profile; pools declared as separate `azurerm_kubernetes_cluster_node_pool`
-resources are not mapped. An `oms_agent` block turns the Container Insights add-on on.
+block is the cluster's first agent pool profile; a pool declared as a separate `azurerm_kubernetes_cluster_node_pool`
+is the cluster's `agentPools` child (its `mode` defaults to User, autoscaling to off), which the graph merges into
+the cluster's `agentPoolProfiles` as ARM does. An `oms_agent` block turns the Container Insights add-on on.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from aiwell.loaders.terraform.azurerm._spec import (
     COMMON,
     Attr,
     Block,
+    ChildOf,
     Const,
     Derived,
     ResourceMap,
@@ -76,4 +78,28 @@ KUBERNETES_CLUSTER = ResourceMap(
     ),
 )
 
-MAPS = (KUBERNETES_CLUSTER,)
+KUBERNETES_CLUSTER_NODE_POOL = ResourceMap(
+    tf_type="azurerm_kubernetes_cluster_node_pool",
+    arm_type="Microsoft.ContainerService/managedClusters/agentPools",
+    api_version="2025-07-01",
+    naming=ChildOf("kubernetes_cluster_id"),
+    fields=(
+        Attr("tags", "properties.tags"),
+        # Defaults to User (v4.81.0 docs).
+        Attr("mode", "properties.mode", default="User"),
+        Attr("vm_size", "properties.vmSize"),
+        Attr("node_count", "properties.count"),
+        # 4.x: auto_scaling_enabled; 3.x: enable_auto_scaling. Both default to false.
+        Attr("enable_auto_scaling", "properties.enableAutoScaling", boolean),
+        Attr("auto_scaling_enabled", "properties.enableAutoScaling", boolean, default=False),
+        Attr("min_count", "properties.minCount"),
+        Attr("max_count", "properties.maxCount"),
+        Attr("zones", "properties.availabilityZones"),
+        Attr("vnet_subnet_id", "properties.vnetSubnetID"),
+        Attr("node_taints", "properties.nodeTaints"),
+        Attr("node_labels", "properties.nodeLabels"),
+        Attr("priority", "properties.scaleSetPriority"),
+    ),
+)
+
+MAPS = (KUBERNETES_CLUSTER, KUBERNETES_CLUSTER_NODE_POOL)
