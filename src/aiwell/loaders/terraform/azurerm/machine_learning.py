@@ -1,6 +1,11 @@
 """Azure Machine Learning and AI Foundry hubs and projects (Microsoft.MachineLearningServices).
 
 Provider: azurerm 4.x (checked against v4.81.0 docs, API 2025-06-01); 3.x names noted where they differ.
+
+A managed network's outbound rules are separate resources in azurerm
+(`azurerm_machine_learning_workspace_network_outbound_rule_fqdn`, `_private_endpoint`, `_service_tag`, each naming
+its workspace in `workspace_id`); each becomes the workspace's `outboundRules` child, user-defined, which the graph
+merges into `properties.managedNetwork.outboundRules` under the rule's name, as ARM keeps them.
 """
 
 from __future__ import annotations
@@ -198,6 +203,50 @@ MACHINE_LEARNING_INFERENCE_CLUSTER = ResourceMap(
     ),
 )
 
+_OUTBOUND_RULE = "Microsoft.MachineLearningServices/workspaces/outboundRules"
+
+OUTBOUND_RULE_FQDN = ResourceMap(
+    tf_type="azurerm_machine_learning_workspace_network_outbound_rule_fqdn",
+    arm_type=_OUTBOUND_RULE,
+    api_version=API_VERSION,
+    naming=ChildOf("workspace_id"),
+    fields=(
+        Const("properties.type", "FQDN"),
+        Const("properties.category", "UserDefined"),
+        Attr("destination_fqdn", "properties.destination"),
+    ),
+)
+
+OUTBOUND_RULE_PRIVATE_ENDPOINT = ResourceMap(
+    tf_type="azurerm_machine_learning_workspace_network_outbound_rule_private_endpoint",
+    arm_type=_OUTBOUND_RULE,
+    api_version=API_VERSION,
+    naming=ChildOf("workspace_id"),
+    fields=(
+        Const("properties.type", "PrivateEndpoint"),
+        Const("properties.category", "UserDefined"),
+        Attr("service_resource_id", "properties.destination.serviceResourceId"),
+        Attr("sub_resource_target", "properties.destination.subresourceTarget"),
+        # Defaults to false.
+        Attr("spark_enabled", "properties.destination.sparkEnabled", boolean, default=False),
+    ),
+)
+
+OUTBOUND_RULE_SERVICE_TAG = ResourceMap(
+    tf_type="azurerm_machine_learning_workspace_network_outbound_rule_service_tag",
+    arm_type=_OUTBOUND_RULE,
+    api_version=API_VERSION,
+    naming=ChildOf("workspace_id"),
+    fields=(
+        Const("properties.type", "ServiceTag"),
+        Const("properties.category", "UserDefined"),
+        Attr("service_tag", "properties.destination.serviceTag"),
+        Attr("protocol", "properties.destination.protocol"),
+        Attr("port_ranges", "properties.destination.portRanges"),
+    ),
+)
+
 MAPS = (MACHINE_LEARNING_WORKSPACE, AI_FOUNDRY, AI_FOUNDRY_PROJECT, MACHINE_LEARNING_COMPUTE_CLUSTER,
-        MACHINE_LEARNING_COMPUTE_INSTANCE, MACHINE_LEARNING_INFERENCE_CLUSTER)
+        MACHINE_LEARNING_COMPUTE_INSTANCE, MACHINE_LEARNING_INFERENCE_CLUSTER, OUTBOUND_RULE_FQDN,
+        OUTBOUND_RULE_PRIVATE_ENDPOINT, OUTBOUND_RULE_SERVICE_TAG)
 
