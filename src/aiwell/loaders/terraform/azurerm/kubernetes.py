@@ -19,6 +19,7 @@ from aiwell.loaders.terraform.azurerm._spec import (
     ChildOf,
     Const,
     Derived,
+    Field,
     ResourceMap,
     TopLevel,
     boolean,
@@ -39,6 +40,22 @@ def _oms_agent(attributes: Mapping[str, Any]) -> Any:
     if workspace is not None:
         profile["config"] = {"logAnalyticsWorkspaceResourceID": workspace}
     return profile
+
+
+def _pool_fields(prefix: str) -> tuple[Field, ...]:
+    """The settings an agent pool has whether it is the `default_node_pool` block (relative paths) or a separate
+    `azurerm_kubernetes_cluster_node_pool` (under `properties.`)."""
+    return (
+        Attr("vm_size", f"{prefix}vmSize"),
+        Attr("node_count", f"{prefix}count"),
+        # 4.x: auto_scaling_enabled; 3.x: enable_auto_scaling. Both default to false.
+        Attr("enable_auto_scaling", f"{prefix}enableAutoScaling", boolean),
+        Attr("auto_scaling_enabled", f"{prefix}enableAutoScaling", boolean, default=False),
+        Attr("min_count", f"{prefix}minCount"),
+        Attr("max_count", f"{prefix}maxCount"),
+        Attr("zones", f"{prefix}availabilityZones"),
+        Attr("vnet_subnet_id", f"{prefix}vnetSubnetID"),
+    )
 
 
 KUBERNETES_CLUSTER = ResourceMap(
@@ -64,15 +81,7 @@ KUBERNETES_CLUSTER = ResourceMap(
         Block("default_node_pool", "properties.agentPoolProfiles", (
             Attr("name", "name"),
             Const("mode", "System"),
-            Attr("vm_size", "vmSize"),
-            Attr("node_count", "count"),
-            # 4.x: auto_scaling_enabled; 3.x: enable_auto_scaling. Both default to false.
-            Attr("enable_auto_scaling", "enableAutoScaling", boolean),
-            Attr("auto_scaling_enabled", "enableAutoScaling", boolean, default=False),
-            Attr("min_count", "minCount"),
-            Attr("max_count", "maxCount"),
-            Attr("zones", "availabilityZones"),
-            Attr("vnet_subnet_id", "vnetSubnetID"),
+            *_pool_fields(""),
         ), many=True),
         Derived("properties.addonProfiles.omsagent", _oms_agent),
     ),
@@ -87,15 +96,7 @@ KUBERNETES_CLUSTER_NODE_POOL = ResourceMap(
         Attr("tags", "properties.tags"),
         # Defaults to User (v4.81.0 docs).
         Attr("mode", "properties.mode", default="User"),
-        Attr("vm_size", "properties.vmSize"),
-        Attr("node_count", "properties.count"),
-        # 4.x: auto_scaling_enabled; 3.x: enable_auto_scaling. Both default to false.
-        Attr("enable_auto_scaling", "properties.enableAutoScaling", boolean),
-        Attr("auto_scaling_enabled", "properties.enableAutoScaling", boolean, default=False),
-        Attr("min_count", "properties.minCount"),
-        Attr("max_count", "properties.maxCount"),
-        Attr("zones", "properties.availabilityZones"),
-        Attr("vnet_subnet_id", "properties.vnetSubnetID"),
+        *_pool_fields("properties."),
         Attr("node_taints", "properties.nodeTaints"),
         Attr("node_labels", "properties.nodeLabels"),
         Attr("priority", "properties.scaleSetPriority"),
