@@ -89,7 +89,7 @@ class ResourceGraph:
     module loop's instance), and a reference to the resource carries the same expression. A reference whose
     expression is the unresolved id of exactly one resource of the review points at that resource (a module called
     twice: each endpoint links to the account of its own instance); one that several resources share is not
-    linked (it stays unresolved), so an edge is never guessed.
+    linked (it stays unresolved), so an edge is never guessed. Such joins stay within one input (one deployment).
     """
 
     def __init__(self, resources: Sequence[Resource], *, context: ReviewContext | None = None,
@@ -250,15 +250,21 @@ class ResourceGraph:
         """The resource with this ARM id (case-insensitive), or None."""
         return self._by_id.get(normalise_id(resource_id))
 
-    def by_unresolved_id(self, reference: Unresolved, *, referrer: Resource | None = None) -> Resource | None:
+    def by_unresolved_id(self, reference: Unresolved, *, referrer: Resource | None = None,
+                         near: Resource | None = None) -> Resource | None:
         """The one resource whose id is unresolved with this reference's expression (see the class docstring), or
         None when no resource or several have it.
 
         Resources of the `referrer`'s own type are not candidates: a private endpoint targets no private endpoint,
         a diagnostic setting no diagnostic setting, and an extension resource may carry its scope's unresolved id
-        as its own."""
+        as its own. Nor are resources of another input than the referrer's (or `near`'s): an expression names a
+        resource only within its own deployment, so the `module.foundry.azapi_resource.account.id` of one
+        Terraform example root is not that of its sibling."""
+        scope = referrer if referrer is not None else near
+        own_input = scope.source.input if scope is not None else ""
         candidates = [candidate for candidate in self._by_unresolved_id.get(reference.expression, [])
-                      if referrer is None or candidate.type_lower != referrer.type_lower]
+                      if (referrer is None or candidate.type_lower != referrer.type_lower)
+                      and (not own_input or candidate.source.input in (own_input, ""))]
         return candidates[0] if len(candidates) == 1 else None
 
     def find(self, resource_type: str, name: str, *, near: Resource | None = None) -> Resource | None:
@@ -285,7 +291,7 @@ class ResourceGraph:
         """What a reference (an id or a full name, as in `dependsOn`) points at: a resource, `Unresolved`,
         or None."""
         if isinstance(reference, Unresolved):
-            joined = self.by_unresolved_id(reference)
+            joined = self.by_unresolved_id(reference, near=near)
             return joined if joined is not None and joined is not near else reference
         found = self.resolve_id(reference, near=near)
         if found is not None:
@@ -514,6 +520,11 @@ class ResourceGraph:
             candidates = [candidate for candidate in self._by_address.get(".".join(parts[:length]), [])
                           if near is None or candidate is not near]
             if near is not None:
+                # An address names a resource within its own deployment: two example roots that call one module
+                # both hold `module.m.azurerm_x.y`, declared in the same file.
+                if near.source.input:
+                    candidates = [candidate for candidate in candidates
+                                  if candidate.source.input in (near.source.input, "")]
                 same_file = [candidate for candidate in candidates if candidate.source.file == near.source.file]
                 candidates = same_file or candidates
             if len(candidates) > 1:
