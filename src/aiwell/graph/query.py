@@ -101,6 +101,7 @@ class ResourceGraph:
         """What the review was told about the workload (environment, purpose); rules read it through
         `aiwell.rules.context`, which puts each resource's own tags first."""
         self._by_id: dict[str, Resource] = {}
+        self._same_id: dict[str, list[Resource]] = {}
         self._by_type_name: dict[_TypeName, list[Resource]] = defaultdict(list)
         self._by_name: dict[str, list[Resource]] = defaultdict(list)
         self._by_unresolved_id: dict[str, list[Resource]] = defaultdict(list)
@@ -108,7 +109,10 @@ class ResourceGraph:
         for resource in self._resources:
             self._by_type[resource.type_lower].append(resource)
             if isinstance(resource.id, str) and resource.id.strip():
-                self._by_id.setdefault(normalise_id(resource.id), resource)
+                key = normalise_id(resource.id)
+                first = self._by_id.setdefault(key, resource)
+                if first is not resource:  # the same id in several deployments (a template, two parameter files)
+                    self._same_id.setdefault(key, [first]).append(resource)
             elif isinstance(resource.id, Unresolved):
                 self._by_unresolved_id[resource.id.expression].append(resource)
             if isinstance(resource.name, str):
@@ -246,9 +250,14 @@ class ResourceGraph:
         value: _Derived = self._derived[key]
         return value
 
-    def by_id(self, resource_id: str) -> Resource | None:
-        """The resource with this ARM id (case-insensitive), or None."""
-        return self._by_id.get(normalise_id(resource_id))
+    def by_id(self, resource_id: str, *, near: Resource | None = None) -> Resource | None:
+        """The resource with this ARM id (case-insensitive), or None; where several deployments hold it, the one
+        of `near`'s input."""
+        key = normalise_id(resource_id)
+        several = self._same_id.get(key)
+        if several is not None and near is not None:
+            return self._prefer_near(several, near)
+        return self._by_id.get(key)
 
     def by_unresolved_id(self, reference: Unresolved, *, referrer: Resource | None = None,
                          near: Resource | None = None) -> Resource | None:
@@ -278,7 +287,7 @@ class ResourceGraph:
         The fallback lets a reference match a resource whose id was built with other placeholders for the
         subscription or resource group (a template's `resourceId()` against an account declared elsewhere).
         """
-        exact = self.by_id(resource_id)
+        exact = self.by_id(resource_id, near=near)
         if exact is not None:
             return exact
         spelled = type_and_name_from_id(resource_id)
@@ -336,7 +345,7 @@ class ResourceGraph:
             spelled = type_and_name_from_id(r.id)
             if wanted_parent is not None and spelled is not None:
                 last_type = spelled[0].split("/")[-1]
-                found = self.by_id(f"{wanted_parent}/{last_type}/{name}")
+                found = self.by_id(f"{wanted_parent}/{last_type}/{name}", near=r)
                 if found is not None:
                     return found
         if isinstance(r.name, str):
@@ -582,13 +591,20 @@ class ResourceGraph:
 
     @staticmethod
     def _prefer_near(candidates: Iterable[Resource], near: Resource | None) -> Resource | None:
-        first: Resource | None = None
+        """The candidate of `near`'s own input and file, else of its input, else of its file, else the first: one
+        template reviewed with two parameter files is two deployments, each with its own copy of every resource."""
+        if near is None:
+            return next(iter(candidates), None)
+        best: Resource | None = None
+        best_rank = -1
         for candidate in candidates:
-            if first is None:
-                first = candidate
-            if near is not None and candidate.source.file == near.source.file:
-                return candidate
-        return first
+            rank = (2 * (bool(near.source.input) and candidate.source.input == near.source.input)
+                    + (candidate.source.file == near.source.file))
+            if rank > best_rank:
+                best, best_rank = candidate, rank
+                if rank == 3:
+                    break
+        return best
 
 
 def _merge_child(document: dict[str, Any], merged: MergedChild, child: Resource) -> dict[str, Any]:
