@@ -442,7 +442,8 @@ class ResourceGraph:
 
     def extensions_on(self, r: Resource, kind: str) -> list[Resource]:
         """The locks (`Microsoft.Authorization/locks`) or role assignments (`.../roleAssignments`) that apply to
-        `r`: those on `r`, on a resource it belongs to, on its resource group or on its subscription."""
+        `r`: those on `r`, on a resource it belongs to, and those its own deployment puts on its resource group or
+        subscription (another deployment's are `extensions_elsewhere_on_scope_of`)."""
         wanted = kind.lower()
         found: list[Resource] = []
         current: Resource | None = r
@@ -451,11 +452,23 @@ class ResourceGraph:
             seen.add(id(current))
             found.extend(self._extensions_on.get(id(current), []))
             current = self.parent(current)
-        if isinstance(r.id, str):
-            for scope in containing_scopes(r.id):
-                found.extend(self._extensions_on_scope.get(scope, []))
+        found.extend(extension for extension in self._scope_extensions(r) if _same_deployment(extension, r))
         unique = list({id(extension): extension for extension in found}.values())
         return [extension for extension in unique if extension_kind(extension) == wanted]
+
+    def extensions_elsewhere_on_scope_of(self, r: Resource, kind: str) -> list[Resource]:
+        """The locks or role assignments that another input (another deployment) puts on `r`'s resource group or
+        subscription as spelled in the review. They apply to `r` only if both are deployed to the same group, which
+        the code does not say: the group of a template or Bicep file is a placeholder until it is deployed."""
+        wanted = kind.lower()
+        return [extension for extension in self._scope_extensions(r)
+                if not _same_deployment(extension, r) and extension_kind(extension) == wanted]
+
+    def _scope_extensions(self, r: Resource) -> list[Resource]:
+        if not isinstance(r.id, str):
+            return []
+        return [extension for scope in containing_scopes(r.id)
+                for extension in self._extensions_on_scope.get(scope, [])]
 
     def unresolved_extensions(self, kind: str, *, could_target: Resource | None = None) -> list[Resource]:
         """The locks or role assignments whose scope can't be resolved (they may apply to anything); with
@@ -642,6 +655,11 @@ def _merge_child(document: dict[str, Any], merged: MergedChild, child: Resource)
 
 
 __all__ = ["MERGED_CHILDREN", "MergedChild", "ResourceGraph", "SubnetView"]
+
+
+def _same_deployment(one: Resource, other: Resource) -> bool:
+    """Whether two resources come from the same input (a resource whose input is not recorded goes with any)."""
+    return not one.source.input or not other.source.input or one.source.input == other.source.input
 
 
 def _could_target(extensions: list[Resource], resource: Resource | None) -> list[Resource]:
