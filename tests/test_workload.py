@@ -71,8 +71,9 @@ def _template(*resources: dict[str, object]) -> str:
 
 def test_workload_rules_compare_the_resources_of_one_input_not_of_every_sample_reviewed(tmp_path: Path) -> None:
     """A folder of two unrelated samples is two workloads: one sample's zone-redundant plan does not make the
-    other's single-zone search service inconsistent (WKL003), and one sample's account in another region does not
-    make the other's production models multi-region (WKL002). Within one template both judgments still hold."""
+    other's single-zone search service inconsistent (WKL003), one sample's account in another region does not
+    make the other's production models multi-region (WKL002), and two samples with one model account each do not
+    need a gateway (WKL001). Within one template all three judgments still hold."""
     from aiwell.review import review
 
     plan = {"type": "Microsoft.Web/serverfarms", "apiVersion": "2023-12-01", "name": "plan", "location": "eastus2",
@@ -93,11 +94,13 @@ def test_workload_rules_compare_the_resources_of_one_input_not_of_every_sample_r
     def verdicts(*names: str) -> dict[tuple[str, str], str]:
         report = review([tmp_path / name for name in names])
         return {(r.rule.id, str(r.resource_id).rsplit("/", 1)[-1]): r.status.value for r in report.results
-                if r.rule.id in ("WKL002", "WKL003")}
+                if r.rule.id in ("WKL001", "WKL002", "WKL003")}
 
     apart = verdicts("one.json", "two.json")
     assert apart[("WKL003", "search")] == "not_applicable"
     assert apart[("WKL002", "oai-east")] == apart[("WKL002", "oai-west")] == "fail"
+    assert apart[("WKL001", "oai-east")] == apart[("WKL001", "oai-west")] == "not_applicable"
     together = verdicts("both.json")
     assert together[("WKL003", "search")] == "fail"
     assert together[("WKL002", "oai-east")] == together[("WKL002", "oai-west")] == "pass"
+    assert together[("WKL001", "oai-east")] == together[("WKL001", "oai-west")] == "fail"
