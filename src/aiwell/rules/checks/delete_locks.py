@@ -3,7 +3,8 @@
 A `Microsoft.Authorization/locks` at `CanNotDelete` or `ReadOnly` on the resource, on a resource it belongs to, on
 its resource group or on its subscription stops anyone, owners included, from deleting it until the lock is
 removed. The graph links locks to their scope (`ResourceGraph.extensions_on`); a lock whose scope can't be
-resolved may be the one that covers it, which makes the answer unknown rather than a failure.
+resolved may be the one that covers it, and so may a lock another input puts on a resource group of the same name
+(templates share the placeholder group until deployed): either makes the answer unknown rather than a failure.
 """
 
 from __future__ import annotations
@@ -54,6 +55,13 @@ def without_delete_lock(resource: Resource, graph: ResourceGraph) -> tuple[Statu
     unresolved = graph.unresolved_extensions(LOCK, could_target=resource)
     if unresolved:
         doubts.append(f"lock {_name(unresolved[0])} has a scope that can't be resolved")
+    for lock in graph.extensions_elsewhere_on_scope_of(resource, LOCK):
+        level = lookup(lock.properties, "level") if lock.properties is not MISSING else MISSING
+        if isinstance(level, Unresolved) or (isinstance(level, str) and any(
+                values_equal(level, wanted) for wanted in DELETE_BLOCKING_LEVELS)):
+            doubts.append(f"lock {_name(lock)} of another input ({lock.source.input}) is on a resource group or "
+                          "subscription of the same name, which covers it only if both are deployed there")
+            break
     if resource.source.format == SourceFormat.INVENTORY and not graph.of_type(LOCK):
         doubts.append("the export lists no locks at all (Resource Graph lists them in its Resources table only "
                       "when the query keeps their type)")
