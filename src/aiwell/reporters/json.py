@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import itertools
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
 from aiwell.baseline import Fingerprinter, inventory_inputs
-from aiwell.model import InputRecord, Pillar, Resource, Result, RuleInfo, display_text
+from aiwell.model import InputRecord, Pillar, Resource, Result, RuleInfo, Status, Suppression, display_text
 from aiwell.priorities import TopAction, priority, waf_code, weight
 from aiwell.report import Report
 from aiwell.scoring import Score
@@ -82,7 +82,7 @@ def _resource(resource: Resource) -> dict[str, Any]:
 _RuleFields = tuple[RuleInfo, tuple[Any, ...]]
 
 
-def _result(result: Result, fingerprint: Fingerprinter, pillar_weights: Mapping[Pillar, float],
+def _result(result: Result, fingerprint: Callable[[Result], str], pillar_weights: Mapping[Pillar, float],
             rules: dict[int, _RuleFields] | None = None) -> dict[str, Any]:
     """A result as JSON. `rules` keeps what the results of one rule repeat, worked out once per rule."""
     rule = result.rule
@@ -249,6 +249,120 @@ def _array(items: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     yield b"[]" if opening == b"[" else b"\n  ]"
 
 
+_SLOTS = ("status", "resource_id", "resource_type", "resource_name", "input", "message", "location", "suppression",
+          "baselined", "fingerprint")
+"""The fields of a result (not a questionnaire one) that vary within one rule's results, in document order."""
+
+_MEMBER_INDENT = b"\n      "
+"""What a line break inside a value of a member of the `results` array is followed by (its keys' depth)."""
+
+_STATUSES = {status: orjson.dumps(status.value) for status in Status}
+_BOOLEANS = {True: b"true", False: b"false"}
+
+
+class _ResultEncoder:
+    """The results array's members as `_array` writes them, each put together from pre-encoded pieces: what one
+    rule's results repeat is encoded once into a template (with the exact layout orjson gives the whole
+    member), and what one resource's results repeat (its id, type, name, input and location) once per
+    resource; only the message, the status and the fingerprint are encoded per result."""
+
+    def __init__(self, report: Report) -> None:
+        self._weights = report.pillar_weights
+        self._fingerprint = Fingerprinter(inventory_inputs(report.inputs))
+        self._templates: dict[int, tuple[RuleInfo, list[bytes]]] = {}
+        self._subjects: dict[tuple[int, int, int, int], bytes] = {}
+        self._locations: dict[int, bytes] = {}
+        self._dicts: dict[int, _RuleFields] = {}
+        self._token = secrets.token_hex(8)
+
+    def members(self, results: Iterable[Result]) -> Iterator[bytes]:
+        """Each result's member: `\n    {...\n    }`."""
+        for result in results:
+            rule = result.rule
+            kept = self._templates.get(id(rule))
+            if kept is None or kept[0] is not rule:
+                kept = (rule, self._template(rule))
+                self._templates[id(rule)] = kept
+            pieces = kept[1]
+            if not pieces:
+                yield self._member(result)
+                continue
+            try:
+                yield b"".join((
+                    pieces[0], _STATUSES[result.status], pieces[1], self._subject(result), pieces[2],
+                    orjson.dumps(display_text(result.message)), pieces[3], self._location(result), pieces[4],
+                    self._value(None if result.suppression is None else _suppression(result.suppression)),
+                    pieces[5], _BOOLEANS[bool(result.baselined)], pieces[6],
+                    orjson.dumps(self._fingerprint(result)), pieces[7]))
+            except orjson.JSONEncodeError:  # text that is not valid Unicode: the slow, escaping way
+                yield self._member(result)
+
+    def _member(self, result: Result) -> bytes:
+        document = _result(result, self._fingerprint, self._weights, self._dicts)
+        return _dumps([document])[1:-2].replace(b"\n", b"\n  ")
+
+    def _template(self, rule: RuleInfo) -> list[bytes]:
+        """The constant pieces of `rule`'s members, between the variable ones: the member `_array` writes for a
+        result whose variable fields are placeholders, split at them. Empty for a questionnaire rule (its
+        results have another shape: encoded one by one)."""
+        if rule.id.startswith("Q-"):
+            return []
+        placeholders = {slot: orjson.dumps(f"@aiwell-{slot}-{self._token}@") for slot in _SLOTS}
+        document = _result(Result(rule, Status.PASS, "", "", "", ""), lambda _result: "", self._weights)
+        document.update((slot, f"@aiwell-{slot}-{self._token}@") for slot in _SLOTS)
+        encoded = _dumps([document])[1:-2].replace(b"\n", b"\n  ")
+        if any(encoded.count(placeholder) != 1 for placeholder in placeholders.values()):
+            return []  # never in practice: the token is random
+        pieces: list[bytes] = []
+        for slot in _SLOTS:
+            before, _, encoded = encoded.partition(placeholders[slot])
+            pieces.append(before)
+        pieces.append(encoded)
+        # The resource's id, type, name and input follow one another: one piece, with these between them.
+        self._between = pieces[2:5]
+        return [pieces[0], pieces[1], pieces[5], pieces[6], pieces[7], pieces[8], pieces[9], pieces[10]]
+
+    _between: list[bytes]
+
+    def _subject(self, result: Result) -> bytes:
+        key = (id(result.resource_id), id(result.resource_type), id(result.resource_name), id(result.input))
+        encoded = self._subjects.get(key)
+        if encoded is None:
+            between = self._between
+            encoded = b"".join((
+                orjson.dumps(display_text(result.resource_id)), between[0],
+                orjson.dumps(display_text(result.resource_type)), between[1],
+                orjson.dumps(display_text(result.resource_name)), between[2], orjson.dumps(result.input)))
+            self._subjects[key] = encoded
+        return encoded
+
+    def _location(self, result: Result) -> bytes:
+        location = result.location
+        encoded = self._locations.get(id(location))
+        if encoded is None:
+            encoded = self._value(None if location is None else {"file": location.file, "line": location.line})
+            self._locations[id(location)] = encoded
+        return encoded
+
+    @staticmethod
+    def _value(value: Any) -> bytes:
+        return orjson.dumps(value, option=_OPTIONS).replace(b"\n", _MEMBER_INDENT)
+
+
+def _suppression(suppression: Suppression) -> dict[str, Any]:
+    return {"reason": suppression.reason, "owner": suppression.owner, "expires": suppression.expires,
+            "source": suppression.source}
+
+
+def _members_array(members: Iterator[bytes]) -> Iterator[bytes]:
+    """A top-level key's array from its members as `_array` writes them, a batch of members at a time."""
+    opening = b"["
+    while batch := list(itertools.islice(members, _BATCH)):
+        yield opening + b",".join(batch)
+        opening = b","
+    yield b"[]" if opening == b"[" else b"\n  ]"
+
+
 def iter_json_bytes(report: Report) -> Iterator[bytes]:
     """The report as UTF-8 JSON (two-space indent, no trailing newline) in pieces, encoded by orjson.
 
@@ -266,9 +380,8 @@ def iter_json_bytes(report: Report) -> Iterator[bytes]:
     yield encoded[:resources_at]
     yield from _array(_resource(resource) for resource in report.resources)
     yield encoded[resources_at + len(spots[0]):results_at]
-    rules: dict[int, _RuleFields] = {}
-    fingerprint = Fingerprinter(inventory_inputs(report.inputs))
-    yield from _array(_result(result, fingerprint, report.pillar_weights, rules) for result in report.listed_results)
+    listed = (result for result in report.results if result.status is not Status.NOT_APPLICABLE)
+    yield from _members_array(_ResultEncoder(report).members(listed))
     yield encoded[results_at + len(spots[1]):]
 
 
