@@ -206,6 +206,13 @@ def follow(value: Any, steps: PathSteps) -> Any:
             if key in current:
                 current = current[key]
                 continue
+            try:
+                # Most keys asked for are simply absent: tell so by lower-casing the keys in one C loop.
+                present = folded in map(str.lower, current)  # type: ignore[operator]  # a key's step has `folded`
+            except TypeError:  # a key that is not text: look the slow way
+                present = True
+            if not present:
+                return MISSING
             for candidate, item in current.items():
                 if isinstance(candidate, str) and candidate.lower() == folded:
                     current = item
