@@ -25,6 +25,8 @@ resource ids, `reason`); each result's `priority` (High, Medium, Low), `weight` 
 
 from __future__ import annotations
 
+import binascii
+import hashlib
 import itertools
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -33,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from aiwell.baseline import Fingerprinter, inventory_inputs
+from aiwell.baseline import Fingerprinter, inventory_inputs, rule_part
 from aiwell.model import InputRecord, Pillar, Resource, Result, RuleInfo, Status, Suppression, display_text
 from aiwell.priorities import TopAction, priority, waf_code, weight
 from aiwell.report import Report
@@ -257,45 +259,59 @@ _MEMBER_INDENT = b"\n      "
 """What a line break inside a value of a member of the `results` array is followed by (its keys' depth)."""
 
 _STATUSES = {status: orjson.dumps(status.value) for status in Status}
-_BOOLEANS = {True: b"true", False: b"false"}
 
 
 class _ResultEncoder:
     """The results array's members as `_array` writes them, each put together from pre-encoded pieces: what one
     rule's results repeat is encoded once into a template (with the exact layout orjson gives the whole
-    member), and what one resource's results repeat (its id, type, name, input and location) once per
-    resource; only the message, the status and the fingerprint are encoded per result."""
+    member), and what one resource's results repeat (its id, type, name, input, location and its part of the
+    fingerprint) once per resource; only the status, message and fingerprint are worked out per result."""
 
     def __init__(self, report: Report) -> None:
         self._weights = report.pillar_weights
         self._fingerprint = Fingerprinter(inventory_inputs(report.inputs))
-        self._templates: dict[int, tuple[RuleInfo, list[bytes]]] = {}
-        self._subjects: dict[tuple[int, int, int, int], bytes] = {}
-        self._locations: dict[int, bytes] = {}
+        self._templates: dict[int, tuple[RuleInfo, list[bytes], bytes]] = {}
+        self._subjects: dict[int, tuple[Any, ...]] = {}
         self._dicts: dict[int, _RuleFields] = {}
         self._token = secrets.token_hex(8)
 
     def members(self, results: Iterable[Result]) -> Iterator[bytes]:
         """Each result's member: `\n    {...\n    }`."""
+        templates, subjects, sha256, hexlify = self._templates, self._subjects, hashlib.sha256, binascii.hexlify
         for result in results:
             rule = result.rule
-            kept = self._templates.get(id(rule))
+            kept = templates.get(id(rule))
             if kept is None or kept[0] is not rule:
-                kept = (rule, self._template(rule))
-                self._templates[id(rule)] = kept
+                kept = (rule, self._template(rule), rule_part(rule.id))
+                templates[id(rule)] = kept
             pieces = kept[1]
             if not pieces:
                 yield self._member(result)
                 continue
+            # Results keep their resource's id, type, name, input and location objects: while the results live,
+            # the id of the first (its `id()`) names them all.
+            subject = subjects.get(id(result.resource_id))
+            if (subject is None or subject[0] is not result.resource_id or subject[1] is not result.resource_type
+                    or subject[2] is not result.resource_name or subject[3] is not result.input
+                    or subject[4] is not result.location):
+                try:
+                    subject = self._subject(result)
+                except orjson.JSONEncodeError:  # text that is not valid Unicode: the slow, escaping way
+                    yield self._member(result)
+                    continue
+                subjects[id(result.resource_id)] = subject
+            message, suppression = result.message, result.suppression
             try:
-                yield b"".join((
-                    pieces[0], _STATUSES[result.status], pieces[1], self._subject(result), pieces[2],
-                    orjson.dumps(display_text(result.message)), pieces[3], self._location(result), pieces[4],
-                    self._value(None if result.suppression is None else _suppression(result.suppression)),
-                    pieces[5], _BOOLEANS[bool(result.baselined)], pieces[6],
-                    orjson.dumps(self._fingerprint(result)), pieces[7]))
-            except orjson.JSONEncodeError:  # text that is not valid Unicode: the slow, escaping way
+                encoded_message = orjson.dumps(message if message.__class__ is str else display_text(message))
+                encoded_suppression = b"null" if suppression is None else self._value(_suppression(suppression))
+            except orjson.JSONEncodeError:
                 yield self._member(result)
+                continue
+            yield b"".join((
+                pieces[0], _STATUSES[result.status], pieces[1], subject[5], pieces[2], encoded_message,
+                pieces[3], subject[6], pieces[4], encoded_suppression, pieces[5],
+                b"true" if result.baselined else b"false", pieces[6],
+                hexlify(sha256(kept[2] + subject[7]).digest()[:16]), pieces[7]))
 
     def _member(self, result: Result) -> bytes:
         document = _result(result, self._fingerprint, self._weights, self._dicts)
@@ -303,8 +319,9 @@ class _ResultEncoder:
 
     def _template(self, rule: RuleInfo) -> list[bytes]:
         """The constant pieces of `rule`'s members, between the variable ones: the member `_array` writes for a
-        result whose variable fields are placeholders, split at them. Empty for a questionnaire rule (its
-        results have another shape: encoded one by one)."""
+        result whose variable fields are placeholders, split at them (the fingerprint's quotes kept with the
+        pieces around it). Empty for a questionnaire rule (its results have another shape: encoded one by
+        one)."""
         if rule.id.startswith("Q-"):
             return []
         placeholders = {slot: orjson.dumps(f"@aiwell-{slot}-{self._token}@") for slot in _SLOTS}
@@ -320,29 +337,23 @@ class _ResultEncoder:
         pieces.append(encoded)
         # The resource's id, type, name and input follow one another: one piece, with these between them.
         self._between = pieces[2:5]
-        return [pieces[0], pieces[1], pieces[5], pieces[6], pieces[7], pieces[8], pieces[9], pieces[10]]
+        return [pieces[0], pieces[1], pieces[5], pieces[6], pieces[7], pieces[8], pieces[9] + b'"',
+                b'"' + pieces[10]]
 
     _between: list[bytes]
 
-    def _subject(self, result: Result) -> bytes:
-        key = (id(result.resource_id), id(result.resource_type), id(result.resource_name), id(result.input))
-        encoded = self._subjects.get(key)
-        if encoded is None:
-            between = self._between
-            encoded = b"".join((
-                orjson.dumps(display_text(result.resource_id)), between[0],
-                orjson.dumps(display_text(result.resource_type)), between[1],
-                orjson.dumps(display_text(result.resource_name)), between[2], orjson.dumps(result.input)))
-            self._subjects[key] = encoded
-        return encoded
-
-    def _location(self, result: Result) -> bytes:
-        location = result.location
-        encoded = self._locations.get(id(location))
-        if encoded is None:
-            encoded = self._value(None if location is None else {"file": location.file, "line": location.line})
-            self._locations[id(location)] = encoded
-        return encoded
+    def _subject(self, result: Result) -> tuple[Any, ...]:
+        """What the results on one resource share: the objects that name it, then its encoded id, type, name and
+        input (one piece), its encoded location, and its part of the fingerprint."""
+        between, location = self._between, result.location
+        encoded = b"".join((
+            orjson.dumps(display_text(result.resource_id)), between[0],
+            orjson.dumps(display_text(result.resource_type)), between[1],
+            orjson.dumps(display_text(result.resource_name)), between[2], orjson.dumps(result.input)))
+        encoded_location = b"null" if location is None else self._value({"file": location.file,
+                                                                          "line": location.line})
+        return (result.resource_id, result.resource_type, result.resource_name, result.input, location, encoded,
+                encoded_location, self._fingerprint.resource_part(result))
 
     @staticmethod
     def _value(value: Any) -> bytes:
