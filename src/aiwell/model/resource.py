@@ -198,7 +198,13 @@ def follow(value: Any, steps: PathSteps) -> Any:
     """`lookup` with the path already split into steps (`path_steps`)."""
     current = value
     for key, index, folded in steps:
-        if isinstance(current, Unresolved):
+        if key is not None and current.__class__ is dict:
+            # The common step, first: a key of a plain dict, spelled as asked.
+            found = current.get(key, MISSING)
+            if found is not MISSING:
+                current = found
+                continue
+        elif isinstance(current, Unresolved):
             return current
         if key is not None:
             if not isinstance(current, dict):
