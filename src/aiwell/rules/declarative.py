@@ -292,6 +292,12 @@ class FieldTest(Condition):
         """What the test reads, for messages."""
         return self.path if self.path is not None else f"value {show(self.literal)}"
 
+    def evaluate_document(self, document: Any) -> Outcome:
+        if self._steps is not None:  # as `evaluate` reads it, without a scope made for it
+            found = follow(document, self._steps)
+            return self._test(MISSING if found is None else found)
+        return self.evaluate(Scope(document))
+
     def evaluate(self, scope: Scope) -> Outcome:
         if self._steps is not None and not scope.members:
             # The common case, read straight from the document: what `resolve_field` does for it, minus the parsing.
