@@ -111,7 +111,14 @@ class InGroupOf:
 
 @dataclass(frozen=True, slots=True)
 class InSubscription:
-    """A resource at subscription scope (a resource group)."""
+    """A resource at subscription scope (a resource group, a Defender plan).
+
+    `name_attribute`: the attribute that holds its name (a Defender plan is named by `resource_type`);
+    `default_name`: the name the provider uses when that attribute is not set.
+    """
+
+    name_attribute: str = "name"
+    default_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
