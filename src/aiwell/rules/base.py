@@ -188,6 +188,8 @@ class Rule:
         Conditions read the resource as the graph sees it: with the configuration its child resources carry
         merged in (`ResourceGraph.document`), so a setting written either way is read the same.
         """
+        if self.check is not None and self.where is None:
+            return self.check(resource, graph)  # a Python rule reads the resource and graph itself
         document = graph.document(resource)
         if self.context:
             document = {**document, CONTEXT_FIELD: context_document(resource, graph, self.context)}
