@@ -498,14 +498,14 @@ def _render_questionnaire(report: Report, console: Console, *, verbose: bool) ->
                            f"unless --allow-unanswered; answer them with `{command}`.", style="dim"))
 
 
-def summary_line(report: Report) -> str:
+def summary_line(report: Report, *, listed: list[Result] | None = None) -> str:
     """The one-line summary: `12 failed, 3 unknown, 40 passed · 2 inputs not analysed · score 61.5`.
 
     Counts are of the findings listed (answered questions included); inputs not analysed, inputs partly reviewed
-    and questions left unanswered are counted on their own.
+    and questions left unanswered are counted on their own. `listed` is `_listed(report)` when the caller has it.
     """
     counts = dict.fromkeys(_STATUS_ORDER, 0)
-    for result in _listed(report):
+    for result in _listed(report) if listed is None else listed:
         counts[result.status] += 1
     parts = [f"{counts[Status.FAIL]} failed, {counts[Status.UNKNOWN]} unknown, {counts[Status.PASS]} passed"]
     if report.summary.suppressed:
@@ -545,13 +545,14 @@ def render_terminal(report: Report, console: Console, *, verbose: bool = False, 
     _render_notes(report, console)
     _render_nothing_checked(report, console)
     with_input = len(report.input_labels) > 1
-    for pillar, in_pillar in _by_pillar(_listed(report), report.pillars):
+    listed = _listed(report)
+    for pillar, in_pillar in _by_pillar(listed, report.pillars):
         _render_pillar(pillar, in_pillar, report.scores.pillars[pillar], console, verbose=verbose,
                        with_input=with_input)
     _render_scores(report, console)
     _render_questionnaire(report, console, verbose=verbose)
     console.print()
-    console.print(Text(summary_line(report), style="bold"))
+    console.print(Text(summary_line(report, listed=listed), style="bold"))
     if gate:
         console.print(Text(gate, style="bold red" if gate.startswith("exit 1") else "bold green"))
 
