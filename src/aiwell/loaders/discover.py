@@ -382,7 +382,7 @@ class _Loader:
             self.templates[key] = _Template(candidate, parse_text(text, str(path)))
         elif kind is _Kind.PARAMETERS:
             try:
-                parsed = read_parameter_file(value, path)
+                parsed = read_parameter_file(value, path, azd_values=self.context.azd_values)
             except InputError as exc:
                 self.unreadable(key, candidate, _reason(exc), exc.line, as_parameters=as_parameters)
                 return

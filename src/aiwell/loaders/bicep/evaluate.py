@@ -1098,11 +1098,14 @@ def _load_file_as_base64(file: _File, args: list[Any], text: str) -> Any:
 
 
 def _read_environment_variable(file: _File, args: list[Any], text: str) -> Any:
+    name = args[0] if args else "?"
+    azd_values = file.context.azd_values
+    if azd_values is not None and isinstance(name, str) and name in azd_values:
+        return azd_values[name]
     if len(args) > 1:
         return args[1]
-    name = args[0] if args else "?"
     return Unresolved(text, f"environment variable {name} is read when the deployment is built; aiwell does not "
-                            "read the environment")
+                            "read the process environment (--azd-env gives an azd environment's values)")
 
 
 def _get_secret(file: _File, args: list[Any], text: str) -> Any:
