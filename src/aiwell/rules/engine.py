@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from aiwell.graph import ResourceGraph
-from aiwell.model import Location, Resource, Result, Status, display_text
+from aiwell.model import Location, Resource, Result, Status, display_text, engine_result
 from aiwell.rules.base import Rule
 from aiwell.rules.registry import load_registry
 
@@ -139,10 +139,8 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
                 verdict = verdicts.of
                 for resource, resource_id, resource_name, location in matching:
                     status, message = verdict(rule, resource)
-                    # Positional, in `Result`'s field order (no suppression, no answer yet): the engine makes one
-                    # per rule and resource, hundreds of thousands on a large inventory.
-                    append(Result(info, status, resource_id, resource.type, resource_name, message, location,
-                                  None, None, resource.source.input))
+                    append(engine_result(info, status, resource_id, resource.type, resource_name, message,
+                                         location, resource.source.input))
                 continue
             # Neither moot nor asked for again: its verdicts need no bookkeeping (what `_verdict` does, inline).
             judge = rule.evaluate
@@ -151,8 +149,8 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
                     status, message = judge(resource, graph)
                 except Exception as exc:  # a broken rule must not stop the review
                     status, message = Status.UNKNOWN, f"rule error: {type(exc).__name__}: {exc}"
-                append(Result(info, status, resource_id, resource.type, resource_name, message, location, None,
-                              None, resource.source.input))
+                append(engine_result(info, status, resource_id, resource.type, resource_name, message, location,
+                                     resource.source.input))
     finally:
         for resource in resources:
             resource.unpin_document()
