@@ -253,6 +253,7 @@ def _finding_order() -> Callable[[Result], tuple[int, int, str, str, str]]:
     """The order of findings under a pillar: failures first, then unknowns, then passes; high severity first;
     then rule id, resource name (lower case) and input. A name is lower-cased once, not once per rule."""
     lowered: dict[int, tuple[object, str]] = {}
+    ranks = {severity: -severity.rank for severity in Severity}
 
     def order(result: Result) -> tuple[int, int, str, str, str]:
         rule, name = result.rule, result.resource_name
@@ -261,7 +262,7 @@ def _finding_order() -> Callable[[Result], tuple[int, int, str, str, str]]:
         if kept is None or kept[0] is not name:
             kept = (name, display_text(name).lower())
             lowered[id(name)] = kept
-        return (_STATUS_ORDER[result.status], -rule.severity.rank, rule.id, kept[1], result.input)
+        return (_STATUS_ORDER[result.status], ranks[rule.severity], rule.id, kept[1], result.input)
 
     return order
 
