@@ -82,13 +82,6 @@ firewall in a template means the platform's default, Allow), the search module's
 id of a workspace the same plan creates; the Cosmos DB account's `multiple_write_locations_enabled`, the
 cluster's `ssh_public_access_enabled` and the service plan's `worker_count`, left out, are computed too."""
 
-AZURERM_CANNOT_TELL: frozenset[ResultKey] = frozenset({
-    ("MLW008", "microsoft.machinelearningservices/workspaces", "mlw-contoso-chat", "unknown"),
-})
-"""Results the azurerm formats leave unknown: azurerm declares a managed network's outbound rules as resources of
-their own, which are not mapped, so whether the workspace has FQDN rules can't be told."""
-
-
 ONLY_FROM_PLAN: frozenset[ResultKey] = frozenset({
     ("STG009", "microsoft.storage/storageaccounts/blobservices", "stcontosochat/default", "unknown"),
     ("STG010", "microsoft.storage/storageaccounts/blobservices", "stcontosochat/default", "unknown"),
@@ -147,9 +140,6 @@ def test_every_input_is_analysed(directory: str) -> None:
 def test_format_gives_the_expected_results(directory: str) -> None:
     actual = _result_set(_review(directory))
     expected = _expected()
-    if directory in ("plan", "terraform-azurerm"):
-        decided = {key[:3] for key in AZURERM_CANNOT_TELL}
-        expected = {key for key in expected if key[:3] not in decided} | AZURERM_CANNOT_TELL
     if directory == "plan":
         decided = {key[:3] for key in UNKNOWN_FROM_PLAN}
         expected = {key for key in expected if key[:3] not in decided} | UNKNOWN_FROM_PLAN | ONLY_FROM_PLAN
