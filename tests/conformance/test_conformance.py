@@ -49,9 +49,9 @@ INVENTORY_HAS_NO_ROLES_OR_ZONE_GROUPS = frozenset({"AIS009", "NET001", "STG007"}
 private DNS zone groups (child resources of the endpoint the Resources table does not list) or storage lifecycle
 policies (children of the account it does not list either): `unknown` from an export."""
 
-INVENTORY_HAS_NO_SITE_CONFIG = frozenset({"APP012", "APP013", "APP014", "APP016"})
+INVENTORY_HAS_NO_SITE_CONFIG = frozenset({"APP003", "APP012", "APP013", "APP014", "APP016"})
 """App Service site settings the export's `siteConfig` leaves out (Resource Graph rows of `Microsoft.Web/sites` carry
-few of them): `unknown` from an export."""
+few of them, and no app settings): `unknown` from an export."""
 
 NOT_IN_RESOURCES_TABLE = frozenset({
     "microsoft.cognitiveservices/accounts/deployments",

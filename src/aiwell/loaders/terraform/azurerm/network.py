@@ -121,12 +121,42 @@ PRIVATE_ENDPOINT = ResourceMap(
 )
 
 
+def _ddos_plan(attributes: Mapping[str, Any], key: str) -> Any:
+    """A field of the `ddos_protection_plan` block (`id`, `enable`); absent without the block."""
+    block = first_block(attributes.get("ddos_protection_plan"))
+    if isinstance(block, Unresolved):
+        return block
+    if not isinstance(block, Mapping) or block.get(key) is None:
+        return MISSING
+    return boolean(block[key]) if key == "enable" else block[key]
+
+
 VIRTUAL_NETWORK = ResourceMap(
     tf_type="azurerm_virtual_network",
     arm_type="Microsoft.Network/virtualNetworks",
     api_version=API_VERSION,
     naming=TopLevel(),
-    fields=(LOCATION, TAGS, Attr("address_space", "properties.addressSpace.addressPrefixes")),
+    fields=(
+        LOCATION, TAGS, Attr("address_space", "properties.addressSpace.addressPrefixes"),
+        Derived("properties.ddosProtectionPlan.id", lambda attributes: _ddos_plan(attributes, "id")),
+        Derived("properties.enableDdosProtection", lambda attributes: _ddos_plan(attributes, "enable")),
+    ),
+)
+
+PUBLIC_IP = ResourceMap(
+    tf_type="azurerm_public_ip",
+    arm_type="Microsoft.Network/publicIPAddresses",
+    api_version=API_VERSION,
+    naming=TopLevel(),
+    fields=(
+        LOCATION, TAGS,
+        Attr("zones", "zones"),
+        Attr("sku", "sku.name", default="Standard"),
+        Attr("allocation_method", "properties.publicIPAllocationMethod"),
+        # Defaults to VirtualNetworkInherited.
+        Attr("ddos_protection_mode", "properties.ddosSettings.protectionMode", default="VirtualNetworkInherited"),
+        Attr("ddos_protection_plan_id", "properties.ddosSettings.ddosProtectionPlan.id"),
+    ),
 )
 
 SUBNET = ResourceMap(
@@ -227,6 +257,11 @@ FIREWALL = ResourceMap(
         Attr("sku_tier", "properties.sku.tier"),
         Attr("firewall_policy_id", "properties.firewallPolicy.id"),
         Attr("threat_intel_mode", "properties.threatIntelMode"),
+        Block("ip_configuration", "properties.ipConfigurations", (
+            Attr("name", "name"),
+            Attr("subnet_id", "properties.subnet.id"),
+            Attr("public_ip_address_id", "properties.publicIPAddress.id"),
+        ), many=True),
     ),
 )
 
@@ -269,6 +304,16 @@ APPLICATION_GATEWAY = ResourceMap(
             Attr("max_capacity", "maxCapacity"),
         )),
         Attr("firewall_policy_id", "properties.firewallPolicy.id"),
+        Block("gateway_ip_configuration", "properties.gatewayIPConfigurations", (
+            Attr("name", "name"),
+            Attr("subnet_id", "properties.subnet.id"),
+        ), many=True),
+        Block("frontend_ip_configuration", "properties.frontendIPConfigurations", (
+            Attr("name", "name"),
+            Attr("public_ip_address_id", "properties.publicIPAddress.id"),
+            Attr("subnet_id", "properties.subnet.id"),
+            Attr("private_ip_address", "properties.privateIPAddress"),
+        ), many=True),
         Block("waf_configuration", "properties.webApplicationFirewallConfiguration", (
             Attr("enabled", "enabled", boolean),
             Attr("firewall_mode", "firewallMode"),
@@ -301,5 +346,5 @@ WEB_APPLICATION_FIREWALL_POLICY = ResourceMap(
 
 MAPS = (PRIVATE_ENDPOINT, VIRTUAL_NETWORK, SUBNET, PRIVATE_DNS_ZONE, SUBNET_NSG_ASSOCIATION,
         SUBNET_ROUTE_TABLE_ASSOCIATION, NETWORK_SECURITY_GROUP, ROUTE_TABLE, ROUTE, FIREWALL, PRIVATE_DNS_ZONE_LINK,
-        APPLICATION_GATEWAY, WEB_APPLICATION_FIREWALL_POLICY)
+        APPLICATION_GATEWAY, WEB_APPLICATION_FIREWALL_POLICY, PUBLIC_IP)
 
