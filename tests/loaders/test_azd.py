@@ -124,3 +124,39 @@ def test_read_environment_variable_in_a_bicepparam_reads_the_azd_environment(
     code, out, _ = run_cli(capsys, "review", "infra", "--select", "SRC003", "--format", "json")
     (result,) = json.loads(out)["results"]
     assert result["status"] == "fail"  # the default, '1', without an environment
+
+
+def test_azd_values_are_deployed_as_the_parameters_types_and_empty_means_the_default(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """As azd deploys them: "true" for a `bool?` parameter is true, "null" for it is null (the AI landing zone's
+    `"${DEPLOY_BASTION=null}"`), and a variable set to nothing leaves the parameter to its default."""
+    (tmp_path / "azure.yaml").write_text("name: lz\n")
+    (tmp_path / ".azure" / "prod").mkdir(parents=True)
+    (tmp_path / ".azure" / "prod" / ".env").write_text('NETWORK_ISOLATION="true"\nREPLICAS=""\n')
+    (tmp_path / "main.bicep").write_text("""
+param networkIsolation bool?
+param deployExtra bool?
+param replicas int = 3
+var _extra = deployExtra ?? networkIsolation!
+resource search 'Microsoft.Search/searchServices@2024-06-01-preview' = {
+  name: 'srch-lz'
+  location: 'eastus2'
+  sku: { name: 'standard' }
+  properties: {
+    replicaCount: _extra && networkIsolation! ? replicas : 1
+    publicNetworkAccess: networkIsolation! ? 'disabled' : 'enabled'
+  }
+}
+""")
+    (tmp_path / "main.parameters.json").write_text(json.dumps({
+        "$schema": PARAMETER_SCHEMA, "contentVersion": "1.0.0.0", "parameters": {
+            "networkIsolation": {"value": "${NETWORK_ISOLATION}"},
+            "deployExtra": {"value": "${DEPLOY_EXTRA=null}"},
+            "replicas": {"value": "${REPLICAS}"}}}))
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run_cli(capsys, "review", ".", "--select", "SRC001,SRC003", "--azd-env", "prod", "--format", "json")
+    document = json.loads(out)
+    assert [record["status"] for record in document["inputs"]] == ["analysed"]
+    assert {r["rule_id"]: r["status"] for r in document["results"]} == {"SRC001": "pass", "SRC003": "pass"}
+    search = next(r for r in document["resources"] if r["type"] == "Microsoft.Search/searchServices")
+    assert search["name"] == "srch-lz"

@@ -90,7 +90,9 @@ def read_parameter_file(value: Any, path: Path, *, azd_values: Mapping[str, str]
         if not isinstance(entry, dict):
             raise TemplateError(f"parameter '{name}' is not an object with a 'value' or 'reference'")
         if "value" in entry:
-            values[name] = _environment_placeholder(name, entry["value"], azd_values)
+            given = _environment_placeholder(name, entry["value"], azd_values)
+            if given is not _NOT_GIVEN:
+                values[name] = given
         elif "reference" in entry:
             values[name] = key_vault_reference(name, entry["reference"])
         else:
@@ -101,13 +103,18 @@ def read_parameter_file(value: Any, path: Path, *, azd_values: Mapping[str, str]
     return ParameterFile(path=path, values=values, template_hint=template_hint, notes=tuple(notes))
 
 
+_NOT_GIVEN = object()
+"""A placeholder azd fills with nothing: the parameter is deployed as if the file did not set it."""
+
+
 def _environment_placeholder(name: str, value: Any, azd_values: Mapping[str, str] | None) -> Any:
     """A value that is an azd environment placeholder (`${NAME}`, `${NAME=default}`), as azd deploys it.
 
     The Azure Developer CLI substitutes these from the environment it deploys; the text itself never reaches
     Azure. With that environment's values (`--azd-env`), the placeholder becomes its value, or its default when
-    the environment does not set it; without them, or for a variable the environment does not set and that has no
-    default, the value is `Unresolved`.
+    the environment does not set it; an empty value leaves the parameter unset (azd then deploys the template's
+    default). Without them, or for a variable the environment does not set and that has no default, the value is
+    `Unresolved`.
     """
     if not isinstance(value, str):
         return value
@@ -116,10 +123,11 @@ def _environment_placeholder(name: str, value: Any, azd_values: Mapping[str, str
         return value
     variable, default = match.group("variable"), match.group("default")
     if azd_values is not None:
-        if variable in azd_values:
-            return azd_values[variable]
-        if default is not None:
-            return default
+        given = azd_values.get(variable, default)
+        if given == "":
+            return _NOT_GIVEN  # azd deploys the parameter's default (or asks for a value when it has none)
+        if given is not None:
+            return given
         return Unresolved(f"parameters('{name}')", f"azd environment placeholder {value.strip()}: {variable} is "
                                                    "not set in the azd environment given")
     fallback = f", '{default}' when it is not set" if default is not None else ""
