@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from aiwell.model import MISSING, Resource, Source, SourceFormat, Unresolved, first_unresolved, lookup
+import dataclasses
+
+import pytest
+
+from aiwell.model import (
+    AIW000,
+    MISSING,
+    Location,
+    Resource,
+    Result,
+    Source,
+    SourceFormat,
+    Status,
+    Unresolved,
+    engine_result,
+    first_unresolved,
+    lookup,
+)
 
 
 def test_first_unresolved_finds_nested_values_depth_first_within_the_bound() -> None:
@@ -29,3 +46,19 @@ def test_resource_from_arm_keeps_other_top_level_fields() -> None:
     resource = Resource.from_arm({"type": "Microsoft.Insights/diagnosticSettings", "name": "d", "scope": "/x",
                                   "properties": {}}, Source(SourceFormat.ARM, "t.json", 3))
     assert resource.extra == {"scope": "/x"} and resource.id == "d" and resource.get("scope") == "/x"
+
+
+def test_lookup_reads_a_key_spelled_otherwise_and_tells_an_absent_one() -> None:
+    body = {"properties": {"PublicNetworkAccess": "Disabled", 3: "not text"}}
+    assert lookup(body, "properties.publicNetworkAccess") == "Disabled"
+    assert lookup(body, "properties.networkAcls") is MISSING
+    assert lookup({"a": None}, "a") is None and lookup({"a": [1, 2]}, "a[1]") == 2
+
+
+def test_engine_result_is_the_result_the_dataclass_makes() -> None:
+    made = engine_result(AIW000, Status.FAIL, "/x", "t", "n", "m", Location("f.json", 3), "f.json")
+    expected = Result(AIW000, Status.FAIL, "/x", "t", "n", "m", Location("f.json", 3), input="f.json")
+    assert made == expected and hash(made) == hash(expected) and repr(made) == repr(expected)
+    assert dataclasses.replace(made, baselined=True) == dataclasses.replace(expected, baselined=True)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        made.status = Status.PASS  # type: ignore[misc]

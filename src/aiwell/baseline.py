@@ -61,7 +61,13 @@ def _resource_part(result: Result, *, inventory: bool, cwd: str) -> bytes:
 
 
 def _digest(rule_id: str, resource_part: bytes) -> str:
-    return hashlib.sha256(rule_id.upper().encode("utf-8", "surrogatepass") + b"\x1f" + resource_part).hexdigest()[:32]
+    return hashlib.sha256(rule_part(rule_id) + resource_part).hexdigest()[:32]
+
+
+def rule_part(rule_id: str) -> bytes:
+    """What a result's rule puts in its fingerprint, before its resource's part (`Fingerprinter.resource_part`):
+    the fingerprint is the first 32 hex digits of the SHA-256 of the two joined."""
+    return rule_id.upper().encode("utf-8", "surrogatepass") + b"\x1f"
 
 
 class Fingerprinter:
@@ -74,12 +80,16 @@ class Fingerprinter:
         self._resource_parts: dict[tuple[object, str], bytes] = {}
 
     def __call__(self, result: Result) -> str:
+        return _digest(result.rule.id, self.resource_part(result))
+
+    def resource_part(self, result: Result) -> bytes:
+        """What the result's resource (and input) put in its fingerprint, after its rule's part (`rule_part`)."""
         key = (result.resource_id, result.input)
         part = self._resource_parts.get(key)
         if part is None:
             part = _resource_part(result, inventory=result.input in self._inventories, cwd=self._cwd)
             self._resource_parts[key] = part
-        return _digest(result.rule.id, part)
+        return part
 
 
 @lru_cache(maxsize=4096)

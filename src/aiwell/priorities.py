@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from aiwell.model import AIW000, Pillar, Resource, Result, RuleInfo, Severity, SourceFormat, Status
-from aiwell.scoring import counts_in_score, credit
+from aiwell.scoring import credit
 
 PRIORITIES = {Severity.HIGH: "High", Severity.MEDIUM: "Medium", Severity.LOW: "Low"}
 SEVERITY_BASE = {Severity.HIGH: 100, Severity.MEDIUM: 65, Severity.LOW: 32}
@@ -96,17 +97,31 @@ def top_actions(results: Iterable[Result], *, remedies: Mapping[str, Remedy], re
     Only failures that count in the score take part (not suppressed, not `AIW000`). `remedies` gives each rule's
     or question's fix by id; `resources` tell which format each failing resource was written in.
     """
-    counted = [r for r in results if counts_in_score(r) and r.status in (Status.PASS, Status.FAIL)]
-    total_weight = sum(r.rule.severity.weight for r in counted)
+    # What `counts_in_score` says of a decided result, spelled out: this runs once per result of a large review.
+    decided: dict[int, list[Any]] = {}
     failing: dict[str, list[Result]] = {}
-    for result in counted:
-        if result.status is Status.FAIL and result.rule.id != AIW000.id:
-            failing.setdefault(result.rule.id, []).append(result)
+    for result in results:
+        status = result.status
+        if (status is Status.PASS or status is Status.FAIL) and result.suppression is None:
+            rule = result.rule
+            if rule.id == AIW000.id:
+                continue
+            tally = decided.get(id(rule))
+            if tally is None:
+                decided[id(rule)] = [rule, 1]
+            else:
+                tally[1] += 1
+            if status is Status.FAIL:
+                failing.setdefault(rule.id, []).append(result)
+    total_weight = sum(rule.severity.weight * count for rule, count in decided.values())
     sources = {r.id if isinstance(r.id, str) else r.id.expression: r.source.format for r in resources}
     actions: list[TopAction] = []
     for failures in failing.values():
         info = failures[0].rule
-        lost = sum(r.rule.severity.weight * (1 - credit(r)) for r in failures)
+        if any(r.answer is not None for r in failures):
+            lost = sum(r.rule.severity.weight * (1 - credit(r)) for r in failures)
+        else:  # each failure loses its whole weight
+            lost = float(sum(r.rule.severity.weight for r in failures))
         gain = round(100 * lost / total_weight, 1) if total_weight else 0.0
         remedy = remedies.get(info.id, Remedy({}))
         is_question = failures[0].answer is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -151,20 +151,43 @@ def not_analysed_result(record: InputRecord) -> Result:
     )
 
 
-def _result_order(result: Result) -> tuple[str, str, str, str, str, str, str, int]:
-    # display_text: a value typed as text may still arrive unresolved; ordering must not crash on it.
-    location = result.location
-    return (result.rule.id, display_text(result.resource_id).lower(), display_text(result.resource_name).lower(),
-            result.input, result.status, display_text(result.message),
-            location.file if location else "", location.line or 0 if location else 0)
+def _result_order() -> Callable[[Result], tuple[object, ...]]:
+    """The sort key of results: rule id, resource id and name (lower case), input, status, message, file, line.
+
+    The parts that the results on one resource share are worked out once per resource and kept in one tuple
+    (tuples compare as their items laid end to end would), so that a large review's half a million keys neither
+    lower-case the same id again and again nor hold a copy each."""
+    subjects: dict[int, tuple[object, ...]] = {}
+
+    def order(result: Result) -> tuple[object, ...]:
+        resource_id, name, label, location = result.resource_id, result.resource_name, result.input, result.location
+        # Results on one resource hold the same objects: the first one's `id()` stands for them while they live.
+        subject = subjects.get(id(resource_id))
+        if (subject is None or subject[0] is not resource_id or subject[1] is not name or subject[2] is not label
+                or subject[3] is not location):
+            # display_text: a value typed as text may still arrive unresolved; ordering must not crash on it.
+            subject = (resource_id, name, label, location,
+                       (display_text(resource_id).lower(), display_text(name).lower(), label),
+                       (location.file, location.line or 0) if location else ("", 0))
+            subjects[id(resource_id)] = subject
+        message = result.message
+        return (result.rule.id, subject[4], result.status,
+                message if message.__class__ is str else display_text(message), subject[5])
+
+    return order
 
 
 def _without_duplicates(results: Iterable[Result]) -> list[Result]:
     """`results` in order with exact duplicates dropped (the first kept). Only results of one rule, resource, input
-    and message can be equal, so each is compared with those few instead of hashing every field of every result."""
+    and message can be equal, so each is compared with those few instead of hashing every field of every result;
+    and when no two results share a rule, resource and input (the rule engine gives one result per rule and
+    resource), none is compared at all."""
+    listed = list(results)
+    if len({(result.rule.id, result.resource_id, result.input) for result in listed}) == len(listed):
+        return listed
     kept: list[Result] = []
     seen: dict[tuple[str, str, str, str], list[Result]] = {}
-    for result in results:
+    for result in listed:
         key = (result.rule.id, result.resource_id, result.input, result.message)
         alike = seen.get(key)
         if alike is None:
@@ -241,7 +264,7 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
         if (failure.resource_id, failure.input, failure.message) not in reported:
             all_results.append(failure)
             reported.add((failure.resource_id, failure.input, failure.message))
-    all_results.sort(key=_result_order)
+    all_results.sort(key=_result_order())
     chosen = tuple(pillar for pillar in Pillar if pillars is None or pillar in set(pillars))
     resource_list = sorted(resources, key=_resource_order)
     weights = {**DEFAULT_PILLAR_WEIGHTS, **(pillar_weights or {})}
@@ -282,19 +305,20 @@ def exit_code(report: Report, fail_on: Severity | None, *, allow_unknown: bool =
 def gating_failures(report: Report, fail_on: Severity) -> list[Result]:
     """The failures that gate at `fail_on`: not suppressed, not in the baseline, at or above the severity
     (`AIW000` results of inputs not analysed among them, as high)."""
-    return [result for result in report.results
-            if result.status is Status.FAIL and _gates(result, fail_on)]
+    return _gating(report, Status.FAIL, fail_on)
 
 
 def gating_unknowns(report: Report, fail_on: Severity) -> list[Result]:
     """The results that could not be decided and gate at `fail_on` (unless the run allows unknowns): not
     suppressed, not in the baseline, at or above the severity."""
+    return _gating(report, Status.UNKNOWN, fail_on)
+
+
+def _gating(report: Report, status: Status, fail_on: Severity) -> list[Result]:
+    severities = tuple(severity for severity in Severity if severity.rank >= fail_on.rank)
     return [result for result in report.results
-            if result.status is Status.UNKNOWN and _gates(result, fail_on)]
-
-
-def _gates(result: Result, fail_on: Severity) -> bool:
-    return result.suppression is None and not result.baselined and result.rule.severity.rank >= fail_on.rank
+            if result.status is status and result.suppression is None and not result.baselined
+            and result.rule.severity in severities]
 
 
 def _by_severity(results: Sequence[Result], fail_on: Severity) -> str:

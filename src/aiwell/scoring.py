@@ -138,7 +138,10 @@ def score_results(results: Iterable[Result], *, pillars: Iterable[Pillar] | None
     chosen = set(Pillar if pillars is None else pillars)
     tallies = {pillar: _Tally() for pillar in Pillar if pillar in chosen}
     areas = {area: _Tally() for area in DesignArea}
-    counted = [result for result in results if counts_in_score(result)]
+    # `counts_in_score`, spelled out: this runs once per result of a large review.
+    counted = [result for result in results
+               if result.status is not Status.NOT_APPLICABLE and result.suppression is None
+               and result.rule.id != AIW000.id]
     if any(result.answer is not None for result in counted):
         # A questionnaire answer earns a fraction: sums of fractions depend on their order, so each result is
         # added in turn.

@@ -367,6 +367,8 @@ def apply_suppressions(results: Sequence[Result], resources: Sequence[Resource],
     today = today or dt.date.today()
     aliases = aliases or {}
     declared = declared or Declared({})
+    if not file_entries and not declared.entries:
+        return list(results), list(dict.fromkeys(declared.warnings))  # nothing to match: as the loop below finds
     by_resource: dict[tuple[str, str], tuple[Entry, ...]] = {}
     for resource in resources:
         found = declared.entries.get(id(resource))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import json
 import re
@@ -17,6 +18,7 @@ from aiwell.model import (
     InputStatus,
     Location,
     Pillar,
+    QuestionAnswer,
     Resource,
     Result,
     RuleInfo,
@@ -220,6 +222,33 @@ def test_arrays_encoded_one_by_one_give_the_bytes_of_the_whole_document(case: st
     report = build_report([], resources, results)
     whole = orjson.dumps(report_document(report), option=orjson.OPT_INDENT_2)
     assert render_json_bytes(report) == whole
+
+
+def test_results_written_from_pieces_give_the_bytes_of_their_documents(hostile_report: Report) -> None:
+    """Each result is put together from pieces encoded once per rule and per resource: suppressed, baselined,
+    questionnaire and not-quite-Unicode results, and results that share a resource, give what their documents
+    do when encoded whole."""
+    from aiwell.reporters import render_json_bytes
+    from aiwell.reporters.json import _dumps
+
+    account = "/subscriptions/s/resourceGroups/rg/providers/Microsoft.CognitiveServices/accounts/a"
+    question = RuleInfo(id="Q-OPS-01", name="no-runbook", title="No runbook", severity=Severity.MEDIUM,
+                        pillars=(Pillar.OPERATIONAL_EXCELLENCE,), design_area=DesignArea.OPERATIONS)
+    other = RuleInfo(id="AIS009", name="ai-services-other", title="Other", severity=Severity.LOW,
+                     pillars=(Pillar.SECURITY, Pillar.RELIABILITY), design_area=DesignArea.DATA_DESIGN,
+                     waf=("SE:05", "RE:01"))
+    shared = _result(account)
+    results = [
+        shared, dataclasses.replace(shared, rule=other, status=Status.PASS, message="ok"),
+        _result("x", suppression=Suppression(reason="accepted", owner="team", expires="2027-01-31",
+                                             source="aiwell.toml")),
+        _result("y", baselined=True),
+        dataclasses.replace(_result("z"), message="broken \ud800 text", location=None),
+        Result(question, Status.FAIL, "", "", "", "no runbook", answer=QuestionAnswer(("no",), 0.0)),
+    ]
+    made = build_report([], [_resource("a", account), _resource("b", Unresolved("[x]", "unknown"))], results)
+    for report in (made, REGEN.sample_report(governed=True), hostile_report):
+        assert render_json_bytes(report) == _dumps(report_document(report))
 
 
 def test_governance_fields_satisfy_the_schema(hostile_report: Report) -> None:

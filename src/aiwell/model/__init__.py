@@ -14,6 +14,7 @@ from aiwell.model.result import (
     Severity,
     Status,
     Suppression,
+    engine_result,
     input_label,
 )
 from aiwell.model.values import (
@@ -46,6 +47,7 @@ __all__ = [
     "Unresolved",
     "contains_unresolved",
     "display_text",
+    "engine_result",
     "first_unresolved",
     "follow",
     "input_label",

@@ -198,7 +198,13 @@ def follow(value: Any, steps: PathSteps) -> Any:
     """`lookup` with the path already split into steps (`path_steps`)."""
     current = value
     for key, index, folded in steps:
-        if isinstance(current, Unresolved):
+        if key is not None and current.__class__ is dict:
+            # The common step, first: a key of a plain dict, spelled as asked.
+            found = current.get(key, MISSING)
+            if found is not MISSING:
+                current = found
+                continue
+        elif isinstance(current, Unresolved):
             return current
         if key is not None:
             if not isinstance(current, dict):
@@ -206,6 +212,13 @@ def follow(value: Any, steps: PathSteps) -> Any:
             if key in current:
                 current = current[key]
                 continue
+            try:
+                # Most keys asked for are simply absent: tell so by lower-casing the keys in one C loop.
+                present = folded in map(str.lower, current)  # type: ignore[operator]  # a key's step has `folded`
+            except TypeError:  # a key that is not text: look the slow way
+                present = True
+            if not present:
+                return MISSING
             for candidate, item in current.items():
                 if isinstance(candidate, str) and candidate.lower() == folded:
                     current = item

@@ -132,6 +132,34 @@ class Result:
     it does not gate, since only new failures do."""
 
 
+(_set_rule, _set_status, _set_resource_id, _set_resource_type, _set_resource_name, _set_message, _set_location,
+ _set_suppression, _set_answer, _set_input, _set_baselined) = (
+    Result.__dict__[name].__set__ for name in ("rule", "status", "resource_id", "resource_type", "resource_name",
+                                               "message", "location", "suppression", "answer", "input", "baselined"))
+"""Each field's slot setter: what the frozen dataclass's `__init__` calls `object.__setattr__` for."""
+
+
+def engine_result(rule: RuleInfo, status: Status, resource_id: str, resource_type: str, resource_name: str,
+                  message: str, location: Location | None, input: str) -> Result:
+    """`Result(rule, status, resource_id, resource_type, resource_name, message, location, input=input)`, made
+    about twice as fast: the rule engine makes one per rule and resource, half a million on a large inventory,
+    and the frozen dataclass's `__init__` goes through `object.__setattr__` field by field. The same object in
+    every way (fields, equality, hash, immutability afterwards)."""
+    result = object.__new__(Result)
+    _set_rule(result, rule)
+    _set_status(result, status)
+    _set_resource_id(result, resource_id)
+    _set_resource_type(result, resource_type)
+    _set_resource_name(result, resource_name)
+    _set_message(result, message)
+    _set_location(result, location)
+    _set_suppression(result, None)
+    _set_answer(result, None)
+    _set_input(result, input)
+    _set_baselined(result, False)
+    return result
+
+
 class InputStatus(StrEnum):
     """Whether an input file was analysed."""
 
@@ -207,5 +235,6 @@ __all__ = [
     "Severity",
     "Status",
     "Suppression",
+    "engine_result",
     "input_label",
 ]

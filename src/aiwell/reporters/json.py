@@ -25,16 +25,18 @@ resource ids, `reason`); each result's `priority` (High, Medium, Low), `weight` 
 
 from __future__ import annotations
 
+import binascii
+import hashlib
 import itertools
 import secrets
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from aiwell.baseline import Fingerprinter, inventory_inputs
-from aiwell.model import InputRecord, Pillar, Resource, Result, RuleInfo, display_text
+from aiwell.baseline import Fingerprinter, inventory_inputs, rule_part
+from aiwell.model import InputRecord, Pillar, Resource, Result, RuleInfo, Status, Suppression, display_text
 from aiwell.priorities import TopAction, priority, waf_code, weight
 from aiwell.report import Report
 from aiwell.scoring import Score
@@ -82,7 +84,7 @@ def _resource(resource: Resource) -> dict[str, Any]:
 _RuleFields = tuple[RuleInfo, tuple[Any, ...]]
 
 
-def _result(result: Result, fingerprint: Fingerprinter, pillar_weights: Mapping[Pillar, float],
+def _result(result: Result, fingerprint: Callable[[Result], str], pillar_weights: Mapping[Pillar, float],
             rules: dict[int, _RuleFields] | None = None) -> dict[str, Any]:
     """A result as JSON. `rules` keeps what the results of one rule repeat, worked out once per rule."""
     rule = result.rule
@@ -249,6 +251,129 @@ def _array(items: Iterator[dict[str, Any]]) -> Iterator[bytes]:
     yield b"[]" if opening == b"[" else b"\n  ]"
 
 
+_SLOTS = ("status", "resource_id", "resource_type", "resource_name", "input", "message", "location", "suppression",
+          "baselined", "fingerprint")
+"""The fields of a result (not a questionnaire one) that vary within one rule's results, in document order."""
+
+_MEMBER_INDENT = b"\n      "
+"""What a line break inside a value of a member of the `results` array is followed by (its keys' depth)."""
+
+_STATUSES = {status: orjson.dumps(status.value) for status in Status}
+
+
+class _ResultEncoder:
+    """The results array's members as `_array` writes them, each put together from pre-encoded pieces: what one
+    rule's results repeat is encoded once into a template (with the exact layout orjson gives the whole
+    member), and what one resource's results repeat (its id, type, name, input, location and its part of the
+    fingerprint) once per resource; only the status, message and fingerprint are worked out per result."""
+
+    def __init__(self, report: Report) -> None:
+        self._weights = report.pillar_weights
+        self._fingerprint = Fingerprinter(inventory_inputs(report.inputs))
+        self._templates: dict[int, tuple[RuleInfo, list[bytes], bytes]] = {}
+        self._subjects: dict[int, tuple[Any, ...]] = {}
+        self._dicts: dict[int, _RuleFields] = {}
+        self._token = secrets.token_hex(8)
+
+    def members(self, results: Iterable[Result]) -> Iterator[bytes]:
+        """Each result's member: `\n    {...\n    }`."""
+        templates, subjects, sha256, hexlify = self._templates, self._subjects, hashlib.sha256, binascii.hexlify
+        for result in results:
+            rule = result.rule
+            kept = templates.get(id(rule))
+            if kept is None or kept[0] is not rule:
+                kept = (rule, self._template(rule), rule_part(rule.id))
+                templates[id(rule)] = kept
+            pieces = kept[1]
+            if not pieces:
+                yield self._member(result)
+                continue
+            # Results keep their resource's id, type, name, input and location objects: while the results live,
+            # the id of the first (its `id()`) names them all.
+            subject = subjects.get(id(result.resource_id))
+            if (subject is None or subject[0] is not result.resource_id or subject[1] is not result.resource_type
+                    or subject[2] is not result.resource_name or subject[3] is not result.input
+                    or subject[4] is not result.location):
+                try:
+                    subject = self._subject(result)
+                except orjson.JSONEncodeError:  # text that is not valid Unicode: the slow, escaping way
+                    yield self._member(result)
+                    continue
+                subjects[id(result.resource_id)] = subject
+            message, suppression = result.message, result.suppression
+            try:
+                encoded_message = orjson.dumps(message if message.__class__ is str else display_text(message))
+                encoded_suppression = b"null" if suppression is None else self._value(_suppression(suppression))
+            except orjson.JSONEncodeError:
+                yield self._member(result)
+                continue
+            yield b"".join((
+                pieces[0], _STATUSES[result.status], pieces[1], subject[5], pieces[2], encoded_message,
+                pieces[3], subject[6], pieces[4], encoded_suppression, pieces[5],
+                b"true" if result.baselined else b"false", pieces[6],
+                hexlify(sha256(kept[2] + subject[7]).digest()[:16]), pieces[7]))
+
+    def _member(self, result: Result) -> bytes:
+        document = _result(result, self._fingerprint, self._weights, self._dicts)
+        return _dumps([document])[1:-2].replace(b"\n", b"\n  ")
+
+    def _template(self, rule: RuleInfo) -> list[bytes]:
+        """The constant pieces of `rule`'s members, between the variable ones: the member `_array` writes for a
+        result whose variable fields are placeholders, split at them (the fingerprint's quotes kept with the
+        pieces around it). Empty for a questionnaire rule (its results have another shape: encoded one by
+        one)."""
+        if rule.id.startswith("Q-"):
+            return []
+        placeholders = {slot: orjson.dumps(f"@aiwell-{slot}-{self._token}@") for slot in _SLOTS}
+        document = _result(Result(rule, Status.PASS, "", "", "", ""), lambda _result: "", self._weights)
+        document.update((slot, f"@aiwell-{slot}-{self._token}@") for slot in _SLOTS)
+        encoded = _dumps([document])[1:-2].replace(b"\n", b"\n  ")
+        if any(encoded.count(placeholder) != 1 for placeholder in placeholders.values()):
+            return []  # never in practice: the token is random
+        pieces: list[bytes] = []
+        for slot in _SLOTS:
+            before, _, encoded = encoded.partition(placeholders[slot])
+            pieces.append(before)
+        pieces.append(encoded)
+        # The resource's id, type, name and input follow one another: one piece, with these between them.
+        self._between = pieces[2:5]
+        return [pieces[0], pieces[1], pieces[5], pieces[6], pieces[7], pieces[8], pieces[9] + b'"',
+                b'"' + pieces[10]]
+
+    _between: list[bytes]
+
+    def _subject(self, result: Result) -> tuple[Any, ...]:
+        """What the results on one resource share: the objects that name it, then its encoded id, type, name and
+        input (one piece), its encoded location, and its part of the fingerprint."""
+        between, location = self._between, result.location
+        encoded = b"".join((
+            orjson.dumps(display_text(result.resource_id)), between[0],
+            orjson.dumps(display_text(result.resource_type)), between[1],
+            orjson.dumps(display_text(result.resource_name)), between[2], orjson.dumps(result.input)))
+        encoded_location = b"null" if location is None else self._value({"file": location.file,
+                                                                          "line": location.line})
+        return (result.resource_id, result.resource_type, result.resource_name, result.input, location, encoded,
+                encoded_location, self._fingerprint.resource_part(result))
+
+    @staticmethod
+    def _value(value: Any) -> bytes:
+        return orjson.dumps(value, option=_OPTIONS).replace(b"\n", _MEMBER_INDENT)
+
+
+def _suppression(suppression: Suppression) -> dict[str, Any]:
+    return {"reason": suppression.reason, "owner": suppression.owner, "expires": suppression.expires,
+            "source": suppression.source}
+
+
+def _members_array(members: Iterator[bytes]) -> Iterator[bytes]:
+    """A top-level key's array from its members as `_array` writes them, a batch of members at a time."""
+    opening = b"["
+    while batch := list(itertools.islice(members, _BATCH)):
+        yield opening + b",".join(batch)
+        opening = b","
+    yield b"[]" if opening == b"[" else b"\n  ]"
+
+
 def iter_json_bytes(report: Report) -> Iterator[bytes]:
     """The report as UTF-8 JSON (two-space indent, no trailing newline) in pieces, encoded by orjson.
 
@@ -266,9 +391,8 @@ def iter_json_bytes(report: Report) -> Iterator[bytes]:
     yield encoded[:resources_at]
     yield from _array(_resource(resource) for resource in report.resources)
     yield encoded[resources_at + len(spots[0]):results_at]
-    rules: dict[int, _RuleFields] = {}
-    fingerprint = Fingerprinter(inventory_inputs(report.inputs))
-    yield from _array(_result(result, fingerprint, report.pillar_weights, rules) for result in report.listed_results)
+    listed = (result for result in report.results if result.status is not Status.NOT_APPLICABLE)
+    yield from _members_array(_ResultEncoder(report).members(listed))
     yield encoded[results_at + len(spots[1]):]
 
 

@@ -13,7 +13,7 @@ input reaches the terminal. Colour follows the console: `NO_COLOR` is honoured.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from rich import box
@@ -148,13 +148,15 @@ class _Aggregate:
         return self.results[0].status
 
     def detail(self) -> list[tuple[str, str]]:
-        names = [one_line(display_text(r.resource_name) or display_text(r.resource_id)) for r in self.results]
-        shown = ", ".join(names[:_NAMED])
+        count = len(self.results)
+        shown = ", ".join(one_line(display_text(r.resource_name) or display_text(r.resource_id))
+                          for r in self.results[:_NAMED])
         lines = [(one_line(self.rule.title), ""),
-                 (f"on {len(names):,} resources: {shown} and {len(names) - _NAMED:,} more (--verbose lists them)",
-                  "dim")]
+                 (f"on {count:,} resources: {shown} and {count - _NAMED:,} more (--verbose lists them)", "dim")]
         if self.status is Status.UNKNOWN:
-            reasons = dict.fromkeys(visible(display_text(r.message)) for r in self.results)
+            # Each distinct message made visible once (`visible` keeps the order of first appearance).
+            messages = dict.fromkeys(display_text(r.message) for r in self.results)
+            reasons = dict.fromkeys(visible(message) for message in messages)
             first = next(iter(reasons))
             lines.append((first if len(reasons) == 1 else f"{first} (and {len(reasons) - 1:,} other reasons)",
                           "italic"))
@@ -239,18 +241,30 @@ class _Findings:
 def _listed(report: Report) -> list[Result]:
     """Results shown under the pillars: not suppressed, not `AIW000` (shown at the top), and not the questions left
     unanswered (counted in the questionnaire line instead)."""
-    return [r for r in report.listed_results if r.suppression is None and r.rule.id != AIW000.id
-            and not _unanswered(r)]
+    return [r for r in report.results if r.status is not Status.NOT_APPLICABLE and r.suppression is None
+            and r.rule.id != AIW000.id and not (r.rule.id.startswith("Q-") and _unanswered(r))]
 
 
 def _unanswered(result: Result) -> bool:
     return result.rule.id.startswith("Q-") and result.answer is None and result.status is Status.UNKNOWN
 
 
-def _finding_order(result: Result) -> tuple[int, int, str, str, str]:
-    rule = result.rule
-    name = display_text(result.resource_name).lower()
-    return (_STATUS_ORDER[result.status], -rule.severity.rank, rule.id, name, result.input)
+def _finding_order() -> Callable[[Result], tuple[int, int, str, str, str]]:
+    """The order of findings under a pillar: failures first, then unknowns, then passes; high severity first;
+    then rule id, resource name (lower case) and input. A name is lower-cased once, not once per rule."""
+    lowered: dict[int, tuple[object, str]] = {}
+    ranks = {severity: -severity.rank for severity in Severity}
+
+    def order(result: Result) -> tuple[int, int, str, str, str]:
+        rule, name = result.rule, result.resource_name
+        # Results on one resource hold the same name object: its `id()` stands for it while the results live.
+        kept = lowered.get(id(name))
+        if kept is None or kept[0] is not name:
+            kept = (name, display_text(name).lower())
+            lowered[id(name)] = kept
+        return (_STATUS_ORDER[result.status], ranks[rule.severity], rule.id, kept[1], result.input)
+
+    return order
 
 
 def _render_header(report: Report, console: Console) -> None:
@@ -334,7 +348,7 @@ def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console:
     title = Text(f" {_pillar_title(pillar)} · score {_percent(score.score)}"
                  f" · coverage {_percent(score.coverage)}% ", style="bold")
     console.rule(title, align="left")
-    shown = sorted((r for r in results if verbose or r.status is not Status.PASS), key=_finding_order)
+    shown = sorted((r for r in results if verbose or r.status is not Status.PASS), key=_finding_order())
     if shown:
         console.print(_Findings(list(shown) if verbose else _aggregated(shown), verbose=verbose,
                                 with_input=with_input))
@@ -422,8 +436,9 @@ def _render_top_actions(report: Report, console: Console) -> None:
     console.print()
     console.rule(Text(" Top actions ", style="bold"), align="left")
     # Actions list resource ids; they are named as the findings below name them (an unresolved id says little).
+    wanted = {resource_id for action in report.top_actions for resource_id in action.resources}
     names = {result.resource_id: display_text(result.resource_name) for result in report.results
-             if result.resource_id and result.resource_name}
+             if result.resource_id in wanted and result.resource_name}
     for number, action in enumerate(report.top_actions, start=1):
         rule = action.rule
         head = Text(f" {number}. ")
@@ -484,14 +499,14 @@ def _render_questionnaire(report: Report, console: Console, *, verbose: bool) ->
                            f"unless --allow-unanswered; answer them with `{command}`.", style="dim"))
 
 
-def summary_line(report: Report) -> str:
+def summary_line(report: Report, *, listed: list[Result] | None = None) -> str:
     """The one-line summary: `12 failed, 3 unknown, 40 passed · 2 inputs not analysed · score 61.5`.
 
     Counts are of the findings listed (answered questions included); inputs not analysed, inputs partly reviewed
-    and questions left unanswered are counted on their own.
+    and questions left unanswered are counted on their own. `listed` is `_listed(report)` when the caller has it.
     """
     counts = dict.fromkeys(_STATUS_ORDER, 0)
-    for result in _listed(report):
+    for result in _listed(report) if listed is None else listed:
         counts[result.status] += 1
     parts = [f"{counts[Status.FAIL]} failed, {counts[Status.UNKNOWN]} unknown, {counts[Status.PASS]} passed"]
     if report.summary.suppressed:
@@ -531,13 +546,14 @@ def render_terminal(report: Report, console: Console, *, verbose: bool = False, 
     _render_notes(report, console)
     _render_nothing_checked(report, console)
     with_input = len(report.input_labels) > 1
-    for pillar, in_pillar in _by_pillar(_listed(report), report.pillars):
+    listed = _listed(report)
+    for pillar, in_pillar in _by_pillar(listed, report.pillars):
         _render_pillar(pillar, in_pillar, report.scores.pillars[pillar], console, verbose=verbose,
                        with_input=with_input)
     _render_scores(report, console)
     _render_questionnaire(report, console, verbose=verbose)
     console.print()
-    console.print(Text(summary_line(report), style="bold"))
+    console.print(Text(summary_line(report, listed=listed), style="bold"))
     if gate:
         console.print(Text(gate, style="bold red" if gate.startswith("exit 1") else "bold green"))
 

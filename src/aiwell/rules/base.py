@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import string
 from collections.abc import Callable, Mapping
@@ -137,6 +138,10 @@ class Rule:
     reads it as `$context.<key>`, a Python rule through `aiwell.rules.context`."""
     fix: tuple[FixStep, ...] = ()
     """The ARM paths to change and the values that pass, from which a fix is named in the input's language."""
+    _verdicts: dict[int, tuple[Outcome, tuple[Status, str]]] = field(default_factory=dict, init=False, repr=False,
+                                                                     compare=False)
+    """The verdict for each outcome object seen whose message names no resource: conditions return one outcome
+    object for resources configured alike (`declarative`), and this gives them one verdict and one message."""
 
     @property
     def id(self) -> str:
@@ -183,6 +188,8 @@ class Rule:
         Conditions read the resource as the graph sees it: with the configuration its child resources carry
         merged in (`ResourceGraph.document`), so a setting written either way is read the same.
         """
+        if self.check is not None and self.where is None:
+            return self.check(resource, graph)  # a Python rule reads the resource and graph itself
         document = graph.document(resource)
         if self.context:
             document = {**document, CONTEXT_FIELD: context_document(resource, graph, self.context)}
@@ -199,6 +206,9 @@ class Rule:
         return Status.NOT_APPLICABLE, "reserved rule: reported per input, never per resource"
 
     def _verdict(self, outcome: Outcome, resource: Resource) -> tuple[Status, str]:
+        kept = self._verdicts.get(id(outcome))
+        if kept is not None and kept[0] is outcome:  # the memo holds the outcome: its id is still its own
+            return kept[1]
         reason = outcome.reason
         if outcome.truth is Truth.MISSING:
             status = self.missing
@@ -206,17 +216,34 @@ class Rule:
         else:
             status = _DECIDED[outcome.truth]
         template = self.messages.get(status)  # a Status is its value, as a key of `messages`
-        if template is not None:
+        if template is not None and _names_resource(template):
             return status, template.format_map(_message_fields(resource, reason))
-        if status is Status.FAIL:
-            return status, f"{self.title}: {reason}"
-        if status is Status.UNKNOWN:
-            return status, f"can't tell: {reason}"
-        return status, reason
+        if template is not None:
+            verdict = status, template.format_map({"reason": reason})
+        elif status is Status.FAIL:
+            verdict = status, f"{self.title}: {reason}"
+        elif status is Status.UNKNOWN:
+            verdict = status, f"can't tell: {reason}"
+        else:
+            verdict = status, reason
+        if len(self._verdicts) < _VERDICT_MEMO_LIMIT:
+            self._verdicts[id(outcome)] = (outcome, verdict)
+        return verdict
 
 
 _DECIDED = {Truth.TRUE: Status.PASS, Truth.FALSE: Status.FAIL, Truth.UNKNOWN: Status.UNKNOWN}
 """The status of each outcome but `missing`, which each rule decides (`Rule.missing`)."""
+
+
+_VERDICT_MEMO_LIMIT = 256
+"""How many outcomes' verdicts a rule keeps (`Rule._verdicts`)."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _names_resource(template: str) -> bool:
+    """Whether a message template reads anything but `{reason}` (the resource's `{name}`, `{id}` or `{type}`)."""
+    fields = (field_name for _, field_name, _, _ in string.Formatter().parse(template) if field_name is not None)
+    return any(re.split(r"[.\[]", name, maxsplit=1)[0] != "reason" for name in fields)
 
 
 def _text(value: str | Unresolved) -> str:

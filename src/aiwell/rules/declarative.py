@@ -83,6 +83,27 @@ def _said_by_another(reason: str, reasons: list[str]) -> bool:
     return any(other.startswith(implying) and other not in (reason, f"{path} is not set") for other in reasons)
 
 
+_MEMO_LIMIT = 256
+"""How many distinct combinations of its members' outcomes an `allOf`, `anyOf` or `not` keeps the answer of."""
+
+_Memo = dict[tuple[int, ...], tuple[tuple["Outcome", ...], "Outcome"]]
+
+
+def _memoised(memo: _Memo, outcomes: tuple[Outcome, ...], combine: Callable[[Iterable[Outcome]], Outcome],
+              ) -> Outcome:
+    """`combine(outcomes)`, remembered for these very outcome objects: a field test returns the same object for
+    the same value (`FieldTest._outcomes`), so the thousands of resources configured alike give a few
+    combinations, each joined once. Keyed by the objects' ids, which stay theirs while the memo holds them."""
+    key = tuple(map(id, outcomes))
+    kept = memo.get(key)
+    if kept is not None:
+        return kept[1]
+    outcome = combine(outcomes)
+    if len(memo) < _MEMO_LIMIT:
+        memo[key] = (outcomes, outcome)
+    return outcome
+
+
 # -- evaluation scope --------------------------------------------------------------------------------------
 
 
@@ -166,9 +187,10 @@ class AllOf(Condition):
     """`allOf: [...]`."""
 
     members: tuple[Condition, ...]
+    _memo: _Memo = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def evaluate(self, scope: Scope) -> Outcome:
-        return all_of(member.evaluate(scope) for member in self.members)
+        return _memoised(self._memo, tuple([member.evaluate(scope) for member in self.members]), all_of)
 
     def fields(self) -> set[str]:
         return {path for member in self.members for path in member.fields()}
@@ -183,9 +205,10 @@ class AnyOf(Condition):
     """`anyOf: [...]`."""
 
     members: tuple[Condition, ...]
+    _memo: _Memo = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def evaluate(self, scope: Scope) -> Outcome:
-        return any_of(member.evaluate(scope) for member in self.members)
+        return _memoised(self._memo, tuple([member.evaluate(scope) for member in self.members]), any_of)
 
     def fields(self) -> set[str]:
         return {path for member in self.members for path in member.fields()}
@@ -199,14 +222,19 @@ class Not(Condition):
     """`not: {...}`: swaps true and false, keeps missing and unknown."""
 
     member: Condition
+    _memo: _Memo = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def fields(self) -> set[str]:
         return self.member.fields()
 
     def evaluate(self, scope: Scope) -> Outcome:
-        inner = self.member.evaluate(scope)
-        swapped = {Truth.TRUE: Truth.FALSE, Truth.FALSE: Truth.TRUE}.get(inner.truth, inner.truth)
-        return Outcome(swapped, inner.reason)
+        return _memoised(self._memo, (self.member.evaluate(scope),), _swapped)
+
+
+def _swapped(outcomes: Iterable[Outcome]) -> Outcome:
+    (inner,) = outcomes
+    swapped = {Truth.TRUE: Truth.FALSE, Truth.FALSE: Truth.TRUE}.get(inner.truth, inner.truth)
+    return Outcome(swapped, inner.reason)
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,6 +291,12 @@ class FieldTest(Condition):
     def subject(self) -> str:
         """What the test reads, for messages."""
         return self.path if self.path is not None else f"value {show(self.literal)}"
+
+    def evaluate_document(self, document: Any) -> Outcome:
+        if self._steps is not None:  # as `evaluate` reads it, without a scope made for it
+            found = follow(document, self._steps)
+            return self._test(MISSING if found is None else found)
+        return self.evaluate(Scope(document))
 
     def evaluate(self, scope: Scope) -> Outcome:
         if self._steps is not None and not scope.members:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from aiwell.graph import ResourceGraph
-from aiwell.model import Location, Resource, Result, Status, display_text
+from aiwell.model import Location, Resource, Result, Status, display_text, engine_result
 from aiwell.rules.base import Rule
 from aiwell.rules.registry import load_registry
 
@@ -74,6 +74,10 @@ class _Verdicts:
         # Only the verdicts of prerequisites are asked for again: the others are not kept.
         self._prerequisites = {prerequisite for rule in rules for prerequisite in rule.moot_if_failing}
 
+    def is_prerequisite(self, rule: Rule) -> bool:
+        """Whether a rule's verdicts may be asked for again (another rule is moot while it fails)."""
+        return rule.id in self._prerequisites
+
     def of(self, rule: Rule, resource: Resource) -> tuple[Status, str]:
         if rule.id not in self._prerequisites:
             return self._moot(rule, resource) or _verdict(rule, resource, self._graph)
@@ -130,13 +134,23 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
                 continue
             matching = [subject for subject in subjects if subject.resource.type_lower in wanted] \
                 if len(wanted) > 1 else by_type.get(next(iter(wanted)), [])
-            info, verdict, append = rule.info, verdicts.of, results.append
+            info, append = rule.info, results.append
+            if rule.moot_if_failing or verdicts.is_prerequisite(rule):
+                verdict = verdicts.of
+                for resource, resource_id, resource_name, location in matching:
+                    status, message = verdict(rule, resource)
+                    append(engine_result(info, status, resource_id, resource.type, resource_name, message,
+                                         location, resource.source.input))
+                continue
+            # Neither moot nor asked for again: its verdicts need no bookkeeping (what `_verdict` does, inline).
+            judge = rule.evaluate
             for resource, resource_id, resource_name, location in matching:
-                status, message = verdict(rule, resource)
-                # Positional, in `Result`'s field order (no suppression, no answer yet): the engine makes one per
-                # rule and resource, hundreds of thousands on a large inventory.
-                append(Result(info, status, resource_id, resource.type, resource_name, message, location, None,
-                              None, resource.source.input))
+                try:
+                    status, message = judge(resource, graph)
+                except Exception as exc:  # a broken rule must not stop the review
+                    status, message = Status.UNKNOWN, f"rule error: {type(exc).__name__}: {exc}"
+                append(engine_result(info, status, resource_id, resource.type, resource_name, message, location,
+                                     resource.source.input))
     finally:
         for resource in resources:
             resource.unpin_document()

@@ -344,7 +344,9 @@ _UNCLOSED_CALL = re.compile(r"\[\s*[A-Za-z_][\w.]*\s*\(")
 
 
 def _evaluate_string(text: str, scope: EvalScope) -> Any:
-    if len(text) >= 2 and text[0] == "[" and text[-1] == "]":
+    if not text.startswith("["):
+        return text  # most strings of a template (keys, names, settings) are not expressions
+    if len(text) >= 2 and text[-1] == "]":
         if text[1] == "[":
             return text[1:]
         value = _evaluate_node(parse_expression(text), scope)
@@ -362,7 +364,7 @@ def _evaluate_string(text: str, scope: EvalScope) -> Any:
 
 def _evaluate_value(value: Any, scope: EvalScope) -> Any:
     if isinstance(value, str):
-        return _evaluate_string(value, scope)
+        return _evaluate_string(value, scope) if value.startswith("[") else value
     if not isinstance(value, dict | list):
         return value
     scope.charge()
@@ -376,7 +378,7 @@ def _evaluate_value(value: Any, scope: EvalScope) -> Any:
                 for loop in item:
                     result[_evaluate_value(loop["name"], scope)] = _expand_copy(loop, scope)
                 continue
-            evaluated_key = _evaluate_value(key, scope) if isinstance(key, str) else key
+            evaluated_key = _evaluate_string(key, scope) if isinstance(key, str) and key.startswith("[") else key
             if not isinstance(evaluated_key, str):
                 # A key that is unresolved (or not a string) can't name a property; keep the source text.
                 evaluated_key = key

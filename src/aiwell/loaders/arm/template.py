@@ -217,6 +217,12 @@ def _field(raw: Mapping[str, Any], key: str) -> Any:
     if key in raw:
         return raw[key]
     folded = key.lower()
+    try:
+        # Most keys asked for are simply absent: tell so by lower-casing the keys in one C loop.
+        if folded not in map(str.lower, raw):
+            return None
+    except TypeError:  # a key that is not text: look the slow way
+        pass
     for candidate, value in raw.items():
         if isinstance(candidate, str) and candidate.lower() == folded:
             return value
