@@ -1,13 +1,13 @@
-"""The DuckDB engine: every statistic of a table in one aggregate query over the files, never through pandas.
+"""The DuckDB engine: every statistic of a table in aggregate queries over the files, never through pandas.
 
 A source becomes a view (`read_csv`, `read_parquet`, `read_json`, or an Arrow table or dataset for the other
 readers). Text sources are read as text and parsed with TRY_CAST to the sniffed or declared type, so values that
-don't parse are counted instead of failing the read. The one query computes, per column: counts, nulls,
+don't parse are counted instead of failing the read. The scan computes, per column: counts, nulls,
 `approx_count_distinct` (HyperLogLog), min/max/mean/std, `approx_quantile` at 101 points (t-digest), exact value
 counts (`histogram`) for columns planned as categorical, text lengths and mixed-type probes; per table: the row
-count, exact distinct row hashes (duplicates) and normalised ones (near duplicates), rows per day of the time
-column, and a deterministic sample of rows chosen by row hash.
-"""
+count, exact duplicates and near duplicates, rows per day of the time column, and a deterministic sample of rows
+chosen by row hash. A text source is scanned by one query (each read parses it again); a columnar one by up to
+three that each read only the columns they need (`DuckDBEngine._split_scan`)."""
 
 from __future__ import annotations
 
@@ -451,6 +451,9 @@ class DuckDBEngine:
             assert row is not None
             flat.update(zip((k for k, _ in counted), row, strict=True))
         per_column = self._per_column(plan, flat)
+        for column in plan.columns:
+            if column.categorical and per_column[column.index].get("categories") is None:
+                per_column[column.index]["distinct"] = 0  # no value to count (one query gave its HLL count: 0)
         rows = int(flat["rows"])
         distinct_rows = distinct_normalised = 0
         if plan.row_columns and rows:
