@@ -222,3 +222,12 @@ def test_memory_limit_overrides_the_default() -> None:
 def test_a_memory_limit_that_is_not_a_size_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="--memory-limit lots"):
         DuckDBEngine(memory_limit="lots")
+
+
+def test_an_empty_categorical_column_of_a_columnar_table_has_no_distinct_value(tmp_path: Path) -> None:
+    path = tmp_path / "empty.parquet"
+    pq.write_table(pa.table({"id": list(range(100)), "code": pa.array([None] * 100, pa.string()),
+                             "flag": pa.array([None] * 100, pa.bool_())}), path)
+    profile = _profile(path)
+    assert [(c.name, c.distinct) for c in profile.columns[1:]] == [("code", 0), ("flag", 0)]
+    assert (profile.exact_duplicates, profile.near_duplicates) == (0, 0)
