@@ -60,6 +60,38 @@ def test_a_template_with_two_parameter_files_gives_two_labelled_deployments(tmp_
     assert {result["input"] for result in document["results"]} == {dev, prod}
 
 
+def test_each_deployment_of_a_template_links_its_own_resources(tmp_path: Path) -> None:
+    """One template, two parameter files: the private endpoint only the prod deployment creates targets prod's
+    account, not dev's (both are `oai`, declared on the same line), so AIS004 passes in prod and fails in dev."""
+    template = {
+        "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+        "contentVersion": "1.0.0.0",
+        "parameters": {"private": {"type": "bool"}},
+        "resources": [
+            {"type": "Microsoft.CognitiveServices/accounts", "apiVersion": "2024-10-01", "name": "oai",
+             "location": "westeurope", "kind": "OpenAI", "sku": {"name": "S0"},
+             "properties": {"customSubDomainName": "oai", "publicNetworkAccess": "Disabled"}},
+            {"condition": "[parameters('private')]", "type": "Microsoft.Network/privateEndpoints",
+             "apiVersion": "2024-05-01", "name": "pe-oai", "location": "westeurope",
+             "properties": {
+                 "subnet": {"id": "[resourceId('Microsoft.Network/virtualNetworks/subnets', 'vnet', 'pe')]"},
+                 "privateLinkServiceConnections": [{"name": "oai", "properties": {
+                     "privateLinkServiceId": "[resourceId('Microsoft.CognitiveServices/accounts', 'oai')]",
+                     "groupIds": ["account"]}}]}},
+        ],
+    }
+    (tmp_path / "main.json").write_text(json.dumps(template))
+    for name, private in (("dev", False), ("prod", True)):
+        (tmp_path / f"main.{name}.parameters.json").write_text(json.dumps({
+            "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentParameters.json#",
+            "contentVersion": "1.0.0.0", "parameters": {"private": {"value": private}}}))
+    document = _document([tmp_path / "main.json"], parameter_files=[tmp_path / "main.dev.parameters.json",
+                                                                    tmp_path / "main.prod.parameters.json"])
+    verdicts = {result["input"].rsplit("main.", 1)[-1]: result["status"]
+                for result in document["results"] if result["rule_id"] == "AIS004"}
+    assert verdicts == {"dev.parameters.json": "fail", "prod.parameters.json": "pass"}
+
+
 def test_the_terminal_says_which_deployment_a_finding_comes_from(tmp_path: Path) -> None:
     root = tmp_path / "naming"
     shutil.copytree(NAMING, root)

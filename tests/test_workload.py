@@ -60,3 +60,47 @@ def test_context_precedence_tag_then_parent_tag_then_setting_then_answers_then_u
     bare = ResourceGraph(resources)
     unknown = context_value(untagged, bare, "environment")
     assert isinstance(unknown.value, Unresolved) and "no tag, setting" in unknown.value.reason
+
+
+def _template(*resources: dict[str, object]) -> str:
+    import json
+
+    return json.dumps({"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+                       "contentVersion": "1.0.0.0", "resources": list(resources)})
+
+
+def test_workload_rules_compare_the_resources_of_one_input_not_of_every_sample_reviewed(tmp_path: Path) -> None:
+    """A folder of two unrelated samples is two workloads: one sample's zone-redundant plan does not make the
+    other's single-zone search service inconsistent (WKL003), one sample's account in another region does not
+    make the other's production models multi-region (WKL002), and two samples with one model account each do not
+    need a gateway (WKL001). Within one template all three judgments still hold."""
+    from aiwell.review import review
+
+    plan = {"type": "Microsoft.Web/serverfarms", "apiVersion": "2023-12-01", "name": "plan", "location": "eastus2",
+            "sku": {"name": "P1v3", "capacity": 3}, "properties": {"zoneRedundant": True}}
+    search = {"type": "Microsoft.Search/searchServices", "apiVersion": "2024-06-01-preview", "name": "search",
+              "location": "eastus2", "sku": {"name": "standard"}, "properties": {"replicaCount": 1}}
+
+    def account(name: str, region: str) -> dict[str, object]:
+        return {"type": "Microsoft.CognitiveServices/accounts", "apiVersion": "2024-10-01", "name": name,
+                "location": region, "kind": "OpenAI", "sku": {"name": "S0"}, "tags": {"environment": "prod"},
+                "properties": {"customSubDomainName": name}}
+
+    (tmp_path / "one.json").write_text(_template(plan, account("oai-east", "eastus2")))
+    (tmp_path / "two.json").write_text(_template(search, account("oai-west", "westus3")))
+    (tmp_path / "both.json").write_text(_template(plan, search, account("oai-east", "eastus2"),
+                                                  account("oai-west", "westus3")))
+
+    def verdicts(*names: str) -> dict[tuple[str, str], str]:
+        report = review([tmp_path / name for name in names])
+        return {(r.rule.id, str(r.resource_id).rsplit("/", 1)[-1]): r.status.value for r in report.results
+                if r.rule.id in ("WKL001", "WKL002", "WKL003")}
+
+    apart = verdicts("one.json", "two.json")
+    assert apart[("WKL003", "search")] == "not_applicable"
+    assert apart[("WKL002", "oai-east")] == apart[("WKL002", "oai-west")] == "fail"
+    assert apart[("WKL001", "oai-east")] == apart[("WKL001", "oai-west")] == "not_applicable"
+    together = verdicts("both.json")
+    assert together[("WKL003", "search")] == "fail"
+    assert together[("WKL002", "oai-east")] == together[("WKL002", "oai-west")] == "pass"
+    assert together[("WKL001", "oai-east")] == together[("WKL001", "oai-west")] == "fail"

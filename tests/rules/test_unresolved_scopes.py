@@ -126,3 +126,40 @@ def test_an_arm_resource_id_of_another_type_with_an_unresolved_name_leaves_the_a
     report = review([path])
     statuses = {r.rule.id: r.status for r in report.results if r.resource_name == "oai-literal"}
     assert statuses["AIS009"] is Status.FAIL
+
+
+# --- a grant another deployment makes on a resource group of the same name ------------------------------------
+
+_TEMPLATE = "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#"
+
+
+def _template(*resources: dict[str, object]) -> str:
+    return json.dumps({"$schema": _TEMPLATE, "contentVersion": "1.0.0.0", "resources": list(resources)})
+
+
+_GROUP_GRANT = {
+    "type": "Microsoft.Authorization/roleAssignments", "apiVersion": "2022-04-01",
+    "name": "[guid(resourceGroup().id, 'app')]",
+    "properties": {"roleDefinitionId": f"[subscriptionResourceId('Microsoft.Authorization/roleDefinitions', "
+                                       f"'{_OPENAI_ROLE}')]",
+                   "principalId": "11111111-1111-1111-1111-111111111111", "principalType": "ServicePrincipal"}}
+_MODEL_ACCOUNT = {
+    "type": "Microsoft.CognitiveServices/accounts", "apiVersion": "2024-10-01", "name": "oai",
+    "location": "westeurope", "kind": "OpenAI", "sku": {"name": "S0"},
+    "properties": {"customSubDomainName": "oai", "publicNetworkAccess": "Disabled", "disableLocalAuth": True}}
+
+
+def test_a_group_grant_of_another_template_may_apply_and_is_not_a_pass(tmp_path: Path) -> None:
+    """Two templates each get the same placeholder resource group until they are deployed: a grant one of them
+    makes on its group applies to the other's account only if both go to the same group. AIS009 is unknown
+    (naming the grant and its input), not a pass; with the grant in the account's own template it passes."""
+    (tmp_path / "grant.json").write_text(_template(_GROUP_GRANT))
+    (tmp_path / "account.json").write_text(_template(_MODEL_ACCOUNT))
+    (tmp_path / "together.json").write_text(_template(_GROUP_GRANT, _MODEL_ACCOUNT))
+    report = review([tmp_path / "grant.json", tmp_path / "account.json"])
+    (result,) = [result for result in report.results if result.rule.id == "AIS009"]
+    assert result.status is Status.UNKNOWN
+    assert f"of another input ({tmp_path / 'grant.json'})" in result.message
+    assert "Cognitive Services OpenAI User" in result.message
+    (alone,) = [result for result in review([tmp_path / "together.json"]).results if result.rule.id == "AIS009"]
+    assert alone.status is Status.PASS

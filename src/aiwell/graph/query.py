@@ -89,7 +89,7 @@ class ResourceGraph:
     module loop's instance), and a reference to the resource carries the same expression. A reference whose
     expression is the unresolved id of exactly one resource of the review points at that resource (a module called
     twice: each endpoint links to the account of its own instance); one that several resources share is not
-    linked (it stays unresolved), so an edge is never guessed.
+    linked (it stays unresolved), so an edge is never guessed. Such joins stay within one input (one deployment).
     """
 
     def __init__(self, resources: Sequence[Resource], *, context: ReviewContext | None = None,
@@ -101,6 +101,7 @@ class ResourceGraph:
         """What the review was told about the workload (environment, purpose); rules read it through
         `aiwell.rules.context`, which puts each resource's own tags first."""
         self._by_id: dict[str, Resource] = {}
+        self._same_id: dict[str, list[Resource]] = {}
         self._by_type_name: dict[_TypeName, list[Resource]] = defaultdict(list)
         self._by_name: dict[str, list[Resource]] = defaultdict(list)
         self._by_unresolved_id: dict[str, list[Resource]] = defaultdict(list)
@@ -108,7 +109,10 @@ class ResourceGraph:
         for resource in self._resources:
             self._by_type[resource.type_lower].append(resource)
             if isinstance(resource.id, str) and resource.id.strip():
-                self._by_id.setdefault(normalise_id(resource.id), resource)
+                key = normalise_id(resource.id)
+                first = self._by_id.setdefault(key, resource)
+                if first is not resource:  # the same id in several deployments (a template, two parameter files)
+                    self._same_id.setdefault(key, [first]).append(resource)
             elif isinstance(resource.id, Unresolved):
                 self._by_unresolved_id[resource.id.expression].append(resource)
             if isinstance(resource.name, str):
@@ -246,19 +250,30 @@ class ResourceGraph:
         value: _Derived = self._derived[key]
         return value
 
-    def by_id(self, resource_id: str) -> Resource | None:
-        """The resource with this ARM id (case-insensitive), or None."""
-        return self._by_id.get(normalise_id(resource_id))
+    def by_id(self, resource_id: str, *, near: Resource | None = None) -> Resource | None:
+        """The resource with this ARM id (case-insensitive), or None; where several deployments hold it, the one
+        of `near`'s input."""
+        key = normalise_id(resource_id)
+        several = self._same_id.get(key)
+        if several is not None and near is not None:
+            return self._prefer_near(several, near)
+        return self._by_id.get(key)
 
-    def by_unresolved_id(self, reference: Unresolved, *, referrer: Resource | None = None) -> Resource | None:
+    def by_unresolved_id(self, reference: Unresolved, *, referrer: Resource | None = None,
+                         near: Resource | None = None) -> Resource | None:
         """The one resource whose id is unresolved with this reference's expression (see the class docstring), or
         None when no resource or several have it.
 
         Resources of the `referrer`'s own type are not candidates: a private endpoint targets no private endpoint,
         a diagnostic setting no diagnostic setting, and an extension resource may carry its scope's unresolved id
-        as its own."""
+        as its own. Nor are resources of another input than the referrer's (or `near`'s): an expression names a
+        resource only within its own deployment, so the `module.foundry.azapi_resource.account.id` of one
+        Terraform example root is not that of its sibling."""
+        scope = referrer if referrer is not None else near
+        own_input = scope.source.input if scope is not None else ""
         candidates = [candidate for candidate in self._by_unresolved_id.get(reference.expression, [])
-                      if referrer is None or candidate.type_lower != referrer.type_lower]
+                      if (referrer is None or candidate.type_lower != referrer.type_lower)
+                      and (not own_input or candidate.source.input in (own_input, ""))]
         return candidates[0] if len(candidates) == 1 else None
 
     def find(self, resource_type: str, name: str, *, near: Resource | None = None) -> Resource | None:
@@ -272,7 +287,7 @@ class ResourceGraph:
         The fallback lets a reference match a resource whose id was built with other placeholders for the
         subscription or resource group (a template's `resourceId()` against an account declared elsewhere).
         """
-        exact = self.by_id(resource_id)
+        exact = self.by_id(resource_id, near=near)
         if exact is not None:
             return exact
         spelled = type_and_name_from_id(resource_id)
@@ -285,7 +300,7 @@ class ResourceGraph:
         """What a reference (an id or a full name, as in `dependsOn`) points at: a resource, `Unresolved`,
         or None."""
         if isinstance(reference, Unresolved):
-            joined = self.by_unresolved_id(reference)
+            joined = self.by_unresolved_id(reference, near=near)
             return joined if joined is not None and joined is not near else reference
         found = self.resolve_id(reference, near=near)
         if found is not None:
@@ -330,7 +345,7 @@ class ResourceGraph:
             spelled = type_and_name_from_id(r.id)
             if wanted_parent is not None and spelled is not None:
                 last_type = spelled[0].split("/")[-1]
-                found = self.by_id(f"{wanted_parent}/{last_type}/{name}")
+                found = self.by_id(f"{wanted_parent}/{last_type}/{name}", near=r)
                 if found is not None:
                     return found
         if isinstance(r.name, str):
@@ -427,7 +442,8 @@ class ResourceGraph:
 
     def extensions_on(self, r: Resource, kind: str) -> list[Resource]:
         """The locks (`Microsoft.Authorization/locks`) or role assignments (`.../roleAssignments`) that apply to
-        `r`: those on `r`, on a resource it belongs to, on its resource group or on its subscription."""
+        `r`: those on `r`, on a resource it belongs to, and those its own deployment puts on its resource group or
+        subscription (another deployment's are `extensions_elsewhere_on_scope_of`)."""
         wanted = kind.lower()
         found: list[Resource] = []
         current: Resource | None = r
@@ -436,11 +452,23 @@ class ResourceGraph:
             seen.add(id(current))
             found.extend(self._extensions_on.get(id(current), []))
             current = self.parent(current)
-        if isinstance(r.id, str):
-            for scope in containing_scopes(r.id):
-                found.extend(self._extensions_on_scope.get(scope, []))
+        found.extend(extension for extension in self._scope_extensions(r) if _same_deployment(extension, r))
         unique = list({id(extension): extension for extension in found}.values())
         return [extension for extension in unique if extension_kind(extension) == wanted]
+
+    def extensions_elsewhere_on_scope_of(self, r: Resource, kind: str) -> list[Resource]:
+        """The locks or role assignments that another input (another deployment) puts on `r`'s resource group or
+        subscription as spelled in the review. They apply to `r` only if both are deployed to the same group, which
+        the code does not say: the group of a template or Bicep file is a placeholder until it is deployed."""
+        wanted = kind.lower()
+        return [extension for extension in self._scope_extensions(r)
+                if not _same_deployment(extension, r) and extension_kind(extension) == wanted]
+
+    def _scope_extensions(self, r: Resource) -> list[Resource]:
+        if not isinstance(r.id, str):
+            return []
+        return [extension for scope in containing_scopes(r.id)
+                for extension in self._extensions_on_scope.get(scope, [])]
 
     def unresolved_extensions(self, kind: str, *, could_target: Resource | None = None) -> list[Resource]:
         """The locks or role assignments whose scope can't be resolved (they may apply to anything); with
@@ -514,6 +542,11 @@ class ResourceGraph:
             candidates = [candidate for candidate in self._by_address.get(".".join(parts[:length]), [])
                           if near is None or candidate is not near]
             if near is not None:
+                # An address names a resource within its own deployment: two example roots that call one module
+                # both hold `module.m.azurerm_x.y`, declared in the same file.
+                if near.source.input:
+                    candidates = [candidate for candidate in candidates
+                                  if candidate.source.input in (near.source.input, "")]
                 same_file = [candidate for candidate in candidates if candidate.source.file == near.source.file]
                 candidates = same_file or candidates
             if len(candidates) > 1:
@@ -571,13 +604,20 @@ class ResourceGraph:
 
     @staticmethod
     def _prefer_near(candidates: Iterable[Resource], near: Resource | None) -> Resource | None:
-        first: Resource | None = None
+        """The candidate of `near`'s own input and file, else of its input, else of its file, else the first: one
+        template reviewed with two parameter files is two deployments, each with its own copy of every resource."""
+        if near is None:
+            return next(iter(candidates), None)
+        best: Resource | None = None
+        best_rank = -1
         for candidate in candidates:
-            if first is None:
-                first = candidate
-            if near is not None and candidate.source.file == near.source.file:
-                return candidate
-        return first
+            rank = (2 * (bool(near.source.input) and candidate.source.input == near.source.input)
+                    + (candidate.source.file == near.source.file))
+            if rank > best_rank:
+                best, best_rank = candidate, rank
+                if rank == 3:
+                    break
+        return best
 
 
 def _merge_child(document: dict[str, Any], merged: MergedChild, child: Resource) -> dict[str, Any]:
@@ -615,6 +655,11 @@ def _merge_child(document: dict[str, Any], merged: MergedChild, child: Resource)
 
 
 __all__ = ["MERGED_CHILDREN", "MergedChild", "ResourceGraph", "SubnetView"]
+
+
+def _same_deployment(one: Resource, other: Resource) -> bool:
+    """Whether two resources come from the same input (a resource whose input is not recorded goes with any)."""
+    return not one.source.input or not other.source.input or one.source.input == other.source.input
 
 
 def _could_target(extensions: list[Resource], resource: Resource | None) -> list[Resource]:

@@ -329,6 +329,36 @@ def test_private_endpoints_and_diagnostics_in_a_module_called_twice_link_to_thei
         assert setting.source.address == f"{prefix}azurerm_monitor_diagnostic_setting.this"
 
 
+def test_example_roots_that_call_one_module_each_link_to_their_own_account(tmp_path: Path) -> None:
+    """Two example roots call the repository's module, reviewed together: both hold
+    `module.ai.azurerm_cognitive_account.this`, declared in the same file, with the same unresolved id. Each
+    endpoint and diagnostic setting links to the account of its own root (AIS004 and AIS005 pass, not unknown)."""
+    from aiwell.graph import ResourceGraph
+    from aiwell.review import review
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "main.tf").write_text(_AI_MODULE)
+    for example in ("private", "public"):
+        (tmp_path / "examples" / example).mkdir(parents=True)
+        (tmp_path / "examples" / example / "main.tf").write_text(
+            'resource "random_string" "s" {\n  length = 6\n}\n'
+            'module "ai" {\n  source = "../../"\n  name = "oai-${random_string.s.result}"\n}\n')
+    report = review([tmp_path / "examples"])
+    accounts = [r for r in report.resources if r.is_type("Microsoft.CognitiveServices/accounts")]
+    assert len(accounts) == 2 and len({a.source.input for a in accounts}) == 2
+    assert all(isinstance(a.id, Unresolved) for a in accounts)
+    assert len({a.id.expression for a in accounts if isinstance(a.id, Unresolved)}) == 1
+    verdicts = [r.status.value for r in report.results if r.rule.id in ("AIS004", "AIS005")]
+    assert verdicts == ["pass"] * 4, [(r.rule.id, r.input, r.message) for r in report.results
+                                      if r.rule.id in ("AIS004", "AIS005")]
+    graph = ResourceGraph(report.resources)
+    for account in accounts:
+        (endpoint,) = graph.private_endpoints_to(account)
+        assert endpoint.source.input == account.source.input
+        (setting,) = graph.diagnostic_settings_for(account)
+        assert setting.source.input == account.source.input
+
+
 def test_local_modules_read_with_a_root_are_listed_in_its_record(tmp_path: Path) -> None:
     # A module called with no instance is still read (and its syntax checked) with the root: it is part of the input.
     (tmp_path / "modules" / "account").mkdir(parents=True)

@@ -63,25 +63,42 @@ def role_of(assignment: Resource) -> Grant:
     return Grant(assignment, None)
 
 
+def _to_workload(assignment: Resource) -> Grant | None:
+    """What a role assignment grants to a principal that is not a person: a model role, a doubt, or None (no model
+    data-plane role, or a person)."""
+    grant = role_of(assignment)
+    if grant.doubt:
+        return grant
+    if grant.role is None:
+        return None
+    kind = lookup(assignment.properties, "principalType")
+    if isinstance(kind, str) and any(values_equal(kind, human) for human in HUMAN_PRINCIPALS):
+        return None
+    return grant
+
+
 def grants_to_workloads(resource: Resource, graph: ResourceGraph) -> tuple[list[Grant], list[str]]:
     """The role assignments on `resource` (or above it) that grant a model data-plane role to a principal that is not
-    a person, and the doubts that may hide one (an unresolved role or scope)."""
+    a person, and the doubts that may hide one (an unresolved role or scope, or a grant another deployment makes on
+    a resource group of the same name)."""
     grants: list[Grant] = []
     doubts: list[str] = []
     for assignment in graph.extensions_on(resource, ROLE_ASSIGNMENT):
-        grant = role_of(assignment)
-        if grant.doubt:
+        grant = _to_workload(assignment)
+        if grant is not None and grant.doubt:
             doubts.append(grant.doubt)
-            continue
-        if grant.role is None:
-            continue
-        kind = lookup(assignment.properties, "principalType")
-        if isinstance(kind, str) and any(values_equal(kind, human) for human in HUMAN_PRINCIPALS):
-            continue
-        grants.append(grant)
+        elif grant is not None:
+            grants.append(grant)
     unresolved = graph.unresolved_extensions(ROLE_ASSIGNMENT, could_target=resource)
     if unresolved:
         doubts.append(f"role assignment {_name(unresolved[0])} has a scope that can't be resolved")
+    for assignment in graph.extensions_elsewhere_on_scope_of(resource, ROLE_ASSIGNMENT):
+        grant = _to_workload(assignment)
+        if grant is not None:
+            doubts.append(f"role assignment {_name(assignment)} of another input ({assignment.source.input}) grants "
+                          f"{grant.role or 'a role'} on a resource group or subscription of the same name, which "
+                          "applies to it only if both are deployed there")
+            break
     return grants, doubts
 
 

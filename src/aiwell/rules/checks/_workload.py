@@ -57,9 +57,23 @@ def mentions(text: str, needles: list[str]) -> bool:
     return False
 
 
+def same_workload(one: Resource, other: Resource) -> bool:
+    """Whether two resources belong to one workload as far as the review can tell: they come from the same input
+    (one deployment: a template with its parameter file, a Bicep file, a Terraform root, one export). A folder of
+    unrelated samples reviewed at once is many workloads, and one sample's hops say nothing about another's."""
+    return one.source.input == other.source.input
+
+
+def listed(names: list[str], most: int = 5) -> str:
+    """Names for a message: the first few, then how many more."""
+    shown = ", ".join(names[:most])
+    return shown if len(names) <= most else f"{shown} and {len(names) - most} more"
+
+
 def display(resource: Resource) -> str:
     """A resource's name as messages show it."""
     return resource.name if isinstance(resource.name, str) else resource.name.expression
 
 
-__all__ = ["MODEL_ACCOUNT_KINDS", "display", "mentions", "model_accounts", "names_of", "strings"]
+__all__ = ["MODEL_ACCOUNT_KINDS", "display", "listed", "mentions", "model_accounts", "names_of", "same_workload",
+           "strings"]

@@ -14,7 +14,7 @@ from typing import Any
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, SourceFormat, Status, Unresolved
 from aiwell.rules.base import implements
-from aiwell.rules.declarative import describe_unresolved
+from aiwell.rules.declarative import describe_unresolved, show
 
 INVENTORY_HAS_NO_SITE_CONFIG = ("Resource Graph exports don't carry an app's site configuration "
                                 "(properties.siteConfig.{key})")
@@ -60,13 +60,13 @@ def site_setting_verdict(resource: Resource, setting: SiteSetting) -> tuple[Stat
     value = resource.get(path)
     if isinstance(value, Unresolved):
         return Status.UNKNOWN, f"{path} can't be resolved ({describe_unresolved(value)})"
-    shown = f"{path} is {value}"
+    shown = f"{path} is {show(value)}"
     if value is MISSING or value is None:
         if resource.source.format == SourceFormat.INVENTORY:
             return Status.UNKNOWN, INVENTORY_HAS_NO_SITE_CONFIG.format(key=setting.key)
         if setting.default is MISSING:
             return Status.FAIL, f"{path} is not set, expected {setting.wanted}"
-        value, shown = setting.default, f"{path} is not set (the platform default is {setting.default})"
+        value, shown = setting.default, f"{path} is not set (the platform default is {show(setting.default)})"
     if setting.passes(value):
         return Status.PASS, shown
     return Status.FAIL, f"{shown}, expected {setting.wanted}"

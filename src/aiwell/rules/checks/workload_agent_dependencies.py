@@ -10,8 +10,9 @@ from aiwell.rules.checks._workload import display, mentions, names_of, strings
 _CONNECTION_KEYS = ("threadStorageConnections", "vectorStoreConnections", "storageConnections")
 _NOT_A_USE = ("microsoft.network/privateendpoints", "microsoft.insights/diagnosticsettings",
               "microsoft.authorization/roleassignments", "microsoft.authorization/locks",
-              "microsoft.network/privatednszones")
-"""Resources that mention a dependency without using it as an application would."""
+              "microsoft.network/privatednszones", "microsoft.resources/deployments")
+"""Resources that mention a dependency without using it as an application would (a nested deployment or module
+passes its name on to the resources it deploys, which are judged themselves)."""
 
 
 def _connections(host: Resource, graph: ResourceGraph) -> list[Resource]:

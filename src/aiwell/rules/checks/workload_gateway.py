@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiwell.graph import ResourceGraph
 from aiwell.model import Resource, SourceFormat, Status, Unresolved
 from aiwell.rules.base import implements
-from aiwell.rules.checks._workload import display, mentions, model_accounts, names_of
+from aiwell.rules.checks._workload import display, listed, mentions, model_accounts, names_of, same_workload
 
 _GATEWAY_TARGETS = (("Microsoft.ApiManagement/service/backends", "properties.url"),
                     ("Microsoft.ApiManagement/service/apis", "properties.serviceUrl"))
@@ -13,11 +13,12 @@ _GATEWAY_TARGETS = (("Microsoft.ApiManagement/service/backends", "properties.url
 
 @implements("WKL001")
 def models_without_gateway(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
-    """Pass when a gateway's backend or API points at the account; not applicable with a single model back end."""
-    accounts = model_accounts(graph)
+    """Pass when a gateway's backend or API (in any input: a gateway may be deployed apart) points at the account;
+    not applicable when its input has a single model back end."""
+    accounts = [account for account in model_accounts(graph) if same_workload(account, resource)]
     if len(accounts) < 2:
         return Status.NOT_APPLICABLE, "does not apply: the workload has a single model back end"
-    others = ", ".join(display(a) for a in accounts if a is not resource)
+    others = listed([display(a) for a in accounts if a is not resource])
     gateways = graph.of_type("Microsoft.ApiManagement/service")
     if not gateways:
         return Status.FAIL, (f"{len(accounts)} model back ends (this one and {others}) and no API Management "

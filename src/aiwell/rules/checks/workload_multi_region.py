@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiwell.graph import ResourceGraph
 from aiwell.model import Resource, Status, Unresolved
 from aiwell.rules.base import implements
-from aiwell.rules.checks._workload import display, model_accounts
+from aiwell.rules.checks._workload import display, listed, model_accounts, same_workload
 
 _MULTI_REGION_PREFIXES = ("global", "datazone")
 """Deployment types served from Azure's global or data-zone pool of regions (`GlobalStandard`, ...)."""
@@ -13,8 +13,8 @@ _MULTI_REGION_PREFIXES = ("global", "datazone")
 
 @implements("WKL002")
 def production_models_in_one_region(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
-    """Pass when every deployment of the account is Global or DataZone, or another model account is in another
-    region."""
+    """Pass when every deployment of the account is Global or DataZone, or another model account of its input is in
+    another region."""
     deployments = graph.children(resource, "Microsoft.CognitiveServices/accounts/deployments")
     skus = [d.get("sku.name") for d in deployments]
     unresolved = [s for s in skus if isinstance(s, Unresolved)]
@@ -28,14 +28,14 @@ def production_models_in_one_region(resource: Resource, graph: ResourceGraph) ->
         return Status.UNKNOWN, f"its location is unresolved ({location.expression})"
     elsewhere: list[str] = []
     for other in model_accounts(graph):
-        if other is resource:
+        if other is resource or not same_workload(other, resource):
             continue
         if isinstance(other.location, Unresolved):
             return Status.UNKNOWN, f"the location of model account {display(other)} is unresolved"
         if isinstance(other.location, str) and str(other.location).lower() != str(location).lower():
             elsewhere.append(f"{display(other)} ({other.location})")
     if elsewhere:
-        return Status.PASS, f"other model accounts serve from other regions: {', '.join(elsewhere)}"
+        return Status.PASS, f"other model accounts serve from other regions: {listed(elsewhere)}"
     kinds = f" (regional deployment types: {', '.join(regional)})" if regional else ""
     return Status.FAIL, (f"production models are served from {location} only{kinds}: a regional outage or "
                          "capacity shortage takes them all down")

@@ -7,7 +7,7 @@ from weakref import WeakKeyDictionary
 from aiwell.graph import ResourceGraph
 from aiwell.model import Resource, Status, Unresolved
 from aiwell.rules.base import implements
-from aiwell.rules.checks._workload import display
+from aiwell.rules.checks._workload import display, listed
 
 REQUEST_PATH_TYPES = (
     "Microsoft.Web/serverfarms",
@@ -47,39 +47,39 @@ def zone_redundant(resource: Resource) -> bool | Unresolved:
 
 
 _Hops = tuple[list[tuple[Resource, str]], list[tuple[Resource, str]]]
-_HOPS: WeakKeyDictionary[ResourceGraph, _Hops] = WeakKeyDictionary()
-"""Per graph, the zone-redundant hops and those whose redundancy is unresolved, each with its name: worked out
-once per review, not once per hop (a large inventory has thousands of hops)."""
+_HOPS: WeakKeyDictionary[ResourceGraph, dict[str, _Hops]] = WeakKeyDictionary()
+"""Per graph and input, the zone-redundant hops and those whose redundancy is unresolved, each with its name:
+worked out once per review, not once per hop (a large inventory has thousands of hops)."""
 
 
-def _hops(graph: ResourceGraph) -> _Hops:
-    found = _HOPS.get(graph)
-    if found is None:
-        redundant: list[tuple[Resource, str]] = []
-        unknown: list[tuple[Resource, str]] = []
+def _hops(graph: ResourceGraph, resource: Resource) -> _Hops:
+    by_input = _HOPS.get(graph)
+    if by_input is None:
+        by_input = {}
         for hop in (r for t in REQUEST_PATH_TYPES for r in graph.of_type(t)):
             verdict = zone_redundant(hop)
+            redundant, unknown = by_input.setdefault(hop.source.input, ([], []))
             if verdict is True:
                 redundant.append((hop, display(hop)))
             elif isinstance(verdict, Unresolved):
                 unknown.append((hop, display(hop)))
-        found = _HOPS[graph] = (redundant, unknown)
-    return found
+        _HOPS[graph] = by_input
+    return by_input.get(resource.source.input, ([], []))
 
 
 @implements("WKL003")
 def request_path_zone_redundancy_inconsistent(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
-    """Fail when this hop is not zone-redundant but another hop of the request path is."""
+    """Fail when this hop is not zone-redundant but another hop of the request path, in the same input, is."""
     mine = zone_redundant(resource)
     if isinstance(mine, Unresolved):
         return Status.UNKNOWN, f"whether it is zone-redundant is unresolved ({mine.expression})"
     if mine:
         return Status.PASS, "zone-redundant"
-    redundant_hops, unknown_hops = _hops(graph)
+    redundant_hops, unknown_hops = _hops(graph, resource)
     redundant = [name for hop, name in redundant_hops if hop is not resource]
     if redundant:
-        return Status.FAIL, (f"not zone-redundant, while {', '.join(redundant)} on the same request path are: "
-                             "a zone outage takes the path down here")
+        return Status.FAIL, (f"not zone-redundant, while {listed(redundant)} on the same request path "
+                             f"{'is' if len(redundant) == 1 else 'are'}: a zone outage takes the path down here")
     unknown = [name for hop, name in unknown_hops if hop is not resource]
     if unknown:
         return Status.UNKNOWN, f"whether {unknown[0]} on the same path is zone-redundant is unresolved"

@@ -20,6 +20,7 @@ from aiwell.loaders.terraform.azurerm import (
     monitor,
     network,
     search,
+    security,
     storage,
     web,
 )
@@ -31,7 +32,7 @@ PROVIDER_VERSION = "4.81.0"
 TABLES: dict[str, ResourceMap] = {
     entry.tf_type: entry
     for module in (api_management, authorization, cognitive, consumption, container_apps, container_registry, cosmosdb,
-                   key_vault, kubernetes, machine_learning, monitor, network, search, storage, web)
+                   key_vault, kubernetes, machine_learning, monitor, network, search, security, storage, web)
     for entry in module.MAPS
 }
 """Every mapped Terraform resource type → its table."""

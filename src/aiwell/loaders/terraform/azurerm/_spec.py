@@ -100,6 +100,13 @@ class ChildOfNamed:
     parent_type: str
     parent_name_attribute: str
     group_attribute: str = "resource_group_name"
+    levels: tuple[str, ...] = ()
+    """Attributes naming the levels between that parent and the child (an API policy's `api_name`: the policy is
+    `<service>/<api>/policy`)."""
+    name: str | None = None
+    """The child's fixed name, for a resource without a `name` attribute (an API's policy is always `policy`)."""
+    name_attribute: str = "name"
+    """The attribute that holds its name otherwise (a product's API link is named by `api_name`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +118,14 @@ class InGroupOf:
 
 @dataclass(frozen=True, slots=True)
 class InSubscription:
-    """A resource at subscription scope (a resource group)."""
+    """A resource at subscription scope (a resource group, a Defender plan).
+
+    `name_attribute`: the attribute that holds its name (a Defender plan is named by `resource_type`);
+    `default_name`: the name the provider uses when that attribute is not set.
+    """
+
+    name_attribute: str = "name"
+    default_name: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
