@@ -6,7 +6,7 @@
 
 The peers are never project dependencies: install them in a venv of their own, e.g.
 
-    python3 -m venv .bench-venv && .bench-venv/bin/pip install ydata-profiling evidently
+    python3 -m venv .bench-venv && .bench-venv/bin/pip install ydata-profiling==4.18.4 evidently==0.7.23
 
 Three measurements (issue 12), each tool started as a child process and timed from start to exit (wall), its peak
 memory taken from the child's own resource usage (`os.wait4`, ru_maxrss, what /usr/bin/time reports):
