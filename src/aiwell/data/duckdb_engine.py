@@ -373,7 +373,8 @@ class DuckDBEngine:
 
     def _scan(self, view: str, plan: ScanPlan, *, columnar: bool) -> dict[str, Any]:
         """Every statistic of the plan. A text source (CSV, JSON Lines: each read parses the file) is scanned by one
-        query; a columnar one (Parquet, Arrow) by up to three, each reading only the columns it needs (`_split`)."""
+        query; a columnar one (Parquet, Arrow) by up to three, each reading only the columns it needs
+        (`_split_scan`)."""
         if columnar:
             return self._split_scan(view, plan)
         # One projection under the aggregate computes what several aggregates read (each row's hashes, a float's
@@ -462,8 +463,11 @@ class DuckDBEngine:
             else:
                 identity = ", ".join(quote(c.name) for c in plan.row_columns)
                 normalised = ", ".join(_normalised(c, raw_categories=True) for c in plan.row_columns)
-                found = self._one(f"SELECT count(DISTINCT hash({identity})), count(DISTINCT hash({normalised})) "
-                                  f"FROM {view}")
+                # The hashes in a subquery: DuckDB then materialises them for the two distinct counts, not the
+                # columns they are computed from.
+                found = self._one(f"SELECT count(DISTINCT {_ROW_HASH}), count(DISTINCT {_NORMALISED_HASH}) FROM "
+                                  f"(SELECT hash({identity}) AS {_ROW_HASH}, hash({normalised}) AS "
+                                  f"{_NORMALISED_HASH} FROM {view})")
                 assert found is not None
                 distinct_rows, distinct_normalised = int(found[0]), int(found[1])
                 if not self._near_duplicate_key_holds(plan, per_column):
