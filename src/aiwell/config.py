@@ -20,6 +20,7 @@ Keys (see `KEYS` for each one's kind and default):
     severity = { AIS002 = "medium" }  # severity overrides by rule id or name
     pillars = ["security"]          # review only these pillars
     environment = "prod"            # the environment under review (shown in reports; rules may read it)
+    azd_env = "prod"                # the azd environment whose .env values fill ${NAME} placeholders
     workload_purpose = "serving"    # what the workload is for (serving, training, batch-scoring, exploration)
     rules_dir = ["rules"]           # folders of a team's own rules
     pillar_weights = { "cost-optimization" = 0.5 }  # how much each pillar weighs (each in (0, 1])
@@ -79,6 +80,8 @@ KEYS: dict[str, Key] = {
     "severity": Key("table", {}, "severity overrides: rule id or name = high, medium or low"),
     "pillars": Key("list", [], "review only these pillars", _PILLARS),
     "environment": Key("text", None, "the environment under review (dev, test, prod, ...)"),
+    "azd_env": Key("text", None, "the azd environment whose values (.azure/NAME/.env beside azure.yaml) fill the "
+                                 "parameter files' ${NAME} placeholders"),
     "workload_purpose": Key("text", None, "what the workload is for (serving, training, batch-scoring, "
                                           "exploration)"),
     "rules_dir": Key("paths", [], "folders of your own YAML rules to run with the catalog"),

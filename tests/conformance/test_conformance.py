@@ -49,9 +49,9 @@ INVENTORY_HAS_NO_ROLES_OR_ZONE_GROUPS = frozenset({"AIS009", "NET001", "STG007"}
 private DNS zone groups (child resources of the endpoint the Resources table does not list) or storage lifecycle
 policies (children of the account it does not list either): `unknown` from an export."""
 
-INVENTORY_HAS_NO_SITE_CONFIG = frozenset({"APP012", "APP013", "APP014", "APP016"})
+INVENTORY_HAS_NO_SITE_CONFIG = frozenset({"APP003", "APP012", "APP013", "APP014", "APP016"})
 """App Service site settings the export's `siteConfig` leaves out (Resource Graph rows of `Microsoft.Web/sites` carry
-few of them): `unknown` from an export."""
+few of them, and no app settings): `unknown` from an export."""
 
 NOT_IN_RESOURCES_TABLE = frozenset({
     "microsoft.cognitiveservices/accounts/deployments",
@@ -81,13 +81,6 @@ apply: the workload writes no `network_acls` / `network_rules` block, which the 
 firewall in a template means the platform's default, Allow), the search module's diagnostic setting gets the
 id of a workspace the same plan creates; the Cosmos DB account's `multiple_write_locations_enabled`, the
 cluster's `ssh_public_access_enabled` and the service plan's `worker_count`, left out, are computed too."""
-
-AZURERM_CANNOT_TELL: frozenset[ResultKey] = frozenset({
-    ("MLW008", "microsoft.machinelearningservices/workspaces", "mlw-contoso-chat", "unknown"),
-})
-"""Results the azurerm formats leave unknown: azurerm declares a managed network's outbound rules as resources of
-their own, which are not mapped, so whether the workspace has FQDN rules can't be told."""
-
 
 ONLY_FROM_PLAN: frozenset[ResultKey] = frozenset({
     ("STG009", "microsoft.storage/storageaccounts/blobservices", "stcontosochat/default", "unknown"),
@@ -147,9 +140,6 @@ def test_every_input_is_analysed(directory: str) -> None:
 def test_format_gives_the_expected_results(directory: str) -> None:
     actual = _result_set(_review(directory))
     expected = _expected()
-    if directory in ("plan", "terraform-azurerm"):
-        decided = {key[:3] for key in AZURERM_CANNOT_TELL}
-        expected = {key for key in expected if key[:3] not in decided} | AZURERM_CANNOT_TELL
     if directory == "plan":
         decided = {key[:3] for key in UNKNOWN_FROM_PLAN}
         expected = {key for key in expected if key[:3] not in decided} | UNKNOWN_FROM_PLAN | ONLY_FROM_PLAN

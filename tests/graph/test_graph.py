@@ -217,3 +217,20 @@ def test_an_extension_resource_carrying_its_scopes_unresolved_id_is_not_its_own_
     graph = ResourceGraph([setting])
     assert graph.unresolved_diagnostic_settings() == [setting]
     assert graph.diagnostic_settings_for(setting) == []
+
+
+def test_workspace_outbound_rules_written_as_children_merge_under_their_names() -> None:
+    workspace = make("Microsoft.MachineLearningServices/workspaces", "mlw", properties={"managedNetwork": {
+        "isolationMode": "AllowOnlyApprovedOutbound", "outboundRules": {"data": {"type": "PrivateEndpoint"}}}})
+    child = make("Microsoft.MachineLearningServices/workspaces/outboundRules", "mlw/pypi",
+                 properties={"type": "FQDN", "destination": "pypi.org"})
+    document = ResourceGraph([workspace, child]).document(workspace)
+    assert document["properties"]["managedNetwork"] == {
+        "isolationMode": "AllowOnlyApprovedOutbound",
+        "outboundRules": {"data": {"type": "PrivateEndpoint"}, "pypi": {"type": "FQDN", "destination": "pypi.org"}}}
+
+
+def test_an_outbound_rule_child_leaves_an_unresolved_managed_network_unresolved() -> None:
+    workspace = make("Microsoft.MachineLearningServices/workspaces", "mlw", properties={"managedNetwork": X})
+    child = make("Microsoft.MachineLearningServices/workspaces/outboundRules", "mlw/pypi", properties={"type": "FQDN"})
+    assert ResourceGraph([workspace, child]).document(workspace)["properties"]["managedNetwork"] is X

@@ -163,3 +163,23 @@ def test_a_group_grant_of_another_template_may_apply_and_is_not_a_pass(tmp_path:
     assert "Cognitive Services OpenAI User" in result.message
     (alone,) = [result for result in review([tmp_path / "together.json"]).results if result.rule.id == "AIS009"]
     assert alone.status is Status.PASS
+
+
+def test_a_group_lock_of_another_template_may_cover_the_account_and_is_not_a_pass(tmp_path: Path) -> None:
+    """The same for delete locks (STG015): another template's lock on its resource group covers a production
+    storage account only if both go to that group, so the answer is unknown; in the account's own template the
+    lock passes."""
+    lock = {"type": "Microsoft.Authorization/locks", "apiVersion": "2020-05-01", "name": "no-delete",
+            "properties": {"level": "CanNotDelete"}}
+    storage = {"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-05-01", "name": "stdata",
+               "location": "westeurope", "kind": "StorageV2", "sku": {"name": "Standard_ZRS"},
+               "tags": {"environment": "prod"}, "properties": {}}
+    (tmp_path / "lock.json").write_text(_template(lock))
+    (tmp_path / "storage.json").write_text(_template(storage))
+    (tmp_path / "together.json").write_text(_template(lock, storage))
+    report = review([tmp_path / "lock.json", tmp_path / "storage.json"])
+    (result,) = [result for result in report.results if result.rule.id == "STG015"]
+    assert result.status is Status.UNKNOWN
+    assert f"lock no-delete of another input ({tmp_path / 'lock.json'})" in result.message
+    (alone,) = [result for result in review([tmp_path / "together.json"]).results if result.rule.id == "STG015"]
+    assert alone.status is Status.PASS

@@ -66,6 +66,10 @@ review_options = _options(
     click.option("--pillar", "pillars", multiple=True, type=click.Choice([p.value for p in Pillar]),
                  help="Review only these pillars (repeatable): their rules, sections and scores."),
     click.option("--environment", metavar="NAME", help="The environment under review (dev, prod, ...)."),
+    click.option("--azd-env", "azd_env", metavar="NAME",
+                 help="Review as azd deploys to this environment: its values (.azure/NAME/.env of the project "
+                      "holding azure.yaml) fill the parameter files' ${VAR} placeholders and "
+                      "readEnvironmentVariable()."),
     click.option("--suppressions", "suppressions", type=click.Path(path_type=Path, dir_okay=False),
                  help="Suppressions file (default: .aiwell/suppressions.yaml at the root of the repository)."),
     click.option("--no-suppressions", is_flag=True,
@@ -164,6 +168,7 @@ def plan_review(flags: Mapping[str, Any], *, extra_flags: Mapping[str, tuple[str
         "pillars": ("--pillar", list(flags.get("pillars", ())) or None),
         "skip_paths": ("--skip-path", list(flags.get("skip_paths", ())) or None),
         "environment": ("--environment", flags.get("environment")),
+        "azd_env": ("--azd-env", flags.get("azd_env")),
         "parameters": ("--param", {name: _json_or_text(value) for name, value in
                                    _pairs(flags.get("param_values", ()), "--param").items()} or None),
         "suppressions": ("--suppressions", flags.get("suppressions")),
@@ -196,6 +201,10 @@ def plan_review(flags: Mapping[str, Any], *, extra_flags: Mapping[str, tuple[str
                                if config[key]}
     if config["parameters"]:
         context["parameter_values"] = dict(config["parameters"])
+    if config["azd_env"]:
+        from aiwell.loaders.azd import load_environment
+
+        context["azd_values"] = load_environment(str(config["azd_env"]), Path() if workdir else paths[0])
     from aiwell.loaders.arm.scope import DeploymentContext
 
     baseline = None

@@ -43,7 +43,8 @@ class MergedChild:
 
     `kind`: `object` merges the child's `properties` into the parent's `at` (the child's values win); `settings`
     turns a name → value mapping into `{name, value}` entries appended to the list at `at`; `member` appends
-    `{name, **properties}` to the list at `at`.
+    `{name, **properties}` to the list at `at`; `entry` sets the child's `properties` under its name in the mapping
+    at `at` (an ML workspace's `outboundRules`, keyed by rule name).
     """
 
     parent_type: str
@@ -60,6 +61,9 @@ MERGED_CHILDREN = (
                 "properties.siteConfig.appSettings", "settings"),
     MergedChild("microsoft.containerservice/managedclusters", "microsoft.containerservice/managedclusters/agentpools",
                 None, "properties.agentPoolProfiles", "member"),
+    MergedChild("microsoft.machinelearningservices/workspaces",
+                "microsoft.machinelearningservices/workspaces/outboundrules", None,
+                "properties.managedNetwork.outboundRules", "entry"),
 )
 """Children whose configuration a rule reads as the parent's (`ResourceGraph.document`)."""
 
@@ -420,8 +424,8 @@ class ResourceGraph:
 
     def document(self, r: Resource) -> dict[str, Any]:
         """`r` as an ARM document with the configuration its child resources carry merged in (`MERGED_CHILDREN`):
-        a web app's `config/web` and `config/appsettings`, a cluster's `agentPools`. A value set both ways is
-        read from the child, which ARM applies after the parent."""
+        a web app's `config/web` and `config/appsettings`, a cluster's `agentPools`, an ML workspace's
+        `outboundRules`. A value set both ways is read from the child, which ARM applies after the parent."""
         cached = self._documents.get(id(r))
         if cached is not None:
             return cached
@@ -628,10 +632,19 @@ def _merge_child(document: dict[str, Any], merged: MergedChild, child: Resource)
     container = result
     for key in head.split("."):
         current = container.get(key)
+        if isinstance(current, Unresolved) and merged.kind == "entry":
+            return document  # what the entry would be merged into can't be known: leave it unresolved
         copied = dict(current) if isinstance(current, dict) else {}
         container[key] = copied
         container = copied
     existing = container.get(leaf, MISSING)
+    if merged.kind == "entry":
+        if isinstance(existing, Unresolved) or not isinstance(child.name, str):
+            return result
+        entries = dict(existing) if isinstance(existing, dict) else {}
+        entries[child.name.rsplit("/", 1)[-1]] = properties
+        container[leaf] = entries
+        return result
     if merged.kind == "object":
         if isinstance(properties, dict):
             base = dict(existing) if isinstance(existing, dict) else {}

@@ -3,8 +3,10 @@
 Rules, in the order they apply:
 
 - **Walking.** Each path is a file or a directory; directories are walked recursively in sorted order
-  (symbolic links to directories are not followed), skipping `.git`, `node_modules`, `.terraform` and `.venv`,
-  and taking `*.json`, `*.jsonc`, `*.bicep`, `*.bicepparam` and `*.tf`. A folder that can't be read is
+  (symbolic links to directories are not followed), skipping `.git`, `node_modules`, `.terraform`, `.venv` and a
+  Bicep module cache that a `bicepconfig.json` places inside the tree (`cacheRootDirectory`: its modules are read
+  with the files that use them, not reviewed on their own), and taking `*.json`, `*.jsonc`, `*.bicep`,
+  `*.bicepparam` and `*.tf`. A folder that can't be read is
   reported as not analysed (it may hold inputs), as is a walked file that is a symbolic link loop, a dangling
   link or a link to a file outside the reviewed tree (the containment root of `aiwell.loaders.files`), which is
   never read. Terraform reads its module folders itself.
@@ -81,6 +83,8 @@ if TYPE_CHECKING:
 # export does not pay for them.
 
 SKIPPED_DIRECTORIES = frozenset({".git", "node_modules", ".terraform", ".venv"})
+BICEP_CONFIG = "bicepconfig.json"
+"""Bicep's configuration file, whose `cacheRootDirectory` may put the module cache inside the walked tree."""
 """Directories never walked into."""
 
 JSON_SUFFIXES = (".json", ".jsonc")
@@ -219,9 +223,17 @@ class _Walk:
             folder = Path(error.filename) if error.filename else top
             self.problems.append((folder, f"folder could not be read: {error.strerror}", "unknown"))
 
+        module_caches: set[Path] = set()
         for directory, subdirectories, files in os.walk(top, onerror=unreadable):
+            if BICEP_CONFIG in files:
+                from aiwell.loaders.bicep.registry import bicep_cache_root
+
+                cache = bicep_cache_root(Path(directory) / BICEP_CONFIG)
+                if cache is not None:
+                    module_caches.add(cache)
             subdirectories[:] = sorted(d for d in subdirectories if d not in SKIPPED_DIRECTORIES
-                                       and not (self.skip and self.skip.skips(Path(directory) / d, top)))
+                                       and not (self.skip and self.skip.skips(Path(directory) / d, top))
+                                       and not (module_caches and (Path(directory) / d).resolve() in module_caches))
             for name in sorted(files):
                 if not name.lower().endswith(WALKED_SUFFIXES):
                     continue
@@ -382,7 +394,7 @@ class _Loader:
             self.templates[key] = _Template(candidate, parse_text(text, str(path)))
         elif kind is _Kind.PARAMETERS:
             try:
-                parsed = read_parameter_file(value, path)
+                parsed = read_parameter_file(value, path, azd_values=self.context.azd_values)
             except InputError as exc:
                 self.unreadable(key, candidate, _reason(exc), exc.line, as_parameters=as_parameters)
                 return

@@ -223,8 +223,23 @@ def _text(value: str | Unresolved) -> str:
     return value if isinstance(value, str) else value.expression
 
 
+SHOWN_NAME_LENGTH = 80
+"""The longest unresolved name a message shows whole; a longer one is cut."""
+
+
+def shown_name(resource: Resource) -> str:
+    """A resource's name as messages show it: its name, or for a name that can't be resolved the shorter of its
+    expression (`'kv-${baseName}'`) and its address (`keyVault`, `module.ai.azurerm_key_vault.this`), cut to
+    `SHOWN_NAME_LENGTH`."""
+    name = resource.name
+    if isinstance(name, str):
+        return name
+    shown = min((text for text in (name.expression, resource.source.address) if text), key=len)
+    return shown if len(shown) <= SHOWN_NAME_LENGTH else shown[: SHOWN_NAME_LENGTH - 3] + "..."
+
+
 def _message_fields(resource: Resource, reason: str) -> dict[str, str]:
-    return {"name": _text(resource.name), "id": _text(resource.id), "type": resource.type, "reason": reason}
+    return {"name": shown_name(resource), "id": _text(resource.id), "type": resource.type, "reason": reason}
 
 
 # -- metadata ----------------------------------------------------------------------------------------------
@@ -468,6 +483,7 @@ def implements(*rule_ids: str) -> Callable[[Check], RuleLogic]:
 
 __all__ = [
     "CONTEXT_KEYS",
+    "SHOWN_NAME_LENGTH",
     "MATCHES",
     "MESSAGE_FIELDS",
     "NOTE_MAX_LENGTH",
@@ -489,4 +505,5 @@ __all__ = [
     "RuleLogic",
     "implements",
     "rule_from_mapping",
+    "shown_name",
 ]

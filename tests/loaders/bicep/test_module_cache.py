@@ -109,6 +109,19 @@ def test_cache_root_directory_is_read_inside_the_reviewed_tree_only(tmp_path: Pa
     assert load.unreviewed and "outside the reviewed tree" in load.unreviewed[0]
 
 
+def test_a_module_cache_inside_the_reviewed_tree_is_not_reviewed_on_its_own(tmp_path: Path) -> None:
+    """Reviewing the repository walks past its `cacheRootDirectory`: the cached module is reviewed once, as the
+    module of the file that uses it, not again as a template of its own (with findings no deployment has)."""
+    main = _bicep(tmp_path, "br:example.azurecr.io/ai/account:1.0")
+    (tmp_path / "bicepconfig.json").write_text(json.dumps({"cacheRootDirectory": "./.bicep-cache"}),
+                                               encoding="utf-8")
+    _cache(tmp_path / ".bicep-cache" / "br" / "example.azurecr.io" / "ai$account" / "1.0$", _ACCOUNT_TEMPLATE)
+    report = review([tmp_path])
+    assert [record.path for record in report.inputs] == [str(main)]
+    accounts = [r for r in report.resources if r.is_type("Microsoft.CognitiveServices/accounts")]
+    assert [a.name for a in accounts] == ["oai-cached"]
+
+
 def test_a_registry_module_not_in_the_cache_leaves_the_input_partial(tmp_path: Path) -> None:
     main = _bicep(tmp_path, "br/public:avm/res/cognitive-services/account:0.9.0")
     load = load_bicep(main, root=tmp_path)

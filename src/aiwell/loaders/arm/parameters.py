@@ -76,8 +76,9 @@ def is_parameter_file(value: Any) -> bool:
             and "resources" not in value)
 
 
-def read_parameter_file(value: Any, path: Path) -> ParameterFile:
-    """Read the values of a decoded parameter file.
+def read_parameter_file(value: Any, path: Path, *, azd_values: Mapping[str, str] | None = None) -> ParameterFile:
+    """Read the values of a decoded parameter file; `azd_values`, the azd environment's, fill its `${NAME}`
+    placeholders.
 
     Raises `TemplateError` when the file has no `parameters` object or an entry is not an object.
     """
@@ -89,7 +90,9 @@ def read_parameter_file(value: Any, path: Path) -> ParameterFile:
         if not isinstance(entry, dict):
             raise TemplateError(f"parameter '{name}' is not an object with a 'value' or 'reference'")
         if "value" in entry:
-            values[name] = _environment_placeholder(name, entry["value"])
+            given = _environment_placeholder(name, entry["value"], azd_values)
+            if given is not _NOT_GIVEN:
+                values[name] = given
         elif "reference" in entry:
             values[name] = key_vault_reference(name, entry["reference"])
         else:
@@ -100,22 +103,37 @@ def read_parameter_file(value: Any, path: Path) -> ParameterFile:
     return ParameterFile(path=path, values=values, template_hint=template_hint, notes=tuple(notes))
 
 
-def _environment_placeholder(name: str, value: Any) -> Any:
-    """A value that is an azd environment placeholder (`${NAME}`, `${NAME=default}`) as `Unresolved`.
+_NOT_GIVEN = object()
+"""A placeholder azd fills with nothing: the parameter is deployed as if the file did not set it."""
+
+
+def _environment_placeholder(name: str, value: Any, azd_values: Mapping[str, str] | None) -> Any:
+    """A value that is an azd environment placeholder (`${NAME}`, `${NAME=default}`), as azd deploys it.
 
     The Azure Developer CLI substitutes these from the environment it deploys; the text itself never reaches
-    Azure, and which environment will be deployed is not known offline.
+    Azure. With that environment's values (`--azd-env`), the placeholder becomes its value, or its default when
+    the environment does not set it; an empty value leaves the parameter unset (azd then deploys the template's
+    default). Without them, or for a variable the environment does not set and that has no default, the value is
+    `Unresolved`.
     """
     if not isinstance(value, str):
         return value
     match = _ENVIRONMENT_PLACEHOLDER.fullmatch(value.strip())
     if match is None:
         return value
-    default = match.group("default")
+    variable, default = match.group("variable"), match.group("default")
+    if azd_values is not None:
+        given = azd_values.get(variable, default)
+        if given == "":
+            return _NOT_GIVEN  # azd deploys the parameter's default (or asks for a value when it has none)
+        if given is not None:
+            return given
+        return Unresolved(f"parameters('{name}')", f"azd environment placeholder {value.strip()}: {variable} is "
+                                                   "not set in the azd environment given")
     fallback = f", '{default}' when it is not set" if default is not None else ""
     return Unresolved(f"parameters('{name}')",
-                      f"azd environment placeholder {value.strip()}: the value of {match.group('variable')} "
-                      f"in the environment deployed{fallback}")
+                      f"azd environment placeholder {value.strip()}: the value of {variable} "
+                      f"in the environment deployed (--azd-env gives it){fallback}")
 
 
 def key_vault_reference(name: str, reference: Any) -> Unresolved:

@@ -64,6 +64,10 @@ class DeploymentContext:
     """Values (`parameters` in the configuration) for the parameters of a top-level template or Bicep file that
     neither a parameter file nor a default sets; matched case-insensitively. Modules and nested deployments get
     their values from their caller, never from here."""
+    azd_values: dict[str, str] | None = None
+    """The values of the Azure Developer CLI environment under review (`--azd-env`: its `.azure/<name>/.env`), which
+    azd puts in parameter files' `${NAME}` placeholders and in the environment `readEnvironmentVariable` reads;
+    None when no environment is given (such values are then unresolved)."""
 
 
 class RuntimeObject(dict[str, Any]):

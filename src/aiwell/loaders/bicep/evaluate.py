@@ -1098,11 +1098,14 @@ def _load_file_as_base64(file: _File, args: list[Any], text: str) -> Any:
 
 
 def _read_environment_variable(file: _File, args: list[Any], text: str) -> Any:
+    name = args[0] if args else "?"
+    azd_values = file.context.azd_values
+    if azd_values is not None and isinstance(name, str) and name in azd_values:
+        return azd_values[name]
     if len(args) > 1:
         return args[1]
-    name = args[0] if args else "?"
     return Unresolved(text, f"environment variable {name} is read when the deployment is built; aiwell does not "
-                            "read the environment")
+                            "read the process environment (--azd-env gives an azd environment's values)")
 
 
 def _get_secret(file: _File, args: list[Any], text: str) -> Any:
@@ -1977,12 +1980,19 @@ def _finalize(value: Any, depth: int = 0) -> Any:
 
 
 def _coerced(value: Any, declared: s.TypeExpr | None) -> Any:
-    """A supplied parameter value as ARM converts it to the declared type: `"true"` for a `bool` parameter is
-    true, `"42"` for an `int` is 42 (what azd's substituted parameter files rely on)."""
+    """A supplied parameter value as it is deployed with the declared type: `"true"` for a `bool` (or `bool?`)
+    parameter is true, `"42"` for an `int` is 42, and `"null"` for a nullable `bool`, `int`, `array` or `object`
+    is null (what azd's substituted parameter files rely on: `"${DEPLOY_BASTION=null}"`)."""
+    nullable = isinstance(declared, s.NullableType)
+    if nullable:
+        assert isinstance(declared, s.NullableType)
+        declared = declared.inner
     if not isinstance(value, str) or not isinstance(declared, s.TypeRef) or declared.args:
         return value
     kind = declared.name.lower()
     text = value.strip()
+    if nullable and kind in ("bool", "int", "array", "object") and text == "null":
+        return None
     if kind == "bool" and text.lower() in ("true", "false"):
         return text.lower() == "true"
     if kind == "int" and text.lstrip("-").isdigit():

@@ -2,13 +2,15 @@
 
 A `.bicepparam` file names its Bicep file with `using './main.bicep'` (or `using none` for values shared by
 several files) and assigns values with `param x = expr`. Its expressions are evaluated like a Bicep file's:
-variables, functions, imports; `readEnvironmentVariable('X', 'default')` gives its default (aiwell does not read
-the environment, so without a default the value is `Unresolved`), and `getSecret(...)` is `Unresolved` (a Key
-Vault secret). `extends './base.bicepparam'` takes the base file's values first; the file's own win.
+variables, functions, imports; `readEnvironmentVariable('X', 'default')` reads X from the azd environment given
+with `--azd-env`, else gives its default (aiwell does not read the process environment, so without either the
+value is `Unresolved`), and `getSecret(...)` is `Unresolved` (a Key Vault secret). `extends './base.bicepparam'`
+takes the base file's values first; the file's own win.
 
 A JSON parameter file (`X.parameters.json` beside `X.bicep`) is read as for an ARM template: `value` entries, Key
-Vault `reference`s `Unresolved`, and so are azd environment placeholders (`"${AZURE_LOCATION}"`). A string
-given to a `bool` or `int` parameter (`"true"`, `"3"`) is converted as ARM converts it.
+Vault `reference`s `Unresolved`, and so are azd environment placeholders (`"${AZURE_LOCATION}"`) unless an azd
+environment is given (`--azd-env`). A string given to a `bool` or `int` parameter (`"true"`, `"3"`) is converted
+as ARM converts it.
 """
 
 from __future__ import annotations
@@ -108,9 +110,10 @@ def read_bicepparam(path: Path, *, context: DeploymentContext | None = None, roo
     return BicepParameters(path, values, tuple(notes))
 
 
-def read_json_parameters(path: Path) -> BicepParameters:
+def read_json_parameters(path: Path, *, context: DeploymentContext | None = None) -> BicepParameters:
     """The values of an ARM-style JSON parameter file. Raises `InputError` on a bad file."""
-    parsed = read_parameter_file(load_json(path, track=()).value, path)
+    parsed = read_parameter_file(load_json(path, track=()).value, path,
+                                 azd_values=context.azd_values if context is not None else None)
     # An unresolved value is named as Bicep names the parameter (`x`), not as ARM does (`parameters('x')`).
     values = {name: Unresolved(name, value.reason) if isinstance(value, Unresolved) else value
               for name, value in parsed.values.items()}
@@ -122,7 +125,7 @@ def read_parameters(path: Path, *, context: DeploymentContext | None = None,
     """The values of a parameter file for a Bicep file: `.bicepparam`, else JSON."""
     if path.suffix.lower() == BICEPPARAM_SUFFIX:
         return read_bicepparam(path, context=context, root=root)
-    return read_json_parameters(path)
+    return read_json_parameters(path, context=context)
 
 
 __all__ = ["BICEPPARAM_SUFFIX", "BicepParameters", "read_bicepparam", "read_json_parameters",

@@ -97,15 +97,28 @@ def module_cache(bicep_file: Path, *, root: Path | None) -> ModuleCache:
     aliases = aliases if isinstance(aliases, dict) else {}
     br = {**_BUILT_IN_BR_ALIASES, **_aliases(aliases.get("br"))}
     ts = _aliases(aliases.get("ts"))
-    configured = config.get("cacheRootDirectory")
-    if isinstance(configured, str) and configured and config_dir is not None:
-        cache_root = (config_dir / os.path.expanduser(configured)).resolve()
+    cache_root = _configured_cache(config, config_dir) if config_dir is not None else None
+    if cache_root is not None and config_dir is not None:
+        configured = config.get("cacheRootDirectory")
         if root is not None and not within(cache_root, root):
             note = (f"{config_dir / CONFIG_FILE}: cacheRootDirectory {configured} is outside the reviewed tree; "
                     "registry modules are not read from it")
             return ModuleCache(None, br, ts, [note])
         return ModuleCache(cache_root, br, ts)
     return ModuleCache(Path.home() / ".bicep", br, ts)
+
+
+def bicep_cache_root(config_file: Path) -> Path | None:
+    """The module cache folder a `bicepconfig.json` names (`cacheRootDirectory`, resolved against its folder), or
+    None when it names none."""
+    return _configured_cache(_read_config(config_file), config_file.parent)
+
+
+def _configured_cache(config: dict[str, Any], config_dir: Path) -> Path | None:
+    configured = config.get("cacheRootDirectory")
+    if not isinstance(configured, str) or not configured:
+        return None
+    return (config_dir / os.path.expanduser(configured)).resolve()
 
 
 def _aliases(value: Any) -> dict[str, dict[str, Any]]:
@@ -182,5 +195,5 @@ def cached_template(document: Any) -> Any:
     return document
 
 
-__all__ = ["CONFIG_FILE", "CachedModule", "ModuleCache", "cached_template", "encode_tag", "locate",
+__all__ = ["CONFIG_FILE", "CachedModule", "ModuleCache", "bicep_cache_root", "cached_template", "encode_tag", "locate",
            "module_cache"]

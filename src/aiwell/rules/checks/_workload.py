@@ -8,6 +8,7 @@ from typing import Any
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import Resource, Unresolved
+from aiwell.rules.base import shown_name
 
 MODEL_ACCOUNT_KINDS = ("openai", "aiservices")
 
@@ -71,8 +72,8 @@ def listed(names: list[str], most: int = 5) -> str:
 
 
 def display(resource: Resource) -> str:
-    """A resource's name as messages show it."""
-    return resource.name if isinstance(resource.name, str) else resource.name.expression
+    """A resource's name as messages show it (`aiwell.rules.base.shown_name`)."""
+    return shown_name(resource)
 
 
 __all__ = ["MODEL_ACCOUNT_KINDS", "display", "listed", "mentions", "model_accounts", "names_of", "same_workload",

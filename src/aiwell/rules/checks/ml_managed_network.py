@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-import re
-
 from aiwell.graph import ResourceGraph
-from aiwell.model import MISSING, Resource, SourceFormat, Status, Unresolved, lookup
+from aiwell.model import MISSING, Resource, Status, Unresolved, lookup
 from aiwell.rules.base import implements
 from aiwell.rules.declarative import describe_unresolved, values_equal
 
-AZURERM_ADDRESS = re.compile(r"(?:^|\.)azurerm_\w+\.[^.]+$")
-"""A Terraform address of an azurerm resource (`azurerm_machine_learning_workspace.ml`, in a module or not); an
-azapi resource carries the ARM body, outbound rules included."""
-NOT_MAPPED = ("azurerm declares outbound rules as separate azurerm_machine_learning_workspace_network_outbound_rule_* "
-              "resources, which are not read")
+OUTBOUND_RULE = "Microsoft.MachineLearningServices/workspaces/outboundRules"
+
+
+def _name(resource: Resource) -> str:
+    return resource.name if isinstance(resource.name, str) else resource.name.expression
 
 
 @implements("MLW008")
 def fqdn_outbound_rules(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
-    """Fail when an outbound rule of the approved-outbound managed network has `type` `FQDN`."""
-    rules = lookup(resource.properties, "managedNetwork.outboundRules") if resource.properties is not MISSING \
-        else MISSING
+    """Fail when an outbound rule of the approved-outbound managed network has `type` `FQDN` (rules written inline
+    or as `outboundRules` children, which azurerm declares as separate resources)."""
+    rules = lookup(graph.document(resource), "properties.managedNetwork.outboundRules")
     if isinstance(rules, Unresolved):
         return Status.UNKNOWN, f"its outbound rules can't be resolved ({describe_unresolved(rules)})"
+    orphans = [rule for rule in graph.of_type(OUTBOUND_RULE) if graph.parent(rule) is None]
     if rules in (MISSING, None):
-        if resource.source.format in (SourceFormat.TERRAFORM, SourceFormat.TERRAFORM_PLAN) and \
-                AZURERM_ADDRESS.search(resource.source.address):
-            return Status.UNKNOWN, NOT_MAPPED
+        if orphans:
+            return Status.UNKNOWN, (f"outbound rule {_name(orphans[0])} names a workspace that can't be resolved; it "
+                                   "may be this one's")
         return Status.PASS, "its managed network has no outbound rules of its own"
     entries = rules.items() if isinstance(rules, dict) else ((None, rule) for rule in rules) \
         if isinstance(rules, list) else ()

@@ -2,8 +2,9 @@
 
 Provider: azurerm 4.x (checked against v4.81.0 docs, API 2025-07-01). `sku_tier` defaults to Free,
 `local_account_disabled`, `private_cluster_enabled` and `cost_analysis_enabled` to false. The `default_node_pool`
-block is the cluster's first agent pool profile; pools declared as separate `azurerm_kubernetes_cluster_node_pool`
-resources are not mapped. An `oms_agent` block turns the Container Insights add-on on.
+block is the cluster's first agent pool profile; a pool declared as a separate `azurerm_kubernetes_cluster_node_pool`
+is the cluster's `agentPools` child (its `mode` defaults to User, autoscaling to off), which the graph merges into
+the cluster's `agentPoolProfiles` as ARM does. An `oms_agent` block turns the Container Insights add-on on.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from aiwell.loaders.terraform.azurerm._spec import (
     COMMON,
     Attr,
     Block,
+    ChildOf,
     Const,
     Derived,
+    Field,
     ResourceMap,
     TopLevel,
     boolean,
@@ -37,6 +40,22 @@ def _oms_agent(attributes: Mapping[str, Any]) -> Any:
     if workspace is not None:
         profile["config"] = {"logAnalyticsWorkspaceResourceID": workspace}
     return profile
+
+
+def _pool_fields(prefix: str) -> tuple[Field, ...]:
+    """The settings an agent pool has whether it is the `default_node_pool` block (relative paths) or a separate
+    `azurerm_kubernetes_cluster_node_pool` (under `properties.`)."""
+    return (
+        Attr("vm_size", f"{prefix}vmSize"),
+        Attr("node_count", f"{prefix}count"),
+        # 4.x: auto_scaling_enabled; 3.x: enable_auto_scaling. Both default to false.
+        Attr("enable_auto_scaling", f"{prefix}enableAutoScaling", boolean),
+        Attr("auto_scaling_enabled", f"{prefix}enableAutoScaling", boolean, default=False),
+        Attr("min_count", f"{prefix}minCount"),
+        Attr("max_count", f"{prefix}maxCount"),
+        Attr("zones", f"{prefix}availabilityZones"),
+        Attr("vnet_subnet_id", f"{prefix}vnetSubnetID"),
+    )
 
 
 KUBERNETES_CLUSTER = ResourceMap(
@@ -62,18 +81,26 @@ KUBERNETES_CLUSTER = ResourceMap(
         Block("default_node_pool", "properties.agentPoolProfiles", (
             Attr("name", "name"),
             Const("mode", "System"),
-            Attr("vm_size", "vmSize"),
-            Attr("node_count", "count"),
-            # 4.x: auto_scaling_enabled; 3.x: enable_auto_scaling. Both default to false.
-            Attr("enable_auto_scaling", "enableAutoScaling", boolean),
-            Attr("auto_scaling_enabled", "enableAutoScaling", boolean, default=False),
-            Attr("min_count", "minCount"),
-            Attr("max_count", "maxCount"),
-            Attr("zones", "availabilityZones"),
-            Attr("vnet_subnet_id", "vnetSubnetID"),
+            *_pool_fields(""),
         ), many=True),
         Derived("properties.addonProfiles.omsagent", _oms_agent),
     ),
 )
 
-MAPS = (KUBERNETES_CLUSTER,)
+KUBERNETES_CLUSTER_NODE_POOL = ResourceMap(
+    tf_type="azurerm_kubernetes_cluster_node_pool",
+    arm_type="Microsoft.ContainerService/managedClusters/agentPools",
+    api_version="2025-07-01",
+    naming=ChildOf("kubernetes_cluster_id"),
+    fields=(
+        Attr("tags", "properties.tags"),
+        # Defaults to User (v4.81.0 docs).
+        Attr("mode", "properties.mode", default="User"),
+        *_pool_fields("properties."),
+        Attr("node_taints", "properties.nodeTaints"),
+        Attr("node_labels", "properties.nodeLabels"),
+        Attr("priority", "properties.scaleSetPriority"),
+    ),
+)
+
+MAPS = (KUBERNETES_CLUSTER, KUBERNETES_CLUSTER_NODE_POOL)

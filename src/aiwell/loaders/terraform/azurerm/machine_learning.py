@@ -1,6 +1,11 @@
 """Azure Machine Learning and AI Foundry hubs and projects (Microsoft.MachineLearningServices).
 
 Provider: azurerm 4.x (checked against v4.81.0 docs, API 2025-06-01); 3.x names noted where they differ.
+
+A managed network's outbound rules are separate resources in azurerm
+(`azurerm_machine_learning_workspace_network_outbound_rule_fqdn`, `_private_endpoint`, `_service_tag`, each naming
+its workspace in `workspace_id`); each becomes the workspace's `outboundRules` child, user-defined, which the graph
+merges into `properties.managedNetwork.outboundRules` under the rule's name, as ARM keeps them.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from aiwell.loaders.terraform.azurerm._spec import (
     Block,
     ChildOf,
     Const,
+    Field,
     InGroupOf,
     ResourceMap,
     TopLevel,
@@ -198,6 +204,32 @@ MACHINE_LEARNING_INFERENCE_CLUSTER = ResourceMap(
     ),
 )
 
+def _outbound_rule(kind: str, rule_type: str, fields: tuple[Field, ...]) -> ResourceMap:
+    """One of azurerm's outbound rule resources (`..._outbound_rule_<kind>`): a user-defined `outboundRules` child
+    of the workspace in `workspace_id`."""
+    return ResourceMap(
+        tf_type=f"azurerm_machine_learning_workspace_network_outbound_rule_{kind}",
+        arm_type="Microsoft.MachineLearningServices/workspaces/outboundRules",
+        api_version=API_VERSION,
+        naming=ChildOf("workspace_id"),
+        fields=(Const("properties.type", rule_type), Const("properties.category", "UserDefined"), *fields),
+    )
+
+
+OUTBOUND_RULE_FQDN = _outbound_rule("fqdn", "FQDN", (Attr("destination_fqdn", "properties.destination"),))
+OUTBOUND_RULE_PRIVATE_ENDPOINT = _outbound_rule("private_endpoint", "PrivateEndpoint", (
+    Attr("service_resource_id", "properties.destination.serviceResourceId"),
+    Attr("sub_resource_target", "properties.destination.subresourceTarget"),
+    # Defaults to false.
+    Attr("spark_enabled", "properties.destination.sparkEnabled", boolean, default=False),
+))
+OUTBOUND_RULE_SERVICE_TAG = _outbound_rule("service_tag", "ServiceTag", (
+    Attr("service_tag", "properties.destination.serviceTag"),
+    Attr("protocol", "properties.destination.protocol"),
+    Attr("port_ranges", "properties.destination.portRanges"),
+))
+
 MAPS = (MACHINE_LEARNING_WORKSPACE, AI_FOUNDRY, AI_FOUNDRY_PROJECT, MACHINE_LEARNING_COMPUTE_CLUSTER,
-        MACHINE_LEARNING_COMPUTE_INSTANCE, MACHINE_LEARNING_INFERENCE_CLUSTER)
+        MACHINE_LEARNING_COMPUTE_INSTANCE, MACHINE_LEARNING_INFERENCE_CLUSTER, OUTBOUND_RULE_FQDN,
+        OUTBOUND_RULE_PRIVATE_ENDPOINT, OUTBOUND_RULE_SERVICE_TAG)
 

@@ -4,7 +4,9 @@ Microsoft.OperationalInsights).
 Provider: azurerm 4.x (checked against v4.81.0 docs). A diagnostic setting's Terraform id is `<target>|<name>`;
 here it gets its ARM id `<target>/providers/Microsoft.Insights/diagnosticSettings/<name>` and a `scope`, the form
 the graph links. `enabled_log`/`enabled_metric` (4.x) and the deprecated `log`/`metric` blocks (3.x, `enabled`
-defaulting to true) are both read.
+defaulting to true) are both read. An autoscale setting (`azurerm_monitor_autoscale_setting`) keeps its switch
+(`enabled`, default true), its target (`target_resource_id` → `targetResourceUri`, which the graph links) and each
+profile's name and capacity; its rules are not read.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from aiwell.loaders.terraform.azurerm._spec import (
     LOCATION,
     TAGS,
     Attr,
+    Block,
     Derived,
     ExtensionOf,
     ResourceMap,
@@ -113,4 +116,26 @@ APPLICATION_INSIGHTS = ResourceMap(
     ),
 )
 
-MAPS = (MONITOR_DIAGNOSTIC_SETTING, LOG_ANALYTICS_WORKSPACE, APPLICATION_INSIGHTS)
+AUTOSCALE_SETTING = ResourceMap(
+    tf_type="azurerm_monitor_autoscale_setting",
+    arm_type="Microsoft.Insights/autoscalesettings",
+    api_version="2022-10-01",
+    naming=TopLevel(),
+    fields=(
+        LOCATION,
+        TAGS,
+        # Defaults to true.
+        Attr("enabled", "properties.enabled", boolean, default=True),
+        Attr("target_resource_id", "properties.targetResourceUri"),
+        Block("profile", "properties.profiles", (
+            Attr("name", "name"),
+            Block("capacity", "capacity", (
+                Attr("default", "default"),
+                Attr("minimum", "minimum"),
+                Attr("maximum", "maximum"),
+            )),
+        ), many=True),
+    ),
+)
+
+MAPS = (MONITOR_DIAGNOSTIC_SETTING, LOG_ANALYTICS_WORKSPACE, APPLICATION_INSIGHTS, AUTOSCALE_SETTING)

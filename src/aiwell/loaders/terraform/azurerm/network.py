@@ -6,6 +6,12 @@ Provider: azurerm 4.x (checked against v4.81.0 docs, API 2025-01-01). `private_s
 network rules read (private-endpoint network policies, default outbound access, delegations); the NSG and route
 table associations are patches onto the subnet, as ARM has them. Virtual networks and private DNS zones are mapped
 for their names and ids (graph links), private DNS zone links for the zone and network they join.
+
+Application Gateways keep their SKU (under `properties.sku`, as ARM has it), zones, autoscale bounds, WAF policy
+(`firewall_policy_id` → `firewallPolicy.id`) and classic `waf_configuration`. A WAF policy
+(`azurerm_web_application_firewall_policy`) keeps its `policy_settings` (within the block `enabled` defaults to
+true and `mode` to Prevention; without the block the provider sends none, and Azure starts the policy enabled in
+Detection mode) and its managed rule sets.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from aiwell.loaders.terraform.azurerm._spec import (
     as_bool,
     boolean,
     copy,
+    enabled_disabled,
     first_block,
     invert,
 )
@@ -114,12 +121,42 @@ PRIVATE_ENDPOINT = ResourceMap(
 )
 
 
+def _ddos_plan(attributes: Mapping[str, Any], key: str) -> Any:
+    """A field of the `ddos_protection_plan` block (`id`, `enable`); absent without the block."""
+    block = first_block(attributes.get("ddos_protection_plan"))
+    if isinstance(block, Unresolved):
+        return block
+    if not isinstance(block, Mapping) or block.get(key) is None:
+        return MISSING
+    return boolean(block[key]) if key == "enable" else block[key]
+
+
 VIRTUAL_NETWORK = ResourceMap(
     tf_type="azurerm_virtual_network",
     arm_type="Microsoft.Network/virtualNetworks",
     api_version=API_VERSION,
     naming=TopLevel(),
-    fields=(LOCATION, TAGS, Attr("address_space", "properties.addressSpace.addressPrefixes")),
+    fields=(
+        LOCATION, TAGS, Attr("address_space", "properties.addressSpace.addressPrefixes"),
+        Derived("properties.ddosProtectionPlan.id", lambda attributes: _ddos_plan(attributes, "id")),
+        Derived("properties.enableDdosProtection", lambda attributes: _ddos_plan(attributes, "enable")),
+    ),
+)
+
+PUBLIC_IP = ResourceMap(
+    tf_type="azurerm_public_ip",
+    arm_type="Microsoft.Network/publicIPAddresses",
+    api_version=API_VERSION,
+    naming=TopLevel(),
+    fields=(
+        LOCATION, TAGS,
+        Attr("zones", "zones"),
+        Attr("sku", "sku.name", default="Standard"),
+        Attr("allocation_method", "properties.publicIPAllocationMethod"),
+        # Defaults to VirtualNetworkInherited.
+        Attr("ddos_protection_mode", "properties.ddosSettings.protectionMode", default="VirtualNetworkInherited"),
+        Attr("ddos_protection_plan_id", "properties.ddosSettings.ddosProtectionPlan.id"),
+    ),
 )
 
 SUBNET = ResourceMap(
@@ -220,6 +257,11 @@ FIREWALL = ResourceMap(
         Attr("sku_tier", "properties.sku.tier"),
         Attr("firewall_policy_id", "properties.firewallPolicy.id"),
         Attr("threat_intel_mode", "properties.threatIntelMode"),
+        Block("ip_configuration", "properties.ipConfigurations", (
+            Attr("name", "name"),
+            Attr("subnet_id", "properties.subnet.id"),
+            Attr("public_ip_address_id", "properties.publicIPAddress.id"),
+        ), many=True),
     ),
 )
 
@@ -244,6 +286,65 @@ PRIVATE_DNS_ZONE = ResourceMap(
     fields=(TAGS,),
 )
 
+APPLICATION_GATEWAY = ResourceMap(
+    tf_type="azurerm_application_gateway",
+    arm_type="Microsoft.Network/applicationGateways",
+    api_version=API_VERSION,
+    naming=TopLevel(),
+    fields=(
+        LOCATION, TAGS,
+        Attr("zones", "zones"),
+        Block("sku", "properties.sku", (
+            Attr("name", "name"),
+            Attr("tier", "tier"),
+            Attr("capacity", "capacity"),
+        )),
+        Block("autoscale_configuration", "properties.autoscaleConfiguration", (
+            Attr("min_capacity", "minCapacity"),
+            Attr("max_capacity", "maxCapacity"),
+        )),
+        Attr("firewall_policy_id", "properties.firewallPolicy.id"),
+        Block("gateway_ip_configuration", "properties.gatewayIPConfigurations", (
+            Attr("name", "name"),
+            Attr("subnet_id", "properties.subnet.id"),
+        ), many=True),
+        Block("frontend_ip_configuration", "properties.frontendIPConfigurations", (
+            Attr("name", "name"),
+            Attr("public_ip_address_id", "properties.publicIPAddress.id"),
+            Attr("subnet_id", "properties.subnet.id"),
+            Attr("private_ip_address", "properties.privateIPAddress"),
+        ), many=True),
+        Block("waf_configuration", "properties.webApplicationFirewallConfiguration", (
+            Attr("enabled", "enabled", boolean),
+            Attr("firewall_mode", "firewallMode"),
+            Attr("rule_set_type", "ruleSetType"),
+            Attr("rule_set_version", "ruleSetVersion"),
+        )),
+    ),
+)
+
+WEB_APPLICATION_FIREWALL_POLICY = ResourceMap(
+    tf_type="azurerm_web_application_firewall_policy",
+    arm_type="Microsoft.Network/ApplicationGatewayWebApplicationFirewallPolicies",
+    api_version=API_VERSION,
+    naming=TopLevel(),
+    fields=(
+        LOCATION, TAGS,
+        Block("policy_settings", "properties.policySettings", (
+            # Both default within the block (v4.81.0 docs): enabled true, mode Prevention.
+            Attr("enabled", "state", enabled_disabled, default=True),
+            Attr("mode", "mode", default="Prevention"),
+        )),
+        Block("managed_rules", "properties.managedRules", (
+            Block("managed_rule_set", "managedRuleSets", (
+                Attr("type", "ruleSetType", default="OWASP"),
+                Attr("version", "ruleSetVersion"),
+            ), many=True),
+        )),
+    ),
+)
+
 MAPS = (PRIVATE_ENDPOINT, VIRTUAL_NETWORK, SUBNET, PRIVATE_DNS_ZONE, SUBNET_NSG_ASSOCIATION,
-        SUBNET_ROUTE_TABLE_ASSOCIATION, NETWORK_SECURITY_GROUP, ROUTE_TABLE, ROUTE, FIREWALL, PRIVATE_DNS_ZONE_LINK)
+        SUBNET_ROUTE_TABLE_ASSOCIATION, NETWORK_SECURITY_GROUP, ROUTE_TABLE, ROUTE, FIREWALL, PRIVATE_DNS_ZONE_LINK,
+        APPLICATION_GATEWAY, WEB_APPLICATION_FIREWALL_POLICY, PUBLIC_IP)
 

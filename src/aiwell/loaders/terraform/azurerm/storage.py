@@ -55,6 +55,28 @@ def _cmk(block: Mapping[str, Any]) -> Any:
     return key_vault_key(key_id) if key_id is not None else MISSING
 
 
+def _patch_cmk(attributes: Mapping[str, Any]) -> Any:
+    """`azurerm_storage_account_customer_managed_key` → `encryption.keyvaultproperties`: the key by `key_vault_uri`
+    or `key_vault_id` (+ `key_name`, `key_version`), or a Managed HSM key id.
+
+    The provider looks a `key_vault_id`'s URI up at apply time; the vault's ARM id stands in for it (followed by
+    `/`, as `key_vault_key` leaves a key id read from HCL), which names the same vault."""
+    hsm = attributes.get("managed_hsm_key_id")
+    if hsm is not None:
+        return key_vault_key(hsm)
+    uri = attributes.get("key_vault_uri")
+    if uri is None:
+        vault = attributes.get("key_vault_id")
+        uri = vault.rstrip("/") + "/" if isinstance(vault, str) else vault
+    if uri is None:
+        return MISSING
+    result: dict[str, Any] = {"keyvaulturi": uri}
+    for attribute, key in (("key_name", "keyname"), ("key_version", "keyversion")):
+        if attributes.get(attribute) is not None:
+            result[key] = attributes[attribute]
+    return result
+
+
 def _network_rules(prefix: str) -> tuple[Field, ...]:
     """The `network_rules` fields, under `prefix` (empty inside the block; the ARM path for the patch resource)."""
     return (
@@ -164,7 +186,7 @@ STORAGE_ACCOUNT_CUSTOMER_MANAGED_KEY = ResourceMap(
     naming=Patches("storage_account_id"),
     fields=(
         Const("properties.encryption.keySource", "Microsoft.Keyvault"),
-        Derived("properties.encryption.keyvaultproperties", _cmk),
+        Derived("properties.encryption.keyvaultproperties", _patch_cmk),
         Attr("user_assigned_identity_id", "properties.encryption.identity.userAssignedIdentity"),
     ),
 )
