@@ -1,6 +1,7 @@
 """The DuckDB scan's shortcuts give what a plain scan of every row gives: text statistics of categorical columns
 taken from their value counts, the near-duplicate key that takes categorical text as it is, the quantile sketches
-fed a subsample of a large table, and the thread count fitted to a Parquet file's row groups; and the engine's
+fed a subsample of a large table, the duplicate counts of a columnar table proved by a unique column instead of
+hashed rows, and the thread count fitted to a Parquet file's row groups; and the engine's
 default memory limit and spill folder."""
 
 from __future__ import annotations
@@ -64,6 +65,81 @@ def test_no_near_duplicates_when_categories_stay_apart(tmp_path: Path) -> None:
     assert (profile.exact_duplicates, profile.near_duplicates) == (1, 0)
 
 
+def _duplicates(path: Path, monkeypatch: pytest.MonkeyPatch, *,
+                shortcut: bool) -> tuple[int | None, int | None, str]:
+    """Exact and near duplicates, and how they were counted (by a unique `key` column, or by row `hashes`)."""
+    keys: list[str] = []
+    unique_key = DuckDBEngine._unique_key
+
+    def spy(self: DuckDBEngine, *args: object) -> bool:
+        found = unique_key(self, *args)  # type: ignore[arg-type]
+        keys.append("key" if found else "hashes")
+        return found
+
+    monkeypatch.setattr(DuckDBEngine, "_unique_key", spy)
+    if not shortcut:
+        monkeypatch.setattr(duckdb_engine, "_KEY_SHARE", 2.0)  # no column is ever a candidate
+    profile = _profile(path)
+    monkeypatch.undo()
+    assert len(keys) == 1
+    return profile.exact_duplicates, profile.near_duplicates, keys[0]
+
+
+def test_a_unique_column_proves_there_are_no_duplicates_without_hashing_rows(tmp_path: Path,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows that repeat every value but their id are not duplicates: the id alone shows it, and both counts are
+    those of the hashed rows."""
+    rng = np.random.default_rng(5)
+    rows = 3000
+    path = tmp_path / "keyed.parquet"
+    pq.write_table(pa.table({"id": np.arange(rows), "note": ["Same text"] * rows,
+                             "score": rng.integers(0, 3, rows)}), path)
+    assert _duplicates(path, monkeypatch, shortcut=True) == (0, 0, "key")
+    assert _duplicates(path, monkeypatch, shortcut=False) == (0, 0, "hashes")
+
+
+@pytest.mark.parametrize("kind", ["integer", "text", "float"])
+def test_a_nearly_unique_column_falls_back_to_the_row_hashes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             kind: str) -> None:
+    """A column that looks like a key but repeats a value (an exact duplicate row; for text, a near one that
+    differs only in case; for floats, two values equal once rounded to 6 decimals) is no proof: the row hashes
+    are counted, and give the same counts as without the shortcut."""
+    rows = 3000
+    ids = np.arange(rows, dtype=np.int64)
+    other = np.arange(rows) % 7
+    if kind == "integer":
+        ids[-1] = ids[0]
+        other[-1] = other[0]
+        key: pa.Array = pa.array(ids)
+        expected = (1, 0)
+    elif kind == "text":
+        texts = [f"Item {i}" for i in ids]
+        texts[-1] = texts[0].upper()
+        other[-1] = other[0]
+        key = pa.array(texts)
+        expected = (0, 1)
+    else:
+        floats = ids / 7.0
+        floats[-1] = floats[0] + 1e-9
+        other[-1] = other[0]
+        key = pa.array(floats)
+        expected = (0, 1)
+    path = tmp_path / f"{kind}.parquet"
+    pq.write_table(pa.table({"key": key, "group": other}), path)
+    assert _duplicates(path, monkeypatch, shortcut=True) == (*expected, "hashes")
+    assert _duplicates(path, monkeypatch, shortcut=False) == (*expected, "hashes")
+
+
+def test_a_key_with_missing_values_is_not_taken_for_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two rows missing the key and equal otherwise are duplicates, though every present key is unique."""
+    rows = 3000
+    ids: list[int | None] = list(range(rows))
+    ids[0] = ids[1] = None
+    path = tmp_path / "nulls.parquet"
+    pq.write_table(pa.table({"id": pa.array(ids, pa.int64()), "flag": [True] * rows}), path)
+    assert _duplicates(path, monkeypatch, shortcut=True)[:2] == (1, 0)
+
+
 def test_quantiles_of_a_large_table_come_from_a_subsample_within_their_bound(tmp_path: Path,
                                                                            monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(plan, "QUANTILE_ROWS", 20_000)
@@ -91,9 +167,9 @@ def test_a_file_of_one_row_group_is_scanned_with_one_thread_and_the_setting_rest
     threads_seen: list[int] = []
     scan = engine._scan
 
-    def spy(view: str, planned: plan.ScanPlan) -> dict[str, object]:
+    def spy(view: str, planned: plan.ScanPlan, *, columnar: bool) -> dict[str, object]:
         threads_seen.append(int(engine._con.execute("SELECT current_setting('threads')").fetchall()[0][0]))
-        return scan(view, planned)
+        return scan(view, planned, columnar=columnar)
 
     engine._scan = spy  # type: ignore[method-assign]
     before = int(engine._con.execute("SELECT current_setting('threads')").fetchall()[0][0])
@@ -146,3 +222,12 @@ def test_memory_limit_overrides_the_default() -> None:
 def test_a_memory_limit_that_is_not_a_size_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="--memory-limit lots"):
         DuckDBEngine(memory_limit="lots")
+
+
+def test_an_empty_categorical_column_of_a_columnar_table_has_no_distinct_value(tmp_path: Path) -> None:
+    path = tmp_path / "empty.parquet"
+    pq.write_table(pa.table({"id": list(range(100)), "code": pa.array([None] * 100, pa.string()),
+                             "flag": pa.array([None] * 100, pa.bool_())}), path)
+    profile = _profile(path)
+    assert [(c.name, c.distinct) for c in profile.columns[1:]] == [("code", 0), ("flag", 0)]
+    assert (profile.exact_duplicates, profile.near_duplicates) == (0, 0)

@@ -1,13 +1,13 @@
-"""The DuckDB engine: every statistic of a table in one aggregate query over the files, never through pandas.
+"""The DuckDB engine: every statistic of a table in aggregate queries over the files, never through pandas.
 
 A source becomes a view (`read_csv`, `read_parquet`, `read_json`, or an Arrow table or dataset for the other
 readers). Text sources are read as text and parsed with TRY_CAST to the sniffed or declared type, so values that
-don't parse are counted instead of failing the read. The one query computes, per column: counts, nulls,
+don't parse are counted instead of failing the read. The scan computes, per column: counts, nulls,
 `approx_count_distinct` (HyperLogLog), min/max/mean/std, `approx_quantile` at 101 points (t-digest), exact value
 counts (`histogram`) for columns planned as categorical, text lengths and mixed-type probes; per table: the row
-count, exact distinct row hashes (duplicates) and normalised ones (near duplicates), rows per day of the time
-column, and a deterministic sample of rows chosen by row hash.
-"""
+count, exact duplicates and near duplicates, rows per day of the time column, and a deterministic sample of rows
+chosen by row hash. A text source is scanned by one query (each read parses it again); a columnar one by up to
+three that each read only the columns they need (`DuckDBEngine._split_scan`)."""
 
 from __future__ import annotations
 
@@ -80,6 +80,10 @@ def default_memory_limit() -> str:
     return f"{max(limit, _MEMORY_FLOOR) >> 20}MiB"
 
 
+_KEY_SHARE = 0.97
+"""A column whose approximate distinct count is at least this share of the rows (HyperLogLog's error is near
+1.6%) may be a key: its exact distinct count is taken (`DuckDBEngine._unique_key`)."""
+_KEY_TRIES = 2
 _ROW_HASH = "__aiwell_row_hash"
 _NORMALISED_HASH = "__aiwell_normalised_hash"
 """Assumed compression of .gz text files when estimating their rows for the sample rate."""
@@ -279,7 +283,11 @@ class DuckDBEngine:
                 present = {n for n, _ in described}
                 schema = [s for s in prepared.schema if s[0] in present] + [
                     (n, t, kind_of_duckdb_type(t)) for n, t in described if n not in known]
-            head = self._head_shape(prepared.raw, [n for n, _, _ in schema])
+            # Only text and integer columns (and the label and segments) can be planned as categorical: the
+            # others' distinct counts in the head decide nothing.
+            forced = {c.lower() for c in options.categorical}
+            head = self._head_shape(prepared.raw, [n for n, _, k in schema if k in (Kind.STRING, Kind.INTEGER)
+                                                   or n.lower() in forced])
             if prepared.text:
                 schema = self._retype_mostly_parsed(prepared.raw, schema)
             estimated = prepared.rows if prepared.rows is not None else self._estimate_rows(source, prepared.raw)
@@ -303,7 +311,7 @@ class DuckDBEngine:
                 # More threads than row groups only wait for work (and cost CPU time doing it): measured on a
                 # 1,000,000-row file of one row group, 2 threads took 14% more CPU time than 1, and no less wall.
                 self._con.execute(f"SET threads = {max(1, prepared.row_groups)}")
-            values = self._scan(view, plan)
+            values = self._scan(view, plan, columnar=not prepared.text)
         except duckdb.Error as exc:
             raise InputError(_first_line(exc)) from exc
         finally:
@@ -363,7 +371,12 @@ class DuckDBEngine:
             size *= _GZIP_RATIO
         return int(size / (row[1] / row[0]))
 
-    def _scan(self, view: str, plan: ScanPlan) -> dict[str, Any]:
+    def _scan(self, view: str, plan: ScanPlan, *, columnar: bool) -> dict[str, Any]:
+        """Every statistic of the plan. A text source (CSV, JSON Lines: each read parses the file) is scanned by one
+        query; a columnar one (Parquet, Arrow) by up to three, each reading only the columns it needs
+        (`_split_scan`)."""
+        if columnar:
+            return self._split_scan(view, plan)
         # One projection under the aggregate computes what several aggregates read (each row's hashes, a float's
         # finite value, a text's first character), so each is computed once per row.
         derived = [sql for column in plan.columns for sql in _derived(column)]
@@ -383,12 +396,7 @@ class DuckDBEngine:
         if plan.row_columns:
             expressions.append(("distinct_rows", f"count(DISTINCT {_ROW_HASH})"))
             expressions.append(("distinct_normalised", f"count(DISTINCT {_NORMALISED_HASH})"))
-            fields = ", ".join(f"{literal(c.name)}: {quote(c.name)}" for c in plan.columns)
-            if plan.sample_threshold >= SAMPLE_MODULUS:
-                expressions.append(("sample", f"list({{{fields}}})"))
-            else:
-                expressions.append(("sample", f"list({{{fields}}}) FILTER (WHERE {_ROW_HASH} % "
-                                              f"{SAMPLE_MODULUS} < {plan.sample_threshold})"))
+            expressions.append(("sample", _sample_aggregate(plan)))
         if plan.time_column is not None:
             expressions.append(("daily", f"histogram(CAST({quote(plan.time_column.name)} AS DATE))"))
         select = ", ".join(sql for _, sql in expressions)
@@ -396,6 +404,102 @@ class DuckDBEngine:
         row = self._one(f"SELECT {select} FROM {source}")
         assert row is not None
         flat = dict(zip((k for k, _ in expressions), row, strict=True))
+        per_column = self._per_column(plan, flat)
+        distinct_normalised = flat.get("distinct_normalised", 0)
+        if plan.row_columns and not self._near_duplicate_key_holds(plan, per_column):
+            identity = ", ".join(_normalised(c, raw_categories=False) for c in plan.row_columns)
+            counted = self._one(f"SELECT count(DISTINCT hash({identity})) FROM {view}")
+            distinct_normalised = counted[0] if counted else 0
+        return self._values(flat, per_column, flat.get("distinct_rows", 0), distinct_normalised)
+
+    def _split_scan(self, view: str, plan: ScanPlan) -> dict[str, Any]:
+        """The scan of a columnar source in up to three queries, each reading only the columns it needs (re-reading
+        a column of a Parquet file or an Arrow table costs little next to what a query computes of it):
+
+        1. the sketches and moments of every column, the sample and the row count (the row hash, once per row,
+           picks the sample and the quantile subsample);
+        2. the exact value counts of the categorical columns and the rows per day (few distinct values each);
+        3. the duplicate counts, only where the table has rows to compare: when a column of the row's identity has
+           no missing value and its approximate distinct count is near the row count, its exact distinct count of
+           normalised values is taken; if every row has its own, no two rows can be equal, exactly or once
+           normalised, and nothing else is hashed. Otherwise, the exact and normalised row hashes are counted.
+
+        One query for all of this made DuckDB materialise every column of every row (for its distinct and
+        histogram aggregates) before aggregating: that cost more than reading the file three times."""
+        derived = [sql for column in plan.columns for sql in _derived(column)]
+        subsampled: str | None = None
+        if plan.row_columns:
+            identity = ", ".join(quote(c.name) for c in plan.row_columns)
+            derived.append(f"hash({identity}) AS {_ROW_HASH}")
+            if plan.quantile_threshold < SAMPLE_MODULUS:
+                subsampled = f"{_ROW_HASH} % {SAMPLE_MODULUS} < {plan.quantile_threshold}"
+        expressions: list[tuple[str, str]] = [("rows", "count(*)")]
+        for column in plan.columns:
+            expressions.extend((f"{column.index}.{key}", sql) for key, sql in _column_aggregates(column, subsampled)
+                               if key != "categories" and not (key == "distinct" and column.categorical))
+        if plan.row_columns:
+            expressions.append(("sample", _sample_aggregate(plan)))
+        source = f"(SELECT *, {', '.join(derived)} FROM {view})" if derived else view
+        row = self._one(f"SELECT {', '.join(sql for _, sql in expressions)} FROM {source}")
+        assert row is not None
+        flat = dict(zip((k for k, _ in expressions), row, strict=True))
+        counted = [(f"{c.index}.categories", f"histogram(CAST({quote(c.name)} AS VARCHAR))")
+                   for c in plan.columns if c.categorical]
+        if plan.time_column is not None:
+            counted.append(("daily", f"histogram(CAST({quote(plan.time_column.name)} AS DATE))"))
+        if counted:
+            row = self._one(f"SELECT {', '.join(sql for _, sql in counted)} FROM {view}")
+            assert row is not None
+            flat.update(zip((k for k, _ in counted), row, strict=True))
+        per_column = self._per_column(plan, flat)
+        for column in plan.columns:
+            if column.categorical and per_column[column.index].get("categories") is None:
+                per_column[column.index]["distinct"] = 0  # no value to count (one query gave its HLL count: 0)
+        rows = int(flat["rows"])
+        distinct_rows = distinct_normalised = 0
+        if plan.row_columns and rows:
+            if self._unique_key(view, plan, per_column, rows):
+                distinct_rows = distinct_normalised = rows
+            else:
+                identity = ", ".join(quote(c.name) for c in plan.row_columns)
+                normalised = ", ".join(_normalised(c, raw_categories=True) for c in plan.row_columns)
+                # The hashes in a subquery: DuckDB then materialises them for the two distinct counts, not the
+                # columns they are computed from.
+                found = self._one(f"SELECT count(DISTINCT {_ROW_HASH}), count(DISTINCT {_NORMALISED_HASH}) FROM "
+                                  f"(SELECT hash({identity}) AS {_ROW_HASH}, hash({normalised}) AS "
+                                  f"{_NORMALISED_HASH} FROM {view})")
+                assert found is not None
+                distinct_rows, distinct_normalised = int(found[0]), int(found[1])
+                if not self._near_duplicate_key_holds(plan, per_column):
+                    normalised = ", ".join(_normalised(c, raw_categories=False) for c in plan.row_columns)
+                    again = self._one(f"SELECT count(DISTINCT hash({normalised})) FROM {view}")
+                    distinct_normalised = int(again[0]) if again else 0
+        return self._values(flat, per_column, distinct_rows, distinct_normalised)
+
+    def _unique_key(self, view: str, plan: ScanPlan, per_column: list[dict[str, Any]], rows: int) -> bool:
+        """Whether a column of the row's identity holds a different value in every row once normalised (then no two
+        rows are equal, exactly or near), measured exactly on the likeliest column: no missing value and an
+        approximate distinct count within `_KEY_SHARE` of the rows."""
+        candidates = [(int(per_column[c.index].get("distinct") or 0), c) for c in plan.row_columns
+                      if c.kind not in (Kind.NESTED, Kind.BINARY) and not c.categorical
+                      and int(per_column[c.index].get("count") or 0) == rows
+                      and int(per_column[c.index].get("raw_count") or rows) == rows]
+        # Identifiers first (integers, text, times), before floats, which round to equal values more often; the
+        # first column of a kind first, where keys usually are.
+        likely = sorted((c for d, c in candidates if d >= _KEY_SHARE * rows),
+                        key=lambda c: (c.kind is Kind.FLOAT, c.index))
+        for column in likely[:_KEY_TRIES]:
+            stats = per_column[column.index]
+            # Integers that a double holds exactly stay apart once normalised (rounded as doubles) if they are apart
+            # as they are, which is cheaper to count.
+            exact = column.kind is Kind.INTEGER and max(abs(stats.get("min") or 0), abs(stats.get("max") or 0)) < 2**53
+            value = quote(column.name) if exact else _normalised(column, raw_categories=False)
+            row = self._one(f"SELECT count(DISTINCT {value}) FROM {view}")
+            if row is not None and int(row[0]) == rows:
+                return True
+        return False
+
+    def _per_column(self, plan: ScanPlan, flat: dict[str, Any]) -> list[dict[str, Any]]:
         per_column: list[dict[str, Any]] = [{} for _ in plan.columns]
         for key, value in flat.items():
             head, _, stat = key.partition(".")
@@ -406,15 +510,15 @@ class DuckDBEngine:
                 stats.update(self._category_statistics(stats.get("categories") or {}))
             if "blank" in stats:
                 stats["probe_base"] = int(stats["count"] or 0) - int(stats["blank"] or 0)
-        distinct_normalised = flat.get("distinct_normalised", 0)
-        if plan.row_columns and not self._near_duplicate_key_holds(plan, per_column):
-            identity = ", ".join(_normalised(c, raw_categories=False) for c in plan.row_columns)
-            counted = self._one(f"SELECT count(DISTINCT hash({identity})) FROM {view}")
-            distinct_normalised = counted[0] if counted else 0
+        return per_column
+
+    @staticmethod
+    def _values(flat: dict[str, Any], per_column: list[dict[str, Any]], distinct_rows: int,
+                distinct_normalised: int) -> dict[str, Any]:
         daily = flat.get("daily")
         return {
             "rows": flat["rows"], "columns": per_column,
-            "distinct_rows": flat.get("distinct_rows", 0), "distinct_normalised": distinct_normalised,
+            "distinct_rows": distinct_rows, "distinct_normalised": distinct_normalised,
             "sample": flat.get("sample") or [],
             "daily": {str(k): int(v) for k, v in daily.items() if k is not None} if daily is not None else None,
         }
@@ -533,6 +637,14 @@ def _typed_select(plan: ScanPlan) -> str:
         else:
             parts.append(name)
     return ", ".join(parts) or "1 AS __empty"
+
+
+def _sample_aggregate(plan: ScanPlan) -> str:
+    """The aggregate that lists the sample's rows (all of them when the table is small)."""
+    fields = ", ".join(f"{literal(c.name)}: {quote(c.name)}" for c in plan.columns)
+    if plan.sample_threshold >= SAMPLE_MODULUS:
+        return f"list({{{fields}}})"
+    return f"list({{{fields}}}) FILTER (WHERE {_ROW_HASH} % {SAMPLE_MODULUS} < {plan.sample_threshold})"
 
 
 def _quantile_list() -> str:

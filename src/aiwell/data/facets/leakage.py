@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,17 +46,37 @@ def _codes(keys: np.ndarray, numeric: bool, train: np.ndarray) -> np.ndarray:
     return np.where(finite, codes, -1)
 
 
-def held_out_accuracy(features: Sequence[Any], labels: Sequence[Any], *, numeric: bool) -> tuple[float, float] | None:
-    """Accuracy, on two-fold cross-validation, of predicting the label from one column alone (the majority label
-    of each value, or of each of 20 quantile bins for numbers), and the accuracy of always guessing the majority.
-    A column that only identifies rows (an id) scores no better than the guess: its values in one fold are unseen
-    in the other."""
+@dataclass(frozen=True, slots=True)
+class _Labels:
+    """The labels of the sample, encoded once for every column compared with them."""
+
+    kept: list[int]
+    """Rows with a label."""
+    classes: int
+    codes: np.ndarray
+
+
+def _labels(labels: Sequence[Any]) -> _Labels | None:
     kept = [i for i, y in enumerate(labels) if y is not None]
     if len(kept) < MIN_ROWS:
         return None
     classes, y = np.unique(np.array([str(labels[i]) for i in kept]), return_inverse=True)
     if classes.size < 2:
         return None
+    return _Labels(kept, int(classes.size), y)
+
+
+def held_out_accuracy(features: Sequence[Any], labels: Sequence[Any], *, numeric: bool) -> tuple[float, float] | None:
+    """Accuracy, on two-fold cross-validation, of predicting the label from one column alone (the majority label
+    of each value, or of each of 20 quantile bins for numbers), and the accuracy of always guessing the majority.
+    A column that only identifies rows (an id) scores no better than the guess: its values in one fold are unseen
+    in the other."""
+    encoded = _labels(labels)
+    return None if encoded is None else _held_out(features, encoded, numeric=numeric)
+
+
+def _held_out(features: Sequence[Any], labels: _Labels, *, numeric: bool) -> tuple[float, float]:
+    kept, y = labels.kept, labels.codes
     keys = _keys([features[i] for i in kept], numeric)
     index = np.arange(len(kept))
     right = guessed = 0
@@ -63,9 +84,9 @@ def held_out_accuracy(features: Sequence[Any], labels: Sequence[Any], *, numeric
         mask = np.zeros(len(kept), dtype=bool)
         mask[train] = True
         codes = _codes(keys, numeric, mask) + 1  # the missing key -1 becomes 0
-        votes = np.zeros((int(codes.max()) + 1, classes.size), dtype=np.int64)
+        votes = np.zeros((int(codes.max()) + 1, labels.classes), dtype=np.int64)
         np.add.at(votes, (codes[train], y[train]), 1)
-        fallback = int(np.argmax(np.bincount(y[train], minlength=classes.size)))
+        fallback = int(np.argmax(np.bincount(y[train], minlength=labels.classes)))
         predicted = np.where(votes[codes[test]].sum(axis=1) > 0, np.argmax(votes[codes[test]], axis=1), fallback)
         right += int(np.sum(predicted == y[test]))
         guessed += int(np.sum(y[test] == fallback))
@@ -87,19 +108,19 @@ def _spearman(features: Sequence[Any], labels: Sequence[Any]) -> float | None:
 
 def _proxies(findings: Findings, dataset: str, profile: TableProfile, label: ColumnProfile) -> None:
     labels = [row.get(label.name) for row in profile.sample]
+    encoded = _labels(labels) if label.categories is not None else None
     flagged = 0
     for column in profile.columns:
         if column.name == label.name or not column.non_null:
             continue
         features = [row.get(column.name) for row in profile.sample]
         if label.categories is not None:
+            if encoded is None:
+                continue
             numeric = (column.kind.numeric or column.kind.temporal) and column.categories is None
             if column.kind.temporal:
                 features = [None if f is None else _epoch(f) for f in features]
-            accuracy = held_out_accuracy(features, labels, numeric=numeric)
-            if accuracy is None:
-                continue
-            right, guess = accuracy
+            right, guess = _held_out(features, encoded, numeric=numeric)
             score = 1 - (1 - right) / (1 - guess) if guess < 1 else 0.0
             what = f"held-out accuracy {right:.3f}, against {guess:.3f} guessing the majority class"
             threshold = PROXY_ERROR_REDUCTION
