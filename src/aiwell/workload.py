@@ -48,9 +48,35 @@ def _list(value: object) -> list[object]:
     return value if isinstance(value, list) else []
 
 
-def _of_type(resources: Sequence[Resource], *types: str) -> list[Resource]:
-    wanted = {t.lower() for t in types}
-    return [r for r in resources if r.type_lower in wanted]
+class _Resources:
+    """The resources of a review, indexed once by type and by the purpose their tags give."""
+
+    def __init__(self, resources: Sequence[Resource]) -> None:
+        self._by_type: dict[str, list[Resource]] = {}
+        self._by_purpose: dict[str, list[Resource]] = {}
+        self._position: dict[int, int] = {}
+        for position, resource in enumerate(resources):
+            self._position[id(resource)] = position
+            if isinstance(resource.type, Unresolved):
+                continue
+            self._by_type.setdefault(resource.type_lower, []).append(resource)
+            tags = resource.tags
+            if not isinstance(tags, dict):
+                continue
+            for name, value in tags.items():
+                if str(name).lower() in ("workload-purpose", "purpose") and isinstance(value, str):
+                    purpose = canonical(WORKLOAD_PURPOSE, value)
+                    if purpose is not None:
+                        self._by_purpose.setdefault(purpose, []).append(resource)
+
+    def of_type(self, *types: str) -> list[Resource]:
+        """The resources of these types, in input order."""
+        found = [r for t in types for r in self._by_type.get(t.lower(), [])]
+        return sorted(found, key=lambda r: self._position[id(r)]) if len(types) > 1 else found
+
+    def tagged(self, purpose: str) -> list[Resource]:
+        """The resources tagged `workload-purpose` (or `purpose`) with this purpose, once per matching tag."""
+        return list(self._by_purpose.get(purpose, []))
 
 
 _MODEL_ACCOUNT_KINDS = {"openai", "aiservices"}
@@ -70,24 +96,11 @@ def _is_generative(deployment: Resource) -> bool:
     return bool(name) and name.startswith(_GENERATIVE_PREFIXES) and "embedding" not in name
 
 
-def _purpose_tagged(resources: Sequence[Resource], purpose: str) -> list[Resource]:
-    tagged = []
-    for resource in resources:
-        tags = resource.tags
-        if not isinstance(tags, dict):
-            continue
-        for name, value in tags.items():
-            if str(name).lower() in ("workload-purpose", "purpose") and isinstance(value, str) \
-                    and canonical(WORKLOAD_PURPOSE, value) == purpose:
-                tagged.append(resource)
-    return tagged
-
-
-def _rag_chat(resources: Sequence[Resource]) -> Archetype | None:
-    deployments = [d for d in _of_type(resources, "Microsoft.CognitiveServices/accounts/deployments")
+def _rag_chat(resources: _Resources) -> Archetype | None:
+    deployments = [d for d in resources.of_type("Microsoft.CognitiveServices/accounts/deployments")
                    if _is_generative(d)]
-    stores = _of_type(resources, "Microsoft.Search/searchServices")
-    stores += [c for c in _of_type(resources, "Microsoft.DocumentDB/databaseAccounts")
+    stores = resources.of_type("Microsoft.Search/searchServices")
+    stores += [c for c in resources.of_type("Microsoft.DocumentDB/databaseAccounts")
                if any(_text(cap.get("name")) == "enablenosqlvectorsearch"
                       for cap in _list(c.get("properties.capabilities")) if isinstance(cap, dict))]
     if not deployments or not stores:
@@ -98,14 +111,14 @@ def _rag_chat(resources: Sequence[Resource]) -> Archetype | None:
                      f"({', '.join(sorted({r.type.split('/')[-1] for r in stores}))})")
 
 
-def _agent(resources: Sequence[Resource]) -> Archetype | None:
-    hosts = _of_type(resources, "Microsoft.CognitiveServices/accounts/capabilityHosts",
+def _agent(resources: _Resources) -> Archetype | None:
+    hosts = resources.of_type("Microsoft.CognitiveServices/accounts/capabilityHosts",
                      "Microsoft.CognitiveServices/accounts/projects/capabilityHosts",
                      "Microsoft.MachineLearningServices/workspaces/capabilityHosts")
     if hosts:
         return Archetype("agent", tuple(_id(r) for r in hosts), "agent capability hosts (Foundry Agent Service)")
-    pools = _of_type(resources, "Microsoft.App/sessionPools")
-    accounts = [a for a in _of_type(resources, "Microsoft.CognitiveServices/accounts")
+    pools = resources.of_type("Microsoft.App/sessionPools")
+    accounts = [a for a in resources.of_type("Microsoft.CognitiveServices/accounts")
                 if _text(a.kind) in _MODEL_ACCOUNT_KINDS]
     if pools and accounts:
         return Archetype("agent", tuple(_id(r) for r in (*pools, *accounts)),
@@ -113,11 +126,11 @@ def _agent(resources: Sequence[Resource]) -> Archetype | None:
     return None
 
 
-def _ml_training(resources: Sequence[Resource]) -> Archetype | None:
-    clusters = [c for c in _of_type(resources, "Microsoft.MachineLearningServices/workspaces/computes")
+def _ml_training(resources: _Resources) -> Archetype | None:
+    clusters = [c for c in resources.of_type("Microsoft.MachineLearningServices/workspaces/computes")
                 if _text(c.get("properties.computeType")) == "amlcompute"]
-    jobs = _of_type(resources, "Microsoft.MachineLearningServices/workspaces/jobs")
-    tagged = _purpose_tagged(resources, "training")
+    jobs = resources.of_type("Microsoft.MachineLearningServices/workspaces/jobs")
+    tagged = resources.tagged("training")
     evidence = [*clusters, *jobs, *tagged]
     if not evidence:
         return None
@@ -131,12 +144,12 @@ def _sku(resource: Resource) -> str:
     return _text(resource.get("sku.name"))
 
 
-def _online_inference(resources: Sequence[Resource]) -> Archetype | None:
-    endpoints = _of_type(resources, "Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
+def _online_inference(resources: _Resources) -> Archetype | None:
+    endpoints = resources.of_type("Microsoft.MachineLearningServices/workspaces/onlineEndpoints",
                          "Microsoft.MachineLearningServices/workspaces/serverlessEndpoints")
-    realtime = [d for d in _of_type(resources, "Microsoft.CognitiveServices/accounts/deployments")
+    realtime = [d for d in resources.of_type("Microsoft.CognitiveServices/accounts/deployments")
                 if _sku(d) in _REALTIME_SKUS]
-    tagged = _purpose_tagged(resources, "serving")
+    tagged = resources.tagged("serving")
     evidence = [*endpoints, *realtime, *tagged]
     if not evidence:
         return None
@@ -146,11 +159,11 @@ def _online_inference(resources: Sequence[Resource]) -> Archetype | None:
     return Archetype("online-inference", tuple(dict.fromkeys(_id(r) for r in evidence)), " and ".join(parts))
 
 
-def _batch_scoring(resources: Sequence[Resource]) -> Archetype | None:
-    endpoints = _of_type(resources, "Microsoft.MachineLearningServices/workspaces/batchEndpoints")
-    batch = [d for d in _of_type(resources, "Microsoft.CognitiveServices/accounts/deployments")
+def _batch_scoring(resources: _Resources) -> Archetype | None:
+    endpoints = resources.of_type("Microsoft.MachineLearningServices/workspaces/batchEndpoints")
+    batch = [d for d in resources.of_type("Microsoft.CognitiveServices/accounts/deployments")
              if _sku(d) in _BATCH_SKUS]
-    tagged = _purpose_tagged(resources, "batch-scoring")
+    tagged = resources.tagged("batch-scoring")
     evidence = [*endpoints, *batch, *tagged]
     if not evidence:
         return None
@@ -159,14 +172,14 @@ def _batch_scoring(resources: Sequence[Resource]) -> Archetype | None:
     return Archetype("batch-scoring", tuple(dict.fromkeys(_id(r) for r in evidence)), " and ".join(parts))
 
 
-_DETECTORS: tuple[Callable[[Sequence[Resource]], Archetype | None], ...] = (
+_DETECTORS: tuple[Callable[[_Resources], Archetype | None], ...] = (
     _rag_chat, _agent, _ml_training, _online_inference, _batch_scoring)
 
 
 def detect_archetypes(resources: Sequence[Resource]) -> list[Archetype]:
     """The archetypes the resources show, in the order of `ARCHETYPES`."""
-    usable = [r for r in resources if not isinstance(r.type, Unresolved)]
-    return [found for found in (detect(usable) for detect in _DETECTORS) if found is not None]
+    indexed = _Resources(resources)
+    return [found for found in (detect(indexed) for detect in _DETECTORS) if found is not None]
 
 
 __all__ = ["ARCHETYPES", "Archetype", "detect_archetypes"]
