@@ -135,3 +135,25 @@ def test_nothing_to_review_is_a_usage_error(tmp_path: Path, capsys: pytest.Captu
     code, _, err = _run(capsys, "review", str(tmp_path))
     assert code == 2
     assert "nothing to review" in err and "Traceback" not in err
+
+
+def test_a_review_holds_back_full_collections_and_gives_the_thresholds_back(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import gc
+
+    import aiwell.review
+    from aiwell.cli.main import REVIEW_GC_THRESHOLDS
+
+    seen: list[tuple[int, ...]] = []
+    reviewed = aiwell.review.review
+
+    def recording_review(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.get_threshold())
+        return reviewed(*args, **kwargs)
+
+    monkeypatch.setattr(aiwell.review, "review", recording_review)
+    before = gc.get_threshold()
+    code, _, _ = _run(capsys, "review", str(EXAMPLE))
+    assert code == 1
+    assert seen == [REVIEW_GC_THRESHOLDS]
+    assert gc.get_threshold() == before and gc.isenabled()

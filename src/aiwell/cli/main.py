@@ -164,22 +164,30 @@ def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, al
     sys.exit(exit_code(report, plan.fail_on, allow_unknown=allowed, allow_unanswered=allow_unanswered))
 
 
+REVIEW_GC_THRESHOLDS = (100_000, 50, 100_000)
+"""The cyclic collector's thresholds while a review runs: young collections every 100,000 allocations (not 700),
+and practically no full ones."""
+
+
 @contextlib.contextmanager
 def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a review runs and its reports are written.
+    """Hold back the cyclic garbage collector's full passes while a review runs and its reports are written.
 
     A large review builds millions of long-lived objects (resources, results, report rows) that hold no cycles:
     reference counting frees them, and the collector's full passes over them, which grow with their number,
-    cost a third of the CPU of a 50,000-resource review while finding nothing to free. It runs again, as before,
-    once the review is done."""
+    cost a third of the CPU of a 50,000-resource review while finding nothing to free. Young collections still
+    run, less often: evaluating templates leaves short-lived cycles, and switching the collector off altogether
+    raised the peak memory of a review of the benchmark corpus from 309 MB to 396 MB for 5% less CPU. The usual
+    thresholds come back once the review is done."""
     if not gc.isenabled():
         yield
         return
-    gc.disable()
+    before = gc.get_threshold()
+    gc.set_threshold(*REVIEW_GC_THRESHOLDS)
     try:
         yield
     finally:
-        gc.enable()
+        gc.set_threshold(*before)
 
 
 def _history_file(history: str | None, paths: Sequence[Path]) -> Path | None:
