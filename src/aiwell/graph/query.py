@@ -153,6 +153,7 @@ class ResourceGraph:
         self._documents: dict[int, dict[str, Any]] = {}
         self._referrers: dict[tuple[str, str], tuple[dict[int, list[Resource]], list[Resource]]] = {}
         self._derived: dict[str, Any] = {}
+        self._endpoints_to_absent: dict[str, list[Resource]] | None = None
 
     # -- building -------------------------------------------------------------------------------------------
 
@@ -373,19 +374,22 @@ class ResourceGraph:
 
         Such an endpoint may be the one for a resource whose own id can't be resolved.
         """
-        lowered = resource_type.lower()
-        found: list[Resource] = []
-        for endpoint in self._resources:
-            if not is_private_endpoint(endpoint):
-                continue
-            for target in private_link_targets(endpoint):
-                if isinstance(target, Unresolved) or self.resolve_id(target, near=endpoint) is not None:
+        if self._endpoints_to_absent is None:
+            # Worked out once: a rule asks this for every resource whose id can't be resolved.
+            by_type: dict[str, list[Resource]] = defaultdict(list)
+            for endpoint in self._resources:
+                if not is_private_endpoint(endpoint):
                     continue
-                spelled = type_and_name_from_id(target)
-                if spelled is not None and spelled[0].lower() == lowered:
-                    found.append(endpoint)
-                    break
-        return found
+                types: set[str] = set()
+                for target in private_link_targets(endpoint):
+                    if isinstance(target, Unresolved) or self.resolve_id(target, near=endpoint) is not None:
+                        continue
+                    spelled = type_and_name_from_id(target)
+                    if spelled is not None and spelled[0].lower() not in types:
+                        types.add(spelled[0].lower())
+                        by_type[spelled[0].lower()].append(endpoint)
+            self._endpoints_to_absent = by_type
+        return list(self._endpoints_to_absent.get(resource_type.lower(), []))
 
     # -- diagnostic settings ---------------------------------------------------------------------------------
 
