@@ -41,24 +41,32 @@ def _where(lock: Resource, resource: Resource, graph: ResourceGraph) -> str:
     return "on its resource group or subscription"
 
 
+def _blocking_level(lock: Resource) -> str | Unresolved | None:
+    """The lock's level when it stops a delete (`CanNotDelete`, `ReadOnly`), `Unresolved` when it can't be told,
+    else None."""
+    level = lookup(lock.properties, "level") if lock.properties is not MISSING else MISSING
+    if isinstance(level, Unresolved):
+        return level
+    if isinstance(level, str) and any(values_equal(level, wanted) for wanted in DELETE_BLOCKING_LEVELS):
+        return level
+    return None
+
+
 @implements("SRC011", "COS014", "STG015")
 def without_delete_lock(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when a CanNotDelete or ReadOnly lock applies to the resource (on it, its group or its subscription)."""
     doubts: list[str] = []
     for lock in graph.extensions_on(resource, LOCK):
-        level = lookup(lock.properties, "level") if lock.properties is not MISSING else MISSING
+        level = _blocking_level(lock)
         if isinstance(level, Unresolved):
             doubts.append(f"lock {_name(lock)} has a level that can't be resolved ({describe_unresolved(level)})")
-            continue
-        if isinstance(level, str) and any(values_equal(level, wanted) for wanted in DELETE_BLOCKING_LEVELS):
+        elif level is not None:
             return Status.PASS, f"lock {_name(lock)} ({level}) {_where(lock, resource, graph)} stops its deletion"
     unresolved = graph.unresolved_extensions(LOCK, could_target=resource)
     if unresolved:
         doubts.append(f"lock {_name(unresolved[0])} has a scope that can't be resolved")
     for lock in graph.extensions_elsewhere_on_scope_of(resource, LOCK):
-        level = lookup(lock.properties, "level") if lock.properties is not MISSING else MISSING
-        if isinstance(level, Unresolved) or (isinstance(level, str) and any(
-                values_equal(level, wanted) for wanted in DELETE_BLOCKING_LEVELS)):
+        if _blocking_level(lock) is not None:
             doubts.append(f"lock {_name(lock)} of another input ({lock.source.input}) is on a resource group or "
                           "subscription of the same name, which covers it only if both are deployed there")
             break
