@@ -56,25 +56,22 @@ def public_entry_without_ddos_protection(resource: Resource, graph: ResourceGrap
             return Status.UNKNOWN, f"its DDoS protection can't be resolved ({describe_unresolved(value)})"
     if (enabled is True or str(enabled).lower() == "true") and plan is not MISSING and plan:
         return Status.PASS, "DDoS Network Protection is enabled with a protection plan"
-    entries: list[Resource] = []
+    entries: dict[int, tuple[Resource, list[object]]] = {}
     doubts: list[str] = []
     for entry_type, subnets_path, addresses_path in _ENTRY_POINTS:
+        public_frontend_needed = entry_type.endswith("applicationGateways")
         for entry in graph.of_type(entry_type):
+            addresses = _public_addresses(entry, addresses_path)
             for config in _list(entry.get(subnets_path)):
                 network = _network_of(lookup(config, "properties.subnet.id"), graph, entry) \
                     if isinstance(config, dict) else None
                 if isinstance(network, Unresolved):
                     doubts.append(f"{display(entry)} sits in a subnet that can't be resolved")
-                elif network is resource and entry_type.endswith("applicationGateways"):
-                    if _public_addresses(entry, addresses_path):
-                        entries.append(entry)
-                elif network is resource:
-                    entries.append(entry)
-    entries = list({id(entry): entry for entry in entries}.values())
+                elif network is resource and (addresses or not public_frontend_needed):
+                    entries[id(entry)] = (entry, addresses)
     if entries:
-        unprotected = [entry for entry in entries
-                       if not all(_protected_address(address, graph, entry)
-                                  for address in _public_addresses(entry, _addresses_path(entry)))]
+        unprotected = [entry for entry, addresses in entries.values()
+                       if not all(_protected_address(address, graph, entry) for address in addresses)]
         if not unprotected:
             return Status.PASS, "every public address of its entry points has DDoS IP Protection"
         names = ", ".join(display(entry) for entry in unprotected)
@@ -87,6 +84,3 @@ def public_entry_without_ddos_protection(resource: Resource, graph: ResourceGrap
     return Status.NOT_APPLICABLE, ("does not apply: no Application Gateway with a public frontend or Azure "
                                    "Firewall sits in it")
 
-
-def _addresses_path(entry: Resource) -> str:
-    return next(addresses for kind, _, addresses in _ENTRY_POINTS if entry.is_type(kind))
