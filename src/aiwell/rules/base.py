@@ -106,6 +106,11 @@ class RuleLogic:
         return self.function(resource, graph)
 
 
+_Kept = tuple[Outcome, tuple[Status, str] | None, tuple[Status, Callable[[Resource], str]] | None]
+"""What `Rule._verdicts` keeps for an outcome: the outcome itself, then its verdict, or the status and the filler
+(`_filler`) of a message naming the resource."""
+
+
 @dataclass(frozen=True, eq=False, slots=True)
 class Rule:
     """One rule, declarative or Python, with the metadata, documentation and evaluation the engine needs."""
@@ -138,10 +143,12 @@ class Rule:
     reads it as `$context.<key>`, a Python rule through `aiwell.rules.context`."""
     fix: tuple[FixStep, ...] = ()
     """The ARM paths to change and the values that pass, from which a fix is named in the input's language."""
-    _verdicts: dict[int, tuple[Outcome, tuple[Status, str]]] = field(default_factory=dict, init=False, repr=False,
-                                                                     compare=False)
-    """The verdict for each outcome object seen whose message names no resource: conditions return one outcome
-    object for resources configured alike (`declarative`), and this gives them one verdict and one message."""
+    _verdicts: dict[int, _Kept] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """The verdict for each outcome object seen: conditions return one outcome object for resources configured
+    alike (`declarative`), and this gives them one verdict and one message; for a message that names the
+    resource, the status, template and reason it is filled in from (the verdict is then None)."""
+    _judge: Check | None = field(default=None, init=False, repr=False, compare=False)
+    """`evaluate` made into one function on first use (`_compile`)."""
 
     @property
     def id(self) -> str:
@@ -188,6 +195,62 @@ class Rule:
         Conditions read the resource as the graph sees it: with the configuration its child resources carry
         merged in (`ResourceGraph.document`), so a setting written either way is read the same.
         """
+        judge = self._judge
+        if judge is None:
+            judge = self._compile()
+        return judge(resource, graph)
+
+    @property
+    def judge(self) -> Check:
+        """`evaluate` as one function (the same verdicts), for the engine, which calls it once per resource."""
+        judge = self._judge
+        return judge if judge is not None else self._compile()
+
+    def _compile(self) -> Check:
+        """`evaluate` as one function with what it reads looked up once: the check itself for a Python rule
+        without `where`, else a closure over the conditions made into functions (`Condition.document_test`)."""
+        check = self.check.function if isinstance(self.check, RuleLogic) else self.check
+        judge: Check
+        if check is not None and self.where is None:
+            judge = check
+        elif check is None and self.condition is None:
+            judge = self._evaluate  # a reserved rule
+        else:
+            judge = self._judged(check)
+        object.__setattr__(self, "_judge", judge)
+        return judge
+
+    def _judged(self, check: Check | None) -> Check:
+        where = self.where.document_test() if self.where is not None else None
+        condition = self.condition.document_test() if self.condition is not None else None
+        context, verdicts, verdict = self.context, self._verdicts, self._verdict
+        false, missing, undecided = Truth.FALSE, Truth.MISSING, Truth.UNKNOWN
+
+        def judge(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+            document = graph.document(resource)
+            if context:
+                document = {**document, CONTEXT_FIELD: context_document(resource, graph, context)}
+            if where is not None:
+                applies = where(document)
+                truth = applies.truth
+                if truth is false or truth is missing:
+                    return Status.NOT_APPLICABLE, f"does not apply: {applies.reason}"
+                if truth is undecided:
+                    return Status.UNKNOWN, f"can't tell whether the rule applies: {applies.reason}"
+            if check is not None:
+                return check(resource, graph)
+            outcome = condition(document)  # type: ignore[misc]  # a rule without check has a condition
+            kept = verdicts.get(id(outcome))
+            if kept is not None and kept[0] is outcome:  # the memo holds the outcome: its id is still its own
+                found = kept[1]
+                if found is not None:
+                    return found
+                status, fill = kept[2]  # type: ignore[misc]  # kept without a verdict: with its filler
+                return status, fill(resource)
+            return verdict(outcome, resource)
+        return judge
+
+    def _evaluate(self, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
         if self.check is not None and self.where is None:
             return self.check(resource, graph)  # a Python rule reads the resource and graph itself
         document = graph.document(resource)
@@ -208,7 +271,10 @@ class Rule:
     def _verdict(self, outcome: Outcome, resource: Resource) -> tuple[Status, str]:
         kept = self._verdicts.get(id(outcome))
         if kept is not None and kept[0] is outcome:  # the memo holds the outcome: its id is still its own
-            return kept[1]
+            if kept[1] is not None:
+                return kept[1]
+            status, fill = kept[2]  # type: ignore[misc]  # kept without a verdict: with its filler
+            return status, fill(resource)
         reason = outcome.reason
         if outcome.truth is Truth.MISSING:
             status = self.missing
@@ -217,6 +283,9 @@ class Rule:
             status = _DECIDED[outcome.truth]
         template = self.messages.get(status)  # a Status is its value, as a key of `messages`
         if template is not None and _names_resource(template):
+            if len(self._verdicts) < _VERDICT_MEMO_LIMIT:
+                # The message names the resource: what is kept is how to fill the template in for one.
+                self._verdicts[id(outcome)] = (outcome, None, (status, _filler(template, reason)))
             return status, template.format_map(_message_fields(resource, reason))
         if template is not None:
             verdict = status, template.format_map({"reason": reason})
@@ -227,7 +296,7 @@ class Rule:
         else:
             verdict = status, reason
         if len(self._verdicts) < _VERDICT_MEMO_LIMIT:
-            self._verdicts[id(outcome)] = (outcome, verdict)
+            self._verdicts[id(outcome)] = (outcome, verdict, None)
         return verdict
 
 
@@ -267,6 +336,38 @@ def shown_name(resource: Resource) -> str:
 
 def _message_fields(resource: Resource, reason: str) -> dict[str, str]:
     return {"name": shown_name(resource), "id": _text(resource.id), "type": resource.type, "reason": reason}
+
+
+_FIELD_TEXTS: dict[str, Callable[[Resource], str]] = {
+    "name": shown_name, "id": lambda resource: _text(resource.id), "type": lambda resource: resource.type}
+"""How each resource field of a message template is read (`_message_fields`), one by one."""
+
+
+def _filler(template: str, reason: str) -> Callable[[Resource], str]:
+    """`template.format_map(_message_fields(resource, reason))` as a function of the resource, with the template
+    split once: its text and `{reason}` laid end to end, and the resource's name, id or type put between. A
+    template that does more than name fields (a conversion, a format spec, another field) is formatted whole."""
+    literals, texts = [""], []
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError:
+        parsed = [("", "", "!", None)]  # not a template format_map accepts: it says why, each time
+    for literal, name, spec, conversion in parsed:
+        literals[-1] += literal
+        if name is None:
+            continue
+        if spec or conversion is not None or (name != "reason" and name not in _FIELD_TEXTS):
+            return lambda resource: template.format_map(_message_fields(resource, reason))
+        if name == "reason":
+            literals[-1] += reason
+        else:
+            texts.append(_FIELD_TEXTS[name])
+            literals.append("")
+    if len(texts) == 1:
+        (text,), (before, after) = texts, literals
+        return lambda resource: before + text(resource) + after
+    first, rest = literals[0], tuple(zip(texts, literals[1:], strict=True))
+    return lambda resource: first + "".join([text(resource) + literal for text, literal in rest])
 
 
 # -- metadata ----------------------------------------------------------------------------------------------

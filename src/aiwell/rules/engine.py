@@ -25,12 +25,15 @@ class _Subject(NamedTuple):
     resource_id: str
     resource_name: str
     location: Location | None
+    resource_type: str
+    input: str
 
 
 def _subject(resource: Resource) -> _Subject:
     source = resource.source
     location = Location(source.file, source.line) if source.file else None
-    return _Subject(resource, display_text(resource.id), display_text(resource.name), location)
+    return _Subject(resource, display_text(resource.id), display_text(resource.name), location, resource.type,
+                    source.input)
 
 
 def _verdict(rule: Rule, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
@@ -50,7 +53,7 @@ def _result(rule: Rule, subject: _Subject, status: Status, message: str) -> Resu
         resource_name=subject.resource_name,
         message=message,
         location=subject.location,
-        input=resource.source.input,
+        input=subject.input,
     )
 
 
@@ -120,10 +123,13 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
         return catalog(rule_id) if catalog is not None else load_registry().get(rule_id)
 
     verdicts = _Verdicts(graph, lookup, rules)
-    by_type: dict[str, list[_Subject]] = defaultdict(list)
     subjects = [_subject(resource) for resource in resources]
-    for subject in subjects:
-        by_type[subject.resource.type_lower].append(subject)
+    by_type: dict[str, list[_Subject]] = defaultdict(list)
+    positions: dict[str, list[int]] = defaultdict(list)
+    for position, subject in enumerate(subjects):
+        lowered = subject.resource_type.lower()
+        by_type[lowered].append(subject)
+        positions[lowered].append(position)
     results: list[Result] = []
     for resource in resources:
         resource.pin_document()
@@ -132,25 +138,27 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
             wanted = {resource_type.lower() for resource_type in rule.resource_types}
             if not wanted:
                 continue
-            matching = [subject for subject in subjects if subject.resource.type_lower in wanted] \
+            # In the order of `resources`: the subjects of each type wanted, merged by their positions.
+            matching = [subjects[position] for position in sorted(
+                position for resource_type in wanted for position in positions.get(resource_type, ()))] \
                 if len(wanted) > 1 else by_type.get(next(iter(wanted)), [])
             info, append = rule.info, results.append
             if rule.moot_if_failing or verdicts.is_prerequisite(rule):
                 verdict = verdicts.of
-                for resource, resource_id, resource_name, location in matching:
+                for resource, resource_id, resource_name, location, resource_type, label in matching:
                     status, message = verdict(rule, resource)
-                    append(engine_result(info, status, resource_id, resource.type, resource_name, message,
-                                         location, resource.source.input))
+                    append(engine_result(info, status, resource_id, resource_type, resource_name, message,
+                                         location, label))
                 continue
             # Neither moot nor asked for again: its verdicts need no bookkeeping (what `_verdict` does, inline).
-            judge = rule.evaluate
-            for resource, resource_id, resource_name, location in matching:
+            judge = rule.judge
+            for resource, resource_id, resource_name, location, resource_type, label in matching:
                 try:
                     status, message = judge(resource, graph)
                 except Exception as exc:  # a broken rule must not stop the review
                     status, message = Status.UNKNOWN, f"rule error: {type(exc).__name__}: {exc}"
-                append(engine_result(info, status, resource_id, resource.type, resource_name, message, location,
-                                     resource.source.input))
+                append(engine_result(info, status, resource_id, resource_type, resource_name, message, location,
+                                     label))
     finally:
         for resource in resources:
             resource.unpin_document()
