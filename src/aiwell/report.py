@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import TYPE_CHECKING
 
 from aiwell import __version__
@@ -151,51 +153,73 @@ def not_analysed_result(record: InputRecord) -> Result:
     )
 
 
-def _result_order() -> Callable[[Result], tuple[object, ...]]:
-    """The sort key of results: rule id, resource id and name (lower case), input, status, message, file, line.
-
-    The parts that the results on one resource share are worked out once per resource and kept in one tuple
-    (tuples compare as their items laid end to end would), so that a large review's half a million keys neither
-    lower-case the same id again and again nor hold a copy each."""
-    subjects: dict[int, tuple[object, ...]] = {}
-
-    def order(result: Result) -> tuple[object, ...]:
-        resource_id, name, label, location = result.resource_id, result.resource_name, result.input, result.location
-        # Results on one resource hold the same objects: the first one's `id()` stands for them while they live.
-        subject = subjects.get(id(resource_id))
-        if (subject is None or subject[0] is not resource_id or subject[1] is not name or subject[2] is not label
-                or subject[3] is not location):
-            # display_text: a value typed as text may still arrive unresolved; ordering must not crash on it.
-            subject = (resource_id, name, label, location,
-                       (display_text(resource_id).lower(), display_text(name).lower(), label),
-                       (location.file, location.line or 0) if location else ("", 0))
-            subjects[id(resource_id)] = subject
-        message = result.message
-        return (result.rule.id, subject[4], result.status,
-                message if message.__class__ is str else display_text(message), subject[5])
-
-    return order
+def _subject_key(named: tuple[str, str, str]) -> tuple[str, str, str]:
+    """The part of a result's sort key that names its resource: id and name (lower case), input."""
+    resource_id, name, label = named
+    # display_text: a value typed as text may still arrive unresolved; ordering must not crash on it.
+    return display_text(resource_id).lower(), display_text(name).lower(), label
 
 
-def _without_duplicates(results: Iterable[Result]) -> list[Result]:
-    """`results` in order with exact duplicates dropped (the first kept). Only results of one rule, resource, input
-    and message can be equal, so each is compared with those few instead of hashing every field of every result;
-    and when no two results share a rule, resource and input (the rule engine gives one result per rule and
-    resource), none is compared at all."""
-    listed = list(results)
-    if len({(result.rule.id, result.resource_id, result.input) for result in listed}) == len(listed):
-        return listed
+def _location_key(location: Location | None) -> tuple[str, int]:
+    return (location.file, location.line or 0) if location else ("", 0)
+
+
+_NAMED = attrgetter("resource_id", "resource_name", "input")
+"""What names a result's resource: its id, name and input."""
+
+
+def _ordered(results: list[Result]) -> list[Result]:
+    """`results` sorted by rule id, resource id and name (lower case), input, status, message, file and line,
+    with exact duplicates dropped (the first kept).
+
+    Each resource's part of the key is worked out once and ranked; each rule's results are then ordered by their
+    resources' ranks alone when no two share one (the rule engine gives one result per rule and resource: then
+    no two can be equal either), else by the whole key, and of equal results the first is kept."""
+    if len(results) < 2:
+        return list(results)
+    ranks: Sequence[object]
+    seen: dict[tuple[str, str, str], int] = {}
+    try:
+        # Each result's resource, numbered by the position of the first result on it.
+        firsts = list(map(seen.setdefault, map(_NAMED, results), itertools.count()))
+    except TypeError:  # a value typed as text that can't be hashed: each result's own key, not a rank
+        ranks = [_subject_key(_NAMED(result)) for result in results]
+    else:
+        subject_keys = {first: _subject_key(subject) for subject, first in seen.items()}
+        subject_ranks = {key: rank for rank, key in enumerate(sorted(set(subject_keys.values())))}
+        rank_of = {first: subject_ranks[key] for first, key in subject_keys.items()}
+        ranks = list(map(rank_of.__getitem__, firsts))
+    by_rule: dict[str, list[int]] = {}
+    rule_ids = list(map(attrgetter("rule.id"), results))
+    for rule_id, run in itertools.groupby(range(len(results)), key=rule_ids.__getitem__):
+        by_rule.setdefault(rule_id, []).extend(run)
+    ordered: list[Result] = []
+    for rule_id in sorted(by_rule):
+        positions = by_rule[rule_id]
+        if len(set(map(ranks.__getitem__, positions))) == len(positions):
+            ordered.extend(map(results.__getitem__, sorted(positions, key=ranks.__getitem__)))
+        else:
+            ordered.extend(_ordered_by_key(results, positions, ranks))
+    return ordered
+
+
+def _ordered_by_key(results: list[Result], positions: list[int], subjects: Sequence[object]) -> list[Result]:
+    """The results at `positions` (one rule's, in their order) sorted by their resource's key or rank (in
+    `subjects`, by position), then status, message and location, equal ones dropped (the first kept)."""
+    keys = {position: (subjects[position], result.status,
+                       message if (message := result.message).__class__ is str else display_text(message),
+                       _location_key(result.location))
+            for position in positions for result in (results[position],)}
     kept: list[Result] = []
-    seen: dict[tuple[str, str, str, str], list[Result]] = {}
-    for result in listed:
-        key = (result.rule.id, result.resource_id, result.input, result.message)
-        alike = seen.get(key)
-        if alike is None:
-            seen[key] = [result]
+    alike: list[Result] = []  # the results kept so far with the key of the one before
+    previous: object = None
+    for position in sorted(positions, key=keys.__getitem__):
+        result, key = results[position], keys[position]
+        if key != previous:
+            previous, alike = key, []
         elif result in alike:
             continue
-        else:
-            alike.append(result)
+        alike.append(result)
         kept.append(result)
     return kept
 
@@ -255,7 +279,7 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
     """
     input_list = sorted(dict.fromkeys(inputs), key=lambda i: (i.path, i.parameters or "", i.input,
                                                               i.address or "", i.reason))
-    all_results = _without_duplicates(results)
+    all_results = list(results)
     reported = {(r.resource_id, r.input, r.message) for r in all_results if r.rule.id == AIW000.id}
     for record in input_list:
         if record.status is not InputStatus.NOT_ANALYSED:
@@ -264,7 +288,7 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
         if (failure.resource_id, failure.input, failure.message) not in reported:
             all_results.append(failure)
             reported.add((failure.resource_id, failure.input, failure.message))
-    all_results.sort(key=_result_order())
+    all_results = _ordered(all_results)
     chosen = tuple(pillar for pillar in Pillar if pillars is None or pillar in set(pillars))
     resource_list = sorted(resources, key=_resource_order)
     weights = {**DEFAULT_PILLAR_WEIGHTS, **(pillar_weights or {})}
