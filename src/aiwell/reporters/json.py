@@ -275,43 +275,76 @@ class _ResultEncoder:
         self._dicts: dict[int, _RuleFields] = {}
         self._token = secrets.token_hex(8)
 
-    def members(self, results: Iterable[Result]) -> Iterator[bytes]:
-        """Each result's member: `\n    {...\n    }`."""
+    def array(self, results: Iterable[Result]) -> Iterator[bytes]:
+        """The `results` array of the listed ones among `results` (not `not_applicable`), as `_array` writes it,
+        `_BATCH` members at a time: each member `\n    {...\n    }`."""
         templates, subjects, sha256, hexlify = self._templates, self._subjects, hashlib.sha256, binascii.hexlify
+        dumps, not_applicable, statuses = orjson.dumps, Status.NOT_APPLICABLE, _STATUSES
+        batch: list[bytes] = []
+        append = batch.append
+        opening = b"["
+        rule: RuleInfo | None = None
+        pieces: list[bytes] = []
+        heads: dict[Status, bytes] = {}
+        plain = rule_fingerprint = b""
         for result in results:
-            rule = result.rule
-            kept = templates.get(id(rule))
-            if kept is None or kept[0] is not rule:
-                kept = (rule, self._template(rule), rule_part(rule.id))
-                templates[id(rule)] = kept
-            pieces = kept[1]
+            status = result.status
+            if status is not_applicable:
+                continue
+            if result.rule is not rule:
+                rule = result.rule
+                kept = templates.get(id(rule))
+                if kept is None or kept[0] is not rule:
+                    kept = (rule, self._template(rule), rule_part(rule.id))
+                    templates[id(rule)] = kept
+                pieces, rule_fingerprint = kept[1], kept[2]
+                if pieces:
+                    # The pieces around the status, and those from the location to the fingerprint of a result
+                    # neither suppressed nor baselined, laid end to end once per rule.
+                    heads = {each: pieces[0] + encoded + pieces[1] for each, encoded in statuses.items()}
+                    plain = pieces[4] + b"null" + pieces[5] + b"false" + pieces[6]
             if not pieces:
-                yield self._member(result)
-                continue
-            # Results keep their resource's id, type, name, input and location objects: while the results live,
-            # the id of the first (its `id()`) names them all.
-            subject = subjects.get(id(result.resource_id))
-            if (subject is None or subject[0] is not result.resource_id or subject[1] is not result.resource_type
-                    or subject[2] is not result.resource_name or subject[3] is not result.input
-                    or subject[4] is not result.location):
+                append(self._member(result))
+            else:
+                # Results keep their resource's id, type, name, input and location objects: while the results
+                # live, the id of the first (its `id()`) names them all.
+                resource_id, location = result.resource_id, result.location
+                subject = subjects.get(id(resource_id))
+                if (subject is None or subject[0] is not resource_id or subject[1] is not result.resource_type
+                        or subject[2] is not result.resource_name or subject[3] is not result.input
+                        or subject[4] is not location):
+                    try:
+                        subject = self._subject(result)
+                    except orjson.JSONEncodeError:  # text that is not valid Unicode: the slow, escaping way
+                        subject = None
+                    else:
+                        subjects[id(resource_id)] = subject
+                message, suppression = result.message, result.suppression
                 try:
-                    subject = self._subject(result)
-                except orjson.JSONEncodeError:  # text that is not valid Unicode: the slow, escaping way
-                    yield self._member(result)
-                    continue
-                subjects[id(result.resource_id)] = subject
-            message, suppression = result.message, result.suppression
-            try:
-                encoded_message = orjson.dumps(message if message.__class__ is str else display_text(message))
-                encoded_suppression = b"null" if suppression is None else self._value(_suppression(suppression))
-            except orjson.JSONEncodeError:
-                yield self._member(result)
-                continue
-            yield b"".join((
-                pieces[0], _STATUSES[result.status], pieces[1], subject[5], pieces[2], encoded_message,
-                pieces[3], subject[6], pieces[4], encoded_suppression, pieces[5],
-                b"true" if result.baselined else b"false", pieces[6],
-                hexlify(sha256(kept[2] + subject[7]).digest()[:16]), pieces[7]))
+                    encoded_message = dumps(message if message.__class__ is str else display_text(message))
+                    encoded_suppression = None if suppression is None else self._value(_suppression(suppression))
+                except orjson.JSONEncodeError:
+                    subject = None
+                if subject is None:
+                    append(self._member(result))
+                elif encoded_suppression is None and not result.baselined:
+                    append(b"".join((heads[status], subject[5], pieces[2], encoded_message, pieces[3], subject[6],
+                                     plain, hexlify(sha256(rule_fingerprint + subject[7]).digest()[:16]),
+                                     pieces[7])))
+                else:
+                    append(b"".join((
+                        heads[status], subject[5], pieces[2], encoded_message, pieces[3], subject[6], pieces[4],
+                        b"null" if encoded_suppression is None else encoded_suppression, pieces[5],
+                        b"true" if result.baselined else b"false", pieces[6],
+                        hexlify(sha256(rule_fingerprint + subject[7]).digest()[:16]), pieces[7])))
+            if len(batch) == _BATCH:
+                yield opening + b",".join(batch)
+                opening = b","
+                batch.clear()
+        if batch:
+            yield opening + b",".join(batch)
+            opening = b","
+        yield b"[]" if opening == b"[" else b"\n  ]"
 
     def _member(self, result: Result) -> bytes:
         document = _result(result, self._fingerprint, self._weights, self._dicts)
@@ -365,15 +398,6 @@ def _suppression(suppression: Suppression) -> dict[str, Any]:
             "source": suppression.source}
 
 
-def _members_array(members: Iterator[bytes]) -> Iterator[bytes]:
-    """A top-level key's array from its members as `_array` writes them, a batch of members at a time."""
-    opening = b"["
-    while batch := list(itertools.islice(members, _BATCH)):
-        yield opening + b",".join(batch)
-        opening = b","
-    yield b"[]" if opening == b"[" else b"\n  ]"
-
-
 def iter_json_bytes(report: Report) -> Iterator[bytes]:
     """The report as UTF-8 JSON (two-space indent, no trailing newline) in pieces, encoded by orjson.
 
@@ -391,8 +415,7 @@ def iter_json_bytes(report: Report) -> Iterator[bytes]:
     yield encoded[:resources_at]
     yield from _array(_resource(resource) for resource in report.resources)
     yield encoded[resources_at + len(spots[0]):results_at]
-    listed = (result for result in report.results if result.status is not Status.NOT_APPLICABLE)
-    yield from _members_array(_ResultEncoder(report).members(listed))
+    yield from _ResultEncoder(report).array(report.results)
     yield encoded[results_at + len(spots[1]):]
 
 
