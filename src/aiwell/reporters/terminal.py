@@ -12,9 +12,11 @@ input reaches the terminal. Colour follows the console: `NO_COLOR` is honoured.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 
 from rich import box
 from rich.cells import cell_len
@@ -166,18 +168,12 @@ class _Aggregate:
 def _aggregated(results: list[Result]) -> list[Result | _Aggregate]:
     """Sorted results with each run of one rule and status over `AGGREGATE_OVER` resources folded into one."""
     folded: list[Result | _Aggregate] = []
-    start = 0
-    while start < len(results):
-        end = start
-        key = (results[start].rule.id, results[start].status)
-        while end < len(results) and (results[end].rule.id, results[end].status) == key:
-            end += 1
-        run = results[start:end]
+    for _, grouped in itertools.groupby(results, key=attrgetter("rule.id", "status")):
+        run = list(grouped)
         if len(run) > AGGREGATE_OVER:
             folded.append(_Aggregate(tuple(run)))
         else:
             folded.extend(run)
-        start = end
     return folded
 
 
@@ -348,11 +344,13 @@ def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console:
     title = Text(f" {_pillar_title(pillar)} · score {_percent(score.score)}"
                  f" · coverage {_percent(score.coverage)}% ", style="bold")
     console.rule(title, align="left")
-    shown = sorted((r for r in results if verbose or r.status is not Status.PASS), key=_finding_order())
+    statuses = list(map(attrgetter("status"), results))
+    passed = statuses.count(Status.PASS)
+    shown = sorted(results if verbose or not passed else itertools.compress(
+        results, map(Status.PASS.__ne__, statuses)), key=_finding_order())
     if shown:
-        console.print(_Findings(list(shown) if verbose else _aggregated(shown), verbose=verbose,
+        console.print(_Findings(shown if verbose else _aggregated(shown), verbose=verbose,
                                 with_input=with_input))
-    passed = sum(1 for r in results if r.status is Status.PASS)
     if passed and not verbose:
         console.print(_indented(Text(f"{passed:,} passed (--verbose lists them)", style="green")))
 
@@ -437,8 +435,9 @@ def _render_top_actions(report: Report, console: Console) -> None:
     console.rule(Text(" Top actions ", style="bold"), align="left")
     # Actions list resource ids; they are named as the findings below name them (an unresolved id says little).
     wanted = {resource_id for action in report.top_actions for resource_id in action.resources}
-    names = {result.resource_id: display_text(result.resource_name) for result in report.results
-             if result.resource_id in wanted and result.resource_name}
+    # Of the results on each resource with a name, the last one's.
+    named = dict(filter(itemgetter(1), map(attrgetter("resource_id", "resource_name"), report.results)))
+    names = {resource_id: display_text(named[resource_id]) for resource_id in wanted if resource_id in named}
     for number, action in enumerate(report.top_actions, start=1):
         rule = action.rule
         head = Text(f" {number}. ")
