@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -182,7 +183,17 @@ def lookup(value: Any, path: str) -> Any:
 
     Returns `MISSING` for an absent step and the first `Unresolved` met on the way.
     """
-    return follow(value, _path_steps(path))
+    read = _READERS.get(path)
+    if read is None:
+        read = path_reader(_path_steps(path))
+        if len(_READERS) < _READERS_KEPT:
+            _READERS[path] = read
+    return read(value)
+
+
+_READERS: dict[str, Callable[[Any], Any]] = {}
+"""`path_reader` of each path `lookup` was asked for (rules ask for the same few thousand times over)."""
+_READERS_KEPT = 4096
 
 
 PathSteps = tuple[tuple[str | None, int | None, str | None], ...]
@@ -234,4 +245,59 @@ def follow(value: Any, steps: PathSteps) -> Any:
     return current
 
 
-__all__ = ["PathSteps", "Resource", "Source", "SourceFormat", "follow", "lookup", "path_steps"]
+def path_reader(steps: PathSteps) -> Callable[[Any], Any]:
+    """`follow(document, steps)` as one function (the same answers), for a path of keys: each key is read from a
+    plain dict spelled as asked (the common case, tried first), and from the first step where that does not
+    answer (a key spelled otherwise or absent, a value that is not a plain dict) `follow` takes over."""
+    keys = tuple(key for key, _, _ in steps)
+    if not keys or any(key is None for key in keys) or len(keys) > 3:
+        return lambda document: follow(document, steps)
+    if len(keys) == 1:
+        (first,) = keys
+
+        def one(document: Any) -> Any:
+            if document.__class__ is dict:
+                found = document.get(first, MISSING)
+                if found is not MISSING:
+                    return found
+            return follow(document, steps)
+        return one
+    if len(keys) == 2:
+        first, second = keys
+        after_first = steps[1:]
+
+        def two(document: Any) -> Any:
+            if document.__class__ is not dict:
+                return follow(document, steps)
+            middle = document.get(first, MISSING)
+            if middle is MISSING:
+                return follow(document, steps)
+            if middle.__class__ is dict:
+                found = middle.get(second, MISSING)
+                if found is not MISSING:
+                    return found
+            return follow(middle, after_first)
+        return two
+    first, second, third = keys
+    after_first, after_second = steps[1:], steps[2:]
+
+    def three(document: Any) -> Any:
+        if document.__class__ is not dict:
+            return follow(document, steps)
+        outer = document.get(first, MISSING)
+        if outer is MISSING:
+            return follow(document, steps)
+        if outer.__class__ is not dict:
+            return follow(outer, after_first)
+        middle = outer.get(second, MISSING)
+        if middle is MISSING:
+            return follow(outer, after_first)
+        if middle.__class__ is dict:
+            found = middle.get(third, MISSING)
+            if found is not MISSING:
+                return found
+        return follow(middle, after_second)
+    return three
+
+
+__all__ = ["PathSteps", "Resource", "Source", "SourceFormat", "follow", "lookup", "path_reader", "path_steps"]

@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from aiwell.model import MISSING, PathSteps, Unresolved, contains_unresolved, follow, lookup, path_steps
+from aiwell.model.resource import path_reader
 
 
 class ConditionError(ValueError):
@@ -132,50 +133,6 @@ def _combined(members: tuple[DocumentTest, ...], memo: _Memo,
     def many(document: Any) -> Outcome:
         return _memoised(memo, tuple([member(document) for member in members]), combine)
     return many
-
-
-def _reader(steps: PathSteps) -> Callable[[Any], Any]:
-    """`follow(document, steps)` as one function, for a path of keys read from plain dicts spelled as asked (the
-    common case, tried first); anything else (a key spelled otherwise or absent, an index, an `Unresolved` on
-    the way) is left to `follow` itself, from the start."""
-    keys = tuple(key for key, _, _ in steps)
-    if not keys or any(key is None for key in keys) or len(keys) > 3:
-        return lambda document: follow(document, steps)
-    if len(keys) == 1:
-        (first,) = keys
-
-        def one(document: Any) -> Any:
-            if document.__class__ is dict:
-                found = document.get(first, MISSING)
-                if found is not MISSING:
-                    return found
-            return follow(document, steps)
-        return one
-    if len(keys) == 2:
-        first, second = keys
-
-        def two(document: Any) -> Any:
-            if document.__class__ is dict:
-                middle = document.get(first, MISSING)
-                if middle.__class__ is dict:
-                    found = middle.get(second, MISSING)
-                    if found is not MISSING:
-                        return found
-            return follow(document, steps)
-        return two
-    first, second, third = keys
-
-    def three(document: Any) -> Any:
-        if document.__class__ is dict:
-            outer = document.get(first, MISSING)
-            if outer.__class__ is dict:
-                middle = outer.get(second, MISSING)
-                if middle.__class__ is dict:
-                    found = middle.get(third, MISSING)
-                    if found is not MISSING:
-                        return found
-        return follow(document, steps)
-    return three
 
 
 # -- evaluation scope --------------------------------------------------------------------------------------
@@ -389,7 +346,7 @@ class FieldTest(Condition):
     def document_test(self) -> DocumentTest:
         if self._steps is None:
             return self.evaluate_document
-        read, outcomes, test_value = _reader(self._steps), self._outcomes, self._test_value
+        read, outcomes, test_value = path_reader(self._steps), self._outcomes, self._test_value
 
         def test(document: Any) -> Outcome:
             # `evaluate_document`, with `_test` inlined.
