@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiwell import __version__
 from aiwell.errors import ExitCode
@@ -177,7 +177,7 @@ def _ordered(results: list[Result]) -> list[Result]:
     no two can be equal either), else by the whole key, and of equal results the first is kept."""
     if len(results) < 2:
         return list(results)
-    ranks: Sequence[object]
+    ranks: list[Any]
     seen: dict[tuple[str, str, str], int] = {}
     try:
         # Each result's resource, numbered by the position of the first result on it.

@@ -349,7 +349,7 @@ def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console:
     shown = sorted(results if verbose or not passed else itertools.compress(
         results, map(Status.PASS.__ne__, statuses)), key=_finding_order())
     if shown:
-        console.print(_Findings(shown if verbose else _aggregated(shown), verbose=verbose,
+        console.print(_Findings(list[Result | _Aggregate](shown) if verbose else _aggregated(shown), verbose=verbose,
                                 with_input=with_input))
     if passed and not verbose:
         console.print(_indented(Text(f"{passed:,} passed (--verbose lists them)", style="green")))
@@ -436,8 +436,9 @@ def _render_top_actions(report: Report, console: Console) -> None:
     # Actions list resource ids; they are named as the findings below name them (an unresolved id says little).
     wanted = {resource_id for action in report.top_actions for resource_id in action.resources}
     # Of the results on each resource with a name, the last one's.
-    named = dict(filter(itemgetter(1), map(attrgetter("resource_id", "resource_name"), report.results)))
-    names = {resource_id: display_text(named[resource_id]) for resource_id in wanted if resource_id in named}
+    last_names = dict(filter(itemgetter(1), map(attrgetter("resource_id", "resource_name"), report.results)))
+    names = {resource_id: display_text(last_names[resource_id]) for resource_id in wanted
+             if resource_id in last_names}
     for number, action in enumerate(report.top_actions, start=1):
         rule = action.rule
         head = Text(f" {number}. ")
