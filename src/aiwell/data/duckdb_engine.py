@@ -443,14 +443,7 @@ class DuckDBEngine:
         row = self._one(f"SELECT {', '.join(sql for _, sql in expressions)} FROM {source}")
         assert row is not None
         flat = dict(zip((k for k, _ in expressions), row, strict=True))
-        counted = [(f"{c.index}.categories", f"histogram(CAST({quote(c.name)} AS VARCHAR))")
-                   for c in plan.columns if c.categorical]
-        if plan.time_column is not None:
-            counted.append(("daily", f"histogram(CAST({quote(plan.time_column.name)} AS DATE))"))
-        if counted:
-            row = self._one(f"SELECT {', '.join(sql for _, sql in counted)} FROM {view}")
-            assert row is not None
-            flat.update(zip((k for k, _ in counted), row, strict=True))
+        flat.update(self._value_counts(view, plan))
         per_column = self._per_column(plan, flat)
         for column in plan.columns:
             if column.categorical and per_column[column.index].get("categories") is None:
@@ -475,6 +468,29 @@ class DuckDBEngine:
                     again = self._one(f"SELECT count(DISTINCT hash({normalised})) FROM {view}")
                     distinct_normalised = int(again[0]) if again else 0
         return self._values(flat, per_column, distinct_rows, distinct_normalised)
+
+    def _value_counts(self, view: str, plan: ScanPlan) -> dict[str, dict[Any, int] | None]:
+        """The exact value counts of the categorical columns (as text) and the rows per day of the time column, in
+        one query of grouping sets: one hash table per column, which costs less than a `histogram` aggregate per
+        column. The same counts as `histogram`: missing values are not counted, and a column without a value has
+        none (None)."""
+        keyed = [(f"{c.index}.categories", quote(c.name), True) for c in plan.columns if c.categorical]
+        if plan.time_column is not None:
+            keyed.append(("daily", f"CAST({quote(plan.time_column.name)} AS DATE)", False))
+        if not keyed:
+            return {}
+        select = ", ".join(f"CAST({sql} AS VARCHAR)" if text else sql for _, sql, text in keyed)
+        sets = ", ".join(f"({sql})" for _, sql, _ in keyed)
+        counts: list[dict[Any, int]] = [{} for _ in keyed]
+        # In each set's rows every other key is NULL, so a row's one non-NULL key says which set it counts; the
+        # rows whose keys are all NULL count the missing values, which are left out.
+        for row in self._sql(f"SELECT {select}, count(*) FROM {view} GROUP BY GROUPING SETS ({sets})"):
+            for index, value in enumerate(row[:-1]):
+                if value is not None:
+                    counts[index][value] = int(row[-1])
+                    break
+        return {key: dict(sorted(found.items())) if found else None
+                for (key, _, _), found in zip(keyed, counts, strict=True)}
 
     def _unique_key(self, view: str, plan: ScanPlan, per_column: list[dict[str, Any]], rows: int) -> bool:
         """Whether a column of the row's identity holds a different value in every row once normalised (then no two
@@ -656,22 +672,25 @@ def _from_categories(column: ColumnPlan) -> bool:
     return column.categorical and column.kind is Kind.STRING
 
 
-def _string_probes(name: str, first: str | None = None) -> list[tuple[str, str]]:
-    """Predicates on a text value `name`: blank, parses as a number, parses as a timestamp. `first`: its first
-    character code, when computed already (else `ascii(name)`).
+def _string_probes(name: str) -> list[tuple[str, str]]:
+    """Predicates on a text value `name`: blank, parses as a number, parses as a timestamp.
 
-    They trim and parse only values whose first character allows it (a blank value starts with whitespace, a
-    number with a sign, a point, a digit, or the i/n of inf and nan, a timestamp with a digit or sign); `ascii` is
-    cheap, and free text, which starts with a letter, is never parsed. Values starting outside ASCII take the full
-    path."""
-    first = first or f"ascii({name})"
-    spaced = f"{first} <= 32 OR {first} > 127"
+    They trim and parse only values whose first character allows it: a blank value starts with whitespace, a
+    number with a sign, a point or a digit, or is inf or nan; a timestamp starts with a digit or sign. Free text,
+    which starts with a letter, is never parsed. The first character is tested by comparing the value with
+    one-character strings (byte order: DuckDB compares strings by the prefix it stores inline, far cheaper than
+    `ascii` or `length`, which decode the text); values starting outside ASCII take the full path."""
+    spaced = f"({name} < '!' OR {name} >= chr(128))"
+    signed = f"({name} >= '+' AND {name} < ':')"
+    # Only inf, infinity and nan parse as numbers among values starting with a letter (`NUMBER_TEXT`); the
+    # pattern runs only on values starting with i or n.
+    letters = " OR ".join(f"({name} >= '{c}' AND {name} < '{chr(ord(c) + 1)}')" for c in "INin")
+    infinite = f"(({letters}) AND regexp_matches({name}, '^(?i:inf|nan)'))"
     present = f"nullif(trim({name}), '')"
-    numeric = f"{first} BETWEEN 43 AND 57 OR {first} IN (73, 78, 105, 110) OR {spaced}"
-    temporal = f"{first} BETWEEN 43 AND 57 OR {spaced}"
     return [("blank", f"CASE WHEN {spaced} THEN trim({name}) = '' ELSE false END"),
-            ("numeric_ok", f"CASE WHEN {numeric} THEN {parse(present, Kind.FLOAT)} IS NOT NULL ELSE false END"),
-            ("temporal_ok", f"CASE WHEN {temporal} THEN {parse(present, Kind.TIMESTAMP)} IS NOT NULL "
+            ("numeric_ok", f"CASE WHEN {signed} OR {infinite} OR {spaced} THEN {parse(present, Kind.FLOAT)} "
+                           "IS NOT NULL ELSE false END"),
+            ("temporal_ok", f"CASE WHEN {signed} OR {spaced} THEN {parse(present, Kind.TIMESTAMP)} IS NOT NULL "
                             "ELSE false END")]
 
 
@@ -696,18 +715,12 @@ def _finite(column: ColumnPlan) -> str:
     return f"__aiwell_finite_{column.index}"
 
 
-def _first(column: ColumnPlan) -> str:
-    return f"__aiwell_first_{column.index}"
-
-
 def _derived(column: ColumnPlan) -> list[str]:
     """Values of one column that several of its aggregates read, computed once per row: a float's value when
-    finite (an integer is always), a text's first character code (`_string_probes`)."""
+    finite (an integer is always)."""
     name = quote(column.name)
     if column.kind is Kind.FLOAT:
         return [f"CASE WHEN isfinite({name}::DOUBLE) THEN {name}::DOUBLE END AS {_finite(column)}"]
-    if column.kind is Kind.STRING and not _from_categories(column):
-        return [f"ascii({name}) AS {_first(column)}"]
     return []
 
 
@@ -746,7 +759,7 @@ def _column_aggregates(column: ColumnPlan, subsampled: str | None = None) -> lis
         aggregates.append(("true", f"count_if({name})"))
     elif kind is Kind.STRING and not _from_categories(column):
         aggregates += [("len_mean", f"avg(length({name}))"), ("len_q", sketch(f"length({name})"))]
-        aggregates += [(key, f"count_if({sql})") for key, sql in _string_probes(name, _first(column))]
+        aggregates += [(key, f"count_if({sql})") for key, sql in _string_probes(name)]
     if column.categorical:
         aggregates.append(("categories", f"histogram(CAST({name} AS VARCHAR))"))
     return aggregates
