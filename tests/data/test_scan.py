@@ -128,6 +128,23 @@ def test_a_unique_column_proves_there_are_no_duplicates_without_hashing_rows(tmp
     assert _duplicates(path, monkeypatch, shortcut=False) == (0, 0, "hashes")
 
 
+@pytest.mark.parametrize("step", [1, 3, 1000])
+@pytest.mark.parametrize("repeat", [False, True])
+def test_an_integer_key_is_counted_exactly_in_a_bitmap_or_a_hash_table(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch, step: int,
+                                                                     repeat: bool) -> None:
+    """Integer ids spanning few values per row (1 and 3 apart) are counted in a bitmap of their span, sparse ones
+    (1000 apart) in a hash table: either way a repeated id is found, negative ids included."""
+    rows = 3000
+    ids = np.arange(rows, dtype=np.int64) * step - 5000
+    other = np.arange(rows) % 7
+    if repeat:
+        ids[-1], other[-1] = ids[0], other[0]
+    path = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"id": ids, "group": other}), path)
+    assert _duplicates(path, monkeypatch, shortcut=True) == ((1, 0, "hashes") if repeat else (0, 0, "key"))
+
+
 @pytest.mark.parametrize("kind", ["integer", "text", "float"])
 def test_a_nearly_unique_column_falls_back_to_the_row_hashes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              kind: str) -> None:

@@ -84,6 +84,10 @@ _KEY_SHARE = 0.97
 """A column whose approximate distinct count is at least this share of the rows (HyperLogLog's error is near
 1.6%) may be a key: its exact distinct count is taken (`DuckDBEngine._unique_key`)."""
 _KEY_TRIES = 2
+_KEY_BITS_PER_ROW = 64
+_KEY_BITS = 1 << 27
+"""An integer key whose values span fewer than this many values per row, and fewer than this many in all (16 MiB
+of bits), has its distinct values counted in a bitmap of its span (`DuckDBEngine._unique_key`)."""
 _ROW_HASH = "__aiwell_row_hash"
 _NORMALISED_HASH = "__aiwell_normalised_hash"
 """Assumed compression of .gz text files when estimating their rows for the sample rate."""
@@ -509,8 +513,14 @@ class DuckDBEngine:
             # Integers that a double holds exactly stay apart once normalised (rounded as doubles) if they are apart
             # as they are, which is cheaper to count.
             exact = column.kind is Kind.INTEGER and max(abs(stats.get("min") or 0), abs(stats.get("max") or 0)) < 2**53
-            value = quote(column.name) if exact else _normalised(column, raw_categories=False)
-            row = self._one(f"SELECT count(DISTINCT {value}) FROM {view}")
+            if exact and int(stats["max"]) - int(stats["min"]) < min(_KEY_BITS_PER_ROW * rows, _KEY_BITS):
+                # Integers in a span of few values per row: one bit per value of the span, set by each row, counts
+                # the distinct values exactly at a third of the cost of a hash table.
+                row = self._one(f"SELECT bit_count(bitstring_agg({quote(column.name)}, ?::BIGINT, ?::BIGINT)) "
+                                f"FROM {view}", [int(stats["min"]), int(stats["max"])])
+            else:
+                value = quote(column.name) if exact else _normalised(column, raw_categories=False)
+                row = self._one(f"SELECT count(DISTINCT {value}) FROM {view}")
             if row is not None and int(row[0]) == rows:
                 return True
         return False
