@@ -327,7 +327,13 @@ class DuckDBEngine:
         if not names:
             return {}
         select = ", ".join(f"count(DISTINCT {quote(n)}), max(length(CAST({quote(n)} AS VARCHAR)))" for n in names)
-        row = self._one(f"SELECT {select} FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})")
+        # Without prefetching, a Parquet file's head is read page by page instead of each column's whole chunk of
+        # the first row group (the head of the bench's 1,000,000-row file: 0.045 -> 0.025 s CPU).
+        self._con.execute("SET disable_parquet_prefetching = true")
+        try:
+            row = self._one(f"SELECT {select} FROM (SELECT * FROM {raw} LIMIT {HEAD_ROWS})")
+        finally:
+            self._con.execute("RESET disable_parquet_prefetching")
         assert row is not None
         return {name: HeadShape(int(row[2 * i]), int(row[2 * i + 1] or 0)) for i, name in enumerate(names)}
 
