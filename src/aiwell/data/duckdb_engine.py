@@ -409,11 +409,8 @@ class DuckDBEngine:
             expressions.append(("sample", _sample_aggregate(plan)))
         if plan.time_column is not None:
             expressions.append(("daily", f"histogram(CAST({quote(plan.time_column.name)} AS DATE))"))
-        select = ", ".join(sql for _, sql in expressions)
         source = f"(SELECT *, {', '.join(derived)} FROM {view})" if derived else view
-        row = self._one(f"SELECT {select} FROM {source}")
-        assert row is not None
-        flat = dict(zip((k for k, _ in expressions), row, strict=True))
+        flat = self._aggregate(expressions, source, plan)
         per_column = self._per_column(plan, flat)
         distinct_normalised = flat.get("distinct_normalised", 0)
         if plan.row_columns and not self._near_duplicate_key_holds(plan, per_column):
@@ -421,6 +418,30 @@ class DuckDBEngine:
             counted = self._one(f"SELECT count(DISTINCT hash({identity})) FROM {view}")
             distinct_normalised = counted[0] if counted else 0
         return self._values(flat, per_column, flat.get("distinct_rows", 0), distinct_normalised)
+
+    def _aggregate(self, expressions: list[tuple[str, str]], source: str, plan: ScanPlan) -> dict[str, Any]:
+        """The aggregates `expressions` (key, SQL) over `source`, by key. The sample's list of rows is kept in a
+        temporary table and read back as rows: DuckDB turns a result's rows into Python values at less than half
+        the cost of a list of structs (0.1 s for the 10,000 rows of 30 columns of the bench's sample)."""
+        if not any(key == "sample" for key, _ in expressions):
+            row = self._one(f"SELECT {', '.join(sql for _, sql in expressions)} FROM {source}")
+            assert row is not None
+            return dict(zip((k for k, _ in expressions), row, strict=True))
+        table = f"scanned_{next(self._names)}"
+        aliases = [f"a{index}" for index in range(len(expressions))]
+        select = ", ".join(f"{sql} AS {alias}" for (_, sql), alias in zip(expressions, aliases, strict=True))
+        sample = aliases[next(i for i, (key, _) in enumerate(expressions) if key == "sample")]
+        self._con.execute(f"CREATE TEMP TABLE {table} AS SELECT {select} FROM {source}")
+        try:
+            row = self._one(f"SELECT * EXCLUDE ({sample}) FROM {table}")
+            rows = self._sql(f"SELECT unnest({sample}, recursive := true) FROM {table}")
+        finally:
+            self._con.execute(f"DROP TABLE {table}")
+        assert row is not None
+        flat = dict(zip((k for k, _ in expressions if k != "sample"), row, strict=True))
+        names = [c.name for c in plan.columns]
+        flat["sample"] = [dict(zip(names, values, strict=True)) for values in rows]
+        return flat
 
     def _split_scan(self, view: str, plan: ScanPlan) -> dict[str, Any]:
         """The scan of a columnar source in up to three queries, each reading only the columns it needs (re-reading
@@ -450,9 +471,7 @@ class DuckDBEngine:
         if plan.row_columns:
             expressions.append(("sample", _sample_aggregate(plan)))
         source = f"(SELECT *, {', '.join(derived)} FROM {view})" if derived else view
-        row = self._one(f"SELECT {', '.join(sql for _, sql in expressions)} FROM {source}")
-        assert row is not None
-        flat = dict(zip((k for k, _ in expressions), row, strict=True))
+        flat = self._aggregate(expressions, source, plan)
         flat.update(self._value_counts(view, plan))
         per_column = self._per_column(plan, flat)
         for column in plan.columns:
