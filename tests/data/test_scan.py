@@ -9,6 +9,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -17,7 +18,7 @@ import pytest
 from aiwell.data import duckdb_engine, plan
 from aiwell.data.duckdb_engine import MEMORY_CAP, DuckDBEngine, default_memory_limit
 from aiwell.data.engine import ScanOptions
-from aiwell.data.model import TableProfile
+from aiwell.data.model import Kind, TableProfile
 from aiwell.data.sources import resolve
 from aiwell.errors import UsageError
 
@@ -46,6 +47,35 @@ def test_categorical_text_statistics_are_those_of_its_rows(tmp_path: Path) -> No
     numbers = sum(values.count(v) for v in ("12", "-3.5", "  7", "inf"))
     assert column.numeric_share == pytest.approx(numbers / non_blank)
     assert column.temporal_share == pytest.approx(values.count("2024-01-31") / non_blank)
+
+
+def test_free_text_probes_parse_every_value_that_could_be_blank_or_parse(tmp_path: Path) -> None:
+    """The first-character gates of the text probes skip only values that can be neither blank nor a number nor a
+    timestamp: the counts equal those of trimming and parsing every value (for timestamps, every value that does
+    not start with a letter: DuckDB would read `infinity` and `epoch` as timestamps, the probes, as Spark's, don't)."""
+    tricky = ["inf", "Infinity", "NaN ", "nan", "-inf", "index 3", "n/a", "never", "Inf4", " 12", "12", "+5", "-",
+              ".5", "1e3", "é12", "ü", "", "   ", "\t7", "2024-01-31", " 2024-01-31 ", "2024-01-31T10:00", "I", "N1",
+              "~9", "12O", "9 ", None]
+    values = [f"note {i}" for i in range(300)] + tricky * 5
+    path = tmp_path / "notes.parquet"
+    pq.write_table(pa.table({"note": pa.array(values, pa.string())}), path)
+    column = _profile(path).columns[0]
+    assert column.categories is None  # free text: probed row by row
+    present = "nullif(trim(v), '')"
+    con = duckdb.connect()
+    try:
+        blank, numbers, times = con.execute(
+            f"SELECT count_if(trim(v) = ''), count_if({duckdb_engine.parse(present, Kind.FLOAT)} IS NOT NULL), "
+            f"count_if({duckdb_engine.parse(present, Kind.TIMESTAMP)} IS NOT NULL "
+            "AND NOT regexp_matches(v, '^[A-Za-z]')) FROM "
+            "(SELECT unnest(?::VARCHAR[]) AS v)", [values]).fetchall()[0]
+    finally:
+        con.close()
+    assert (blank, numbers, times) != (0, 0, 0)
+    assert column.blank == blank
+    non_blank = len([v for v in values if v is not None]) - blank
+    assert column.numeric_share == pytest.approx(numbers / non_blank)
+    assert column.temporal_share == pytest.approx(times / non_blank)
 
 
 def test_near_duplicates_in_categorical_text_that_differs_in_case_or_spaces(tmp_path: Path) -> None:
@@ -96,6 +126,23 @@ def test_a_unique_column_proves_there_are_no_duplicates_without_hashing_rows(tmp
                              "score": rng.integers(0, 3, rows)}), path)
     assert _duplicates(path, monkeypatch, shortcut=True) == (0, 0, "key")
     assert _duplicates(path, monkeypatch, shortcut=False) == (0, 0, "hashes")
+
+
+@pytest.mark.parametrize("step", [1, 3, 1000])
+@pytest.mark.parametrize("repeat", [False, True])
+def test_an_integer_key_is_counted_exactly_in_a_bitmap_or_a_hash_table(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch, step: int,
+                                                                     repeat: bool) -> None:
+    """Integer ids spanning few values per row (1 and 3 apart) are counted in a bitmap of their span, sparse ones
+    (1000 apart) in a hash table: either way a repeated id is found, negative ids included."""
+    rows = 3000
+    ids = np.arange(rows, dtype=np.int64) * step - 5000
+    other = np.arange(rows) % 7
+    if repeat:
+        ids[-1], other[-1] = ids[0], other[0]
+    path = tmp_path / "ids.parquet"
+    pq.write_table(pa.table({"id": ids, "group": other}), path)
+    assert _duplicates(path, monkeypatch, shortcut=True) == ((1, 0, "hashes") if repeat else (0, 0, "key"))
 
 
 @pytest.mark.parametrize("kind", ["integer", "text", "float"])

@@ -27,7 +27,7 @@ def _keys(features: Sequence[Any], numeric: bool) -> np.ndarray:
     """The values as an array the folds can bin or look up: floats (NaN for missing) for numbers, else each
     value's text as an integer key, missing values -1."""
     if numeric:
-        return np.array([np.nan if v is None else float(v) for v in features], dtype=np.float64)
+        return np.array(features, dtype=np.float64)  # None becomes NaN
     seen: dict[str, int] = {}
     return np.array([-1 if v is None else seen.setdefault(str(v), len(seen)) for v in features], dtype=np.int64)
 
@@ -77,17 +77,19 @@ def held_out_accuracy(features: Sequence[Any], labels: Sequence[Any], *, numeric
 
 def _held_out(features: Sequence[Any], labels: _Labels, *, numeric: bool) -> tuple[float, float]:
     kept, y = labels.kept, labels.codes
-    keys = _keys([features[i] for i in kept], numeric)
+    keys = _keys(features if len(kept) == len(features) else [features[i] for i in kept], numeric)
     index = np.arange(len(kept))
     right = guessed = 0
     for train, test in ((index[0::2], index[1::2]), (index[1::2], index[0::2])):
         mask = np.zeros(len(kept), dtype=bool)
         mask[train] = True
         codes = _codes(keys, numeric, mask) + 1  # the missing key -1 becomes 0
-        votes = np.zeros((int(codes.max()) + 1, labels.classes), dtype=np.int64)
-        np.add.at(votes, (codes[train], y[train]), 1)
+        size = int(codes.max()) + 1
+        votes = np.bincount(codes[train] * labels.classes + y[train],
+                            minlength=size * labels.classes).reshape(size, labels.classes)
         fallback = int(np.argmax(np.bincount(y[train], minlength=labels.classes)))
-        predicted = np.where(votes[codes[test]].sum(axis=1) > 0, np.argmax(votes[codes[test]], axis=1), fallback)
+        seen = votes[codes[test]]
+        predicted = np.where(seen.sum(axis=1) > 0, np.argmax(seen, axis=1), fallback)
         right += int(np.sum(predicted == y[test]))
         guessed += int(np.sum(y[test] == fallback))
     return right / len(kept), guessed / len(kept)
@@ -106,14 +108,22 @@ def _spearman(features: Sequence[Any], labels: Sequence[Any]) -> float | None:
     return float(abs(spearmanr(x, y).statistic))
 
 
+def _sampled(profile: TableProfile, name: str) -> list[Any]:
+    """The column's values in the sample's rows (every row of an engine's sample has every column)."""
+    try:
+        return [row[name] for row in profile.sample]
+    except KeyError:
+        return [row.get(name) for row in profile.sample]
+
+
 def _proxies(findings: Findings, dataset: str, profile: TableProfile, label: ColumnProfile) -> None:
-    labels = [row.get(label.name) for row in profile.sample]
+    labels = _sampled(profile, label.name)
     encoded = _labels(labels) if label.categories is not None else None
     flagged = 0
     for column in profile.columns:
         if column.name == label.name or not column.non_null:
             continue
-        features = [row.get(column.name) for row in profile.sample]
+        features = _sampled(profile, column.name)
         if label.categories is not None:
             if encoded is None:
                 continue
