@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -119,6 +120,12 @@ class _Target:
 
     def prefix(self, *, subscription: Any = None, resource_group: Any = None) -> str | Unresolved:
         """The id prefix for a resource, with its own `subscriptionId`/`resourceGroup` fields when set."""
+        if subscription is None and resource_group is None:
+            return _scope_prefix(self)  # most resources: worked out once per deployment target
+        return self.own_prefix(subscription, resource_group)
+
+    def own_prefix(self, subscription: Any, resource_group: Any) -> str | Unresolved:
+        """`prefix()`, worked out afresh."""
         if self.unknown is not None:
             return self.unknown
         sub = subscription if subscription is not None else self.subscription_id
@@ -166,6 +173,12 @@ class _Target:
             if isinstance(value, Unresolved) or (isinstance(value, str) and value):
                 changes[key] = value
         return dataclasses.replace(base, **changes)
+
+
+@functools.lru_cache(maxsize=256)
+def _scope_prefix(target: _Target) -> str | Unresolved:
+    """The id prefix of the resources a deployment target holds that name no subscription or group of their own."""
+    return target.own_prefix(None, None)
 
 
 def _part(value: Any) -> Symbolic:
@@ -230,6 +243,9 @@ def _field(raw: Mapping[str, Any], key: str) -> Any:
 
 
 def _without(raw: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    with contextlib.suppress(TypeError):  # a key that is not text: the slow way
+        if keys.isdisjoint(map(str.lower, raw)):
+            return dict(raw)
     return {k: v for k, v in raw.items() if not (isinstance(k, str) and k.lower() in keys)}
 
 
