@@ -118,35 +118,35 @@ def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, al
     parameter files, Bicep with .bicepparam files, Terraform modules and plan JSON, Resource Graph and
     `az resource list` exports. Settings come from aiwell.toml or [tool.aiwell] in pyproject.toml, then AIWELL_*
     variables, then these options (`aiwell config` shows them)."""
-    from aiwell.cli.outputs import RenderOptions, parse_outputs, write_outputs
-    from aiwell.cli.review_options import input_paths, plan_review, review_keywords, run_review
-    from aiwell.report import exit_code
+    with _collector_paused():  # from the start: loading the engine and the catalog builds long-lived objects too
+        from aiwell.cli.outputs import RenderOptions, parse_outputs, write_outputs
+        from aiwell.cli.review_options import input_paths, plan_review, review_keywords, run_review
+        from aiwell.report import exit_code
 
-    history_file = _history_file(history, flags["paths"])
-    plan = plan_review({**flags, "rules_dirs": rules_dirs}, extra_flags={
-        "fail_on": ("--fail-on", fail_on),
-        "allow_unknown": ("--allow-unknown", allow_unknown),
-        "baseline": ("--baseline", baseline),
-        "history": ("--history", history_file),
-        "outputs": ("-o", list(outputs) or None),
-    })
-    well_architected = review_keywords(answers_path=answers_path, evidence_files=evidence_files,
-                                       environment=flags.get("environment"), workload_purpose=workload_purpose,
-                                       rules_dirs=rules_dirs, top_actions=top_actions, rule_ids=())
-    # The rules come from the plan's selection (the catalog and the team's own rules, `--rules-dir`).
-    for chosen_elsewhere in ("rules", "custom_rules"):
-        well_architected.pop(chosen_elsewhere)
-    plan.options.update(well_architected)
-    if sizing_plan is not None:
-        from aiwell.cli.sizing_plan import read_sizing_plan
+        history_file = _history_file(history, flags["paths"])
+        plan = plan_review({**flags, "rules_dirs": rules_dirs}, extra_flags={
+            "fail_on": ("--fail-on", fail_on),
+            "allow_unknown": ("--allow-unknown", allow_unknown),
+            "baseline": ("--baseline", baseline),
+            "history": ("--history", history_file),
+            "outputs": ("-o", list(outputs) or None),
+        })
+        well_architected = review_keywords(answers_path=answers_path, evidence_files=evidence_files,
+                                           environment=flags.get("environment"), workload_purpose=workload_purpose,
+                                           rules_dirs=rules_dirs, top_actions=top_actions, rule_ids=())
+        # The rules come from the plan's selection (the catalog and the team's own rules, `--rules-dir`).
+        for chosen_elsewhere in ("rules", "custom_rules"):
+            well_architected.pop(chosen_elsewhere)
+        plan.options.update(well_architected)
+        if sizing_plan is not None:
+            from aiwell.cli.sizing_plan import read_sizing_plan
 
-        plan.options["sizing"] = read_sizing_plan(sizing_plan)
-    given = [*plan.paths, *plan.parameter_files, *plan.options["var_files"]]
-    chosen = parse_outputs(plan.config["outputs"], output_format)
-    for output in chosen:
-        if output.path is not None:
-            _refuse_to_overwrite(output.path, given)
-    with _collector_paused():
+            plan.options["sizing"] = read_sizing_plan(sizing_plan)
+        given = [*plan.paths, *plan.parameter_files, *plan.options["var_files"]]
+        chosen = parse_outputs(plan.config["outputs"], output_format)
+        for output in chosen:
+            if output.path is not None:
+                _refuse_to_overwrite(output.path, given)
         report = run_review(plan)
         for output in chosen:
             if output.path is not None:
@@ -161,7 +161,7 @@ def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, al
         options = RenderOptions(fail_on=plan.fail_on, allow_unknown=allowed, verbose=verbose, quiet=quiet,
                                 baseline_used=plan.baseline is not None, trend=trend)
         write_outputs(chosen, report, options, err=stderr_console())
-    sys.exit(exit_code(report, plan.fail_on, allow_unknown=allowed, allow_unanswered=allow_unanswered))
+        sys.exit(exit_code(report, plan.fail_on, allow_unknown=allowed, allow_unanswered=allow_unanswered))
 
 
 REVIEW_GC_THRESHOLDS = (100_000, 50, 100_000)

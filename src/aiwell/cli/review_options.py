@@ -285,12 +285,12 @@ def run_review(plan: Plan) -> Any:
 
 
 def _reviewed(paths: list[Path], arguments: dict[str, Any], err: Any) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from aiwell.review import review
 
     if not err.is_terminal:
         return review(paths, **arguments)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     # A bar on standard error (never on a pipe): the report on standard output stays clean.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as progress:
