@@ -157,3 +157,16 @@ def test_a_review_holds_back_full_collections_and_gives_the_thresholds_back(
     assert code == 1
     assert seen == [REVIEW_GC_THRESHOLDS]
     assert gc.get_threshold() == before and gc.isenabled()
+
+
+def test_the_aiwell_command_ends_its_review_with_the_collector_off_instead_of_a_last_pass() -> None:
+    import subprocess
+    import sys
+
+    script = ("import gc, sys\nfrom aiwell.cli.main import main\n"
+              f"sys.argv = ['aiwell', 'review', {str(EXAMPLE)!r}, '--format', 'json']\n"
+              "try:\n    main()\nexcept SystemExit as exc:\n"
+              "    sys.stderr.write(f'exit {exc.code} collector {gc.isenabled()}')\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=120)
+    assert json.loads(done.stdout)["schema"] == "aiwell.report/1"
+    assert done.stderr.endswith("exit 1 collector False")
