@@ -19,12 +19,13 @@ import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from aiwell.model import AIW000, DesignArea, Pillar, Severity, Status
 from aiwell.rules.base import PYTHON_CHECK, Doc, Rule, RuleDefinitionError, RuleLogic, rule_from_mapping
+
+if TYPE_CHECKING:
+    import yaml
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 """Where the declarative rules live, one YAML file per service."""
@@ -157,6 +158,8 @@ class Registry:
 
 def yaml_loader() -> type[yaml.SafeLoader] | type[yaml.CSafeLoader]:
     """PyYAML's safe loader backed by libyaml (C) when PyYAML was built with it, else the pure-Python one."""
+    import yaml  # not needed while the catalog's cache holds (`read_catalog_dir`)
+
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -170,6 +173,8 @@ def read_catalog_file(path: Path) -> list[CatalogEntry]:
 
 
 def _catalog_mappings(path: Path) -> list[dict[str, Any]]:
+    import yaml
+
     try:
         entries: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -192,8 +197,7 @@ def read_catalog_dir(directory: Path) -> list[CatalogEntry]:
     paths = sorted(directory.glob("*.yaml"))
     cache = directory / "__pycache__" / f"catalog.{sys.implementation.cache_tag}.marshal"
     try:
-        stamp: Any = (yaml.__version__, tuple((path.name, info.st_size, info.st_mtime_ns)
-                                              for path in paths for info in (path.stat(),)))
+        stamp: Any = tuple((path.name, info.st_size, info.st_mtime_ns) for path in paths for info in (path.stat(),))
     except OSError:
         stamp = None
     documents: Any = None
