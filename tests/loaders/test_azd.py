@@ -88,6 +88,23 @@ def test_placeholders_take_the_environment_value_then_their_default(tmp_path: Pa
     assert isinstance(without, Unresolved) and "--azd-env gives it" in without.reason
 
 
+def test_placeholders_inside_longer_strings_and_nested_values_are_filled(tmp_path: Path) -> None:
+    value = {"$schema": PARAMETER_SCHEMA, "contentVersion": "1.0.0.0", "parameters": {
+        "groupName": {"value": "rg-${AZURE_ENV_NAME}-${AZURE_LOCATION}"},
+        "tags": {"value": {"azd-env-name": "${AZURE_ENV_NAME}", "owners": ["${OWNER=platform}", "ops"]}},
+        "principal": {"value": "user:${AZURE_PRINCIPAL_ID}"},
+        "plain": {"value": "no placeholder"},
+    }}
+    values = read_parameter_file(value, tmp_path / "main.parameters.json",
+                                 azd_values={"AZURE_ENV_NAME": "dev", "AZURE_LOCATION": "eastus2"}).values
+    assert values["groupName"] == "rg-dev-eastus2"
+    assert values["tags"] == {"azd-env-name": "dev", "owners": ["platform", "ops"]}
+    assert values["plain"] == "no placeholder"
+    principal = values["principal"]
+    assert isinstance(principal, Unresolved)
+    assert "${AZURE_PRINCIPAL_ID}" in principal.reason and "not set in the azd environment given" in principal.reason
+
+
 def test_review_with_an_azd_environment_judges_what_it_deploys(tmp_path: Path, capsys: pytest.CaptureFixture[str],
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     infra = _project(tmp_path, {"dev": 'AZURE_LOCATION="eastus2"\nREPLICAS="1"\n',

@@ -35,7 +35,8 @@ _PARAMETER_FILE_NAME = re.compile(r"^(?P<stem>.+)\.parameters(?:\.[^.]+)*\.jsonc
 """`X.parameters.json`, `X.parameters.<env>[.<more>].json` (and `.jsonc`): the parameter files of template `X`."""
 
 _ENVIRONMENT_PLACEHOLDER = re.compile(r"\$\{(?P<variable>[A-Za-z_][A-Za-z0-9_]*)(?::?[-=](?P<default>[^}]*))?\}")
-"""An azd (envsubst) placeholder filling a whole parameter value: `${NAME}`, `${NAME=default}`, `${NAME:-x}`."""
+"""An azd (envsubst) placeholder: `${NAME}`, `${NAME=default}`, `${NAME:-x}`, a whole parameter value or inside
+one."""
 
 TEMPLATE_SUFFIXES = (".json", ".jsonc")
 _CONVENTIONAL_TEMPLATE_SUFFIXES = (*TEMPLATE_SUFFIXES, ".bicep")
@@ -117,10 +118,10 @@ def _environment_placeholder(name: str, value: Any, azd_values: Mapping[str, str
     `Unresolved`.
     """
     if not isinstance(value, str):
-        return value
+        return _substituted(name, value, azd_values) if isinstance(value, dict | list) else value
     match = _ENVIRONMENT_PLACEHOLDER.fullmatch(value.strip())
     if match is None:
-        return value
+        return _substituted(name, value, azd_values)
     variable, default = match.group("variable"), match.group("default")
     if azd_values is not None:
         given = azd_values.get(variable, default)
@@ -134,6 +135,40 @@ def _environment_placeholder(name: str, value: Any, azd_values: Mapping[str, str
     return Unresolved(f"parameters('{name}')",
                       f"azd environment placeholder {value.strip()}: the value of {variable} "
                       f"in the environment deployed (--azd-env gives it){fallback}")
+
+
+def _substituted(name: str, value: Any, azd_values: Mapping[str, str] | None) -> Any:
+    """A value with azd placeholders inside its strings (`"${AZURE_ENV_NAME}-rg"`, in nested objects and arrays
+    too), substituted as azd does: it runs envsubst over the whole file's text before reading it. A placeholder
+    whose variable the environment given does not set, and that has no default, leaves the whole parameter
+    `Unresolved` (azd would read the process environment, which is never read here)."""
+    unset: list[str] = []
+
+    def filled(match: re.Match[str]) -> str:
+        given = azd_values.get(match.group("variable"), match.group("default")) if azd_values is not None else None
+        if given is None:
+            unset.append(match.group(0))
+            return match.group(0)
+        return given
+
+    def walk(item: Any) -> Any:
+        if isinstance(item, str):
+            return _ENVIRONMENT_PLACEHOLDER.sub(filled, item) if "${" in item else item
+        if isinstance(item, dict):
+            return {key: walk(member) for key, member in item.items()}
+        if isinstance(item, list):
+            return [walk(member) for member in item]
+        return item
+
+    result = walk(value)
+    if not unset:
+        return result
+    placeholders = ", ".join(dict.fromkeys(unset))
+    if azd_values is None:
+        return Unresolved(f"parameters('{name}')", f"azd environment placeholders in its value ({placeholders}): "
+                                                   "the values of the environment deployed (--azd-env gives them)")
+    return Unresolved(f"parameters('{name}')", f"azd environment placeholders in its value ({placeholders}) are "
+                                               "not set in the azd environment given")
 
 
 def key_vault_reference(name: str, reference: Any) -> Unresolved:

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, Unresolved, lookup
+from aiwell.rules.base import shown_name
 from aiwell.rules.declarative import describe_unresolved, values_equal
 
 ROLE_ASSIGNMENT = "Microsoft.Authorization/roleAssignments"
@@ -38,10 +39,6 @@ class Grant:
     doubt: str = ""
 
 
-def _name(resource: Resource) -> str:
-    return resource.name if isinstance(resource.name, str) else resource.name.expression
-
-
 def role_of(assignment: Resource) -> Grant:
     """The model data-plane role a role assignment grants, read from `roleDefinitionId` (a GUID at its end) or, for
     Terraform's `role_definition_name`, from the name the loader kept."""
@@ -55,7 +52,7 @@ def role_of(assignment: Resource) -> Grant:
         guid = _GUID.findall(definition.expression)
         if guid:
             return Grant(assignment, MODEL_DATA_ROLES.get(guid[-1].lower()))
-        return Grant(assignment, None, f"role assignment {_name(assignment)} has a role that can't be resolved "
+        return Grant(assignment, None, f"role assignment {shown_name(assignment)} has a role that can't be resolved "
                                        f"({describe_unresolved(definition)})")
     if isinstance(definition, str):
         guid = _GUID.findall(definition)
@@ -91,13 +88,13 @@ def grants_to_workloads(resource: Resource, graph: ResourceGraph) -> tuple[list[
             grants.append(grant)
     unresolved = graph.unresolved_extensions(ROLE_ASSIGNMENT, could_target=resource)
     if unresolved:
-        doubts.append(f"role assignment {_name(unresolved[0])} has a scope that can't be resolved")
+        doubts.append(f"role assignment {shown_name(unresolved[0])} has a scope that can't be resolved")
     for assignment in graph.extensions_elsewhere_on_scope_of(resource, ROLE_ASSIGNMENT):
         grant = _to_workload(assignment)
         if grant is not None:
-            doubts.append(f"role assignment {_name(assignment)} of another input ({assignment.source.input}) grants "
-                          f"{grant.role or 'a role'} on a resource group or subscription of the same name, which "
-                          "applies to it only if both are deployed there")
+            doubts.append(f"role assignment {shown_name(assignment)} of another input ({assignment.source.input}) "
+                          f"grants {grant.role or 'a role'} on a resource group or subscription of the same name, "
+                          "which applies to it only if both are deployed there")
             break
     return grants, doubts
 

@@ -12,16 +12,12 @@ from __future__ import annotations
 from aiwell.graph import ResourceGraph, TargetByName
 from aiwell.graph.build import extension_target, group_scope
 from aiwell.model import MISSING, Resource, SourceFormat, Status, Unresolved, lookup
-from aiwell.rules.base import implements
+from aiwell.rules.base import implements, shown_name
 from aiwell.rules.declarative import describe_unresolved, values_equal
 
 LOCK = "Microsoft.Authorization/locks"
 DELETE_BLOCKING_LEVELS = ("CanNotDelete", "ReadOnly")
 """Lock levels that stop a delete (`ReadOnly` also stops every change)."""
-
-
-def _name(resource: Resource) -> str:
-    return resource.name if isinstance(resource.name, str) else resource.name.expression
 
 
 def _where(lock: Resource, resource: Resource, graph: ResourceGraph) -> str:
@@ -37,7 +33,7 @@ def _where(lock: Resource, resource: Resource, graph: ResourceGraph) -> str:
     if found is resource:
         return "on it"
     if found is not None:
-        return f"on {_name(found)}"
+        return f"on {shown_name(found)}"
     return "on its resource group or subscription"
 
 
@@ -59,15 +55,15 @@ def without_delete_lock(resource: Resource, graph: ResourceGraph) -> tuple[Statu
     for lock in graph.extensions_on(resource, LOCK):
         level = _blocking_level(lock)
         if isinstance(level, Unresolved):
-            doubts.append(f"lock {_name(lock)} has a level that can't be resolved ({describe_unresolved(level)})")
+            doubts.append(f"lock {shown_name(lock)} has a level that can't be resolved ({describe_unresolved(level)})")
         elif level is not None:
-            return Status.PASS, f"lock {_name(lock)} ({level}) {_where(lock, resource, graph)} stops its deletion"
+            return Status.PASS, f"lock {shown_name(lock)} ({level}) {_where(lock, resource, graph)} stops its deletion"
     unresolved = graph.unresolved_extensions(LOCK, could_target=resource)
     if unresolved:
-        doubts.append(f"lock {_name(unresolved[0])} has a scope that can't be resolved")
+        doubts.append(f"lock {shown_name(unresolved[0])} has a scope that can't be resolved")
     for lock in graph.extensions_elsewhere_on_scope_of(resource, LOCK):
         if _blocking_level(lock) is not None:
-            doubts.append(f"lock {_name(lock)} of another input ({lock.source.input}) is on a resource group or "
+            doubts.append(f"lock {shown_name(lock)} of another input ({lock.source.input}) is on a resource group or "
                           "subscription of the same name, which covers it only if both are deployed there")
             break
     if resource.source.format == SourceFormat.INVENTORY and not graph.of_type(LOCK):

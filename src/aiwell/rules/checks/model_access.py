@@ -5,17 +5,13 @@ from __future__ import annotations
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, SourceFormat, Status, Unresolved, lookup
-from aiwell.rules.base import implements
+from aiwell.rules.base import implements, shown_name
 from aiwell.rules.checks._roles import Grant, grants_to_workloads, identities_of, principal_owner
 from aiwell.rules.declarative import describe_unresolved, values_equal
 
 MODEL_KINDS = ("OpenAI", "AIServices")
 ACCOUNT = "Microsoft.CognitiveServices/accounts"
 NO_ROLE_ASSIGNMENTS = "Resource Graph's Resources table carries no role assignments"
-
-
-def _name(resource: Resource) -> str:
-    return resource.name if isinstance(resource.name, str) else resource.name.expression
 
 
 @implements("AIS009")
@@ -25,7 +21,7 @@ def account_without_data_plane_role(resource: Resource, graph: ResourceGraph) ->
     grants, doubts = grants_to_workloads(resource, graph)
     if grants:
         first = grants[0]
-        return Status.PASS, f"role assignment {_name(first.assignment)} grants {first.role} on it"
+        return Status.PASS, f"role assignment {shown_name(first.assignment)} grants {first.role} on it"
     if resource.source.format == SourceFormat.INVENTORY:
         return Status.UNKNOWN, NO_ROLE_ASSIGNMENTS
     if resource.source.partial:
@@ -70,15 +66,15 @@ def app_without_model_role(resource: Resource, graph: ResourceGraph) -> tuple[St
         for grant in grants:
             owner = principal_owner(grant.assignment, graph)
             if isinstance(owner, Resource) and id(owner) in mine:
-                return Status.PASS, (f"role assignment {_name(grant.assignment)} grants it {grant.role} on "
-                                     f"{_name(account)}")
+                return Status.PASS, (f"role assignment {shown_name(grant.assignment)} grants it {grant.role} on "
+                                     f"{shown_name(account)}")
             if isinstance(owner, Unresolved) or (owner is None and isinstance(
                     lookup(grant.assignment.properties, "principalId"), str)):
-                doubts.append(f"role assignment {_name(grant.assignment)} on {_name(account)} grants {grant.role} "
-                              "to a principal that can't be told apart from its identity")
+                doubts.append(f"role assignment {shown_name(grant.assignment)} on {shown_name(account)} grants "
+                              f"{grant.role} to a principal that can't be told apart from its identity")
     if resource.source.format == SourceFormat.INVENTORY:
         return Status.UNKNOWN, NO_ROLE_ASSIGNMENTS
     if doubts:
         return Status.UNKNOWN, "; ".join(dict.fromkeys(doubts))
-    names = ", ".join(_name(account) for account in accounts[:3])
+    names = ", ".join(shown_name(account) for account in accounts[:3])
     return Status.FAIL, (f"its identity holds no data-plane role on {names}: it can only call the model with keys")
