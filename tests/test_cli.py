@@ -157,3 +157,21 @@ def test_a_review_holds_back_full_collections_and_gives_the_thresholds_back(
     assert code == 1
     assert seen == [REVIEW_GC_THRESHOLDS]
     assert gc.get_threshold() == before and gc.isenabled()
+
+
+def test_the_aiwell_command_ends_with_its_review_its_output_flushed_and_its_exit_code_kept(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    # Run as the command (no argv), the process ends inside main(): nothing after it runs.
+    script = ("import sys\nfrom aiwell.cli.main import main\n"
+              "sys.argv = ['aiwell', *sys.argv[1:]]\nmain()\nprint('not reached')\n")
+    done = subprocess.run([sys.executable, "-c", script, "review", str(EXAMPLE), "--format", "json"],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 1
+    assert json.loads(done.stdout)["schema"] == "aiwell.report/1"
+    report = tmp_path / "report.json"
+    done = subprocess.run([sys.executable, "-c", script, "review", str(EXAMPLE), "-o", f"json={report}"],
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 1 and "not reached" not in done.stdout
+    assert json.loads(report.read_text(encoding="utf-8"))["summary"]["fail"] > 0

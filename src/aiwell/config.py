@@ -41,7 +41,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,6 +224,8 @@ def find_config_file(start: Path) -> tuple[Path, bool] | None:
 
 
 def _has_tool_table(path: Path) -> bool:
+    import tomllib  # only where there is a file to read (most runs have none)
+
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -239,6 +240,8 @@ def _has_tool_table(path: Path) -> bool:
 
 
 def _read_file(path: Path, pyproject: bool, shown: Path) -> tuple[dict[str, Any], str]:
+    import tomllib
+
     try:
         text = path.read_text(encoding="utf-8")
         document = tomllib.loads(text)

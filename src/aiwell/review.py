@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiwell.baseline import Baseline, apply_baseline, inventory_inputs
 from aiwell.graph import ResourceGraph
@@ -14,15 +15,17 @@ from aiwell.model import Pillar, Resource, Result
 from aiwell.model.context import ReviewContext
 from aiwell.model.sizing import SizingPlan
 from aiwell.priorities import Remedy
-from aiwell.questionnaire import QuestionCatalog, load_questions
-from aiwell.questionnaire.answers import AnswerSet
-from aiwell.questionnaire.evidence import EvidenceReport, infer_answers
-from aiwell.questionnaire.results import merge_answers, questionnaire_results
 from aiwell.report import QuestionnaireSummary, Report, build_report
 from aiwell.rules import Rule, load_registry, run_rules
 from aiwell.rules.checks._sizing import plan_records
 from aiwell.suppressions import Entry, apply_suppressions, declared_suppressions
 from aiwell.workload import detect_archetypes
+
+if TYPE_CHECKING:
+    # The questionnaire is loaded only for a review that merges answers or evidence.
+    from aiwell.questionnaire import QuestionCatalog
+    from aiwell.questionnaire.answers import AnswerSet
+    from aiwell.questionnaire.evidence import EvidenceReport
 
 
 def remedies(rules: Sequence[Rule], catalog: QuestionCatalog | None) -> dict[str, Remedy]:
@@ -35,6 +38,9 @@ def remedies(rules: Sequence[Rule], catalog: QuestionCatalog | None) -> dict[str
 
 def _questionnaire(resources: Sequence[Resource], answers: AnswerSet | None, evidence: Sequence[EvidenceReport],
                    catalog: QuestionCatalog) -> tuple[list[Result], QuestionnaireSummary]:
+    from aiwell.questionnaire.evidence import infer_answers
+    from aiwell.questionnaire.results import merge_answers, questionnaire_results
+
     inferred = infer_answers(catalog, resources=resources, reports=evidence)
     given = dict(answers.answers) if answers is not None else {}
     merged = merge_answers(given, inferred)
@@ -109,6 +115,8 @@ def review(
     catalog = None
     summary = None
     if answers is not None or evidence:
+        from aiwell.questionnaire import QuestionCatalog, load_questions
+
         catalog = load_questions()
         if pillars:
             catalog = QuestionCatalog(tuple(question for question in catalog.questions

@@ -38,8 +38,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from aiwell.errors import ConfigError, InputError
 from aiwell.model import Resource, Result, RuleInfo, SourceFormat, Status, Suppression, display_text
 
@@ -106,6 +104,8 @@ def _date(value: Any, where: str) -> dt.date | None:
 
 def load_suppressions_file(path: Path) -> list[Entry]:
     """The entries of a suppressions file; a missing or malformed file is a `ConfigError` naming file and line."""
+    import yaml  # only when there is a file to read
+
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:

@@ -31,7 +31,7 @@ from aiwell.rules.base import (
     PeerMapping,
     rule_from_mapping,
 )
-from aiwell.rules.registry import yaml_loader
+from aiwell.rules.registry import read_catalog_dir, yaml_loader
 from rule_fixture_format import FORMATS, load_fixture, statuses_by_format
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "rules"
@@ -342,6 +342,18 @@ def test_a_broken_definition_is_reported_with_file_and_rule(tmp_path: Path, chan
         build_registry(catalog_dirs=[directory], check_packages=[])
     assert message in str(error.value)
     assert "test.yaml" in str(error.value)
+
+
+def test_the_parsed_catalog_is_kept_beside_it_and_read_again_when_a_file_changes(tmp_path: Path) -> None:
+    directory = _catalog(tmp_path, MINIMAL)
+    first = read_catalog_dir(directory)
+    assert [entry for entry, _ in first] == [MINIMAL]
+    (cache,) = (directory / "__pycache__").glob("catalog.*.marshal")
+    assert read_catalog_dir(directory) == first
+    _catalog(tmp_path, {**MINIMAL, "title": "Test thing is open to everyone"})
+    assert [entry["title"] for entry, _ in read_catalog_dir(directory)] == ["Test thing is open to everyone"]
+    cache.write_bytes(b"not a cache")
+    assert [entry["title"] for entry, _ in read_catalog_dir(directory)] == ["Test thing is open to everyone"]
 
 
 def test_maps_to_entries_are_read_with_peer_id_match_and_note(tmp_path: Path) -> None:

@@ -285,12 +285,12 @@ def run_review(plan: Plan) -> Any:
 
 
 def _reviewed(paths: list[Path], arguments: dict[str, Any], err: Any) -> Any:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
     from aiwell.review import review
 
     if not err.is_terminal:
         return review(paths, **arguments)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     # A bar on standard error (never on a pipe): the report on standard output stays clean.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=err, transient=True) as progress:
@@ -355,6 +355,14 @@ def well_architected_options(function: Callable[..., Any]) -> Callable[..., Any]
     return function
 
 
+def _evidence(paths: Sequence[Path]) -> list[Any]:
+    if not paths:
+        return []
+    from aiwell.questionnaire.evidence import load_evidence
+
+    return [load_evidence(path) for path in paths]
+
+
 def review_keywords(*, answers_path: Path | None, evidence_files: Sequence[Path], environment: str | None,
                     workload_purpose: str | None, rules_dirs: Sequence[Path], top_actions: int | None,
                     rule_ids: Sequence[str]) -> dict[str, Any]:
@@ -365,9 +373,6 @@ def review_keywords(*, answers_path: Path | None, evidence_files: Sequence[Path]
     from aiwell.cli.settings import review_settings, workload_context
     from aiwell.errors import UsageError
     from aiwell.model.context import ENVIRONMENT, WORKLOAD_PURPOSE
-    from aiwell.questionnaire import load_questions
-    from aiwell.questionnaire.answers import load_answers
-    from aiwell.questionnaire.evidence import load_evidence
     from aiwell.rules import Registry, load_registry
     from aiwell.rules.custom import load_custom_rules
 
@@ -376,7 +381,12 @@ def review_keywords(*, answers_path: Path | None, evidence_files: Sequence[Path]
             raise UsageError(f"no such file: {path}")
     settings = review_settings(flags={ENVIRONMENT: environment, WORKLOAD_PURPOSE: workload_purpose},
                                rules_dirs=rules_dirs)
-    answers = load_answers(answers_path, load_questions()) if answers_path is not None else None
+    answers = None
+    if answers_path is not None:  # the questionnaire is loaded only when it is used
+        from aiwell.questionnaire import load_questions
+        from aiwell.questionnaire.answers import load_answers
+
+        answers = load_answers(answers_path, load_questions())
     registry = load_registry()
     custom = load_custom_rules(settings.rules_dirs, built_in=registry.rules)
     catalog = Registry((*registry.rules, *custom)) if custom else registry
@@ -392,7 +402,7 @@ def review_keywords(*, answers_path: Path | None, evidence_files: Sequence[Path]
     return {
         "workload_context": workload_context(settings, answers.context if answers is not None else None),
         "answers": answers,
-        "evidence": [load_evidence(path) for path in evidence_files],
+        "evidence": _evidence(evidence_files),
         "actions": top_actions,
         "pillar_weights": settings.pillar_weights,
         "rules": rules,

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import tempfile
 import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -70,6 +69,8 @@ def write_output(path: Path | None, data: str | bytes | Iterable[bytes]) -> None
 
 
 def _write_file(path: Path, payload: Iterable[bytes]) -> None:
+    import tempfile
+
     target = path.resolve() if path.is_symlink() else path
     if target.exists() and not target.is_file():
         with target.open("wb") as handle:

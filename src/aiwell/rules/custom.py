@@ -17,8 +17,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from aiwell.errors import ConfigError
 from aiwell.rules.base import Rule, RuleDefinitionError, rule_from_mapping
 
@@ -34,6 +32,8 @@ class CustomRuleError(ConfigError):
 
 def _entries(path: Path) -> list[tuple[dict[str, Any], int, dict[str, int]]]:
     """Each entry of the file with the line it starts on and the line of each of its keys."""
+    import yaml  # only when there is a file to read
+
     try:
         text = path.read_text(encoding="utf-8")
         node = yaml.compose(text, Loader=yaml.SafeLoader)

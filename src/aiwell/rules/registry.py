@@ -8,18 +8,24 @@ from loading. A new YAML file in `catalog/` or a new module in `checks/` is pick
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
+import marshal
+import os
 import pkgutil
+import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from aiwell.model import AIW000, DesignArea, Pillar, Severity, Status
 from aiwell.rules.base import PYTHON_CHECK, Doc, Rule, RuleDefinitionError, RuleLogic, rule_from_mapping
+
+if TYPE_CHECKING:
+    import yaml
 
 CATALOG_DIR = Path(__file__).resolve().parent / "catalog"
 """Where the declarative rules live, one YAML file per service."""
@@ -152,6 +158,8 @@ class Registry:
 
 def yaml_loader() -> type[yaml.SafeLoader] | type[yaml.CSafeLoader]:
     """PyYAML's safe loader backed by libyaml (C) when PyYAML was built with it, else the pure-Python one."""
+    import yaml  # not needed while the catalog's cache holds (`read_catalog_dir`)
+
     return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -161,6 +169,12 @@ CatalogEntry = tuple[dict[str, Any], str]
 
 def read_catalog_file(path: Path) -> list[CatalogEntry]:
     """The rule entries of one catalog file (a YAML list of mappings), each with the file it comes from."""
+    return [(entry, str(path)) for entry in _catalog_mappings(path)]
+
+
+def _catalog_mappings(path: Path) -> list[dict[str, Any]]:
+    import yaml
+
     try:
         entries: Any = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml_loader())
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -169,7 +183,52 @@ def read_catalog_file(path: Path) -> list[CatalogEntry]:
         return []
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
         raise RuleDefinitionError(f"{path}: a catalog file is a YAML list of rule entries")
-    return [(entry, str(path)) for entry in entries]
+    return entries
+
+
+def read_catalog_dir(directory: Path) -> list[CatalogEntry]:
+    """The rule entries of every catalog file in `directory`, in file name order (`read_catalog_file` of each).
+
+    Parsing the YAML is most of what loading aiwell's catalog costs at start-up, so what the files hold is kept
+    beside them (`__pycache__/catalog.<python>.marshal`, as Python keeps its bytecode) and read from there while
+    every file keeps its name, size and modification time. A cache that can't be read or written is simply not
+    used.
+    """
+    paths = sorted(directory.glob("*.yaml"))
+    cache = directory / "__pycache__" / f"catalog.{sys.implementation.cache_tag}.marshal"
+    try:
+        stamp: Any = tuple((path.name, info.st_size, info.st_mtime_ns) for path in paths for info in (path.stat(),))
+    except OSError:
+        stamp = None
+    documents: Any = None
+    if stamp is not None:
+        with contextlib.suppress(OSError, ValueError, EOFError, TypeError):
+            cached_stamp, cached = marshal.loads(cache.read_bytes())
+            if cached_stamp == stamp and isinstance(cached, list) and len(cached) == len(paths):
+                documents = cached
+    if documents is None:
+        documents = [_catalog_mappings(path) for path in paths]
+        if stamp is not None:
+            _write_cache(cache, (stamp, documents))
+    return [(entry, str(path)) for path, entries in zip(paths, documents, strict=True) for entry in entries]
+
+
+def _write_cache(cache: Path, value: Any) -> None:
+    """Write `value` to `cache` whole (a temporary file renamed over it), or not at all."""
+    try:
+        data = marshal.dumps(value)
+    except ValueError:  # a value marshal can't hold (a YAML date): no cache
+        return
+    with contextlib.suppress(OSError):
+        cache.parent.mkdir(exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{cache.name}.", dir=cache.parent)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, cache)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
 
 
 def discover_logic(package_name: str) -> dict[str, RuleLogic]:
@@ -220,8 +279,7 @@ def build_registry(*, catalog_dirs: Sequence[Path] = (CATALOG_DIR,),
                    reserved: Sequence[Rule] = RESERVED_RULES) -> Registry:
     """A registry of the rules in these catalog directories (with the logic in these packages) and the reserved
     rules."""
-    entries = [entry for directory in catalog_dirs for path in sorted(directory.glob("*.yaml"))
-               for entry in read_catalog_file(path)]
+    entries = [entry for directory in catalog_dirs for entry in read_catalog_dir(directory)]
     logic: dict[str, RuleLogic] = {}
     for package_name in check_packages:
         for rule_id, found in discover_logic(package_name).items():
@@ -248,6 +306,7 @@ __all__ = [
     "discover_logic",
     "join_catalog",
     "load_registry",
+    "read_catalog_dir",
     "read_catalog_file",
     "yaml_loader",
 ]

@@ -19,8 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import yaml
-
 from aiwell.errors import ConfigError
 from aiwell.model import DesignArea, Pillar, Severity
 from aiwell.rules.base import Rule, RuleDefinitionError
@@ -33,6 +31,8 @@ LATEST = "latest"
 @functools.cache
 def rule_sets() -> dict[str, tuple[str, ...]]:
     """Each rule set's version and the rule ids it adds, oldest first."""
+    import yaml  # only when a rule set is asked about
+
     entries = yaml.safe_load(RULE_SETS_PATH.read_text(encoding="utf-8")) or []
     found: dict[str, tuple[str, ...]] = {}
     for entry in entries:

@@ -302,7 +302,139 @@ def parse_expression(text: str) -> Node:
 
 @lru_cache(maxsize=8192)
 def _parse_cached(inner: str) -> Node:
-    return _Parser(inner).parse()
+    try:
+        return _FastParser(inner).parse()
+    except _NotFast:
+        return _Parser(inner).parse()
+
+
+# --- the fast path: the same grammar, ASCII text, no errors -------------------------------------------------
+# Most expressions are plain ASCII and well formed: they are tokenized by one regular expression and parsed
+# without the error reporting above. Anything else (a syntax error, a Unicode letter, digit or space, an integer
+# out of range, nesting past the limit) leaves the fast path, and `_Parser` parses the text again: it gives the
+# same tree, or the error with its message.
+
+_FAST_TOKEN = re.compile(r"([ \t\n\r]*+)(?:([()\[\],.])|'((?:[^']|'')*+)'|(-?[0-9]++)|([A-Za-z_$][A-Za-z0-9_$]*+))")
+"""ASCII white space (1), then one token: punctuation (2), a string's content (3), an integer (4), an identifier (5)."""
+
+_FastToken = tuple[str, Any, int, int]
+"""kind ("string", "integer", "identifier" or the punctuation), value, start and end offsets."""
+
+
+class _NotFast(Exception):
+    """The text needs the full parser: it may hold an error to report, or characters the fast path doesn't read."""
+
+
+def _fast_tokens(text: str) -> list[_FastToken]:
+    tokens: list[_FastToken] = []
+    append = tokens.append
+    position = 0
+    for space, punctuation, string, digits, identifier in _FAST_TOKEN.findall(text):
+        start = position + len(space)
+        if punctuation:
+            position = start + 1
+            append((punctuation, punctuation, start, position))
+        elif identifier:
+            position = start + len(identifier)
+            append(("identifier", identifier, start, position))
+        elif digits:
+            position = start + len(digits)
+            if len(digits) > 20 or (text[position:position + 1] == "." and text[position + 1:position + 2].isdigit()):
+                raise _NotFast
+            value = int(digits)
+            if not -(2**63) <= value < 2**63:
+                raise _NotFast
+            append(("integer", value, start, position))
+        else:
+            position = start + len(string) + 2
+            append(("string", string.replace("''", "'"), start, position))
+    # `findall` skips what no token matches: the tokens must cover the text, up to white space at its end.
+    if position != len(text) and text[position:].strip(" \t\n\r"):
+        raise _NotFast
+    return tokens
+
+
+class _FastParser:
+    """`_Parser` for well-formed ASCII expressions, over `_fast_tokens`; raises `_NotFast` for anything else."""
+
+    __slots__ = ("count", "position", "text", "tokens")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _fast_tokens(text)
+        self.count = len(self.tokens)
+        self.position = 0
+
+    def parse(self) -> Node:
+        node = self.expression(1)
+        if self.position < self.count:
+            raise _NotFast
+        return node
+
+    def expression(self, depth: int) -> Node:
+        tokens, count = self.tokens, self.count
+        if depth > MAX_PARSE_DEPTH or self.position >= count:
+            raise _NotFast
+        start = tokens[self.position][2]
+        node = self.primary(depth)
+        while self.position < count:
+            kind = tokens[self.position][0]
+            if kind == ".":
+                self.position += 1
+                if self.position >= count or tokens[self.position][0] != "identifier":
+                    raise _NotFast
+                _, name, _, end = tokens[self.position]
+                self.position += 1
+                node = PropertyAccess(self.text[start:end], node, name)
+            elif kind == "[":
+                self.position += 1
+                index = self.expression(depth + 1)
+                if self.position >= count or tokens[self.position][0] != "]":
+                    raise _NotFast
+                end = tokens[self.position][3]
+                self.position += 1
+                node = IndexAccess(self.text[start:end], node, index)
+            else:
+                break
+        return node
+
+    def primary(self, depth: int) -> Node:
+        tokens, count, position = self.tokens, self.count, self.position
+        kind, value, start, end = tokens[position]
+        position += 1
+        if kind == "string":
+            self.position = position
+            return StringLiteral(self.text[start:end], value)
+        if kind == "integer":
+            self.position = position
+            return IntegerLiteral(self.text[start:end], value)
+        if kind != "identifier":
+            raise _NotFast
+        name = value
+        if position + 2 < count and tokens[position][0] == "." and tokens[position + 1][0] == "identifier" \
+                and tokens[position + 2][0] == "(":
+            name = f"{name}.{tokens[position + 1][1]}"
+            position += 2
+        if position >= count or tokens[position][0] != "(":
+            raise _NotFast
+        opened = tokens[position][3]
+        position += 1
+        if position < count and tokens[position][0] == ")":
+            self.position = position + 1
+            return FunctionCall(self.text[start:opened + 1], name, ())
+        self.position = position
+        args: list[Node] = []
+        while True:
+            args.append(self.expression(depth + 1))
+            if self.position >= count:
+                raise _NotFast
+            separator, _, _, end = tokens[self.position]
+            self.position += 1
+            if separator == ",":
+                continue
+            if separator == ")":
+                return FunctionCall(self.text[start:end], name, tuple(args))
+            raise _NotFast
 
 
 def is_expression(text: str) -> bool:
@@ -362,27 +494,40 @@ def _evaluate_string(text: str, scope: EvalScope) -> Any:
     return text
 
 
+_LEAVES = frozenset({int, float, bool, type(None)})
+"""Types of JSON values that evaluate to themselves (a string does too unless it starts with '[')."""
+
+
 def _evaluate_value(value: Any, scope: EvalScope) -> Any:
     if isinstance(value, str):
         return _evaluate_string(value, scope) if value.startswith("[") else value
     if not isinstance(value, dict | list):
         return value
-    scope.charge()
-    scope.enter()
+    scope.descend()
     try:
+        # Items that are plain values are taken as they are here, without a call each (most of a template).
         if isinstance(value, list):
-            return [_evaluate_value(item, scope) for item in value]
+            return [item if item.__class__ in _LEAVES or (item.__class__ is str and not item.startswith("["))
+                    else _evaluate_value(item, scope) for item in value]
         result: dict[Any, Any] = {}
         for key, item in value.items():
-            if isinstance(key, str) and key.lower() == "copy" and _is_property_copy(item):
-                for loop in item:
-                    result[_evaluate_value(loop["name"], scope)] = _expand_copy(loop, scope)
-                continue
-            evaluated_key = _evaluate_string(key, scope) if isinstance(key, str) and key.startswith("[") else key
-            if not isinstance(evaluated_key, str):
-                # A key that is unresolved (or not a string) can't name a property; keep the source text.
-                evaluated_key = key
-            result[evaluated_key] = _evaluate_value(item, scope)
+            if isinstance(key, str):
+                if len(key) == 4 and key.lower() == "copy" and _is_property_copy(item):
+                    for loop in item:
+                        result[_evaluate_value(loop["name"], scope)] = _expand_copy(loop, scope)
+                    continue
+                if key.startswith("["):
+                    evaluated_key = _evaluate_string(key, scope)
+                    if not isinstance(evaluated_key, str):
+                        # A key that is unresolved (or not a string) can't name a property; keep the source text.
+                        evaluated_key = key
+                    key = evaluated_key
+            if item.__class__ is str:
+                result[key] = _evaluate_string(item, scope) if item.startswith("[") else item
+            elif item.__class__ in _LEAVES:
+                result[key] = item
+            else:
+                result[key] = _evaluate_value(item, scope)
         return result
     finally:
         scope.leave()
@@ -428,15 +573,12 @@ def copy_count(count: Any, what: str) -> int:
 
 
 def _evaluate_node(node: Node, scope: EvalScope) -> Any:
-    scope.charge()
-    scope.enter()
+    scope.descend()
     try:
+        if isinstance(node, FunctionCall):
+            return _call_function(node, scope)
         if isinstance(node, StringLiteral | IntegerLiteral):
             return node.value
-        if isinstance(node, FunctionCall):
-            from aiwell.loaders.arm.functions import call_function
-
-            return call_function(node, scope)
         if isinstance(node, PropertyAccess):
             return _property(node, _evaluate_node(node.target, scope), node.name, scope)
         if isinstance(node, IndexAccess):
@@ -451,6 +593,15 @@ def _evaluate_node(node: Node, scope: EvalScope) -> Any:
         return Unresolved(node.text, f"can't be evaluated with the values aiwell has: {exc.message}")
     finally:
         scope.leave()
+
+
+def _call_function(node: FunctionCall, scope: EvalScope) -> Any:
+    """`functions.call_function`, imported on first use (the function library imports this module)."""
+    global _call_function
+    from aiwell.loaders.arm.functions import call_function
+
+    _call_function = call_function
+    return call_function(node, scope)
 
 
 def _is_literal(node: Node) -> bool:

@@ -258,8 +258,14 @@ def _run(function: ArmFunction, call: Call) -> Any:
         raise call.error(f"the arguments are out of range ({exc})") from None
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+"""Types of values that hold nothing unresolved."""
+
+
 def _first_unresolved(values: list[Any], *, deep: bool) -> Unresolved | None:
     for value in values:
+        if value.__class__ in _SCALARS:
+            continue
         found = first_unresolved(value) if deep else value if isinstance(value, Unresolved) else None
         if found is not None:
             return found
@@ -442,6 +448,10 @@ def _parse_json(call: Call, text: str) -> Any:
 @arm_function("concat", 0, None, unresolved="own")
 def _concat(call: Call) -> Any:
     args = call.args
+    if all(a.__class__ is str for a in args):
+        # The usual call, strings only: the same as below, without the checks that can't apply.
+        _room_for_string(call, sum(map(len, args)))
+        return "".join(args)
     arrays_only = all(isinstance(a, list) or a is None for a in args)
     if args and arrays_only and any(isinstance(a, list) for a in args):
         # Arrays concatenate element by element; unresolved elements are kept where they are.

@@ -260,6 +260,10 @@ def _subscription_of(base: Symbolic) -> Symbolic | None:
 
 
 def _interleave(types: list[str], names: list[Symbolic]) -> Symbolic:
+    if all(len(name) == 1 and name[0].__class__ is str for name in names):
+        # Every name known (most ids): the same text, without merging parts one by one.
+        text = "/".join(f"{type_segment}/{name[0]}" for type_segment, name in zip(types, names, strict=True))
+        return (text,) if text else ()
     parts: list[Symbolic] = []
     for index, (type_segment, name) in enumerate(zip(types, names, strict=True)):
         parts.append((f"{'/' if index else ''}{type_segment}/",))

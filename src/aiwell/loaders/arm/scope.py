@@ -353,6 +353,19 @@ class EvalScope:
             raise TemplateError(f"expression nested too deeply (more than {MAX_DEPTH} levels)")
         self._shared.depth += 1
 
+    def descend(self) -> None:
+        """`charge()` one step, then `enter()`: what evaluating one node of a value or an expression costs."""
+        shared = self._shared
+        shared.steps += 1
+        if shared.steps > MAX_STEPS:
+            raise TemplateError(
+                f"expression work limit exceeded ({MAX_STEPS:,} steps)",
+                hint="the template's expressions build too much (huge ranges, loops or strings)",
+            )
+        if shared.depth >= MAX_DEPTH:
+            raise TemplateError(f"expression nested too deeply (more than {MAX_DEPTH} levels)")
+        shared.depth += 1
+
     def leave(self) -> None:
         """Come back up one level."""
         self._shared.depth = max(0, self._shared.depth - 1)

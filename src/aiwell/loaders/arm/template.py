@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -119,6 +120,12 @@ class _Target:
 
     def prefix(self, *, subscription: Any = None, resource_group: Any = None) -> str | Unresolved:
         """The id prefix for a resource, with its own `subscriptionId`/`resourceGroup` fields when set."""
+        if subscription is None and resource_group is None:
+            return _scope_prefix(self)  # most resources: worked out once per deployment target
+        return self.own_prefix(subscription, resource_group)
+
+    def own_prefix(self, subscription: Any, resource_group: Any) -> str | Unresolved:
+        """`prefix()`, worked out afresh."""
         if self.unknown is not None:
             return self.unknown
         sub = subscription if subscription is not None else self.subscription_id
@@ -166,6 +173,12 @@ class _Target:
             if isinstance(value, Unresolved) or (isinstance(value, str) and value):
                 changes[key] = value
         return dataclasses.replace(base, **changes)
+
+
+@functools.lru_cache(maxsize=256)
+def _scope_prefix(target: _Target) -> str | Unresolved:
+    """The id prefix of the resources a deployment target holds that name no subscription or group of their own."""
+    return target.own_prefix(None, None)
 
 
 def _part(value: Any) -> Symbolic:
@@ -229,7 +242,26 @@ def _field(raw: Mapping[str, Any], key: str) -> Any:
     return None
 
 
+def _fields(raw: Mapping[str, Any], keys: Mapping[str, str]) -> dict[str, Any]:
+    """`_field(raw, key)` of each key of `keys` (its lower case → the key) that `raw` holds, in one pass over `raw`."""
+    found: dict[str, Any] = {}
+    for candidate, value in raw.items():
+        if isinstance(candidate, str):
+            key = keys.get(candidate.lower())
+            # The spelling asked for wins; else the first spelling met.
+            if key is not None and (candidate == key or key not in found):
+                found[key] = value
+    return found
+
+
+_CONTROL_FIELDS = {key: key for key in _CONTROL_KEYS}
+_PLACEMENT_FIELDS = {"subscriptionid": "subscriptionId", "resourcegroup": "resourceGroup"}
+
+
 def _without(raw: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:
+    with contextlib.suppress(TypeError):  # a key that is not text: the slow way
+        if keys.isdisjoint(map(str.lower, raw)):
+            return dict(raw)
     return {k: v for k, v in raw.items() if not (isinstance(k, str) and k.lower() in keys)}
 
 
@@ -713,11 +745,13 @@ class _Expander:
                          span: tuple[int, int] | None, symbol: str | None, instance: str) -> None:
         if not isinstance(raw, dict):
             raise TemplateError("a resource must be a JSON object")
-        if _field(raw, "existing") is True:
+        controls = _fields(raw, _CONTROL_FIELDS)
+        if controls.get("existing") is True:
             return  # a reference to a resource deployed elsewhere (languageVersion 2.0)
-        copy = _field(raw, "copy")
+        copy = controls.get("copy")
         if copy is None:
-            self._expand_instance(raw, frame, frame.scope, address, parent, span, symbol=symbol, instance=instance)
+            self._expand_instance(raw, frame, frame.scope, address, parent, span, symbol=symbol, instance=instance,
+                                  controls=controls)
             return
         if not isinstance(copy, dict):
             raise TemplateError("'copy' must be an object with 'name' and 'count'")
@@ -727,19 +761,20 @@ class _Expander:
             self.note(f"{self.where(frame, address)}: copy count {count.expression} is unresolved "
                       f"({count.reason}); reviewed as one resource whose name is unresolved")
             self._expand_instance(raw, frame, frame.scope.with_copy_index(loop_name, 0), address, parent, span,
-                                  unresolved_copy=(loop_name, count), instance=instance)
+                                  unresolved_copy=(loop_name, count), instance=instance, controls=controls)
             return
         for index in range(copy_count(count, f"copy loop '{loop_name}'")):
             self._expand_instance(raw, frame, frame.scope.with_copy_index(loop_name, index),
                                   f"{address}[{index}]", parent, span,
                                   symbol=f"{symbol}[{index}]" if symbol is not None else None,
-                                  instance=f"{instance}[{index}]")
+                                  instance=f"{instance}[{index}]", controls=controls)
 
     def _expand_instance(self, raw: dict[str, Any], frame: _Frame, scope: EvalScope, address: str,
                          parent: _Parent | None, span: tuple[int, int] | None,
                          unresolved_copy: tuple[str | None, Unresolved] | None = None, *,
-                         symbol: str | None = None, instance: str) -> None:
-        condition_raw = _field(raw, "condition")
+                         symbol: str | None = None, instance: str, controls: Mapping[str, Any]) -> None:
+        """`controls` are the resource's `_CONTROL_KEYS` fields (`_fields`)."""
+        condition_raw = controls.get("condition")
         if condition_raw is not None:
             condition = self._evaluate(condition_raw, scope, unresolved_copy)
             if isinstance(condition, str) and condition.lower() in ("true", "false"):
@@ -753,7 +788,7 @@ class _Expander:
                 raise TemplateError(f"condition must be true or false, not {condition!r}")
 
         is_deployment = str(_field(raw, "type")).lower() == _DEPLOYMENTS_TYPE
-        body_raw = _without(raw, _CONTROL_KEYS)
+        body_raw = _without(raw, _CONTROL_KEYS) if controls else dict(raw)
         inline_template: Any = None
         if is_deployment:
             body_raw, inline_template = _split_inline_template(body_raw)
@@ -786,7 +821,7 @@ class _Expander:
             self._expand_deployment(body, inline_template, frame, scope, address, span,
                                     _NestedName(rid, name, symbol, instance), unresolved_copy)
 
-        children = _field(raw, "resources")
+        children = controls.get("resources")
         if isinstance(children, list):
             me = _Parent(full_type, name)
             for index, child in enumerate(children):
@@ -846,8 +881,9 @@ class _Expander:
             return Unresolved(resource_type, f"the resource type is unresolved: {reason}")
         if not _is_namespaced(resource_type):
             return Unresolved(resource_type, "the type has no resource provider namespace")
-        prefix = frame.target.prefix(subscription=_field(body, "subscriptionId"),
-                                     resource_group=_field(body, "resourceGroup"))
+        placement = _fields(body, _PLACEMENT_FIELDS)
+        prefix = frame.target.prefix(subscription=placement.get("subscriptionId"),
+                                     resource_group=placement.get("resourceGroup"))
         scope_key = next((k for k in body if isinstance(k, str) and k.lower() == "scope"), None)
         value = body[scope_key] if scope_key is not None else None
         extended: str | Unresolved | None = None
