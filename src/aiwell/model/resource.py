@@ -250,54 +250,21 @@ def path_reader(steps: PathSteps) -> Callable[[Any], Any]:
     plain dict spelled as asked (the common case, tried first), and from the first step where that does not
     answer (a key spelled otherwise or absent, a value that is not a plain dict) `follow` takes over."""
     keys = tuple(key for key, _, _ in steps)
-    if not keys or any(key is None for key in keys) or len(keys) > 3:
+    if not keys or any(key is None for key in keys):
         return lambda document: follow(document, steps)
-    if len(keys) == 1:
-        (first,) = keys
+    walk = tuple((key, steps[position:]) for position, key in enumerate(keys))
 
-        def one(document: Any) -> Any:
-            if document.__class__ is dict:
-                found = document.get(first, MISSING)
-                if found is not MISSING:
-                    return found
-            return follow(document, steps)
-        return one
-    if len(keys) == 2:
-        first, second = keys
-        after_first = steps[1:]
-
-        def two(document: Any) -> Any:
-            if document.__class__ is not dict:
-                return follow(document, steps)
-            middle = document.get(first, MISSING)
-            if middle is MISSING:
-                return follow(document, steps)
-            if middle.__class__ is dict:
-                found = middle.get(second, MISSING)
-                if found is not MISSING:
-                    return found
-            return follow(middle, after_first)
-        return two
-    first, second, third = keys
-    after_first, after_second = steps[1:], steps[2:]
-
-    def three(document: Any) -> Any:
-        if document.__class__ is not dict:
-            return follow(document, steps)
-        outer = document.get(first, MISSING)
-        if outer is MISSING:
-            return follow(document, steps)
-        if outer.__class__ is not dict:
-            return follow(outer, after_first)
-        middle = outer.get(second, MISSING)
-        if middle is MISSING:
-            return follow(outer, after_first)
-        if middle.__class__ is dict:
-            found = middle.get(third, MISSING)
-            if found is not MISSING:
-                return found
-        return follow(middle, after_second)
-    return three
+    def read(document: Any) -> Any:
+        current = document
+        for key, rest in walk:
+            if current.__class__ is not dict:
+                return follow(current, rest)
+            found = current.get(key, MISSING)
+            if found is MISSING:
+                return follow(current, rest)
+            current = found
+        return current
+    return read
 
 
 __all__ = ["PathSteps", "Resource", "Source", "SourceFormat", "follow", "lookup", "path_reader", "path_steps"]
