@@ -210,13 +210,7 @@ class Rule:
         """`evaluate` as one function with what it reads looked up once: the check itself for a Python rule
         without `where`, else a closure over the conditions made into functions (`Condition.document_test`)."""
         check = self.check.function if isinstance(self.check, RuleLogic) else self.check
-        judge: Check
-        if check is not None and self.where is None:
-            judge = check
-        elif check is None and self.condition is None:
-            judge = self._evaluate  # a reserved rule
-        else:
-            judge = self._judged(check)
+        judge = check if check is not None and self.where is None else self._judged(check)
         object.__setattr__(self, "_judge", judge)
         return judge
 
@@ -239,7 +233,9 @@ class Rule:
                     return Status.UNKNOWN, f"can't tell whether the rule applies: {applies.reason}"
             if check is not None:
                 return check(resource, graph)
-            outcome = condition(document)  # type: ignore[misc]  # a rule without check has a condition
+            if condition is None:
+                return Status.NOT_APPLICABLE, "reserved rule: reported per input, never per resource"
+            outcome = condition(document)
             kept = verdicts.get(id(outcome))
             if kept is not None and kept[0] is outcome:  # the memo holds the outcome: its id is still its own
                 found = kept[1]
@@ -250,31 +246,8 @@ class Rule:
             return verdict(outcome, resource)
         return judge
 
-    def _evaluate(self, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
-        if self.check is not None and self.where is None:
-            return self.check(resource, graph)  # a Python rule reads the resource and graph itself
-        document = graph.document(resource)
-        if self.context:
-            document = {**document, CONTEXT_FIELD: context_document(resource, graph, self.context)}
-        if self.where is not None:
-            applies = self.where.evaluate_document(document)
-            if applies.truth in (Truth.FALSE, Truth.MISSING):
-                return Status.NOT_APPLICABLE, f"does not apply: {applies.reason}"
-            if applies.truth is Truth.UNKNOWN:
-                return Status.UNKNOWN, f"can't tell whether the rule applies: {applies.reason}"
-        if self.check is not None:
-            return self.check(resource, graph)
-        if self.condition is not None:
-            return self._verdict(self.condition.evaluate_document(document), resource)
-        return Status.NOT_APPLICABLE, "reserved rule: reported per input, never per resource"
-
     def _verdict(self, outcome: Outcome, resource: Resource) -> tuple[Status, str]:
-        kept = self._verdicts.get(id(outcome))
-        if kept is not None and kept[0] is outcome:  # the memo holds the outcome: its id is still its own
-            if kept[1] is not None:
-                return kept[1]
-            status, fill = kept[2]  # type: ignore[misc]  # kept without a verdict: with its filler
-            return status, fill(resource)
+        """The verdict on an outcome the memo does not hold yet (`_judged` looks there first), kept for the next."""
         reason = outcome.reason
         if outcome.truth is Truth.MISSING:
             status = self.missing
