@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from aiwell.model import Resource, Unresolved, display_text
+from aiwell.model import Resource, display_text
 from aiwell.model.context import WORKLOAD_PURPOSE, canonical
 
 ARCHETYPES = ("rag-chat", "agent", "ml-training", "online-inference", "batch-scoring")
@@ -57,8 +57,6 @@ class _Resources:
         self._position: dict[int, int] = {}
         for position, resource in enumerate(resources):
             self._position[id(resource)] = position
-            if isinstance(resource.type, Unresolved):
-                continue
             self._by_type.setdefault(resource.type_lower, []).append(resource)
             tags = resource.tags
             if not isinstance(tags, dict):
