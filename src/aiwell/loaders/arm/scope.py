@@ -342,28 +342,23 @@ class EvalScope:
         """Spend work from the deployment's budget; raise `TemplateError` when it is exhausted."""
         self._shared.steps += steps
         if self._shared.steps > MAX_STEPS:
-            raise TemplateError(
-                f"expression work limit exceeded ({MAX_STEPS:,} steps)",
-                hint="the template's expressions build too much (huge ranges, loops or strings)",
-            )
+            raise _work_limit_exceeded()
 
     def enter(self) -> None:
         """Go one level deeper; raise `TemplateError` past `MAX_DEPTH` (then without going deeper)."""
         if self._shared.depth >= MAX_DEPTH:
-            raise TemplateError(f"expression nested too deeply (more than {MAX_DEPTH} levels)")
+            raise _nested_too_deeply()
         self._shared.depth += 1
 
     def descend(self) -> None:
-        """`charge()` one step, then `enter()`: what evaluating one node of a value or an expression costs."""
+        """`charge()` one step, then `enter()`, in one call: what evaluating one node of a value or an expression
+        costs (the evaluator's most frequent call)."""
         shared = self._shared
         shared.steps += 1
         if shared.steps > MAX_STEPS:
-            raise TemplateError(
-                f"expression work limit exceeded ({MAX_STEPS:,} steps)",
-                hint="the template's expressions build too much (huge ranges, loops or strings)",
-            )
+            raise _work_limit_exceeded()
         if shared.depth >= MAX_DEPTH:
-            raise TemplateError(f"expression nested too deeply (more than {MAX_DEPTH} levels)")
+            raise _nested_too_deeply()
         shared.depth += 1
 
     def leave(self) -> None:
@@ -407,6 +402,16 @@ def _index_functions(functions: list[dict[str, Any]]) -> dict[tuple[str, str], d
             if isinstance(definition, dict):
                 indexed[(namespace["namespace"].lower(), str(member).lower())] = definition
     return indexed
+
+
+
+def _work_limit_exceeded() -> TemplateError:
+    return TemplateError(f"expression work limit exceeded ({MAX_STEPS:,} steps)",
+                         hint="the template's expressions build too much (huge ranges, loops or strings)")
+
+
+def _nested_too_deeply() -> TemplateError:
+    return TemplateError(f"expression nested too deeply (more than {MAX_DEPTH} levels)")
 
 
 __all__ = [
