@@ -259,9 +259,6 @@ _PLACEMENT_FIELDS = {"subscriptionid": "subscriptionId", "resourcegroup": "resou
 
 
 def _without(raw: Mapping[str, Any], keys: frozenset[str]) -> dict[str, Any]:
-    with contextlib.suppress(TypeError):  # a key that is not text: the slow way
-        if keys.isdisjoint(map(str.lower, raw)):
-            return dict(raw)
     return {k: v for k, v in raw.items() if not (isinstance(k, str) and k.lower() in keys)}
 
 
