@@ -414,10 +414,15 @@ class DuckDBEngine:
         per_column = self._per_column(plan, flat)
         distinct_normalised = flat.get("distinct_normalised", 0)
         if plan.row_columns and not self._near_duplicate_key_holds(plan, per_column):
-            identity = ", ".join(_normalised(c, raw_categories=False) for c in plan.row_columns)
-            counted = self._one(f"SELECT count(DISTINCT hash({identity})) FROM {view}")
-            distinct_normalised = counted[0] if counted else 0
+            distinct_normalised = self._distinct_normalised_rows(view, plan)
         return self._values(flat, per_column, flat.get("distinct_rows", 0), distinct_normalised)
+
+    def _distinct_normalised_rows(self, view: str, plan: ScanPlan) -> int:
+        """The distinct rows once normalised with the raw categories normalised too, counted again: what the scan
+        counts when the categories' normalised values can't stand for them (`_near_duplicate_key_holds`)."""
+        identity = ", ".join(_normalised(c, raw_categories=False) for c in plan.row_columns)
+        counted = self._one(f"SELECT count(DISTINCT hash({identity})) FROM {view}")
+        return int(counted[0]) if counted else 0
 
     def _aggregate(self, expressions: list[tuple[str, str]], source: str, plan: ScanPlan) -> dict[str, Any]:
         """The aggregates `expressions` (key, SQL) over `source`, by key. The sample's list of rows is kept in a
@@ -493,9 +498,7 @@ class DuckDBEngine:
                 assert found is not None
                 distinct_rows, distinct_normalised = int(found[0]), int(found[1])
                 if not self._near_duplicate_key_holds(plan, per_column):
-                    normalised = ", ".join(_normalised(c, raw_categories=False) for c in plan.row_columns)
-                    again = self._one(f"SELECT count(DISTINCT hash({normalised})) FROM {view}")
-                    distinct_normalised = int(again[0]) if again else 0
+                    distinct_normalised = self._distinct_normalised_rows(view, plan)
         return self._values(flat, per_column, distinct_rows, distinct_normalised)
 
     def _value_counts(self, view: str, plan: ScanPlan) -> dict[str, dict[Any, int] | None]:
