@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from aiwell.model import (
@@ -15,7 +17,7 @@ from aiwell.model import (
     Status,
     Suppression,
 )
-from aiwell.scoring import Score, counts_in_score, score_results
+from aiwell.scoring import Score, counts_in_score, rule_runs, score_results
 
 SEC, REL = Pillar.SECURITY, Pillar.RELIABILITY
 
@@ -99,3 +101,21 @@ def test_rounding_to_one_decimal() -> None:
 def test_no_results_at_all() -> None:
     scores = score_results([])
     assert scores.overall == Score(score=None, passed=0, failed=0, unknown=0, coverage=None)
+
+
+def test_rule_runs_count_each_run_of_one_rule_as_the_results_say() -> None:
+    suppression = Suppression(reason="accepted risk")
+    plain = [_result(HIGH, Status.PASS, "a"), _result(HIGH, Status.FAIL, "b"), _result(HIGH, Status.UNKNOWN, "c"),
+             _result(HIGH, Status.NOT_APPLICABLE, "d"), _result(HIGH, Status.FAIL, "e")]
+    marked = [_result(LOW, Status.FAIL, "a", suppression=suppression),
+              _result(LOW, Status.NOT_APPLICABLE, "b", suppression=suppression),
+              replace(_result(LOW, Status.FAIL, "c"), baselined=True), _result(LOW, Status.UNKNOWN, "d")]
+    later = [_result(HIGH, Status.PASS, "f")]
+    first, second, third = rule_runs([*plain, *marked, *later])
+    assert (first.rule, list(first.results), first.failures) == (HIGH, plain, [plain[1], plain[4]])
+    assert (first.passed, first.failed, first.unknown, first.not_applicable, first.suppressed, first.baselined) \
+        == (1, 2, 1, 1, 0, 0)
+    assert (second.rule, second.failures) == (LOW, [marked[2]])
+    assert (second.passed, second.failed, second.unknown, second.not_applicable, second.suppressed,
+            second.baselined) == (0, 1, 1, 1, 1, 1)
+    assert (third.rule, third.passed, third.answered) == (HIGH, 1, False)

@@ -18,12 +18,11 @@ or ARM snippet of the rule's documentation; a question's guidance).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from aiwell.model import AIW000, Pillar, Resource, Result, RuleInfo, Severity, SourceFormat, Status
-from aiwell.scoring import credit
+from aiwell.model import AIW000, Pillar, Resource, Result, RuleInfo, Severity, SourceFormat
+from aiwell.scoring import RuleRun, credit, rule_runs
 
 PRIORITIES = {Severity.HIGH: "High", Severity.MEDIUM: "Medium", Severity.LOW: "Low"}
 SEVERITY_BASE = {Severity.HIGH: 100, Severity.MEDIUM: 65, Severity.LOW: 32}
@@ -97,25 +96,20 @@ def top_actions(results: Iterable[Result], *, remedies: Mapping[str, Remedy], re
     Only failures that count in the score take part (not suppressed, not `AIW000`). `remedies` gives each rule's
     or question's fix by id; `resources` tell which format each failing resource was written in.
     """
-    # What `counts_in_score` says of a decided result, spelled out: this runs once per result of a large review.
-    decided: dict[int, list[Any]] = {}
+    return top_actions_of(rule_runs(results), remedies=remedies, resources=resources, weights=weights, limit=limit)
+
+
+def top_actions_of(runs: Sequence[RuleRun], *, remedies: Mapping[str, Remedy], resources: Iterable[Resource] = (),
+                   weights: Mapping[Pillar, float] = DEFAULT_PILLAR_WEIGHTS,
+                   limit: int | None = TOP_ACTIONS) -> tuple[TopAction, ...]:
+    """`top_actions` of the results `runs` (`scoring.rule_runs`) were cut from."""
+    counted = [run for run in runs if run.rule.id != AIW000.id]
+    total_weight = sum(run.rule.severity.weight * (run.passed + run.failed) for run in counted)
     failing: dict[str, list[Result]] = {}
-    for result in results:
-        status = result.status
-        if (status is Status.PASS or status is Status.FAIL) and result.suppression is None:
-            rule = result.rule
-            if rule.id == AIW000.id:
-                continue
-            tally = decided.get(id(rule))
-            if tally is None:
-                decided[id(rule)] = [rule, 1]
-            else:
-                tally[1] += 1
-            if status is Status.FAIL:
-                failing.setdefault(rule.id, []).append(result)
-    total_weight = sum(rule.severity.weight * count for rule, count in decided.values())
-    sources = {r.id if isinstance(r.id, str) else r.id.expression: r.source.format for r in resources}
-    actions: list[TopAction] = []
+    for run in counted:
+        if run.failures:
+            failing.setdefault(run.rule.id, []).extend(run.failures)
+    ranked = []
     for failures in failing.values():
         info = failures[0].rule
         if any(r.answer is not None for r in failures):
@@ -123,6 +117,15 @@ def top_actions(results: Iterable[Result], *, remedies: Mapping[str, Remedy], re
         else:  # each failure loses its whole weight
             lost = float(sum(r.rule.severity.weight for r in failures))
         gain = round(100 * lost / total_weight, 1) if total_weight else 0.0
+        fixed = dict.fromkeys(r.resource_id for r in failures if r.resource_id)
+        ranked.append((-info.severity.rank, -pillar_weight(info, weights), -len(fixed), -gain, info.id, failures,
+                       fixed, gain))
+    # Ranked before the remediation of each is worked out: only the actions kept need it.
+    ranked.sort(key=lambda action: action[:5])
+    sources = {r.id if isinstance(r.id, str) else r.id.expression: r.source.format for r in resources}
+    actions = []
+    for *_, failures, fixed, gain in ranked if limit is None else ranked[:limit]:
+        info = failures[0].rule
         remedy = remedies.get(info.id, Remedy({}))
         is_question = failures[0].answer is not None
         fmt = _format_of(failures, sources)
@@ -132,7 +135,7 @@ def top_actions(results: Iterable[Result], *, remedies: Mapping[str, Remedy], re
             remediation, remediation_format = remedy.text, "text"
         actions.append(TopAction(
             rule=info,
-            resources=tuple(dict.fromkeys(r.resource_id for r in failures if r.resource_id)),
+            resources=tuple(fixed),
             gain=gain,
             priority=priority(info),
             weight=weight(info, weights),
@@ -141,8 +144,7 @@ def top_actions(results: Iterable[Result], *, remedies: Mapping[str, Remedy], re
             remediation_format=remediation_format,
             message=failures[0].message if is_question else "",
         ))
-    actions.sort(key=lambda a: (-a.rule.severity.rank, -a.pillar_weight, -len(a.resources), -a.gain, a.rule.id))
-    return tuple(actions if limit is None else actions[:limit])
+    return tuple(actions)
 
 
 __all__ = [
@@ -155,6 +157,7 @@ __all__ = [
     "pillar_weight",
     "priority",
     "top_actions",
+    "top_actions_of",
     "waf_code",
     "weight",
 ]

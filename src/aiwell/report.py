@@ -22,8 +22,8 @@ from aiwell.model import (
     Status,
     display_text,
 )
-from aiwell.priorities import DEFAULT_PILLAR_WEIGHTS, TOP_ACTIONS, Remedy, TopAction, top_actions
-from aiwell.scoring import Scores, score_results
+from aiwell.priorities import DEFAULT_PILLAR_WEIGHTS, TOP_ACTIONS, Remedy, TopAction, top_actions, top_actions_of
+from aiwell.scoring import RuleRun, Scores, rule_runs, score_runs
 from aiwell.workload import Archetype
 
 if TYPE_CHECKING:
@@ -229,33 +229,23 @@ def _resource_order(resource: Resource) -> tuple[str, int, str, str, str]:
     return (source.file, source.line or 0, display_text(resource.id).lower(), resource.type.lower(), source.input)
 
 
-def _summarise(results: list[Result], inputs: list[InputRecord]) -> Summary:
+def _summarise(runs: Sequence[RuleRun], inputs: list[InputRecord]) -> Summary:
     partial = {record.input for record in inputs if record.unreviewed}
-    counts = dict.fromkeys(Status, 0)
     by_severity = {severity: [0, 0] for severity in sorted(Severity, key=lambda s: -s.rank)}
-    suppressed = baselined = 0
-    for result in results:
-        if result.status is Status.NOT_APPLICABLE:
-            counts[result.status] += 1
-        elif result.suppression is not None:
-            suppressed += 1
-        else:
-            counts[result.status] += 1
-            baselined += result.baselined
-            if result.status is Status.FAIL:
-                by_severity[result.rule.severity][0] += 1
-            elif result.status is Status.UNKNOWN:
-                by_severity[result.rule.severity][1] += 1
+    for run in runs:
+        counts = by_severity[run.rule.severity]
+        counts[0] += run.failed
+        counts[1] += run.unknown
     return Summary(
-        passed=counts[Status.PASS],
-        failed=counts[Status.FAIL],
-        unknown=counts[Status.UNKNOWN],
-        suppressed=suppressed,
-        not_applicable=counts[Status.NOT_APPLICABLE],
+        passed=sum(run.passed for run in runs),
+        failed=sum(run.failed for run in runs),
+        unknown=sum(run.unknown for run in runs),
+        suppressed=sum(run.suppressed for run in runs),
+        not_applicable=sum(run.not_applicable for run in runs),
         not_analysed=sum(1 for i in inputs if i.status is InputStatus.NOT_ANALYSED),
         partial=len(partial),
         by_severity={s: SeverityCounts(failed=f, unknown=u) for s, (f, u) in by_severity.items()},
-        baselined=baselined,
+        baselined=sum(run.baselined for run in runs),
     )
 
 
@@ -292,15 +282,17 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
     chosen = tuple(pillar for pillar in Pillar if pillars is None or pillar in set(pillars))
     resource_list = sorted(resources, key=_resource_order)
     weights = {**DEFAULT_PILLAR_WEIGHTS, **(pillar_weights or {})}
-    ranked = top_actions(all_results, remedies=remedies or {}, resources=resource_list, weights=weights,
-                         limit=TOP_ACTIONS if actions is None else actions)
+    # Counted once, for the top actions, the scores and the summary alike.
+    runs = rule_runs(all_results)
+    ranked = top_actions_of(runs, remedies=remedies or {}, resources=resource_list, weights=weights,
+                            limit=TOP_ACTIONS if actions is None else actions)
     return Report(
         tool_version=tool_version,
         inputs=input_list,
         resources=resource_list,
         results=all_results,
-        scores=score_results(all_results, pillars=chosen),
-        summary=_summarise(all_results, input_list),
+        scores=score_runs(runs, pillars=chosen),
+        summary=_summarise(runs, input_list),
         pillars=chosen,
         rules={rule.id: rule for rule in sorted(rules, key=lambda rule: rule.id)},
         warnings=tuple(dict.fromkeys(warnings)),

@@ -24,11 +24,13 @@ one decimal.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import itertools
+import operator
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from operator import attrgetter
 
-from aiwell.model import AIW000, DesignArea, Pillar, Result, Severity, Status
+from aiwell.model import AIW000, DesignArea, Pillar, Result, RuleInfo, Severity, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,36 +130,101 @@ def counts_in_score(result: Result) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class RuleRun:
+    """A run of consecutive results of one rule, with the counts that scores, top actions and the report's
+    summary read, so that a review's results are gone through once for all three."""
+
+    rule: RuleInfo
+    results: Sequence[Result]
+    passed: int
+    failed: int
+    unknown: int
+    """Of the results not suppressed (`not_applicable` ones aside)."""
+    not_applicable: int
+    """Suppressed or not."""
+    suppressed: int
+    """Pass, fail or unknown results that a suppression applies to."""
+    baselined: int
+    """Of the pass, fail and unknown results not suppressed, those in the findings baseline."""
+    failures: Sequence[Result]
+    """The failures not suppressed, in order."""
+    answered: bool
+    """Whether a result carries a questionnaire answer (whose credit may be a fraction)."""
+
+
+_RULE, _STATUS, _SUPPRESSION, _ANSWER, _BASELINED = (
+    attrgetter(name) for name in ("rule", "status", "suppression", "answer", "baselined"))
+
+
+def rule_runs(results: Iterable[Result]) -> list[RuleRun]:
+    """`results` cut into runs of consecutive results of one rule, in order, each with its counts."""
+    runs = []
+    for rule, group in itertools.groupby(results, key=_RULE):
+        run = list(group)
+        size = len(run)
+        statuses = list(map(_STATUS, run))
+        if (list(map(_SUPPRESSION, run)).count(None) == size and list(map(_ANSWER, run)).count(None) == size
+                and not any(map(_BASELINED, run))):
+            # Nothing suppressed, baselined or answered (the rule engine's results): counted in C loops.
+            failed = statuses.count(Status.FAIL)
+            runs.append(RuleRun(
+                rule, run, statuses.count(Status.PASS), failed, statuses.count(Status.UNKNOWN),
+                statuses.count(Status.NOT_APPLICABLE), 0, 0,
+                list(itertools.compress(run, map(operator.is_, statuses, itertools.repeat(Status.FAIL))))
+                if failed else [], False))
+            continue
+        counts = dict.fromkeys(Status, 0)
+        suppressed = baselined = 0
+        failures = []
+        for result in run:
+            status = result.status
+            if status is Status.NOT_APPLICABLE:
+                counts[status] += 1
+            elif result.suppression is not None:
+                suppressed += 1
+            else:
+                counts[status] += 1
+                baselined += result.baselined
+                if status is Status.FAIL:
+                    failures.append(result)
+        runs.append(RuleRun(rule, run, counts[Status.PASS], counts[Status.FAIL], counts[Status.UNKNOWN],
+                            counts[Status.NOT_APPLICABLE], suppressed, baselined, failures,
+                            any(result.answer is not None for result in run)))
+    return runs
+
+
 def score_results(results: Iterable[Result], *, pillars: Iterable[Pillar] | None = None) -> Scores:
     """Compute the scores of a review's results (see the module docstring for the formula).
 
     `pillars` limits the pillar scores to those pillars (default: all five); the overall and design-area scores
     count every result given.
     """
+    return score_runs(rule_runs(results), pillars=pillars)
+
+
+def score_runs(runs: Sequence[RuleRun], *, pillars: Iterable[Pillar] | None = None) -> Scores:
+    """`score_results` of the results `runs` (`rule_runs`) were cut from."""
     overall = _Tally()
     chosen = set(Pillar if pillars is None else pillars)
     tallies = {pillar: _Tally() for pillar in Pillar if pillar in chosen}
     areas = {area: _Tally() for area in DesignArea}
-    # `counts_in_score`, spelled out: this runs once per result of a large review.
-    counted = [result for result in results
-               if result.status is not Status.NOT_APPLICABLE and result.suppression is None
-               and result.rule.id != AIW000.id]
-    if any(result.answer is not None for result in counted):
+    counted = [run for run in runs if run.rule.id != AIW000.id]
+    groups: list[tuple[Result, int]]
+    if any(run.answered for run in counted):
         # A questionnaire answer earns a fraction: sums of fractions depend on their order, so each result is
-        # added in turn.
-        groups = [(result, 1) for result in counted]
+        # added in turn (`counts_in_score`, spelled out).
+        groups = [(result, 1) for run in counted for result in run.results
+                  if result.status is not Status.NOT_APPLICABLE and result.suppression is None]
     else:
-        # Every credit is 0 or 1, so the sums are whole numbers and any order gives the same: count the results
-        # of each rule and status once instead of adding them one by one.
-        counts: dict[tuple[int, Status], list[Any]] = {}
-        for result in counted:
-            key = (id(result.rule), result.status)
-            group = counts.get(key)
-            if group is None:
-                counts[key] = [result, 1]
-            else:
-                group[1] += 1
-        groups = [(result, count) for result, count in counts.values()]
+        # Every credit is 0 or 1, so the sums are whole numbers and any order gives the same: each rule's
+        # results of one status are added at once, as one of them counted that many times.
+        groups = []
+        for run in counted:
+            for status, count in ((Status.PASS, run.passed), (Status.FAIL, run.failed),
+                                  (Status.UNKNOWN, run.unknown)):
+                if count:
+                    groups.append((Result(run.rule, status, "", "", "", ""), count))
     for result, count in groups:
         overall.add(result, count)
         areas[result.rule.design_area].add(result, count)
@@ -172,4 +239,4 @@ def score_results(results: Iterable[Result], *, pillars: Iterable[Pillar] | None
     )
 
 
-__all__ = ["Score", "Scores", "counts_in_score", "credit", "score_results"]
+__all__ = ["RuleRun", "Score", "Scores", "counts_in_score", "credit", "rule_runs", "score_results", "score_runs"]
