@@ -109,3 +109,20 @@ def test_unknown_results_gate_unless_allowed() -> None:
 @pytest.mark.parametrize("fail_on", list(Severity))
 def test_inputs_not_analysed_count_as_high(fail_on: Severity) -> None:
     assert exit_code(build_report([BROKEN], [], []), fail_on) == 1
+
+
+def test_results_sorted_rule_by_rule_and_exact_duplicates_dropped() -> None:
+    high, low = _rule(Severity.HIGH), _rule(Severity.LOW)
+
+    def result(rule: RuleInfo, resource: str, status: Status = Status.FAIL, message: str = "m") -> Result:
+        return Result(rule=rule, status=status, resource_id=resource, resource_type="t", resource_name=resource,
+                      message=message)
+
+    # Both rules name the same resources in the same order (as the rule engine gives them); the low one twice.
+    given = [result(low, "/b"), result(low, "/A"), result(low, "/c"),
+             result(high, "/b"), result(high, "/A"), result(high, "/c"),
+             result(low, "/c", Status.PASS, "later"), result(low, "/c", Status.PASS, "later")]
+    report = build_report([GOOD], [], given)
+    assert [(r.rule.id, r.resource_id, r.message) for r in report.results] == [
+        ("TST001", "/A", "m"), ("TST001", "/b", "m"), ("TST001", "/c", "m"), ("TST001", "/c", "later"),
+        ("TST003", "/A", "m"), ("TST003", "/b", "m"), ("TST003", "/c", "m")]

@@ -6,7 +6,7 @@ import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from aiwell import __version__
 from aiwell.errors import ExitCode
@@ -164,56 +164,60 @@ def _location_key(location: Location | None) -> tuple[str, int]:
     return (location.file, location.line or 0) if location else ("", 0)
 
 
-_NAMED = attrgetter("resource_id", "resource_name", "input")
-"""What names a result's resource: its id, name and input."""
+_RULE_ID, _RESOURCE_ID, _RESOURCE_NAME, _INPUT = (
+    attrgetter(name) for name in ("rule.id", "resource_id", "resource_name", "input"))
+
+_Subjects = tuple[list[str], list[str], list[str]]
+"""The resource ids, names and inputs of one rule's results, in their order."""
 
 
 def _ordered(results: list[Result]) -> list[Result]:
     """`results` sorted by rule id, resource id and name (lower case), input, status, message, file and line,
     with exact duplicates dropped (the first kept).
 
-    Each resource's part of the key is worked out once and ranked; each rule's results are then ordered by their
-    resources' ranks alone when no two share one (the rule engine gives one result per rule and resource: then
-    no two can be equal either), else by the whole key, and of equal results the first is kept."""
+    Each rule's results are ordered by their resources' part of the key alone when no two share it (the rule
+    engine gives one result per rule and resource: then no two can be equal either), else by the whole key, and
+    of equal results the first is kept. Rules run on resources of the same types name the same resources in the
+    same order: the order worked out for one rule's resources serves every rule whose resources are equal, one
+    by one, to those."""
     if len(results) < 2:
         return list(results)
-    ranks: list[Any]
-    seen: dict[tuple[str, str, str], int] = {}
-    try:
-        # Each result's resource, numbered by the position of the first result on it.
-        firsts = list(map(seen.setdefault, map(_NAMED, results), itertools.count()))
-    except TypeError:  # a value typed as text that can't be hashed: each result's own key, not a rank
-        ranks = [_subject_key(_NAMED(result)) for result in results]
-    else:
-        subject_keys = {first: _subject_key(subject) for subject, first in seen.items()}
-        subject_ranks = {key: rank for rank, key in enumerate(sorted(set(subject_keys.values())))}
-        rank_of = {first: subject_ranks[key] for first, key in subject_keys.items()}
-        ranks = list(map(rank_of.__getitem__, firsts))
-    by_rule: dict[str, list[int]] = {}
-    rule_ids = list(map(attrgetter("rule.id"), results))
-    for rule_id, run in itertools.groupby(range(len(results)), key=rule_ids.__getitem__):
+    by_rule: dict[str, list[Result]] = {}
+    for rule_id, run in itertools.groupby(results, key=_RULE_ID):
         by_rule.setdefault(rule_id, []).extend(run)
+    orders: dict[int, list[tuple[_Subjects, list[int] | None, list[tuple[str, str, str]]]]] = {}
     ordered: list[Result] = []
     for rule_id in sorted(by_rule):
-        positions = by_rule[rule_id]
-        if len(set(map(ranks.__getitem__, positions))) == len(positions):
-            ordered.extend(map(results.__getitem__, sorted(positions, key=ranks.__getitem__)))
+        members = by_rule[rule_id]
+        subjects = (list(map(_RESOURCE_ID, members)), list(map(_RESOURCE_NAME, members)),
+                    list(map(_INPUT, members)))
+        known = orders.setdefault(len(members), [])
+        # Lists compare item by item, the same object first: a rule on the same resources costs three C loops.
+        found = next((kept for kept in known if kept[0] == subjects), None)
+        if found is None:
+            keys = list(map(_subject_key, zip(*subjects, strict=True)))
+            order = sorted(range(len(members)), key=keys.__getitem__) if len(set(keys)) == len(keys) else None
+            found = (subjects, order, keys)
+            known.append(found)
+        _, order, keys = found
+        if order is not None:
+            ordered.extend(map(members.__getitem__, order))
         else:
-            ordered.extend(_ordered_by_key(results, positions, ranks))
+            ordered.extend(_ordered_by_key(members, keys))
     return ordered
 
 
-def _ordered_by_key(results: list[Result], positions: list[int], subjects: Sequence[object]) -> list[Result]:
-    """The results at `positions` (one rule's, in their order) sorted by their resource's key or rank (in
-    `subjects`, by position), then status, message and location, equal ones dropped (the first kept)."""
-    keys = {position: (subjects[position], result.status,
-                       message if (message := result.message).__class__ is str else display_text(message),
-                       _location_key(result.location))
-            for position in positions for result in (results[position],)}
+def _ordered_by_key(results: list[Result], subjects: Sequence[tuple[str, str, str]]) -> list[Result]:
+    """One rule's `results` sorted by their resource's key (in `subjects`, by position), then status, message and
+    location, equal ones dropped (the first kept)."""
+    keys = [(subject, result.status,
+             message if (message := result.message).__class__ is str else display_text(message),
+             _location_key(result.location))
+            for subject, result in zip(subjects, results, strict=True)]
     kept: list[Result] = []
     alike: list[Result] = []  # the results kept so far with the key of the one before
     previous: object = None
-    for position in sorted(positions, key=keys.__getitem__):
+    for position in sorted(range(len(results)), key=keys.__getitem__):
         result, key = results[position], keys[position]
         if key != previous:
             previous, alike = key, []
