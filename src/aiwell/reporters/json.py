@@ -280,9 +280,12 @@ class _ResultEncoder:
         `_BATCH` members at a time: each member `\n    {...\n    }`."""
         templates, subjects, sha256, hexlify = self._templates, self._subjects, hashlib.sha256, binascii.hexlify
         dumps, not_applicable, statuses = orjson.dumps, Status.NOT_APPLICABLE, _STATUSES
+        # The pieces of a batch's members, each member led by a comma, joined once per batch: no member is put
+        # together on its own only to be copied again into its batch.
         batch: list[bytes] = []
-        append = batch.append
-        opening = b"["
+        extend = batch.extend
+        members = 0
+        first = True
         rule: RuleInfo | None = None
         pieces: list[bytes] = []
         heads: dict[Status, bytes] = {}
@@ -301,10 +304,10 @@ class _ResultEncoder:
                 if pieces:
                     # The pieces around the status, and those from the location to the fingerprint of a result
                     # neither suppressed nor baselined, laid end to end once per rule.
-                    heads = {each: pieces[0] + encoded + pieces[1] for each, encoded in statuses.items()}
+                    heads = {each: b"," + pieces[0] + encoded + pieces[1] for each, encoded in statuses.items()}
                     plain = pieces[4] + b"null" + pieces[5] + b"false" + pieces[6]
             if not pieces:
-                append(self._member(result))
+                extend((b",", self._member(result)))
             else:
                 # Results keep their resource's id, type, name, input and location objects: while the results
                 # live, the id of the first (its `id()`) names them all.
@@ -326,25 +329,25 @@ class _ResultEncoder:
                 except orjson.JSONEncodeError:
                     subject = None
                 if subject is None:
-                    append(self._member(result))
+                    extend((b",", self._member(result)))
                 elif encoded_suppression is None and not result.baselined:
-                    append(b"".join((heads[status], subject[5], pieces[2], encoded_message, pieces[3], subject[6],
-                                     plain, hexlify(sha256(rule_fingerprint + subject[7]).digest()[:16]),
-                                     pieces[7])))
+                    extend((heads[status], subject[5], pieces[2], encoded_message, pieces[3], subject[6], plain,
+                            hexlify(sha256(rule_fingerprint + subject[7]).digest()[:16]), pieces[7]))
                 else:
-                    append(b"".join((
+                    extend((
                         heads[status], subject[5], pieces[2], encoded_message, pieces[3], subject[6], pieces[4],
                         b"null" if encoded_suppression is None else encoded_suppression, pieces[5],
                         b"true" if result.baselined else b"false", pieces[6],
-                        hexlify(sha256(rule_fingerprint + subject[7]).digest()[:16]), pieces[7])))
-            if len(batch) == _BATCH:
-                yield opening + b",".join(batch)
-                opening = b","
+                        hexlify(sha256(rule_fingerprint + subject[7]).digest()[:16]), pieces[7]))
+            members += 1
+            if members == _BATCH:
+                yield _batch(batch, first)
+                first, members = False, 0
                 batch.clear()
         if batch:
-            yield opening + b",".join(batch)
-            opening = b","
-        yield b"[]" if opening == b"[" else b"\n  ]"
+            yield _batch(batch, first)
+            first = False
+        yield b"[]" if first else b"\n  ]"
 
     def _member(self, result: Result) -> bytes:
         document = _result(result, self._fingerprint, self._weights, self._dicts)
@@ -391,6 +394,13 @@ class _ResultEncoder:
     @staticmethod
     def _value(value: Any) -> bytes:
         return orjson.dumps(value, option=_OPTIONS).replace(b"\n", _MEMBER_INDENT)
+
+
+def _batch(pieces: list[bytes], first: bool) -> bytes:
+    """A batch of the results array's members, each led by a comma (`pieces` joined): the array's first batch
+    opens it instead."""
+    joined = b"".join(pieces)
+    return b"[" + joined[1:] if first else joined
 
 
 def _suppression(suppression: Suppression) -> dict[str, Any]:
