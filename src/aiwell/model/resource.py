@@ -252,15 +252,21 @@ def path_reader(steps: PathSteps) -> Callable[[Any], Any]:
     keys = tuple(key for key, _, _ in steps)
     if not keys or any(key is None for key in keys):
         return lambda document: follow(document, steps)
-    walk = tuple((key, steps[position:]) for position, key in enumerate(keys))
+    walk = tuple((key, folded, steps[position:]) for position, (key, _, folded) in enumerate(steps))
 
     def read(document: Any) -> Any:
         current = document
-        for key, rest in walk:
+        for key, folded, rest in walk:
             if current.__class__ is not dict:
                 return follow(current, rest)
             found = current.get(key, MISSING)
             if found is MISSING:
+                # Most keys asked for are absent in every spelling: told here, as `follow` would tell it.
+                try:
+                    if folded not in map(str.lower, current):  # type: ignore[operator]  # a key step has `folded`
+                        return MISSING
+                except TypeError:  # a key that is not text: `follow` looks the slow way
+                    pass
                 return follow(current, rest)
             current = found
         return current
