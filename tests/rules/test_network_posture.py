@@ -148,3 +148,23 @@ def test_one_posture_gets_one_verdict_on_every_service(scenario: str) -> None:
             verdicts[f"{rule.id} {resource_type}"] = result.status
     assert verdicts, "no service can express the scenario"
     assert verdicts == dict.fromkeys(verdicts, wanted), verdicts
+
+
+def test_resources_configured_alike_share_a_verdict_told_apart_by_each_value_read() -> None:
+    """Verdicts are kept for the values the policy reads, typed and spelled as they are."""
+    rule = next(rule for rule in POSTURE_RULES if "Microsoft.Storage/storageAccounts" in rule.resource_types)
+
+    def verdict(name: str, properties: dict[str, Any]) -> tuple[Status, str]:
+        body = {"type": "Microsoft.Storage/storageAccounts", "name": name, "properties": properties}
+        resource = Resource.from_arm(body, Source(SourceFormat.ARM, "posture.json"))
+        [result] = run_rules([resource], ResourceGraph([resource]), [rule])
+        return result.status, result.message
+
+    enabled = verdict("a", _acls("Enabled", "Allow", None))
+    assert enabled == verdict("b", _acls("Enabled", "Allow", None))
+    assert enabled[0] is Status.FAIL and "'Enabled'" in enabled[1]
+    lower = verdict("c", _acls("enabled", "Allow", None))
+    assert lower[0] is Status.FAIL and "'enabled'" in lower[1]
+    assert verdict("d", _acls(True, "Allow", None))[1] != enabled[1]
+    assert verdict("e", _acls("Enabled", "Deny", [ONE_IP]))[0] is Status.PASS
+    assert verdict("f", _acls("Enabled", "Deny", [ANY]))[0] is Status.FAIL

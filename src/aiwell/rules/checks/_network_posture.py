@@ -27,7 +27,8 @@ from enum import StrEnum
 from typing import Any
 
 from aiwell.graph import ResourceGraph
-from aiwell.model import MISSING, Resource, Status, Unresolved, lookup
+from aiwell.model import MISSING, Resource, Status, Unresolved, lookup, path_steps
+from aiwell.model.resource import path_reader
 from aiwell.rules.declarative import describe_unresolved, show, values_equal
 
 
@@ -198,9 +199,55 @@ def network_posture(resource: Resource, graph: ResourceGraph) -> Judgment:
     return Judgment(behind.posture, f"{opened} and {behind.reason}")
 
 
+def _read_paths(resource_type: str, firewall: Firewall) -> tuple[str, ...]:
+    """Every path whose value `network_posture` may read for a resource of the type."""
+    paths = [firewall.public_access, *(path for path in (firewall.also_public, firewall.default_action) if path),
+             *(firewall.private_when[:1] if firewall.private_when else ()), *(path for path, _ in firewall.rule_lists)]
+    if resource_type == "microsoft.documentdb/databaseaccounts":
+        paths += ["properties.isVirtualNetworkFilterEnabled", _COSMOS_VNET[0]]
+    return tuple(paths)
+
+
+_READERS = {resource_type: tuple(path_reader(path_steps(path)) for path in _read_paths(resource_type, firewall))
+            for resource_type, firewall in FIREWALLS.items()}
+"""What `_alike` reads, for each type: `lookup` of each path made into one function."""
+
+_SCALARS = (str, bool, int)
+
+_VERDICTS: dict[tuple[Any, ...], tuple[Status, str]] = {}
+"""The verdict for each type and set of values read (`_alike`): the judgment is a function of those alone, and the
+thousands of resources of an inventory are configured a few ways. Bounded by `_VERDICTS_KEPT`."""
+_VERDICTS_KEPT = 4096
+
+
+def _alike(resource_type: str, document: Any) -> tuple[Any, ...] | None:
+    """What the judgment of a resource depends on, as a key: its type and each value read, typed (True, 1 and 1.0
+    are judged and shown apart); None when a value is not a scalar (a list of rules, an unresolved value)."""
+    key: list[Any] = [resource_type]
+    for read in _READERS[resource_type]:
+        value = read(document)
+        if value is None:
+            value = MISSING
+        elif value.__class__ not in _SCALARS and value is not MISSING:
+            return None
+        key += (value.__class__, value)
+    return tuple(key)
+
+
 def network_posture_verdict(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass a private or restricted service, fail an open one, unknown when it can't be told."""
-    judged = network_posture(resource, graph)
+    alike = _alike(resource.type_lower, graph.document(resource))
+    if alike is not None:
+        known = _VERDICTS.get(alike)
+        if known is None:
+            known = _verdict(network_posture(resource, graph))
+            if len(_VERDICTS) < _VERDICTS_KEPT:
+                _VERDICTS[alike] = known
+        return known
+    return _verdict(network_posture(resource, graph))
+
+
+def _verdict(judged: Judgment) -> tuple[Status, str]:
     if judged.posture is Posture.UNKNOWN:
         return Status.UNKNOWN, f"can't tell who can reach it: {judged.reason}"
     if judged.posture is Posture.OPEN:
