@@ -164,8 +164,8 @@ def _location_key(location: Location | None) -> tuple[str, int]:
     return (location.file, location.line or 0) if location else ("", 0)
 
 
-_RULE_ID, _RESOURCE_ID, _RESOURCE_NAME, _INPUT = (
-    attrgetter(name) for name in ("rule.id", "resource_id", "resource_name", "input"))
+_RULE, _RULE_ID, _RESOURCE_ID, _RESOURCE_NAME, _INPUT = (
+    attrgetter(name) for name in ("rule", "rule.id", "resource_id", "resource_name", "input"))
 
 _Subjects = tuple[list[str], list[str], list[str]]
 """The resource ids, names and inputs of one rule's results, in their order."""
@@ -336,9 +336,13 @@ def gating_unknowns(report: Report, fail_on: Severity) -> list[Result]:
 
 def _gating(report: Report, status: Status, fail_on: Severity) -> list[Result]:
     severities = tuple(severity for severity in Severity if severity.rank >= fail_on.rank)
-    return [result for result in report.results
-            if result.status is status and result.suppression is None and not result.baselined
-            and result.rule.severity in severities]
+    gating: list[Result] = []
+    # Rule by rule: the results of a rule below `fail_on` are passed over without a look at each.
+    for rule, run in itertools.groupby(report.results, key=_RULE):
+        if rule.severity in severities:
+            gating.extend(result for result in run
+                          if result.status is status and result.suppression is None and not result.baselined)
+    return gating
 
 
 def _by_severity(results: Sequence[Result], fail_on: Severity) -> str:
