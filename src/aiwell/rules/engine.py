@@ -76,15 +76,19 @@ class _Verdicts:
         self._cache: dict[tuple[str, int], tuple[Status, str]] = {}
         # Only the verdicts of prerequisites are asked for again: the others are not kept.
         self._prerequisites = {prerequisite for rule in rules for prerequisite in rule.moot_if_failing}
+        self._found: dict[str, list[tuple[Rule, frozenset[str], str]]] = {}
+        """Each moot rule's prerequisites found (`lookup`), with their types (lower case) and what the rule says
+        while one fails, worked out once per rule."""
 
     def is_prerequisite(self, rule: Rule) -> bool:
         """Whether a rule's verdicts may be asked for again (another rule is moot while it fails)."""
         return rule.id in self._prerequisites
 
     def of(self, rule: Rule, resource: Resource) -> tuple[Status, str]:
-        if rule.id not in self._prerequisites:
+        rule_id = rule.id
+        if rule_id not in self._prerequisites:
             return self._moot(rule, resource) or _verdict(rule, resource, self._graph)
-        key = (rule.id, id(resource))
+        key = (rule_id, id(resource))
         cached = self._cache.get(key)
         if cached is None:
             cached = self._moot(rule, resource) or _verdict(rule, resource, self._graph)
@@ -94,15 +98,21 @@ class _Verdicts:
     def _moot(self, rule: Rule, resource: Resource) -> tuple[Status, str] | None:
         if not rule.moot_if_failing:
             return None
-        self._prerequisites.update(rule.moot_if_failing)
-        for prerequisite_id in rule.moot_if_failing:
-            prerequisite = self._lookup(prerequisite_id)
-            if prerequisite is None or not prerequisite.applies_to(resource):
-                continue
-            status, _ = self.of(prerequisite, resource)
-            if status is Status.FAIL:
-                return Status.NOT_APPLICABLE, (f"moot while {prerequisite.id} {prerequisite.name} fails on it "
-                                               f"({prerequisite.title})")
+        found = self._found.get(rule.id)
+        if found is None:
+            self._prerequisites.update(rule.moot_if_failing)
+            found = []
+            for prerequisite_id in rule.moot_if_failing:
+                prerequisite = self._lookup(prerequisite_id)
+                if prerequisite is not None:
+                    found.append((prerequisite, frozenset(map(str.lower, prerequisite.resource_types)),
+                                  f"moot while {prerequisite.id} {prerequisite.name} fails on it "
+                                  f"({prerequisite.title})"))
+            self._found[rule.id] = found
+        resource_type = resource.type_lower
+        for prerequisite, types, moot in found:
+            if resource_type in types and self.of(prerequisite, resource)[0] is Status.FAIL:
+                return Status.NOT_APPLICABLE, moot
         return None
 
 
