@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import pickle
 
 import pytest
 
@@ -59,6 +61,8 @@ def test_engine_result_is_the_result_the_dataclass_makes() -> None:
     made = engine_result(AIW000, Status.FAIL, "/x", "t", "n", "m", Location("f.json", 3), "f.json")
     expected = Result(AIW000, Status.FAIL, "/x", "t", "n", "m", Location("f.json", 3), input="f.json")
     assert made == expected and hash(made) == hash(expected) and repr(made) == repr(expected)
+    assert type(made) is Result and dataclasses.fields(made) == dataclasses.fields(expected)
+    assert pickle.loads(pickle.dumps(made)) == expected and copy.copy(made) == expected
     assert dataclasses.replace(made, baselined=True) == dataclasses.replace(expected, baselined=True)
     with pytest.raises(dataclasses.FrozenInstanceError):
         made.status = Status.PASS  # type: ignore[misc]
