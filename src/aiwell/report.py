@@ -274,10 +274,11 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
     input_list = sorted(dict.fromkeys(inputs), key=lambda i: (i.path, i.parameters or "", i.input,
                                                               i.address or "", i.reason))
     all_results = list(results)
-    reported = {(r.resource_id, r.input, r.message) for r in all_results if r.rule.id == AIW000.id}
-    for record in input_list:
-        if record.status is not InputStatus.NOT_ANALYSED:
-            continue
+    not_analysed = [record for record in input_list if record.status is InputStatus.NOT_ANALYSED]
+    # Looked for only when an input was not analysed: it takes a pass over every result.
+    reported = {(r.resource_id, r.input, r.message) for r in all_results if r.rule.id == AIW000.id} \
+        if not_analysed else set()
+    for record in not_analysed:
         failure = not_analysed_result(record)
         if (failure.resource_id, failure.input, failure.message) not in reported:
             all_results.append(failure)
