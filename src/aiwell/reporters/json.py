@@ -274,6 +274,7 @@ class _ResultEncoder:
         self._subjects: dict[int, tuple[Any, ...]] = {}
         self._dicts: dict[int, _RuleFields] = {}
         self._token = secrets.token_hex(8)
+        self._locations: dict[tuple[str, int | None], bytes] = {}
 
     def array(self, results: Iterable[Result]) -> Iterator[bytes]:
         """The `results` array of the listed ones among `results` (not `not_applicable`), as `_array` writes it,
@@ -386,8 +387,12 @@ class _ResultEncoder:
             orjson.dumps(display_text(result.resource_id)), between[0],
             orjson.dumps(display_text(result.resource_type)), between[1],
             orjson.dumps(display_text(result.resource_name)), between[2], orjson.dumps(result.input)))
-        encoded_location = b"null" if location is None else self._value({"file": location.file,
-                                                                          "line": location.line})
+        encoded_location = b"null"
+        if location is not None:
+            # The resources of one file share its name and often a line (an export written on one line).
+            spot = (location.file, location.line)
+            encoded_location = self._locations.get(spot) or self._locations.setdefault(
+                spot, self._value({"file": location.file, "line": location.line}))
         return (result.resource_id, result.resource_type, result.resource_name, result.input, location, encoded,
                 encoded_location, self._fingerprint.resource_part(result))
 
