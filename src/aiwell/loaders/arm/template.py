@@ -288,6 +288,11 @@ def resource_id(prefix: str | Unresolved, resource_type: str, name: str | Unreso
     base = scope if scope is not None else prefix
     if isinstance(base, Unresolved):
         return Unresolved(base.expression, base.reason, resource_type if _is_namespaced(resource_type) else None)
+    if scope is None and name and "/" not in name and resource_type.count("/") == 1:
+        # Most resources: a top-level type and a one-segment name, whose id `id_path` would spell just so.
+        namespace, kind = resource_type.split("/")
+        if kind.lower() != "providers" and resource_type.lower() != _RESOURCE_GROUPS_TYPE:
+            return f"{base}/providers/{namespace}/{kind}/{name}"
     names = name.split("/")
     if "" in names:
         return Unresolved(f"{resource_type} '{name}'", "a segment of the name is empty (Azure rejects this resource)")
