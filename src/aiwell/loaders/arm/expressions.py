@@ -572,7 +572,107 @@ def copy_count(count: Any, what: str) -> int:
     return count
 
 
+_INVARIANT_FUNCTIONS = frozenset({
+    "base64", "base64tostring", "base64tojson", "concat", "contains", "datauri", "datauritostring", "empty",
+    "endswith", "startswith", "first", "last", "format", "guid", "indexof", "lastindexof", "join", "json", "length",
+    "padleft", "replace", "skip", "take", "split", "string", "substring", "tolower", "toupper", "trim",
+    "uniquestring", "uri", "uricomponent", "uricomponenttostring", "array", "createarray", "flatten",
+    "intersection", "union", "max", "min", "range", "tryget", "indexfromend", "tryindexfromend", "createobject",
+    "items", "objectkeys", "null", "shallowmerge", "and", "or", "not", "bool", "true", "false", "if", "coalesce",
+    "equals", "greater", "greaterorequals", "less", "lessorequals", "add", "sub", "mul", "div", "mod", "int",
+    "float", "datetimeadd", "datetimefromepoch", "datetimetoepoch", "parsecidr", "cidrsubnet", "cidrhost",
+    "parameters", "variables", "deployment", "environment", "resourcegroup", "subscription", "tenant",
+    "managementgroup",
+})
+"""Functions whose value, given the same arguments, is the same wherever in one deployment they are called: pure
+functions of their arguments, and those that read the deployment's parameters, its variables (each evaluated
+once, then kept) and its context. Not: `copyIndex()` and `lambdaVariables()` (they answer per loop or lambda),
+lambdas and the functions that take them, user-defined functions, `reference()` and the resource id functions
+(they read the declarations, which grow as the deployment is expanded), deployment-time functions (`list*`,
+`newGuid()`, `utcNow()`) and functions aiwell does not know."""
+
+_KEPT_TYPES = frozenset({str, int, float, bool, type(None), Unresolved})
+"""Types of the values an invariant expression's evaluation is reused for: immutable, so that sharing one is never
+seen (an object or array is built afresh each time, as every evaluation returns new objects)."""
+
+
+class _Invariant:
+    """What the evaluator knows of one invariant expression (by its text) in one deployment.
+
+    The first evaluation fills the variables and parameter defaults it reads (each evaluated once, then kept), so
+    the second is the one every later evaluation would repeat: its value and the work it spent are kept, unless it
+    made a note (notes can be taken back, by `if()` with an unresolved condition) or its value is mutable. Later
+    evaluations charge that work and return that value, as long as the depth it needs is there; otherwise they
+    run, to fail as they would have."""
+
+    __slots__ = ("height", "runs", "steps", "value")
+
+    def __init__(self, height: int) -> None:
+        self.height = height
+        """How many levels deep evaluating the expression can go, itself included (the height of its tree)."""
+        self.runs = 0
+        """Evaluations started: the first, then the second (whose value is kept when it ends)."""
+        self.steps: int | None = None
+        """The work the second evaluation spent, once its value is kept."""
+        self.value: Any = None
+
+
+_VARIES = _Invariant(0)
+"""The entry of an expression whose value may differ from one evaluation to the next, or is not kept."""
+
+
+def _invariant_height(node: Node) -> int | None:
+    """The height of `node`'s tree when its value is invariant (`_INVARIANT_FUNCTIONS`), else None."""
+    if isinstance(node, StringLiteral | IntegerLiteral):
+        return 1
+    if isinstance(node, FunctionCall):
+        if node.name.lower() not in _INVARIANT_FUNCTIONS:
+            return None
+        heights = [_invariant_height(arg) for arg in node.args]
+        known = [height for height in heights if height is not None]
+        return 1 + max(known, default=0) if len(known) == len(heights) else None
+    if isinstance(node, PropertyAccess):
+        target = _invariant_height(node.target)
+        return None if target is None else 1 + target
+    if isinstance(node, IndexAccess):
+        target, index = _invariant_height(node.target), _invariant_height(node.index)
+        return None if target is None or index is None else 1 + max(target, index)
+    return None
+
+
 def _evaluate_node(node: Node, scope: EvalScope) -> Any:
+    kind = node.__class__
+    if kind is StringLiteral or kind is IntegerLiteral:
+        return _evaluate_afresh(node, scope)
+    invariants = scope.invariants()
+    if invariants is None:
+        return _evaluate_afresh(node, scope)
+    entry = invariants.get(node.text)
+    if entry is None:
+        height = _invariant_height(node)
+        entry = invariants[node.text] = _VARIES if height is None else _Invariant(height)
+    if entry.steps is not None:
+        if scope.replay(entry.steps, entry.height):
+            return entry.value
+        return _evaluate_afresh(node, scope)
+    if entry is _VARIES or entry.runs > 1:  # (a second evaluation that failed, or one within it: not kept)
+        return _evaluate_afresh(node, scope)
+    if entry.runs == 0:
+        value = _evaluate_afresh(node, scope)
+        entry.runs = 1  # (not when the first evaluation fails: the next is a first one again)
+        return value
+    entry.runs = 2
+    steps, notes = scope.steps, scope.note_calls
+    value = _evaluate_afresh(node, scope)
+    if scope.note_calls == notes and value.__class__ in _KEPT_TYPES:
+        entry.steps, entry.value = scope.steps - steps, value
+    else:
+        invariants[node.text] = _VARIES
+    return value
+
+
+def _evaluate_afresh(node: Node, scope: EvalScope) -> Any:
+    """`node`'s value, evaluated."""
     scope.descend()
     try:
         if isinstance(node, FunctionCall):

@@ -687,7 +687,7 @@ class _Expander:
                           variables=variables if isinstance(variables, dict) else {},
                           functions=functions if isinstance(functions, list) else [],
                           context=context, template=template, parameter_values_source=source,
-                          declarations=_Declarations(self, parent))
+                          declarations=_Declarations(self, parent), reuse_invariants=True)
         self.scopes.append(scope)
         return scope
 
