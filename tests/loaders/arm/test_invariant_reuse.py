@@ -32,6 +32,7 @@ TEMPLATE: dict[str, Any] = {
     "variables": {
         "name": "[concat(parameters('prefix'), 'x')]",
         "loop": "[variables('loop')]",
+        "broken": "[concat(toLower(toLower('a')), toLower('a', 'b'))]",  # an error, noted nowhere
         "items": {"copy": [{"name": "entries", "count": 2, "input": "[copyIndex('entries')]"}]},
     },
     "functions": [{"namespace": "ns", "members": {"twice": {
@@ -59,6 +60,7 @@ EXPRESSIONS = [
     "[if(parameters('flag'), length(parameters('count')), 1)]",  # a trial whose note is taken back
     "[length(parameters('count'))]",  # ... and then made again
     "[if(parameters('flag'), 'a', 'a')]",
+    "[if(parameters('flag'), variables('broken'), 'a')]",  # a variable that fails, evaluated each time
     "[deployment().name]",
     "[createObject('a', parameters('prefix'))]",
     "[variables('items').entries[1]]",
@@ -120,10 +122,13 @@ def test_the_work_limit_stops_a_reused_value_where_it_stops_a_fresh_one(budget: 
 
 @pytest.mark.parametrize("depth", range(90, 101))
 def test_the_depth_limit_stops_a_reused_value_where_it_stops_a_fresh_one(depth: int) -> None:
-    nested: Any = "[toLower(concat(parameters('prefix'), parameters('location')))]"
-    for _ in range(depth):
-        nested = [nested]
-    values = ["[toLower(concat(parameters('prefix'), parameters('location')))]"] * 3 + [nested, nested]
+    values: list[Any] = []
+    for expression in ("[toLower(concat(parameters('prefix'), parameters('location')))]",
+                       "[if(parameters('flag'), variables('broken'), 'a')]"):
+        nested: Any = expression
+        for _ in range(depth):
+            nested = [nested]
+        values += [expression] * 3 + [nested, nested]
     assert _run(_scope(reuse=True), values) == _run(_scope(reuse=False), values)
 
 

@@ -597,28 +597,30 @@ seen (an object or array is built afresh each time, as every evaluation returns 
 
 
 class _Invariant:
-    """What the evaluator knows of one invariant expression (by its text) in one deployment.
+    """The value of one invariant expression in one deployment, and the work and depth evaluating it takes.
 
-    The first evaluation fills the variables and parameter defaults it reads (each evaluated once, then kept), so
-    the second is the one every later evaluation would repeat: its value and the work it spent are kept, unless it
-    made a note (notes can be taken back, by `if()` with an unresolved condition) or its value is mutable. Later
-    evaluations charge that work and return that value, as long as the depth it needs is there; otherwise they
-    run, to fail as they would have."""
+    An expression's first evaluation fills the variables and parameter defaults it reads (each evaluated once,
+    then kept), so the second is the one every later evaluation would repeat: its value and the work it spent are
+    kept, unless it made a note (notes can be taken back, by `if()` with an unresolved condition), evaluated a
+    variable or parameter default (one whose evaluation fails is evaluated each time, as deep as it goes) or its
+    value is mutable. Later evaluations charge that work and return that value, as long as the depth it needs is there;
+    otherwise they run, to fail as they would have."""
 
-    __slots__ = ("height", "runs", "steps", "value")
+    __slots__ = ("height", "steps", "value")
 
-    def __init__(self, height: int) -> None:
+    def __init__(self, height: int, steps: int, value: Any) -> None:
         self.height = height
         """How many levels deep evaluating the expression can go, itself included (the height of its tree)."""
-        self.runs = 0
-        """Evaluations started: the first, then the second (whose value is kept when it ends)."""
-        self.steps: int | None = None
-        """The work the second evaluation spent, once its value is kept."""
-        self.value: Any = None
+        self.steps = steps
+        self.value = value
 
 
-_VARIES = _Invariant(0)
+_EVALUATED_ONCE = _Invariant(0, 0, None)
+"""The entry of an expression evaluated once (to its end): the next evaluation tells whether it is invariant."""
+_VARIES = _Invariant(0, 0, None)
 """The entry of an expression whose value may differ from one evaluation to the next, or is not kept."""
+_BEING_KEPT = _Invariant(0, 0, None)
+"""The entry of an expression during its second evaluation (left so when that fails: it is not kept then)."""
 
 
 def _invariant_height(node: Node) -> int | None:
@@ -647,27 +649,31 @@ def _evaluate_node(node: Node, scope: EvalScope) -> Any:
     invariants = scope.invariants()
     if invariants is None:
         return _evaluate_afresh(node, scope)
-    entry = invariants.get(node.text)
+    text = node.text
+    entry = invariants.get(text)
     if entry is None:
-        height = _invariant_height(node)
-        entry = invariants[node.text] = _VARIES if height is None else _Invariant(height)
-    if entry.steps is not None:
-        if scope.replay(entry.steps, entry.height):
-            return entry.value
-        return _evaluate_afresh(node, scope)
-    if entry is _VARIES or entry.runs > 1:  # (a second evaluation that failed, or one within it: not kept)
-        return _evaluate_afresh(node, scope)
-    if entry.runs == 0:
+        # Most expressions of a template are evaluated once: nothing more is worked out for them.
         value = _evaluate_afresh(node, scope)
-        entry.runs = 1  # (not when the first evaluation fails: the next is a first one again)
+        invariants[text] = _EVALUATED_ONCE
         return value
-    entry.runs = 2
-    steps, notes = scope.steps, scope.note_calls
-    value = _evaluate_afresh(node, scope)
-    if scope.note_calls == notes and value.__class__ in _KEPT_TYPES:
-        entry.steps, entry.value = scope.steps - steps, value
-    else:
+    if entry is _EVALUATED_ONCE:
+        return _evaluate_again(node, scope, invariants)
+    if entry is _VARIES or entry is _BEING_KEPT or not scope.replay(entry.steps, entry.height):
+        return _evaluate_afresh(node, scope)
+    return entry.value
+
+
+def _evaluate_again(node: Node, scope: EvalScope, invariants: dict[str, Any]) -> Any:
+    """The second evaluation of an expression: its value kept when it is invariant (`_Invariant`)."""
+    height = _invariant_height(node)
+    if height is None:
         invariants[node.text] = _VARIES
+        return _evaluate_afresh(node, scope)
+    invariants[node.text] = _BEING_KEPT
+    steps, unrepeated = scope.steps, scope.unrepeated
+    value = _evaluate_afresh(node, scope)
+    kept = scope.unrepeated == unrepeated and value.__class__ in _KEPT_TYPES
+    invariants[node.text] = _Invariant(height, scope.steps - steps, value) if kept else _VARIES
     return value
 
 
@@ -812,6 +818,7 @@ def resolve_variable(name: str, scope: EvalScope, text: str) -> Any:
     if key in scope.variables_in_progress:
         return Unresolved(text, f"variable '{name}' refers to itself")
     scope.variables_in_progress.append(key)
+    scope.evaluated()
     try:
         definition = scope.variable_definition(key)
         root = scope.root()
@@ -861,6 +868,7 @@ def resolve_parameter(name: str, scope: EvalScope, text: str) -> Any:
         return Unresolved(text, f"the default of parameter '{name}' refers to itself")
     else:
         scope.parameters_in_progress.append(key)
+        scope.evaluated()
         try:
             result = _evaluate_value(definition["defaultValue"], scope.root())
         finally:

@@ -173,8 +173,8 @@ class _Shared:
     variables_in_progress: list[str] = field(default_factory=list)
     parameter_cache: dict[str, Any] = field(default_factory=dict)
     parameters_in_progress: list[str] = field(default_factory=list)
-    note_calls: int = 0
-    """How many times `note()` was called (a note already recorded counted too)."""
+    unrepeated: int = 0
+    """`EvalScope.unrepeated`."""
     invariants: dict[str, Any] | None = None
     """`EvalScope.invariants()`: None when the scope was made without `reuse_invariants`."""
 
@@ -274,14 +274,19 @@ class EvalScope:
     def note(self, message: str) -> None:
         """Record a warning once."""
         shared = self._shared
-        shared.note_calls += 1
+        shared.unrepeated += 1
         if message not in shared.notes:
             shared.notes.append(message)
 
     @property
-    def note_calls(self) -> int:
-        """How many times `note()` has been called in this deployment, a note already recorded counted too."""
-        return self._shared.note_calls
+    def unrepeated(self) -> int:
+        """How many times this deployment's evaluation did what evaluating the same expression again may not do:
+        make a note (a note already made counted too), evaluate a variable or a parameter default (`evaluated()`)."""
+        return self._shared.unrepeated
+
+    def evaluated(self) -> None:
+        """Count a variable or a parameter default evaluated (`unrepeated`)."""
+        self._shared.unrepeated += 1
 
     def invariants(self) -> dict[str, Any] | None:
         """Where the evaluator keeps, by expression text, what it knows of expressions whose value is the same
