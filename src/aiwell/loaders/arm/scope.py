@@ -411,7 +411,9 @@ class EvalScope:
 
     def leave(self) -> None:
         """Come back up one level."""
-        self._shared.depth = max(0, self._shared.depth - 1)
+        shared = self._shared
+        if shared.depth > 0:
+            shared.depth -= 1
 
 
 @dataclass(frozen=True)

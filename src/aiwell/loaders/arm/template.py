@@ -242,8 +242,20 @@ def _field(raw: Mapping[str, Any], key: str) -> Any:
     return None
 
 
+def _spelling(raw: Mapping[str, Any], folded: str) -> str | None:
+    """The first key of `raw` whose lower case is `folded`, or None."""
+    with contextlib.suppress(TypeError):  # (a key that is not text: look the slow way)
+        if folded not in map(str.lower, raw):
+            return None
+    return next((k for k in raw if isinstance(k, str) and k.lower() == folded), None)
+
+
 def _fields(raw: Mapping[str, Any], keys: Mapping[str, str]) -> dict[str, Any]:
     """`_field(raw, key)` of each key of `keys` (its lower case → the key) that `raw` holds, in one pass over `raw`."""
+    with contextlib.suppress(TypeError):  # (a key that is not text: look the slow way)
+        # Most resources hold none of the keys asked for: tell so by lower-casing their keys in one C loop.
+        if keys.keys().isdisjoint(map(str.lower, raw)):
+            return {}
     found: dict[str, Any] = {}
     for candidate, value in raw.items():
         if isinstance(candidate, str):
@@ -790,7 +802,7 @@ class _Expander:
                 raise TemplateError(f"condition must be true or false, not {condition!r}")
 
         is_deployment = str(_field(raw, "type")).lower() == _DEPLOYMENTS_TYPE
-        body_raw = _without(raw, _CONTROL_KEYS) if controls else dict(raw)
+        body_raw = _without(raw, _CONTROL_KEYS) if controls else raw  # (evaluating it leaves it as it is)
         inline_template: Any = None
         if is_deployment:
             body_raw, inline_template = _split_inline_template(body_raw)
@@ -886,7 +898,7 @@ class _Expander:
         placement = _fields(body, _PLACEMENT_FIELDS)
         prefix = frame.target.prefix(subscription=placement.get("subscriptionId"),
                                      resource_group=placement.get("resourceGroup"))
-        scope_key = next((k for k in body if isinstance(k, str) and k.lower() == "scope"), None)
+        scope_key = _spelling(body, "scope")
         value = body[scope_key] if scope_key is not None else None
         extended: str | Unresolved | None = None
         if isinstance(value, Unresolved) or (isinstance(value, str) and value):
