@@ -244,18 +244,22 @@ def _field(raw: Mapping[str, Any], key: str) -> Any:
 
 def _spelling(raw: Mapping[str, Any], folded: str) -> str | None:
     """The first key of `raw` whose lower case is `folded`, or None."""
-    with contextlib.suppress(TypeError):  # (a key that is not text: look the slow way)
+    try:
         if folded not in map(str.lower, raw):
             return None
+    except TypeError:  # a key that is not text: look the slow way
+        pass
     return next((k for k in raw if isinstance(k, str) and k.lower() == folded), None)
 
 
 def _fields(raw: Mapping[str, Any], keys: Mapping[str, str]) -> dict[str, Any]:
     """`_field(raw, key)` of each key of `keys` (its lower case → the key) that `raw` holds, in one pass over `raw`."""
-    with contextlib.suppress(TypeError):  # (a key that is not text: look the slow way)
+    try:
         # Most resources hold none of the keys asked for: tell so by lower-casing their keys in one C loop.
         if keys.keys().isdisjoint(map(str.lower, raw)):
             return {}
+    except TypeError:  # a key that is not text: look the slow way
+        pass
     found: dict[str, Any] = {}
     for candidate, value in raw.items():
         if isinstance(candidate, str):
