@@ -788,7 +788,8 @@ class _Loader:
             expansion: TemplateExpansion = expand_template(
                 template.document, parameters=parameter_file.values if parameter_file else None,
                 parameters_source=str(parameters_path) if parameters_path else None, context=self.context,
-                root=template.candidate.root)
+                root=template.candidate.root,
+                input_label=input_label(str(path), *((str(parameters_path),) if parameters_path else ())))
         except InputError as exc:
             record = _not_analysed(path, _reason(exc), line=exc.line, parameters=parameters_path)
             return _Deployment(template, record, [], set())
@@ -956,6 +957,8 @@ def _belonging(resources: list[Resource], record: InputRecord) -> list[Resource]
     for resource in resources:
         # Built field by field: dataclasses.replace costs several times as much, once per resource of an export.
         old = resource.source
+        if not summary and old.input == label:
+            continue  # made with the label (`expand_template`'s `input_label`)
         resource.source = Source(old.format, old.file, old.line, old.end_line, old.address, label,
                                  summary or old.partial)
     return resources

@@ -658,8 +658,9 @@ def _headers(entries: _Entries, position: int, instance: str, raw: Any, symbol: 
 class _Expander:
     """Expands one deployment, nested deployments included; collects resources and notes."""
 
-    def __init__(self, *, root: Path | None, context: DeploymentContext, top_file: Path) -> None:
+    def __init__(self, *, root: Path | None, context: DeploymentContext, top_file: Path, input_label: str) -> None:
         self.top_file = top_file
+        self.input_label = input_label
         self.root = root.resolve() if root is not None else None
         self.context = context
         self.resources: list[Resource] = []
@@ -830,7 +831,7 @@ class _Expander:
         body["type"] = full_type
         body["name"] = name
         line, end_line = span if span else (None, None)
-        source = Source(SourceFormat.ARM, str(frame.file), line, end_line, address)
+        source = Source(SourceFormat.ARM, str(frame.file), line, end_line, address, self.input_label)
         resource = Resource.from_arm(body, source, resource_id=rid)
         self.resources.append(resource)
         frame.declarations.record(_Record(instance, resource, body))
@@ -1228,14 +1229,15 @@ def _with_configured(template: Mapping[str, Any], supplied: Mapping[str, Any],
 
 def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | None = None,
                     parameters_source: str | None = None, context: DeploymentContext | None = None,
-                    root: Path | None = None, instance: str = "") -> TemplateExpansion:
+                    root: Path | None = None, instance: str = "", input_label: str = "") -> TemplateExpansion:
     """Expand one deployment of the template in `document` into resources.
 
     `parameters` are the values of a parameter file (`ParameterFile.values`), matched case-insensitively;
     `parameters_source` names that file in messages. `root` is the directory tree under review: a linked
     template (`templateLink.relativePath`) is only read inside it. `instance` prefixes the instance names that
     unresolved ids carry (`ai[0].` for a Bicep module instance: `ai[0].account.id`), so that the resources of two
-    deployments of one template keep distinct ids. Raises `TemplateError` (with the line of the resource involved
+    deployments of one template keep distinct ids. `input_label` is what each resource's `Source.input` says (the
+    `InputRecord.input` of the deployment). Raises `TemplateError` (with the line of the resource involved
     when known) when the template can't be expanded.
     """
     template = document.value
@@ -1245,7 +1247,7 @@ def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | N
     target = _target_for_schema(template, context)
     # The template's `$schema` says where it deploys: resourceId(), resourceGroup() and deployment() follow it.
     context = dataclasses.replace(context, deployment_scope=target.kind)
-    expander = _Expander(root=root, context=context, top_file=Path(document.path))
+    expander = _Expander(root=root, context=context, top_file=Path(document.path), input_label=input_label)
     try:
         scope = expander.new_scope(template, _with_configured(template, parameters or {}, context), context,
                                    parameters_source, None)
