@@ -381,17 +381,17 @@ class _Loader:
             return
         del raw
         try:
-            value = parse_text(text, str(path), track=()).value
+            document = parse_text(text, str(path), track=())
         except ParseError as exc:
             if reported or _mentions_template(text):
                 self.unreadable(key, candidate, _reason(exc), exc.line, as_parameters=as_parameters)
             return
+        value = document.value
         kind = _classify(value)
         if as_parameters and kind is not _Kind.PARAMETERS:
             self.fail(key, path, "given with --parameters but not an ARM parameter file")
         elif kind is _Kind.TEMPLATE:
-            del value
-            self.templates[key] = _Template(candidate, parse_text(text, str(path)))
+            self.templates[key] = _Template(candidate, document.tracking(("resources",)))
         elif kind is _Kind.PARAMETERS:
             try:
                 parsed = read_parameter_file(value, path, azd_values=self.context.azd_values)
@@ -402,7 +402,7 @@ class _Loader:
         elif kind is _Kind.INVENTORY:
             self.load_inventory(key, path, JsonDocument(path=str(path), value=value, text=text))
         elif kind is _Kind.PLAN:
-            del value
+            del value, document
             self.load_plan(key, path, text)
         elif candidate.explicit:
             self.fail(key, path, "not an ARM template, ARM parameter file or Azure inventory export",

@@ -16,9 +16,10 @@ import contextlib
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from aiwell.errors import ParseError
 from aiwell.loaders.files import MAX_FILE_BYTES, read_file_text
@@ -93,6 +94,12 @@ class JsonDocument:
     def span_of(self, obj: Any) -> tuple[int, int] | None:
         """The (start, end) lines of a tracked object, if recorded."""
         return self.lines.get(id(obj))
+
+    def tracking(self, track: tuple[str, ...]) -> JsonDocument:
+        """This document with lines for the objects under the keys in `track` (as `parse_text` tracks them), its
+        text not decoded again."""
+        return JsonDocument(path=self.path, value=self.value, text=self.text, track=frozenset(k.lower() for k in track),
+                            root_items=self.root_items, cleaned=self.cleaned)
 
 
 def strip_jsonc(text: str) -> str:
@@ -290,7 +297,8 @@ class _LineTracker:
 
     def _walk_array(self, value: list[Any], pos: int, *, depth: int, record_items: bool) -> int:
         text = self.text
-        skip_ws = self._WS.match  # (it matches everywhere: white space or nothing)
+        # It matches everywhere (white space or nothing): never None.
+        skip_ws = cast(Callable[[str, int], re.Match[str]], self._WS.match)
         decode = self.decoder.raw_decode
         on_path, spans = self.on_path, self.spans
         pos = skip_ws(text, pos + 1).end()

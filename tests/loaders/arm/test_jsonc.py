@@ -156,3 +156,12 @@ def test_lone_surrogates_in_strings_are_read() -> None:
     document = parse_text('{"resources": [{"name": "st\\ud800"}]}', "t.json")
     assert document.value["resources"][0]["name"] == "st\ud800"
     assert document.span_of(document.value["resources"][0]) == (1, 1)
+
+
+def test_a_document_tracking_other_keys_shares_its_value_and_finds_the_same_lines() -> None:
+    text = '{\n  // a comment\n  "resources": [\n    {"name": "a"},\n  ],\n}\n'
+    decoded = parse_text(text, "t.json", track=())
+    tracked = decoded.tracking(("resources",))
+    assert tracked.value is decoded.value and decoded.lines == {}
+    again = parse_text(text, "t.json")
+    assert tracked.span_of(tracked.value["resources"][0]) == again.span_of(again.value["resources"][0]) == (4, 4)
