@@ -29,7 +29,11 @@ def normalise_id(resource_id: str) -> str:
 
 
 def _segments(text: str) -> list[str]:
-    return [part for part in text.split("/") if part]
+    parts = text.split("/")
+    # Most ids have no empty part but the one before their leading slash: dropped without a comprehension.
+    if parts and not parts[0]:
+        del parts[0]
+    return [part for part in parts if part] if "" in parts else parts
 
 
 def _last_providers_index(segments: list[str]) -> int | None:
@@ -94,6 +98,8 @@ def parent_type_and_name(resource_type: str, name: str) -> tuple[str, str] | Non
     resource it
     extends as parent. None for a top-level resource or when name and type do not line up.
     """
+    if resource_type.count("/") < 2:
+        return None  # a top-level type (`Namespace/type`): no parent, and no room for `/providers/`
     lowered = resource_type.lower()
     marker = lowered.find("/providers/")
     name_parts = _segments(name)

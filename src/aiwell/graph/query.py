@@ -9,6 +9,9 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiwell.graph.build import (
+    DIAGNOSTIC_SETTING_TYPE,
+    EXTENSION_TYPES,
+    PRIVATE_ENDPOINT_TYPE,
     TargetByName,
     containing_scopes,
     diagnostic_target,
@@ -30,6 +33,8 @@ from aiwell.model.context import ReviewContext
 from aiwell.model.sizing import SizingPlan
 
 _TypeName = tuple[str, str]
+_EDGE_TYPES = frozenset({PRIVATE_ENDPOINT_TYPE, DIAGNOSTIC_SETTING_TYPE, *EXTENSION_TYPES})
+"""The types (lower case) of the resources `ResourceGraph` links to others, but for the nested forms."""
 _Derived = TypeVar("_Derived")
 
 
@@ -110,8 +115,9 @@ class ResourceGraph:
         self._by_name: dict[str, list[Resource]] = defaultdict(list)
         self._by_unresolved_id: dict[str, list[Resource]] = defaultdict(list)
         self._by_type: dict[str, list[Resource]] = defaultdict(list)
+        by_type = self._by_type
         for resource in self._resources:
-            self._by_type[resource.type_lower].append(resource)
+            by_type[resource.type.lower()].append(resource)
             if isinstance(resource.id, str) and resource.id.strip():
                 key = normalise_id(resource.id)
                 first = self._by_id.setdefault(key, resource)
@@ -139,7 +145,13 @@ class ResourceGraph:
         self._extensions_on: dict[int, list[Resource]] = defaultdict(list)
         self._extensions_on_scope: dict[str, list[Resource]] = defaultdict(list)
         self._unresolved_extensions: list[Resource] = []
-        for resource in self._resources:
+        # Only these types, and nested forms (`<parentType>/providers/...`), can be endpoints, settings or
+        # extensions: resources of the other types are not asked one by one.
+        linking = {resource_type for resource_type in by_type
+                   if resource_type in _EDGE_TYPES or "/providers/" in resource_type}
+        for resource in self._resources if linking else ():
+            if resource.type.lower() not in linking:
+                continue
             if is_private_endpoint(resource):
                 self._link_private_endpoint(resource)
             elif is_diagnostic_setting(resource):
