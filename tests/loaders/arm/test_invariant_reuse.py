@@ -4,6 +4,7 @@ evaluation to the next is never reused."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,12 +12,12 @@ from typing import Any
 import pytest
 import yaml
 
-from aiwell.errors import TemplateError
+from aiwell.errors import InputError, TemplateError
 from aiwell.loaders.arm import scope as scope_module
 from aiwell.loaders.arm.expressions import evaluate_value
 from aiwell.loaders.arm.scope import EvalScope
 from aiwell.loaders.arm.template import expand_template
-from aiwell.loaders.jsonc import parse_text
+from aiwell.loaders.jsonc import load_json, parse_text
 from aiwell.model.values import Unresolved
 
 CASES_FILE = Path(__file__).parents[2] / "fixtures" / "arm-functions" / "cases.yaml"
@@ -140,8 +141,58 @@ def test_a_template_of_many_alike_resources_gets_each_its_own_values() -> None:
                  for index in range(3)]
     template = {"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
                 "contentVersion": "1.0.0.0", "parameters": TEMPLATE["parameters"], "resources": resources}
-    import json
-
     expansion = expand_template(parse_text(json.dumps(template), "t.json"))
     assert [(r.name, r.location, r.properties["n"], r.properties["tag"]) for r in expansion.resources] == [
         (f"st{index}", "westeurope", copy, "ST") for index in range(3) for copy in range(2)]
+
+
+FIXTURES = Path(__file__).parents[2] / "fixtures"
+TEMPLATES = sorted(path for path in FIXTURES.rglob("*.json") if b"deploymentTemplate" in path.read_bytes())
+
+OUTER_SCOPE_DEPLOYMENT = {
+    "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+    "contentVersion": "1.0.0.0",
+    "parameters": {"name": {"type": "string"}},
+    "resources": [
+        *({"type": "Microsoft.Network/privateEndpoints", "apiVersion": "2024-05-01", "name": name,
+           "properties": {"target": "[resourceId('Microsoft.Storage/storageAccounts', parameters('name'))]",
+                          "region": "[resourceGroup().location]"}} for name in ("pe1", "pe2")),
+        {"type": "Microsoft.Resources/deployments", "apiVersion": "2022-09-01", "name": "inner",
+         "properties": {"mode": "Incremental", "template": {
+             "$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",
+             "contentVersion": "1.0.0.0",
+             "resources": [{"type": "Microsoft.Storage/storageAccounts", "apiVersion": "2023-05-01",
+                            "name": "[parameters('name')]", "location": "[resourceGroup().location]"}]}}},
+        # The same id once the nested deployment (outer scope) has declared the account: its instance's id now.
+        *({"type": "Microsoft.Network/privateEndpoints", "apiVersion": "2024-05-01", "name": name,
+           "properties": {"target": "[resourceId('Microsoft.Storage/storageAccounts', parameters('name'))]",
+                          "region": "[resourceGroup().location]"}} for name in ("pe3", "pe4")),
+    ],
+}
+
+
+def _expansion(document: Any) -> Any:
+    try:
+        expansion = expand_template(document, root=FIXTURES)
+    except InputError as exc:
+        return ("error", exc.message, exc.line)
+    return ([(r.id, r.name, r.type, r.location, r.properties, r.tags, r.depends_on, r.source)
+             for r in expansion.resources], expansion.notes, expansion.unreviewed, expansion.outputs())
+
+
+@pytest.mark.parametrize("document", [
+    *(pytest.param(path, id=str(path.relative_to(FIXTURES))) for path in TEMPLATES),
+    pytest.param("outer-scope", id="resource ids before and after a nested deployment declares the resource"),
+])
+def test_each_template_expands_as_it_does_without_reuse(document: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def read() -> Any:
+        if document == "outer-scope":
+            return parse_text(json.dumps(OUTER_SCOPE_DEPLOYMENT, indent=1), "outer.json")
+        try:
+            return load_json(document)
+        except InputError as exc:
+            pytest.skip(f"not JSON: {exc.message}")
+
+    reused = _expansion(read())
+    monkeypatch.setattr(EvalScope, "invariants", lambda self: None)
+    assert reused == _expansion(read())
