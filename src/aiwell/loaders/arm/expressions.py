@@ -603,8 +603,8 @@ class _Invariant:
     then kept), so the second is the one every later evaluation would repeat: its value and the work it spent are
     kept, unless it made a note (notes can be taken back, by `if()` with an unresolved condition), evaluated a
     variable or parameter default (one whose evaluation fails is evaluated each time, as deep as it goes) or its
-    value is mutable. Later evaluations charge that work and return that value, as long as the depth it needs is there;
-    otherwise they run, to fail as they would have."""
+    value is mutable. Later evaluations charge that work and return that value, as long as the depth it needs is
+    there; otherwise they run, to fail as they would have."""
 
     __slots__ = ("height", "steps", "value")
 
@@ -643,6 +643,7 @@ def _invariant_height(node: Node) -> int | None:
 
 
 def _evaluate_node(node: Node, scope: EvalScope) -> Any:
+    """`node`'s value: evaluated, or the one kept for an invariant expression (`_Invariant`)."""
     kind = node.__class__
     if kind is StringLiteral or kind is IntegerLiteral:
         return _evaluate_afresh(node, scope)
