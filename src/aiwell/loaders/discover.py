@@ -381,17 +381,17 @@ class _Loader:
             return
         del raw
         try:
-            value = parse_text(text, str(path), track=()).value
+            document = parse_text(text, str(path), track=())
         except ParseError as exc:
             if reported or _mentions_template(text):
                 self.unreadable(key, candidate, _reason(exc), exc.line, as_parameters=as_parameters)
             return
+        value = document.value
         kind = _classify(value)
         if as_parameters and kind is not _Kind.PARAMETERS:
             self.fail(key, path, "given with --parameters but not an ARM parameter file")
         elif kind is _Kind.TEMPLATE:
-            del value
-            self.templates[key] = _Template(candidate, parse_text(text, str(path)))
+            self.templates[key] = _Template(candidate, document.tracking(("resources",)))
         elif kind is _Kind.PARAMETERS:
             try:
                 parsed = read_parameter_file(value, path, azd_values=self.context.azd_values)
@@ -402,7 +402,7 @@ class _Loader:
         elif kind is _Kind.INVENTORY:
             self.load_inventory(key, path, JsonDocument(path=str(path), value=value, text=text))
         elif kind is _Kind.PLAN:
-            del value
+            del value, document
             self.load_plan(key, path, text)
         elif candidate.explicit:
             self.fail(key, path, "not an ARM template, ARM parameter file or Azure inventory export",
@@ -788,7 +788,8 @@ class _Loader:
             expansion: TemplateExpansion = expand_template(
                 template.document, parameters=parameter_file.values if parameter_file else None,
                 parameters_source=str(parameters_path) if parameters_path else None, context=self.context,
-                root=template.candidate.root)
+                root=template.candidate.root,
+                input_label=input_label(str(path), *((str(parameters_path),) if parameters_path else ())))
         except InputError as exc:
             record = _not_analysed(path, _reason(exc), line=exc.line, parameters=parameters_path)
             return _Deployment(template, record, [], set())
@@ -956,6 +957,8 @@ def _belonging(resources: list[Resource], record: InputRecord) -> list[Resource]
     for resource in resources:
         # Built field by field: dataclasses.replace costs several times as much, once per resource of an export.
         old = resource.source
+        if not summary and old.input == label:
+            continue  # made with the label (`expand_template`'s `input_label`)
         resource.source = Source(old.format, old.file, old.line, old.end_line, old.address, label,
                                  summary or old.partial)
     return resources

@@ -16,9 +16,10 @@ import contextlib
 import json
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from aiwell.errors import ParseError
 from aiwell.loaders.files import MAX_FILE_BYTES, read_file_text
@@ -93,6 +94,12 @@ class JsonDocument:
     def span_of(self, obj: Any) -> tuple[int, int] | None:
         """The (start, end) lines of a tracked object, if recorded."""
         return self.lines.get(id(obj))
+
+    def tracking(self, track: tuple[str, ...]) -> JsonDocument:
+        """This document with lines for the objects under the keys in `track` (as `parse_text` tracks them), its
+        text not decoded again."""
+        return JsonDocument(path=self.path, value=self.value, text=self.text, track=frozenset(k.lower() for k in track),
+                            root_items=self.root_items, cleaned=self.cleaned)
 
 
 def strip_jsonc(text: str) -> str:
@@ -170,22 +177,29 @@ class _LineTracker:
         Keys compare case-insensitively; the spellings of tracked keys that occur in the text are looked up
         exactly, which keeps this a hash lookup per object.
         """
-        found = re.finditer("|".join(f'"{re.escape(key)}"' for key in self.track), self.text, re.IGNORECASE)
-        spellings = {match.group(0)[1:-1] for match in found}
+        found = re.findall("|".join(f'"{re.escape(key)}"' for key in self.track), self.text, re.IGNORECASE)
+        spellings = {match[1:-1] for match in found}
         on_path: set[int] = set()
         if not spellings:
             return on_path
+        # Each tracked key is one of the spellings found in the text, so once as many keys are found as there are
+        # spellings in it, no other object holds one; unless a key may be spelled with escapes (`\u0072`).
+        unfound = len(found) if "\\u" not in self.text else -1
         parents: dict[int, Any] = {}
         stack: list[Any] = [root]
         only = next(iter(spellings)) if len(spellings) == 1 else None  # the usual case: one hash lookup
         while stack:
             value = stack.pop()
             if type(value) is dict:
-                if (only in value) if only is not None else any(spelling in value for spelling in spellings):
+                held = (only in value) if only is not None else sum(spelling in value for spelling in spellings)
+                if held:
                     marked: Any = value
                     while marked is not None and id(marked) not in on_path:
                         on_path.add(id(marked))
                         marked = parents.get(id(marked))
+                    unfound -= held
+                    if unfound == 0:
+                        break
                 children: Any = value.values()
             else:
                 children = value
@@ -283,18 +297,27 @@ class _LineTracker:
 
     def _walk_array(self, value: list[Any], pos: int, *, depth: int, record_items: bool) -> int:
         text = self.text
-        pos = self._skip_ws(pos + 1)
+        # It matches everywhere (white space or nothing): never None.
+        skip_ws = cast(Callable[[str, int], re.Match[str]], self._WS.match)
+        decode = self.decoder.raw_decode
+        on_path, spans = self.on_path, self.spans
+        pos = skip_ws(text, pos + 1).end()
         index = 0
         while text[pos] != "]":
             item = value[index] if index < len(value) else None
-            if isinstance(item, (dict, list)):
+            if record_items and type(item) is dict and id(item) not in on_path:
+                # A resource holding none: what `_walk` does, without a call each (a template's usual item).
+                _, end = decode(text, pos)
+                spans.append((id(item), pos, end - 1))
+                pos = end
+            elif isinstance(item, (dict, list)):
                 pos = self._walk(item, pos, record=record_items, depth=depth + 1)
             else:
                 pos = self._skip_value(pos)
             index += 1
-            pos = self._skip_ws(pos)
+            pos = skip_ws(text, pos).end()
             if text[pos] == ",":
-                pos = self._skip_ws(pos + 1)
+                pos = skip_ws(text, pos + 1).end()
         return pos + 1
 
 

@@ -16,7 +16,7 @@ import itertools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from operator import attrgetter, itemgetter
+from operator import attrgetter
 
 from rich import box
 from rich.cells import cell_len
@@ -428,17 +428,31 @@ def _render_workload(report: Report, console: Console) -> None:
     console.print(line)
 
 
+_ACTION_NAMED = 5
+"""How many of a top action's resources are named."""
+
+
+def _last_names(results: list[Result], resource_ids: set[str]) -> dict[str, str]:
+    """The name of each of `resource_ids` that has one: of the results on it with a name, the last one's."""
+    names: dict[str, str] = {}
+    pending = set(resource_ids)
+    for result in reversed(results):
+        if not pending:
+            break
+        if result.resource_id in pending and result.resource_name:
+            names[result.resource_id] = display_text(result.resource_name)
+            pending.discard(result.resource_id)
+    return names
+
+
 def _render_top_actions(report: Report, console: Console) -> None:
     if not report.top_actions:
         return
     console.print()
     console.rule(Text(" Top actions ", style="bold"), align="left")
     # Actions list resource ids; they are named as the findings below name them (an unresolved id says little).
-    wanted = {resource_id for action in report.top_actions for resource_id in action.resources}
-    # Of the results on each resource with a name, the last one's.
-    last_names = dict(filter(itemgetter(1), map(attrgetter("resource_id", "resource_name"), report.results)))
-    names = {resource_id: display_text(last_names[resource_id]) for resource_id in wanted
-             if resource_id in last_names}
+    names = _last_names(report.results, {resource_id for action in report.top_actions
+                                         for resource_id in action.resources[:_ACTION_NAMED]})
     for number, action in enumerate(report.top_actions, start=1):
         rule = action.rule
         head = Text(f" {number}. ")
@@ -453,8 +467,8 @@ def _render_top_actions(report: Report, console: Console) -> None:
             facts.append(rule.waf[0])
         if action.resources:
             named = [one_line(names.get(resource_id) or resource_id.rsplit("/", 1)[-1])
-                     for resource_id in action.resources]
-            shown = ", ".join(named[:5]) + (f" and {len(named) - 5:,} more" if len(named) > 5 else "")
+                     for resource_id in action.resources[:_ACTION_NAMED]]
+            shown = ", ".join(named) + (f" and {count - _ACTION_NAMED:,} more" if count > _ACTION_NAMED else "")
             facts.insert(0, f"{count:,} resource{'s' if count != 1 else ''}: {shown}")
         else:
             facts.insert(0, "a process change")

@@ -124,6 +124,22 @@ def test_lines_match_a_plain_scan_of_the_text(value: Any, indent: int | None) ->
     assert document.lines == expected
 
 
+@pytest.mark.parametrize("text", [
+    # as many "resources" in the text as there are keys: the search for them stops at the last one
+    '{"resources": [{"name": "a", "resources": [{"name": "b"}]}, {"resources": [{"name": "c"}]}]}',
+    # a "resources" that is a value, not a key: more spellings in the text than keys
+    '{"resources": [{"name": "resources", "x": {"resources": [{"name": "b"}]}}]}',
+    # a key spelled with an escape, which the text search does not see
+    '{"resources": [{"name": "a", "x": {"\\u0072esources": [{"n": 1}]}}, {"y": {"resources": [{}]}}]}',
+])
+def test_lines_of_resources_whatever_else_spells_the_key(text: str) -> None:
+    document = parse_text(text.replace(", ", ",\n"), "t.json")
+    assert document.lines == _reference_spans(document.text, document.value, {"resources"})
+    innermost = document.value["resources"][0]
+    innermost = innermost.get("resources") or next(iter(innermost["x"].values()))
+    assert document.span_of(innermost[0]) is not None
+
+
 @pytest.mark.parametrize(("text", "reason"), [
     ('{"count": NaN}', "NaN is not a JSON value"),
     ('{"count": -Infinity}', "-Infinity is not a JSON value"),
@@ -140,3 +156,12 @@ def test_lone_surrogates_in_strings_are_read() -> None:
     document = parse_text('{"resources": [{"name": "st\\ud800"}]}', "t.json")
     assert document.value["resources"][0]["name"] == "st\ud800"
     assert document.span_of(document.value["resources"][0]) == (1, 1)
+
+
+def test_a_document_tracking_other_keys_shares_its_value_and_finds_the_same_lines() -> None:
+    text = '{\n  // a comment\n  "resources": [\n    {"name": "a"},\n  ],\n}\n'
+    decoded = parse_text(text, "t.json", track=())
+    tracked = decoded.tracking(("resources",))
+    assert tracked.value is decoded.value and decoded.lines == {}
+    again = parse_text(text, "t.json")
+    assert tracked.span_of(tracked.value["resources"][0]) == again.span_of(again.value["resources"][0]) == (4, 4)

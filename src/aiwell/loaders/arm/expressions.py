@@ -572,7 +572,114 @@ def copy_count(count: Any, what: str) -> int:
     return count
 
 
+_INVARIANT_FUNCTIONS = frozenset({
+    "base64", "base64tostring", "base64tojson", "concat", "contains", "datauri", "datauritostring", "empty",
+    "endswith", "startswith", "first", "last", "format", "guid", "indexof", "lastindexof", "join", "json", "length",
+    "padleft", "replace", "skip", "take", "split", "string", "substring", "tolower", "toupper", "trim",
+    "uniquestring", "uri", "uricomponent", "uricomponenttostring", "array", "createarray", "flatten",
+    "intersection", "union", "max", "min", "range", "tryget", "indexfromend", "tryindexfromend", "createobject",
+    "items", "objectkeys", "null", "shallowmerge", "and", "or", "not", "bool", "true", "false", "if", "coalesce",
+    "equals", "greater", "greaterorequals", "less", "lessorequals", "add", "sub", "mul", "div", "mod", "int",
+    "float", "datetimeadd", "datetimefromepoch", "datetimetoepoch", "parsecidr", "cidrsubnet", "cidrhost",
+    "parameters", "variables", "deployment", "environment", "resourcegroup", "subscription", "tenant",
+    "managementgroup",
+})
+"""Functions whose value, given the same arguments, is the same wherever in one deployment they are called: pure
+functions of their arguments, and those that read the deployment's parameters, its variables (each evaluated
+once, then kept) and its context. Not: `copyIndex()` and `lambdaVariables()` (they answer per loop or lambda),
+lambdas and the functions that take them, user-defined functions, `reference()` and the resource id functions
+(they read the declarations, which grow as the deployment is expanded), deployment-time functions (`list*`,
+`newGuid()`, `utcNow()`) and functions aiwell does not know."""
+
+_KEPT_TYPES = frozenset({str, int, float, bool, type(None), Unresolved})
+"""Types of the values an invariant expression's evaluation is reused for: immutable, so that sharing one is never
+seen (an object or array is built afresh each time, as every evaluation returns new objects)."""
+
+
+class _Invariant:
+    """The value of one invariant expression in one deployment, and the work and depth evaluating it takes.
+
+    An expression's first evaluation fills the variables and parameter defaults it reads (each evaluated once,
+    then kept), so the second is the one every later evaluation would repeat: its value and the work it spent are
+    kept, unless it made a note (notes can be taken back, by `if()` with an unresolved condition), evaluated a
+    variable or parameter default (one whose evaluation fails is evaluated each time, as deep as it goes) or its
+    value is mutable. Later evaluations charge that work and return that value, as long as the depth it needs is
+    there; otherwise they run, to fail as they would have."""
+
+    __slots__ = ("height", "steps", "value")
+
+    def __init__(self, height: int, steps: int, value: Any) -> None:
+        self.height = height
+        """How many levels deep evaluating the expression can go, itself included (the height of its tree)."""
+        self.steps = steps
+        self.value = value
+
+
+_EVALUATED_ONCE = _Invariant(0, 0, None)
+"""The entry of an expression evaluated once (to its end): the next evaluation tells whether it is invariant."""
+_VARIES = _Invariant(0, 0, None)
+"""The entry of an expression whose value may differ from one evaluation to the next, or is not kept."""
+_BEING_KEPT = _Invariant(0, 0, None)
+"""The entry of an expression during its second evaluation (left so when that fails: it is not kept then)."""
+
+
+def _invariant_height(node: Node) -> int | None:
+    """The height of `node`'s tree when its value is invariant (`_INVARIANT_FUNCTIONS`), else None."""
+    if isinstance(node, StringLiteral | IntegerLiteral):
+        return 1
+    if isinstance(node, FunctionCall):
+        if node.name.lower() not in _INVARIANT_FUNCTIONS:
+            return None
+        heights = [_invariant_height(arg) for arg in node.args]
+        known = [height for height in heights if height is not None]
+        return 1 + max(known, default=0) if len(known) == len(heights) else None
+    if isinstance(node, PropertyAccess):
+        target = _invariant_height(node.target)
+        return None if target is None else 1 + target
+    if isinstance(node, IndexAccess):
+        target, index = _invariant_height(node.target), _invariant_height(node.index)
+        return None if target is None or index is None else 1 + max(target, index)
+    return None
+
+
 def _evaluate_node(node: Node, scope: EvalScope) -> Any:
+    """`node`'s value: evaluated, or the one kept for an invariant expression (`_Invariant`)."""
+    kind = node.__class__
+    if kind is StringLiteral or kind is IntegerLiteral:
+        return _evaluate_afresh(node, scope)
+    invariants = scope.invariants()
+    if invariants is None:
+        return _evaluate_afresh(node, scope)
+    text = node.text
+    entry = invariants.get(text)
+    if entry is None:
+        # Most expressions of a template are evaluated once: nothing more is worked out for them.
+        value = _evaluate_afresh(node, scope)
+        invariants[text] = _EVALUATED_ONCE
+        return value
+    if entry is _EVALUATED_ONCE:
+        return _evaluate_again(node, scope, invariants)
+    if entry is _VARIES or entry is _BEING_KEPT or not scope.replay(entry.steps, entry.height):
+        return _evaluate_afresh(node, scope)
+    return entry.value
+
+
+def _evaluate_again(node: Node, scope: EvalScope, invariants: dict[str, Any]) -> Any:
+    """The second evaluation of an expression: its value kept when it is invariant (`_Invariant`)."""
+    height = _invariant_height(node)
+    if height is None:
+        invariants[node.text] = _VARIES
+        return _evaluate_afresh(node, scope)
+    invariants[node.text] = _BEING_KEPT
+    steps, unrepeated = scope.steps, scope.unrepeated
+    value = _evaluate_afresh(node, scope)
+    kept = scope.unrepeated == unrepeated and value.__class__ in _KEPT_TYPES
+    invariants[node.text] = _Invariant(height, scope.steps - steps, value) if kept else _VARIES
+    return value
+
+
+def _evaluate_afresh(node: Node, scope: EvalScope) -> Any:
+    """`node`'s value, evaluated."""
     scope.descend()
     try:
         if isinstance(node, FunctionCall):
@@ -712,6 +819,7 @@ def resolve_variable(name: str, scope: EvalScope, text: str) -> Any:
     if key in scope.variables_in_progress:
         return Unresolved(text, f"variable '{name}' refers to itself")
     scope.variables_in_progress.append(key)
+    scope.evaluated()
     try:
         definition = scope.variable_definition(key)
         root = scope.root()
@@ -761,6 +869,7 @@ def resolve_parameter(name: str, scope: EvalScope, text: str) -> Any:
         return Unresolved(text, f"the default of parameter '{name}' refers to itself")
     else:
         scope.parameters_in_progress.append(key)
+        scope.evaluated()
         try:
             result = _evaluate_value(definition["defaultValue"], scope.root())
         finally:

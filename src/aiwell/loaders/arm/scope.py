@@ -173,6 +173,10 @@ class _Shared:
     variables_in_progress: list[str] = field(default_factory=list)
     parameter_cache: dict[str, Any] = field(default_factory=dict)
     parameters_in_progress: list[str] = field(default_factory=list)
+    unrepeated: int = 0
+    """`EvalScope.unrepeated`."""
+    invariants: dict[str, Any] | None = None
+    """`EvalScope.invariants()`: None when the scope was made without `reuse_invariants`."""
 
 
 class EvalScope:
@@ -185,6 +189,8 @@ class EvalScope:
     definitions (a top-level `copy` array of variable loops included); each is evaluated on first use and
     cached.
     `functions` is the template's raw `functions` section. Names are compared case-insensitively, as ARM does.
+    With `reuse_invariants` the evaluator keeps the values of expressions that can't differ within the deployment
+    (`invariants()`); only for a scope whose parameters and context are never changed after it is made.
     """
 
     def __init__(
@@ -197,6 +203,7 @@ class EvalScope:
         template: dict[str, Any] | None = None,
         parameter_values_source: str | None = None,
         declarations: Declarations | None = None,
+        reuse_invariants: bool = False,
     ) -> None:
         self.context = context or DeploymentContext()
         self.declarations = declarations
@@ -215,7 +222,7 @@ class EvalScope:
         self._loop_indexes: dict[str | None, int] = {}
         self._lambda_variables: dict[str, Any] = {}
         self._in_user_function: str | None = None
-        self._shared = _Shared()
+        self._shared = _Shared(invariants={} if reuse_invariants else None)
 
     # --- derived scopes -------------------------------------------------------------------------------------
 
@@ -266,8 +273,49 @@ class EvalScope:
 
     def note(self, message: str) -> None:
         """Record a warning once."""
-        if message not in self._shared.notes:
-            self._shared.notes.append(message)
+        shared = self._shared
+        shared.unrepeated += 1
+        if message not in shared.notes:
+            shared.notes.append(message)
+
+    @property
+    def unrepeated(self) -> int:
+        """How many times this deployment's evaluation did what evaluating the same expression again may not do:
+        make a note (a note already made counted too), evaluate a variable or a parameter default (`evaluated()`)."""
+        return self._shared.unrepeated
+
+    def evaluated(self) -> None:
+        """Count a variable or a parameter default evaluated (`unrepeated`)."""
+        self._shared.unrepeated += 1
+
+    def invariants(self) -> dict[str, Any] | None:
+        """Where the evaluator keeps, by expression text, what it knows of expressions whose value is the same
+        wherever they are evaluated in this deployment (`expressions._Invariant`); None where such a value may
+        differ or was never to be kept.
+
+        Kept only with `reuse_invariants` (the template loader's scopes, whose parameters and context never change),
+        and handed out only outside a user-defined function (whose `parameters()` are its arguments) and while no
+        variable or parameter default is being evaluated (whose cycles make `variables()` and `parameters()` answer
+        otherwise while they last)."""
+        shared = self._shared
+        if self._in_user_function is not None or shared.variables_in_progress or shared.parameters_in_progress:
+            return None
+        return shared.invariants
+
+    @property
+    def steps(self) -> int:
+        """Units of work this deployment's expressions have spent so far."""
+        return self._shared.steps
+
+    def replay(self, steps: int, height: int) -> bool:
+        """Account for an evaluation that is not run again, of `steps` units of work nested up to `height` levels
+        deep from here: spend the steps and answer True, when that stays within `MAX_STEPS` and `MAX_DEPTH`;
+        else False (the evaluation must run, to fail where it does)."""
+        shared = self._shared
+        if shared.depth + height > MAX_DEPTH or shared.steps + steps > MAX_STEPS:
+            return False
+        shared.steps += steps
+        return True
 
     @property
     def in_user_function(self) -> str | None:
@@ -363,7 +411,9 @@ class EvalScope:
 
     def leave(self) -> None:
         """Come back up one level."""
-        self._shared.depth = max(0, self._shared.depth - 1)
+        shared = self._shared
+        if shared.depth > 0:
+            shared.depth -= 1
 
 
 @dataclass(frozen=True)

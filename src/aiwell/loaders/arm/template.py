@@ -242,8 +242,24 @@ def _field(raw: Mapping[str, Any], key: str) -> Any:
     return None
 
 
+def _spelling(raw: Mapping[str, Any], folded: str) -> str | None:
+    """The first key of `raw` whose lower case is `folded`, or None."""
+    try:
+        if folded not in map(str.lower, raw):
+            return None
+    except TypeError:  # a key that is not text: look the slow way
+        pass
+    return next((k for k in raw if isinstance(k, str) and k.lower() == folded), None)
+
+
 def _fields(raw: Mapping[str, Any], keys: Mapping[str, str]) -> dict[str, Any]:
     """`_field(raw, key)` of each key of `keys` (its lower case → the key) that `raw` holds, in one pass over `raw`."""
+    try:
+        # Most resources hold none of the keys asked for: tell so by lower-casing their keys in one C loop.
+        if keys.keys().isdisjoint(map(str.lower, raw)):
+            return {}
+    except TypeError:  # a key that is not text: look the slow way
+        pass
     found: dict[str, Any] = {}
     for candidate, value in raw.items():
         if isinstance(candidate, str):
@@ -288,6 +304,11 @@ def resource_id(prefix: str | Unresolved, resource_type: str, name: str | Unreso
     base = scope if scope is not None else prefix
     if isinstance(base, Unresolved):
         return Unresolved(base.expression, base.reason, resource_type if _is_namespaced(resource_type) else None)
+    if scope is None and name and "/" not in name and resource_type.count("/") == 1:
+        # Most resources: a top-level type and a one-segment name, whose id `id_path` would spell just so.
+        namespace, kind = resource_type.split("/")
+        if kind.lower() != "providers" and resource_type.lower() != _RESOURCE_GROUPS_TYPE:
+            return f"{base}/providers/{namespace}/{kind}/{name}"
     names = name.split("/")
     if "" in names:
         return Unresolved(f"{resource_type} '{name}'", "a segment of the name is empty (Azure rejects this resource)")
@@ -637,8 +658,9 @@ def _headers(entries: _Entries, position: int, instance: str, raw: Any, symbol: 
 class _Expander:
     """Expands one deployment, nested deployments included; collects resources and notes."""
 
-    def __init__(self, *, root: Path | None, context: DeploymentContext, top_file: Path) -> None:
+    def __init__(self, *, root: Path | None, context: DeploymentContext, top_file: Path, input_label: str) -> None:
         self.top_file = top_file
+        self.input_label = input_label
         self.root = root.resolve() if root is not None else None
         self.context = context
         self.resources: list[Resource] = []
@@ -682,7 +704,7 @@ class _Expander:
                           variables=variables if isinstance(variables, dict) else {},
                           functions=functions if isinstance(functions, list) else [],
                           context=context, template=template, parameter_values_source=source,
-                          declarations=_Declarations(self, parent))
+                          declarations=_Declarations(self, parent), reuse_invariants=True)
         self.scopes.append(scope)
         return scope
 
@@ -785,7 +807,7 @@ class _Expander:
                 raise TemplateError(f"condition must be true or false, not {condition!r}")
 
         is_deployment = str(_field(raw, "type")).lower() == _DEPLOYMENTS_TYPE
-        body_raw = _without(raw, _CONTROL_KEYS) if controls else dict(raw)
+        body_raw = _without(raw, _CONTROL_KEYS) if controls else raw  # (evaluating it leaves it as it is)
         inline_template: Any = None
         if is_deployment:
             body_raw, inline_template = _split_inline_template(body_raw)
@@ -809,7 +831,7 @@ class _Expander:
         body["type"] = full_type
         body["name"] = name
         line, end_line = span if span else (None, None)
-        source = Source(SourceFormat.ARM, str(frame.file), line, end_line, address)
+        source = Source(SourceFormat.ARM, str(frame.file), line, end_line, address, self.input_label)
         resource = Resource.from_arm(body, source, resource_id=rid)
         self.resources.append(resource)
         frame.declarations.record(_Record(instance, resource, body))
@@ -881,7 +903,7 @@ class _Expander:
         placement = _fields(body, _PLACEMENT_FIELDS)
         prefix = frame.target.prefix(subscription=placement.get("subscriptionId"),
                                      resource_group=placement.get("resourceGroup"))
-        scope_key = next((k for k in body if isinstance(k, str) and k.lower() == "scope"), None)
+        scope_key = _spelling(body, "scope")
         value = body[scope_key] if scope_key is not None else None
         extended: str | Unresolved | None = None
         if isinstance(value, Unresolved) or (isinstance(value, str) and value):
@@ -1207,14 +1229,15 @@ def _with_configured(template: Mapping[str, Any], supplied: Mapping[str, Any],
 
 def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | None = None,
                     parameters_source: str | None = None, context: DeploymentContext | None = None,
-                    root: Path | None = None, instance: str = "") -> TemplateExpansion:
+                    root: Path | None = None, instance: str = "", input_label: str = "") -> TemplateExpansion:
     """Expand one deployment of the template in `document` into resources.
 
     `parameters` are the values of a parameter file (`ParameterFile.values`), matched case-insensitively;
     `parameters_source` names that file in messages. `root` is the directory tree under review: a linked
     template (`templateLink.relativePath`) is only read inside it. `instance` prefixes the instance names that
     unresolved ids carry (`ai[0].` for a Bicep module instance: `ai[0].account.id`), so that the resources of two
-    deployments of one template keep distinct ids. Raises `TemplateError` (with the line of the resource involved
+    deployments of one template keep distinct ids. `input_label` is what each resource's `Source.input` says (the
+    `InputRecord.input` of the deployment). Raises `TemplateError` (with the line of the resource involved
     when known) when the template can't be expanded.
     """
     template = document.value
@@ -1224,7 +1247,7 @@ def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | N
     target = _target_for_schema(template, context)
     # The template's `$schema` says where it deploys: resourceId(), resourceGroup() and deployment() follow it.
     context = dataclasses.replace(context, deployment_scope=target.kind)
-    expander = _Expander(root=root, context=context, top_file=Path(document.path))
+    expander = _Expander(root=root, context=context, top_file=Path(document.path), input_label=input_label)
     try:
         scope = expander.new_scope(template, _with_configured(template, parameters or {}, context), context,
                                    parameters_source, None)
