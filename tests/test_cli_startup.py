@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import click
 import pytest
@@ -66,3 +67,19 @@ def test_the_probe_sees_a_heavy_import() -> None:
               "try:\n    main()\nexcept SystemExit:\n    pass\nsys.stderr.write(str('aiwell.rules' in sys.modules))\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60)
     assert done.stderr.strip().endswith("True")
+
+
+@pytest.mark.parametrize("output_format", ["json", "sarif", "markdown", "junit"])
+def test_a_report_file_in_a_format_without_rich_imports_no_rich(output_format: str, tmp_path: Path) -> None:
+    template = tmp_path / "main.json"
+    template.write_text('{"$schema": "https://schema.management.azure.com/schemas/2019-04-01/deploymentTemplate.json#",'
+                        ' "contentVersion": "1.0.0.0", "resources": []}', encoding="utf-8")
+    # Run in `tmp_path` with a short file name: a line rich would wrap is printed with rich.
+    script = ("import sys\nfrom aiwell.cli.main import main\n"
+              f"argv = ['review', {str(template)!r}, '-o', {output_format + '=r'!r}]"
+              "\ntry:\n    main(argv)\nexcept SystemExit:\n    pass\n"
+              "sys.stderr.write(str(sorted(name for name in sys.modules if name.split('.')[0] == 'rich')))\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60,
+                          cwd=tmp_path)
+    assert f"{output_format} report written to r\n" in done.stderr, done.stderr
+    assert done.stderr.strip().endswith("[]"), done.stderr

@@ -17,7 +17,7 @@ import click
 from aiwell import __version__
 from aiwell.cli.outputs import FORMATS
 from aiwell.cli.review_options import review_options, well_architected_options
-from aiwell.cli.runner import DEBUG_FLAG, run_group, stderr_console
+from aiwell.cli.runner import DEBUG_FLAG, run_group
 from aiwell.errors import UsageError
 
 _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -161,7 +161,7 @@ def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, al
         allowed = bool(plan.config["allow_unknown"])
         options = RenderOptions(fail_on=plan.fail_on, allow_unknown=allowed, verbose=verbose, quiet=quiet,
                                 baseline_used=plan.baseline is not None, trend=trend)
-        write_outputs(chosen, report, options, err=stderr_console())
+        write_outputs(chosen, report, options)
         code = exit_code(report, plan.fail_on, allow_unknown=allowed, allow_unanswered=allow_unanswered)
     _exit(code)
 

@@ -13,13 +13,15 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rich.console import Console
-
-from aiwell.cli.runner import safe_stdout, write_output
+from aiwell.cli.runner import print_plain_line, safe_stdout, write_output
 from aiwell.errors import UsageError
 from aiwell.model import Severity
 from aiwell.report import Report, exit_reason
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 FORMATS = ("terminal", "json", "sarif", "junit", "markdown", "html")
 
@@ -96,6 +98,8 @@ def render(output_format: str, report: Report, options: RenderOptions) -> bytes:
     if output_format == "html":
         return str(reporters.render_html(report, fail_on=options.fail_on, allow_unknown=options.allow_unknown,
                                             trend=options.trend)).encode("utf-8")
+    from rich.console import Console
+
     buffer = io.StringIO()
     _terminal(report, options, Console(file=buffer, width=100, color_system=None, soft_wrap=False))
     return buffer.getvalue().encode("utf-8", "backslashreplace")
@@ -111,10 +115,13 @@ def make_parent(path: Path) -> None:
                              f"{exc.strerror or exc}") from None
 
 
-def write_outputs(outputs: Sequence[Output], report: Report, options: RenderOptions, *, err: Console) -> None:
-    """Write every output; the terminal one to standard output goes straight to the console (colour, width)."""
+def write_outputs(outputs: Sequence[Output], report: Report, options: RenderOptions) -> None:
+    """Write every output; the terminal one to standard output goes straight to the console (colour, width).
+    Each file written is named on standard error."""
     for output in outputs:
         if output.path is None and output.format == "terminal":
+            from rich.console import Console
+
             _terminal(report, options, Console(file=safe_stdout()))
             continue
         payload: bytes | Iterable[bytes]
@@ -129,7 +136,7 @@ def write_outputs(outputs: Sequence[Output], report: Report, options: RenderOpti
             make_parent(output.path)
         write_output(output.path, payload)
         if output.path is not None:
-            err.print(f"{output.format} report written to {output.path}", markup=False, highlight=False)
+            print_plain_line(f"{output.format} report written to {output.path}")
 
 
 __all__ = ["FORMATS", "Output", "RenderOptions", "make_parent", "parse_outputs", "render", "write_outputs"]

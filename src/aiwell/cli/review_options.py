@@ -259,17 +259,14 @@ def _read_stdin(paths: list[Path], name: str | None) -> tuple[Any, str]:
 def run_review(plan: Plan) -> Any:
     """Run the planned review, with a progress bar on standard error when it is a terminal; returns the
     `Report`. A review that found nothing to read is a usage error."""
-    from aiwell.cli.runner import stderr_console
-
     arguments: dict[str, Any] = {**plan.options, "parameter_files": plan.parameter_files, "rules": plan.rules,
                                  "suppress": plan.suppress, "suppressions": plan.suppression_entries,
                                  "baseline": plan.baseline, "warnings": plan.warnings}
-    err = stderr_console()
     with contextlib.ExitStack() as stack:
         if plan.stdin is not None:
             stack.enter_context(plan.stdin)
             stack.enter_context(contextlib.chdir(plan.stdin.name))
-        report = _reviewed(plan.paths, arguments, err)
+        report = _reviewed(plan.paths, arguments)
     from aiwell.model.sizing import SIZING_PLAN_FORMAT
 
     if not [record for record in report.inputs if record.format != SIZING_PLAN_FORMAT]:
@@ -279,21 +276,26 @@ def run_review(plan: Plan) -> Any:
             hint="aiwell reads ARM JSON templates, Bicep, Terraform (.tf and `terraform show -json` plans) and "
                  "Azure inventory exports (az graph query / az resource list -o json).",
         )
-    for warning in report.warnings:
-        err.print(f"[yellow]warning:[/] {escape_markup(warning)}", soft_wrap=True)
+    if report.warnings:
+        from aiwell.cli.runner import stderr_console
+
+        err = stderr_console()
+        for warning in report.warnings:
+            err.print(f"[yellow]warning:[/] {escape_markup(warning)}", soft_wrap=True)
     return report
 
 
-def _reviewed(paths: list[Path], arguments: dict[str, Any], err: Any) -> Any:
+def _reviewed(paths: list[Path], arguments: dict[str, Any]) -> Any:
+    from aiwell.cli.runner import stderr_console, stderr_is_terminal
     from aiwell.review import review
 
-    if not err.is_terminal:
+    if not stderr_is_terminal():
         return review(paths, **arguments)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     # A bar on standard error (never on a pipe): the report on standard output stays clean.
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err, transient=True) as progress:
+                  console=stderr_console(), transient=True) as progress:
         tasks = [progress.add_task("Reviewing", total=None)]
 
         def next_stage(stage: str) -> None:

@@ -9,12 +9,14 @@ import sys
 import traceback
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import IO, NoReturn
+from typing import IO, TYPE_CHECKING, NoReturn
 
 import click
-from rich.console import Console
 
 from aiwell.errors import ExitCode, UsageError, UserError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 DEBUG_FLAG = "--debug"
 _ISSUES_HINT = "This is a bug in aiwell. Please report it with the command you ran; rerun with --debug for a traceback."
@@ -22,7 +24,57 @@ _ISSUES_HINT = "This is a bug in aiwell. Please report it with the command you r
 
 def stderr_console() -> Console:
     """A console on standard error, for messages around the output."""
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
+
+
+def stderr_is_terminal() -> bool:
+    """Whether `stderr_console()` would call standard error a terminal (a progress bar goes there only then).
+
+    Answered without importing rich when standard error is plainly not a terminal (a pipe, a file, a test
+    runner's capture, no `TTY_COMPATIBLE` or `FORCE_COLOR` to say otherwise), which is how CI runs a review.
+    """
+    if "TTY_COMPATIBLE" not in os.environ and "FORCE_COLOR" not in os.environ:
+        isatty = getattr(sys.stderr, "isatty", None)
+        try:
+            if isatty is None or not isatty():
+                return False
+        except ValueError:  # closed
+            return False
+    return stderr_console().is_terminal
+
+
+def print_plain_line(text: str) -> None:
+    """Print `text` on standard error as `stderr_console().print(text, markup=False)` would.
+
+    A line of printable ASCII with no colon (rich reads `:name:` as an emoji) that fits the console (rich would
+    not wrap it) is written directly, so that writing a report file costs no rich import; anything else goes
+    through rich.
+    """
+    if sys.platform != "win32" and text.isascii() and text.isprintable() and ":" not in text and text == text.strip() \
+            and len(text) <= _narrowest_console_width():
+        sys.stderr.write(text + "\n")
+        sys.stderr.flush()
+        return
+    stderr_console().print(text, markup=False)
+
+
+def _narrowest_console_width() -> int:
+    """The width rich would give `stderr_console()`, or less: rich's own reckoning (the first standard stream
+    that is a terminal, `COLUMNS` over it, 80 without either; Windows is left to rich), capped at the 80 columns
+    rich gives a dumb terminal."""
+    width: int | None = None
+    for descriptor in (0, 1, 2):
+        try:
+            width = os.get_terminal_size(descriptor).columns
+        except (AttributeError, ValueError, OSError):  # not a terminal
+            continue
+        break
+    columns = os.environ.get("COLUMNS")
+    if columns is not None and columns.isdigit():
+        width = int(columns)
+    return min(width or 80, 80)
 
 
 def open_output(path: Path) -> IO[str]:
@@ -132,5 +184,5 @@ def run_group(group: click.Group, argv: Sequence[str] | None, *, prog_name: str)
     sys.exit(ExitCode.CLEAN)
 
 
-__all__ = ["DEBUG_FLAG", "encoded", "open_output", "run_group", "safe_stdout", "stderr_console",
-           "write_output"]
+__all__ = ["DEBUG_FLAG", "encoded", "open_output", "print_plain_line", "run_group", "safe_stdout", "stderr_console",
+           "stderr_is_terminal", "write_output"]

@@ -1,7 +1,8 @@
 """Reporters: turn a `Report` into output. Each is a pure function of the report.
 
 Text from the input is made inert for each format (`reporters._text`); `render_html`, `render_junit`,
-`render_markdown` and `render_sarif` are imported on first use, so the terminal and JSON paths don't pay for them.
+`render_markdown`, `render_sarif` and `render_terminal` are imported on first use, so the JSON path pays for none of
+them (nor for rich).
 """
 
 from __future__ import annotations
@@ -16,16 +17,17 @@ from aiwell.reporters.json import (
     render_json_bytes,
     report_document,
 )
-from aiwell.reporters.terminal import render_terminal
 
 if TYPE_CHECKING:
     from aiwell.reporters.html import render_html
     from aiwell.reporters.junit import render_junit
     from aiwell.reporters.markdown import render_markdown
     from aiwell.reporters.sarif import render_sarif
+    from aiwell.reporters.terminal import render_terminal
 
 _LAZY = {"render_html": "aiwell.reporters.html", "render_junit": "aiwell.reporters.junit",
-         "render_markdown": "aiwell.reporters.markdown", "render_sarif": "aiwell.reporters.sarif"}
+         "render_markdown": "aiwell.reporters.markdown", "render_sarif": "aiwell.reporters.sarif",
+         "render_terminal": "aiwell.reporters.terminal"}
 
 
 def __getattr__(name: str) -> Any:
