@@ -5,6 +5,7 @@ per-case repeats, conversations, tool calls and retrieval."""
 from __future__ import annotations
 
 import json
+import signal
 import socket
 from pathlib import Path
 from typing import Any
@@ -128,8 +129,28 @@ def test_resume_with_other_repeats_says_so(capsys: pytest.CaptureFixture[str], t
     assert code == 2 and "repeats [2] there, [5] now" in err
 
 
-def test_ctrl_c_says_how_to_resume(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    # A real Ctrl-C: SIGINT to this process while the third sample is in flight.
+def _raise_keyboard_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # PySpark's handler does this, after cancelling its jobs
+
+
+def _note_and_go_on(signum: int, frame: object) -> None:
+    """A library's handler that only takes note."""
+
+
+@pytest.mark.parametrize("handler_before", [signal.default_int_handler, _raise_keyboard_interrupt, _note_and_go_on],
+                         ids=["python-default", "raises-like-pyspark", "swallows"])
+def test_ctrl_c_says_how_to_resume(capsys: pytest.CaptureFixture[str], tmp_path: Path, handler_before: Any) -> None:
+    # A real Ctrl-C: SIGINT to this process while the third sample is in flight, whatever handler a library had
+    # installed before the run (asyncio.run handles Ctrl-C only over Python's default one).
+    original = signal.signal(signal.SIGINT, handler_before)
+    try:
+        _interrupted_at_the_third_sample(capsys, tmp_path)
+        assert signal.getsignal(signal.SIGINT) is handler_before
+    finally:
+        signal.signal(signal.SIGINT, original)
+
+
+def _interrupted_at_the_third_sample(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     _bot(tmp_path, "import asyncio, os, signal\ncalls = []\nasync def answer(text):\n    calls.append(text)\n"
                    "    if len(calls) > 2:\n        os.kill(os.getpid(), signal.SIGINT)\n"
                    "        await asyncio.sleep(5)\n    return 'ok'\n")

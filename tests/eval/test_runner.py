@@ -272,6 +272,29 @@ def test_interrupted_run_then_resume_completes_without_redoing_samples(tmp_path:
     assert log.read_text(encoding="utf-8").count('"schema"') == 1
 
 
+def test_a_cancel_that_comes_as_a_call_finishes_stops_the_run(tmp_path: Path) -> None:
+    # The call returns in the same turn of the loop as the cancellation: the answer is kept, but the run must stop
+    # and raise, not go on sample after sample (asyncio.wait_for of Python 3.11 drops such a cancellation).
+    async def main() -> FakeTarget:
+        run_task = asyncio.current_task()
+        assert run_task is not None
+
+        async def script(case: Case, repeat: int, n: int) -> TargetOutput:
+            asyncio.get_running_loop().call_soon(run_task.cancel)
+            return TargetOutput(text="ok")
+
+        target = FakeTarget(script=script)
+        with pytest.raises(asyncio.CancelledError):
+            await run_suite(_suite(n_cases=5, repeats=1), log_path=tmp_path / "run.jsonl", target=target,
+                            concurrency=1)
+        return target
+
+    target = asyncio.run(main())
+    # The first answer is logged; the cancellation lands at the run's next await, inside the second call.
+    assert len(read_log(tmp_path / "run.jsonl").samples) == 1
+    assert sum(target.calls.values()) == 2
+
+
 def test_resume_after_a_torn_line(tmp_path: Path) -> None:
     suite = _suite(n_cases=3, repeats=1)
     log = tmp_path / "run.jsonl"

@@ -118,14 +118,12 @@ def run_command(suite_path: Path, output_format: str, output: Path | None, repea
                 question: str, sequential: bool, baseline: Path | None, margin: float, max_errors: str,
                 fail_on_errors: int | None, prices_path: Path | None) -> None:
     """Run the suite in SUITE (YAML) and report every pass rate with its interval."""
-    import asyncio
-
     from aiwell.eval import report as reports
 
     if not suite_path.is_file():
         raise UsageError(f"no such suite file: {suite_path}")
     from aiwell.eval.prices import load_prices
-    from aiwell.eval.runner import run_suite
+    from aiwell.eval.runner import run_suite, run_until_ctrl_c
     from aiwell.eval.sequential import SequentialGate
     from aiwell.eval.suite import load_suite
 
@@ -152,7 +150,7 @@ def run_command(suite_path: Path, output_format: str, output: Path | None, repea
     log = log_path or _default_log(suite_path, resume=resume)
     gate = SequentialGate(min_pass_rate, confidence) if sequential and min_pass_rate is not None else None
     try:
-        result = asyncio.run(run_suite(
+        result = run_until_ctrl_c(run_suite(
             suite, log_path=log, resume=resume, retry_errors=retry_errors, concurrency=concurrency, rpm=rpm,
             tpm=tpm, cache_dir=cache_dir, progress=True, sequential=gate,
         ))

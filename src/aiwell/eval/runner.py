@@ -10,7 +10,7 @@ the run log as it finishes.
 - Retries: up to `max_attempts` tries for retryable failures (429, 5xx, timeouts, dropped connections) with
   exponential backoff and full jitter; a server's `Retry-After` is honoured (waited in full, plus up to 20% more
   so that clients refused together don't come back together).
-- Timeouts: `asyncio.wait_for` around each call (the suite's `timeout_s`); a sample that still fails is recorded
+- Timeouts: `asyncio.timeout` around each call (the suite's `timeout_s`); a sample that still fails is recorded
   with `error` and `error_kind`, counted, and the run goes on.
 - Resume: with `resume=True` the existing log is read back, its header must match this suite and target, a torn
   last line is cut off, and only samples not yet recorded run.
@@ -27,10 +27,11 @@ import hashlib
 import json
 import os
 import random
+import signal
 import sqlite3
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -379,6 +380,53 @@ async def run_suite(
     )
 
 
+def run_until_ctrl_c(work: Coroutine[Any, Any, T]) -> T:
+    """`asyncio.run(work)`, where Ctrl-C always cancels `work` and raises KeyboardInterrupt once it has stopped
+    (a second Ctrl-C raises at once).
+
+    asyncio.run installs its own Ctrl-C handling only over Python's default handler; a library that replaced that
+    handler (PySpark does, to cancel its jobs) would decide alone what a Ctrl-C does to the run, and one that
+    swallows it would let the run finish as if complete. The handler installed here is removed afterwards and the
+    one found before put back.
+    """
+    return asyncio.run(_cancelled_by_ctrl_c(work))
+
+
+async def _cancelled_by_ctrl_c(work: Coroutine[Any, Any, T]) -> T:
+    loop = asyncio.get_running_loop()
+    task = loop.create_task(work)
+    interrupts = 0
+
+    def on_ctrl_c(*_: object) -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts > 1:
+            raise KeyboardInterrupt
+        task.cancel()
+        loop.call_soon_threadsafe(lambda: None)  # wake a loop waiting in select (signal.signal's handler)
+
+    previous = signal.getsignal(signal.SIGINT)
+    try:
+        # The loop's own handler where there is one: it wakes the loop even when the signal lands on another thread.
+        loop.add_signal_handler(signal.SIGINT, on_ctrl_c)
+    except NotImplementedError:  # Windows' event loops
+        signal.signal(signal.SIGINT, on_ctrl_c)
+    try:
+        result = await task
+    except asyncio.CancelledError:
+        if interrupts:
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        with contextlib.suppress(NotImplementedError):
+            loop.remove_signal_handler(signal.SIGINT)
+        if previous is not None:  # None: a handler not installed from Python, which can't be put back from here
+            signal.signal(signal.SIGINT, previous)
+    if interrupts:  # the work finished as the Ctrl-C came: still an interrupted run, never a complete one
+        raise KeyboardInterrupt
+    return result
+
+
 @dataclass(frozen=True)
 class StopInfo:
     """How a sequential run ended: the verdict (None when the last round came without one), after how many rounds
@@ -627,7 +675,10 @@ class _Run:
             if self.tpm is not None:
                 charged = await self.tpm.acquire(_estimate_tokens(case, target))
             try:
-                output = await asyncio.wait_for(target.call(case, repeat), timeout=self.timeout_s)
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation (Ctrl-C) that
+                # comes as the call finishes, and the run would go on to the next sample.
+                async with asyncio.timeout(self.timeout_s):
+                    output = await target.call(case, repeat)
             except TimeoutError as exc:
                 raise TargetError(f"no answer within {self.timeout_s:g}s", retryable=True, kind="timeout") from exc
         if self.tpm is not None:
@@ -691,4 +742,5 @@ __all__ = [
     "StopInfo",
     "TokenBucket",
     "run_suite",
+    "run_until_ctrl_c",
 ]

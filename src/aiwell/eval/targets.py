@@ -386,9 +386,8 @@ class CommandTarget:
         except OSError as exc:
             raise TargetError(f"cannot run {self.argv[0]!r}: {exc}", kind="process") from exc
         try:
-            stdout, stderr = await asyncio.wait_for(
-                proc.communicate(_as_text(case.input).encode()), timeout=self.spec.timeout_s
-            )
+            async with asyncio.timeout(self.spec.timeout_s):  # not wait_for: see runner._call
+                stdout, stderr = await proc.communicate(_as_text(case.input).encode())
         except TimeoutError as exc:
             await _kill(proc)
             message = f"command timed out after {self.spec.timeout_s}s"
