@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from aiwell.model import AIW000, Pillar, Resource, Result, RuleInfo, Severity, SourceFormat
 from aiwell.scoring import RuleRun, credit, rule_runs
@@ -83,6 +84,9 @@ class TopAction:
     """For a question: the answer given and the good one."""
 
 
+_RESOURCE_ID = attrgetter("resource_id")
+
+
 def _format_of(results: list[Result], sources: Mapping[str, SourceFormat]) -> str:
     formats = Counter(_SNIPPET_FOR_FORMAT.get(sources.get(r.resource_id, SourceFormat.ARM), "arm") for r in results)
     return formats.most_common(1)[0][0] if formats else "arm"
@@ -105,19 +109,21 @@ def top_actions_of(runs: Sequence[RuleRun], *, remedies: Mapping[str, Remedy], r
     """`top_actions` of the results `runs` (`scoring.rule_runs`) were cut from."""
     counted = [run for run in runs if run.rule.id != AIW000.id]
     total_weight = sum(run.rule.severity.weight * (run.passed + run.failed) for run in counted)
-    failing: dict[str, list[Result]] = {}
+    failing: dict[str, list[RuleRun]] = {}
     for run in counted:
         if run.failures:
-            failing.setdefault(run.rule.id, []).extend(run.failures)
+            failing.setdefault(run.rule.id, []).append(run)
     ranked = []
-    for failures in failing.values():
+    for failing_runs in failing.values():
+        failures = [result for run in failing_runs for result in run.failures]
         info = failures[0].rule
-        if any(r.answer is not None for r in failures):
+        if any(run.answered for run in failing_runs):
             lost = sum(r.rule.severity.weight * (1 - credit(r)) for r in failures)
-        else:  # each failure loses its whole weight
-            lost = float(sum(r.rule.severity.weight for r in failures))
+        else:  # each failure loses its whole weight, its run's rule's
+            lost = float(sum(run.rule.severity.weight * len(run.failures) for run in failing_runs))
         gain = round(100 * lost / total_weight, 1) if total_weight else 0.0
-        fixed = dict.fromkeys(r.resource_id for r in failures if r.resource_id)
+        fixed = dict.fromkeys(map(_RESOURCE_ID, failures))
+        fixed.pop("", None)  # a failure on no resource (a question) fixes none
         ranked.append((-info.severity.rank, -pillar_weight(info, weights), -len(fixed), -gain, info.id, failures,
                        fixed, gain))
     # Ranked before the remediation of each is worked out: only the actions kept need it.
