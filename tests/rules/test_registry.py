@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import importlib
 from pathlib import Path
 from typing import Any
 
@@ -461,3 +463,47 @@ def test_where_decides_applicability_before_a_python_rule_runs() -> None:
     assert statuses == {"premium": Status.FAIL, "basic": Status.NOT_APPLICABLE,
                         "untiered": Status.NOT_APPLICABLE, "unresolved": Status.UNKNOWN}
     assert calls == ["premium"]
+
+
+GC_LOGIC = """
+import gc
+
+from aiwell.model import Status
+from aiwell.rules import implements
+
+SEEN = []
+
+
+@implements("TST001")
+def thing_open(resource, graph):
+    SEEN.append(gc.isenabled())
+    if resource.name == "stop":
+        raise KeyboardInterrupt  # not a rule error: it ends the review
+    return Status.FAIL, "open"
+"""
+
+
+def test_the_cyclic_collector_pauses_while_rules_judge_and_resumes_after(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    package = _checks_package(tmp_path, "gc_checks", GC_LOGIC)
+    entry = {key: value for key, value in MINIMAL.items() if key not in ("condition", "messages")}
+    registry = build_registry(catalog_dirs=[_catalog(tmp_path, {**entry, "check": "python"})],
+                              check_packages=[package])
+    found = registry.get("TST001")
+    assert found is not None
+    seen = importlib.import_module(f"{package}.thing_open").SEEN
+    things = [_resource("Test.Provider/things", "one"), _resource("Test.Provider/things", "two")]
+    assert gc.isenabled()
+    assert len(run_rules(things, ResourceGraph(things), [found])) == 2
+    assert seen == [False, False] and gc.isenabled()
+    stopping = [_resource("Test.Provider/things", "stop")]
+    with pytest.raises(KeyboardInterrupt):
+        run_rules(stopping, ResourceGraph(stopping), [found])
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a caller that had switched it off keeps it off
+        run_rules(things, ResourceGraph(things), [found])
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

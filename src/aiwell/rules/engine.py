@@ -8,6 +8,7 @@ evaluated on demand, so the judgment is the same whether or not it was selected 
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -143,6 +144,10 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
     results: list[Result] = []
     for resource in resources:
         resource.pin_document()
+    # Rules allocate no reference cycles (what they drop, reference counting frees): the cyclic collector would
+    # only walk the results piling up, hundreds of thousands on a large inventory (0.14 s of a 50,000-row one).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         for rule in rules:
             wanted = {resource_type.lower() for resource_type in rule.resource_types}
@@ -170,6 +175,8 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
                 append(engine_result(info, status, resource_id, resource_type, resource_name, message, location,
                                      label))
     finally:
+        if collecting:
+            gc.enable()
         for resource in resources:
             resource.unpin_document()
     return results
