@@ -7,10 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from aiwell.errors import TemplateError
 from aiwell.loaders.inventory import (
     NO_PROPERTIES_REASON,
+    _plain_row_to_resource,
+    _row_to_resource,
     load_inventory,
     looks_like_inventory,
     read_inventory,
@@ -296,3 +300,38 @@ def test_one_resource_converted_on_its_own() -> None:
     (account,) = load_inventory(_load("powershell-one.json"))
     assert account.name == "chat-oai"
     assert (account.source.line, account.source.end_line) == (1, 39)  # the closing brace, not the newline after it
+
+
+_ROW_KEYS = ["id", "type", "name", "Name", "NAME", "location", "Location", "kind", "sku", "identity", "tags",
+             "Tags", "zones", "properties", "Properties", "apiVersion", "apiversion", "dependsOn", "resourceGroup",
+             "subscriptionId", "managedBy", "plan", "tenantId", "etag"]
+_ROW_VALUES = st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=6),
+                        st.sampled_from(["", "acct", "acct/dep", "2024-01-01"]),
+                        st.lists(st.text(max_size=4), max_size=2),
+                        st.dictionaries(st.text(max_size=4), st.integers(), max_size=2))
+
+
+@settings(max_examples=400, deadline=None)
+@given(extra=st.dictionaries(st.sampled_from(_ROW_KEYS), _ROW_VALUES, max_size=10),
+       rid=st.sampled_from([f"{SUB}/Microsoft.CognitiveServices/accounts/acct/deployments/dep", f"{SUB}/x", "/y"]),
+       rtype=st.sampled_from(["Microsoft.CognitiveServices/accounts/deployments", "microsoft.web/sites"]),
+       first=st.booleans())
+def test_plain_rows_convert_as_the_general_path_does(extra: dict[str, Any], rid: str, rtype: str,
+                                                     first: bool) -> None:
+    """The direct conversion of an ARM-shaped row (`_plain_row_to_resource`) gives the resource the general path
+    gives (with the depth-cut walk on, which finds none here), field for field and in the same key order."""
+    extra = {key: value for key, value in extra.items() if key not in ("id", "type")}
+    row = {"id": rid, "type": rtype, **extra} if first else {**extra, "id": rid, "type": rtype}
+    cuts: list[str] = []
+    general = _row_to_resource(row, "inv.json", (3, 9), depth_cuts=cuts, label="inv.json")
+    assert cuts == []
+    plain = _plain_row_to_resource(row, "inv.json", (3, 9), "inv.json")
+    canonical = {"type", "name", "id", "apiVersion", "dependsOn", "kind", "sku", "identity", "location", "zones",
+                 "tags", "properties"}
+    if any(key.lower() in {c.lower() for c in canonical} and key not in canonical for key in row):
+        assert plain is None  # another spelling of a field: left to the general path
+        return
+    assert plain is not None
+    assert plain == general
+    assert list(plain.extra.items()) == list(general.extra.items())
+    assert plain.source == general.source

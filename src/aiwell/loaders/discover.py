@@ -434,7 +434,7 @@ class _Loader:
         """Load an inventory export into resources, or record why it could not be."""
         fmt = SourceFormat.INVENTORY.value
         try:
-            export = read_inventory(document)
+            export = read_inventory(document, label=input_label(str(path)))
         except InputError as exc:
             self.fail(key, path, _reason(exc), line=exc.line, file_format=fmt)
             return

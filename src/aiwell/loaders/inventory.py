@@ -30,7 +30,7 @@ from typing import Any
 
 from aiwell.errors import TemplateError
 from aiwell.loaders.jsonc import JsonDocument, parse_text
-from aiwell.model import Resource, Source, SourceFormat, Unresolved
+from aiwell.model import MISSING, Resource, Source, SourceFormat, Unresolved
 
 NO_PROPERTIES_REASON = (
     "the export carries no properties for this resource (az resource list and ARM list responses leave them "
@@ -60,7 +60,8 @@ _POWERSHELL_DROPPED = frozenset({"id", "type", "resourcename", "extensionresourc
 # source), `Microsoft.DefaultV2` (a content filter policy), Logic Apps expressions (`@{triggerBody()}`).
 _DEPTH_CUT = re.compile(r"@\{(?:[A-Za-z_][\w-]*=.*)?\}|System\.[\w.`+]+(?:\[\])?|"
                         r"Microsoft\.Azure\.[\w.`+]+(?:\[\])?", re.DOTALL)
-_DEPTH_CUT_MARKERS = ('"@{', '"System.', '"Microsoft.Azure.')
+_DEPTH_CUT_MARKER = re.compile(r'"(?:@\{|System\.|Microsoft\.Azure\.)')
+"""How a depth cut starts, searched for in one pass over the text before any value is."""
 DEPTH_CUT_REASON = ("PowerShell's ConvertTo-Json cut this value off at its -Depth (default 2); export with "
                     "ConvertTo-Json -Depth 100")
 ENUM_NUMBER_REASON = ("PowerShell wrote the identity type as a number; export with ConvertTo-Json -EnumsAsStrings "
@@ -209,10 +210,60 @@ def _full_name(row_name: Any, resource_id: str, resource_type: str) -> str | Non
     return "/".join(names)
 
 
+# The ARM fields `Resource.from_arm` maps onto attributes, spelled as exports spell them; a row whose other keys
+# fold to none of them is converted by `_plain_row_to_resource`, without the general path's key-by-key folding.
+_ARM_SPELLINGS = frozenset({"type", "name", "id", "apiVersion", "dependsOn", "kind", "sku", "identity", "location",
+                            "zones", "tags", "properties"})
+_ARM_FOLDED = frozenset(key.lower() for key in _ARM_SPELLINGS)
+
+
+def _plain_row_to_resource(row: dict[str, Any], path: str, span: tuple[int, int] | None,
+                           label: str) -> Resource | None:
+    """What `_row_to_resource` makes of a row in the ARM shape (not PowerShell's) with no depth cuts to mark, built
+    directly from the row; None when a key of the row is another spelling of an ARM field (`Properties`), which
+    the general path settles (the last spelling wins)."""
+    others = row.keys() - _ARM_SPELLINGS
+    for key in others:
+        if key.lower() in _ARM_FOLDED:
+            return None
+    get = row.get
+    resource_id: str = row["id"]
+    resource_type: str = row["type"]
+    row_name = get("name")
+    name: str | Unresolved | None = _full_name(row_name, resource_id, resource_type)
+    if name is None:
+        name = row_name if isinstance(row_name, str) and row_name else Unresolved(
+            "name", "the export row has no name and its id can't be read")
+    properties = get("properties")
+    if not isinstance(properties, dict):
+        properties = Unresolved("properties", NO_PROPERTIES_REASON)
+    api = get("apiVersion")
+    depends = get("dependsOn")
+    line, end_line = span if span is not None else (None, None)
+    return Resource(
+        type=resource_type, name=name, id=resource_id,
+        source=Source(SourceFormat.INVENTORY, path, line, end_line, resource_id, label),
+        api_version=api if isinstance(api, str) else None,
+        kind=_present(get("kind")), sku=_present(get("sku")), identity=_present(get("identity")),
+        location=_present(get("location")), zones=_present(get("zones")), tags=_present(get("tags")),
+        properties=properties,
+        extra={key: value for key, value in row.items() if key in others and value is not None} if others else {},
+        depends_on=tuple(depends) if isinstance(depends, list) else ())
+
+
+def _present(value: Any) -> Any:
+    """A row's value, with null read as absent (`MISSING`), as the general path drops null fields."""
+    return MISSING if value is None else value
+
+
 def _row_to_resource(row: dict[str, Any], path: str, span: tuple[int, int] | None, *,
-                     depth_cuts: list[str] | None) -> Resource:
+                     depth_cuts: list[str] | None, label: str = "") -> Resource:
     """The resource of one export row; with `depth_cuts`, values PowerShell cut off are marked unresolved and
-    their paths added to it."""
+    their paths added to it. `label` is the input's (`Source.input`)."""
+    if depth_cuts is None and not _is_powershell_row(row):
+        plain = _plain_row_to_resource(row, path, span, label)
+        if plain is not None:
+            return plain
     body = _from_powershell(row) if _is_powershell_row(row) else row
     resource_id: str = body["id"]
     resource_type: str = body["type"]
@@ -227,7 +278,7 @@ def _row_to_resource(row: dict[str, Any], path: str, span: tuple[int, int] | Non
     if not isinstance(body.get("properties"), (dict, Unresolved)):
         body["properties"] = Unresolved("properties", NO_PROPERTIES_REASON)
     line, end_line = span if span is not None else (None, None)
-    source = Source(SourceFormat.INVENTORY, path, line, end_line, address=resource_id)
+    source = Source(SourceFormat.INVENTORY, path, line, end_line, address=resource_id, input=label)
     return Resource.from_arm(body, source, resource_id=resource_id)
 
 
@@ -347,11 +398,11 @@ def _rows_of(value: Any) -> list[Any] | None:
     return value if isinstance(value, list) else None
 
 
-def read_inventory(document: JsonDocument) -> InventoryExport:
+def read_inventory(document: JsonDocument, *, label: str = "") -> InventoryExport:
     """Read an inventory export into resources, with notes on skipped rows and missing pages.
 
     `document` may carry the lines of its rows (`parse_text(..., track=("data", "value"), root_items=True)`);
-    when it does not, they are found in its text.
+    when it does not, they are found in its text. `label` is the input's (`Source.input` of every resource).
     Raises `TemplateError` when the document is not an export of one of the shapes above.
     """
     value = document.value
@@ -370,7 +421,7 @@ def read_inventory(document: JsonDocument) -> InventoryExport:
     else:
         spans = _spans(document, rows)
     # Only text with what a depth cut looks like is searched for one.
-    depth_cuts: list[str] | None = [] if any(marker in document.text for marker in _DEPTH_CUT_MARKERS) else None
+    depth_cuts: list[str] | None = [] if _DEPTH_CUT_MARKER.search(document.text) else None
     notes: list[str] = []
     resources: list[Resource] = []
     seen: set[str] = set()
@@ -384,7 +435,7 @@ def read_inventory(document: JsonDocument) -> InventoryExport:
             duplicates += 1
             continue
         seen.add(folded)
-        resources.append(_row_to_resource(row, document.path, span, depth_cuts=depth_cuts))
+        resources.append(_row_to_resource(row, document.path, span, depth_cuts=depth_cuts, label=label))
     if rows and not resources:
         raise TemplateError(
             f"not an inventory export: none of its {len(rows)} rows has a resource id and type")
