@@ -507,3 +507,46 @@ def test_the_cyclic_collector_pauses_while_rules_judge_and_resumes_after(tmp_pat
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+ALIKE_VALUES: list[Any] = [True, 1, "1", "true", "True", 1.0, 0, False, "", None, "ENABLED", "enabled",
+                           [True], {"a": 1}, Unresolved("parameters('open')", "no value given")]
+"""Values equal as dict keys, or alike as text, that a condition tells apart; and values that are no key."""
+
+
+@pytest.mark.parametrize("order", ["as listed", "reversed"])
+def test_verdicts_kept_for_alike_resources_tell_apart_each_value_its_type_and_the_resource(order: str) -> None:
+    """A rule keeps what its conditions decide for the values they read: True, 1, 1.0 and "1" (equal or alike
+    as dict keys), null and absent, are each judged as they are, whichever comes first, and a message naming the
+    resource names each one."""
+    entry = {**MINIMAL, "where": {"anyOf": [
+                 {"field": "properties.kind", "exists": False}, {"field": "properties.kind", "notEquals": "legacy"}]},
+             "condition": {"anyOf": [{"field": "properties.open", "equals": False},
+                                     {"field": "properties.mode", "in": ["enabled", 2]}]},
+             "messages": {"fail": "{name} ({type}) is open: {reason}", "pass": "closed: {reason}"}}
+    positions = range(len(ALIKE_VALUES)) if order == "as listed" else range(len(ALIKE_VALUES) - 1, -1, -1)
+    resources = []
+    for index in positions:
+        value = ALIKE_VALUES[index]
+        for mode in (value, "other"):
+            properties: dict[str, Any] = {"open": value, "mode": mode} if value is not None else {"mode": mode}
+            shown = "value" if mode is value else "other"
+            resources.append(_resource("Test.Provider/things", f"thing-{index}-{shown}", properties=properties))
+            resources.append(_resource("Test.Provider/things", f"null-{index}-{shown}",
+                                       properties={**properties, "open": None}))
+            resources.append(_resource("Test.Provider/things", f"legacy-{index}-{shown}", properties={
+                **properties, "kind": value if index % 2 else "legacy"}))
+    memoised = rule_from_mapping(entry, origin="test")
+    alone = rule_from_mapping(entry, origin="test")
+    graph = ResourceGraph(resources)
+    judged = {resource.name: memoised.evaluate(resource, graph) for resource in resources}
+    assert memoised._alike, "the rule keeps its verdicts for resources configured alike"
+    for resource in resources:
+        assert judged[str(resource.name)] == alone._judged(None)(resource, graph), resource.name
+    assert "properties.open is true, expected false" in judged["thing-0-other"][1]
+    assert "properties.open is 1, expected false" in judged["thing-1-other"][1]
+    assert "properties.open is '1', expected false" in judged["thing-2-other"][1]
+    assert "properties.open is 1.0, expected false" in judged["thing-5-other"][1]
+    assert judged["thing-7-other"][0] is Status.PASS and judged["null-7-other"][0] is Status.PASS
+    for name, (status, message) in judged.items():
+        assert status is not Status.FAIL or message.startswith(f"{name} (Test.Provider/things) is open: ")

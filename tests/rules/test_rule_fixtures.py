@@ -20,6 +20,7 @@ from aiwell.loaders import load_inputs
 from aiwell.model import InputStatus, Resource
 from aiwell.rule_fixtures import case_sizing_plan
 from aiwell.rules import Rule, load_registry, run_rules
+from aiwell.rules.base import RuleLogic
 from rule_fixture_format import (
     EXPECTED_KEYS,
     STATUSES,
@@ -96,3 +97,31 @@ def test_rule_fixture_case(run: Run, tmp_path: Path) -> None:
             assert str(item["message"]) in messages[key], f"{key}: {messages[key]!r}"
         if "not_message" in item:
             assert str(item["not_message"]) not in messages[key], f"{key}: {messages[key]!r}"
+
+
+def _unmemoised(rule: Rule) -> Any:
+    """The rule's verdicts without what `Rule._judged_alike` keeps for resources configured alike."""
+    check = rule.check.function if isinstance(rule.check, RuleLogic) else rule.check
+    return check if check is not None and rule.where is None else rule._judged(check)
+
+
+def test_verdicts_kept_for_resources_configured_alike_are_those_judged_one_by_one(tmp_path: Path) -> None:
+    """On every resource of every fixture case, in every format, a rule's verdict and message are the same with
+    its verdicts kept for the values its conditions read (shared by every case run before) as judged alone."""
+    kept: set[str] = set()
+    for index, run in enumerate(param.values[0] for param in fixture_runs()):
+        data = load_fixture(run.path)
+        rule = load_registry().get(str(data.get("rule")))
+        assert isinstance(rule, Rule)
+        case = data["cases"][run.case_index]
+        directory = tmp_path / str(index)
+        directory.mkdir()
+        resources = resources_of(run, case, directory)
+        graph = ResourceGraph(resources, sizing=case_sizing_plan(case, run.path))
+        alone = _unmemoised(rule)
+        for resource in resources:
+            if rule.applies_to(resource):
+                assert rule.evaluate(resource, graph) == alone(resource, graph), (run.path.stem, resource.name)
+        if rule._alike:
+            kept.add(rule.id)
+    assert len(kept) > 50, "the fixtures exercise rules whose verdicts are kept for resources configured alike"

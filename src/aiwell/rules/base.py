@@ -14,7 +14,15 @@ from aiwell.model import DesignArea, Pillar, Resource, RuleInfo, Severity, Statu
 from aiwell.model.context import CONTEXT_KEYS
 from aiwell.model.waf import check_waf_codes
 from aiwell.rules.context import CONTEXT_FIELD, context_document
-from aiwell.rules.declarative import Condition, ConditionError, Outcome, Truth, compile_condition
+from aiwell.rules.declarative import (
+    Condition,
+    ConditionError,
+    Outcome,
+    Truth,
+    compile_condition,
+    value_readers,
+    values_read,
+)
 
 RuleKind = Literal["declarative", "python", "reserved"]
 """`reserved` marks ids such as AIW000 that the loaders report directly; they never run on a resource."""
@@ -106,6 +114,11 @@ class RuleLogic:
         return self.function(resource, graph)
 
 
+_Decided = tuple[Status | None, str, Callable[[Resource], str] | None]
+"""What a rule's conditions decide for resources configured alike (`Rule._alike`): the status and the message, or
+the status and the filler (`_filler`) of a message naming the resource (the message is then empty); status None
+for a Python rule whose `where` holds: its function then judges each resource."""
+
 _Kept = tuple[Outcome, tuple[Status, str] | None, tuple[Status, Callable[[Resource], str]] | None]
 """What `Rule._verdicts` keeps for an outcome: the outcome itself, then its verdict, or the status and the filler
 (`_filler`) of a message naming the resource."""
@@ -149,6 +162,9 @@ class Rule:
     resource, the status, template and reason it is filled in from (the verdict is then None)."""
     _judge: Check | None = field(default=None, init=False, repr=False, compare=False)
     """`evaluate` made into one function on first use (`_compile`)."""
+    _alike: dict[tuple[Any, ...], _Decided] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What the conditions decided for each set of values they read (`values_read`), when that is all they read
+    (`Condition.value_paths`): resources configured alike are judged once (`_judged_alike`)."""
 
     @property
     def id(self) -> str:
@@ -211,8 +227,65 @@ class Rule:
         without `where`, else a closure over the conditions made into functions (`Condition.document_test`)."""
         check = self.check.function if isinstance(self.check, RuleLogic) else self.check
         judge = check if check is not None and self.where is None else self._judged(check)
+        paths = self._value_paths(check)
+        if paths is not None:
+            judge = self._judged_alike(judge, check, tuple(sorted(paths)))
         object.__setattr__(self, "_judge", judge)
         return judge
+
+    def _value_paths(self, check: Check | None) -> set[str] | None:
+        """The paths the rule's verdict depends on alone, besides the resource its message may name: those its
+        conditions read when each of their tests reads one value (`Condition.value_paths`) and the rule reads no
+        context; None otherwise (and for a Python rule without `where`, whose function reads what it likes)."""
+        if self.context:
+            return None
+        if check is not None:
+            return self.where.value_paths() if self.where is not None else None
+        if self.condition is None:
+            return None
+        condition_paths = self.condition.value_paths()
+        where_paths = self.where.value_paths() if self.where is not None else set()
+        return None if condition_paths is None or where_paths is None else condition_paths | where_paths
+
+    def _judged_alike(self, judge: Check, check: Check | None, paths: tuple[str, ...]) -> Check:
+        """`judge` with what the conditions decide kept for each set of values at `paths` (`values_read`): the
+        same verdicts, the same message for resources configured alike (the same object), and a message naming
+        the resource filled in for each. A resource with a value that is no key (a list, an `Unresolved`) is
+        judged by `judge`."""
+        readers, alike, decide = value_readers(paths), self._alike, self._decided
+
+        def judged(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+            key = values_read(readers, graph.document(resource))
+            if key is None:
+                return judge(resource, graph)
+            decided = alike.get(key)
+            if decided is None:
+                decided = decide(graph.document(resource))
+                if len(alike) < _ALIKE_LIMIT:
+                    alike[key] = decided
+            status, message, fill = decided
+            if status is None:  # a Python rule that applies: its function judges
+                return check(resource, graph)  # type: ignore[misc]  # status None only with a check
+            return status, message if fill is None else fill(resource)
+        return judged
+
+    def _decided(self, document: Any) -> _Decided:
+        """What the conditions decide for one document of a rule without context (`_judged_alike`): the verdict
+        `_judged` gives, with the filler of a message that names the resource in place of the message."""
+        where = self.where
+        if where is not None:
+            applies = where.evaluate_document(document)
+            if applies.truth is Truth.FALSE or applies.truth is Truth.MISSING:
+                return Status.NOT_APPLICABLE, f"does not apply: {applies.reason}", None
+            if applies.truth is Truth.UNKNOWN:
+                return Status.UNKNOWN, f"can't tell whether the rule applies: {applies.reason}", None
+        if self.check is not None or self.condition is None:
+            return None, "", None
+        status, reason = self._status(self.condition.evaluate_document(document))
+        template = self.messages.get(status)
+        if template is not None and _names_resource(template):
+            return status, "", _filler(template, reason)
+        return status, self._message(status, reason, template), None
 
     def _judged(self, check: Check | None) -> Check:
         where = self.where.document_test() if self.where is not None else None
@@ -248,29 +321,33 @@ class Rule:
 
     def _verdict(self, outcome: Outcome, resource: Resource) -> tuple[Status, str]:
         """The verdict on an outcome the memo does not hold yet (`_judged` looks there first), kept for the next."""
-        reason = outcome.reason
-        if outcome.truth is Truth.MISSING:
-            status = self.missing
-            reason = f"{reason} (absent means {self.missing.value} for this rule)"
-        else:
-            status = _DECIDED[outcome.truth]
+        status, reason = self._status(outcome)
         template = self.messages.get(status)  # a Status is its value, as a key of `messages`
         if template is not None and _names_resource(template):
             if len(self._verdicts) < _VERDICT_MEMO_LIMIT:
                 # The message names the resource: what is kept is how to fill the template in for one.
                 self._verdicts[id(outcome)] = (outcome, None, (status, _filler(template, reason)))
             return status, template.format_map(_message_fields(resource, reason))
-        if template is not None:
-            verdict = status, template.format_map({"reason": reason})
-        elif status is Status.FAIL:
-            verdict = status, f"{self.title}: {reason}"
-        elif status is Status.UNKNOWN:
-            verdict = status, f"can't tell: {reason}"
-        else:
-            verdict = status, reason
+        verdict = status, self._message(status, reason, template)
         if len(self._verdicts) < _VERDICT_MEMO_LIMIT:
             self._verdicts[id(outcome)] = (outcome, verdict, None)
         return verdict
+
+    def _status(self, outcome: Outcome) -> tuple[Status, str]:
+        """The status a condition's outcome gives, and the reason its message quotes."""
+        if outcome.truth is Truth.MISSING:
+            return self.missing, f"{outcome.reason} (absent means {self.missing.value} for this rule)"
+        return _DECIDED[outcome.truth], outcome.reason
+
+    def _message(self, status: Status, reason: str, template: str | None) -> str:
+        """The message of a verdict whose template (if any) does not name the resource."""
+        if template is not None:
+            return template.format_map({"reason": reason})
+        if status is Status.FAIL:
+            return f"{self.title}: {reason}"
+        if status is Status.UNKNOWN:
+            return f"can't tell: {reason}"
+        return reason
 
 
 _DECIDED = {Truth.TRUE: Status.PASS, Truth.FALSE: Status.FAIL, Truth.UNKNOWN: Status.UNKNOWN}
@@ -279,6 +356,9 @@ _DECIDED = {Truth.TRUE: Status.PASS, Truth.FALSE: Status.FAIL, Truth.UNKNOWN: St
 
 _VERDICT_MEMO_LIMIT = 256
 """How many outcomes' verdicts a rule keeps (`Rule._verdicts`)."""
+
+_ALIKE_LIMIT = 4096
+"""How many sets of values read a rule keeps what its conditions decided for (`Rule._alike`)."""
 
 
 @functools.lru_cache(maxsize=1024)

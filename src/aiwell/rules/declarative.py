@@ -135,6 +135,31 @@ def _combined(members: tuple[DocumentTest, ...], memo: _Memo,
     return many
 
 
+ValueReader = Callable[[Any], Any]
+"""One path's `lookup` made into a function (`aiwell.model.resource.path_reader`)."""
+
+
+def value_readers(paths: Iterable[str]) -> tuple[ValueReader, ...]:
+    """A reader for each path (dotted, `[n]` indexes, no `[*]`), in the order given, for `values_read`."""
+    return tuple(path_reader(path_steps(path)) for path in paths)
+
+
+def values_read(readers: tuple[ValueReader, ...], document: Any) -> tuple[Any, ...] | None:
+    """What `readers` read from `document`, as the key of a memo of verdicts that depend on those values alone:
+    each value typed (`True`, `1` and `1.0` are equal keys of a dict but are judged and shown apart), absent and
+    null alike (`MISSING`, as a field test reads both); None when a value is not a str, bool or int (a list, an
+    object, a float, an `Unresolved`): such a resource is judged on its own."""
+    key: list[Any] = []
+    for read in readers:
+        value = read(document)
+        if value is None:
+            value = MISSING
+        elif value.__class__ not in _SCALARS and value is not MISSING:
+            return None
+        key += (value.__class__, value)
+    return tuple(key)
+
+
 # -- evaluation scope --------------------------------------------------------------------------------------
 
 
@@ -208,6 +233,12 @@ class Condition(ABC):
         """The ARM paths the condition reads (`count` paths included)."""
         return set()
 
+    def value_paths(self) -> set[str] | None:
+        """The paths the condition reads when each of its tests reads one value (a field path without `[*]`, or a
+        literal) and nothing else: its answer is then a function of the values at those paths alone
+        (`values_read`). None when a test reads more (a `count`, a `[*]` path)."""
+        return None
+
     def fix_steps(self) -> list[tuple[str, Any]] | None:
         """The (ARM path, value) settings that make the condition true, when it says so plainly; else None.
 
@@ -234,6 +265,9 @@ class AllOf(Condition):
     def fields(self) -> set[str]:
         return {path for member in self.members for path in member.fields()}
 
+    def value_paths(self) -> set[str] | None:
+        return _value_paths(self.members)
+
     def fix_steps(self) -> list[tuple[str, Any]] | None:
         steps = [step for member in self.members for step in (member.fix_steps() or [])]
         return steps or None
@@ -255,6 +289,9 @@ class AnyOf(Condition):
     def fields(self) -> set[str]:
         return {path for member in self.members for path in member.fields()}
 
+    def value_paths(self) -> set[str] | None:
+        return _value_paths(self.members)
+
     def fix_steps(self) -> list[tuple[str, Any]] | None:
         return next((steps for steps in (member.fix_steps() for member in self.members) if steps), None)
 
@@ -269,11 +306,24 @@ class Not(Condition):
     def fields(self) -> set[str]:
         return self.member.fields()
 
+    def value_paths(self) -> set[str] | None:
+        return self.member.value_paths()
+
     def evaluate(self, scope: Scope) -> Outcome:
         return _memoised(self._memo, (self.member.evaluate(scope),), _swapped)
 
     def document_test(self) -> DocumentTest:
         return _combined((self.member.document_test(),), self._memo, _swapped)
+
+
+def _value_paths(members: tuple[Condition, ...]) -> set[str] | None:
+    paths: set[str] = set()
+    for member in members:
+        read = member.value_paths()
+        if read is None:
+            return None
+        paths |= read
+    return paths
 
 
 def _swapped(outcomes: Iterable[Outcome]) -> Outcome:
@@ -321,6 +371,11 @@ class FieldTest(Condition):
 
     def fields(self) -> set[str]:
         return {self.path} if self.path is not None else set()
+
+    def value_paths(self) -> set[str] | None:
+        if self.path is None:
+            return set()  # a literal: the same answer for every document
+        return {self.path} if self._steps is not None else None
 
     def fix_steps(self) -> list[tuple[str, Any]] | None:
         if self.path is None or "[*]" in self.path:
@@ -791,11 +846,14 @@ __all__ = [
     "Outcome",
     "Scope",
     "Truth",
+    "ValueReader",
     "all_of",
     "any_of",
     "compile_condition",
     "describe_unresolved",
     "resolve_field",
     "show",
+    "value_readers",
     "values_equal",
+    "values_read",
 ]

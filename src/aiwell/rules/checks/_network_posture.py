@@ -27,9 +27,8 @@ from enum import StrEnum
 from typing import Any
 
 from aiwell.graph import ResourceGraph
-from aiwell.model import MISSING, Resource, Status, Unresolved, lookup, path_steps
-from aiwell.model.resource import path_reader
-from aiwell.rules.declarative import describe_unresolved, show, values_equal
+from aiwell.model import MISSING, Resource, Status, Unresolved, lookup
+from aiwell.rules.declarative import describe_unresolved, show, value_readers, values_equal, values_read
 
 
 class Posture(StrEnum):
@@ -208,11 +207,9 @@ def _read_paths(resource_type: str, firewall: Firewall) -> tuple[str, ...]:
     return tuple(paths)
 
 
-_READERS = {resource_type: tuple(path_reader(path_steps(path)) for path in _read_paths(resource_type, firewall))
+_READERS = {resource_type: value_readers(_read_paths(resource_type, firewall))
             for resource_type, firewall in FIREWALLS.items()}
 """What `_alike` reads, for each type: `lookup` of each path made into one function."""
-
-_SCALARS = (str, bool, int)
 
 _VERDICTS: dict[tuple[Any, ...], tuple[Status, str]] = {}
 """The verdict for each type and set of values read (`_alike`): the judgment is a function of those alone, and the
@@ -221,17 +218,10 @@ _VERDICTS_KEPT = 4096
 
 
 def _alike(resource_type: str, document: Any) -> tuple[Any, ...] | None:
-    """What the judgment of a resource depends on, as a key: its type and each value read, typed (True, 1 and 1.0
-    are judged and shown apart); None when a value is not a scalar (a list of rules, an unresolved value)."""
-    key: list[Any] = [resource_type]
-    for read in _READERS[resource_type]:
-        value = read(document)
-        if value is None:
-            value = MISSING
-        elif value.__class__ not in _SCALARS and value is not MISSING:
-            return None
-        key += (value.__class__, value)
-    return tuple(key)
+    """What the judgment of a resource depends on, as a key: its type and each value read, typed (`values_read`);
+    None when a value is not a scalar (a list of rules, an unresolved value)."""
+    values = values_read(_READERS[resource_type], document)
+    return None if values is None else (resource_type, values)
 
 
 def network_posture_verdict(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
