@@ -246,6 +246,12 @@ def test_results_written_from_pieces_give_the_bytes_of_their_documents(hostile_r
         dataclasses.replace(_result("z"), message="broken \ud800 text", location=None),
         Result(question, Status.FAIL, "", "", "", "no runbook", answer=QuestionAnswer(("no",), 0.0)),
     ]
+    # One message object on resources configured alike (encoded once for the run), with text that is not quite
+    # Unicode and an equal message of another object between them.
+    said, broken = "".join(["properties.disableLocalAuth ", "is not set"]), "broken \udc00 too"
+    results += [dataclasses.replace(_result(name), message=message) for name, message in
+                (("p1", said), ("p2", said), ("p3", broken), ("p3b", broken), ("p4", said),
+                 ("p5", "".join(["properties.disableLocalAuth ", "is not set"])), ("p6", said))]
     made = build_report([], [_resource("a", account), _resource("b", Unresolved("[x]", "unknown"))], results)
     for report in (made, REGEN.sample_report(governed=True), hostile_report):
         assert render_json_bytes(report) == _dumps(report_document(report))

@@ -260,6 +260,9 @@ _MEMBER_INDENT = b"\n      "
 
 _STATUSES = {status: orjson.dumps(status.value) for status in Status}
 
+_UNSEEN = object()
+"""No message encoded yet (`_ResultEncoder.array`)."""
+
 
 class _ResultEncoder:
     """The results array's members as `_array` writes them, each put together from pre-encoded pieces: what one
@@ -290,7 +293,8 @@ class _ResultEncoder:
         rule: RuleInfo | None = None
         pieces: list[bytes] = []
         heads: dict[Status, bytes] = {}
-        plain = rule_fingerprint = b""
+        plain = rule_fingerprint = encoded_message = b""
+        last_message: object = _UNSEEN
         for result in results:
             status = result.status
             if status is not_applicable:
@@ -325,7 +329,10 @@ class _ResultEncoder:
                         subjects[id(resource_id)] = subject
                 message, suppression = result.message, result.suppression
                 try:
-                    encoded_message = dumps(message if message.__class__ is str else display_text(message))
+                    if message is not last_message:
+                        # Resources configured alike share a verdict's message object: encoded once for a run.
+                        encoded_message = dumps(message if message.__class__ is str else display_text(message))
+                        last_message = message
                     encoded_suppression = None if suppression is None else self._value(_suppression(suppression))
                 except orjson.JSONEncodeError:
                     subject = None
