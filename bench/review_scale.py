@@ -2,16 +2,17 @@
 release measured in the same run.
 
 Run by hand: `.venv/bin/python bench/review_scale.py [--inventory-rows N] [--template-resources N]
-[--previous-venv PATH] [--previous-commit SHA]`.
+[--previous-venv PATH] [--previous-commit SHA] [--repeats N]`.
 
 The previous release (commit abb01a6 by default) is installed from this repository's history into its own
 virtual environment (default `~/.cache/aiwell-bench/previous-<commit>`, outside the repository) on first use:
 `git archive <commit>` into a scratch folder, then `pip install` of that folder (which compiles its bytecode; the
 current package's is compiled too before measuring). Each input is reviewed by both
 as a whole process (`aiwell review FILE`, start-up included), once with the terminal report (the default
-format, written to a pipe as in CI) and once with `--format json -o FILE`, alternating current and previous.
-Printed per case: wall and CPU seconds, peak memory of each, the ratio previous / current of wall and CPU time
-(goal: at least 3x), and whether the current peak memory is under 500 MB.
+format, written to a pipe as in CI) and once with `--format json -o FILE`, alternating current and previous,
+`--repeats` times each (default 3: one run on a shared machine can be off by 15%, as slow spells come and go).
+Printed per case: the median wall and CPU seconds and the largest peak memory of each, the ratio previous /
+current of wall and CPU time (goal: at least 3x), and whether the current peak memory is under 500 MB.
 
 The current catalog holds several times the rules of the previous release, so each input gets several times the
 results. To tell the engine's speed from the catalog's growth, the current release is also run with only the rules
@@ -24,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -95,12 +97,21 @@ def _review(aiwell: Path, path: Path, output_format: str, scratch: Path, rule_id
     return measured
 
 
+def _median(runs: Sequence[ProcessRun]) -> ProcessRun:
+    """The median wall and CPU seconds of `runs` (each taken on its own), with the largest peak memory."""
+    return ProcessRun(wall=statistics.median(run.wall for run in runs), cpu=statistics.median(run.cpu for run in runs),
+                      peak_bytes=max(run.peak_bytes for run in runs), returncode=runs[-1].returncode,
+                      stdout=runs[-1].stdout, stderr=runs[-1].stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--inventory-rows", type=int, default=50_000)
     parser.add_argument("--template-resources", type=int, default=5_000)
     parser.add_argument("--previous-commit", default=PREVIOUS_COMMIT)
     parser.add_argument("--previous-venv", type=Path, help="default: ~/.cache/aiwell-bench/previous-<commit>")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="runs of each release per case, alternating; the median is printed (default 3)")
     args = parser.parse_args()
     environment = args.previous_venv or Path.home() / ".cache" / "aiwell-bench" / f"previous-{args.previous_commit}"
     previous = ensure_previous(environment, args.previous_commit)
@@ -108,7 +119,8 @@ def main() -> None:
     compile_current()
     same_rules = previous_rule_ids(previous)
     print(f"current {current}; previous ({args.previous_commit}) {previous}; {os.cpu_count()} cores; "
-          f"the previous release's {len(same_rules)} rules: {' '.join(same_rules)}")
+          f"median of {args.repeats} alternating runs each; the previous release's {len(same_rules)} rules: "
+          f"{' '.join(same_rules)}")
     with tempfile.TemporaryDirectory() as folder:
         scratch = Path(folder)
         cases = [
@@ -121,9 +133,12 @@ def main() -> None:
         verdicts: list[str] = []
         for label, path in cases:
             for output_format in ("terminal", "json"):
-                now = _review(current, path, output_format, scratch)
-                before = _review(previous, path, output_format, scratch)
-                alike = _review(current, path, output_format, scratch, same_rules)
+                runs: dict[str, list[ProcessRun]] = {"now": [], "before": [], "alike": []}
+                for _ in range(args.repeats):  # alternating, so that a slow spell of the machine hits all three
+                    runs["now"].append(_review(current, path, output_format, scratch))
+                    runs["before"].append(_review(previous, path, output_format, scratch))
+                    runs["alike"].append(_review(current, path, output_format, scratch, same_rules))
+                now, before, alike = (_median(runs[key]) for key in ("now", "before", "alike"))
                 for release, run in (("current", now), ("previous", before), ("current, same", alike)):
                     print(f"{label:<34} {output_format:<9} {release:<14} {run.wall:>8.2f} {run.cpu:>8.2f} "
                           f"{mb(run.peak_bytes):>12}")
