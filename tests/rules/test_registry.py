@@ -202,13 +202,19 @@ def thing_open(resource, graph):
     return Status.FAIL, "open"
 """
 
-def test_a_python_rule_is_its_catalog_entry_plus_its_logic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _rule_with_logic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, package: str, source: str) -> Rule | None:
+    """TST001 (`MINIMAL` as a Python rule) from a registry built with `source` as its logic in `package`."""
     monkeypatch.syspath_prepend(str(tmp_path))
-    package = _checks_package(tmp_path, "joined_checks", LOGIC)
+    _checks_package(tmp_path, package, source)
     entry = {key: value for key, value in MINIMAL.items() if key not in ("condition", "messages")}
     registry = build_registry(catalog_dirs=[_catalog(tmp_path, {**entry, "check": "python"})],
                               check_packages=[package])
-    found = registry.get("TST001")
+    return registry.get("TST001")
+
+
+def test_a_python_rule_is_its_catalog_entry_plus_its_logic(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = "joined_checks"
+    found = _rule_with_logic(tmp_path, monkeypatch, package, LOGIC)
     assert found is not None and found.kind == "python" and found.module == f"{package}.thing_open"
     thing = _resource("Test.Provider/things", "one")
     assert [result.status for result in run_rules([thing], ResourceGraph([thing]), [found])] == [Status.FAIL]
@@ -485,14 +491,9 @@ def thing_open(resource, graph):
 
 def test_the_cyclic_collector_pauses_while_rules_judge_and_resumes_after(tmp_path: Path,
                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.syspath_prepend(str(tmp_path))
-    package = _checks_package(tmp_path, "gc_checks", GC_LOGIC)
-    entry = {key: value for key, value in MINIMAL.items() if key not in ("condition", "messages")}
-    registry = build_registry(catalog_dirs=[_catalog(tmp_path, {**entry, "check": "python"})],
-                              check_packages=[package])
-    found = registry.get("TST001")
+    found = _rule_with_logic(tmp_path, monkeypatch, "gc_checks", GC_LOGIC)
     assert found is not None
-    seen = importlib.import_module(f"{package}.thing_open").SEEN
+    seen = importlib.import_module("gc_checks.thing_open").SEEN
     things = [_resource("Test.Provider/things", "one"), _resource("Test.Provider/things", "two")]
     assert gc.isenabled()
     assert len(run_rules(things, ResourceGraph(things), [found])) == 2
