@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
+import signal
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ import pytest
 
 from aiwell.errors import UserError
 from aiwell.eval.runlog import read_log
-from aiwell.eval.runner import ResumeMismatchError, RetryPolicy, TokenBucket, run_suite
+from aiwell.eval.runner import ResumeMismatchError, RetryPolicy, TokenBucket, run_suite, run_until_ctrl_c
 from aiwell.eval.stub import StubConfig, StubServer
 from aiwell.eval.suite import Case, Suite
 from aiwell.eval.targets import TargetError, TargetOutput
@@ -491,3 +493,19 @@ def test_the_shared_client_tells_a_refused_connection_from_a_timeout(tmp_path: P
         asyncio.run(run_suite(slow, log_path=tmp_path / "slow.jsonl", max_attempts=1))
     (timed_out,) = read_log(tmp_path / "slow.jsonl").samples
     assert timed_out["error_kind"] == "timeout"
+
+
+def test_run_until_ctrl_c_runs_in_a_thread_that_receives_no_ctrl_c(tmp_path: Path) -> None:
+    # Only the main thread receives Ctrl-C: elsewhere the run goes ahead without a handler (and changes none).
+    outcome: list[Any] = []
+
+    def in_thread() -> None:
+        outcome.append(run_until_ctrl_c(run_suite(_suite(n_cases=2, repeats=1), log_path=tmp_path / "run.jsonl",
+                                                  target=FakeTarget())))
+
+    before = signal.getsignal(signal.SIGINT)
+    worker = threading.Thread(target=in_thread)
+    worker.start()
+    worker.join(timeout=60)
+    assert outcome and outcome[0].samples == 2
+    assert signal.getsignal(signal.SIGINT) is before

@@ -411,6 +411,8 @@ async def _cancelled_by_ctrl_c(work: Coroutine[Any, Any, T]) -> T:
         loop.add_signal_handler(signal.SIGINT, on_ctrl_c)
     except NotImplementedError:  # Windows' event loops
         signal.signal(signal.SIGINT, on_ctrl_c)
+    except (ValueError, RuntimeError):  # not the main thread, which alone receives Ctrl-C: nothing to handle
+        previous = None
     try:
         result = await task
     except asyncio.CancelledError:
@@ -418,9 +420,9 @@ async def _cancelled_by_ctrl_c(work: Coroutine[Any, Any, T]) -> T:
             raise KeyboardInterrupt from None
         raise
     finally:
-        with contextlib.suppress(NotImplementedError):
-            loop.remove_signal_handler(signal.SIGINT)
-        if previous is not None:  # None: a handler not installed from Python, which can't be put back from here
+        if previous is not None:  # None: none installed here, or one not from Python, which can't be put back
+            with contextlib.suppress(NotImplementedError):
+                loop.remove_signal_handler(signal.SIGINT)
             signal.signal(signal.SIGINT, previous)
     if interrupts:  # the work finished as the Ctrl-C came: still an interrupted run, never a complete one
         raise KeyboardInterrupt
