@@ -255,12 +255,13 @@ class Rule:
         readers, alike, decide = value_readers(paths), self._alike, self._decided
 
         def judged(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
-            key = values_read(readers, graph.document(resource))
+            document = graph.document(resource)
+            key = values_read(readers, document)
             if key is None:
                 return judge(resource, graph)
             decided = alike.get(key)
             if decided is None:
-                decided = decide(graph.document(resource))
+                decided = decide(document)
                 if len(alike) < _ALIKE_LIMIT:
                     alike[key] = decided
             status, message, fill = decided
@@ -275,10 +276,8 @@ class Rule:
         where = self.where
         if where is not None:
             applies = where.evaluate_document(document)
-            if applies.truth is Truth.FALSE or applies.truth is Truth.MISSING:
-                return Status.NOT_APPLICABLE, f"does not apply: {applies.reason}", None
-            if applies.truth is Truth.UNKNOWN:
-                return Status.UNKNOWN, f"can't tell whether the rule applies: {applies.reason}", None
+            if applies.truth is not Truth.TRUE:
+                return *_not_applying(applies), None
         if self.check is not None or self.condition is None:
             return None, "", None
         status, reason = self._status(self.condition.evaluate_document(document))
@@ -291,7 +290,7 @@ class Rule:
         where = self.where.document_test() if self.where is not None else None
         condition = self.condition.document_test() if self.condition is not None else None
         context, verdicts, verdict = self.context, self._verdicts, self._verdict
-        false, missing, undecided = Truth.FALSE, Truth.MISSING, Truth.UNKNOWN
+        holds = Truth.TRUE
 
         def judge(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
             document = graph.document(resource)
@@ -299,11 +298,8 @@ class Rule:
                 document = {**document, CONTEXT_FIELD: context_document(resource, graph, context)}
             if where is not None:
                 applies = where(document)
-                truth = applies.truth
-                if truth is false or truth is missing:
-                    return Status.NOT_APPLICABLE, f"does not apply: {applies.reason}"
-                if truth is undecided:
-                    return Status.UNKNOWN, f"can't tell whether the rule applies: {applies.reason}"
+                if applies.truth is not holds:
+                    return _not_applying(applies)
             if check is not None:
                 return check(resource, graph)
             if condition is None:
@@ -348,6 +344,14 @@ class Rule:
         if status is Status.UNKNOWN:
             return f"can't tell: {reason}"
         return reason
+
+
+def _not_applying(applies: Outcome) -> tuple[Status, str]:
+    """The verdict on a resource whose `where` does not hold: not applicable when it is false or missing, unknown
+    when it can't be told."""
+    if applies.truth is Truth.UNKNOWN:
+        return Status.UNKNOWN, f"can't tell whether the rule applies: {applies.reason}"
+    return Status.NOT_APPLICABLE, f"does not apply: {applies.reason}"
 
 
 _DECIDED = {Truth.TRUE: Status.PASS, Truth.FALSE: Status.FAIL, Truth.UNKNOWN: Status.UNKNOWN}
