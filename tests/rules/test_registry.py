@@ -551,3 +551,42 @@ def test_verdicts_kept_for_alike_resources_tell_apart_each_value_its_type_and_th
     assert judged["thing-7-other"][0] is Status.PASS and judged["null-7-other"][0] is Status.PASS
     for name, (status, message) in judged.items():
         assert status is not Status.FAIL or message.startswith(f"{name} (Test.Provider/things) is open: ")
+    assert memoised._shaped, "the rule keeps its verdicts for each document shape too"
+
+
+def test_a_rule_that_reads_the_name_or_id_is_not_decided_by_document_shape() -> None:
+    """Resources alike but for their names share a shape (`ResourceGraph.document_shape`), yet a rule whose
+    condition reads the name, or the id, judges each by its own."""
+    resources = [_resource("Test.Provider/things", name, properties={"open": True}) for name in ("prod", "dev")]
+    graph = ResourceGraph(resources)
+    assert graph.document_shape(resources[0]) == graph.document_shape(resources[1]) is not None
+    for field in ("name", "Name", "id"):
+        entry = {**MINIMAL, "condition": {"field": field, "contains": "prod"}, "messages": {}}
+        rule = rule_from_mapping(entry, origin="test")
+        verdicts = [rule.evaluate(resource, graph)[0] for resource in resources]
+        assert verdicts == [Status.PASS, Status.FAIL], field
+        assert not rule._shaped
+    by_shape = rule_from_mapping(MINIMAL, origin="test")
+    assert [by_shape.evaluate(resource, graph) for resource in resources] == [
+        (Status.FAIL, "prod is open: properties.open is true, expected false"),
+        (Status.FAIL, "dev is open: properties.open is true, expected false")]
+    assert len(by_shape._shaped) == 1
+
+
+@pytest.mark.parametrize(("left", "right"), [
+    (True, 1), (1, 1.0), (0.0, -0.0), ("1", 1), (None, "null"), ([1], (1,)), ({"a": 1, "b": 2}, {"b": 2, "a": 1})])
+def test_documents_that_differ_in_a_value_its_type_or_key_order_have_different_shapes(left: Any, right: Any) -> None:
+    resources = [_resource("Test.Provider/things", name, properties={"open": value})
+                 for name, value in (("one", left), ("two", right))]
+    graph = ResourceGraph(resources)
+    assert graph.document_shape(resources[0]) != graph.document_shape(resources[1])
+
+
+def test_a_document_holding_an_unresolved_value_or_a_str_subclass_has_no_shape() -> None:
+    class Text(str):
+        pass
+
+    resources = [_resource("Test.Provider/things", "one", properties={"open": Unresolved("parameters('x')", "")}),
+                 _resource("Test.Provider/things", "two", properties={"open": Text("true")})]
+    graph = ResourceGraph(resources)
+    assert [graph.document_shape(resource) for resource in resources] == [None, None]

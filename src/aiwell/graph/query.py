@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import marshal
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -33,6 +34,10 @@ from aiwell.model.context import ReviewContext
 from aiwell.model.sizing import SizingPlan
 
 _TypeName = tuple[str, str]
+_NAMING = frozenset({"id", "name"})
+"""The fields of a document that name one resource, left out of its shape (`ResourceGraph.document_shape`)."""
+_NO_SHAPE = object()
+"""Not yet in `ResourceGraph._shapes`."""
 _EDGE_TYPES = frozenset({PRIVATE_ENDPOINT_TYPE, DIAGNOSTIC_SETTING_TYPE, *EXTENSION_TYPES})
 """The types (lower case) of the resources `ResourceGraph` links to others, but for the nested forms."""
 _Derived = TypeVar("_Derived")
@@ -163,6 +168,7 @@ class ResourceGraph:
             if resource.source.address:
                 self._by_address[resource.source.address].append(resource)
         self._documents: dict[int, dict[str, Any]] = {}
+        self._shapes: dict[int, bytes | None] = {}
         self._referrers: dict[tuple[str, str], tuple[dict[int, list[Resource]], list[Resource]]] = {}
         self._derived: dict[str, Any] = {}
         self._endpoints_to_absent: dict[str, list[Resource]] | None = None
@@ -457,6 +463,24 @@ class ResourceGraph:
                 document = _merge_child(document, merged, child)
         self._documents[id(r)] = document
         return document
+
+    def document_shape(self, r: Resource) -> bytes | None:
+        """`document(r)` but its `id` and `name`, as bytes that are equal for two resources exactly when those
+        documents are equal (the same keys in the same order, the same values of the same types: `True` is not
+        `1`, a `str` subclass is not a `str`); None when the document holds a value of another kind (an
+        `Unresolved`). Resources configured alike share a shape: a rule whose verdict depends on the document
+        alone, and not on the resource's name or id, decides once per shape (`Rule._judged_alike`)."""
+        key = id(r)
+        shape = self._shapes.get(key, _NO_SHAPE)
+        if shape is not _NO_SHAPE:
+            return shape  # type: ignore[return-value]  # _NO_SHAPE is never stored
+        document = self.document(r)
+        try:
+            shape = marshal.dumps({field: value for field, value in document.items() if field not in _NAMING})
+        except ValueError:  # marshal takes only the plain types JSON is made of (and a few more), exactly
+            shape = None
+        self._shapes[key] = shape
+        return shape
 
     # -- extension resources: locks and role assignments ---------------------------------------------------
 

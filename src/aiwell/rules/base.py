@@ -165,6 +165,9 @@ class Rule:
     _alike: dict[tuple[Any, ...], _Decided] = field(default_factory=dict, init=False, repr=False, compare=False)
     """What the conditions decided for each set of values they read (`values_read`), when that is all they read
     (`Condition.value_paths`): resources configured alike are judged once (`_judged_alike`)."""
+    _shaped: dict[bytes, _Decided] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What the conditions decided for each document shape (`ResourceGraph.document_shape`) of a rule whose
+    conditions read neither the name nor the id: a resource's shape is found once for all its rules."""
 
     @property
     def id(self) -> str:
@@ -248,22 +251,32 @@ class Rule:
         return None if condition_paths is None or where_paths is None else condition_paths | where_paths
 
     def _judged_alike(self, judge: Check, check: Check | None, paths: tuple[str, ...]) -> Check:
-        """`judge` with what the conditions decide kept for each set of values at `paths` (`values_read`): the
-        same verdicts, the same message for resources configured alike (the same object), and a message naming
-        the resource filled in for each. A resource with a value that is no key (a list, an `Unresolved`) is
-        judged by `judge`."""
+        """`judge` with what the conditions decide kept for each set of values at `paths` (`values_read`), and
+        for each document shape (`ResourceGraph.document_shape`) when no path reads the name or id: the same
+        verdicts, the same message for resources configured alike (the same object), and a message naming the
+        resource filled in for each. A resource with a value that is no key (a list, an `Unresolved`) and no
+        shape is judged by `judge`."""
         readers, alike, decide = value_readers(paths), self._alike, self._decided
+        shaped, by_shape = self._shaped, not any(_reads_naming(path) for path in paths)
 
         def judged(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
-            document = graph.document(resource)
-            key = values_read(readers, document)
-            if key is None:
-                return judge(resource, graph)
-            decided = alike.get(key)
+            shape = graph.document_shape(resource) if by_shape else None
+            decided = shaped.get(shape) if shape is not None else None
             if decided is None:
-                decided = decide(document)
-                if len(alike) < _ALIKE_LIMIT:
-                    alike[key] = decided
+                document = graph.document(resource)
+                key = values_read(readers, document)
+                if key is not None:
+                    decided = alike.get(key)
+                    if decided is None:
+                        decided = decide(document)
+                        if len(alike) < _ALIKE_LIMIT:
+                            alike[key] = decided
+                elif shape is not None:
+                    decided = decide(document)  # what the conditions decide is the document's alone
+                else:
+                    return judge(resource, graph)
+                if shape is not None and len(shaped) < _ALIKE_LIMIT:
+                    shaped[shape] = decided
             status, message, fill = decided
             if status is None:  # a Python rule that applies: its function judges
                 return check(resource, graph)  # type: ignore[misc]  # status None only with a check
@@ -344,6 +357,11 @@ class Rule:
         if status is Status.UNKNOWN:
             return f"can't tell: {reason}"
         return reason
+
+
+def _reads_naming(path: str) -> bool:
+    """Whether a condition's path starts at the resource's `name` or `id`, which its shape leaves out."""
+    return re.split(r"[.\[]", path, maxsplit=1)[0].lower() in ("id", "name")
 
 
 def _not_applying(applies: Outcome) -> tuple[Status, str]:
