@@ -282,7 +282,7 @@ class _ResultEncoder:
     def array(self, results: Iterable[Result]) -> Iterator[bytes]:
         """The `results` array of the listed ones among `results` (not `not_applicable`), as `_array` writes it,
         `_BATCH` members at a time: each member `\n    {...\n    }`."""
-        templates, subjects, sha256, hexlify = self._templates, self._subjects, hashlib.sha256, binascii.hexlify
+        templates, subjects, hexlify = self._templates, self._subjects, binascii.hexlify
         dumps, not_applicable, statuses = orjson.dumps, Status.NOT_APPLICABLE, _STATUSES
         # The pieces of a batch's members, each member led by a comma, joined once per batch: no member is put
         # together on its own only to be copied again into its batch.
@@ -293,8 +293,10 @@ class _ResultEncoder:
         rule: RuleInfo | None = None
         pieces: list[bytes] = []
         heads: dict[Status, bytes] = {}
-        plain = rule_fingerprint = encoded_message = b""
+        plain = encoded_message = middle = b""
+        rule_hash = hashlib.sha256()
         last_message: object = _UNSEEN
+        middle_of: tuple[object, object] = (_UNSEEN, _UNSEEN)
         for result in results:
             status = result.status
             if status is not_applicable:
@@ -305,7 +307,10 @@ class _ResultEncoder:
                 if kept is None or kept[0] is not rule:
                     kept = (rule, self._template(rule), rule_part(rule.id))
                     templates[id(rule)] = kept
-                pieces, rule_fingerprint = kept[1], kept[2]
+                pieces = kept[1]
+                # The fingerprint hashes the rule's part, then the resource's: the rule's hashed once, copied.
+                rule_hash = hashlib.sha256(kept[2])
+                middle_of = (_UNSEEN, _UNSEEN)
                 if pieces:
                     # The pieces around the status, and those from the location to the fingerprint of a result
                     # neither suppressed nor baselined, laid end to end once per rule.
@@ -338,15 +343,22 @@ class _ResultEncoder:
                     subject = None
                 if subject is None:
                     extend((b",", self._member(result)))
-                elif encoded_suppression is None and not result.baselined:
-                    extend((heads[status], subject[5], pieces[2], encoded_message, pieces[3], subject[6], plain,
-                            hexlify(sha256(rule_fingerprint + subject[7]).digest()[:16]), pieces[7]))
                 else:
-                    extend((
-                        heads[status], subject[5], pieces[2], encoded_message, pieces[3], subject[6], pieces[4],
-                        b"null" if encoded_suppression is None else encoded_suppression, pieces[5],
-                        b"true" if result.baselined else b"false", pieces[6],
-                        hexlify(sha256(rule_fingerprint + subject[7]).digest()[:16]), pieces[7]))
+                    digest = rule_hash.copy()
+                    digest.update(subject[7])
+                    fingerprint = hexlify(digest.digest()[:16])
+                    if encoded_suppression is None and not result.baselined:
+                        if middle_of[0] is not encoded_message or middle_of[1] is not subject[6]:
+                            # From the message to the fingerprint, alike for a run of results with one message
+                            # and location (those of one file, or one line): laid end to end once for the run.
+                            middle = pieces[2] + encoded_message + pieces[3] + subject[6] + plain
+                            middle_of = (encoded_message, subject[6])
+                        extend((heads[status], subject[5], middle, fingerprint, pieces[7]))
+                    else:
+                        extend((
+                            heads[status], subject[5], pieces[2], encoded_message, pieces[3], subject[6],
+                            pieces[4], b"null" if encoded_suppression is None else encoded_suppression, pieces[5],
+                            b"true" if result.baselined else b"false", pieces[6], fingerprint, pieces[7]))
             members += 1
             if members == _BATCH:
                 yield _batch(batch, first)
