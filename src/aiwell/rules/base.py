@@ -168,6 +168,9 @@ class Rule:
     _shaped: dict[bytes, _Decided] = field(default_factory=dict, init=False, repr=False, compare=False)
     """What the conditions decided for each document shape (`ResourceGraph.document_shape`) of a rule whose
     conditions read neither the name nor the id: a resource's shape is found once for all its rules."""
+    _in_context: dict[tuple[Any, ...], _Decided] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What the conditions of a rule that reads context decided for each document shape and set of context
+    values (`_judged_in_context`)."""
 
     @property
     def id(self) -> str:
@@ -233,6 +236,9 @@ class Rule:
         paths = self._value_paths(check)
         if paths is not None:
             judge = self._judged_alike(judge, check, tuple(sorted(paths)))
+        elif self.context and (self.where is not None or (check is None and self.condition is not None)) \
+                and not any(_reads_naming(path) for path in self._fields()):
+            judge = self._judged_in_context(judge, check)
         object.__setattr__(self, "_judge", judge)
         return judge
 
@@ -277,15 +283,38 @@ class Rule:
                     return judge(resource, graph)
                 if shape is not None and len(shaped) < _ALIKE_LIMIT:
                     shaped[shape] = decided
-            status, message, fill = decided
-            if status is None:  # a Python rule that applies: its function judges
-                return check(resource, graph)  # type: ignore[misc]  # status None only with a check
-            return status, message if fill is None else fill(resource)
+            return _given(decided, check, resource, graph)
         return judged
 
+    def _judged_in_context(self, judge: Check, check: Check | None) -> Check:
+        """`judge` for a rule that reads context (`$context.environment`), with what its conditions decide kept
+        for each document shape (`ResourceGraph.document_shape`) and set of context values: the same verdicts,
+        and a message naming the resource filled in for each. A resource without a shape is judged by `judge`."""
+        context, kept, decide = self.context, self._in_context, self._decided
+
+        def judged(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+            shape = graph.document_shape(resource)
+            if shape is None:
+                return judge(resource, graph)
+            values = context_document(resource, graph, context)
+            key = (shape, *values.values())  # text or an `Unresolved`, which compare and hash by value
+            decided = kept.get(key)
+            if decided is None:
+                decided = decide({**graph.document(resource), CONTEXT_FIELD: values})
+                if len(kept) < _ALIKE_LIMIT:
+                    kept[key] = decided
+            return _given(decided, check, resource, graph)
+        return judged
+
+    def _fields(self) -> set[str]:
+        """Every path the rule's conditions read."""
+        return {*(self.where.fields() if self.where is not None else ()),
+                *(self.condition.fields() if self.condition is not None else ())}
+
     def _decided(self, document: Any) -> _Decided:
-        """What the conditions decide for one document of a rule without context (`_judged_alike`): the verdict
-        `_judged` gives, with the filler of a message that names the resource in place of the message."""
+        """What the conditions decide for one document (with its `$context` for a rule that reads context:
+        `_judged_alike`, `_judged_in_context`): the verdict `_judged` gives, with the filler of a message that
+        names the resource in place of the message."""
         where = self.where
         if where is not None:
             applies = where.evaluate_document(document)
@@ -357,6 +386,15 @@ class Rule:
         if status is Status.UNKNOWN:
             return f"can't tell: {reason}"
         return reason
+
+
+def _given(decided: _Decided, check: Check | None, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+    """The verdict on `resource` of what a rule's conditions decided for resources configured alike: the status
+    and message, the message filled in for the resource, or for a Python rule that applies its function's."""
+    status, message, fill = decided
+    if status is None:  # a Python rule that applies: its function judges
+        return check(resource, graph)  # type: ignore[misc]  # status None only with a check
+    return status, message if fill is None else fill(resource)
 
 
 def _reads_naming(path: str) -> bool:
