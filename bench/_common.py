@@ -87,6 +87,10 @@ class ProcessRun:
     stdout: str
     stderr: str
     timed_out: bool = False
+    user: float = 0.0
+    """The user-mode part of `cpu`."""
+    system: float = 0.0
+    """The kernel part of `cpu` (page faults, copying written files into the page cache)."""
 
 
 def _tree_rss(root: int) -> int:
@@ -135,10 +139,11 @@ def run_measured(command: Sequence[str], *, timeout: float | None = None, cwd: P
         err.seek(0)
         stdout = out.read().decode("utf-8", "replace")
         stderr = err.read().decode("utf-8", "replace")
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    user, system = after.ru_utime - before.ru_utime, after.ru_stime - before.ru_stime
+    cpu = user + system
     # ru_maxrss (kB on Linux) is the largest single descendant: a floor for a run too short to be sampled.
     peak = max(peak, after.ru_maxrss * 1024 if after.ru_maxrss > before.ru_maxrss else 0)
-    return ProcessRun(wall, cpu, peak, process.returncode, stdout, stderr, timed_out)
+    return ProcessRun(wall, cpu, peak, process.returncode, stdout, stderr, timed_out, user, system)
 
 
 def mb(count: int) -> str:

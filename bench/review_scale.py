@@ -11,8 +11,10 @@ current package's is compiled too before measuring). Each input is reviewed by b
 as a whole process (`aiwell review FILE`, start-up included), once with the terminal report (the default
 format, written to a pipe as in CI) and once with `--format json -o FILE`, alternating current and previous,
 `--repeats` times each (default 3: one run on a shared machine can be off by 15%, as slow spells come and go).
-Printed per case: the median wall and CPU seconds and the largest peak memory of each, the ratio previous /
-current of wall and CPU time (goal: at least 3x), and whether the current peak memory is under 500 MB.
+Printed per case: the median wall and CPU seconds (and the CPU's user and system parts: on a virtual machine
+the system part, mostly the copy of a written report into the page cache, varies from run to run) and the
+largest peak memory of each, the size of the JSON report each wrote, the ratio previous / current of wall and
+CPU time (goal: at least 3x), and whether the current peak memory is under 500 MB.
 
 The current catalog holds several times the rules of the previous release, so each input gets several times the
 results. To tell the engine's speed from the catalog's growth, the current release is also run with only the rules
@@ -87,7 +89,10 @@ def previous_rule_ids(aiwell: Path) -> list[str]:
     return [rule["id"] for rule in json.loads(listed.stdout) if rule.get("kind") != "reserved"]
 
 
-def _review(aiwell: Path, path: Path, output_format: str, scratch: Path, rule_ids: Sequence[str] = ()) -> ProcessRun:
+def _review(aiwell: Path, path: Path, output_format: str, scratch: Path, rule_ids: Sequence[str] = (),
+            written: list[int] | None = None) -> ProcessRun:
+    """One review as a whole process; for the JSON report, the size of the report it wrote is appended to
+    `written`."""
     command = [str(aiwell), "review", str(path), *(part for rule_id in rule_ids for part in ("--rule", rule_id))]
     if output_format == "json":
         report = scratch / "report.json"
@@ -98,14 +103,19 @@ def _review(aiwell: Path, path: Path, output_format: str, scratch: Path, rule_id
     measured = run_measured(command, cwd=scratch)
     if measured.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} exited {measured.returncode}:\n{measured.stderr[-2000:]}")
+    if output_format == "json" and written is not None:
+        written.append((scratch / "report.json").stat().st_size)
     return measured
 
 
 def _median(runs: Sequence[ProcessRun]) -> ProcessRun:
-    """The median wall and CPU seconds of `runs` (each taken on its own), with the largest peak memory."""
+    """The median wall, CPU, user and system seconds of `runs` (each taken on its own), with the largest peak
+    memory."""
     return ProcessRun(wall=statistics.median(run.wall for run in runs), cpu=statistics.median(run.cpu for run in runs),
                       peak_bytes=max(run.peak_bytes for run in runs), returncode=runs[-1].returncode,
-                      stdout=runs[-1].stdout, stderr=runs[-1].stderr)
+                      stdout=runs[-1].stdout, stderr=runs[-1].stderr,
+                      user=statistics.median(run.user for run in runs),
+                      system=statistics.median(run.system for run in runs))
 
 
 def main() -> None:
@@ -133,23 +143,30 @@ def main() -> None:
             (f"ARM template, {args.template_resources:,} resources",
              write_template(scratch / "template.json", args.template_resources)),
         ]
-        print(f"\n{'input':<34} {'report':<9} {'release':<14} {'wall s':>8} {'CPU s':>8} {'peak memory':>12}")
+        print(f"\n{'input':<34} {'report':<9} {'release':<14} {'wall s':>8} {'CPU s':>8} {'user s':>8} "
+              f"{'system s':>8} {'peak memory':>12} {'report size':>12}")
         verdicts: list[str] = []
         for label, path in cases:
             for output_format in ("terminal", "json"):
                 runs: dict[str, list[ProcessRun]] = {"now": [], "before": [], "alike": []}
+                written: dict[str, list[int]] = {"now": [], "before": [], "alike": []}
                 for _ in range(args.repeats):  # alternating, so that a slow spell of the machine hits all three
-                    runs["now"].append(_review(current, path, output_format, scratch))
-                    runs["before"].append(_review(previous, path, output_format, scratch))
-                    runs["alike"].append(_review(current, path, output_format, scratch, same_rules))
+                    runs["now"].append(_review(current, path, output_format, scratch, written=written["now"]))
+                    runs["before"].append(_review(previous, path, output_format, scratch,
+                                                  written=written["before"]))
+                    runs["alike"].append(_review(current, path, output_format, scratch, same_rules,
+                                                 written=written["alike"]))
                 now, before, alike = (_median(runs[key]) for key in ("now", "before", "alike"))
-                for release, run in (("current", now), ("previous", before), ("current, same", alike)):
+                for release, run, key in (("current", now, "now"), ("previous", before, "before"),
+                                          ("current, same", alike, "alike")):
+                    size = mb(max(written[key])) if written[key] else "-"
                     print(f"{label:<34} {output_format:<9} {release:<14} {run.wall:>8.2f} {run.cpu:>8.2f} "
-                          f"{mb(run.peak_bytes):>12}")
+                          f"{run.user:>8.2f} {run.system:>8.2f} {mb(run.peak_bytes):>12} {size:>12}")
                 wall, cpu = before.wall / now.wall, before.cpu / now.cpu
                 fast, small = min(wall, cpu) >= SPEED_GOAL, now.peak_bytes < MEMORY_LIMIT
                 verdicts.append(f"{label}, {output_format}: previous / current wall {wall:.1f}x, CPU {cpu:.1f}x "
-                                f"(goal >= {SPEED_GOAL:.0f}x: {met(fast)}); peak memory {mb(now.peak_bytes)} "
+                                f"(goal >= {SPEED_GOAL:.0f}x: {met(fast)}; user time alone "
+                                f"{before.user / max(now.user, 1e-9):.1f}x); peak memory {mb(now.peak_bytes)} "
                                 f"(goal < {mb(MEMORY_LIMIT)}: {met(small)}); with the previous release's "
                                 f"{len(same_rules)} rules only: wall {before.wall / alike.wall:.1f}x, "
                                 f"CPU {before.cpu / alike.cpu:.1f}x")
