@@ -9,7 +9,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st_h
 from rich.console import Console
+from rich.text import Text
 
 from aiwell.model import (
     DesignArea,
@@ -24,7 +27,7 @@ from aiwell.model import (
 )
 from aiwell.report import Report, build_report
 from aiwell.reporters import render_terminal
-from aiwell.reporters.terminal import summary_line
+from aiwell.reporters.terminal import _ascii_wrapped, _Findings, _print_findings, _wrapped, summary_line
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -155,3 +158,29 @@ def test_multi_line_and_unbreakable_text_stays_in_its_column() -> None:
     column = lines[next(i for i, line in enumerate(lines) if "AIS002" in line)].index("x")
     assert [line[column:] for line in lines if line.strip() in ("first line", "second line")] == [
         "first line", "second line"]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st_h.text(alphabet=st_h.sampled_from(" ab-/.:'()xyz0123456789"), max_size=300), st_h.integers(1, 90))
+def test_printable_ascii_is_wrapped_as_rich_wraps_it(line: str, width: int) -> None:
+    """The reporter's own wrapping of printable ASCII (`_ascii_wrapped`, which every verbose message goes
+    through) breaks where rich's `Text.wrap` does, words longer than the width included."""
+    console = Console(width=200, color_system=None)
+    wanted = [part.plain.rstrip() for part in Text(line).wrap(console, width)]
+    assert _ascii_wrapped(line, width) == wanted
+    assert _wrapped(line, width, console) == (wanted if len(line) > width else [line])
+
+
+def test_a_verbose_report_to_a_plain_console_is_what_rich_prints_of_the_findings() -> None:
+    """Without styles to show, the findings are written as plain lines (`_print_findings`): the same text rich
+    prints of them, line for line, at several widths."""
+    shown = [result for result in REGEN.sample_report().results if result.status is not Status.NOT_APPLICABLE]
+    for width in (30, 40, 46, 80, 132):
+        findings = _Findings(list(shown), verbose=True, with_input=True)
+        through_rich = StringIO()
+        Console(file=through_rich, width=width, color_system=None).print(findings)
+        plain = StringIO()
+        _print_findings(findings, Console(file=plain, width=width, color_system=None))
+        assert plain.getvalue() == through_rich.getvalue()
+        assert findings.fits(width) is (width >= 44)  # narrower, rich crops the lines: it prints them itself
+        assert len(plain.getvalue().splitlines()) > len(shown)

@@ -112,20 +112,46 @@ def _finding_detail(result: Result, *, with_message: bool, with_input: bool, wid
     return lines
 
 
-def _cells(line: str) -> int:
-    """The cells `line` takes: its length when it is printable ASCII (nearly always), else rich's count."""
-    return len(line) if line.isascii() and line.isprintable() else cell_len(line)
-
-
 def _wrapped(text: str, width: int, console: Console) -> list[str]:
-    """`text` as lines of at most `width` cells; only lines that need it go through rich's (slow) wrapping."""
+    """`text` as lines of at most `width` cells; only lines that need it, and are not printable ASCII, go through
+    rich's (slow) wrapping."""
     lines: list[str] = []
     for line in text.splitlines() or [""]:
-        if _cells(line) <= width:
+        if line.isascii() and line.isprintable():
+            lines += [line] if len(line) <= width else _ascii_wrapped(line, width)
+        elif cell_len(line) <= width:
             lines.append(line)
         else:
             lines += [part.plain.rstrip() for part in Text(line).wrap(console, width)]
     return lines
+
+
+_WORD = re.compile(r"\s*\S+\s*")
+"""A word and the blanks around it, as rich's wrapping reads words."""
+
+
+def _ascii_wrapped(line: str, width: int) -> list[str]:
+    """`rich.text.Text(line).wrap(console, width)` (each line's text, trailing blanks dropped) for a line of
+    printable ASCII, where every character takes one cell: words laid greedily, a word longer than the width cut
+    into pieces of the width. The same breaks as rich's, at a fraction of the cost: a verbose report wraps the
+    message of every result."""
+    breaks: list[int] = []
+    offset = 0
+    for word in _WORD.finditer(line):
+        start, text = word.start(), word.group()
+        length = len(text.rstrip())
+        if width - offset >= length:
+            offset += len(text)
+        elif length > width:
+            for position in range(0, len(text), width):
+                if start:
+                    breaks.append(start)
+                offset = len(text[position:position + width])
+                start += width
+        elif offset and start:
+            breaks.append(start)
+            offset = len(text)
+    return [line[begin:end].rstrip() for begin, end in zip([0, *breaks], [*breaks, len(line)], strict=True)]
 
 
 AGGREGATE_OVER = 10
@@ -177,6 +203,10 @@ def _aggregated(results: list[Result]) -> list[Result | _Aggregate]:
     return folded
 
 
+_DETAIL_WIDTH = 20
+"""The narrowest the findings' detail column gets, however narrow the console."""
+
+
 class _Findings:
     """The findings as aligned columns (status, severity, rule id, detail), the detail wrapped under itself.
 
@@ -191,31 +221,54 @@ class _Findings:
         self.with_input = with_input
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        id_width = max(6, *(len(r.rule.id) for r in self.results))
-        offset = 2 + 7 + 1 + 6 + 1 + id_width + 1
-        width = max(20, options.max_width - offset)
-        hanging = Segment(" " * offset)
-        space = Segment(" ")
-        newline = Segment.line()
         styles: dict[str, Style] = {}
-
-        def style(name: str) -> Style:
-            found = styles.get(name)
+        newline = Segment.line()
+        for text, style_name in self.pieces(console, options.max_width):
+            if text == "\n":
+                yield newline
+                continue
+            found = styles.get(style_name)
             if found is None:
-                found = styles[name] = console.get_style(name) if name else Style.null()
-            return found
+                found = styles[style_name] = console.get_style(style_name) if style_name else Style.null()
+            yield Segment(text, found)
 
+    def _columns(self) -> tuple[int, int]:
+        """The width of the rule id column, and the cells before the detail column."""
+        id_width = max(6, *(len(r.rule.id) for r in self.results))
+        return id_width, 2 + 7 + 1 + 6 + 1 + id_width + 1
+
+    def fits(self, max_width: int) -> bool:
+        """Whether every line fits in `max_width` cells (else rich crops the detail column's narrowest lines)."""
+        return max_width - self._columns()[1] >= _DETAIL_WIDTH
+
+    def plain_lines(self, console: Console, width: int) -> Iterator[str]:
+        """The findings' lines as text, what rich prints of `__rich_console__` where no style is shown: written
+        without rich's layout passes, which take seconds for the hundreds of thousands of lines of a verbose
+        report."""
+        line: list[str] = []
+        for text, _ in self.pieces(console, width):
+            if text == "\n":
+                yield "".join(line)
+                line = []
+            else:
+                line.append(text)
+
+    def pieces(self, console: Console, max_width: int) -> Iterator[tuple[str, str]]:
+        """The findings laid out for `max_width` cells, as (text, style name) pieces, `"\\n"` ending each line."""
+        id_width, offset = self._columns()
+        width = max(_DETAIL_WIDTH, max_width - offset)
+        hanging = " " * offset
         # The same rule titles and messages come back for thousands of resources: each text is wrapped once.
         wrapped: dict[str, list[str]] = {}
         for result in self.results:
             rule = result.rule
-            yield Segment("  ")
-            yield Segment(result.status.value.ljust(7), style(_STATUS_STYLE[result.status]))
-            yield space
-            yield Segment(rule.severity.value.ljust(6), style(_SEVERITY_STYLE[rule.severity]))
-            yield space
-            yield Segment(rule.id.ljust(id_width), style("bold"))
-            yield space
+            yield "  ", ""
+            yield result.status.value.ljust(7), _STATUS_STYLE[result.status]
+            yield " ", ""
+            yield rule.severity.value.ljust(6), _SEVERITY_STYLE[rule.severity]
+            yield " ", ""
+            yield rule.id.ljust(id_width), "bold"
+            yield " ", ""
             # An unknown needs its reason to be acted on; other messages only when asked for.
             detail = result.detail() if isinstance(result, _Aggregate) else _finding_detail(
                 result, with_message=self.verbose or result.status is Status.UNKNOWN, with_input=self.with_input,
@@ -227,11 +280,21 @@ class _Findings:
                     pieces = wrapped[text] = _wrapped(text, width, console)
                 for piece in pieces:
                     if not first:
-                        yield newline
-                        yield hanging
-                    yield Segment(piece, style(style_name))
+                        yield "\n", ""
+                        yield hanging, ""
+                    yield piece, style_name
                     first = False
-            yield newline
+            yield "\n", ""
+
+
+def _print_findings(findings: _Findings, console: Console) -> None:
+    """Print the findings: as plain lines straight to the console's file when it shows no styles (a pipe, a
+    file, `NO_COLOR`), records nothing and is wide enough for every line, else through rich."""
+    if console.color_system is None and not console.record and not console.is_jupyter \
+            and findings.fits(console.width):
+        console.file.write("".join(line + "\n" for line in findings.plain_lines(console, console.width)))
+    else:
+        console.print(findings)
 
 
 def _listed(report: Report) -> list[Result]:
@@ -349,8 +412,8 @@ def _render_pillar(pillar: Pillar, results: list[Result], score: Score, console:
     shown = sorted(results if verbose or not passed else itertools.compress(
         results, map(Status.PASS.__ne__, statuses)), key=_finding_order())
     if shown:
-        console.print(_Findings(list[Result | _Aggregate](shown) if verbose else _aggregated(shown), verbose=verbose,
-                                with_input=with_input))
+        _print_findings(_Findings(list[Result | _Aggregate](shown) if verbose else _aggregated(shown),
+                                  verbose=verbose, with_input=with_input), console)
     if passed and not verbose:
         console.print(_indented(Text(f"{passed:,} passed (--verbose lists them)", style="green")))
 
