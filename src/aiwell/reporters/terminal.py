@@ -289,7 +289,8 @@ class _Findings:
 
 def _print_findings(findings: _Findings, console: Console) -> None:
     """Print the findings: as plain lines straight to the console's file when it shows no styles (a pipe, a
-    file, `NO_COLOR`), records nothing and is wide enough for every line, else through rich."""
+    file, `NO_COLOR`), records nothing and is wide enough for every line, else through rich. The plain lines
+    go to `console.file` itself, past any `Console.capture` (the reporter renders inside none)."""
     if console.color_system is None and not console.record and not console.is_jupyter \
             and findings.fits(console.width):
         console.file.write("".join(line + "\n" for line in findings.plain_lines(console, console.width)))
