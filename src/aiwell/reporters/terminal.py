@@ -222,15 +222,30 @@ class _Findings:
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         styles: dict[str, Style] = {}
-        newline = Segment.line()
-        for text, style_name in self.pieces(console, options.max_width):
-            if text == "\n":
-                yield newline
-                continue
-            found = styles.get(style_name)
+
+        def style(name: str) -> Style:
+            found = styles.get(name)
             if found is None:
-                found = styles[style_name] = console.get_style(style_name) if style_name else Style.null()
-            yield Segment(text, found)
+                found = styles[name] = console.get_style(name) if name else Style.null()
+            return found
+
+        id_width, offset = self._columns()
+        hanging, space, newline = Segment(" " * offset), Segment(" "), Segment.line()
+        for result, lines in self.rows(console, options.max_width):
+            rule = result.rule
+            yield Segment("  ")
+            yield Segment(result.status.value.ljust(7), style(_STATUS_STYLE[result.status]))
+            yield space
+            yield Segment(rule.severity.value.ljust(6), style(_SEVERITY_STYLE[rule.severity]))
+            yield space
+            yield Segment(rule.id.ljust(id_width), style("bold"))
+            yield space
+            for position, (piece, style_name) in enumerate(lines):
+                if position:
+                    yield newline
+                    yield hanging
+                yield Segment(piece, style(style_name))
+            yield newline
 
     def _columns(self) -> tuple[int, int]:
         """The width of the rule id column, and the cells before the detail column."""
@@ -245,46 +260,38 @@ class _Findings:
         """The findings' lines as text, what rich prints of `__rich_console__` where no style is shown: written
         without rich's layout passes, which take seconds for the hundreds of thousands of lines of a verbose
         report."""
-        line: list[str] = []
-        for text, _ in self.pieces(console, width):
-            if text == "\n":
-                yield "".join(line)
-                line = []
-            else:
-                line.append(text)
-
-    def pieces(self, console: Console, max_width: int) -> Iterator[tuple[str, str]]:
-        """The findings laid out for `max_width` cells, as (text, style name) pieces, `"\\n"` ending each line."""
         id_width, offset = self._columns()
-        width = max(_DETAIL_WIDTH, max_width - offset)
         hanging = " " * offset
+        heads: dict[tuple[Status, Severity, str], str] = {}
+        for result, lines in self.rows(console, width):
+            rule = result.rule
+            key = (result.status, rule.severity, rule.id)
+            head = heads.get(key)
+            if head is None:
+                head = heads[key] = (f"  {result.status.value.ljust(7)} {rule.severity.value.ljust(6)} "
+                                     f"{rule.id.ljust(id_width)} ")
+            yield head + lines[0][0]
+            for piece, _ in lines[1:]:
+                yield hanging + piece
+
+    def rows(self, console: Console, max_width: int) -> Iterator[tuple[Result | _Aggregate, list[tuple[str, str]]]]:
+        """Each finding with the lines of its detail column laid out for `max_width` cells (at least one), each
+        with its style name."""
+        width = max(_DETAIL_WIDTH, max_width - self._columns()[1])
         # The same rule titles and messages come back for thousands of resources: each text is wrapped once.
         wrapped: dict[str, list[str]] = {}
         for result in self.results:
-            rule = result.rule
-            yield "  ", ""
-            yield result.status.value.ljust(7), _STATUS_STYLE[result.status]
-            yield " ", ""
-            yield rule.severity.value.ljust(6), _SEVERITY_STYLE[rule.severity]
-            yield " ", ""
-            yield rule.id.ljust(id_width), "bold"
-            yield " ", ""
             # An unknown needs its reason to be acted on; other messages only when asked for.
             detail = result.detail() if isinstance(result, _Aggregate) else _finding_detail(
                 result, with_message=self.verbose or result.status is Status.UNKNOWN, with_input=self.with_input,
                 width=width)
-            first = True
+            lines: list[tuple[str, str]] = []
             for text, style_name in detail:
                 pieces = wrapped.get(text)
                 if pieces is None:
                     pieces = wrapped[text] = _wrapped(text, width, console)
-                for piece in pieces:
-                    if not first:
-                        yield "\n", ""
-                        yield hanging, ""
-                    yield piece, style_name
-                    first = False
-            yield "\n", ""
+                lines += [(piece, style_name) for piece in pieces]
+            yield result, lines or [("", "")]
 
 
 def _print_findings(findings: _Findings, console: Console) -> None:
