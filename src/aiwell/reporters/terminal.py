@@ -211,8 +211,9 @@ class _Findings:
     """The findings as aligned columns (status, severity, rule id, detail), the detail wrapped under itself.
 
     Rendered straight to segments rather than through rich `Text` or `Table`, whose layout passes cost more than
-    the review itself for the hundred thousand findings a large inventory gives; only lines too long for the
-    column go through rich's wrapping.
+    the review itself for the hundred thousand findings a large inventory gives (and written as plain lines where
+    no style shows, `_print_findings`); only lines too long for the column that are not printable ASCII go
+    through rich's wrapping.
     """
 
     def __init__(self, results: list[Result | _Aggregate], *, verbose: bool, with_input: bool) -> None:
