@@ -34,8 +34,9 @@ from aiwell.model.context import ReviewContext
 from aiwell.model.sizing import SizingPlan
 
 _TypeName = tuple[str, str]
-_NAMING = frozenset({"id", "name"})
-"""The fields of a document that name one resource, left out of its shape (`ResourceGraph.document_shape`)."""
+SHAPE_LEAVES_OUT = frozenset({"id", "name"})
+"""The fields of a document that name one resource, left out of its shape (`ResourceGraph.document_shape`): a
+rule that reads one of them can't decide by shape."""
 _NO_SHAPE = object()
 """Not yet in `ResourceGraph._shapes`."""
 _EDGE_TYPES = frozenset({PRIVATE_ENDPOINT_TYPE, DIAGNOSTIC_SETTING_TYPE, *EXTENSION_TYPES})
@@ -476,7 +477,7 @@ class ResourceGraph:
             return shape  # type: ignore[return-value]  # _NO_SHAPE is never stored
         document = self.document(r)
         try:
-            shape = marshal.dumps({field: value for field, value in document.items() if field not in _NAMING})
+            shape = marshal.dumps({field: value for field, value in document.items() if field not in SHAPE_LEAVES_OUT})
         except ValueError:  # marshal takes only the plain types JSON is made of (and a few more), exactly
             shape = None
         self._shapes[key] = shape
@@ -707,7 +708,7 @@ def _merge_child(document: dict[str, Any], merged: MergedChild, child: Resource)
     return result
 
 
-__all__ = ["MERGED_CHILDREN", "MergedChild", "ResourceGraph", "SubnetView"]
+__all__ = ["MERGED_CHILDREN", "SHAPE_LEAVES_OUT", "MergedChild", "ResourceGraph", "SubnetView"]
 
 
 def _same_deployment(one: Resource, other: Resource) -> bool:

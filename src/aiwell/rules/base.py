@@ -9,7 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args
 
-from aiwell.graph import ResourceGraph
+from aiwell.graph import SHAPE_LEAVES_OUT, ResourceGraph
 from aiwell.model import DesignArea, Pillar, Resource, RuleInfo, Severity, Status, Unresolved
 from aiwell.model.context import CONTEXT_KEYS
 from aiwell.model.waf import check_waf_codes
@@ -398,8 +398,8 @@ def _given(decided: _Decided, check: Check | None, resource: Resource, graph: Re
 
 
 def _reads_naming(path: str) -> bool:
-    """Whether a condition's path starts at the resource's `name` or `id`, which its shape leaves out."""
-    return re.split(r"[.\[]", path, maxsplit=1)[0].lower() in ("id", "name")
+    """Whether a condition's path starts at a field the document's shape leaves out (its `name` or `id`)."""
+    return re.split(r"[.\[]", path, maxsplit=1)[0].lower() in SHAPE_LEAVES_OUT
 
 
 def _not_applying(applies: Outcome) -> tuple[Status, str]:
