@@ -573,11 +573,10 @@ def test_a_rule_that_reads_the_name_or_id_is_not_decided_by_document_shape() -> 
     assert len(by_shape._shaped) == 1
 
 
-
 def test_a_rule_that_reads_context_decides_alike_documents_once_per_set_of_context_values() -> None:
     """Resources alike but for their names, reviewed as production, as development and with no environment,
     get each review's verdict from a rule that reads `$context.environment` (kept per shape and context values,
-    from one review to the next), as judged one by one; a parent's tag gives its child its context."""
+    from one review to the next), as judged one by one."""
     from aiwell.model.context import ContextSetting, ReviewContext
 
     entry = {**MINIMAL, "context": ["environment"], "where": {"field": "$context.environment", "equals": "production"},
@@ -595,6 +594,7 @@ def test_a_rule_that_reads_context_decides_alike_documents_once_per_set_of_conte
     assert [status for status, _ in found["development"]] == [Status.NOT_APPLICABLE] * 2
     assert [status for status, _ in found[None]] == [Status.UNKNOWN] * 2
     assert len(memoised._in_context) == 3
+
 
 @pytest.mark.parametrize(("left", "right"), [
     (True, 1), (1, 1.0), (0.0, -0.0), ("1", 1), (None, "null"), ([1], (1,)), ({"a": 1, "b": 2}, {"b": 2, "a": 1})])
