@@ -1,0 +1,63 @@
+"""The review pipeline's hold on the cyclic garbage collector (`aiwell.review._collector_held`)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import aiwell.review
+from aiwell.review import review
+from aiwell.rules import run_rules
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ai-chat"
+
+
+@pytest.fixture
+def collector_during_rules(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[tuple[bool, int]]]:
+    """Whether the collector ran, and how many objects were frozen, while the review's rules judged."""
+    seen: list[tuple[bool, int]] = []
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        seen.append((gc.isenabled(), gc.get_freeze_count()))
+        return run_rules(*args, **kwargs)
+
+    monkeypatch.setattr(aiwell.review, "run_rules", recording)
+    yield seen
+
+
+def _is_old(value: object) -> bool:
+    return any(found is value for found in gc.get_objects(generation=2))
+
+
+def test_the_collector_is_held_after_loading_and_what_the_review_built_is_left_old(
+        collector_during_rules: list[tuple[bool, int]]) -> None:
+    gc.collect()
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    report = review([EXAMPLE])
+    [(running, frozen)] = collector_during_rules
+    # What loading built was moved out of the young generations, and nothing is collected while rules judge.
+    assert not running and frozen > 0
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert report.results and _is_old(report.results[0]) and _is_old(report.resources[0])
+
+
+def test_objects_a_caller_froze_stay_frozen_and_a_collector_switched_off_stays_off(
+        collector_during_rules: list[tuple[bool, int]]) -> None:
+    gc.freeze()
+    try:
+        kept = gc.get_freeze_count()
+        review([EXAMPLE])
+        assert collector_during_rules[-1] == (False, kept)
+        assert gc.isenabled() and gc.get_freeze_count() == kept
+    finally:
+        gc.unfreeze()
+    gc.disable()
+    try:
+        review([EXAMPLE])
+        assert collector_during_rules[-1] == (False, 0)
+        assert not gc.isenabled() and gc.get_freeze_count() == 0
+    finally:
+        gc.enable()
