@@ -596,6 +596,27 @@ def test_a_rule_that_reads_context_decides_alike_documents_once_per_set_of_conte
     assert len(memoised._in_context) == 3
 
 
+def test_a_rule_that_reads_every_item_of_a_list_decides_alike_documents_once_per_shape() -> None:
+    """A condition on `[*]` reads more than one value (no set of values to key on): resources alike but for
+    their names share one decision, with each one's name in its message, and the verdicts are those the rule
+    gives judging one by one; a resource with a value that has no shape is judged on its own."""
+    entry = {**MINIMAL, "condition": {"field": "properties.doors[*].open", "equals": False}, "missing": "fail",
+             "messages": {"fail": "{name} has an open door: {reason}", "pass": "{name} is shut."}}
+    memoised, alone = rule_from_mapping(entry, origin="test"), rule_from_mapping(entry, origin="test")
+    doors = {"shut": [{"open": False}, {"open": False}], "open": [{"open": False}, {"open": True}], "none": []}
+    resources = [_resource("Test.Provider/things", f"{kind}-{copy}", properties={"doors": value})
+                 for kind, value in doors.items() for copy in ("a", "b")]
+    resources.append(_resource("Test.Provider/things", "unresolved",
+                               properties={"doors": [{"open": Unresolved("parameters('door')", "no value")}]}))
+    graph = ResourceGraph(resources)
+    judged = [memoised.evaluate(resource, graph) for resource in resources]
+    assert judged == [alone._judged(None)(resource, graph) for resource in resources]
+    assert judged[0] == (Status.PASS, "shut-a is shut.") and judged[1] == (Status.PASS, "shut-b is shut.")
+    assert [status for status, _ in judged[2:]] == [Status.FAIL] * 2 + [Status.PASS] * 2 + [Status.UNKNOWN]
+    assert judged[3][1].startswith("open-b has an open door: ") and judged[5] == (Status.PASS, "none-b is shut.")
+    assert len(memoised._in_context) == 3, "one decision per shape; none kept for the resource without a shape"
+
+
 @pytest.mark.parametrize(("left", "right"), [
     (True, 1), (1, 1.0), (0.0, -0.0), ("1", 1), (None, "null"), ([1], (1,)), ({"a": 1, "b": 2}, {"b": 2, "a": 1})])
 def test_documents_that_differ_in_a_value_its_type_or_key_order_have_different_shapes(left: Any, right: Any) -> None:

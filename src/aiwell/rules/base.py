@@ -169,8 +169,8 @@ class Rule:
     """What the conditions decided for each document shape (`ResourceGraph.document_shape`) of a rule whose
     conditions read neither the name nor the id: a resource's shape is found once for all its rules."""
     _in_context: dict[tuple[Any, ...], _Decided] = field(default_factory=dict, init=False, repr=False, compare=False)
-    """What the conditions of a rule that reads context decided for each document shape and set of context
-    values (`_judged_in_context`)."""
+    """What the conditions of a rule that reads context, or paths of more than one value, decided for each
+    document shape and set of context values, none without context (`_judged_by_shape`)."""
 
     @property
     def id(self) -> str:
@@ -236,9 +236,10 @@ class Rule:
         paths = self._value_paths(check)
         if paths is not None:
             judge = self._judged_alike(judge, check, tuple(sorted(paths)))
-        elif self.context and (self.where is not None or (check is None and self.condition is not None)) \
+        elif (self.where is not None or (check is None and self.condition is not None)) \
                 and not any(_reads_naming(path) for path in self._fields()):
-            judge = self._judged_in_context(judge, check)
+            # Conditions that read context, or more than one value at a path (`[*]`): decided once per shape.
+            judge = self._judged_by_shape(judge, check)
         object.__setattr__(self, "_judge", judge)
         return judge
 
@@ -286,21 +287,25 @@ class Rule:
             return _given(decided, check, resource, graph)
         return judged
 
-    def _judged_in_context(self, judge: Check, check: Check | None) -> Check:
-        """`judge` for a rule that reads context (`$context.environment`), with what its conditions decide kept
-        for each document shape (`ResourceGraph.document_shape`) and set of context values: the same verdicts,
-        and a message naming the resource filled in for each. A resource without a shape is judged by `judge`."""
+    def _judged_by_shape(self, judge: Check, check: Check | None) -> Check:
+        """`judge` for a rule whose conditions read context (`$context.environment`) or paths of more than one
+        value (`properties.locations[*].isZoneRedundant`), and neither the name nor the id, with what they decide
+        kept for each document shape (`ResourceGraph.document_shape`) and set of context values (none for a rule
+        without context): the same verdicts, and a message naming the resource filled in for each. A resource
+        without a shape is judged by `judge`."""
         context, kept, decide = self.context, self._in_context, self._decided
 
         def judged(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
             shape = graph.document_shape(resource)
             if shape is None:
                 return judge(resource, graph)
-            values = context_document(resource, graph, context)
-            key = (shape, *values.values())  # text or an `Unresolved`, which compare and hash by value
+            values = context_document(resource, graph, context) if context else None
+            # Context values are text or an `Unresolved`, which compare and hash by value.
+            key = (shape, *values.values()) if values is not None else (shape,)
             decided = kept.get(key)
             if decided is None:
-                decided = decide({**graph.document(resource), CONTEXT_FIELD: values})
+                document = graph.document(resource)
+                decided = decide({**document, CONTEXT_FIELD: values} if values is not None else document)
                 if len(kept) < _ALIKE_LIMIT:
                     kept[key] = decided
             return _given(decided, check, resource, graph)
@@ -313,7 +318,7 @@ class Rule:
 
     def _decided(self, document: Any) -> _Decided:
         """What the conditions decide for one document (with its `$context` for a rule that reads context:
-        `_judged_alike`, `_judged_in_context`): the verdict `_judged` gives, with the filler of a message that
+        `_judged_alike`, `_judged_by_shape`): the verdict `_judged` gives, with the filler of a message that
         names the resource in place of the message."""
         where = self.where
         if where is not None:
