@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
+from operator import attrgetter, is_, not_
 from typing import TYPE_CHECKING
 
 from aiwell import __version__
@@ -164,8 +165,9 @@ def _location_key(location: Location | None) -> tuple[str, int]:
     return (location.file, location.line or 0) if location else ("", 0)
 
 
-_RULE, _RULE_ID, _RESOURCE_ID, _RESOURCE_NAME, _INPUT = (
-    attrgetter(name) for name in ("rule", "rule.id", "resource_id", "resource_name", "input"))
+_RULE, _RULE_ID, _RESOURCE_ID, _RESOURCE_NAME, _INPUT, _STATUS, _SUPPRESSION, _BASELINED, _SEVERITY = (
+    attrgetter(name) for name in ("rule", "rule.id", "resource_id", "resource_name", "input", "status", "suppression",
+                                  "baselined", "rule.severity"))
 
 _Subjects = tuple[list[str], list[str], list[str]]
 """The resource ids, names and inputs of one rule's results, in their order."""
@@ -341,16 +343,21 @@ def _gating(report: Report, status: Status, fail_on: Severity) -> list[Result]:
     # Rule by rule: the results of a rule below `fail_on` are passed over without a look at each.
     for rule, run in itertools.groupby(report.results, key=_RULE):
         if rule.severity in severities:
-            gating.extend(result for result in run
-                          if result.status is status and result.suppression is None and not result.baselined)
+            # In C loops: those with the status, then of those the ones neither suppressed nor baselined.
+            members = list(run)
+            found = list(itertools.compress(members, map(is_, map(_STATUS, members),
+                                                         itertools.repeat(status))))
+            found = list(itertools.compress(found, map(is_, map(_SUPPRESSION, found),
+                                                       itertools.repeat(None))))
+            gating.extend(itertools.compress(found, map(not_, map(_BASELINED, found))))
     return gating
 
 
 def _by_severity(results: Sequence[Result], fail_on: Severity) -> str:
     """`2 high, 1 medium`: how many of `results` have each severity at or above `fail_on`."""
     severities = [severity for severity in sorted(Severity, key=lambda s: -s.rank) if severity.rank >= fail_on.rank]
-    counts = {severity: sum(1 for r in results if r.rule.severity is severity) for severity in severities}
-    return ", ".join(f"{count} {severity.value}" for severity, count in counts.items() if count)
+    found = Counter(map(_SEVERITY, results))
+    return ", ".join(f"{found[severity]} {severity.value}" for severity in severities if found[severity])
 
 
 def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False,
