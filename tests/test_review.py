@@ -1,4 +1,4 @@
-"""The review pipeline's hold on the cyclic garbage collector (`aiwell.review._collector_held`)."""
+"""The review pipeline's hold on the cyclic garbage collector (`aiwell.collector.collector_held`)."""
 
 from __future__ import annotations
 

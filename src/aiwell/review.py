@@ -3,13 +3,12 @@ suppressions and baseline → report."""
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aiwell.baseline import Baseline, apply_baseline, inventory_inputs
+from aiwell.collector import collector_held
 from aiwell.graph import ResourceGraph
 from aiwell.loaders import load_inputs
 from aiwell.loaders.arm.scope import DeploymentContext
@@ -28,33 +27,6 @@ if TYPE_CHECKING:
     from aiwell.questionnaire import QuestionCatalog
     from aiwell.questionnaire.answers import AnswerSet
     from aiwell.questionnaire.evidence import EvidenceReport
-
-
-@contextlib.contextmanager
-def _collector_held() -> Iterator[None]:
-    """Hold the cyclic garbage collector back while the stages after loading run, and leave what they built in
-    its oldest generation.
-
-    Loading evaluates templates, which leaves short-lived cycles for the collector; the graph, the rules and the
-    report build hundreds of thousands of long-lived objects (half a million results for a 50,000-row inventory)
-    and no cycles. Collected as they pile up, each young collection walks them again for nothing to free: 0.2 s
-    of that review. What loading built goes to the oldest generation first (`gc.freeze`, then `gc.unfreeze` at
-    the end with all built since), where only a full collection looks at it. A caller that keeps objects frozen
-    (`gc.get_freeze_count`) keeps them so: the collector is then only paused."""
-    if not gc.isenabled():
-        yield
-        return
-    ageing = gc.get_freeze_count() == 0
-    if ageing:
-        gc.freeze()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if ageing:
-            gc.freeze()
-            gc.unfreeze()
-        gc.enable()
 
 
 def remedies(rules: Sequence[Rule], catalog: QuestionCatalog | None) -> dict[str, Remedy]:
@@ -133,7 +105,8 @@ def review(
     outcome = load_inputs(paths, parameter_files=parameter_files, context=context, var_files=var_files,
                           variables=variables, use_bicep_cli=use_bicep_cli,
                           subprocess_timeout=subprocess_timeout, progress=on_progress, skip_paths=skip_paths)
-    with _collector_held():
+    # Loading evaluates templates, which leaves short-lived cycles: the collector is held only after it.
+    with collector_held():
         announce("Building the resource graph")
         graph = ResourceGraph(outcome.resources, context=workload_context, sizing=sizing)
         registry = load_registry()

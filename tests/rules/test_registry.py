@@ -496,8 +496,11 @@ def test_the_cyclic_collector_pauses_while_rules_judge_and_resumes_after(tmp_pat
     seen = importlib.import_module("gc_checks.thing_open").SEEN
     things = [_resource("Test.Provider/things", "one"), _resource("Test.Provider/things", "two")]
     assert gc.isenabled()
-    assert len(run_rules(things, ResourceGraph(things), [found])) == 2
-    assert seen == [False, False] and gc.isenabled()
+    judged = run_rules(things, ResourceGraph(things), [found])
+    assert len(judged) == 2
+    assert seen == [False, False] and gc.isenabled() and gc.get_freeze_count() == 0
+    # What the rules built is left in the oldest generation, where no young collection walks it.
+    assert any(old is judged[0] for old in gc.get_objects(generation=2))
     stopping = [_resource("Test.Provider/things", "stop")]
     with pytest.raises(KeyboardInterrupt):
         run_rules(stopping, ResourceGraph(stopping), [found])
