@@ -554,7 +554,7 @@ def test_verdicts_kept_for_alike_resources_tell_apart_each_value_its_type_and_th
     assert judged["thing-7-other"][0] is Status.PASS and judged["null-7-other"][0] is Status.PASS
     for name, (status, message) in judged.items():
         assert status is not Status.FAIL or message.startswith(f"{name} (Test.Provider/things) is open: ")
-    assert memoised._shaped, "the rule keeps its verdicts for each document shape too"
+    assert memoised._by_shape, "the rule keeps its verdicts for each document shape too"
 
 
 def test_a_rule_that_reads_the_name_or_id_is_not_decided_by_document_shape() -> None:
@@ -568,12 +568,12 @@ def test_a_rule_that_reads_the_name_or_id_is_not_decided_by_document_shape() -> 
         rule = rule_from_mapping(entry, origin="test")
         verdicts = [rule.evaluate(resource, graph)[0] for resource in resources]
         assert verdicts == [Status.PASS, Status.FAIL], field
-        assert not rule._shaped
+        assert not rule._by_shape
     by_shape = rule_from_mapping(MINIMAL, origin="test")
     assert [by_shape.evaluate(resource, graph) for resource in resources] == [
         (Status.FAIL, "prod is open: properties.open is true, expected false"),
         (Status.FAIL, "dev is open: properties.open is true, expected false")]
-    assert len(by_shape._shaped) == 1
+    assert len(by_shape._by_shape) == 1
 
 
 def test_a_rule_that_reads_context_decides_alike_documents_once_per_set_of_context_values() -> None:
@@ -596,7 +596,7 @@ def test_a_rule_that_reads_context_decides_alike_documents_once_per_set_of_conte
                                    (Status.FAIL, "b is open in production: properties.open is true, expected false")]
     assert [status for status, _ in found["development"]] == [Status.NOT_APPLICABLE] * 2
     assert [status for status, _ in found[None]] == [Status.UNKNOWN] * 2
-    assert len(memoised._in_context) == 3
+    assert len(memoised._by_shape) == 3
 
 
 def test_a_rule_that_reads_every_item_of_a_list_decides_alike_documents_once_per_shape() -> None:
@@ -617,7 +617,7 @@ def test_a_rule_that_reads_every_item_of_a_list_decides_alike_documents_once_per
     assert judged[0] == (Status.PASS, "shut-a is shut.") and judged[1] == (Status.PASS, "shut-b is shut.")
     assert [status for status, _ in judged[2:]] == [Status.FAIL] * 2 + [Status.PASS] * 2 + [Status.UNKNOWN]
     assert judged[3][1].startswith("open-b has an open door: ") and judged[5] == (Status.PASS, "none-b is shut.")
-    assert len(memoised._in_context) == 3, "one decision per shape; none kept for the resource without a shape"
+    assert len(memoised._by_shape) == 3, "one decision per shape; none kept for the resource without a shape"
 
 
 @pytest.mark.parametrize(("left", "right"), [

@@ -165,12 +165,11 @@ class Rule:
     _alike: dict[tuple[Any, ...], _Decided] = field(default_factory=dict, init=False, repr=False, compare=False)
     """What the conditions decided for each set of values they read (`values_read`), when that is all they read
     (`Condition.value_paths`): resources configured alike are judged once (`_judged_alike`)."""
-    _shaped: dict[bytes, _Decided] = field(default_factory=dict, init=False, repr=False, compare=False)
-    """What the conditions decided for each document shape (`ResourceGraph.document_shape`) of a rule whose
-    conditions read neither the name nor the id: a resource's shape is found once for all its rules."""
-    _in_context: dict[tuple[Any, ...], _Decided] = field(default_factory=dict, init=False, repr=False, compare=False)
-    """What the conditions of a rule that reads context, or paths of more than one value, decided for each
-    document shape and set of context values, none without context (`_judged_by_shape`)."""
+    _by_shape: dict[bytes | tuple[Any, ...], _Decided] = field(default_factory=dict, init=False, repr=False,
+                                                               compare=False)
+    """What the conditions of a rule that reads neither the name nor the id decided for each document shape
+    (`ResourceGraph.document_shape`: a resource's shape is found once for all its rules), or for a rule that
+    reads context for each shape and set of context values (`_judged_alike`, `_judged_by_shape`)."""
 
     @property
     def id(self) -> str:
@@ -264,7 +263,7 @@ class Rule:
         resource filled in for each. A resource with a value that is no key (a list, an `Unresolved`) and no
         shape is judged by `judge`."""
         readers, alike, decide = value_readers(paths), self._alike, self._decided
-        shaped, by_shape = self._shaped, not any(_reads_naming(path) for path in paths)
+        shaped, by_shape = self._by_shape, not any(_reads_naming(path) for path in paths)
 
         def judged(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
             shape = graph.document_shape(resource) if by_shape else None
@@ -293,7 +292,7 @@ class Rule:
         kept for each document shape (`ResourceGraph.document_shape`) and set of context values (none for a rule
         without context): the same verdicts, and a message naming the resource filled in for each. A resource
         without a shape is judged by `judge`."""
-        context, kept, decide = self.context, self._in_context, self._decided
+        context, kept, decide = self.context, self._by_shape, self._decided
 
         def judged(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
             shape = graph.document_shape(resource)
@@ -301,7 +300,7 @@ class Rule:
                 return judge(resource, graph)
             values = context_document(resource, graph, context) if context else None
             # Context values are text or an `Unresolved`, which compare and hash by value.
-            key = (shape, *values.values()) if values is not None else (shape,)
+            key: bytes | tuple[Any, ...] = (shape, *values.values()) if values is not None else shape
             decided = kept.get(key)
             if decided is None:
                 document = graph.document(resource)
