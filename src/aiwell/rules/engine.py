@@ -117,6 +117,27 @@ class _Verdicts:
         return None
 
 
+def _judge_rule(rule: Rule, matching: Sequence[_Subject], graph: ResourceGraph, verdicts: _Verdicts,
+                append: Callable[[Result], None]) -> None:
+    """Append one result of `rule` for each of the `matching` subjects, in their order."""
+    info = rule.info
+    if rule.moot_if_failing or verdicts.is_prerequisite(rule):
+        verdict = verdicts.of
+        for resource, resource_id, resource_name, location, resource_type, label in matching:
+            status, message = verdict(rule, resource)
+            append(engine_result(info, status, resource_id, resource_type, resource_name, message, location,
+                                 label))
+        return
+    # Neither moot nor asked for again: its verdicts need no bookkeeping (what `_verdict` does, inline).
+    judge = rule.judge
+    for resource, resource_id, resource_name, location, resource_type, label in matching:
+        try:
+            status, message = judge(resource, graph)
+        except Exception as exc:  # a broken rule must not stop the review
+            status, message = Status.UNKNOWN, f"rule error: {type(exc).__name__}: {exc}"
+        append(engine_result(info, status, resource_id, resource_type, resource_name, message, location, label))
+
+
 def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequence[Rule], *,
               catalog: Callable[[str], Rule | None] | None = None) -> list[Result]:
     """One result per (rule, resource of one of the rule's types), not-applicable ones included.
@@ -150,29 +171,12 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
         with collector_held():
             for rule in rules:
                 wanted = {resource_type.lower() for resource_type in rule.resource_types}
-                if not wanted:
-                    continue
-                # In the order of `resources`: the subjects of each type wanted, merged by their positions.
-                matching = [subjects[position] for position in sorted(
-                    position for resource_type in wanted for position in positions.get(resource_type, ()))] \
-                    if len(wanted) > 1 else by_type.get(next(iter(wanted)), [])
-                info, append = rule.info, results.append
-                if rule.moot_if_failing or verdicts.is_prerequisite(rule):
-                    verdict = verdicts.of
-                    for resource, resource_id, resource_name, location, resource_type, label in matching:
-                        status, message = verdict(rule, resource)
-                        append(engine_result(info, status, resource_id, resource_type, resource_name, message,
-                                             location, label))
-                    continue
-                # Neither moot nor asked for again: its verdicts need no bookkeeping (what `_verdict` does, inline).
-                judge = rule.judge
-                for resource, resource_id, resource_name, location, resource_type, label in matching:
-                    try:
-                        status, message = judge(resource, graph)
-                    except Exception as exc:  # a broken rule must not stop the review
-                        status, message = Status.UNKNOWN, f"rule error: {type(exc).__name__}: {exc}"
-                    append(engine_result(info, status, resource_id, resource_type, resource_name, message, location,
-                                         label))
+                if wanted:
+                    # In the order of `resources`: the subjects of each type wanted, merged by their positions.
+                    matching = [subjects[position] for position in sorted(
+                        position for resource_type in wanted for position in positions.get(resource_type, ()))] \
+                        if len(wanted) > 1 else by_type.get(next(iter(wanted)), [])
+                    _judge_rule(rule, matching, graph, verdicts, results.append)
     finally:
         for resource in resources:
             resource.unpin_document()
