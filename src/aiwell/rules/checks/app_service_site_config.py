@@ -1,8 +1,10 @@
 """Rules on an App Service app's `properties.siteConfig` settings (APP010–APP014, APP016).
 
-Resource Graph rows of `Microsoft.Web/sites` don't carry the site configuration (it lives in the `config/web`
-child, which exports leave out), so a setting absent from an inventory row is unknown, not the platform default.
-In a template, an absent setting takes the platform default the rule names.
+Settings are read as the graph sees the app (`ResourceGraph.document`): a `Microsoft.Web/sites/config` child named
+`web` is merged in, and its values win, as ARM applies the child after the app. Resource Graph rows of
+`Microsoft.Web/sites` don't carry the site configuration (it lives in that child, which exports leave out), so a
+setting absent from an inventory row is unknown, not the platform default. In a template, an absent setting takes
+the platform default the rule names.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiwell.graph import ResourceGraph
-from aiwell.model import MISSING, Resource, SourceFormat, Status, Unresolved
+from aiwell.model import MISSING, Resource, SourceFormat, Status, Unresolved, lookup
 from aiwell.rules.base import implements
 from aiwell.rules.declarative import describe_unresolved, show
 
@@ -54,10 +56,11 @@ HEALTH_CHECK = SiteSetting("healthCheckPath", lambda value: isinstance(value, st
                            "a path", MISSING)
 
 
-def site_setting_verdict(resource: Resource, setting: SiteSetting) -> tuple[Status, str]:
-    """Pass when the app's `properties.siteConfig.<key>` (or, absent from a template, its default) passes."""
+def site_setting_verdict(resource: Resource, graph: ResourceGraph, setting: SiteSetting) -> tuple[Status, str]:
+    """Pass when the app's `properties.siteConfig.<key>`, its `config/web` child's included (or, absent from a
+    template, its default) passes."""
     path = f"properties.siteConfig.{setting.key}"
-    value = resource.get(path)
+    value = lookup(graph.document(resource), path)
     if isinstance(value, Unresolved):
         return Status.UNKNOWN, f"{path} can't be resolved ({describe_unresolved(value)})"
     shown = f"{path} is {show(value)}"
@@ -75,34 +78,34 @@ def site_setting_verdict(resource: Resource, setting: SiteSetting) -> tuple[Stat
 @implements("APP010")
 def tls_below_1_2(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when the app accepts TLS 1.2 or later only."""
-    return site_setting_verdict(resource, MIN_TLS)
+    return site_setting_verdict(resource, graph, MIN_TLS)
 
 
 @implements("APP011")
 def ftp_allowed(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when plain FTP deployment is off."""
-    return site_setting_verdict(resource, FTPS)
+    return site_setting_verdict(resource, graph, FTPS)
 
 
 @implements("APP012")
 def http2_disabled(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when the app serves HTTP/2."""
-    return site_setting_verdict(resource, HTTP2)
+    return site_setting_verdict(resource, graph, HTTP2)
 
 
 @implements("APP013")
 def always_on_disabled(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when the app is kept loaded (Always On)."""
-    return site_setting_verdict(resource, ALWAYS_ON)
+    return site_setting_verdict(resource, graph, ALWAYS_ON)
 
 
 @implements("APP014")
 def remote_debugging_enabled(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when remote debugging is off."""
-    return site_setting_verdict(resource, REMOTE_DEBUGGING)
+    return site_setting_verdict(resource, graph, REMOTE_DEBUGGING)
 
 
 @implements("APP016")
 def without_health_check(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when the app has a health check path."""
-    return site_setting_verdict(resource, HEALTH_CHECK)
+    return site_setting_verdict(resource, graph, HEALTH_CHECK)
