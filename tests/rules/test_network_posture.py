@@ -168,12 +168,11 @@ def test_resources_configured_alike_share_a_verdict_told_apart_by_each_value_rea
     assert verdict("d", _acls(True, "Allow", None))[1] != enabled[1]
     assert verdict("e", _acls("Enabled", "Deny", [ONE_IP]))[0] is Status.PASS
     assert verdict("f", _acls("Enabled", "Deny", [ANY]))[0] is Status.FAIL
-    # A firewall's rule lists are no key of the values read: such documents are kept by their shape instead.
-    from aiwell.rules.checks import _network_posture
-
-    kept = len(_network_posture._BY_SHAPE)
+    # A firewall's rule lists are no key of the values read: such documents are kept by the rule, by their shape
+    # (the rules of the policy are judged by the document).
+    kept = len(rule._by_shape)
     listed = verdict("g", _acls("Enabled", "Deny", [ONE_IP, ANY]))
-    assert len(_network_posture._BY_SHAPE) == kept + 1
+    assert len(rule._by_shape) == kept + 1
     assert verdict("h", _acls("Enabled", "Deny", [ONE_IP, ANY])) == listed
-    assert len(_network_posture._BY_SHAPE) == kept + 1
+    assert len(rule._by_shape) == kept + 1
     assert verdict("i", _acls("Enabled", "Deny", [ONE_IP]))[0] is Status.PASS

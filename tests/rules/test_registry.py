@@ -620,6 +620,39 @@ def test_a_rule_that_reads_every_item_of_a_list_decides_alike_documents_once_per
     assert len(memoised._by_shape) == 3, "one decision per shape; none kept for the resource without a shape"
 
 
+def test_a_python_rule_judged_by_the_document_runs_once_per_shape_and_source_format() -> None:
+    """A Python rule whose logic is judged by the document (`@implements(..., by_document=True)`) calls its function
+    once for resources alike but for their names and ids, once more for another source format, and once for each
+    resource whose document has no shape; the verdicts are the function's. Without the declaration it is called
+    for every resource."""
+    calls: list[str] = []
+
+    def check(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+        calls.append(str(resource.name))
+        open_ = resource.get("properties.open")
+        formatted = resource.source.format.value
+        return (Status.FAIL, f"open ({formatted})") if open_ is True else (Status.PASS, f"closed ({formatted})")
+
+    entry = {key: value for key, value in MINIMAL.items() if key not in ("condition", "messages", "missing")}
+    entry["check"] = "python"
+    resources = [_resource("Test.Provider/things", name, properties={"open": True}) for name in ("a", "b", "c")]
+    resources.append(_resource("Test.Provider/things", "shut", properties={"open": False}))
+    resources.append(_resource("Test.Provider/things", "row", properties={"open": True},
+                               source_format=SourceFormat.INVENTORY))
+    resources += [_resource("Test.Provider/things", name, properties={"open": Unresolved("parameters('o')", "none")})
+                  for name in ("u1", "u2")]
+    graph = ResourceGraph(resources)
+    by_document = rule_from_mapping(entry, origin="test", check=check, by_document=True)
+    judged = [by_document.evaluate(resource, graph) for resource in resources]
+    assert judged == [*[(Status.FAIL, "open (arm)")] * 3, (Status.PASS, "closed (arm)"),
+                      (Status.FAIL, "open (inventory)"), *[(Status.PASS, "closed (arm)")] * 2]
+    assert calls == ["a", "shut", "row", "u1", "u2"]
+    calls.clear()
+    each = rule_from_mapping(entry, origin="test", check=check)
+    assert [each.evaluate(resource, graph) for resource in resources] == judged
+    assert calls == [str(resource.name) for resource in resources]
+
+
 @pytest.mark.parametrize(("left", "right"), [
     (True, 1), (1, 1.0), (0.0, -0.0), ("1", 1), (None, "null"), ([1], (1,)), ({"a": 1, "b": 2}, {"b": 2, "a": 1})])
 def test_documents_that_differ_in_a_value_its_type_or_key_order_have_different_shapes(left: Any, right: Any) -> None:

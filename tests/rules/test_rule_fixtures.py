@@ -107,8 +107,10 @@ def _unmemoised(rule: Rule) -> Any:
 
 def test_verdicts_kept_for_resources_configured_alike_are_those_judged_one_by_one(tmp_path: Path) -> None:
     """On every resource of every fixture case, in every format, a rule's verdict and message are the same with
-    its verdicts kept for the values its conditions read (shared by every case run before) as judged alone."""
+    its verdicts kept for the values its conditions read, or for each document shape (shared by every case run
+    before), as judged alone: a Python rule judged by the document (`by_document`) reads nothing else."""
     kept: set[str] = set()
+    by_document: set[str] = set()
     for index, run in enumerate(param.values[0] for param in fixture_runs()):
         data = load_fixture(run.path)
         rule = load_registry().get(str(data.get("rule")))
@@ -124,4 +126,7 @@ def test_verdicts_kept_for_resources_configured_alike_are_those_judged_one_by_on
                 assert rule.evaluate(resource, graph) == alone(resource, graph), (run.path.stem, resource.name)
         if rule._alike:
             kept.add(rule.id)
+        if rule.by_document and rule._by_shape:
+            by_document.add(rule.id)
     assert len(kept) > 50, "the fixtures exercise rules whose verdicts are kept for resources configured alike"
+    assert len(by_document) >= 15, "the fixtures exercise the Python rules judged by the document"

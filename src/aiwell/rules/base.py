@@ -109,6 +109,10 @@ class RuleLogic:
     rule_ids: tuple[str, ...]
     function: Check
     module: str
+    by_document: bool = False
+    """The function's verdict depends on the resource's document as the graph gives it (`ResourceGraph.document`,
+    children merged in) and its source format alone, not on its name, id or other resources, and its message
+    names neither: the engine then judges resources configured alike once (`Rule._judged_by_document`)."""
 
     def __call__(self, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
         return self.function(resource, graph)
@@ -149,6 +153,9 @@ class Rule:
     """The catalog file that defines the rule (metadata and documentation)."""
     module: str = ""
     """A Python rule's logic: the module of `aiwell.rules.checks` whose `@implements` function it runs."""
+    by_document: bool = False
+    """A Python rule whose function is judged by the resource's document and source format alone
+    (`RuleLogic.by_document`): resources configured alike are judged once (`_judged_by_document`)."""
     moot_if_failing: tuple[str, ...] = ()
     """Ids of rules whose failure on the same resource makes this one moot (`not_applicable`, said once)."""
     context: tuple[str, ...] = ()
@@ -169,7 +176,8 @@ class Rule:
                                                                compare=False)
     """What the conditions of a rule that reads neither the name nor the id decided for each document shape
     (`ResourceGraph.document_shape`: a resource's shape is found once for all its rules), or for a rule that
-    reads context for each shape and set of context values (`_judged_alike`, `_judged_by_shape`)."""
+    reads context for each shape and set of context values (`_judged_alike`, `_judged_by_shape`); for a Python rule
+    judged by the document, its verdict for each shape and source format (`_judged_by_document`)."""
 
     @property
     def id(self) -> str:
@@ -233,10 +241,12 @@ class Rule:
         check = self.check.function if isinstance(self.check, RuleLogic) else self.check
         judge = check if check is not None and self.where is None else self._judged(check)
         paths = self._value_paths(check)
-        if paths is not None:
+        naming = any(_reads_naming(path) for path in self._fields())
+        if self.by_document and not self.context and not naming:
+            judge = self._judged_by_document(judge)
+        elif paths is not None:
             judge = self._judged_alike(judge, check, tuple(sorted(paths)))
-        elif (self.where is not None or (check is None and self.condition is not None)) \
-                and not any(_reads_naming(path) for path in self._fields()):
+        elif (self.where is not None or (check is None and self.condition is not None)) and not naming:
             # Conditions that read context, or more than one value at a path (`[*]`): decided once per shape.
             judge = self._judged_by_shape(judge, check)
         object.__setattr__(self, "_judge", judge)
@@ -308,6 +318,26 @@ class Rule:
                 if len(kept) < _ALIKE_LIMIT:
                     kept[key] = decided
             return _given(decided, check, resource, graph)
+        return judged
+
+    def _judged_by_document(self, judge: Check) -> Check:
+        """`judge` for a Python rule whose function is judged by the document (`RuleLogic.by_document`) and whose
+        `where`, if any, reads neither the name, the id nor context, with each verdict kept for each document
+        shape (`ResourceGraph.document_shape`) and source format: the same verdicts, found once for the
+        resources configured alike. A resource without a shape is judged by `judge`."""
+        kept = self._by_shape
+
+        def judged(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+            shape = graph.document_shape(resource)
+            if shape is None:
+                return judge(resource, graph)
+            key = (shape, resource.source.format)
+            decided = kept.get(key)
+            if decided is None:
+                decided = (*judge(resource, graph), None)
+                if len(kept) < _ALIKE_LIMIT:
+                    kept[key] = decided
+            return decided[0], decided[1]  # type: ignore[return-value]  # kept with its status, never None
         return judged
 
     def _fields(self) -> set[str]:
@@ -630,11 +660,12 @@ def _fix(value: Any, condition: Condition | None, error: Callable[[str], RuleDef
 
 
 def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | None = None,
-                      module: str = "") -> Rule:
+                      module: str = "", by_document: bool = False) -> Rule:
     """Build a rule from its catalog entry; a Python rule's entry (`check: python`) comes with its logic.
 
     `check` is the logic of a Python rule (the `@implements` function the registry joined to the entry by id,
-    or any function for a rule built in code); `module` names where it lives. Raises `RuleDefinitionError`
+    or any function for a rule built in code); `module` names where it lives; `by_document` says its verdict
+    depends on the resource's document and source format alone (`RuleLogic.by_document`). Raises `RuleDefinitionError`
     naming `origin` and the rule id when the definition breaks the format.
     """
     rule_id = entry.get("id")
@@ -705,24 +736,27 @@ def rule_from_mapping(entry: Mapping[str, Any], *, origin: str, check: Check | N
         messages=_messages(entry.get("messages"), error),
         origin=origin,
         module=module,
+        by_document=by_document and check is not None,
         moot_if_failing=_moot_if_failing(entry.get("moot_if_failing"), rule_id, error),
         context=_context(entry.get("context"), error),
         fix=_fix(entry.get("fix"), condition, error),
     )
 
 
-def implements(*rule_ids: str) -> Callable[[Check], RuleLogic]:
+def implements(*rule_ids: str, by_document: bool = False) -> Callable[[Check], RuleLogic]:
     """Register the logic of the Python rules `rule_ids`, whose metadata and documentation are catalog entries.
 
     The registry imports every module of `aiwell.rules.checks`, joins each function to the catalog entries with
     its ids (declared `check: python`), and refuses a function without an entry or an entry without one.
+    `by_document` declares that the function's verdict depends on the resource's document and source format alone
+    (`RuleLogic.by_document`).
     """
     bad = [rule_id for rule_id in rule_ids if not RULE_ID.match(rule_id)]
     if not rule_ids or bad:
         raise RuleDefinitionError(f"@implements{rule_ids!r}: expected rule ids such as AIS004")
 
     def register(function: Check) -> RuleLogic:
-        return RuleLogic(tuple(rule_ids), function, function.__module__)
+        return RuleLogic(tuple(rule_ids), function, function.__module__, by_document)
     return register
 
 

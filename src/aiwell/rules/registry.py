@@ -262,7 +262,8 @@ def join_catalog(entries: Sequence[CatalogEntry], logic: dict[str, RuleLogic]) -
         rule_id = entry.get("id")
         if entry.get("check") == PYTHON_CHECK and isinstance(rule_id, str) and rule_id in logic:
             found = logic[rule_id]
-            rules.append(rule_from_mapping(entry, origin=origin, check=found.function, module=found.module))
+            rules.append(rule_from_mapping(entry, origin=origin, check=found.function, module=found.module,
+                                         by_document=found.by_document))
             joined.add(rule_id)
         else:
             rules.append(rule_from_mapping(entry, origin=origin))

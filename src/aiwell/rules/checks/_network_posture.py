@@ -224,31 +224,18 @@ def _alike(resource_type: str, document: Any) -> tuple[Any, ...] | None:
     return None if values is None else (resource_type, values)
 
 
-_BY_SHAPE: dict[bytes, tuple[Status, str]] = {}
-"""The verdict for each document shape (`ResourceGraph.document_shape`, which holds the type): found before the
-values are read. Bounded by `_VERDICTS_KEPT`."""
-
-
 def network_posture_verdict(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
-    """Pass a private or restricted service, fail an open one, unknown when it can't be told."""
-    shape = graph.document_shape(resource)
-    if shape is not None:
-        known = _BY_SHAPE.get(shape)
-        if known is not None:
-            return known
+    """Pass a private or restricted service, fail an open one, unknown when it can't be told. A function of the
+    document alone: the rules that apply it are judged once per document shape (`by_document`), and this keeps
+    the verdict for each set of values read, which resources of several shapes share."""
     alike = _alike(resource.type_lower, graph.document(resource))
-    if alike is not None:
-        known = _VERDICTS.get(alike)
-        if known is None:
-            known = _verdict(network_posture(resource, graph))
-            if len(_VERDICTS) < _VERDICTS_KEPT:
-                _VERDICTS[alike] = known
-    elif shape is not None:
-        known = _verdict(network_posture(resource, graph))
-    else:
+    if alike is None:
         return _verdict(network_posture(resource, graph))
-    if shape is not None and len(_BY_SHAPE) < _VERDICTS_KEPT:
-        _BY_SHAPE[shape] = known
+    known = _VERDICTS.get(alike)
+    if known is None:
+        known = _verdict(network_posture(resource, graph))
+        if len(_VERDICTS) < _VERDICTS_KEPT:
+            _VERDICTS[alike] = known
     return known
 
 

@@ -75,37 +75,37 @@ def site_setting_verdict(resource: Resource, graph: ResourceGraph, setting: Site
     return Status.FAIL, f"{shown}, expected {setting.wanted}"
 
 
-@implements("APP010")
+@implements("APP010", by_document=True)
 def tls_below_1_2(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when the app accepts TLS 1.2 or later only."""
     return site_setting_verdict(resource, graph, MIN_TLS)
 
 
-@implements("APP011")
+@implements("APP011", by_document=True)
 def ftp_allowed(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when plain FTP deployment is off."""
     return site_setting_verdict(resource, graph, FTPS)
 
 
-@implements("APP012")
+@implements("APP012", by_document=True)
 def http2_disabled(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when the app serves HTTP/2."""
     return site_setting_verdict(resource, graph, HTTP2)
 
 
-@implements("APP013")
+@implements("APP013", by_document=True)
 def always_on_disabled(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when the app is kept loaded (Always On)."""
     return site_setting_verdict(resource, graph, ALWAYS_ON)
 
 
-@implements("APP014")
+@implements("APP014", by_document=True)
 def remote_debugging_enabled(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when remote debugging is off."""
     return site_setting_verdict(resource, graph, REMOTE_DEBUGGING)
 
 
-@implements("APP016")
+@implements("APP016", by_document=True)
 def without_health_check(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when the app has a health check path."""
     return site_setting_verdict(resource, graph, HEALTH_CHECK)
