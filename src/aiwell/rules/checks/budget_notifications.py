@@ -55,13 +55,13 @@ def notification_verdict(resource: Resource, wanted: Callable[[Any], bool | Unre
     return Status.FAIL, f"no enabled notification in properties.notifications {needs}"
 
 
-@implements("MON006")
+@implements("MON006", by_document=True)
 def budget_without_alert(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when an enabled notification of the budget names someone to alert."""
     return notification_verdict(resource, _has_recipient, "sends to a contact email, action group or role")
 
 
-@implements("MON007")
+@implements("MON007", by_document=True)
 def budget_without_forecast_alert(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when an enabled notification of the budget fires on forecast cost."""
     return notification_verdict(resource, _is_forecast, "fires on forecast cost (thresholdType Forecasted)")

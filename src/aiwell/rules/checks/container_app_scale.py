@@ -13,7 +13,7 @@ DEFAULTS = {MIN_REPLICAS: 0, MAX_REPLICAS: 10}
 """The platform's values when a template leaves them out."""
 
 
-@implements("APP026")
+@implements("APP026", by_document=True)
 def fixed_replica_count(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Pass when the app's replica count can move: its maximum is above its minimum."""
     values = {}

@@ -87,7 +87,7 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-@implements("APP003")
+@implements("APP003", by_document=True)
 def key_in_settings(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
     """Fail when a setting, secret or environment variable of the app holds a service key."""
     entries, unresolved_lists = _entries(resource, graph)
