@@ -489,6 +489,8 @@ class ResourceGraph:
         """The locks (`Microsoft.Authorization/locks`) or role assignments (`.../roleAssignments`) that apply to
         `r`: those on `r`, on a resource it belongs to, and those its own deployment puts on its resource group or
         subscription (another deployment's are `extensions_elsewhere_on_scope_of`)."""
+        if not self._extensions_on and not self._extensions_on_scope:
+            return []  # none with a known target in the review (an inventory export holds none): no walk up
         wanted = kind.lower()
         found: list[Resource] = []
         current: Resource | None = r
@@ -510,7 +512,7 @@ class ResourceGraph:
                 if not _same_deployment(extension, r) and extension_kind(extension) == wanted]
 
     def _scope_extensions(self, r: Resource) -> list[Resource]:
-        if not isinstance(r.id, str):
+        if not self._extensions_on_scope or not isinstance(r.id, str):
             return []
         return [extension for scope in containing_scopes(r.id)
                 for extension in self._extensions_on_scope.get(scope, [])]

@@ -1,10 +1,10 @@
 """Read JSON as Azure does: comments and trailing commas allowed (JSONC), with line numbers for the parts that matter.
 
-Values are decoded by the standard library's C decoder. Where comments or trailing commas appear, they are blanked
-out first with offsets kept, so every reported line is the line in the user's file. Lines are found only when a
-caller first asks for one (`JsonDocument.span_of`), and only for the objects it tracks (`track`): for templates,
-every object under a `resources` key, wherever it sits. Finding them skips, at the C decoder's speed, every part
-of the text that holds no tracked key.
+Values are decoded by a C decoder (orjson, or the standard library's where orjson would differ: `decode_json`).
+Where comments or trailing commas appear, they are blanked out first with offsets kept, so every reported line is
+the line in the user's file. Lines are found only when a caller first asks for one (`JsonDocument.span_of`), and
+only for the objects it tracks (`track`): for templates, every object under a `resources` key, wherever it sits.
+Finding them skips, at the C decoder's speed, every part of the text that holds no tracked key.
 
 Numbers Azure can't hold are refused rather than decoded into something else: `NaN` and `Infinity` (not JSON),
 and a number too large for a double (`1e400`, which Python would read as infinity).
@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
+
+import orjson
 
 from aiwell.errors import ParseError
 from aiwell.loaders.files import MAX_FILE_BYTES, read_file_text
@@ -49,12 +51,33 @@ def _no_constant(text: str) -> Any:
     raise _NumberOutOfRange(f"{text} is not a JSON value")
 
 
+_DIGITS_ONLY = bytes(48 if byte in b"0123456789" else 32 for byte in range(256))
+"""A `bytes.translate` table that makes every digit a 0 and every other byte a space."""
+
+_LONG_DIGIT_RUN = b"0" * 19
+"""No shorter run of digits holds an integer beyond 64 bits, which orjson would decode as a float."""
+
+
 def decode_json(text: str) -> Any:
-    """Decode JSON text with the C decoder, refusing `NaN`, `Infinity` and numbers beyond a double's range.
+    """Decode JSON text with a C decoder, refusing `NaN`, `Infinity` and numbers beyond a double's range.
 
     Raises `json.JSONDecodeError` for text that is not JSON and `ValueError` for a number out of range (an
     integer with more digits than Python converts, a float that would be infinite).
+
+    orjson decodes most files, at about twice the speed: it gives the same values as the standard decoder, but
+    reads an integer beyond 64 bits as a float (so text with 19 digits in a row goes to the standard decoder,
+    which keeps it exact) and refuses what the standard decoder below reads or rejects with a better message
+    (control characters in strings, lone surrogates, `NaN`, numbers out of range).
     """
+    try:
+        encoded = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate in the text itself: only the standard decoder takes it
+        encoded = b""
+    if encoded and encoded.translate(_DIGITS_ONLY).find(_LONG_DIGIT_RUN) < 0:
+        try:
+            return orjson.loads(encoded)
+        except orjson.JSONDecodeError:
+            pass
     return json.loads(text, strict=False, parse_float=_finite_float, parse_constant=_no_constant)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from aiwell.errors import ParseError
-from aiwell.loaders.jsonc import parse_text
+from aiwell.loaders.jsonc import decode_json, parse_text
 
 TEMPLATE = """{
   // a comment
@@ -150,6 +151,36 @@ def test_numbers_azure_cannot_hold_are_refused(text: str, reason: str) -> None:
     with pytest.raises(ParseError) as raised:
         parse_text(text, "t.json")
     assert reason in raised.value.message
+
+
+_NUMBER_TEXTS = st.one_of(
+    st.integers(-(10**30), 10**30).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.from_regex(r"-?(0|[1-9][0-9]{0,24})(\.[0-9]{1,24})?([eE][-+]?[0-9]{1,3})?", fullmatch=True),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(numbers=st.lists(_NUMBER_TEXTS, max_size=6), names=st.lists(st.text(max_size=8), max_size=3))
+def test_values_are_those_the_standard_decoder_gives(numbers: list[str], names: list[str]) -> None:
+    # orjson decodes most files; whatever it is given, the values (and their types) are the standard decoder's
+    text = json.dumps({"names": names, "numbers": None})[:-5] + "[" + ", ".join(numbers) + "]}"
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        return
+    if any(isinstance(number, float) and not math.isfinite(number) for number in expected["numbers"]):
+        return  # refused: see test_numbers_azure_cannot_hold_are_refused
+    decoded = decode_json(text)
+    assert decoded == expected
+    assert [type(number) for number in decoded["numbers"]] == [type(number) for number in expected["numbers"]]
+
+
+def test_integers_beyond_64_bits_and_control_characters_in_strings_are_read_exactly() -> None:
+    assert decode_json('{"n": 18446744073709551617, "m": -9223372036854775809}') == {
+        "n": 18446744073709551617, "m": -9223372036854775809}
+    assert decode_json('{"n": ' + "7" * 400 + "}")["n"] == int("7" * 400)
+    assert decode_json('{"tab": "a\tb", "raw": "a	b"}') == {"tab": "a\tb", "raw": "a\tb"}
 
 
 def test_lone_surrogates_in_strings_are_read() -> None:
