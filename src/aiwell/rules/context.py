@@ -40,10 +40,24 @@ def _tag(resource: Resource, key: str) -> tuple[str, str] | Unresolved | None:
     return None
 
 
+_KNOWN = "context values by resource and key"
+"""The graph's memo (`ResourceGraph.derived`) of `context_value`: a rule with context metadata asks for the
+values of every resource it judges, and several rules ask for the same ones."""
+
+
 def context_value(resource: Resource, graph: ResourceGraph, key: str) -> ContextValue:
     """The value of `key` for `resource` (see the module docstring)."""
     if key not in CONTEXT_KEYS:
         raise ValueError(f"unknown context key {key!r}")
+    # Tags, parents and the review's context never change while the graph lives, nor does a resource's id().
+    known: dict[tuple[int, str], ContextValue] = graph.derived(_KNOWN, lambda _graph: {})
+    found = known.get((id(resource), key))
+    if found is None:
+        found = known[id(resource), key] = _context_value(resource, graph, key)
+    return found
+
+
+def _context_value(resource: Resource, graph: ResourceGraph, key: str) -> ContextValue:
     current: Resource | None = resource
     seen: set[int] = set()
     while current is not None and id(current) not in seen:
