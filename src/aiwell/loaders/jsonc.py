@@ -70,10 +70,10 @@ def decode_json(text: str) -> Any:
     (control characters in strings, lone surrogates, `NaN`, numbers out of range).
     """
     try:
-        encoded = text.encode("utf-8")
+        encoded: bytes | None = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate in the text itself: only the standard decoder takes it
-        encoded = b""
-    if encoded and encoded.translate(_DIGITS_ONLY).find(_LONG_DIGIT_RUN) < 0:
+        encoded = None
+    if encoded is not None and encoded.translate(_DIGITS_ONLY).find(_LONG_DIGIT_RUN) < 0:
         try:
             return orjson.loads(encoded)
         except orjson.JSONDecodeError:
