@@ -78,6 +78,11 @@ MERGED_CHILDREN = (
 )
 """Children whose configuration a rule reads as the parent's (`ResourceGraph.document`)."""
 
+_MERGED_BY_PARENT: dict[str, tuple[MergedChild, ...]] = {
+    parent_type: tuple(merged for merged in MERGED_CHILDREN if merged.parent_type == parent_type)
+    for parent_type in dict.fromkeys(merged.parent_type for merged in MERGED_CHILDREN)}
+"""`MERGED_CHILDREN` by parent type, in their order: a resource of another type has none to look for."""
+
 _ARM_RESOURCE_ID = re.compile(r"resourceId\(\s*'([^']+)'((?:\s*,\s*'[^']*')+)\s*\)", re.IGNORECASE)
 _REFERENCE_HEAD = re.compile(r"^[A-Za-z_][\w-]*(?:\[[^\]]*\])?(?:\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?)*")
 
@@ -453,9 +458,7 @@ class ResourceGraph:
         if cached is not None:
             return cached
         document = r.to_arm()
-        for merged in MERGED_CHILDREN:
-            if r.type_lower != merged.parent_type:
-                continue
+        for merged in _MERGED_BY_PARENT.get(r.type_lower, ()):
             for child in self.children(r, merged.child_type):
                 if not isinstance(child.name, str):
                     continue
@@ -475,9 +478,11 @@ class ResourceGraph:
         shape = self._shapes.get(key, _NO_SHAPE)
         if shape is not _NO_SHAPE:
             return shape  # type: ignore[return-value]  # _NO_SHAPE is never stored
-        document = self.document(r)
+        shaped = self.document(r).copy()  # copied and cut in C: most documents hold both fields left out
+        for field in SHAPE_LEAVES_OUT:
+            shaped.pop(field, None)
         try:
-            shape = marshal.dumps({field: value for field, value in document.items() if field not in SHAPE_LEAVES_OUT})
+            shape = marshal.dumps(shaped)
         except ValueError:  # marshal takes only the plain types JSON is made of (and a few more), exactly
             shape = None
         self._shapes[key] = shape

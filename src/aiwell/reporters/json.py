@@ -293,10 +293,9 @@ class _ResultEncoder:
         rule: RuleInfo | None = None
         pieces: list[bytes] = []
         heads: dict[Status, bytes] = {}
-        plain = encoded_message = middle = b""
+        plain = encoded_message = b""
         rule_hash = hashlib.sha256()
         last_message: object = _UNSEEN
-        middle_of: tuple[object, object] = (_UNSEEN, _UNSEEN)
         for result in results:
             status = result.status
             if status is not_applicable:
@@ -310,7 +309,6 @@ class _ResultEncoder:
                 pieces = kept[1]
                 # The fingerprint hashes the rule's part, then the resource's: the rule's hashed once, copied.
                 rule_hash = hashlib.sha256(kept[2])
-                middle_of = (_UNSEEN, _UNSEEN)
                 if pieces:
                     # The pieces around the status, and those from the location to the fingerprint of a result
                     # neither suppressed nor baselined, laid end to end once per rule.
@@ -348,12 +346,8 @@ class _ResultEncoder:
                     digest.update(subject[7])
                     fingerprint = hexlify(digest.digest()[:16])
                     if encoded_suppression is None and not result.baselined:
-                        if middle_of[0] is not encoded_message or middle_of[1] is not subject[6]:
-                            # From the message to the fingerprint, alike for a run of results with one message
-                            # and location (those of one file, or one line): laid end to end once for the run.
-                            middle = pieces[2] + encoded_message + pieces[3] + subject[6] + plain
-                            middle_of = (encoded_message, subject[6])
-                        extend((heads[status], subject[5], middle, fingerprint, pieces[7]))
+                        extend((heads[status], subject[5], pieces[2], encoded_message, pieces[3], subject[6], plain,
+                                fingerprint, pieces[7]))
                     else:
                         extend((
                             heads[status], subject[5], pieces[2], encoded_message, pieces[3], subject[6],
