@@ -28,7 +28,7 @@ def _tag(resource: Resource, key: str) -> tuple[str, str] | Unresolved | None:
     tags = resource.tags
     if isinstance(tags, Unresolved):
         return tags
-    if not isinstance(tags, dict):
+    if not isinstance(tags, dict) or not tags:
         return None
     lowered = {str(name).lower(): value for name, value in tags.items()}
     for name in TAG_NAMES[key]:
@@ -74,11 +74,23 @@ def _context_value(resource: Resource, graph: ResourceGraph, key: str) -> Contex
                                                               f"{key} ({', '.join(known_values(key))})"), "tag")
             return ContextValue(value, f"{where} {name} tag")
         current = graph.parent(current)
-    given = graph.context.given(key)
-    if given is not None:
-        return ContextValue(given.value, given.source)
-    return ContextValue(Unresolved(key, f"no tag, setting (--{key}) or questionnaire answer says the {key}"),
-                        "none")
+    return _untagged(graph, key)
+
+
+_UNTAGGED = "context values of resources untagged"
+"""The graph's memo (`ResourceGraph.derived`) of `_untagged`, by key."""
+
+
+def _untagged(graph: ResourceGraph, key: str) -> ContextValue:
+    """The value of `key` for a resource that neither it nor a parent tags: the review's setting or answer, else
+    unresolved. Alike for every such resource: one value, made once for the review."""
+    known: dict[str, ContextValue] = graph.derived(_UNTAGGED, lambda _graph: {})
+    found = known.get(key)
+    if found is None:
+        given = graph.context.given(key)
+        found = known[key] = ContextValue(given.value, given.source) if given is not None else ContextValue(
+            Unresolved(key, f"no tag, setting (--{key}) or questionnaire answer says the {key}"), "none")
+    return found
 
 
 def context_document(resource: Resource, graph: ResourceGraph, keys: tuple[str, ...] = CONTEXT_KEYS
