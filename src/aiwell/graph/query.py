@@ -469,11 +469,13 @@ class ResourceGraph:
         return document
 
     def document_shape(self, r: Resource) -> bytes | None:
-        """`document(r)` but its `id` and `name`, as bytes that are equal for two resources exactly when those
+        """`document(r)` but its `id` and `name`, as bytes that are equal for two resources only when those
         documents are equal (the same keys in the same order, the same values of the same types: `True` is not
         `1`, a `str` subclass is not a `str`); None when the document holds a value of another kind (an
         `Unresolved`). Resources configured alike share a shape: a rule whose verdict depends on the document
-        alone, and not on the resource's name or id, decides once per shape (`Rule._judged_alike`)."""
+        alone, and not on the resource's name or id, decides once per shape (`Rule._judged_alike`). Two equal
+        documents whose values are shared differently (marshal marks an object held more than once) may have two
+        shapes: then a verdict is worked out twice, never given to a document it was not found for."""
         key = id(r)
         shape = self._shapes.get(key, _NO_SHAPE)
         if shape is not _NO_SHAPE:
