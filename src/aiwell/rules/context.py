@@ -77,7 +77,7 @@ def _context_value(resource: Resource, graph: ResourceGraph, key: str) -> Contex
     return _untagged(graph, key)
 
 
-_UNTAGGED = "context values of resources untagged"
+_UNTAGGED = "context values for untagged resources"
 """The graph's memo (`ResourceGraph.derived`) of `_untagged`, by key."""
 
 
