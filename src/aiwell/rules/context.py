@@ -78,19 +78,23 @@ def _context_value(resource: Resource, graph: ResourceGraph, key: str) -> Contex
 
 
 _UNTAGGED = "context values for untagged resources"
-"""The graph's memo (`ResourceGraph.derived`) of `_untagged`, by key."""
+"""The graph's memo (`ResourceGraph.derived`) of `_untagged_values`."""
 
 
 def _untagged(graph: ResourceGraph, key: str) -> ContextValue:
-    """The value of `key` for a resource that neither it nor a parent tags: the review's setting or answer, else
-    unresolved. Alike for every such resource: one value, made once for the review."""
-    known: dict[str, ContextValue] = graph.derived(_UNTAGGED, lambda _graph: {})
-    found = known.get(key)
-    if found is None:
+    """The value of `key` for a resource that neither it nor a parent tags: one value for every such resource."""
+    return graph.derived(_UNTAGGED, _untagged_values)[key]
+
+
+def _untagged_values(graph: ResourceGraph) -> dict[str, ContextValue]:
+    """Each key's value for an untagged resource, made once for the review: its setting or answer, else
+    unresolved."""
+    values: dict[str, ContextValue] = {}
+    for key in CONTEXT_KEYS:
         given = graph.context.given(key)
-        found = known[key] = ContextValue(given.value, given.source) if given is not None else ContextValue(
+        values[key] = ContextValue(given.value, given.source) if given is not None else ContextValue(
             Unresolved(key, f"no tag, setting (--{key}) or questionnaire answer says the {key}"), "none")
-    return found
+    return values
 
 
 def context_document(resource: Resource, graph: ResourceGraph, keys: tuple[str, ...] = CONTEXT_KEYS
