@@ -448,6 +448,28 @@ def test_a_rule_that_raises_gives_unknown_and_the_run_goes_on() -> None:
     assert results[0].message == "rule error: KeyError: 'properties'"
 
 
+def test_a_python_rule_behind_where_that_raises_on_one_of_resources_configured_alike_gives_unknown_there() -> None:
+    # Resources configured alike share what `where` decides; the function still judges each, and an error on
+    # one of them is that one's verdict alone.
+    judged: list[str] = []
+
+    def broken_on_two(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
+        judged.append(str(resource.name))
+        if resource.name == "two":
+            raise ValueError("no tier")
+        return Status.PASS, f"{resource.name} is fine"
+
+    rule = _python_rule(broken_on_two, where={"field": "properties.tier", "equals": "premium"})
+    things = [_resource("Test.Provider/things", name, properties={"tier": "premium"})
+              for name in ("one", "two", "three")]
+    results = run_rules(things, ResourceGraph(things), [rule])
+    assert [(result.resource_name, result.status, result.message) for result in results] == [
+        ("one", Status.PASS, "one is fine"), ("two", Status.UNKNOWN, "rule error: ValueError: no tier"),
+        ("three", Status.PASS, "three is fine"),
+    ]
+    assert judged == ["one", "two", "three"]
+
+
 def test_where_decides_applicability_before_a_python_rule_runs() -> None:
     calls: list[str] = []
 

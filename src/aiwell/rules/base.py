@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import string
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args
 
@@ -28,6 +28,10 @@ RuleKind = Literal["declarative", "python", "reserved"]
 """`reserved` marks ids such as AIW000 that the loaders report directly; they never run on a resource."""
 
 Check = Callable[[Resource, ResourceGraph], tuple[Status, str]]
+
+EachCheck = Callable[[Sequence[Resource], Sequence[bytes | None], ResourceGraph], list[tuple[Status, str]]]
+"""A rule's verdicts on several resources at once, given with their document shapes
+(`ResourceGraph.document_shape`, in the same order): `Rule.judge_each`."""
 """A Python rule's function: pure; gets the resource and the read-only graph, returns verdict and message."""
 
 RULE_ID = re.compile(r"^[A-Z]{3}\d{3}$")
@@ -169,6 +173,8 @@ class Rule:
     resource, the status, template and reason it is filled in from (the verdict is then None)."""
     _judge: Check | None = field(default=None, init=False, repr=False, compare=False)
     """`evaluate` made into one function on first use (`_compile`)."""
+    _judge_each: EachCheck | None = field(default=None, init=False, repr=False, compare=False)
+    """`judge` over several resources at once, made with it (`_compile`)."""
     _alike: dict[tuple[Any, ...], _Decided] = field(default_factory=dict, init=False, repr=False, compare=False)
     """What the conditions decided for each set of values they read (`values_read`), when that is all they read
     (`Condition.value_paths`): resources configured alike are judged once (`_judged_alike`)."""
@@ -235,21 +241,44 @@ class Rule:
         judge = self._judge
         return judge if judge is not None else self._compile()
 
+    @property
+    def judge_each(self) -> EachCheck:
+        """`judge` on each of several resources, given with their document shapes (`ResourceGraph.document_shape`,
+        in the same order): the same verdicts, in that order, and a rule that raises on one of them gives it
+        the unknown verdict `rule_error` words. For the engine, which asks for one rule's verdicts on every
+        resource of its types in one call: a verdict kept for a shape is given without a call per resource."""
+        judge_each = self._judge_each
+        if judge_each is None:
+            self._compile()
+            judge_each = self._judge_each
+            assert judge_each is not None  # made with `_judge`
+        return judge_each
+
     def _compile(self) -> Check:
         """`evaluate` as one function with what it reads looked up once: the check itself for a Python rule
-        without `where`, else a closure over the conditions made into functions (`Condition.document_test`)."""
+        without `where`, else a closure over the conditions made into functions (`Condition.document_test`).
+        `judge_each` is made with it."""
         check = self.check.function if isinstance(self.check, RuleLogic) else self.check
         judge = check if check is not None and self.where is None else self._judged(check)
         paths = self._value_paths(check)
         naming = any(_reads_naming(path) for path in self._fields())
+        # What a kept verdict is found by, given a resource's shape: the shape, or with its source format.
+        shape_keyed: Literal["shape", "shape and format"] | None = None
         if self.by_document and not self.context and not naming:
             judge = self._judged_by_document(judge)
+            shape_keyed = "shape and format"
         elif paths is not None:
+            by_shape = not any(_reads_naming(path) for path in paths)
             judge = self._judged_alike(judge, check, tuple(sorted(paths)))
+            shape_keyed = "shape" if by_shape else None
         elif (self.where is not None or (check is None and self.condition is not None)) and not naming:
             # Conditions that read context, or more than one value at a path (`[*]`): decided once per shape.
             judge = self._judged_by_shape(judge, check)
+            shape_keyed = "shape" if not self.context else None
+        judge_each = (_each_by_shape(judge, self._by_shape, by_format=shape_keyed == "shape and format")
+                      if shape_keyed is not None else _each(judge))
         object.__setattr__(self, "_judge", judge)
+        object.__setattr__(self, "_judge_each", judge_each)
         return judge
 
     def _value_paths(self, check: Check | None) -> set[str] | None:
@@ -420,6 +449,53 @@ class Rule:
         if status is Status.UNKNOWN:
             return f"can't tell: {reason}"
         return reason
+
+
+def rule_error(exc: Exception) -> tuple[Status, str]:
+    """The verdict on a resource a rule raised on: unknown, saying what went wrong (a broken rule must not stop
+    the review)."""
+    return Status.UNKNOWN, f"rule error: {type(exc).__name__}: {exc}"
+
+
+def _each(judge: Check) -> EachCheck:
+    """`judge` called on each resource."""
+
+    def judged_each(resources: Sequence[Resource], shapes: Sequence[bytes | None],
+                    graph: ResourceGraph) -> list[tuple[Status, str]]:
+        verdicts: list[tuple[Status, str]] = []
+        append = verdicts.append
+        for resource in resources:
+            try:
+                append(judge(resource, graph))
+            except Exception as exc:  # a broken rule must not stop the review
+                append(rule_error(exc))
+        return verdicts
+    return judged_each
+
+
+def _each_by_shape(judge: Check, kept: dict[bytes | tuple[Any, ...], _Decided], *, by_format: bool) -> EachCheck:
+    """`judge` on each resource, for a rule that keeps what it decided for each document shape in `kept`
+    (`_judged_alike`, `_judged_by_shape`), or for each shape and source format (`_judged_by_document`): what is
+    kept for a resource's shape is given as `judge` gives it (`_given`), and `judge` works out the rest."""
+
+    def judged_each(resources: Sequence[Resource], shapes: Sequence[bytes | None],
+                    graph: ResourceGraph) -> list[tuple[Status, str]]:
+        verdicts: list[tuple[Status, str]] = []
+        append = verdicts.append
+        found = kept.get
+        for resource, shape in zip(resources, shapes, strict=True):
+            try:
+                decided = None if shape is None else found((shape, resource.source.format) if by_format else shape)
+                if decided is not None:
+                    status, message, fill = decided
+                    if status is not None:  # (None: a Python rule that applies, whose function judges)
+                        append((status, message) if fill is None else (status, fill(resource)))
+                        continue
+                append(judge(resource, graph))
+            except Exception as exc:  # a broken rule must not stop the review
+                append(rule_error(exc))
+        return verdicts
+    return judged_each
 
 
 def _given(decided: _Decided, check: Check | None, resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
@@ -774,6 +850,7 @@ __all__ = [
     "USE_INSTEAD_FORMATS",
     "Check",
     "Doc",
+    "EachCheck",
     "Match",
     "Peer",
     "FixStep",
@@ -783,6 +860,7 @@ __all__ = [
     "RuleKind",
     "RuleLogic",
     "implements",
+    "rule_error",
     "rule_from_mapping",
     "shown_name",
 ]

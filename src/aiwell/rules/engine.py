@@ -15,7 +15,7 @@ from typing import NamedTuple
 from aiwell.collector import collector_held
 from aiwell.graph import ResourceGraph
 from aiwell.model import Location, Resource, Result, Status, display_text, engine_result
-from aiwell.rules.base import Rule
+from aiwell.rules.base import Rule, rule_error
 from aiwell.rules.registry import load_registry
 
 
@@ -41,7 +41,7 @@ def _verdict(rule: Rule, resource: Resource, graph: ResourceGraph) -> tuple[Stat
     try:
         return rule.evaluate(resource, graph)
     except Exception as exc:  # a broken rule must not stop the review
-        return Status.UNKNOWN, f"rule error: {type(exc).__name__}: {exc}"
+        return rule_error(exc)
 
 
 def _result(rule: Rule, subject: _Subject, status: Status, message: str) -> Result:
@@ -96,6 +96,24 @@ class _Verdicts:
             self._cache[key] = cached
         return cached
 
+    def each(self, rule: Rule, resources: Sequence[Resource],
+             shapes: Sequence[bytes | None]) -> list[tuple[Status, str]]:
+        """`of` for each of `resources` (with their document shapes, `Rule.judge_each`), in their order."""
+        if rule.moot_if_failing:
+            moot = [self._moot(rule, resource) for resource in resources]
+            pending = [position for position, verdict in enumerate(moot) if verdict is None]
+            fresh = iter(rule.judge_each([resources[position] for position in pending],
+                                         [shapes[position] for position in pending], self._graph))
+            judged = [verdict if verdict is not None else next(fresh) for verdict in moot]
+        else:
+            judged = rule.judge_each(resources, shapes, self._graph)
+        if rule.id in self._prerequisites:
+            cache, rule_id = self._cache, rule.id
+            # A verdict asked for already (by a moot rule) is the one kept: the same, worked out once.
+            judged = [cache.setdefault((rule_id, id(resource)), verdict)
+                      for resource, verdict in zip(resources, judged, strict=True)]
+        return judged
+
     def _moot(self, rule: Rule, resource: Resource) -> tuple[Status, str] | None:
         if not rule.moot_if_failing:
             return None
@@ -117,24 +135,25 @@ class _Verdicts:
         return None
 
 
-def _judge_rule(rule: Rule, matching: Sequence[_Subject], graph: ResourceGraph, verdicts: _Verdicts,
+class _Matching(NamedTuple):
+    """The resources a rule is run on, in review order: their subjects, and the resources and their document
+    shapes (`ResourceGraph.document_shape`) as `Rule.judge_each` takes them."""
+
+    subjects: list[_Subject]
+    resources: list[Resource]
+    shapes: list[bytes | None]
+
+
+def _judge_rule(rule: Rule, matching: _Matching, graph: ResourceGraph, verdicts: _Verdicts,
                 append: Callable[[Result], None]) -> None:
     """Append one result of `rule` for each of the `matching` subjects, in their order."""
     info = rule.info
     if rule.moot_if_failing or verdicts.is_prerequisite(rule):
-        verdict = verdicts.of
-        for resource, resource_id, resource_name, location, resource_type, label in matching:
-            status, message = verdict(rule, resource)
-            append(engine_result(info, status, resource_id, resource_type, resource_name, message, location,
-                                 label))
-        return
-    # Neither moot nor asked for again: its verdicts need no bookkeeping (what `_verdict` does, inline).
-    judge = rule.judge
-    for resource, resource_id, resource_name, location, resource_type, label in matching:
-        try:
-            status, message = judge(resource, graph)
-        except Exception as exc:  # a broken rule must not stop the review
-            status, message = Status.UNKNOWN, f"rule error: {type(exc).__name__}: {exc}"
+        judged = verdicts.each(rule, matching.resources, matching.shapes)
+    else:  # neither moot nor asked for again: its verdicts need no bookkeeping
+        judged = rule.judge_each(matching.resources, matching.shapes, graph)
+    for (_, resource_id, resource_name, location, resource_type, label), (status, message) in zip(
+            matching.subjects, judged, strict=True):
         append(engine_result(info, status, resource_id, resource_type, resource_name, message, location, label))
 
 
@@ -145,7 +164,7 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
     Results come rule by rule in the order of `rules`, and for each rule in the order of `resources`.
     `catalog` finds the rules `moot_if_failing` names (by id) when they are not among `rules`; by default the
     rules given and then the built-in registry. While the rules run, each resource's ARM document is built once
-    (`Resource.pin_document`), not once per rule.
+    (`Resource.pin_document`), not once per rule, and its document shape once for all rules.
     """
     given = {rule.id: rule for rule in rules}
 
@@ -155,32 +174,37 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
         return catalog(rule_id) if catalog is not None else load_registry().get(rule_id)
 
     verdicts = _Verdicts(graph, lookup, rules)
-    subjects = [_subject(resource) for resource in resources]
-    by_type: dict[str, list[_Subject]] = defaultdict(list)
-    positions: dict[str, list[int]] = defaultdict(list)
-    for position, subject in enumerate(subjects):
-        lowered = subject.resource_type.lower()
-        by_type[lowered].append(subject)
-        positions[lowered].append(position)
     results: list[Result] = []
     for resource in resources:
         resource.pin_document()
-    # Rules allocate no reference cycles (what they drop, reference counting frees): the cyclic collector would
-    # only walk the results piling up, hundreds of thousands on a large inventory.
     try:
+        subjects = [_subject(resource) for resource in resources]
+        shapes = [graph.document_shape(resource) for resource in resources]
+        positions: dict[str, list[int]] = defaultdict(list)
+        for position, subject in enumerate(subjects):
+            positions[subject.resource_type.lower()].append(position)
+        by_type = {resource_type: _matching(subjects, shapes, found) for resource_type, found in positions.items()}
+        nothing = _Matching([], [], [])
+        # Rules allocate no reference cycles (what they drop, reference counting frees): the cyclic collector would
+        # only walk the results piling up, hundreds of thousands on a large inventory.
         with collector_held():
             for rule in rules:
                 wanted = {resource_type.lower() for resource_type in rule.resource_types}
                 if wanted:
                     # In the order of `resources`: the subjects of each type wanted, merged by their positions.
-                    matching = [subjects[position] for position in sorted(
-                        position for resource_type in wanted for position in positions.get(resource_type, ()))] \
-                        if len(wanted) > 1 else by_type.get(next(iter(wanted)), [])
+                    matching = _matching(subjects, shapes, sorted(
+                        position for resource_type in wanted for position in positions.get(resource_type, ()))) \
+                        if len(wanted) > 1 else by_type.get(next(iter(wanted)), nothing)
                     _judge_rule(rule, matching, graph, verdicts, results.append)
     finally:
         for resource in resources:
             resource.unpin_document()
     return results
+
+
+def _matching(subjects: Sequence[_Subject], shapes: Sequence[bytes | None], positions: Sequence[int]) -> _Matching:
+    chosen = [subjects[position] for position in positions]
+    return _Matching(chosen, [subject.resource for subject in chosen], [shapes[position] for position in positions])
 
 
 __all__ = ["evaluate", "run_rules"]
