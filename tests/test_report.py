@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from aiwell.model import (
@@ -17,7 +19,14 @@ from aiwell.model import (
     Status,
     Suppression,
 )
-from aiwell.report import SeverityCounts, build_report, exit_code, exit_reason, not_analysed_result
+from aiwell.report import (
+    QuestionnaireSummary,
+    SeverityCounts,
+    build_report,
+    exit_code,
+    exit_reason,
+    not_analysed_result,
+)
 
 
 def _rule(severity: Severity) -> RuleInfo:
@@ -104,6 +113,48 @@ def test_unknown_results_gate_unless_allowed() -> None:
     assert exit_code(report, Severity.HIGH, allow_unknown=True) == 0
     failing = build_report([GOOD], [], [_result(Severity.HIGH, Status.UNKNOWN), _result(Severity.HIGH, Status.FAIL)])
     assert exit_reason(failing, Severity.HIGH, allow_unknown=True) == (1, "exit 1: 1 high finding ≥ --fail-on high")
+
+
+def _question(status: Status) -> Result:
+    info = RuleInfo(id="Q-GOV-01", name="q", title="q", severity=Severity.HIGH, pillars=(Pillar.SECURITY,),
+                    design_area=DesignArea.APPLICATION_PLATFORM)
+    return Result(rule=info, status=status, resource_id="", resource_type="", resource_name="", message="m")
+
+
+_GATING_CASES = {
+    "nothing": [],
+    "passes": [_result(Severity.HIGH, Status.PASS), _result(Severity.LOW, Status.PASS)],
+    "a low failure after passes": [_result(Severity.HIGH, Status.PASS), _result(Severity.LOW, Status.FAIL)],
+    "a medium unknown": [_result(Severity.MEDIUM, Status.UNKNOWN)],
+    "suppressed": [_result(Severity.HIGH, Status.FAIL, suppressed=True),
+                   _result(Severity.HIGH, Status.UNKNOWN, suppressed=True)],
+    "baselined": [replace(_result(Severity.HIGH, Status.FAIL), baselined=True)],
+    "an unknown question": [_question(Status.UNKNOWN)],
+    "a failed question": [_question(Status.FAIL)],
+}
+
+
+@pytest.mark.parametrize("case", list(_GATING_CASES))
+@pytest.mark.parametrize("broken", [False, True])
+@pytest.mark.parametrize("unanswered", [0, 2])
+def test_exit_code_is_the_code_exit_reason_gives(case: str, broken: bool, unanswered: int) -> None:
+    # `exit_code` stops at the first result that gates; `exit_reason` counts them all, for its words.
+    questionnaire = QuestionnaireSummary(answers_file=None, questions=3, answered=3 - unanswered, inferred=0,
+                                         not_applicable=0, unanswered=unanswered)
+    report = build_report([GOOD, *([BROKEN] if broken else [])], [], _GATING_CASES[case],
+                          questionnaire=questionnaire)
+    for fail_on in (*Severity, None):
+        for allow_unknown in (False, True):
+            for allow_unanswered in (False, True):
+                options = {"allow_unknown": allow_unknown, "allow_unanswered": allow_unanswered}
+                assert exit_code(report, fail_on, **options) == exit_reason(report, fail_on, **options)[0], (
+                    fail_on, options)
+
+
+def test_exit_code_gates_on_a_question_left_unknown_only_as_unanswered() -> None:
+    report = build_report([GOOD], [], [_question(Status.UNKNOWN)])
+    assert exit_code(report, Severity.LOW) == 0
+    assert exit_code(build_report([GOOD], [], [_question(Status.FAIL)]), Severity.LOW) == 1
 
 
 @pytest.mark.parametrize("fail_on", list(Severity))

@@ -322,7 +322,21 @@ def exit_code(report: Report, fail_on: Severity | None, *, allow_unknown: bool =
     review asked to cover the process is not clean while part of it is unknown. Suppressed results and results
     in the findings baseline never gate. `fail_on=None` never fails.
     """
-    return exit_reason(report, fail_on, allow_unknown=allow_unknown, allow_unanswered=allow_unanswered)[0]
+    if fail_on is None:
+        return int(ExitCode.CLEAN)
+    questionnaire = report.questionnaire
+    if questionnaire is not None and questionnaire.unanswered and not allow_unanswered:
+        return int(ExitCode.FINDINGS)
+    # The code alone (`exit_reason` without its words): the first result that gates is enough to tell.
+    failing = (Status.FAIL,)
+    gating = failing if allow_unknown else (Status.FAIL, Status.UNKNOWN)
+    for rule, run in itertools.groupby(report.results, key=_RULE):
+        if rule.severity.rank >= fail_on.rank:
+            statuses = failing if rule.id.startswith("Q-") else gating  # unanswered questions gate above
+            for result in run:
+                if result.status in statuses and result.suppression is None and not result.baselined:
+                    return int(ExitCode.FINDINGS)
+    return int(ExitCode.CLEAN)
 
 
 def gating_failures(report: Report, fail_on: Severity) -> list[Result]:
