@@ -193,11 +193,11 @@ def _split_rules(entry: Entry) -> list[Entry]:
     return [replace(entry, rule=rule) for rule in entry.rule.split(",")]
 
 
-def _read_lines(path: str) -> list[str] | None:
+def _read_text(path: str) -> str | None:
     from aiwell.loaders.files import read_file_text
 
     try:
-        return read_file_text(Path(path)).splitlines()
+        return read_file_text(Path(path))
     except (OSError, InputError, ValueError):
         return None
 
@@ -236,9 +236,10 @@ def declared_suppressions(resources: Sequence[Resource]) -> Declared:
 
 def _inline_comments(file: str, resources: list[Resource], entries: dict[int, list[Entry]],
                      warnings: list[str]) -> None:
-    lines = _read_lines(file)
-    if lines is None or not any("aiwell:ignore" in line for line in lines):
+    text = _read_text(file)
+    if text is None or "aiwell:ignore" not in text:
         return
+    lines = text.splitlines()
     spans = [(resource.source.line or 0, resource.source.end_line or resource.source.line or 0, index)
              for index, resource in enumerate(resources)]
     for number, text in enumerate(lines, start=1):
@@ -265,11 +266,9 @@ def _arm_metadata(file: str, resources: list[Resource], entries: dict[int, list[
                   warnings: list[str]) -> None:
     from aiwell.loaders.jsonc import parse_text
 
-    lines = _read_lines(file)
-    if lines is None:
-        return
-    text = "\n".join(lines)
-    if '"aiwell"' not in text:
+    # The text as the loader read it, so that the lines of its objects are the lines of the resources.
+    text = _read_text(file)
+    if text is None or '"aiwell"' not in text:
         return
     try:
         document = parse_text(text, file)

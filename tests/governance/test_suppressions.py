@@ -185,3 +185,18 @@ def test_malformed_file_is_a_configuration_error(tmp_path: Path, text: str, mess
     with pytest.raises(ConfigError, match=None) as caught:
         load_suppressions_file(path)
     assert message in caught.value.message
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_metadata_suppression_holds_when_a_string_holds_a_line_separator(tmp_path: Path, newline: str) -> None:
+    # U+2028 is a line break to `str.splitlines` but not to JSON: the lines of the metadata must be counted
+    # as the loader counts the resource's, or the suppression lands on no resource.
+    template = ARM.replace('"contentVersion": "1.0.0.0",',
+                           '"contentVersion": "1.0.0.0",\n  "metadata": {"description": "one\u2028two"},')
+    path = tmp_path / "search.json"
+    path.write_bytes(template.replace("\n", newline).encode("utf-8"))
+    report = review([path])
+    declared = declared_suppressions(report.resources)
+    results, _ = apply_suppressions(report.results, report.resources, file_entries=[], declared=declared,
+                                    today=TODAY)
+    assert set(_suppressed(results, "arm-search")) == {"SRC003", "SRC004"}
