@@ -236,10 +236,10 @@ def declared_suppressions(resources: Sequence[Resource]) -> Declared:
 
 def _inline_comments(file: str, resources: list[Resource], entries: dict[int, list[Entry]],
                      warnings: list[str]) -> None:
-    text = _read_text(file)
-    if text is None or "aiwell:ignore" not in text:
+    content = _read_text(file)
+    if content is None or "aiwell:ignore" not in content:
         return
-    lines = text.splitlines()
+    lines = content.splitlines()
     spans = [(resource.source.line or 0, resource.source.end_line or resource.source.line or 0, index)
              for index, resource in enumerate(resources)]
     for number, text in enumerate(lines, start=1):

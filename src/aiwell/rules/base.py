@@ -28,11 +28,11 @@ RuleKind = Literal["declarative", "python", "reserved"]
 """`reserved` marks ids such as AIW000 that the loaders report directly; they never run on a resource."""
 
 Check = Callable[[Resource, ResourceGraph], tuple[Status, str]]
+"""A Python rule's function: pure; gets the resource and the read-only graph, returns verdict and message."""
 
 EachCheck = Callable[[Sequence[Resource], Sequence[bytes | None], ResourceGraph], list[tuple[Status, str]]]
 """A rule's verdicts on several resources at once, given with their document shapes
 (`ResourceGraph.document_shape`, in the same order): `Rule.judge_each`."""
-"""A Python rule's function: pure; gets the resource and the read-only graph, returns verdict and message."""
 
 RULE_ID = re.compile(r"^[A-Z]{3}\d{3}$")
 RULE_NAME = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -269,7 +269,7 @@ class Rule:
             shape_keyed = "shape and format"
         elif paths is not None:
             by_shape = not any(_reads_naming(path) for path in paths)
-            judge = self._judged_alike(judge, check, tuple(sorted(paths)))
+            judge = self._judged_alike(judge, check, tuple(sorted(paths)), by_shape=by_shape)
             shape_keyed = "shape" if by_shape else None
         elif (self.where is not None or (check is None and self.condition is not None)) and not naming:
             # Conditions that read context, or more than one value at a path (`[*]`): decided once per shape.
@@ -295,14 +295,13 @@ class Rule:
         where_paths = self.where.value_paths() if self.where is not None else set()
         return None if condition_paths is None or where_paths is None else condition_paths | where_paths
 
-    def _judged_alike(self, judge: Check, check: Check | None, paths: tuple[str, ...]) -> Check:
+    def _judged_alike(self, judge: Check, check: Check | None, paths: tuple[str, ...], *, by_shape: bool) -> Check:
         """`judge` with what the conditions decide kept for each set of values at `paths` (`values_read`), and
-        for each document shape (`ResourceGraph.document_shape`) when no path reads the name or id: the same
-        verdicts, the same message for resources configured alike (the same object), and a message naming the
-        resource filled in for each. A resource with a value that is no key (a list, an `Unresolved`) and no
-        shape is judged by `judge`."""
-        readers, alike, decide = value_readers(paths), self._alike, self._decided
-        shaped, by_shape = self._by_shape, not any(_reads_naming(path) for path in paths)
+        with `by_shape` (no path reads the name or id) for each document shape (`ResourceGraph.document_shape`):
+        the same verdicts, the same message for resources configured alike (the same object), and a message
+        naming the resource filled in for each. A resource with a value that is no key (a list, an `Unresolved`)
+        and no shape is judged by `judge`."""
+        readers, alike, decide, shaped = value_readers(paths), self._alike, self._decided, self._by_shape
 
         def judged(resource: Resource, graph: ResourceGraph) -> tuple[Status, str]:
             shape = graph.document_shape(resource) if by_shape else None
