@@ -179,11 +179,18 @@ def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequen
         resource.pin_document()
     try:
         subjects = [_subject(resource) for resource in resources]
-        shapes = [graph.document_shape(resource) for resource in resources]
         positions: dict[str, list[int]] = defaultdict(list)
         for position, subject in enumerate(subjects):
             positions[subject.resource_type.lower()].append(position)
-        by_type = {resource_type: _matching(subjects, shapes, found) for resource_type, found in positions.items()}
+        # Only the resources some rule runs on are judged: only theirs need a shape and a list of their type.
+        judged_types = {resource_type.lower() for rule in rules for resource_type in rule.resource_types}
+        judged_types &= positions.keys()
+        shapes: list[bytes | None] = [None] * len(resources)
+        for resource_type in judged_types:
+            for position in positions[resource_type]:
+                shapes[position] = graph.document_shape(resources[position])
+        by_type = {resource_type: _matching(subjects, shapes, positions[resource_type])
+                   for resource_type in judged_types}
         nothing = _Matching([], [], [])
         # Rules allocate no reference cycles (what they drop, reference counting frees): the cyclic collector would
         # only walk the results piling up, hundreds of thousands on a large inventory.
