@@ -50,8 +50,11 @@ def test_objects_a_caller_froze_stay_frozen_and_a_collector_switched_off_stays_o
     try:
         kept = gc.get_freeze_count()
         review([EXAMPLE])
-        assert collector_during_rules[-1] == (False, kept)
-        assert gc.isenabled() and gc.get_freeze_count() == kept
+        # Reference counting may free a frozen object meanwhile (the count then drops by one), so the count is only
+        # bounded: it does not grow (what loading built was not frozen too) and it is not emptied (nothing unfrozen).
+        [(running, frozen)] = collector_during_rules
+        assert not running and 0 < frozen <= kept
+        assert gc.isenabled() and 0 < gc.get_freeze_count() <= kept
     finally:
         gc.unfreeze()
     gc.disable()
