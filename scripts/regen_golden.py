@@ -35,7 +35,7 @@ from aiwell.model import (
     Status,
     Suppression,
 )
-from aiwell.report import Report, build_report
+from aiwell.report import Report, build_report, exit_reason
 from aiwell.reporters import render_html, render_json, render_junit, render_markdown, render_sarif, render_terminal
 from aiwell.rules import Doc, Rule
 
@@ -165,9 +165,9 @@ def render_goldens() -> dict[str, str]:
         "terminal-quiet.txt": render_quiet_text(governed),
         "report.sarif": render_sarif(governed, baseline_used=True).decode("utf-8"),
         "report.junit.xml": render_junit(governed),
-        "report.md": render_markdown(governed),
-        "report-empty.md": render_markdown(empty),
-        "report.html": render_html(governed),
+        "report.md": render_markdown(governed, gate=exit_reason(governed, Severity.HIGH)),
+        "report-empty.md": render_markdown(empty, gate=exit_reason(empty, Severity.HIGH)),
+        "report.html": render_html(governed, gate=exit_reason(governed, Severity.HIGH)),
     }
 
 

@@ -180,10 +180,19 @@ def test_rule_selects_among_the_custom_rules_too(capsys: pytest.CaptureFixture[s
 
 
 def test_a_rule_whose_type_matches_nothing_says_nothing_was_checked(capsys: pytest.CaptureFixture[str],
-                                                                    tmp_path: Path) -> None:
+                                                                    tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     folder = _folder(tmp_path, RULE.replace("Microsoft.Search/searchServices", "Microsoft.Serch/searchServices"))
     code, out, _ = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(folder), "--rule", "ORG100")
-    assert code == 0
+    assert code == 1
     assert "Nothing was checked: none of the rules run applies to these 11 resources" in out
+    assert "exit 1: nothing was checked: no rule run applies to the 11 resources (--allow-nothing-checked passes)" \
+        in " ".join(out.split())
+    code, out, _ = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(folder), "--rule", "ORG100",
+                           "--allow-nothing-checked")
+    assert code == 0 and "allowed by --allow-nothing-checked" in " ".join(out.split())
+    monkeypatch.setenv("AIWELL_ALLOW_NOTHING_CHECKED", "true")
+    assert run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(folder), "--rule", "ORG100")[0] == 0
+    monkeypatch.delenv("AIWELL_ALLOW_NOTHING_CHECKED")
     code, out, _ = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(CUSTOM), "--rule", "ORG001")
     assert "Nothing was checked" not in out

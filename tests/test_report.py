@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 
 import pytest
@@ -13,9 +14,12 @@ from aiwell.model import (
     InputStatus,
     Location,
     Pillar,
+    Resource,
     Result,
     RuleInfo,
     Severity,
+    Source,
+    SourceFormat,
     Status,
     Suppression,
 )
@@ -26,6 +30,7 @@ from aiwell.report import (
     exit_code,
     exit_reason,
     not_analysed_result,
+    nothing_checked,
 )
 
 
@@ -123,6 +128,7 @@ def _question(status: Status) -> Result:
 
 _GATING_CASES = {
     "nothing": [],
+    "not applicable only": [_result(Severity.HIGH, Status.NOT_APPLICABLE)],
     "passes": [_result(Severity.HIGH, Status.PASS), _result(Severity.LOW, Status.PASS)],
     "a low failure after passes": [_result(Severity.HIGH, Status.PASS), _result(Severity.LOW, Status.FAIL)],
     "a medium unknown": [_result(Severity.MEDIUM, Status.UNKNOWN)],
@@ -134,21 +140,53 @@ _GATING_CASES = {
 }
 
 
+RESOURCE = Resource.from_arm({"type": "t", "name": "r"}, Source(SourceFormat.ARM, "infra/main.json"),
+                             resource_id="/r")
+
+
 @pytest.mark.parametrize("case", list(_GATING_CASES))
 @pytest.mark.parametrize("broken", [False, True])
 @pytest.mark.parametrize("unanswered", [0, 2])
-def test_exit_code_is_the_code_exit_reason_gives(case: str, broken: bool, unanswered: int) -> None:
+@pytest.mark.parametrize("resources", [[], [RESOURCE]])
+def test_exit_code_is_the_code_exit_reason_gives(case: str, broken: bool, unanswered: int,
+                                                 resources: list[Resource]) -> None:
     # `exit_code` stops at the first result that gates; `exit_reason` counts them all, for its words.
     questionnaire = QuestionnaireSummary(answers_file=None, questions=3, answered=3 - unanswered, inferred=0,
                                          not_applicable=0, unanswered=unanswered)
-    report = build_report([GOOD, *([BROKEN] if broken else [])], [], _GATING_CASES[case],
+    report = build_report([GOOD, *([BROKEN] if broken else [])], resources, _GATING_CASES[case],
                           questionnaire=questionnaire)
     for fail_on in (*Severity, None):
-        for allow_unknown in (False, True):
-            for allow_unanswered in (False, True):
-                options = {"allow_unknown": allow_unknown, "allow_unanswered": allow_unanswered}
-                assert exit_code(report, fail_on, **options) == exit_reason(report, fail_on, **options)[0], (
-                    fail_on, options)
+        for allow_unknown, allow_unanswered, allow_nothing_checked in itertools.product((False, True), repeat=3):
+            options = {"allow_unknown": allow_unknown, "allow_unanswered": allow_unanswered,
+                       "allow_nothing_checked": allow_nothing_checked}
+            assert exit_code(report, fail_on, **options) == exit_reason(report, fail_on, **options)[0], (
+                fail_on, options)
+
+
+def test_a_review_whose_resources_no_rule_applies_to_gates_unless_allowed() -> None:
+    # Never green on nothing: resources were read, but no rule run decided anything about them.
+    unchecked = build_report([GOOD], [RESOURCE], [_result(Severity.HIGH, Status.NOT_APPLICABLE)])
+    assert nothing_checked(unchecked)
+    assert exit_reason(unchecked, Severity.LOW) == (
+        1, "exit 1: nothing was checked: no rule run applies to the 1 resource (--allow-nothing-checked passes)")
+    assert exit_code(unchecked, Severity.LOW) == 1
+    assert exit_reason(unchecked, Severity.HIGH, allow_nothing_checked=True) == (
+        0, "exit 0: no finding ≥ --fail-on high; nothing checked in 1 resource, allowed by --allow-nothing-checked")
+    assert exit_code(unchecked, None) == 0
+    # An input not analysed is no check of the resources that were read: both are said.
+    with_broken = build_report([GOOD, BROKEN], [RESOURCE], [])
+    assert nothing_checked(with_broken)
+    assert exit_reason(with_broken, Severity.HIGH, allow_nothing_checked=True)[1] == (
+        "exit 1: 1 input not analysed")
+    assert exit_reason(with_broken, Severity.HIGH)[1].endswith("1 input not analysed; nothing was checked: no rule "
+                                                               "run applies to the 1 resource (--allow-nothing-"
+                                                               "checked passes)")
+    # One result decided (an unknown, a suppressed pass, a question) is a check; no resource is nothing to check.
+    for decided in (_result(Severity.LOW, Status.UNKNOWN), _result(Severity.LOW, Status.PASS, suppressed=True),
+                    _question(Status.UNKNOWN)):
+        assert not nothing_checked(build_report([GOOD], [RESOURCE], [decided]))
+    assert not nothing_checked(build_report([GOOD], [], [_result(Severity.HIGH, Status.NOT_APPLICABLE)]))
+    assert exit_code(build_report([GOOD], [], []), Severity.LOW) == 0
 
 
 def test_exit_code_gates_on_a_question_left_unknown_only_as_unanswered() -> None:

@@ -14,6 +14,7 @@ Keys (see `KEYS` for each one's kind and default):
 
     fail_on = "high"                # high, medium, low or none
     allow_unknown = false           # true: results not decided (unknown) pass the gate
+    allow_nothing_checked = false   # true: a review in which no rule applies to any resource passes the gate
     rule_set = "2026.12"            # the catalog version to gate on (default: latest)
     select = ["security", "AIS*"]   # rules by id, name, glob, pillar, design area or severity (default: all)
     ignore = ["AIS007"]             # same selectors, taken out after select
@@ -73,6 +74,7 @@ class Key:
 KEYS: dict[str, Key] = {
     "fail_on": Key("choice", "high", "exit 1 when a failure at or above this severity is found", FAIL_ON),
     "allow_unknown": Key("bool", False, "let results that could not be decided (unknown) pass the gate"),
+    "allow_nothing_checked": Key("bool", False, "let a review in which no rule applies to any resource pass the gate"),
     "rule_set": Key("text", "latest", "the catalog version to run and gate on (latest, or a rule set: 2026.12)"),
     "select": Key("list", [], "rules to run: ids, names, globs, pillars, design areas or severities (empty: all)"),
     "ignore": Key("list", [], "rules not to run, with the same selectors"),

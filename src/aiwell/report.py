@@ -312,15 +312,29 @@ def build_report(inputs: Iterable[InputRecord], resources: Iterable[Resource], r
     )
 
 
+_DECIDED = frozenset({Status.PASS, Status.FAIL, Status.UNKNOWN})
+
+
+def nothing_checked(report: Report) -> bool:
+    """Whether the review read resources but no rule it ran (nor a question) applies to any of them: every result
+    is `not_applicable`, or is an `AIW000` record of an input not analysed. Such a review proves nothing, and it
+    gates (`exit_code`); a review of inputs that hold no resource at all has nothing to check, and does not."""
+    if not report.resources:
+        return False
+    decided = _DECIDED
+    return not any(result.status in decided and result.rule.id != AIW000.id for result in report.results)
+
+
 def exit_code(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False,
-              allow_unanswered: bool = False) -> int:
+              allow_unanswered: bool = False, allow_nothing_checked: bool = False) -> int:
     """The exit code of a review (DESIGN.md §1.6): 1 when a failure at or above `fail_on` is found, else 0.
 
     Inputs not analysed count as high failures. A result that could not be decided (`unknown`) at or above
     `fail_on` gates as a failure does, unless `allow_unknown`: nothing is green because it was not checked.
     Questions left unanswered when the review merged the questionnaire gate too (unless `allow_unanswered`): a
-    review asked to cover the process is not clean while part of it is unknown. Suppressed results and results
-    in the findings baseline never gate. `fail_on=None` never fails.
+    review asked to cover the process is not clean while part of it is unknown. A review that checked nothing
+    (`nothing_checked`: no rule run applies to its resources) gates too, unless `allow_nothing_checked`.
+    Suppressed results and results in the findings baseline never gate. `fail_on=None` never fails.
     """
     if fail_on is None:
         return int(ExitCode.CLEAN)
@@ -336,6 +350,8 @@ def exit_code(report: Report, fail_on: Severity | None, *, allow_unknown: bool =
             for result in run:
                 if result.status in statuses and result.suppression is None and not result.baselined:
                     return int(ExitCode.FINDINGS)
+    if not allow_nothing_checked and nothing_checked(report):
+        return int(ExitCode.FINDINGS)
     return int(ExitCode.CLEAN)
 
 
@@ -375,9 +391,10 @@ def _by_severity(results: Sequence[Result], fail_on: Severity) -> str:
 
 
 def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False,
-                allow_unanswered: bool = False) -> tuple[int, str]:
-    """The exit code of a review and why, in words (`exit 1: 5 high findings ≥ --fail-on high`). Unanswered
-    questions (`Q-` results left unknown) gate by `allow_unanswered`, not by `allow_unknown`."""
+                allow_unanswered: bool = False, allow_nothing_checked: bool = False) -> tuple[int, str]:
+    """The exit code of a review and why, in words (`exit 1: 5 high findings ≥ --fail-on high`), as `exit_code`
+    gives it. Unanswered questions (`Q-` results left unknown) gate by `allow_unanswered`, not by
+    `allow_unknown`."""
     if fail_on is None:
         return int(ExitCode.CLEAN), "exit 0: --fail-on none never fails"
     gating = gating_failures(report, fail_on)
@@ -386,9 +403,17 @@ def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool
     unknowns = [result for result in gating_unknowns(report, fail_on) if not result.rule.id.startswith("Q-")]
     questionnaire = report.questionnaire
     unanswered = questionnaire.unanswered if questionnaire is not None and not allow_unanswered else 0
-    if not gating and (allow_unknown or not unknowns) and not unanswered:
+    unchecked = nothing_checked(report)
+    count = len(report.resources)
+    if not gating and (allow_unknown or not unknowns) and not unanswered and (allow_nothing_checked or not unchecked):
         baselined = f"; {report.summary.baselined} in the baseline" if report.summary.baselined else ""
         allowed = (f"; {len(unknowns)} unknown allowed by --allow-unknown" if unknowns else "")
+        if questionnaire is not None and questionnaire.unanswered and allow_unanswered:
+            left = questionnaire.unanswered
+            allowed += f"; {left} question{'s' if left != 1 else ''} unanswered, allowed by --allow-unanswered"
+        if unchecked:
+            allowed += f"; nothing checked in {count} resource{'s' if count != 1 else ''}, allowed by " \
+                       "--allow-nothing-checked"
         return int(ExitCode.CLEAN), f"exit 0: no finding ≥ --fail-on {fail_on.value}{baselined}{allowed}"
     new = " new" if report.summary.baselined else ""
     parts = []
@@ -403,6 +428,9 @@ def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool
     if unanswered:
         parts.append(f"{unanswered} question{'s' if unanswered != 1 else ''} unanswered (--allow-unanswered "
                      "passes them)")
+    if unchecked and not allow_nothing_checked:
+        parts.append(f"nothing was checked: no rule run applies to the {count} resource{'s' if count != 1 else ''} "
+                     "(--allow-nothing-checked passes)")
     return int(ExitCode.FINDINGS), "exit 1: " + "; ".join(parts)
 
 
@@ -419,5 +447,6 @@ __all__ = [
     "gating_failures",
     "gating_unknowns",
     "not_analysed_result",
+    "nothing_checked",
     "top_actions",
 ]

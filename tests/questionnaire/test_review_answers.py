@@ -76,9 +76,13 @@ def test_unanswered_questions_fail_the_gate_unless_allowed(capsys: pytest.Captur
     assert "Unanswered by design area: Testing 1, Personas 1 (--verbose lists them)" in out
     _, out, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial), "--verbose")
     assert "Testing: Q-TE-01" in out and "Personas: Q-PER-01" in out
-    code, _, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial),
-                      "--allow-unanswered")
-    assert code == 0
+    summary = tmp_path / "summary.md"
+    code, out, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial),
+                           "--allow-unanswered", "-o", f"markdown={summary}", "-o", "terminal")
+    # Every report says the gate the exit code gives (the terminal and Markdown reports said exit 1 here before).
+    allowed = "exit 0: no finding ≥ --fail-on high; 2 questions unanswered, allowed by --allow-unanswered"
+    assert code == 0 and allowed in " ".join(out.split())
+    assert f"✅ {allowed}" in summary.read_text(encoding="utf-8")
     code, _, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial), "--fail-on", "none")
     assert code == 0
     # Without --answers the questionnaire is not part of the review, and nothing is unanswered.

@@ -99,6 +99,10 @@ _HISTORY_DEFAULT = "\0default"
               help="Let results that could not be decided (unknown: a value unresolved in the template or absent "
                    "from the export) pass the gate; by default one at or above --fail-on fails it as a failure "
                    "does.")
+@click.option("--allow-nothing-checked", is_flag=True, default=None,
+              help="Let a review in which no rule run applies to any resource pass the gate; by default it exits 1, "
+                   "since its lack of findings proves nothing (a --rule or --pillar that matches nothing, "
+                   "resource types no rule covers).")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),
               help="Findings baseline (aiwell baseline write): only failures not in it gate.")
 @click.option("--history", is_flag=False, flag_value=_HISTORY_DEFAULT, default=None, metavar="[FILE]",
@@ -112,9 +116,10 @@ _HISTORY_DEFAULT = "\0default"
                    "from `aiwell size plan PLAN --format json`.")
 @well_architected_options
 def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, allow_unknown: bool | None,
-           baseline: Path | None, history: str | None, quiet: bool, verbose: bool, answers_path: Path | None,
-           evidence_files: tuple[Path, ...], workload_purpose: str | None, allow_unanswered: bool,
-           rules_dirs: tuple[Path, ...], top_actions: int | None, sizing_plan: Path | None, **flags: Any) -> None:
+           allow_nothing_checked: bool | None, baseline: Path | None, history: str | None, quiet: bool, verbose: bool,
+           answers_path: Path | None, evidence_files: tuple[Path, ...], workload_purpose: str | None,
+           allow_unanswered: bool, rules_dirs: tuple[Path, ...], top_actions: int | None, sizing_plan: Path | None,
+           **flags: Any) -> None:
     """Review the infrastructure-as-code and inventory exports in PATHS (files or directories): ARM templates with
     parameter files, Bicep with .bicepparam files, Terraform modules and plan JSON, Resource Graph and
     `az resource list` exports. Settings come from aiwell.toml or [tool.aiwell] in pyproject.toml, then AIWELL_*
@@ -122,12 +127,12 @@ def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, al
     with _collector_paused():  # from the start: loading the engine and the catalog builds long-lived objects too
         from aiwell.cli.outputs import RenderOptions, parse_outputs, write_outputs
         from aiwell.cli.review_options import input_paths, plan_review, review_keywords, run_review
-        from aiwell.report import exit_code
 
         history_file = _history_file(history, flags["paths"])
         plan = plan_review({**flags, "rules_dirs": rules_dirs}, extra_flags={
             "fail_on": ("--fail-on", fail_on),
             "allow_unknown": ("--allow-unknown", allow_unknown),
+            "allow_nothing_checked": ("--allow-nothing-checked", allow_nothing_checked),
             "baseline": ("--baseline", baseline),
             "history": ("--history", history_file),
             "outputs": ("-o", list(outputs) or None),
@@ -158,11 +163,12 @@ def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, al
 
             record_run(plan.config["history"], report)
             trend = trend_points(plan.config["history"])
-        allowed = bool(plan.config["allow_unknown"])
-        options = RenderOptions(fail_on=plan.fail_on, allow_unknown=allowed, verbose=verbose, quiet=quiet,
-                                baseline_used=plan.baseline is not None, trend=trend)
+        options = RenderOptions(fail_on=plan.fail_on, allow_unknown=bool(plan.config["allow_unknown"]),
+                                allow_unanswered=allow_unanswered,
+                                allow_nothing_checked=bool(plan.config["allow_nothing_checked"]), verbose=verbose,
+                                quiet=quiet, baseline_used=plan.baseline is not None, trend=trend)
         write_outputs(chosen, report, options)
-        code = exit_code(report, plan.fail_on, allow_unknown=allowed, allow_unanswered=allow_unanswered)
+        code = options.exit_code(report)
     _exit(code)
 
 

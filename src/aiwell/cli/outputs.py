@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from aiwell.cli.runner import print_plain_line, safe_stdout, write_output
 from aiwell.errors import UsageError
 from aiwell.model import Severity
-from aiwell.report import Report, exit_reason
+from aiwell.report import Report, exit_code, exit_reason
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -65,10 +65,22 @@ class RenderOptions:
 
     fail_on: Severity | None
     allow_unknown: bool = False
+    allow_unanswered: bool = False
+    allow_nothing_checked: bool = False
     verbose: bool = False
     quiet: bool = False
     baseline_used: bool = False
     trend: Sequence[tuple[str, dict[str, float | None]]] = ()
+
+    def gate(self, report: Report) -> tuple[int, str]:
+        """The review's exit code and why, for the reports that say it: the code `exit_code` gives."""
+        return exit_reason(report, self.fail_on, allow_unknown=self.allow_unknown,
+                           allow_unanswered=self.allow_unanswered, allow_nothing_checked=self.allow_nothing_checked)
+
+    def exit_code(self, report: Report) -> int:
+        """The review's exit code (DESIGN.md §1.6) for these flags."""
+        return exit_code(report, self.fail_on, allow_unknown=self.allow_unknown,
+                         allow_unanswered=self.allow_unanswered, allow_nothing_checked=self.allow_nothing_checked)
 
 
 def _terminal(report: Report, options: RenderOptions, console: Console) -> None:
@@ -78,8 +90,7 @@ def _terminal(report: Report, options: RenderOptions, console: Console) -> None:
     if options.quiet:
         render_quiet(report, console, fail_on=None if options.allow_unknown else options.fail_on)
     else:
-        render_terminal(report, console, verbose=options.verbose,
-                        gate=exit_reason(report, options.fail_on, allow_unknown=options.allow_unknown)[1])
+        render_terminal(report, console, verbose=options.verbose, gate=options.gate(report)[1])
 
 
 def render(output_format: str, report: Report, options: RenderOptions) -> bytes:
@@ -93,11 +104,9 @@ def render(output_format: str, report: Report, options: RenderOptions) -> bytes:
     if output_format == "junit":
         return str(reporters.render_junit(report)).encode("utf-8")
     if output_format == "markdown":
-        return str(reporters.render_markdown(report, fail_on=options.fail_on,
-                                                allow_unknown=options.allow_unknown)).encode("utf-8")
+        return str(reporters.render_markdown(report, gate=options.gate(report))).encode("utf-8")
     if output_format == "html":
-        return str(reporters.render_html(report, fail_on=options.fail_on, allow_unknown=options.allow_unknown,
-                                            trend=options.trend)).encode("utf-8")
+        return str(reporters.render_html(report, gate=options.gate(report), trend=options.trend)).encode("utf-8")
     from rich.console import Console
 
     buffer = io.StringIO()

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from aiwell.model import AIW000, Result, Severity, Status, display_text
-from aiwell.report import Report, exit_reason
+from aiwell.model import AIW000, Result, Status, display_text
+from aiwell.report import Report
 from aiwell.reporters._labels import area_title, number, pillar_title
 from aiwell.reporters._rules import SNIPPET_TITLES, rule_help
 from aiwell.reporters._text import markdown_code, markdown_text, utf16_length
@@ -73,7 +73,7 @@ def _score_table(rows: Iterable[tuple[str, Score]], heading: str) -> list[str]:
     return lines
 
 
-def _headline(report: Report, fail_on: Severity | None, gate: bool, allow_unknown: bool) -> list[str]:
+def _headline(report: Report, gate: tuple[int, str] | None) -> list[str]:
     summary = report.summary
     overall = report.scores.overall
     title = f"## aiwell review · score {number(overall.score)}" if overall.score is not None \
@@ -96,8 +96,8 @@ def _headline(report: Report, fail_on: Severity | None, gate: bool, allow_unknow
     if report.environment:
         context.append(f"environment {markdown_code(report.environment)}")
     lines = [title, "", " · ".join(counts), "", " · ".join(context) + f" · aiwell {report.tool_version}"]
-    if gate:
-        code, reason = exit_reason(report, fail_on, allow_unknown=allow_unknown)
+    if gate is not None:
+        code, reason = gate
         lines += ["", ("❌ " if code else "✅ ") + reason]
     return lines
 
@@ -204,15 +204,14 @@ def _order(result: Result) -> tuple[int, str, str]:
     return (-result.rule.severity.rank, result.rule.id, display_text(result.resource_name).lower())
 
 
-def render_markdown(report: Report, *, fail_on: Severity | None = Severity.HIGH, gate: bool = True,
-                    allow_unknown: bool = False, limit: int = GITHUB_COMMENT_LIMIT) -> str:
+def render_markdown(report: Report, *, gate: tuple[int, str] | None = None, limit: int = GITHUB_COMMENT_LIMIT) -> str:
     """The report as GitHub-flavoured Markdown of at most `limit` characters (see the module docstring).
 
-    With `gate`, the headline says whether the run passes `fail_on` (unknown results gating too, unless
-    `allow_unknown`) and why, as the exit code does.
+    `gate` is the run's exit code and why, as `aiwell.report.exit_reason` gives them for the run's `--fail-on` and
+    `--allow-*` flags: the headline says it. None: the headline does not.
     """
     out = _Writer(limit)
-    out.add(*_headline(report, fail_on, gate, allow_unknown))
+    out.add(*_headline(report, gate))
     out.add("", *_score_table(((pillar_title(p), s) for p, s in report.scores.pillars.items()), "Pillar"))
     areas = [(area, score) for area, score in report.scores.design_areas.items()
              if score.passed or score.failed or score.unknown]

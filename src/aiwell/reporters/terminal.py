@@ -39,7 +39,7 @@ from aiwell.model import (
     Status,
     display_text,
 )
-from aiwell.report import Report
+from aiwell.report import Report, nothing_checked
 from aiwell.reporters._text import one_line, visible
 from aiwell.scoring import Score
 from aiwell.workload import ARCHETYPES
@@ -400,8 +400,7 @@ def _render_notes(report: Report, console: Console) -> None:
 
 
 def _render_nothing_checked(report: Report, console: Console) -> None:
-    decided = (Status.PASS, Status.FAIL, Status.UNKNOWN)
-    if not report.resources or any(result.status in decided for result in report.results):
+    if not nothing_checked(report):
         return
     count = len(report.resources)
     console.print()

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from aiwell.model import AIW000, Pillar, Result, Severity, Status, Suppression, display_text
-from aiwell.report import Report, exit_reason
+from aiwell.report import Report
 from aiwell.reporters._labels import area_title, number, pillar_title
 from aiwell.reporters._rules import SNIPPET_TITLES, RuleHelp, rule_help
 from aiwell.reporters._text import visible
@@ -146,13 +146,12 @@ def _assets() -> tuple[Any, str, str, str]:
     return environment.get_template("report.html.j2"), css, script, f"sha256-{digest}"
 
 
-def render_html(report: Report, *, fail_on: Severity | None = Severity.HIGH, gate: bool = True,
-                allow_unknown: bool = False, trend: Sequence[TrendPoint] = ()) -> str:
+def render_html(report: Report, *, gate: tuple[int, str] | None = None, trend: Sequence[TrendPoint] = ()) -> str:
     """The report as one self-contained HTML page (see the module docstring).
 
-    With `gate`, the page says whether the run passes `fail_on` (unknown results gating too, unless
-    `allow_unknown`) and why. `trend` (oldest first) draws the scores
-    of past runs from the history.
+    `gate` is the run's exit code and why, as `aiwell.report.exit_reason` gives them for the run's `--fail-on` and
+    `--allow-*` flags: the page says it (None: it does not). `trend` (oldest first) draws the scores of past runs
+    from the history.
     """
     from aiwell.reporters.terminal import summary_line
 
@@ -172,7 +171,7 @@ def render_html(report: Report, *, fail_on: Severity | None = Severity.HIGH, gat
         css=css,
         script=script,
         script_hash=script_hash,
-        gate=exit_reason(report, fail_on, allow_unknown=allow_unknown) if gate else None,
+        gate=gate,
         charts=[_chart("Pillars", [(pillar_title(p), s) for p, s in report.scores.pillars.items()]),
                 _chart("AI design areas", [(area_title(a), report.scores.design_areas[a]) for a in areas])],
         trend=_trend(trend, report.pillars),
