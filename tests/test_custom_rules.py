@@ -191,6 +191,12 @@ def test_a_rule_whose_type_matches_nothing_says_nothing_was_checked(capsys: pyte
     code, out, _ = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(folder), "--rule", "ORG100",
                            "--allow-nothing-checked")
     assert code == 0 and "allowed by --allow-nothing-checked" in " ".join(out.split())
+    # --quiet prints a line for every reason the review fails: here, that it checked nothing.
+    code, out, _ = run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(folder), "--rule", "ORG100", "--quiet")
+    assert (code, out) == (1, "nothing was checked: no rule run applies to the 11 resources "
+                              "(--allow-nothing-checked passes)\n")
+    assert run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(folder), "--rule", "ORG100", "--quiet",
+                   "--allow-nothing-checked")[:2] == (0, "")
     monkeypatch.setenv("AIWELL_ALLOW_NOTHING_CHECKED", "true")
     assert run_cli(capsys, "review", str(EXAMPLE), "--rules-dir", str(folder), "--rule", "ORG100")[0] == 0
     monkeypatch.delenv("AIWELL_ALLOW_NOTHING_CHECKED")

@@ -325,6 +325,12 @@ def nothing_checked(report: Report) -> bool:
     return not any(result.status in decided and result.rule.id != AIW000.id for result in report.results)
 
 
+def nothing_checked_reason(report: Report) -> str:
+    """Why a review that checked nothing (`nothing_checked`) gates, in words."""
+    count = len(report.resources)
+    return f"nothing was checked: no rule run applies to the {count} resource{'s' if count != 1 else ''}"
+
+
 def exit_code(report: Report, fail_on: Severity | None, *, allow_unknown: bool = False,
               allow_unanswered: bool = False, allow_nothing_checked: bool = False) -> int:
     """The exit code of a review (DESIGN.md §1.6): 1 when a failure at or above `fail_on` is found, else 0.
@@ -404,7 +410,6 @@ def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool
     questionnaire = report.questionnaire
     unanswered = questionnaire.unanswered if questionnaire is not None and not allow_unanswered else 0
     unchecked = nothing_checked(report)
-    count = len(report.resources)
     if not gating and (allow_unknown or not unknowns) and not unanswered and (allow_nothing_checked or not unchecked):
         baselined = f"; {report.summary.baselined} in the baseline" if report.summary.baselined else ""
         allowed = (f"; {len(unknowns)} unknown allowed by --allow-unknown" if unknowns else "")
@@ -412,6 +417,7 @@ def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool
             left = questionnaire.unanswered
             allowed += f"; {left} question{'s' if left != 1 else ''} unanswered, allowed by --allow-unanswered"
         if unchecked:
+            count = len(report.resources)
             allowed += f"; nothing checked in {count} resource{'s' if count != 1 else ''}, allowed by " \
                        "--allow-nothing-checked"
         return int(ExitCode.CLEAN), f"exit 0: no finding ≥ --fail-on {fail_on.value}{baselined}{allowed}"
@@ -429,8 +435,7 @@ def exit_reason(report: Report, fail_on: Severity | None, *, allow_unknown: bool
         parts.append(f"{unanswered} question{'s' if unanswered != 1 else ''} unanswered (--allow-unanswered "
                      "passes them)")
     if unchecked and not allow_nothing_checked:
-        parts.append(f"nothing was checked: no rule run applies to the {count} resource{'s' if count != 1 else ''} "
-                     "(--allow-nothing-checked passes)")
+        parts.append(f"{nothing_checked_reason(report)} (--allow-nothing-checked passes)")
     return int(ExitCode.FINDINGS), "exit 1: " + "; ".join(parts)
 
 
@@ -448,5 +453,6 @@ __all__ = [
     "gating_unknowns",
     "not_analysed_result",
     "nothing_checked",
+    "nothing_checked_reason",
     "top_actions",
 ]

@@ -83,6 +83,12 @@ def test_unanswered_questions_fail_the_gate_unless_allowed(capsys: pytest.Captur
     allowed = "exit 0: no finding ≥ --fail-on high; 2 questions unanswered, allowed by --allow-unanswered"
     assert code == 0 and allowed in " ".join(out.split())
     assert f"✅ {allowed}" in summary.read_text(encoding="utf-8")
+    # --quiet lists what gates: the unanswered questions, unless they are allowed.
+    code, out, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial), "--quiet")
+    assert code == 1 and sorted(line.split(": ", 1)[1].split()[0] for line in out.splitlines()) == [
+        "Q-PER-01", "Q-TE-01"]
+    assert run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial), "--quiet",
+                   "--allow-unanswered")[:2] == (0, "")
     code, _, _ = run_cli(capsys, "review", str(EXAMPLE), *PASSING_RULE, "--answers", str(partial), "--fail-on", "none")
     assert code == 0
     # Without --answers the questionnaire is not part of the review, and nothing is unanswered.

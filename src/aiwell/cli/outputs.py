@@ -88,7 +88,8 @@ def _terminal(report: Report, options: RenderOptions, console: Console) -> None:
     from aiwell.reporters.quiet import render_quiet
 
     if options.quiet:
-        render_quiet(report, console, fail_on=None if options.allow_unknown else options.fail_on)
+        render_quiet(report, console, fail_on=options.fail_on, allow_unknown=options.allow_unknown,
+                     allow_unanswered=options.allow_unanswered, allow_nothing_checked=options.allow_nothing_checked)
     else:
         render_terminal(report, console, verbose=options.verbose, gate=options.gate(report)[1])
 
