@@ -321,8 +321,7 @@ def nothing_checked(report: Report) -> bool:
     gates (`exit_code`); a review of inputs that hold no resource at all has nothing to check, and does not."""
     if not report.resources:
         return False
-    decided = _DECIDED
-    return not any(result.status in decided and result.rule.id != AIW000.id for result in report.results)
+    return not any(result.status in _DECIDED and result.rule.id != AIW000.id for result in report.results)
 
 
 def nothing_checked_reason(report: Report) -> str:
