@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import replace
 from io import StringIO
 from pathlib import Path
 from typing import Any
 
+from msgspec.structs import replace
 from rich.console import Console
 
 from aiwell.loaders.inventory import load_inventory

@@ -30,12 +30,13 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import orjson
+from msgspec import Struct
+from msgspec.structs import replace
 
 from aiwell.errors import ConfigError
 from aiwell.loaders.files import repository_root, resolved
@@ -124,8 +125,7 @@ def recordable(result: Result) -> bool:
             and result.rule.id != AIW000.id)
 
 
-@dataclass(frozen=True, slots=True)
-class Baseline:
+class Baseline(Struct, frozen=True):
     """The fingerprints of a baseline file, with where it was read from."""
 
     path: str

@@ -43,9 +43,10 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.errors import ConfigError
 
@@ -59,8 +60,7 @@ _PILLARS = ("reliability", "security", "cost-optimization", "operational-excelle
 _SEVERITIES = ("high", "medium", "low")
 
 
-@dataclass(frozen=True, slots=True)
-class Key:
+class Key(Struct, frozen=True):
     """One configuration key: its kind, default and one line of help."""
 
     kind: str
@@ -108,16 +108,14 @@ KEYS: dict[str, Key] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Setting:
+class Setting(Struct, frozen=True):
     """A configuration value and where it came from: `default`, a file, `environment AIWELL_X` or a flag."""
 
     value: Any
     source: str
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(Struct, frozen=True):
     """The effective configuration: every key of `KEYS`, each with its source."""
 
     settings: Mapping[str, Setting]

@@ -23,9 +23,10 @@ import json
 import sqlite3
 from collections.abc import Iterator, Sequence
 from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from aiwell.baseline import fingerprint, inventory_inputs
 from aiwell.errors import ConfigError
@@ -53,8 +54,7 @@ CREATE TABLE IF NOT EXISTS findings (
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Run:
+class Run(Struct, frozen=True):
     """One recorded review."""
 
     id: int
@@ -75,8 +75,7 @@ class Run:
     design_areas: dict[str, float | None] = field(default_factory=dict)
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(Struct, frozen=True):
     """A failure or unknown of a recorded run."""
 
     fingerprint: str
@@ -90,8 +89,7 @@ class Finding:
     message: str
 
 
-@dataclass(frozen=True, slots=True)
-class Changes:
+class Changes(Struct, frozen=True):
     """What changed between two runs: failures fixed and introduced (unsuppressed), by fingerprint."""
 
     older: Run

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from operator import attrgetter
+
+from msgspec import Struct
 
 from aiwell.model import AIW000, Pillar, Resource, Result, RuleInfo, Severity, SourceFormat
 from aiwell.scoring import RuleRun, credit, rule_runs
@@ -56,16 +57,14 @@ def waf_code(info: RuleInfo) -> str | None:
     return info.waf[0] if info.waf else None
 
 
-@dataclass(frozen=True, slots=True)
-class Remedy:
+class Remedy(Struct, frozen=True):
     """How to fix one rule's failures: snippets by format (`arm`, `bicep`, `terraform`) or text."""
 
     snippets: Mapping[str, str]
     text: str = ""
 
 
-@dataclass(frozen=True, slots=True)
-class TopAction:
+class TopAction(Struct, frozen=True):
     """One change that raises the score: fixing every failure of one rule, or answering one question well."""
 
     rule: RuleInfo

@@ -5,9 +5,10 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from operator import attrgetter, is_, not_
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from aiwell import __version__
 from aiwell.errors import ExitCode
@@ -31,16 +32,14 @@ if TYPE_CHECKING:
     from aiwell.rules import Rule
 
 
-@dataclass(frozen=True, slots=True)
-class SeverityCounts:
+class SeverityCounts(Struct, frozen=True):
     """Failed and unknown results of one severity (suppressed ones left out)."""
 
     failed: int
     unknown: int
 
 
-@dataclass(frozen=True, slots=True)
-class Summary:
+class Summary(Struct, frozen=True):
     """Counts over all results. Suppressed results count only in `suppressed`."""
 
     passed: int
@@ -59,8 +58,7 @@ class Summary:
     """Failures recorded in the findings baseline (counted in `failed` too: they still fail, but don't gate)."""
 
 
-@dataclass(frozen=True, slots=True)
-class QuestionnaireSummary:
+class QuestionnaireSummary(Struct, frozen=True):
     """How the questionnaire took part in a review: the answers file and how many questions were answered."""
 
     answers_file: str | None
@@ -75,8 +73,7 @@ class QuestionnaireSummary:
     """The eval, size and data reports read as evidence."""
 
 
-@dataclass(frozen=True, slots=True)
-class Report:
+class Report(Struct, frozen=True):
     """Everything a reporter shows, in a stable order.
 
     `results` holds every result, `not_applicable` ones included (they are counted, not listed), sorted by

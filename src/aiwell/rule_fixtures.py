@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct
 
 from aiwell.graph import ResourceGraph
 from aiwell.loaders import load_inputs
@@ -25,8 +25,7 @@ EXPECTED_KEYS = frozenset({"resource", "status", "message", "not_message"})
 STATUSES = frozenset({"pass", "fail", "unknown", "not_applicable"})
 
 
-@dataclass(frozen=True, slots=True)
-class FixtureOutcome:
+class FixtureOutcome(Struct, frozen=True):
     """One fixture case: its name, whether the rule gave exactly the expected results, and what differed."""
 
     rule_id: str

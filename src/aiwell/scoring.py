@@ -27,14 +27,14 @@ from __future__ import annotations
 import itertools
 import operator
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from operator import attrgetter
+
+from msgspec import Struct
 
 from aiwell.model import AIW000, DesignArea, Pillar, Result, RuleInfo, Severity, Status
 
 
-@dataclass(frozen=True, slots=True)
-class Score:
+class Score(Struct, frozen=True):
     """The score of one group of results, with the counts it was computed from."""
 
     score: float | None
@@ -44,8 +44,21 @@ class Score:
     unknown: int
     coverage: float | None
     """Percentage of the group's results that could be decided; None when the group has no result."""
-    decided_by_severity: dict[Severity, int] | None = field(default=None, compare=False)
-    """How many passed and failed results of each severity the score was computed from (high first)."""
+    decided_by_severity: dict[Severity, int] | None = None
+    """How many passed and failed results of each severity the score was computed from (high first). Not part of
+    the score's identity (equality and hash): it tells how the score came about."""
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Score:
+            return NotImplemented
+        assert isinstance(other, Score)
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def _identity(self) -> tuple[float | None, int, int, int, float | None]:
+        return self.score, self.passed, self.failed, self.unknown, self.coverage
 
     @property
     def thin(self) -> bool:
@@ -66,8 +79,7 @@ class Score:
         return f"{total} {noun} ({', '.join(parts)})"
 
 
-@dataclass(frozen=True, slots=True)
-class Scores:
+class Scores(Struct, frozen=True):
     """Scores overall, for each pillar asked about (all five unless a review was limited with `--pillar`) and
     each design area, in enum order."""
 
@@ -130,8 +142,7 @@ def counts_in_score(result: Result) -> bool:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class RuleRun:
+class RuleRun(Struct, frozen=True):
     """A run of consecutive results of one rule, with the counts that scores, top actions and the report's
     summary read, so that a review's results are gone through once for all three."""
 

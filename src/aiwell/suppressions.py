@@ -34,9 +34,11 @@ import functools
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from aiwell.errors import ConfigError, InputError
 from aiwell.model import Resource, Result, RuleInfo, SourceFormat, Status, Suppression, display_text
@@ -54,8 +56,7 @@ _OPTION = re.compile(r"(?P<key>expires|owner)=(?P<value>\S+)")
 _COMMENT_OR_DECORATOR = re.compile(r"^\s*(?://|#|/\*|\*|@)")
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(Struct, frozen=True):
     """One suppression, from wherever it was declared."""
 
     rule: str
@@ -158,8 +159,7 @@ def _file_entry(value: Any, where: str) -> Entry:
 # --- inline comments and ARM metadata --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Declared:
+class Declared(Struct, frozen=True):
     """Suppressions declared on resources (inline comments, ARM metadata), and what was wrong with some."""
 
     entries: Mapping[int, tuple[Entry, ...]]

@@ -19,7 +19,8 @@ only; a value it can't resolve is never taken as evidence.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from aiwell.model import Resource, display_text
 from aiwell.model.context import WORKLOAD_PURPOSE, canonical
@@ -27,8 +28,7 @@ from aiwell.model.context import WORKLOAD_PURPOSE, canonical
 ARCHETYPES = ("rag-chat", "agent", "ml-training", "online-inference", "batch-scoring")
 
 
-@dataclass(frozen=True, slots=True)
-class Archetype:
+class Archetype(Struct, frozen=True):
     """One archetype the workload shows, the ids of the resources that show it, and why in words."""
 
     name: str

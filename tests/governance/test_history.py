@@ -4,10 +4,10 @@ by fingerprint, the trend for the HTML report, and a file that is not a history 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from msgspec.structs import replace
 
 from aiwell.errors import ConfigError
 from aiwell.history import changes, record_run, runs, trend_points

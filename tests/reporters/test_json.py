@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import importlib.util
 import json
 import re
@@ -11,6 +10,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from msgspec.structs import force_setattr, replace
 
 from aiwell.model import (
     DesignArea,
@@ -165,7 +165,7 @@ def test_unresolved_values_are_written_as_text() -> None:
     resource = _resource(Unresolved("parameters('name')", "no value"), Unresolved(id_expression, "no value"))
     # Results are typed as text, but a value that slipped through unresolved must not crash the reporter.
     odd = _result("x")
-    object.__setattr__(odd, "resource_name", Unresolved("parameters('name')", "no value"))
+    force_setattr(odd, "resource_name", Unresolved("parameters('name')", "no value"))
     document = json.loads(render_json(build_report([], [resource], [odd])))
     (written,) = document["resources"]
     assert written["name"] == "<unresolved: parameters('name')>"
@@ -239,17 +239,17 @@ def test_results_written_from_pieces_give_the_bytes_of_their_documents(hostile_r
                      waf=("SE:05", "RE:01"))
     shared = _result(account)
     results = [
-        shared, dataclasses.replace(shared, rule=other, status=Status.PASS, message="ok"),
+        shared, replace(shared, rule=other, status=Status.PASS, message="ok"),
         _result("x", suppression=Suppression(reason="accepted", owner="team", expires="2027-01-31",
                                              source="aiwell.toml")),
         _result("y", baselined=True),
-        dataclasses.replace(_result("z"), message="broken \ud800 text", location=None),
+        replace(_result("z"), message="broken \ud800 text", location=None),
         Result(question, Status.FAIL, "", "", "", "no runbook", answer=QuestionAnswer(("no",), 0.0)),
     ]
     # One message object on resources configured alike (encoded once for the run), with text that is not quite
     # Unicode and an equal message of another object between them.
     said, broken = "".join(["properties.disableLocalAuth ", "is not set"]), "broken \udc00 too"
-    results += [dataclasses.replace(_result(name), message=message) for name, message in
+    results += [replace(_result(name), message=message) for name, message in
                 (("p1", said), ("p2", said), ("p3", broken), ("p3b", broken), ("p4", said),
                  ("p5", "".join(["properties.disableLocalAuth ", "is not set"])), ("p6", said))]
     made = build_report([], [_resource("a", account), _resource("b", Unresolved("[x]", "unknown"))], results)

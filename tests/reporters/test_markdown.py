@@ -4,7 +4,8 @@ nothing from the input rendered as Markdown or HTML."""
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from aiwell.model import Status
 from aiwell.report import Report, build_report

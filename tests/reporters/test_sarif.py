@@ -4,12 +4,12 @@ and logical, fingerprints stable, suppressions and baseline carried, hostile tex
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from msgspec.structs import replace
 
 from aiwell.model import Status
 from aiwell.report import Report, build_report

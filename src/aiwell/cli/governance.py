@@ -99,9 +99,8 @@ def history_command(history_file: Path | None, older: int | None, newer: int | N
                     output_format: str) -> None:
     """Show the trend of the scores per pillar and design area over the recorded runs, and the failures fixed
     and introduced between two runs (`aiwell review --history` records them)."""
-    import dataclasses
-
     import orjson
+    from msgspec.structs import asdict
 
     from aiwell.config import load_config
     from aiwell.history import DEFAULT_FILE, changes, runs
@@ -111,11 +110,11 @@ def history_command(history_file: Path | None, older: int | None, newer: int | N
     recorded = runs(path, limit=limit)
     found = changes(path, older, newer)
     if output_format == "json":
-        document = {"history": str(path), "runs": [dataclasses.asdict(run) for run in recorded],
+        document = {"history": str(path), "runs": [asdict(run) for run in recorded],
                     "changes": None if found is None else {
                         "from": found.older.id, "to": found.newer.id,
-                        "fixed": [dataclasses.asdict(f) for f in found.fixed],
-                        "introduced": [dataclasses.asdict(f) for f in found.introduced]}}
+                        "fixed": [asdict(f) for f in found.fixed],
+                        "introduced": [asdict(f) for f in found.introduced]}}
         write_output(None, orjson.dumps(document, option=orjson.OPT_INDENT_2) + b"\n")
         return
     console = Console()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import io
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from aiwell.cli.runner import print_plain_line, safe_stdout, write_output
 from aiwell.errors import UsageError
@@ -26,8 +27,7 @@ if TYPE_CHECKING:
 FORMATS = ("terminal", "json", "sarif", "junit", "markdown", "html")
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
+class Output(Struct, frozen=True):
     """One report to write: its format and file (None: standard output)."""
 
     format: str
@@ -59,8 +59,7 @@ def parse_outputs(specs: Sequence[str], default_format: str) -> list[Output]:
     return outputs
 
 
-@dataclass(frozen=True, slots=True)
-class RenderOptions:
+class RenderOptions(Struct, frozen=True):
     """What the reporters need besides the report."""
 
     fail_on: Severity | None

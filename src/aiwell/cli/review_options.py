@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from msgspec import Struct, field
 
 from aiwell.errors import UsageError
 from aiwell.model import Pillar, Severity
@@ -109,8 +109,7 @@ def _pairs(values: Iterable[str], option: str) -> dict[str, str]:
     return parsed
 
 
-@dataclass
-class Plan:
+class Plan(Struct):
     """A review ready to run: the configuration with flags on top, the rules, and the governance inputs."""
 
     paths: list[Path]

@@ -9,8 +9,9 @@ here they are checked for what they mean (a known environment, weights in (0, 1]
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from aiwell.errors import ConfigError
 from aiwell.model import Pillar
@@ -20,8 +21,7 @@ SETTINGS_KEYS: Mapping[str, str] = {"environment": ENVIRONMENT, "workload_purpos
 """Configuration key → context key."""
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewSettings:
+class ReviewSettings(Struct, frozen=True):
     """What the review reads from the settings: the workload context and the folders of custom rules."""
 
     context: dict[str, ContextSetting]

@@ -6,8 +6,9 @@ Every function tolerates `Unresolved` anywhere and hands it back rather than gue
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.model import MISSING, Resource, Unresolved, lookup
 
@@ -161,8 +162,7 @@ def private_link_targets(endpoint: Resource) -> list[str | Unresolved]:
     return targets
 
 
-@dataclass(frozen=True, slots=True)
-class TargetByName:
+class TargetByName(Struct, frozen=True):
     """A target named by full type and full name, as the nested-name form of an extension resource does."""
 
     type: str

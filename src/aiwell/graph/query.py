@@ -6,8 +6,9 @@ import marshal
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from msgspec import Struct
 
 from aiwell.graph.build import (
     DIAGNOSTIC_SETTING_TYPE,
@@ -48,8 +49,7 @@ def _key(resource_type: str, name: str) -> _TypeName:
     return resource_type.strip().lower(), name.strip().strip("/").lower()
 
 
-@dataclass(frozen=True, slots=True)
-class MergedChild:
+class MergedChild(Struct, frozen=True):
     """A child resource whose properties are part of its parent's configuration, as ARM lets either be written.
 
     `kind`: `object` merges the child's `properties` into the parent's `at` (the child's values win); `settings`
@@ -87,8 +87,7 @@ _ARM_RESOURCE_ID = re.compile(r"resourceId\(\s*'([^']+)'((?:\s*,\s*'[^']*')+)\s*
 _REFERENCE_HEAD = re.compile(r"^[A-Za-z_][\w-]*(?:\[[^\]]*\])?(?:\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?)*")
 
 
-@dataclass(frozen=True, slots=True)
-class SubnetView:
+class SubnetView(Struct, frozen=True):
     """A subnet as a rule reads it: its ARM document and the resource that declares it (the subnet itself, or the
     virtual network whose `properties.subnets` holds it inline)."""
 

@@ -52,10 +52,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from aiwell.errors import InputError, ParseError, UsageError
 from aiwell.loaders.arm.parameters import (
@@ -73,7 +75,7 @@ from aiwell.loaders.files import containment_root, decode_text, read_file_bytes,
 from aiwell.loaders.inventory import looks_like_inventory, read_inventory
 from aiwell.loaders.jsonc import JsonDocument, parse_text, read_text
 from aiwell.loaders.skip import SkipPaths
-from aiwell.model import InputRecord, InputStatus, Resource, Source, SourceFormat, input_label
+from aiwell.model import InputRecord, InputStatus, Resource, SourceFormat, input_label
 
 if TYPE_CHECKING:
     from aiwell.loaders.bicep import BicepLoad
@@ -112,8 +114,7 @@ Progress = Callable[[int, int], None]
 """Told (done, total) as inputs are read and evaluated, for a progress bar."""
 
 
-@dataclass(slots=True)
-class LoadOutcome:
+class LoadOutcome(Struct):
     """Everything the loaders read: the resources, and one record per input (analysed or not)."""
 
     resources: list[Resource]
@@ -128,8 +129,7 @@ class _Kind(Enum):
     OTHER = "other"
 
 
-@dataclass(slots=True)
-class _Candidate:
+class _Candidate(Struct):
     """A file to look at: the path as shown to the user, whether they named it, the tree it was found in."""
 
     path: Path
@@ -137,8 +137,7 @@ class _Candidate:
     root: Path
 
 
-@dataclass(frozen=True, slots=True)
-class _BrokenParameters:
+class _BrokenParameters(Struct, frozen=True):
     """A parameter file that can't be read or parsed, paired with its template by name."""
 
     path: Path
@@ -156,8 +155,7 @@ class _BrokenParameters:
         return f"its parameter file {where} can't be read: {self.reason}"
 
 
-@dataclass(slots=True)
-class _Template:
+class _Template(Struct):
     candidate: _Candidate
     document: JsonDocument
     parameter_files: list[ParameterFile] = field(default_factory=list)
@@ -165,8 +163,7 @@ class _Template:
     broken_parameter_files: list[_BrokenParameters] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class _Deployment:
+class _Deployment(Struct):
     """The outcome of one template + parameter file pair."""
 
     template: _Template
@@ -206,8 +203,7 @@ def _link_problem(path: Path, root: Path) -> str | None:
     return None
 
 
-@dataclass(slots=True)
-class _Walk:
+class _Walk(Struct):
     """What walking the named paths found: the files to look at, and what could not be looked at."""
 
     candidates: dict[Path, _Candidate] = field(default_factory=dict)
@@ -955,12 +951,10 @@ def _belonging(resources: list[Resource], record: InputRecord) -> list[Resource]
         summary = f"{unreviewed[0]}{more}"
     label = record.input
     for resource in resources:
-        # Built field by field: dataclasses.replace costs several times as much, once per resource of an export.
         old = resource.source
         if not summary and old.input == label:
             continue  # made with the label (`expand_template`'s `input_label`)
-        resource.source = Source(old.format, old.file, old.line, old.end_line, old.address, label,
-                                 summary or old.partial)
+        resource.source = replace(old, input=label, partial=summary or old.partial)
     return resources
 
 

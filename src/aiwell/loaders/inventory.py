@@ -25,8 +25,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.errors import TemplateError
 from aiwell.loaders.jsonc import JsonDocument, parse_text
@@ -71,8 +72,7 @@ ENUM_NUMBER_REASON = ("PowerShell wrote the identity type as a number; export wi
 _SAMPLE_ROWS = 100
 
 
-@dataclass(frozen=True, slots=True)
-class InventoryExport:
+class InventoryExport(Struct, frozen=True):
     """What an inventory export yields: its resources, and notes on what was skipped or cut short."""
 
     resources: list[Resource]

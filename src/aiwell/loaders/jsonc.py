@@ -17,11 +17,11 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
 import orjson
+from msgspec import Struct
 
 from aiwell.errors import ParseError
 from aiwell.loaders.files import MAX_FILE_BYTES, read_file_text
@@ -81,8 +81,7 @@ def decode_json(text: str) -> Any:
     return json.loads(text, strict=False, parse_float=_finite_float, parse_constant=_no_constant)
 
 
-@dataclass(slots=True)
-class JsonDocument:
+class JsonDocument(Struct):
     """A decoded JSON file; the lines of its tracked objects are found on first use.
 
     `track` names the keys whose objects get lines (case-insensitive); with `root_items`, the objects of a
@@ -96,7 +95,7 @@ class JsonDocument:
     root_items: bool = False
     cleaned: str | None = None
     """The text with comments and trailing commas blanked out, when it had any (offsets unchanged)."""
-    _lines: dict[int, tuple[int, int]] | None = field(default=None, repr=False)
+    _lines: dict[int, tuple[int, int]] | None = None
 
     @property
     def lines(self) -> dict[int, tuple[int, int]]:

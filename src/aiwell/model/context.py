@@ -16,7 +16,8 @@ name is kept as unknown, with the reason.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 ENVIRONMENT = "environment"
 WORKLOAD_PURPOSE = "workload-purpose"
@@ -56,8 +57,7 @@ def known_values(key: str) -> list[str]:
     return sorted(set(CANONICAL[key].values()))
 
 
-@dataclass(frozen=True, slots=True)
-class ContextSetting:
+class ContextSetting(Struct, frozen=True):
     """One context value given for the whole review, and where it was given (`--environment`, a file)."""
 
     value: str
@@ -65,8 +65,7 @@ class ContextSetting:
     source: str
 
 
-@dataclass(frozen=True, slots=True)
-class ReviewContext:
+class ReviewContext(Struct, frozen=True):
     """The context the review was given: its settings (flags, environment variables, config) and the answers file's
     `context:` block, each by key. Tags are read per resource on top of these."""
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import astuple
 
 from aiwell.model.values import MISSING, Unresolved
 
@@ -22,8 +24,7 @@ class SourceFormat(StrEnum):
     INVENTORY = "inventory"
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
+class Source(Struct, frozen=True):
     """Where a resource came from: format, file, lines and its address inside that file."""
 
     format: SourceFormat
@@ -44,8 +45,7 @@ class Source:
 _PATH_TOKEN = re.compile(r"([^.\[\]]+)|\[(\*|\d+)\]")
 
 
-@dataclass(slots=True)
-class Resource:
+class Resource(Struct):
     """An ARM-shaped resource.
 
     `type` is the full type, child types included; `name` the full name (`account/deployment`); `id` an ARM id
@@ -68,8 +68,14 @@ class Resource:
     """Other top-level ARM fields (`plan`, `scope`, `managedBy`, ...)."""
     depends_on: tuple[str | Unresolved, ...] = ()
     """Ids (or names) this resource names in `dependsOn`."""
-    _pinned: dict[str, Any] | None = field(default=None, init=False, repr=False, compare=False)
-    """The ARM document `to_arm` returns while pinned (see `pin_document`)."""
+    _pinned: dict[str, Any] | None = None
+    """The ARM document `to_arm` returns while pinned (see `pin_document`). Kept last: not part of the resource's
+    equality (`__eq__`)."""
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Resource:
+            return NotImplemented
+        return astuple(self)[:-1] == astuple(other)[:-1]
 
     @property
     def type_lower(self) -> str:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, cast
+
+from msgspec import Struct, field
+from msgspec.structs import force_setattr
 
 
 class Status(StrEnum):
@@ -65,8 +66,7 @@ class DesignArea(StrEnum):
     RESPONSIBLE_AI = "responsible-ai"
 
 
-@dataclass(frozen=True, slots=True)
-class RuleInfo:
+class RuleInfo(Struct, frozen=True):
     """The part of a rule's metadata that results and reporters carry."""
 
     id: str
@@ -79,16 +79,14 @@ class RuleInfo:
     """The Well-Architected recommendation codes the rule serves (`SE:05`), most specific first."""
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
+class Location(Struct, frozen=True):
     """A place in an input file."""
 
     file: str
     line: int | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Suppression:
+class Suppression(Struct, frozen=True):
     """Why a result is suppressed (a suppressions-file entry or an inline comment); it stays reported."""
 
     reason: str
@@ -99,8 +97,7 @@ class Suppression:
     """Where the suppression was declared (a file and line, or an inline comment)."""
 
 
-@dataclass(frozen=True, slots=True)
-class QuestionAnswer:
+class QuestionAnswer(Struct, frozen=True):
     """The answer behind a questionnaire result (`Q-...` ids): what was chosen and the credit it earns."""
 
     choices: tuple[str, ...]
@@ -110,8 +107,7 @@ class QuestionAnswer:
     """The evidence a pre-filled (not confirmed) answer rests on; None when a person answered."""
 
 
-@dataclass(frozen=True, slots=True)
-class Result:
+class Result(Struct, frozen=True):
     """One rule's verdict on one resource (or on one input, for AIW000)."""
 
     rule: RuleInfo
@@ -133,37 +129,6 @@ class Result:
     it does not gate, since only new failures do."""
 
 
-class _ResultLayout:
-    """A class with `Result`'s slots in `Result`'s order and nothing else: the same memory layout, without the
-    frozen dataclass's `__setattr__`. `engine_result` fills one in and makes it a `Result` (`__class__`), which
-    Python allows between classes of one layout."""
-
-    __slots__ = Result.__slots__
-
-
-def engine_result(rule: RuleInfo, status: Status, resource_id: str, resource_type: str, resource_name: str,
-                  message: str, location: Location | None, input: str) -> Result:
-    """`Result(rule, status, resource_id, resource_type, resource_name, message, location, input=input)`, made
-    about three times as fast: the rule engine makes one per rule and resource, half a million on a large
-    inventory, and the frozen dataclass's `__init__` goes through `object.__setattr__` field by field, where
-    this stores each slot as a plain class does. The same object in every way (type, fields, equality, hash,
-    immutability afterwards)."""
-    result: Any = object.__new__(_ResultLayout)  # its slots are `Result`'s, which mypy does not follow
-    result.rule = rule
-    result.status = status
-    result.resource_id = resource_id
-    result.resource_type = resource_type
-    result.resource_name = resource_name
-    result.message = message
-    result.location = location
-    result.suppression = None
-    result.answer = None
-    result.input = input
-    result.baselined = False
-    result.__class__ = Result  # one layout: see `_ResultLayout`
-    return cast(Result, result)
-
-
 class InputStatus(StrEnum):
     """Whether an input file was analysed."""
 
@@ -171,8 +136,7 @@ class InputStatus(StrEnum):
     NOT_ANALYSED = "not_analysed"
 
 
-@dataclass(frozen=True, slots=True)
-class InputRecord:
+class InputRecord(Struct, frozen=True):
     """One input the run looked at: a template (with its parameter file), an inventory export."""
 
     path: str
@@ -201,7 +165,7 @@ class InputRecord:
     def __post_init__(self) -> None:
         if not self.input:
             parts = (self.parameters,) if self.parameters else ()
-            object.__setattr__(self, "input", input_label(self.path, *parts))
+            force_setattr(self, "input", input_label(self.path, *parts))
 
     @property
     def partial(self) -> bool:
@@ -239,6 +203,5 @@ __all__ = [
     "Severity",
     "Status",
     "Suppression",
-    "engine_result",
     "input_label",
 ]

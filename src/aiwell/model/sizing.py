@@ -7,8 +7,9 @@ between the two (`aiwell size plan plan.yaml --format json`), so either side can
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 SIZING_PLAN_FORMAT = "sizing-plan"
 """The `format` of the plan's input records in a review."""
@@ -27,8 +28,7 @@ class SizingPlanError(ValueError):
     """A sizing plan document that is not the answer of `aiwell size plan` (a user mistake)."""
 
 
-@dataclass(frozen=True, slots=True)
-class CapacityRange:
+class CapacityRange(Struct, frozen=True):
     """A capacity need as the plan's p10, p50 and p90."""
 
     p10: float
@@ -36,8 +36,7 @@ class CapacityRange:
     p90: float
 
 
-@dataclass(frozen=True, slots=True)
-class SizingTarget:
+class SizingTarget(Struct, frozen=True):
     """One plan item's need of one deployed resource."""
 
     workload: str
@@ -67,8 +66,7 @@ class SizingTarget:
         return f"plan item {self.workload!r}{named}"
 
 
-@dataclass(frozen=True, slots=True)
-class SizingPlan:
+class SizingPlan(Struct, frozen=True):
     """The targets of one plan and the file they came from."""
 
     path: str

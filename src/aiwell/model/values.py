@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Final
 
+from msgspec import Struct
 
-@dataclass(frozen=True, slots=True)
-class Unresolved:
+
+class Unresolved(Struct, frozen=True):
     """A value that can't be known before deployment, or that aiwell could not compute.
 
     Loaders never guess: a parameter without a value, `reference()`, a function aiwell does not know, or a
@@ -19,10 +19,19 @@ class Unresolved:
     """The source text that produced the value (an ARM expression, a Terraform reference, a field path)."""
     reason: str
     """Why it could not be resolved, in words a user understands."""
-    resource_type: str | None = field(default=None, compare=False)
+    resource_type: str | None = None
     """For the id of a resource whose name is unresolved, the resource's type when the source declares it (Bicep's
     `existing` resources, `resourceId('Microsoft.X/y', parameters('name'))`); None when nothing says. Not part of
     the value's identity: references join by expression."""
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Unresolved:
+            return NotImplemented
+        assert isinstance(other, Unresolved)
+        return self.expression == other.expression and self.reason == other.reason
+
+    def __hash__(self) -> int:
+        return hash((self.expression, self.reason))
 
     def __str__(self) -> str:
         return f"<unresolved {self.expression}: {self.reason}>"

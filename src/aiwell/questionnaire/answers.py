@@ -21,10 +21,10 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from msgspec import Struct, field
 
 from aiwell.errors import ConfigError
 from aiwell.model.context import CONTEXT_KEYS, ContextSetting, canonical, known_values
@@ -38,8 +38,7 @@ class AnswersError(ConfigError):
     """A malformed answers file: the message names the file, the line and the question."""
 
 
-@dataclass(frozen=True, slots=True)
-class Answer:
+class Answer(Struct, frozen=True):
     """One question's answer: the choices selected (None: not answered), a note, and whether it was inferred."""
 
     question_id: str
@@ -55,8 +54,7 @@ class Answer:
         return self.choices is not None
 
 
-@dataclass(frozen=True)
-class AnswerSet:
+class AnswerSet(Struct, frozen=True):
     """The answers of one file, by question id, and the workload context it states (`context:` block)."""
 
     path: str

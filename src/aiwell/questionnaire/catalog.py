@@ -12,11 +12,11 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct
 
 from aiwell.model import DesignArea, Pillar, RuleInfo, Severity
 from aiwell.model.waf import check_waf_codes
@@ -66,8 +66,7 @@ class QuestionDefinitionError(ValueError):
     """A question definition that breaks docs/questionnaire.md (a bug in the catalog, found when it is loaded)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Choice:
+class Choice(Struct, frozen=True):
     """One possible answer, with the score (0-100) it earns."""
 
     id: str
@@ -75,8 +74,7 @@ class Choice:
     score: int
 
 
-@dataclass(frozen=True, slots=True)
-class Question:
+class Question(Struct, frozen=True):
     """One process question."""
 
     id: str
@@ -237,8 +235,7 @@ def question_from_mapping(entry: Mapping[str, Any], *, scales: Mapping[str, tupl
                     evidence=evidence.strip())
 
 
-@dataclass(frozen=True)
-class QuestionCatalog:
+class QuestionCatalog(Struct, frozen=True):
     """Every question, in catalog order, found by id (case-insensitive)."""
 
     questions: tuple[Question, ...]

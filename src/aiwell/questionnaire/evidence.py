@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.errors import UsageError
 from aiwell.model import Resource, SourceFormat, Unresolved
@@ -31,8 +32,7 @@ class EvidenceError(UsageError):
     """An evidence file that is not an aiwell eval, size or data report."""
 
 
-@dataclass(frozen=True, slots=True)
-class EvidenceReport:
+class EvidenceReport(Struct, frozen=True):
     """One JSON report given as evidence."""
 
     path: str

@@ -8,10 +8,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from msgspec import Struct
 from rich.console import Console
 from rich.text import Text
 
@@ -88,8 +88,7 @@ class ArrowPrompter:
         return picked
 
 
-@dataclass
-class PlainPrompter:
+class PlainPrompter(Struct):
     """Numbered choices read from a line of input: works on any terminal, pipe or screen reader."""
 
     read: Callable[[str], str]
@@ -151,8 +150,7 @@ class PlainPrompter:
         return numbers
 
 
-@dataclass(frozen=True, slots=True)
-class SessionSummary:
+class SessionSummary(Struct, frozen=True):
     """What one terminal session did."""
 
     asked: int

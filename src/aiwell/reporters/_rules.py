@@ -4,7 +4,8 @@ remediation snippets by format."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from aiwell.model import RuleInfo
 from aiwell.report import Report
@@ -13,8 +14,7 @@ SNIPPET_TITLES = {"arm": "ARM", "bicep": "Bicep", "terraform": "Terraform"}
 """Remediation snippet formats, in the order reports show them."""
 
 
-@dataclass(frozen=True, slots=True)
-class RuleHelp:
+class RuleHelp(Struct, frozen=True):
     """A rule's metadata and documentation as the reporters show it; the documentation is empty for a rule the
     report holds only as `RuleInfo`."""
 

@@ -15,9 +15,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from operator import attrgetter
 
+from msgspec import Struct
 from rich import box
 from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
@@ -161,8 +161,7 @@ _NAMED = 3
 """How many of an aggregated rule's resources are named."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Aggregate:
+class _Aggregate(Struct, frozen=True):
     """One rule's failures (or unknowns) on many resources, shown as one entry: `SRC003 on 2,857 resources`."""
 
     results: tuple[Result, ...]

@@ -6,8 +6,10 @@ import functools
 import re
 import string
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar, get_args
+
+from msgspec import Struct, field
+from msgspec.structs import force_setattr
 
 from aiwell.graph import SHAPE_LEAVES_OUT, ResourceGraph
 from aiwell.model import DesignArea, Pillar, Resource, RuleInfo, Severity, Status, Unresolved
@@ -70,8 +72,7 @@ class RuleDefinitionError(ValueError):
     """A rule definition that breaks docs/rule-format.md (a bug in the catalog, found when it is loaded)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Doc:
+class Doc(Struct, frozen=True):
     """A rule's documentation, from which `aiwell rules ID` and the docs pages are generated."""
 
     what: str = ""
@@ -82,8 +83,7 @@ class Doc:
     """Compliant snippets by format: `arm`, `bicep`, `terraform`."""
 
 
-@dataclass(frozen=True, slots=True)
-class PeerMapping:
+class PeerMapping(Struct, frozen=True):
     """A peer's rule that corresponds to this rule, and how closely (`maps_to` in docs/rule-format.md)."""
 
     peer: Peer
@@ -94,16 +94,14 @@ class PeerMapping:
     """For a partial match, in what way the peer's rule differs (one short line)."""
 
 
-@dataclass(frozen=True, slots=True)
-class FixStep:
+class FixStep(Struct, frozen=True):
     """One change that makes a failing resource pass: set the ARM path `field` to `value`."""
 
     field: str
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
-class RuleLogic:
+class RuleLogic(Struct, frozen=True):
     """A Python rule's logic: the function `@implements(*rule_ids)` registered, joined to each catalog entry by id.
 
     One function may implement several rules when they apply one policy to several services (the network-posture
@@ -132,8 +130,7 @@ _Kept = tuple[Outcome, tuple[Status, str] | None, tuple[Status, Callable[[Resour
 (`_filler`) of a message naming the resource."""
 
 
-@dataclass(frozen=True, eq=False, slots=True)
-class Rule:
+class Rule(Struct, frozen=True, eq=False):
     """One rule, declarative or Python, with the metadata, documentation and evaluation the engine needs."""
 
     info: RuleInfo
@@ -167,19 +164,18 @@ class Rule:
     reads it as `$context.<key>`, a Python rule through `aiwell.rules.context`."""
     fix: tuple[FixStep, ...] = ()
     """The ARM paths to change and the values that pass, from which a fix is named in the input's language."""
-    _verdicts: dict[int, _Kept] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _verdicts: dict[int, _Kept] = field(default_factory=dict)
     """The verdict for each outcome object seen: conditions return one outcome object for resources configured
     alike (`declarative`), and this gives them one verdict and one message; for a message that names the
     resource, the status, template and reason it is filled in from (the verdict is then None)."""
-    _judge: Check | None = field(default=None, init=False, repr=False, compare=False)
+    _judge: Check | None = field(default=None)
     """`evaluate` made into one function on first use (`_compile`)."""
-    _judge_each: EachCheck | None = field(default=None, init=False, repr=False, compare=False)
+    _judge_each: EachCheck | None = field(default=None)
     """`judge` over several resources at once, made with it (`_compile`)."""
-    _alike: dict[tuple[Any, ...], _Decided] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _alike: dict[tuple[Any, ...], _Decided] = field(default_factory=dict)
     """What the conditions decided for each set of values they read (`values_read`), when that is all they read
     (`Condition.value_paths`): resources configured alike are judged once (`_judged_alike`)."""
-    _by_shape: dict[bytes | tuple[Any, ...], _Decided] = field(default_factory=dict, init=False, repr=False,
-                                                               compare=False)
+    _by_shape: dict[bytes | tuple[Any, ...], _Decided] = field(default_factory=dict)
     """What the conditions of a rule that reads neither the name nor the id decided for each document shape
     (`ResourceGraph.document_shape`: a resource's shape is found once for all its rules), or for a rule that
     reads context for each shape and set of context values (`_judged_alike`, `_judged_by_shape`); for a Python rule
@@ -277,8 +273,8 @@ class Rule:
             shape_keyed = "shape" if not self.context else None
         judge_each = (_each_by_shape(judge, self._by_shape, by_format=shape_keyed == "shape and format")
                       if shape_keyed is not None else _each(judge))
-        object.__setattr__(self, "_judge", judge)
-        object.__setattr__(self, "_judge_each", judge_each)
+        force_setattr(self, "_judge", judge)
+        force_setattr(self, "_judge_each", judge_each)
         return judge
 
     def _value_paths(self, check: Check | None) -> set[str] | None:

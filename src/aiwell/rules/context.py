@@ -4,8 +4,9 @@ else unknown (an `Unresolved` value, so that a rule comparing it answers `unknow
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import Resource, Unresolved
@@ -16,8 +17,7 @@ CONTEXT_FIELD = "$context"
 (`field: $context.environment`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ContextValue:
+class ContextValue(Struct, frozen=True):
     """A context value for one resource and where it came from; `value` is `Unresolved` when nothing says."""
 
     value: str | Unresolved

@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 import math
 import re
-from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.model import MISSING, PathSteps, Unresolved, contains_unresolved, follow, lookup, path_steps
 from aiwell.model.resource import path_reader
@@ -37,8 +38,7 @@ class Truth(StrEnum):
     """A field the condition reads, or something on its path, is `Unresolved`."""
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
+class Outcome(Struct, frozen=True):
     """A condition's answer and why, in words a user reads in the result message."""
 
     truth: Truth
@@ -163,8 +163,7 @@ def values_read(readers: tuple[ValueReader, ...], document: Any) -> tuple[Any, .
 # -- evaluation scope --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Scope:
+class Scope(Struct, frozen=True):
     """What fields are read from: the resource document, and the array members a `count` is visiting."""
 
     document: Any
@@ -213,12 +212,15 @@ def _step(value: Any, path: str) -> Any:
 # -- conditions --------------------------------------------------------------------------------------------
 
 
-class Condition(ABC):
-    """A compiled condition."""
+class Condition(Struct, frozen=True, dict=True):
+    """A compiled condition.
 
-    @abstractmethod
+    Each kind keeps what it has worked out for the documents seen so far (`cached_property`, in the instance's
+    `__dict__`): that is not part of the condition, so its equality, hash and repr leave it out."""
+
     def evaluate(self, scope: Scope) -> Outcome:
         """The condition's answer for the document (and `count` members) in `scope`."""
+        raise NotImplementedError(f"{type(self).__name__} does not say how it is evaluated")
 
     def evaluate_document(self, document: Any) -> Outcome:
         """The condition's answer for one ARM-shaped document."""
@@ -249,12 +251,15 @@ class Condition(ABC):
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class AllOf(Condition):
+class AllOf(Condition, frozen=True):
     """`allOf: [...]`."""
 
     members: tuple[Condition, ...]
-    _memo: _Memo = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @cached_property
+    def _memo(self) -> _Memo:
+        """The combined outcome for each tuple of its members' outcomes (`_memoised`)."""
+        return {}
 
     def evaluate(self, scope: Scope) -> Outcome:
         return _memoised(self._memo, tuple([member.evaluate(scope) for member in self.members]), all_of)
@@ -273,12 +278,15 @@ class AllOf(Condition):
         return steps or None
 
 
-@dataclass(frozen=True, slots=True)
-class AnyOf(Condition):
+class AnyOf(Condition, frozen=True):
     """`anyOf: [...]`."""
 
     members: tuple[Condition, ...]
-    _memo: _Memo = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @cached_property
+    def _memo(self) -> _Memo:
+        """The combined outcome for each tuple of its members' outcomes (`_memoised`)."""
+        return {}
 
     def evaluate(self, scope: Scope) -> Outcome:
         return _memoised(self._memo, tuple([member.evaluate(scope) for member in self.members]), any_of)
@@ -296,12 +304,15 @@ class AnyOf(Condition):
         return next((steps for steps in (member.fix_steps() for member in self.members) if steps), None)
 
 
-@dataclass(frozen=True, slots=True)
-class Not(Condition):
+class Not(Condition, frozen=True):
     """`not: {...}`: swaps true and false, keeps missing and unknown."""
 
     member: Condition
-    _memo: _Memo = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    @cached_property
+    def _memo(self) -> _Memo:
+        """The combined outcome for each tuple of its members' outcomes (`_memoised`)."""
+        return {}
 
     def fields(self) -> set[str]:
         return self.member.fields()
@@ -332,8 +343,7 @@ def _swapped(outcomes: Iterable[Outcome]) -> Outcome:
     return Outcome(swapped, inner.reason)
 
 
-@dataclass(frozen=True, slots=True)
-class Operator:
+class Operator(Struct, frozen=True):
     """One comparison operator and its operand."""
 
     name: str
@@ -352,22 +362,25 @@ _SCALARS = (str, bool, int)
 """Types of values whose test outcome a `FieldTest` keeps: immutable, hashable and common in documents."""
 
 
-@dataclass(frozen=True, slots=True)
-class FieldTest(Condition):
+class FieldTest(Condition, frozen=True):
     """`field: <path>` (or `value: <literal>`) with one operator."""
 
     path: str | None
     literal: Any
     operator: Operator
-    _outcomes: dict[tuple[type, Any], Outcome] = field(default_factory=dict, init=False, repr=False, compare=False)
-    """The outcome for each scalar value tested so far: a review tests the same few values (`Enabled`, `true`) on
-    thousands of resources, and the outcome depends on the value alone."""
-    _steps: PathSteps | None = field(default=None, init=False, repr=False, compare=False)
-    """The path split into steps once, when it reads one value (no `[*]`)."""
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def _outcomes(self) -> dict[tuple[type, Any], Outcome]:
+        """The outcome for each scalar value tested so far: a review tests the same few values (`Enabled`, `true`)
+        on thousands of resources, and the outcome depends on the value alone."""
+        return {}
+
+    @cached_property
+    def _steps(self) -> PathSteps | None:
+        """The path split into steps once, when it reads one value (no `[*]`)."""
         if self.path is not None and "[*]" not in self.path and self.path.strip("."):
-            object.__setattr__(self, "_steps", path_steps(self.path))
+            return path_steps(self.path)
+        return None
 
     def fields(self) -> set[str]:
         return {self.path} if self.path is not None else set()
@@ -475,8 +488,7 @@ class FieldTest(Condition):
         return self.operator.test(actual)
 
 
-@dataclass(frozen=True, slots=True)
-class Count(Condition):
+class Count(Condition, frozen=True):
     """`count: {field: <path>[*], where: {...}}` with a numeric operator: how many members match."""
 
     path: str
@@ -728,8 +740,7 @@ def describe_unresolved(value: Unresolved) -> str:
 # -- compiling ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Compiler:
+class _Compiler(Struct, frozen=True):
     location: str
 
     def fail(self, where: str, message: str) -> ConditionError:

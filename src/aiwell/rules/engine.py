@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from aiwell.collector import collector_held
 from aiwell.graph import ResourceGraph
-from aiwell.model import Location, Resource, Result, Status, display_text, engine_result
+from aiwell.model import Location, Resource, Result, Status, display_text
 from aiwell.rules.base import Rule, rule_error
 from aiwell.rules.registry import load_registry
 
@@ -154,7 +154,7 @@ def _judge_rule(rule: Rule, matching: _Matching, graph: ResourceGraph, verdicts:
         judged = rule.judge_each(matching.resources, matching.shapes, graph)
     for (_, resource_id, resource_name, location, resource_type, label), (status, message) in zip(
             matching.subjects, judged, strict=True):
-        append(engine_result(info, status, resource_id, resource_type, resource_name, message, location, label))
+        append(Result(info, status, resource_id, resource_type, resource_name, message, location, input=label))
 
 
 def run_rules(resources: Sequence[Resource], graph: ResourceGraph, rules: Sequence[Rule], *,

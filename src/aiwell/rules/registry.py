@@ -17,9 +17,11 @@ import pkgutil
 import sys
 import tempfile
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct, field
+from msgspec.structs import force_setattr
 
 from aiwell.model import AIW000, DesignArea, Pillar, Severity, Status
 from aiwell.rules.base import PYTHON_CHECK, Doc, Rule, RuleDefinitionError, RuleLogic, rule_from_mapping
@@ -68,16 +70,16 @@ def _key(text: str) -> str:
     return text.strip().lower()
 
 
-@dataclass(frozen=True)
-class Registry:
+class Registry(Struct, frozen=True):
     """Every rule, sorted by id, found by id, name or alias (case-insensitive)."""
 
     rules: tuple[Rule, ...]
-    _index: dict[str, Rule] = field(init=False, repr=False, compare=False)
+    _index: dict[str, Rule] = field(default_factory=dict)
+    """Each rule by its lower-case id, name and aliases (made from `rules`)."""
 
     def __post_init__(self) -> None:
         ordered = tuple(sorted(self.rules, key=lambda item: item.id))
-        object.__setattr__(self, "rules", ordered)
+        force_setattr(self, "rules", ordered)
         index: dict[str, Rule] = {}
         for item in ordered:
             for key in (item.id, item.name, *item.aliases):
@@ -86,7 +88,7 @@ class Registry:
                     raise RuleDefinitionError(f"{item.origin}: rule {item.id}: {key!r} is already used by "
                                               f"{other.id} ({other.origin})")
                 index[_key(key)] = item
-        object.__setattr__(self, "_index", index)
+        force_setattr(self, "_index", index)
         self._check_moot_chains()
 
     def _check_moot_chains(self) -> None:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import fnmatch
 import functools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
 from pathlib import Path
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from aiwell.errors import ConfigError
 from aiwell.model import DesignArea, Pillar, Severity
@@ -84,8 +86,7 @@ def _is_category(selector: str) -> bool:
     return wanted in {p.value for p in Pillar} | {a.value for a in DesignArea} | {s.value for s in Severity}
 
 
-@dataclass(frozen=True, slots=True)
-class Selection:
+class Selection(Struct, frozen=True):
     """The rules a run uses, and what the selection had to say."""
 
     rules: tuple[Rule, ...]

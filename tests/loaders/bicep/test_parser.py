@@ -10,11 +10,12 @@ The expected trees are regenerated, after a deliberate change to the parser, wit
 
 from __future__ import annotations
 
-import dataclasses
 import sys
 from pathlib import Path
 
 import pytest
+from msgspec import Struct
+from msgspec.structs import fields as fields_of
 
 from aiwell.errors import ParseError
 from aiwell.loaders.bicep import parse_bicep
@@ -34,9 +35,9 @@ def _expected_path(snippet: Path) -> Path:
 def render(value: object, indent: int = 0) -> list[str]:
     """A syntax node as indented lines: `Kind @line[-end_line] field=scalar ...`, then node and tuple fields below."""
     pad = "  " * indent
-    if not dataclasses.is_dataclass(value):
+    if not isinstance(value, Struct):
         return [f"{pad}{value!r}"]
-    fields = [(field, getattr(value, field.name)) for field in dataclasses.fields(value)]
+    fields = [(field, getattr(value, field.name)) for field in fields_of(value)]
     shown = [(field.name, item) for field, item in fields if item != field.default]
     where = ""
     scalars: list[str] = []
@@ -46,7 +47,7 @@ def render(value: object, indent: int = 0) -> list[str]:
             where = f"@{item}"
         elif name == "end_line":
             where += f"-{item}"
-        elif dataclasses.is_dataclass(item) or (isinstance(item, tuple) and item):
+        elif isinstance(item, Struct) or (isinstance(item, tuple) and item):
             nested.append((name, item))
         else:
             scalars.append(f"{name}={item!r}")

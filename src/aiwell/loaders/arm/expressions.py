@@ -25,9 +25,10 @@ template is still reviewed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.errors import TemplateError
 from aiwell.loaders.arm.scope import MAX_ARRAY_LENGTH, RUNTIME_VALUE, CopyVariable, EvalScope, RuntimeObject, declared
@@ -58,45 +59,39 @@ _INPUT_FUNCTIONS = frozenset({
 # --- AST ----------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(Struct, frozen=True):
     """A node of a parsed expression; `text` is its source text, used in `Unresolved` values and messages."""
 
     text: str
 
 
-@dataclass(frozen=True, slots=True)
-class StringLiteral(Node):
+class StringLiteral(Node, frozen=True):
     """A quoted string, its `''` escapes undone."""
 
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class IntegerLiteral(Node):
+class IntegerLiteral(Node, frozen=True):
     """An integer."""
 
     value: int
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionCall(Node):
+class FunctionCall(Node, frozen=True):
     """A call; `name` is as written (`concat`, `myns.myFunc`)."""
 
     name: str
     args: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class PropertyAccess(Node):
+class PropertyAccess(Node, frozen=True):
     """`target.name`."""
 
     target: Node
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class IndexAccess(Node):
+class IndexAccess(Node, frozen=True):
     """`target[index]`."""
 
     target: Node
@@ -106,8 +101,7 @@ class IndexAccess(Node):
 # --- tokenizer ----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(Struct, frozen=True):
     kind: str  # "string", "integer", "identifier", or the punctuation itself: ( ) [ ] , .
     value: str | int
     start: int

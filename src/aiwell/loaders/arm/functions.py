@@ -40,10 +40,11 @@ import struct
 import urllib.parse
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from typing import Any, Literal
+
+from msgspec import Struct
 
 from aiwell.errors import TemplateError
 from aiwell.loaders.arm.expressions import (
@@ -76,8 +77,7 @@ unresolved (`deep`); only an argument that is itself unresolved does (`shallow`)
 (`own`); the function evaluates its own arguments (`lazy`)."""
 
 
-@dataclass(slots=True)
-class Call:
+class Call(Struct):
     """One call of a built-in function: its node, scope and evaluated arguments."""
 
     node: FunctionCall
@@ -136,8 +136,7 @@ class Call:
         return value
 
 
-@dataclass(frozen=True, slots=True)
-class LambdaValue:
+class LambdaValue(Struct, frozen=True):
     """A `lambda('x', body)`: parameter names, body and the scope it was written in."""
 
     parameters: tuple[str, ...]
@@ -152,8 +151,7 @@ class LambdaValue:
 Implementation = Callable[[Call], Any]
 
 
-@dataclass(frozen=True, slots=True)
-class ArmFunction:
+class ArmFunction(Struct, frozen=True):
     """A built-in function: implementation, argument counts and how it treats unresolved arguments."""
 
     name: str

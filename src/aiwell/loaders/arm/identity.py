@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.errors import TemplateError
 from aiwell.loaders.arm.expressions import (
@@ -38,8 +39,7 @@ from aiwell.loaders.arm.scope import EvalScope
 from aiwell.model.values import Unresolved
 
 
-@dataclass(frozen=True, slots=True)
-class Opaque:
+class Opaque(Struct, frozen=True):
     """A part of a string that can't be known offline, named by the text of what produces it."""
 
     text: str

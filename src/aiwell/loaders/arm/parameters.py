@@ -24,9 +24,10 @@ import glob
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.errors import TemplateError
 from aiwell.model import Unresolved
@@ -42,8 +43,7 @@ TEMPLATE_SUFFIXES = (".json", ".jsonc")
 _CONVENTIONAL_TEMPLATE_SUFFIXES = (*TEMPLATE_SUFFIXES, ".bicep")
 
 
-@dataclass(frozen=True, slots=True)
-class ParameterFile:
+class ParameterFile(Struct, frozen=True):
     """A parsed parameter file."""
 
     path: Path

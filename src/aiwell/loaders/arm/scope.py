@@ -8,8 +8,9 @@ notes, so the limits hold for the whole deployment and every warning reaches the
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct, field
 
 from aiwell.errors import TemplateError
 from aiwell.model.values import Unresolved
@@ -30,8 +31,7 @@ MAX_DEPTH = 100
 """Deepest nesting of expressions, values, variables and user-defined function calls."""
 
 
-@dataclass(frozen=True)
-class DeploymentContext:
+class DeploymentContext(Struct, frozen=True):
     """Where a deployment goes: placeholders that are consistent across a run.
 
     The defaults are documented placeholders: they make ids and names deterministic without pretending to know
@@ -162,8 +162,7 @@ class NestedDeployment:
         return result
 
 
-@dataclass
-class _Shared:
+class _Shared(Struct):
     """State every scope derived from one root shares."""
 
     steps: int = 0
@@ -416,8 +415,7 @@ class EvalScope:
             shared.depth -= 1
 
 
-@dataclass(frozen=True)
-class CopyVariable:
+class CopyVariable(Struct, frozen=True):
     """A variable defined by the top-level `copy` array of `variables`: `count` copies of `input`."""
 
     name: str

@@ -33,14 +33,15 @@ nested deployments too deep) raises `TemplateError`, with the line of the resour
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from aiwell.errors import InputError, TemplateError
 from aiwell.loaders.arm.expressions import MAX_COPY_COUNT, copy_count, copy_loop, evaluate_value, lookup_key
@@ -90,8 +91,7 @@ def is_template(value: Any) -> bool:
     return isinstance(value.get("resources"), (list, dict)) and "contentVersion" in value
 
 
-@dataclass(slots=True)
-class TemplateExpansion:
+class TemplateExpansion(Struct):
     """What one deployment of a template yields."""
 
     resources: list[Resource]
@@ -106,8 +106,7 @@ class TemplateExpansion:
     uses the template as a module reads as `module.outputs.x`."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Target:
+class _Target(Struct, frozen=True):
     """Where a deployment's resources go: the id prefix of its scope."""
 
     kind: str
@@ -167,12 +166,12 @@ class _Target:
         if self.unknown is not None:
             unknown = Unresolved(self.unknown.expression, self.unknown.reason)
             changes.update(subscription_id=unknown, resource_group=unknown, management_group=unknown)
-            return dataclasses.replace(base, **changes)
+            return replace(base, **changes)
         for key in ("subscription_id", "resource_group", "management_group"):
             value = getattr(self, key)
             if isinstance(value, Unresolved) or (isinstance(value, str) and value):
                 changes[key] = value
-        return dataclasses.replace(base, **changes)
+        return replace(base, **changes)
 
 
 @functools.lru_cache(maxsize=256)
@@ -198,16 +197,16 @@ def _scope_target(scope: str, parent: _Target) -> _Target:
     """
     text = scope.strip()
     if text.rstrip("/") == "":
-        return dataclasses.replace(parent, kind="tenant")
+        return replace(parent, kind="tenant")
     group = _MANAGEMENT_GROUP_SCOPE.fullmatch(text.rstrip("/"))
     if group is not None:
-        return dataclasses.replace(parent, kind="managementGroup", management_group=group.group(1) or group.group(2))
+        return replace(parent, kind="managementGroup", management_group=group.group(1) or group.group(2))
     subscription = _SUBSCRIPTION_SCOPE.fullmatch(text.rstrip("/"))
     if subscription is not None:
         sub, resource_group = subscription.group(1), subscription.group(2)
         if resource_group is None:
-            return dataclasses.replace(parent, kind="subscription", subscription_id=sub)
-        return dataclasses.replace(parent, kind="resourceGroup", subscription_id=sub, resource_group=resource_group)
+            return replace(parent, kind="subscription", subscription_id=sub)
+        return replace(parent, kind="resourceGroup", subscription_id=sub, resource_group=resource_group)
     return parent
 
 
@@ -337,8 +336,7 @@ class _LinkedTemplateError(TemplateError):
     """An error inside a linked template, already located; not wrapped again by the templates linking it."""
 
 
-@dataclass(frozen=True, slots=True)
-class _Frame:
+class _Frame(Struct, frozen=True):
     """One template being expanded: the file it lives in, its document, its scope and target."""
 
     document: JsonDocument
@@ -359,16 +357,14 @@ class _Frame:
         return declarations
 
 
-@dataclass(slots=True)
-class _Parent:
+class _Parent(Struct):
     """What a nested child resource inherits from its parent."""
 
     type: str
     name: str | Unresolved
 
 
-@dataclass(slots=True)
-class _Entries:
+class _Entries(Struct):
     """The resources of one template expanded in one deployment, by position: expanded in order, or earlier when
     `reference()` asks for one; each position's resources are reported in template order."""
 
@@ -380,8 +376,7 @@ class _Entries:
     """The resources each position yields; None while it is being expanded."""
 
 
-@dataclass(slots=True)
-class _Record:
+class _Record(Struct):
     """A resource instance expanded in a deployment: what `reference()` of it returns."""
 
     instance: str
@@ -408,8 +403,7 @@ class _Record:
 _NOT_IN_REFERENCE = frozenset({"dependson", "comments", "properties", "id", "name", "type"})
 
 
-@dataclass(slots=True)
-class _Header:
+class _Header(Struct):
     """One instance a template declares (a copy, a nested child), known before it is expanded: enough to tell
     which id, name or symbol names it."""
 
@@ -1007,7 +1001,7 @@ class _Expander:
         target = frame.target
         scope = _field(body, "scope")
         if isinstance(scope, Unresolved):
-            return dataclasses.replace(target, unknown=Unresolved(
+            return replace(target, unknown=Unresolved(
                 scope.expression, f"the scope of the deployment is unresolved: {scope.reason}"))
         if isinstance(scope, str) and scope:
             target = _scope_target(scope, target)
@@ -1015,9 +1009,9 @@ class _Expander:
         subscription = _field(body, "subscriptionId")
         if subscription is not None:
             kind = "subscription" if target.kind in ("managementGroup", "tenant") else target.kind
-            target = dataclasses.replace(target, kind=kind, subscription_id=subscription)
+            target = replace(target, kind=kind, subscription_id=subscription)
         if group is not None:
-            target = dataclasses.replace(target, kind="resourceGroup", resource_group=group)
+            target = replace(target, kind="resourceGroup", resource_group=group)
         return target
 
     def _inner_context(self, body: dict[str, Any], target: _Target, instance: str) -> DeploymentContext:
@@ -1028,12 +1022,12 @@ class _Expander:
         if not isinstance(location, str) or not location:
             reason = location.reason if isinstance(location, Unresolved) else "the deployment declares none"
             location = Unresolved(f"{instance}.location", f"the deployment's location is unresolved: {reason}")
-        context = dataclasses.replace(context, deployment_location=location)
+        context = replace(context, deployment_location=location)
         name = _field(body, "name")
         if isinstance(name, str) and name:
-            return dataclasses.replace(context, deployment_name=name.rsplit("/", 1)[-1])
+            return replace(context, deployment_name=name.rsplit("/", 1)[-1])
         reason = name.reason if isinstance(name, Unresolved) else "it is not a string"
-        return dataclasses.replace(context, deployment_name=Unresolved(
+        return replace(context, deployment_name=Unresolved(
             f"{instance}.name", f"the deployment's name is unresolved: {reason}"))
 
     def _inner_scope(self, template: dict[str, Any], properties: dict[str, Any], frame: _Frame,
@@ -1102,8 +1096,7 @@ class _Expander:
         return document
 
 
-@dataclass(frozen=True, slots=True)
-class _NestedName:
+class _NestedName(Struct, frozen=True):
     """How `reference()` may name a nested deployment: its id, its name and (languageVersion 2.0) its symbol."""
 
     resource_id: str | Unresolved
@@ -1246,7 +1239,7 @@ def expand_template(document: JsonDocument, *, parameters: Mapping[str, Any] | N
     context = context or DeploymentContext()
     target = _target_for_schema(template, context)
     # The template's `$schema` says where it deploys: resourceId(), resourceGroup() and deployment() follow it.
-    context = dataclasses.replace(context, deployment_scope=target.kind)
+    context = replace(context, deployment_scope=target.kind)
     expander = _Expander(root=root, context=context, top_file=Path(document.path), input_label=input_label)
     try:
         scope = expander.new_scope(template, _with_configured(template, parameters or {}, context), context,

@@ -10,8 +10,9 @@ import os
 import shutil
 import signal
 import subprocess
-from dataclasses import replace
 from pathlib import Path
+
+from msgspec.structs import replace
 
 from aiwell.errors import InputError, TemplateError, UsageError
 from aiwell.loaders.arm.scope import DeploymentContext

@@ -50,11 +50,12 @@ import json
 import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from aiwell.errors import InputError, TemplateError
 from aiwell.loaders.arm.expressions import FunctionCall as ArmCall
@@ -113,8 +114,7 @@ def _runtime(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True, slots=True)
-class _Locals:
+class _Locals(Struct, frozen=True):
     """Names bound inside an expression: loop variables, lambda parameters, function parameters."""
 
     values: Mapping[str, Any] = field(default_factory=dict)
@@ -127,30 +127,28 @@ class _Locals:
         return _Locals({**self.values, **names}, self.function, self.enclosing)
 
 
-class _BicepLambda(LambdaValue):
-    """A Bicep lambda (`x => body`), callable by the ARM library's `map`, `filter`, `reduce`, `sort`, ..."""
+class _BicepLambda(LambdaValue, frozen=True):
+    """A Bicep lambda (`x => body`), callable by the ARM library's `map`, `filter`, `reduce`, `sort`, ...
+    (`bicep_lambda` makes one)."""
 
-    __slots__ = ("file", "node", "local")
     file: _File
     node: s.Lambda
     local: _Locals
-
-    def __init__(self, file: _File, node: s.Lambda, local: _Locals) -> None:
-        super().__init__(tuple(node.params), ArmString(_text(node), ""), file.scope)
-        object.__setattr__(self, "file", file)
-        object.__setattr__(self, "node", node)
-        object.__setattr__(self, "local", local)
 
     def __call__(self, *values: Any) -> Any:
         bindings = dict(zip(self.node.params, values, strict=False))
         return self.file.eval(self.node.body, self.local.bind(bindings))
 
 
+def bicep_lambda(file: _File, node: s.Lambda, local: _Locals) -> _BicepLambda:
+    """The lambda `node` written in `file`, with the local names it sees."""
+    return _BicepLambda(tuple(node.params), ArmString(_text(node), ""), file.scope, file, node, local)
+
+
 # --- the evaluation of one input -------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class BicepEvaluation:
+class BicepEvaluation(Struct):
     """What one deployment of a Bicep file yields."""
 
     resources: list[Resource]
@@ -163,8 +161,7 @@ class BicepEvaluation:
     """Local modules that could not be read: the deployment can't be built as written (AIW000)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ModuleNotRead:
+class ModuleNotRead(Struct, frozen=True):
     """A local module the deployment needs but aiwell could not read (missing, outside the reviewed tree, not a
     regular file). Bicep refuses to build a file whose local module is missing, so this is a part of the input
     that is not analysed, not merely a part that is not reviewed."""
@@ -506,7 +503,7 @@ class _File:
         if isinstance(expr, s.Ternary):
             return self._ternary(expr, local)
         if isinstance(expr, s.Lambda):
-            return _BicepLambda(self, expr, local)
+            return bicep_lambda(self, expr, local)
         if isinstance(expr, s.NonNull):
             return self.eval(expr.expr, local)
         if isinstance(expr, s.ForExpr):
@@ -1186,8 +1183,7 @@ _SPECIAL: dict[str, Callable[[_File, list[Any], str], Any]] = {
 # --- resources and modules -------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Namespace:
+class _Namespace(Struct):
     """An `import * as ns` alias: `ns.x` reads the imported file's variable `x`."""
 
     file: _File
@@ -1798,8 +1794,7 @@ class _Instance:
         return resource
 
 
-@dataclass(slots=True)
-class _Outputs:
+class _Outputs(Struct):
     """`module.outputs`: read one output at a time, evaluated in the module's file."""
 
     module: _Instance

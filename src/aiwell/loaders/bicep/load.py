@@ -9,9 +9,11 @@ local module cache.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from aiwell.errors import InputError, TemplateError
 from aiwell.loaders.arm.scope import DeploymentContext
@@ -24,8 +26,7 @@ from aiwell.loaders.jsonc import load_json, read_text
 from aiwell.model import InputRecord, InputStatus, Resource, SourceFormat
 
 
-@dataclass(slots=True)
-class BicepLoad:
+class BicepLoad(Struct):
     """What one deployment of a Bicep file yields."""
 
     resources: list[Resource]

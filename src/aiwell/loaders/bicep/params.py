@@ -16,9 +16,10 @@ as ARM converts it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.errors import TemplateError
 from aiwell.loaders.arm.parameters import read_parameter_file
@@ -35,8 +36,7 @@ MAX_EXTENDS_DEPTH = 10
 """`.bicepparam` files extending each other deeper than this are refused (a file that extends itself)."""
 
 
-@dataclass(frozen=True, slots=True)
-class BicepParameters:
+class BicepParameters(Struct, frozen=True):
     """The parameter values a parameter file gives a Bicep file."""
 
     path: Path

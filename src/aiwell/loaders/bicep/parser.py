@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass, replace
 from functools import cache, lru_cache
 from importlib.resources import files
 from typing import Any
@@ -19,6 +18,8 @@ from typing import Any
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedInput, UnexpectedToken
 from lark.lexer import Lexer, LexerState
+from msgspec import Struct
+from msgspec.structs import replace
 
 from aiwell.errors import ParseError
 from aiwell.loaders.bicep import syntax as s
@@ -304,8 +305,7 @@ class _Tokens:
 # --- from lark's tree to the syntax tree -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Filter:
+class _Filter(Struct, frozen=True):
     """The `if (condition) body` tail of a filtered `for` expression, before it joins its ForExpr."""
 
     condition: s.Expr

@@ -24,9 +24,10 @@ The cached `main.json` is the compiled ARM template; the Bicep loader expands it
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from aiwell.errors import InputError
 from aiwell.loaders.files import within
@@ -38,8 +39,7 @@ _BUILT_IN_BR_ALIASES = {"public": {"registry": "mcr.microsoft.com", "modulePath"
 _MAX_TAG_LENGTH = 128
 
 
-@dataclass(slots=True)
-class ModuleCache:
+class ModuleCache(Struct):
     """Where the external modules of one Bicep file are looked up: the cache root and the module aliases."""
 
     root: Path | None
@@ -49,8 +49,7 @@ class ModuleCache:
     notes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True, slots=True)
-class CachedModule:
+class CachedModule(Struct, frozen=True):
     """Where a module reference lives in the cache, or why it can't be looked up."""
 
     path: Path | None

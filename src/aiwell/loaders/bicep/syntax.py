@@ -1,8 +1,9 @@
 """The Bicep syntax tree the parser produces and the evaluator walks.
 
-Every node is a frozen dataclass with the 1-based source `line` where it starts; statements also carry `end_line`.
-Sequences are tuples so that nodes are immutable and hashable. The tree keeps what evaluation needs and no layout:
-comments, newlines and `#disable-next-line` directives are gone, parentheses are implied by the tree's shape.
+Every node is a frozen `msgspec.Struct` with the 1-based source `line` where it starts; statements also carry
+`end_line`. Sequences are tuples so that nodes are immutable and hashable. The tree keeps what evaluation needs and
+no layout: comments, newlines and `#disable-next-line` directives are gone, parentheses are implied by the tree's
+shape.
 
 Types are kept shallow (`TypeExpr`): the evaluator mostly ignores them, the parser only has to accept them.
 
@@ -13,52 +14,46 @@ therefore arrives as `MethodCall(Identifier('ns'), ...)`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 # --- expressions -----------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class StringLit:
+class StringLit(Struct, frozen=True):
     """A string without interpolation: `'abc'`, or a multi-line `'''...'''` string. Escapes already decoded."""
 
     line: int
     value: str
 
 
-@dataclass(frozen=True, slots=True)
-class InterpolatedString:
+class InterpolatedString(Struct, frozen=True):
     """`'a${b}c'`: literal text parts (escapes decoded) and the expressions between them, in order."""
 
     line: int
     parts: tuple[str | Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class IntLit:
+class IntLit(Struct, frozen=True):
     """An integer literal (Bicep has no floating-point literals)."""
 
     line: int
     value: int
 
 
-@dataclass(frozen=True, slots=True)
-class BoolLit:
+class BoolLit(Struct, frozen=True):
     """`true` or `false`."""
 
     line: int
     value: bool
 
 
-@dataclass(frozen=True, slots=True)
-class NullLit:
+class NullLit(Struct, frozen=True):
     """`null`."""
 
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Decorator:
+class Decorator(Struct, frozen=True):
     """`@name(args)` or `@ns.name(args)` before a declaration, an object property or a type member."""
 
     line: int
@@ -67,8 +62,7 @@ class Decorator:
     args: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectProperty:
+class ObjectProperty(Struct, frozen=True):
     """`key: value` in an object. `key` is a `str` for an identifier or a plain string key, an `Expr` when the key is
     an interpolated string."""
 
@@ -78,16 +72,14 @@ class ObjectProperty:
     decorators: tuple[Decorator, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Spread:
+class Spread(Struct, frozen=True):
     """`...expr` in an object or an array."""
 
     line: int
     expr: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectExpr:
+class ObjectExpr(Struct, frozen=True):
     """`{ ... }`. `entries` keep source order; a `Resource` entry is a child resource declared inside a resource
     body (`resource child 'type' = {...}`), which is not a property of the object."""
 
@@ -105,24 +97,21 @@ class ObjectExpr:
         return tuple(entry for entry in self.entries if isinstance(entry, Resource))
 
 
-@dataclass(frozen=True, slots=True)
-class ArrayExpr:
+class ArrayExpr(Struct, frozen=True):
     """`[ ... ]`: items one per line or comma-separated."""
 
     line: int
     items: tuple[Expr | Spread, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Identifier:
+class Identifier(Struct, frozen=True):
     """A reference to a symbol: a parameter, variable, resource, module, loop variable, lambda parameter, ..."""
 
     line: int
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class PropertyAccess:
+class PropertyAccess(Struct, frozen=True):
     """`obj.name`, or `obj.?name` when `safe`."""
 
     line: int
@@ -131,8 +120,7 @@ class PropertyAccess:
     safe: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class IndexAccess:
+class IndexAccess(Struct, frozen=True):
     """`obj[index]`, or `obj[?index]` when `safe`; `from_end` for `obj[^index]` (counted from the end, `[^1]` is the
     last item)."""
 
@@ -143,8 +131,7 @@ class IndexAccess:
     from_end: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class NestedResourceAccess:
+class NestedResourceAccess(Struct, frozen=True):
     """`parent::child`: a child resource declared inside `parent`'s body (`account::deployment.name`)."""
 
     line: int
@@ -152,8 +139,7 @@ class NestedResourceAccess:
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionCall:
+class FunctionCall(Struct, frozen=True):
     """`name(args)`; `namespace` is `az` or `sys` for `az.resourceGroup()` / `sys.concat(...)`, else None."""
 
     line: int
@@ -162,8 +148,7 @@ class FunctionCall:
     args: tuple[Expr, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class MethodCall:
+class MethodCall(Struct, frozen=True):
     """`obj.name(args)`: a resource function (`vault.getSecret('x')`, `account.listKeys()`) or a function reached
     through an import alias (`ns.helper()`); `safe` for `obj.?name(args)`."""
 
@@ -174,8 +159,7 @@ class MethodCall:
     safe: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class UnaryOp:
+class UnaryOp(Struct, frozen=True):
     """Prefix `!` (not) or `-` (negation)."""
 
     line: int
@@ -183,8 +167,7 @@ class UnaryOp:
     operand: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class BinaryOp:
+class BinaryOp(Struct, frozen=True):
     """`left op right`; `op` is one of `+ - * / % == != =~ !~ < <= > >= && || ??`."""
 
     line: int
@@ -193,8 +176,7 @@ class BinaryOp:
     right: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class Ternary:
+class Ternary(Struct, frozen=True):
     """`condition ? if_true : if_false` (either part may sit on the next line)."""
 
     line: int
@@ -203,8 +185,7 @@ class Ternary:
     if_false: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class Lambda:
+class Lambda(Struct, frozen=True):
     """`x => body`, `(x, y) => body`. Parameter types, when written, are dropped."""
 
     line: int
@@ -212,16 +193,14 @@ class Lambda:
     body: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class NonNull:
+class NonNull(Struct, frozen=True):
     """Postfix `expr!`: asserts the value is not null."""
 
     line: int
     expr: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class ForExpr:
+class ForExpr(Struct, frozen=True):
     """`[for item in iterable: body]`, `[for (item, index) in iterable: body]`, or with a filter
     `[for item in iterable: if (condition) body]`. `item` is None only for the rare `[for (, i) in ...]`."""
 
@@ -233,8 +212,7 @@ class ForExpr:
     condition: Expr | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class IfExpr:
+class IfExpr(Struct, frozen=True):
     """`if (condition) body`: the conditional body of a resource, module or (in Bicep) nested resource."""
 
     line: int
@@ -268,8 +246,7 @@ Expr = (
 # --- types (accepted, modelled shallowly) ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TypeRef:
+class TypeRef(Struct, frozen=True):
     """A named type: `string`, `int`, `object`, a user-defined type, `ns.someType`; `args` for parameterised types
     such as `resourceInput<'Microsoft.X/y@2024-01-01'>` (the arguments are literal types or type expressions)."""
 
@@ -278,48 +255,42 @@ class TypeRef:
     args: tuple[TypeExpr, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class LiteralType:
+class LiteralType(Struct, frozen=True):
     """A literal used as a type: `'Standard'`, `1`, `true`, `-1`, `null`."""
 
     line: int
     value: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class NullableType:
+class NullableType(Struct, frozen=True):
     """`T?`."""
 
     line: int
     inner: TypeExpr
 
 
-@dataclass(frozen=True, slots=True)
-class ArrayType:
+class ArrayType(Struct, frozen=True):
     """`T[]`."""
 
     line: int
     item: TypeExpr
 
 
-@dataclass(frozen=True, slots=True)
-class UnionType:
+class UnionType(Struct, frozen=True):
     """`A | B | C` (usually literal types)."""
 
     line: int
     members: tuple[TypeExpr, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class TupleType:
+class TupleType(Struct, frozen=True):
     """`[A, B]` as a type."""
 
     line: int
     items: tuple[TypeExpr, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectTypeProperty:
+class ObjectTypeProperty(Struct, frozen=True):
     """`name: T` (or `'quoted name': T`) in an object type; `*: T` gives `name='*'` (additional properties)."""
 
     line: int
@@ -328,24 +299,21 @@ class ObjectTypeProperty:
     decorators: tuple[Decorator, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectType:
+class ObjectType(Struct, frozen=True):
     """`{ name: T ... }` as a type."""
 
     line: int
     properties: tuple[ObjectTypeProperty, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceTypeRef:
+class ResourceTypeRef(Struct, frozen=True):
     """`resource 'Ns/type@api'` as a parameter or output type (older syntax for resource-typed values)."""
 
     line: int
     type_string: str
 
 
-@dataclass(frozen=True, slots=True)
-class TypeAccess:
+class TypeAccess(Struct, frozen=True):
     """`T.name`, `T[*]`, `T[0]`, `T.*`: a part of another type; `member` is the name, `'*'` or the index as text."""
 
     line: int
@@ -368,8 +336,7 @@ TypeExpr = (
 # --- statements ------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class TargetScope:
+class TargetScope(Struct, frozen=True):
     """`targetScope = 'subscription'`."""
 
     line: int
@@ -377,8 +344,7 @@ class TargetScope:
     value: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class Metadata:
+class Metadata(Struct, frozen=True):
     """`metadata name = value`."""
 
     line: int
@@ -387,8 +353,7 @@ class Metadata:
     value: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class Param:
+class Param(Struct, frozen=True):
     """`param name type = default` in a `.bicep` file."""
 
     line: int
@@ -399,8 +364,7 @@ class Param:
     decorators: tuple[Decorator, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ParamAssignment:
+class ParamAssignment(Struct, frozen=True):
     """`param name = value` in a `.bicepparam` file."""
 
     line: int
@@ -409,8 +373,7 @@ class ParamAssignment:
     value: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class Using:
+class Using(Struct, frozen=True):
     """`using './main.bicep'` in a `.bicepparam` file; `path` is None for `using none`. `config` holds a `with {..}`
     clause when present."""
 
@@ -420,8 +383,7 @@ class Using:
     config: Expr | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Extends:
+class Extends(Struct, frozen=True):
     """`extends './base.bicepparam'` in a `.bicepparam` file."""
 
     line: int
@@ -429,8 +391,7 @@ class Extends:
     path: str
 
 
-@dataclass(frozen=True, slots=True)
-class Var:
+class Var(Struct, frozen=True):
     """`var name = value` (or the typed `var name type = value`)."""
 
     line: int
@@ -441,8 +402,7 @@ class Var:
     type: TypeExpr | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Resource:
+class Resource(Struct, frozen=True):
     """`resource name 'Ns/type@api' [existing] = body`; `body` is an `ObjectExpr`, an `IfExpr` or a `ForExpr`.
     Also used for a child resource declared inside a parent's body (see `ObjectExpr.entries`), whose
     `type_string` may then be the short child type (`'deployments'`) or a full one."""
@@ -456,8 +416,7 @@ class Resource:
     decorators: tuple[Decorator, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Module:
+class Module(Struct, frozen=True):
     """`module name 'path' = body`; `path_string` is the local path or registry reference (`br:`, `br/alias:`,
     `ts:`) as written; `body` is an `ObjectExpr`, an `IfExpr` or a `ForExpr`."""
 
@@ -469,8 +428,7 @@ class Module:
     decorators: tuple[Decorator, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Output:
+class Output(Struct, frozen=True):
     """`output name type = value`."""
 
     line: int
@@ -481,8 +439,7 @@ class Output:
     decorators: tuple[Decorator, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class TypeDecl:
+class TypeDecl(Struct, frozen=True):
     """`type name = T`."""
 
     line: int
@@ -492,8 +449,7 @@ class TypeDecl:
     decorators: tuple[Decorator, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionParam:
+class FunctionParam(Struct, frozen=True):
     """One parameter of a user-defined function."""
 
     line: int
@@ -501,8 +457,7 @@ class FunctionParam:
     type: TypeExpr
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionDecl:
+class FunctionDecl(Struct, frozen=True):
     """`func name(params) returnType => body`."""
 
     line: int
@@ -514,8 +469,7 @@ class FunctionDecl:
     decorators: tuple[Decorator, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class ImportedSymbol:
+class ImportedSymbol(Struct, frozen=True):
     """`name` or `name as alias` inside `import {...} from '...'`."""
 
     line: int
@@ -523,8 +477,7 @@ class ImportedSymbol:
     alias: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Import:
+class Import(Struct, frozen=True):
     """A compile-time import: `import {a, b as c} from './x.bicep'` (`symbols`) or `import * as ns from './x.bicep'`
     (`wildcard_alias`). The older extension form `import 'az@1.0.0' [with {...}] [as alias]` gives neither symbols
     nor a wildcard: `path` is the extension spec, `config` the `with` object, `alias` the `as` name."""
@@ -539,8 +492,7 @@ class Import:
     decorators: tuple[Decorator, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Extension:
+class Extension(Struct, frozen=True):
     """`extension name` / `extension 'br:...' with {...} as alias`; `keyword` is `extension` or the older
     `provider`. `spec` is the identifier or the string as written."""
 
@@ -553,8 +505,7 @@ class Extension:
     decorators: tuple[Decorator, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class Assert:
+class Assert(Struct, frozen=True):
     """`assert name = condition` (experimental Bicep feature; accepted so the file parses)."""
 
     line: int
@@ -563,8 +514,7 @@ class Assert:
     condition: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class BicepTest:
+class BicepTest(Struct, frozen=True):
     """`test name 'path' = {...}` (experimental Bicep test framework; accepted so the file parses)."""
 
     line: int
@@ -574,8 +524,7 @@ class BicepTest:
     body: Expr
 
 
-@dataclass(frozen=True, slots=True)
-class ExtensionConfig:
+class ExtensionConfig(Struct, frozen=True):
     """`extensionConfig name with {...}` in a `.bicepparam` file: configuration for an extension of the template."""
 
     line: int
@@ -605,8 +554,7 @@ Statement = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class Program:
+class Program(Struct, frozen=True):
     """A whole `.bicep` or `.bicepparam` file: its statements in source order."""
 
     path: str | None

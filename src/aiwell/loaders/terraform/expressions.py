@@ -31,12 +31,12 @@ import math
 import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import re2
 import yaml
+from msgspec import Struct, field
 
 from aiwell.errors import ParseError
 from aiwell.loaders.files import read_file_text, within
@@ -102,8 +102,7 @@ class BudgetExceeded(Exception):
     """
 
 
-@dataclass(slots=True)
-class ResourceInstance:
+class ResourceInstance(Struct):
     """One instance of a resource, data source or module, as another expression sees it.
 
     Attributes given in its block (evaluated) are known; others are computed by the provider and `Unresolved`,
@@ -130,8 +129,7 @@ Resolver = Callable[[str, list[str], Node], tuple[Any, int]]
 many of the attribute names it consumed. Raises `EvalError` for a name that doesn't exist."""
 
 
-@dataclass(slots=True)
-class Budget:
+class Budget(Struct):
     """State shared by every scope of one load: the work budget and the notes."""
 
     notes: list[str] = field(default_factory=list)
@@ -159,8 +157,7 @@ class Budget:
                                  "text")
 
 
-@dataclass(slots=True)
-class Scope:
+class Scope(Struct):
     """Everything an expression can see."""
 
     resolve: Resolver
@@ -335,8 +332,7 @@ def _conditional(node: Conditional, scope: Scope) -> Any:
     return evaluate(node.then_expr if to_bool(condition) else node.else_expr, scope)
 
 
-@dataclass(frozen=True, slots=True)
-class _Failed:
+class _Failed(Struct, frozen=True):
     reason: str
 
 
@@ -480,8 +476,7 @@ def _render_parts(parts: Iterable[TemplatePart], scope: Scope) -> str:
     return "".join(out.pieces)
 
 
-@dataclass(slots=True)
-class _Text:
+class _Text(Struct):
     """Text being built, with its length kept so the limit is checked as it grows."""
 
     pieces: list[str] = field(default_factory=list)
@@ -710,8 +705,7 @@ def _render_value(value: Any) -> str:
 # --- functions ------------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class FunctionCall:
+class FunctionCall(Struct):
     """What a function implementation gets besides its arguments."""
 
     node: Call
@@ -721,8 +715,7 @@ class FunctionCall:
 Implementation = Callable[[list[Any], FunctionCall], Any]
 
 
-@dataclass(frozen=True, slots=True)
-class TfFunction:
+class TfFunction(Struct, frozen=True):
     """One function of the library.
 
     `deep`: any `Unresolved` inside an argument makes the result `Unresolved` (the function reads the contents);

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 from typing import Literal as TypingLiteral
+
+from msgspec import Struct, field
 
 from aiwell.errors import ParseError
 from aiwell.model import Unresolved
@@ -34,29 +35,25 @@ from aiwell.model import Unresolved
 # --- expression nodes -----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
+class Node(Struct, frozen=True):
     """Base of every expression node; `line` is where it starts in its file."""
 
     line: int
 
 
-@dataclass(frozen=True, slots=True)
-class Literal(Node):
+class Literal(Node, frozen=True):
     """A number, string without interpolation, `true`, `false` or `null`."""
 
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
-class Interpolation:
+class Interpolation(Struct, frozen=True):
     """`${expr}` inside a template."""
 
     expr: Node
 
 
-@dataclass(frozen=True, slots=True)
-class IfDirective:
+class IfDirective(Struct, frozen=True):
     """`%{ if cond }...%{ else }...%{ endif }` inside a template."""
 
     condition: Node
@@ -64,8 +61,7 @@ class IfDirective:
     else_parts: tuple[TemplatePart, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ForDirective:
+class ForDirective(Struct, frozen=True):
     """`%{ for k, v in coll }...%{ endfor }` inside a template."""
 
     key_var: str | None
@@ -77,46 +73,40 @@ class ForDirective:
 TemplatePart = str | Interpolation | IfDirective | ForDirective
 
 
-@dataclass(frozen=True, slots=True)
-class Template(Node):
+class Template(Node, frozen=True):
     """A string with interpolations or directives (quoted or heredoc)."""
 
     parts: tuple[TemplatePart, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Variable(Node):
+class Variable(Node, frozen=True):
     """A root name: `var`, `local`, `count`, `each`, a resource type, a `for` variable."""
 
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class GetAttr(Node):
+class GetAttr(Node, frozen=True):
     """`obj.name`."""
 
     obj: Node
     name: str
 
 
-@dataclass(frozen=True, slots=True)
-class Index(Node):
+class Index(Node, frozen=True):
     """`obj[key]` or `obj.0`."""
 
     obj: Node
     key: Node
 
 
-@dataclass(frozen=True, slots=True)
-class Splat(Node):
+class Splat(Node, frozen=True):
     """`obj[*].a.b` or `obj.*.a`: `steps` (attribute names or index nodes) apply to each element."""
 
     obj: Node
     steps: tuple[str | Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Call(Node):
+class Call(Node, frozen=True):
     """`name(args...)`; `expand_last` for a trailing `...`."""
 
     name: str
@@ -124,22 +114,19 @@ class Call(Node):
     expand_last: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class TupleExpr(Node):
+class TupleExpr(Node, frozen=True):
     """`[a, b]`."""
 
     items: tuple[Node, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class ObjectExpr(Node):
+class ObjectExpr(Node, frozen=True):
     """`{k = v, ...}`; a bare identifier key is a string literal."""
 
     items: tuple[tuple[Node, Node], ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Conditional(Node):
+class Conditional(Node, frozen=True):
     """`cond ? a : b`."""
 
     condition: Node
@@ -147,8 +134,7 @@ class Conditional(Node):
     else_expr: Node
 
 
-@dataclass(frozen=True, slots=True)
-class Binary(Node):
+class Binary(Node, frozen=True):
     """`a op b`."""
 
     op: str
@@ -156,16 +142,14 @@ class Binary(Node):
     right: Node
 
 
-@dataclass(frozen=True, slots=True)
-class Unary(Node):
+class Unary(Node, frozen=True):
     """`-a` or `!a`."""
 
     op: str
     operand: Node
 
 
-@dataclass(frozen=True, slots=True)
-class ForExpr(Node):
+class ForExpr(Node, frozen=True):
     """`[for k, v in coll : value if cond]` or `{for k, v in coll : key => value... if cond}`."""
 
     key_var: str | None
@@ -181,8 +165,7 @@ class ForExpr(Node):
 # --- bodies ---------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Attribute:
+class Attribute(Struct, frozen=True):
     """`name = expr` in a body."""
 
     name: str
@@ -190,16 +173,14 @@ class Attribute:
     line: int
 
 
-@dataclass(slots=True)
-class Body:
+class Body(Struct):
     """The attributes and nested blocks of a file or block, in source order."""
 
     attributes: dict[str, Attribute] = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)
 
 
-@dataclass(slots=True)
-class Block:
+class Block(Struct):
     """`type "label" ... { body }` with its first and last line."""
 
     type: str
@@ -209,8 +190,7 @@ class Block:
     end_line: int
 
 
-@dataclass(slots=True)
-class HclFile:
+class HclFile(Struct):
     """One parsed `.tf` or `.tfvars` file."""
 
     path: str
@@ -380,8 +360,7 @@ def number_literal(text: str, line: int) -> Literal:
 # --- templates ------------------------------------------------------------------------------------------------
 
 
-@dataclass(slots=True)
-class Sequence:
+class Sequence(Struct):
     """A template sequence (`${...}`, `%{if}`, `%{else}`, ...) before the if/for structure is assembled."""
 
     kind: str

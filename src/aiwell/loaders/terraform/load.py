@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from aiwell.errors import ParseError, UsageError
 from aiwell.loaders.arm.scope import DeploymentContext
@@ -44,8 +46,7 @@ from aiwell.model import InputRecord, InputStatus, Resource, Source, SourceForma
 
 FORMAT = "terraform"
 
-@dataclass(slots=True)
-class TerraformLoad:
+class TerraformLoad(Struct):
     """What one root module gave: resources, one input record per `.tf` or `.tf.json` file (and per module call
     not analysed), and notes (unsupported functions, unresolved loops, types not mapped)."""
 
@@ -59,8 +60,7 @@ class TerraformLoad:
     of an unresolved type)."""
 
 
-@dataclass(slots=True)
-class RootEvaluation:
+class RootEvaluation(Struct):
     """A root module evaluated, before mapping: every resource and data source instance, and what went wrong."""
 
     resources: list[EvaluatedResource]

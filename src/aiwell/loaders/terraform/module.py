@@ -29,10 +29,11 @@ import contextlib
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from aiwell.errors import ParseError
 from aiwell.loaders.arm.scope import DeploymentContext
@@ -89,8 +90,7 @@ MODULE_META = frozenset({"source", "version", "count", "for_each", "depends_on",
 COMPUTED = "computed by the provider when it is applied"
 
 
-@dataclass(slots=True)
-class EvaluatedResource:
+class EvaluatedResource(Struct):
     """One instance of a resource (or data source) with its evaluated attributes and where it was declared.
 
     `attributes` is the shape the mapping reads: attribute name → value; nested blocks always a list of dicts;
@@ -108,8 +108,7 @@ class EvaluatedResource:
     end_line: int
 
 
-@dataclass(slots=True)
-class SkippedModule:
+class SkippedModule(Struct):
     """A module call that could not be evaluated (not on disk, unparseable, too deep), or a resource or module call
     Terraform would reject (a negative `count`): recorded as not analysed at its line."""
 
@@ -120,8 +119,7 @@ class SkippedModule:
     reason: str
 
 
-@dataclass(slots=True)
-class ModuleFiles:
+class ModuleFiles(Struct):
     """The parsed `.tf` and `.tf.json` files of one directory, and those that failed to parse (file → error)."""
 
     directory: Path
@@ -157,8 +155,7 @@ def read_module_files(directory: Path, allowed_root: Path | None = None) -> Modu
     return ModuleFiles(directory, files, failures)
 
 
-@dataclass(slots=True)
-class _Declaration:
+class _Declaration(Struct):
     block: Block
     file: str
 
@@ -167,8 +164,7 @@ ArmIdFunction = Callable[..., Any]
 """`mapping.arm_id(tf_type, attributes, *, context)`."""
 
 
-@dataclass(slots=True)
-class LoadState:
+class LoadState(Struct):
     """What every module of one load shares."""
 
     context: DeploymentContext
@@ -497,16 +493,16 @@ class ModuleEvaluator:
         if instances.kind == "single":
             child = self._child(files, block, self.scope, address, key)
             child.evaluate_all()
-            return _ModuleOutputs(address, child)
+            return module_outputs(address, child)
         results: Any = [] if instances.kind == "count" else {}
         for instance_key, bindings in instances.items:
             instance_address = f"{address}[{_key_text(instance_key)}]"
             child = self._child(files, block, self.scope.bind(bindings), instance_address, key)
             child.evaluate_all()
             if isinstance(results, list):
-                results.append(_ModuleOutputs(instance_address, child))
+                results.append(module_outputs(instance_address, child))
             else:
-                results[str(instance_key)] = _ModuleOutputs(instance_address, child)
+                results[str(instance_key)] = module_outputs(instance_address, child)
         return results
 
     def _child(self, files: ModuleFiles, block: Block, scope: Scope, address: str, key: str) -> ModuleEvaluator:
@@ -551,29 +547,30 @@ class ModuleEvaluator:
         self.note(f"{address} not analysed: {reason}")
 
 
-@dataclass(slots=True)
-class _Instances:
+class _Instances(Struct):
     kind: str
     items: list[tuple[Any, dict[str, Any]]]
 
 
-@dataclass(frozen=True, slots=True)
-class Rejected:
+class Rejected(Struct, frozen=True):
     """A `count` Terraform would reject, and why."""
 
     reason: str
 
 
-class _ModuleOutputs(ResourceInstance):
-    """A module instance as expressions see it: its outputs, evaluated when read."""
+class _ModuleOutputs(ResourceInstance, kw_only=True):
+    """A module instance as expressions see it: its outputs, evaluated when read (`module_outputs` makes one)."""
 
-    def __init__(self, address: str, module: ModuleEvaluator) -> None:
-        super().__init__(address, {}, strict=True)
-        self.module = module
+    module: ModuleEvaluator
 
     def attribute(self, name: str) -> Any:
         """The value of output `name`."""
         return self.module.output(name)
+
+
+def module_outputs(address: str, module: ModuleEvaluator) -> _ModuleOutputs:
+    """The instance `address` of `module` as expressions see it."""
+    return _ModuleOutputs(address, {}, strict=True, module=module)
 
 
 def _first(attributes: list[str], name: str) -> str:

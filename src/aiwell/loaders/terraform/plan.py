@@ -29,8 +29,9 @@ import copy
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from aiwell.errors import TemplateError
 from aiwell.loaders.arm.scope import DeploymentContext
@@ -51,16 +52,14 @@ _SUBSCRIPTION = re.compile(r"^/subscriptions/([0-9a-fA-F-]{36})(?:/|$)")
 _GUID = re.compile(r"^([0-9a-fA-F-]{36})$")
 
 
-@dataclass(frozen=True, slots=True)
-class PlanLoad:
+class PlanLoad(Struct, frozen=True):
     """What a plan yields: its resources, and notes on what was left out or could not be linked."""
 
     resources: list[Resource]
     notes: tuple[str, ...]
 
 
-@dataclass(slots=True)
-class _Instance:
+class _Instance(Struct):
     address: str
     module: str
     """The module instance the resource sits in (`module.a[0].module.b`), empty for the root module."""

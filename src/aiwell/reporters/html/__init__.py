@@ -19,9 +19,10 @@ import base64
 import functools
 import hashlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.model import AIW000, Pillar, Result, Severity, Status, Suppression, display_text
 from aiwell.report import Report
@@ -45,8 +46,7 @@ def _safe_uri(value: Any) -> str:
     return visible(text) if text.startswith(("https://", "http://")) else "#"
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
+class _Row(Struct, frozen=True):
     status: str
     """fail, unknown, pass or suppressed."""
     baselined: bool
@@ -59,16 +59,14 @@ class _Row:
     search: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Group:
+class _Group(Struct, frozen=True):
     help: RuleHelp
     pillars: str
     pillar_titles: str
     rows: tuple[_Row, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Action:
+class _Action(Struct, frozen=True):
     rule: Any
     count: int
     gain: float

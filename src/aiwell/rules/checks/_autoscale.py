@@ -3,7 +3,7 @@ resource: which settings scale it, which are switched off, and what can't be res
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, Unresolved, lookup
@@ -14,8 +14,7 @@ AUTOSCALE = "Microsoft.Insights/autoscalesettings"
 TARGET = "properties.targetResourceUri"
 
 
-@dataclass
-class Autoscale:
+class Autoscale(Struct):
     """The autoscale settings that target one resource: the first enabled one (its name), the disabled ones, and
     doubts (a switch or a target that can't be resolved)."""
 

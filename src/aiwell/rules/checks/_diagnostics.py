@@ -9,8 +9,9 @@ category group, or by the `audit` group for the categories listed here as audit 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, SourceFormat, Status, Unresolved, lookup
@@ -19,8 +20,7 @@ from aiwell.rules.declarative import describe_unresolved, values_equal
 INVENTORY_HAS_NO_DIAGNOSTICS = "Resource Graph exports carry no diagnostic settings"
 
 
-@dataclass(frozen=True, slots=True)
-class LogNeeds:
+class LogNeeds(Struct, frozen=True):
     """The log categories that matter for one service, and which of them the `audit` category group covers."""
 
     categories: tuple[str, ...]
@@ -57,8 +57,7 @@ def _name(resource: Resource) -> str:
     return resource.name if isinstance(resource.name, str) else resource.name.expression
 
 
-@dataclass(slots=True)
-class _Sent:
+class _Sent(Struct):
     categories: set[str] = field(default_factory=set)
     doubt: Unresolved | None = None
 

@@ -22,9 +22,10 @@ can't change it (an unresolved `publicNetworkAccess` on a service whose firewall
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, Status, Unresolved, lookup
@@ -40,8 +41,7 @@ class Posture(StrEnum):
     UNKNOWN = "unknown"
 
 
-@dataclass(frozen=True, slots=True)
-class Firewall:
+class Firewall(Struct, frozen=True):
     """Where a service type keeps its public-access switch and its firewall, as ARM paths."""
 
     default_action: str | None
@@ -95,8 +95,7 @@ FIREWALLS: dict[str, Firewall] = {
 _COSMOS_VNET = ("properties.virtualNetworkRules", "id")
 
 
-@dataclass(frozen=True, slots=True)
-class Judgment:
+class Judgment(Struct, frozen=True):
     """A posture and the words that explain it."""
 
     posture: Posture

@@ -4,8 +4,9 @@ identity they grant it to."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, Unresolved, lookup
@@ -30,8 +31,7 @@ _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _ROLE_NAME = re.compile(r"role_definition_name\s*=\s*'([^']+)'")
 
 
-@dataclass(frozen=True, slots=True)
-class Grant:
+class Grant(Struct, frozen=True):
     """What one role assignment grants: a model data-plane role (its name) or not (None), and any doubt."""
 
     assignment: Resource

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import InputRecord, InputStatus, Resource, Status, Unresolved
 from aiwell.model.sizing import SIZING_PLAN_FORMAT, SizingPlan, SizingTarget
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
+class Match(Struct, frozen=True):
     """The plan's target for one resource, or why there is none (`verdict` is then the rule's answer)."""
 
     target: SizingTarget | None

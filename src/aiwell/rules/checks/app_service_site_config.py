@@ -10,8 +10,9 @@ the platform default the rule names.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, SourceFormat, Status, Unresolved, lookup
@@ -22,8 +23,7 @@ INVENTORY_HAS_NO_SITE_CONFIG = ("Resource Graph exports don't carry an app's sit
                                 "(properties.siteConfig.{key})")
 
 
-@dataclass(frozen=True, slots=True)
-class SiteSetting:
+class SiteSetting(Struct, frozen=True):
     """One `properties.siteConfig` key, the values that pass, and what an absent key means in a template."""
 
     key: str

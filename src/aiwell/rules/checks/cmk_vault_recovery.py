@@ -10,7 +10,8 @@ is unknown, not silent, when the vault is not among the reviewed inputs.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from aiwell.graph import ResourceGraph, type_and_name_from_id
 from aiwell.model import MISSING, Resource, Status, Unresolved, lookup
@@ -22,8 +23,7 @@ MANAGED_HSM = "microsoft.keyvault/managedhsms"
 _HOST = re.compile(r"^\s*https://([^./]+)\.(vault|managedhsm)\.", re.IGNORECASE)
 
 
-@dataclass(frozen=True, slots=True)
-class KeyReference:
+class KeyReference(Struct, frozen=True):
     """Where one resource type says it uses a customer-managed key: the switch that turns it on (path, value), or
     None when naming the key is the switch, and the paths that name the key, most precise first."""
 

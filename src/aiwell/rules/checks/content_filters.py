@@ -11,8 +11,9 @@ known base is judged by its own entries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.graph import ResourceGraph
 from aiwell.model import MISSING, Resource, Status, Unresolved, lookup
@@ -25,8 +26,7 @@ STRICT_ENOUGH = ("Low", "Medium")
 """Thresholds that block medium-severity content (`High` lets it through)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Filter:
+class Filter(Struct, frozen=True):
     """One content filter as it applies: on, blocking, and its threshold (where it has one)."""
 
     enabled: Any

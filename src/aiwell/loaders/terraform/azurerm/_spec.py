@@ -18,8 +18,9 @@ the path out. Tables are data; `mapping.py` is the one engine that applies them.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final
+
+from msgspec import Struct
 
 from aiwell.model import MISSING, Unresolved
 
@@ -36,8 +37,7 @@ NO_DEFAULT: Final = _NoDefault()
 """An attribute without a provider default: absent in Terraform means absent in ARM."""
 
 
-@dataclass(frozen=True, slots=True)
-class Attr:
+class Attr(Struct, frozen=True):
     """One Terraform attribute → one ARM path, through an optional transform."""
 
     attribute: str
@@ -47,8 +47,7 @@ class Attr:
     """The provider's default, used when the attribute is absent or null (before the transform)."""
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(Struct, frozen=True):
     """A nested Terraform block → an ARM object (or a list of objects with `many`)."""
 
     attribute: str
@@ -57,16 +56,14 @@ class Block:
     many: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Const:
+class Const(Struct, frozen=True):
     """A value the provider always sends."""
 
     path: str
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
-class Derived:
+class Derived(Struct, frozen=True):
     """A value computed from the attributes of one level (`compute` returns `MISSING` to leave it out)."""
 
     path: str
@@ -76,15 +73,13 @@ class Derived:
 Field = Attr | Block | Const | Derived
 
 
-@dataclass(frozen=True, slots=True)
-class TopLevel:
+class TopLevel(Struct, frozen=True):
     """A resource in a resource group: `name` + `resource_group_name`."""
 
     group_attribute: str = "resource_group_name"
 
 
-@dataclass(frozen=True, slots=True)
-class ChildOf:
+class ChildOf(Struct, frozen=True):
     """A child resource whose parent's id is an attribute (`cognitive_account_id`)."""
 
     parent_attribute: str
@@ -93,8 +88,7 @@ class ChildOf:
     always `default`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ChildOfNamed:
+class ChildOfNamed(Struct, frozen=True):
     """A child resource whose parent is named by attributes (`virtual_network_name` + `resource_group_name`)."""
 
     parent_type: str
@@ -109,15 +103,13 @@ class ChildOfNamed:
     """The attribute that holds its name otherwise (a product's API link is named by `api_name`)."""
 
 
-@dataclass(frozen=True, slots=True)
-class InGroupOf:
+class InGroupOf(Struct, frozen=True):
     """A top-level resource with no group attribute: it lives in the group of another resource's id."""
 
     sibling_attribute: str
 
 
-@dataclass(frozen=True, slots=True)
-class InSubscription:
+class InSubscription(Struct, frozen=True):
     """A resource at subscription scope (a resource group, a Defender plan).
 
     `name_attribute`: the attribute that holds its name (a Defender plan is named by `resource_type`);
@@ -128,15 +120,13 @@ class InSubscription:
     default_name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ExtensionOf:
+class ExtensionOf(Struct, frozen=True):
     """An extension resource (diagnostic setting, role assignment, lock) applied to the resource at `scope`."""
 
     scope_attribute: str
 
 
-@dataclass(frozen=True, slots=True)
-class Patches:
+class Patches(Struct, frozen=True):
     """A resource that configures another one (`azurerm_cognitive_account_customer_managed_key`): its id is the
     target's (in `target_attribute`), and it is emitted as a patch the loader merges into the target."""
 
@@ -146,8 +136,7 @@ class Patches:
 Naming = TopLevel | ChildOf | ChildOfNamed | InGroupOf | InSubscription | ExtensionOf | Patches
 
 
-@dataclass(frozen=True, slots=True)
-class ChildMap:
+class ChildMap(Struct, frozen=True):
     """An extra ARM resource one Terraform resource also configures (storage `blob_properties` → blobServices).
 
     `block`: the Terraform block it is built from (no block, no child); None builds it from the resource's own
@@ -161,8 +150,7 @@ class ChildMap:
     name: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceMap:
+class ResourceMap(Struct, frozen=True):
     """How one Terraform resource type becomes ARM."""
 
     tf_type: str
