@@ -1,4 +1,5 @@
-"""The review pipeline's hold on the cyclic garbage collector (`aiwell.collector.collector_held`)."""
+"""The review pipeline's hold on the cyclic garbage collector (`aiwell.collector.collector_held`), and the
+collection of what evaluating templates left in cycles before it."""
 
 from __future__ import annotations
 
@@ -10,10 +11,12 @@ from typing import Any
 import pytest
 
 import aiwell.review
+from aiwell.collector import collector_held
 from aiwell.review import review
 from aiwell.rules import run_rules
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "ai-chat"
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+EXAMPLE = EXAMPLES / "ai-chat"
 
 
 @pytest.fixture
@@ -64,3 +67,47 @@ def test_objects_a_caller_froze_stay_frozen_and_a_collector_switched_off_stays_o
         assert not gc.isenabled() and gc.get_freeze_count() == 0
     finally:
         gc.enable()
+
+
+@pytest.fixture
+def no_collection_on_its_own() -> Iterator[list[int]]:
+    """The collector left on but never starting a pass of its own; the generation of every pass run."""
+    passes: list[int] = []
+    def record(phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            passes.append(info["generation"])
+
+    before = gc.get_threshold()
+    gc.collect()
+    gc.set_threshold(1_000_000_000)
+    gc.callbacks.append(record)
+    try:
+        yield passes
+    finally:
+        gc.callbacks.remove(record)
+        gc.set_threshold(*before)
+
+
+def _expansions_left() -> int:
+    from aiwell.loaders.arm.template import _Expander
+
+    return sum(1 for found in gc.get_objects() if isinstance(found, _Expander))
+
+
+def test_what_expanding_a_template_left_in_cycles_is_collected_before_the_collector_is_held(
+        monkeypatch: pytest.MonkeyPatch, no_collection_on_its_own: list[int]) -> None:
+    left: list[int] = []
+    def counting() -> Any:
+        # Counted before the hold freezes what exists (frozen objects are not listed any more).
+        left.append(_expansions_left())
+        return collector_held()
+
+    monkeypatch.setattr(aiwell.review, "collector_held", counting)
+    review([EXAMPLE])
+    # An expansion's state refers to itself: with no pass of the collector it would still be there.
+    assert left == [0] and no_collection_on_its_own
+
+
+def test_an_inventory_review_does_not_walk_what_it_loaded(no_collection_on_its_own: list[int]) -> None:
+    report = review([EXAMPLES / "inventory"])
+    assert report.resources and not no_collection_on_its_own

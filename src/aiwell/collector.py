@@ -16,12 +16,12 @@ def collector_held() -> Iterator[None]:
     or in one young collection when the collector comes back, they would be walked for nothing to free (0.2 s of
     that review). What existed before the block goes to the oldest generation first (`gc.freeze`), and at its end
     everything built since joins it (`gc.freeze`, then `gc.unfreeze`), where only a full collection looks at
-    it. Cyclic garbage left over from before the block (at most what the young generations held: loading the
-    5,000-resource benchmark template leaves about 25,000 objects in cycles) is therefore freed by the next full
-    collection, not the next young one; collecting it first would cost 0.06 s of the 50,000-row review and 0.01 s
-    of the template's. A caller that keeps objects frozen (`gc.get_freeze_count`) keeps them so: the collector
-    is then only paused. A collector already switched off (by the caller, or an enclosing block) is left as it
-    is."""
+    it. Cyclic garbage left over from before the block would therefore stay until the next full collection:
+    `review` collects what evaluating templates left (the 5,000-resource benchmark template leaves about 25,000
+    objects in cycles) before it enters the block, and nothing after an inventory, which leaves none (collecting
+    would cost 0.06 s of the 50,000-row review for nothing). A caller that keeps objects frozen
+    (`gc.get_freeze_count`) keeps them so: the collector is then only paused. A collector already switched off (by
+    the caller, or an enclosing block) is left as it is."""
     if not gc.isenabled():
         yield
         return
