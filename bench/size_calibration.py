@@ -14,11 +14,11 @@ from __future__ import annotations
 import argparse
 import math
 import sys
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 
 import yaml
+from msgspec.structs import replace
 
 from aiwell.sizing import calibration
 from aiwell.sizing.estimate import builtin_factors

@@ -4,12 +4,12 @@ Datasets", 2021). `aiwell data init` writes the template; the `origins` facet ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct
 
 from aiwell.errors import UsageError
 
@@ -43,8 +43,7 @@ retention: ""         # optional: how long it is kept and when it is deleted
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Datasheet:
+class Datasheet(Struct, frozen=True):
     """A datasheet as read from its file."""
 
     path: Path

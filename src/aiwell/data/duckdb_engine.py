@@ -15,11 +15,12 @@ import itertools
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import duckdb
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from aiwell.data.engine import DOCUMENT_IDENTITY, Matches, ScanOptions, arrow_rows, read_to_arrow
 from aiwell.data.model import Document, FileSchema, Kind, TableProfile
@@ -110,8 +111,7 @@ def _list_literal(paths: list[Path]) -> str:
 _NULLS = "[" + ", ".join(literal(t) for t in NULL_TOKENS) + "]"
 
 
-@dataclass(slots=True)
-class Prepared:
+class Prepared(Struct):
     """A source opened and planned, before its scan."""
 
     relation: str
@@ -148,8 +148,7 @@ def table_profile(source: Source, prepared: Prepared, values: dict[str, Any], en
     )
 
 
-@dataclass(slots=True)
-class DuckDBTable:
+class DuckDBTable(Struct):
     """A profiled table: the view the follow-up queries run on."""
 
     view: str

@@ -8,8 +8,9 @@ moment in time. `DuckDBEngine` is the default; `SparkEngine` runs the same plan 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct
 
 from aiwell.data.model import Document, Kind, TableProfile
 from aiwell.data.sources import Source
@@ -18,8 +19,7 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 
-@dataclass(frozen=True, slots=True)
-class ScanOptions:
+class ScanOptions(Struct, frozen=True):
     """What a scan needs to know beyond the source."""
 
     sample_rows: int = 10_000
@@ -28,8 +28,7 @@ class ScanOptions:
     """Columns always counted per value: the label and the segments."""
 
 
-@dataclass(frozen=True, slots=True)
-class Matches:
+class Matches(Struct, frozen=True):
     """The values of a column that match a pattern, most frequent first."""
 
     values: list[tuple[str, int]]
@@ -63,8 +62,7 @@ class Engine(Protocol):
         """Release the engine's resources."""
 
 
-@dataclass(slots=True)
-class ArrowSource:
+class ArrowSource(Struct):
     """A source no engine reads natively, read to Arrow: the data, the kinds of its columns when they arrive as
     text, and the documents of a document folder."""
 

@@ -7,9 +7,10 @@ histograms on any fixed edges, CDFs and the Wasserstein distance are derived (`a
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct, field
 
 
 class Severity(StrEnum):
@@ -60,8 +61,7 @@ class Kind(StrEnum):
         return self in (Kind.DATE, Kind.TIMESTAMP)
 
 
-@dataclass(slots=True)
-class PiiHit:
+class PiiHit(Struct):
     """One entity found in a column: the share of its non-null values that hold it."""
 
     entity: str
@@ -72,8 +72,7 @@ class PiiHit:
     masked_example: str | None = None
 
 
-@dataclass(slots=True)
-class ColumnProfile:
+class ColumnProfile(Struct):
     """Everything one scan learns about one column."""
 
     name: str
@@ -119,16 +118,14 @@ class ColumnProfile:
         return self.nulls / self.rows if self.rows else 0.0
 
 
-@dataclass(slots=True)
-class FileSchema:
+class FileSchema(Struct):
     """The columns one file of a multi-file dataset declares, for schema differences between files."""
 
     path: str
     columns: dict[str, str]
 
 
-@dataclass(slots=True)
-class Document:
+class Document(Struct):
     """One file of a document folder, read to text."""
 
     path: str
@@ -142,8 +139,7 @@ class Document:
     text: str = ""
 
 
-@dataclass(slots=True)
-class TableProfile:
+class TableProfile(Struct):
     """One dataset after its scan: a table (or a folder of documents, profiled as a table of documents)."""
 
     path: str
@@ -174,8 +170,7 @@ class TableProfile:
         return next((c for c in self.columns if c.name.lower() == lowered), None)
 
 
-@dataclass(slots=True)
-class Finding:
+class Finding(Struct):
     """One check's outcome; the JSON keys `facet`, `dataset`, `column`, `status`, `severity`, `message` are the
     contract, `check`, `value` and `approximate` are additions."""
 

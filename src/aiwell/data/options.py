@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+
+from msgspec import Struct
 
 from aiwell.data.model import Severity
 
 
-@dataclass(frozen=True, slots=True)
-class ProfileOptions:
+class ProfileOptions(Struct, frozen=True):
     """Everything a profile run is told; defaults are the command's defaults."""
 
     label: str | None = None

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from aiwell.data.model import Severity
 
@@ -23,8 +24,7 @@ if TYPE_CHECKING:
     from aiwell.data.ner import NerDetector
 
 
-@dataclass(frozen=True, slots=True)
-class Entity:
+class Entity(Struct, frozen=True):
     """One kind of sensitive value."""
 
     name: str
@@ -137,8 +137,7 @@ def combined_prefilter(entities: Iterable[str]) -> str:
     return "|".join(f"({BY_NAME[e].prefilter})" for e in entities)
 
 
-@dataclass(slots=True)
-class Detection:
+class Detection(Struct):
     """What a set of values holds: rows per entity, and a masked example of each."""
 
     rows: Counter[str]

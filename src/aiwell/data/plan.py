@@ -9,8 +9,9 @@ engines return them as a flat mapping (`TableValues`) that `profile_columns` tur
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.data.model import ColumnProfile, Kind
 
@@ -44,8 +45,7 @@ own casts are lenient (`'95.59'` casts to the integer 96, `'0x10'` to 16, `'1_00
 a value rounded without a word would hide a wrongly typed column."""
 
 
-@dataclass(frozen=True, slots=True)
-class HeadShape:
+class HeadShape(Struct, frozen=True):
     """What planning learns of a column from the head of its table."""
 
     distinct: int
@@ -53,8 +53,7 @@ class HeadShape:
     """Characters of the longest value, as text."""
 
 
-@dataclass(slots=True)
-class ColumnPlan:
+class ColumnPlan(Struct):
     """How one column is scanned."""
 
     index: int
@@ -68,8 +67,7 @@ class ColumnPlan:
     """A string column: measure the share of values that parse as numbers and as timestamps."""
 
 
-@dataclass(slots=True)
-class ScanPlan:
+class ScanPlan(Struct):
     """The plan of one scan."""
 
     columns: list[ColumnPlan]

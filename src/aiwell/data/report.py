@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell import __version__
 from aiwell.data.facets import Context, Dataset
@@ -32,8 +33,7 @@ HISTOGRAM_BINS = 20
 TOP_CATEGORIES = 20
 
 
-@dataclass(slots=True)
-class DataReport:
+class DataReport(Struct):
     """A finished run: the JSON document and what the renderers need besides it."""
 
     document: dict[str, Any]

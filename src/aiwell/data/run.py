@@ -4,9 +4,10 @@ facets, and build the `aiwell.data/1` report."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
+
+from msgspec.structs import replace
 
 from aiwell.data import datasheet as datasheets
 from aiwell.data.engine import Engine, ScanOptions, make_engine

@@ -22,9 +22,10 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
+
+from msgspec import Struct, field
 
 from aiwell.errors import UsageError
 
@@ -41,8 +42,7 @@ _FOLDER_FORMATS = ("parquet", "csv", "jsonl")
 _CONNECTION = re.compile(r"^(sqlite|postgres|postgresql)://", re.IGNORECASE)
 
 
-@dataclass(slots=True)
-class Source:
+class Source(Struct):
     """One dataset to scan."""
 
     label: str

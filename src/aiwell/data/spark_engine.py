@@ -16,8 +16,9 @@ only, label proxies, p-values) can differ at the margin.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.data.duckdb_engine import DuckDBEngine, Prepared, table_profile
 from aiwell.data.engine import Matches, ScanOptions
@@ -66,8 +67,7 @@ def spark_session() -> Any:
     return session
 
 
-@dataclass(slots=True)
-class SparkTable:
+class SparkTable(Struct):
     """A profiled table: the typed, cached frame."""
 
     frame: Any

@@ -7,7 +7,6 @@ with `--margin`, `--max-errors` (on by default: any errored sample fails), or `c
 
 from __future__ import annotations
 
-import dataclasses
 import errno
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -166,7 +165,9 @@ def run_command(suite_path: Path, output_format: str, output: Path | None, repea
 
     gates = []
     if result.stopped is not None:
-        stop = dataclasses.asdict(result.stopped)
+        import msgspec
+
+        stop = msgspec.to_builtins(result.stopped)
         document["summary"]["sequential"] = stop
         assert min_pass_rate is not None
         gates.append(reports.sequential_gate(stop, min_pass_rate))
@@ -276,8 +277,10 @@ def plan_command(pilot: Path, effect: float, power: float, alpha: float, cost_pe
                                      max_repeats=max_repeats, clusters=keys if any(keys) else None)
     except stats.InsufficientDataError as exc:
         raise UsageError(f"{pilot}: {exc.message}", hint=exc.hint) from exc
+    import msgspec
+
     document = {"schema": "aiwell.eval-plan/1", "pilot": str(pilot), "cost_unit": unit,
-                **dataclasses.asdict(plan)}
+                **msgspec.to_builtins(plan)}
     if output_format == "json":
         write_output(output, reports.render_json(document))
     else:

@@ -37,9 +37,10 @@ import math
 import re
 import zipfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from aiwell.errors import UsageError
 
@@ -49,8 +50,7 @@ FORMATS = ("promptfoo", "inspect", "azure-ai-evaluation", "lm-eval")
 _PROMPTFOO_ERROR = 2
 
 
-@dataclass
-class ImportedRun:
+class ImportedRun(Struct):
     """A run read from another harness: a suite name, where it came from, and run-log samples."""
 
     suite: str

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct, field
 
 from aiwell.errors import ConfigError
 
@@ -22,8 +23,7 @@ _INPUT_KEYS = ("prompt_tokens", "input_tokens")
 _OUTPUT_KEYS = ("completion_tokens", "output_tokens")
 
 
-@dataclass(frozen=True)
-class PriceTable:
+class PriceTable(Struct, frozen=True):
     """Prices per million tokens by model name, with their date, currency and source."""
 
     models: dict[str, tuple[float, float]]
@@ -94,8 +94,7 @@ def tokens(usage: Mapping[str, Any] | None) -> tuple[int, int] | None:
     return found_in or 0, found_out or 0
 
 
-@dataclass
-class Usage:
+class Usage(Struct):
     """Tokens and cost over a set of samples: the target's and the judges' apart, and how many samples had no
     usage or no price (their cost is missing from `cost`, which is then a lower bound)."""
 

@@ -13,12 +13,12 @@ import json
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 from xml.etree import ElementTree
 
+from msgspec import Struct
 from rich.console import Console
 from rich.markup import escape as rich_escape
 from rich.table import Table
@@ -298,8 +298,7 @@ def _run_summary(report: Mapping[str, Any], paired_mean: float) -> dict[str, Any
 
 # --- gates -------------------------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Gate:
+class Gate(Struct, frozen=True):
     """The verdict of one CI gate: its name, whether it passed, and a sentence saying why."""
 
     name: str

@@ -18,11 +18,12 @@ import json
 import os
 import re
 import sys
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
+
+from msgspec import Struct, field
 
 from aiwell.errors import UserError
 
@@ -89,8 +90,7 @@ def _unlock(handle: IO[bytes]) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-@dataclass
-class RunLog:
+class RunLog(Struct):
     """A run log as read: the header, the samples (last record per (case, repeat), in first-seen order), whether a
     torn last line was dropped, the byte length of the intact part (where appending may continue), and the samples
     outside the header's plan (`outside`: not counted anywhere, listed so a report can say so)."""

@@ -32,12 +32,12 @@ import sqlite3
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
+from msgspec import Struct, field
 
 from aiwell.errors import UserError
 from aiwell.eval.runlog import LogLock, RunLogError, RunLogWriter, make_header, make_sample, read_log
@@ -61,8 +61,7 @@ class ResumeMismatchError(UserError):
     """`--resume` was given a run log written for another suite, target or set of scorers."""
 
 
-@dataclass(frozen=True)
-class RunResult:
+class RunResult(Struct, frozen=True):
     """What a run did: the log it wrote, how many samples the log now holds and how many of those errored, how
     many ran in this call (`new`), came from the cache (`cached`) or were already in the log (`skipped`), and the
     wall-clock time of this call."""
@@ -77,8 +76,7 @@ class RunResult:
     stopped: StopInfo | None = None
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(Struct, frozen=True):
     """How failed calls are retried: `max_attempts` tries in all; backoff `base_s * 2**retry` capped at `cap_s`,
     drawn uniformly below that (full jitter). A server's Retry-After is waited in full plus up to `after_jitter` of
     it, so clients refused at the same moment don't all return at the same moment."""
@@ -429,8 +427,7 @@ async def _cancelled_by_ctrl_c(work: Coroutine[Any, Any, T]) -> T:
     return result
 
 
-@dataclass(frozen=True)
-class StopInfo:
+class StopInfo(Struct, frozen=True):
     """How a sequential run ended: the verdict (None when the last round came without one), after how many rounds
     of how many, the confidence sequence's bounds then, and how many planned samples were not drawn."""
 
@@ -467,8 +464,7 @@ async def _run_sequentially(run: _Run, rounds: list[list[tuple[Case, int]]],
                     samples_saved=saved)
 
 
-@dataclass
-class _OpenedLog:
+class _OpenedLog(Struct):
     """The log writer, the samples already recorded (to skip), their outcomes (for the progress bar and a
     sequential resume)."""
 
@@ -516,8 +512,7 @@ def _add_usage(total: dict[str, float], usage: dict[str, Any] | None) -> None:
             total[name] = total.get(name, 0) + value
 
 
-@dataclass
-class _Run:
+class _Run(Struct):
     """The state one run's workers share. `slots` bounds the target and judge calls in flight together."""
 
     target: Target

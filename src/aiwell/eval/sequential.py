@@ -27,10 +27,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+from msgspec import Struct
 
 _GRID = np.linspace(0.0, 1.0, 2001)
 _TRUNCATION = 0.75
@@ -39,8 +39,7 @@ _TRUNCATION = 0.75
 Verdict = Literal["pass", "fail"]
 
 
-@dataclass(frozen=True)
-class SequentialBounds:
+class SequentialBounds(Struct, frozen=True):
     """The confidence sequence after `rounds` rounds over `samples` scored samples: θ is in [low, high] at every
     round at once, with probability at least the confidence."""
 
@@ -89,8 +88,7 @@ def confidence_sequence(rounds: Sequence[Sequence[bool]], *, confidence: float =
     return SequentialBounds(low=float(max(0.0, low)), high=float(min(1.0, high)), rounds=len(rounds), samples=seen)
 
 
-@dataclass(frozen=True)
-class SequentialGate:
+class SequentialGate(Struct, frozen=True):
     """Stop a run as soon as the pass rate over these cases is shown to be at least `threshold` (pass) or below it
     (fail), at `confidence`; at the last round without a decision the gate fails, as a fixed gate does when its
     lower bound is short of the bar."""

@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
 
+from msgspec import Struct
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 from aiwell.errors import UserError
@@ -355,8 +355,7 @@ JudgeCall = Callable[["AssertionSpec", "Case", int], Awaitable[TargetOutput]]
 the runner's version shares its concurrency, rate limits, retries and cache."""
 
 
-@dataclass(frozen=True)
-class ScoreContext:
+class ScoreContext(Struct, frozen=True):
     """What a scorer may need beyond the sample: the judge target for llm-judge, and `call_judge`, the runner's
     way of calling it (through its concurrency, rate limits, retries and cache). Without `call_judge` the judge is
     called directly."""
@@ -368,8 +367,7 @@ class ScoreContext:
 ScoreFn = Callable[["Case", TargetOutput, AssertionSpec, ScoreContext], "ScoreResult | Awaitable[ScoreResult]"]
 
 
-@dataclass(frozen=True)
-class Scorer:
+class Scorer(Struct, frozen=True):
     """A registered scorer. `check` validates arguments when a spec is built (raise ValueError); `needs_expected`
     means `value` falls back to the case's `expected` and one of them must be set; `check_case` validates a spec
     against one case (e.g. the expected label is in the label set). `group` is the metric family the report shows

@@ -28,10 +28,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import numpy as np
+from msgspec import Struct, field
+from msgspec.structs import replace
 from numpy.typing import NDArray
 
 # The distributions' own functions (what scipy.stats calls), without scipy.stats' import, which costs about a
@@ -128,8 +129,7 @@ def _wilson(p: _FloatArray | np.float64, n: _FloatArray | np.float64, z: float) 
     return low, high
 
 
-@dataclass(frozen=True)
-class CaseStats:
+class CaseStats(Struct, frozen=True):
     """One case over its repeats.
 
     ``pass_rate`` is None when no sample was scored (every one errored); ``label`` is then "unknown".
@@ -290,8 +290,7 @@ def _in_unit_interval(x: _FloatArray) -> bool:
     return bool(np.all((x >= 0.0) & (x <= 1.0)))
 
 
-@dataclass(frozen=True)
-class SuiteEstimate:
+class SuiteEstimate(Struct, frozen=True):
     """The suite score (mean over cases of each case's pass rate) and its interval.
 
     ``design_effect`` is the variance of the estimate over the variance it would have if every sample were an
@@ -575,8 +574,7 @@ def _design_effect(var: float, srs_unit: float, n_samples: int) -> tuple[float, 
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Comparison:
+class Comparison(Struct, frozen=True):
     """Run B against run A on the same cases: ``delta`` = mean_b - mean_a over the pairs (positive = B better).
 
     ``discordant`` is (B passes where A fails, A passes where B fails) for the McNemar tests. ``excluded`` lists
@@ -862,8 +860,7 @@ def compare_by_tag(
 # ---------------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class VarianceComponents:
+class VarianceComponents(Struct, frozen=True):
     """One-way random-effects split of a pilot's sample variance.
 
     ``between_var`` (σ²_b) is the variance of true case rates across cases; ``within_var`` (σ²_w) the average
@@ -952,8 +949,7 @@ def _paired_t_power(n_cases: int, var_d: float, effect: float, alpha: float) -> 
     return float(nct.sf(crit, df, ncp) + nct.cdf(-crit, df, ncp))
 
 
-@dataclass(frozen=True)
-class PlanRow:
+class PlanRow(Struct, frozen=True):
     """One design: ``n_cases`` cases × ``repeats`` repeats per run, its cost and power.
 
     ``one_run_half_width`` is the half-width of one run's 95%-style interval at this design (z at 1 - alpha/2,
@@ -974,8 +970,7 @@ class PlanRow:
     n_clusters: int | None = None
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Struct, frozen=True):
     """Designs for a paired comparison of two runs that detects ``effect``, and the cheapest feasible one."""
 
     effect: float

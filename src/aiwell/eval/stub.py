@@ -36,13 +36,13 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
+from msgspec import Struct, field
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from aiwell.errors import ConfigError
@@ -145,16 +145,14 @@ def load_stub_config(path: Path) -> StubConfig:
         raise ConfigError(f"{path}: {where}: {error['msg'].removeprefix('Value error, ')}") from exc
 
 
-@dataclass
-class CaseCounts:
+class CaseCounts(Struct):
     """What the stub answered for one stub case (or for unmatched messages)."""
 
     passed: int = 0
     failed: int = 0
 
 
-@dataclass
-class StubStats:
+class StubStats(Struct):
     """Counters since the server started, for tests and the terminal."""
 
     requests: int = 0

@@ -12,9 +12,11 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from aiwell.errors import UsageError
 from aiwell.sizing.estimate import Band, Factors, InferenceFactors, builtin_factors
@@ -170,8 +172,7 @@ def fit_builtin(start: Factors | None = None) -> Factors:
                    ptu_tpm_per_ptu={})
 
 
-@dataclass(frozen=True)
-class PointCheck:
+class PointCheck(Struct, frozen=True):
     """One published point against the band the calculator gives for its setup."""
 
     id: str

@@ -266,14 +266,16 @@ def plan_command(plan_path: Path, prices_path: Path | None, factors_path: Path |
               show_default=True)
 def gpus_command(output_format: str) -> None:
     """The accelerator table (dense peaks, memory, bandwidth, interconnect) and the Azure VM sizes, with sources."""
+    from msgspec.structs import asdict
+
     from aiwell.sizing import report, tables
 
     accelerators = list(tables.accelerators().values())
     vms = list(tables.vm_sizes().values())
     if output_format == "json":
         write_output(None, report.render_json({
-            "schema": "aiwell.size-tables/1", "accelerators": [vars(a) for a in accelerators],
-            "vm_sizes": [vars(v) for v in vms], "vm_source": tables.vm_source()}))
+            "schema": "aiwell.size-tables/1", "accelerators": [asdict(a) for a in accelerators],
+            "vm_sizes": [asdict(v) for v in vms], "vm_source": tables.vm_source()}))
         return
     console = Console()
     report.render_gpus(console, accelerators, vms)
@@ -286,6 +288,7 @@ def gpus_command(output_format: str) -> None:
               show_default=True)
 def models_command(managed: bool, output_format: str) -> None:
     """The built-in model tables, with sources: open models by Hugging Face id, or managed models for PTUs."""
+    from msgspec.structs import asdict
     from rich.table import Table
 
     from aiwell.sizing import report, tables
@@ -295,7 +298,7 @@ def models_command(managed: bool, output_format: str) -> None:
         meta = tables.managed_meta()
         if output_format == "json":
             write_output(None, report.render_json({"schema": "aiwell.size-tables/1", **meta,
-                                                   "managed_models": [vars(m) for m in rows.values()]}))
+                                                   "managed_models": [asdict(m) for m in rows.values()]}))
             return
         table = Table(title=f"Managed models (revision {meta['revision']})", show_edge=False, header_style="bold")
         for column in ("model", "input TPM/PTU", "output weight", "global", "data zone", "regional", "latency target"):

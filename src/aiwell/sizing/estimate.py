@@ -4,12 +4,12 @@ efficiency factors fitted to published measurements, and the `aiwell.size/1` doc
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
 
 import yaml
+from msgspec import Struct
 
 from aiwell import __version__
 
@@ -17,8 +17,7 @@ SCHEMA = "aiwell.size/1"
 Basis = Literal["calibrated", "formula", "assumption", "measured"]
 
 
-@dataclass(frozen=True)
-class Band:
+class Band(Struct, frozen=True):
     """Multipliers on a model's central value: the envelope of measured/predicted over `n` published points."""
 
     p10: float
@@ -30,8 +29,7 @@ class Band:
         return Range(value * self.p10, value * self.p50, value * self.p90)
 
 
-@dataclass(frozen=True)
-class Range:
+class Range(Struct, frozen=True):
     """A p10/p50/p90 range of one quantity."""
 
     p10: float
@@ -96,8 +94,7 @@ def _unique(items: list[str]) -> list[str]:
     return list(seen)
 
 
-@dataclass(frozen=True)
-class InferenceFactors:
+class InferenceFactors(Struct, frozen=True):
     """The self-hosted inference model's efficiency factors and its calibrated bands per estimate class."""
 
     prefill_efficiency: float
@@ -112,8 +109,7 @@ class InferenceFactors:
     source: str
 
 
-@dataclass(frozen=True)
-class Factors:
+class Factors(Struct, frozen=True):
     """Every fitted factor the calculator uses (data/factors.yaml, or a file `aiwell size calibrate` wrote)."""
 
     inference: InferenceFactors

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
+
+from msgspec import Struct, field
 
 from aiwell.errors import UsageError
 from aiwell.sizing.estimate import Factors, Range, builtin_factors, document, estimate
@@ -24,8 +25,7 @@ GPUS_PER_NODE = 8
 _FRAMEWORK_OVERHEAD_GIB = (1.0, 2.0, 4.0)  # CUDA context, CUDA graphs, NCCL buffers per accelerator: low, mid, high
 
 
-@dataclass(frozen=True)
-class Engine:
+class Engine(Struct, frozen=True):
     """A serving engine's defaults that change the answer."""
 
     name: str
@@ -61,8 +61,7 @@ ENGINES: dict[str, Engine] = {e.name: e for e in (
 SERVING_ENGINES = ("vllm", "sglang", "trtllm", "llama.cpp")
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(Struct, frozen=True):
     """How the accelerators are used: tensor parallel within a node, pipeline stages across nodes, replicas."""
 
     gpus: int
@@ -85,8 +84,7 @@ def layout(spec: ModelSpec, gpus: int, weights_fit_in: Callable[[int], bool]) ->
     return Group(gpus, GPUS_PER_NODE, gpus // GPUS_PER_NODE, 1)
 
 
-@dataclass
-class Setup:
+class Setup(Struct):
     """Everything one inference estimate depends on."""
 
     spec: ModelSpec
@@ -153,8 +151,7 @@ def min_gpus(setup: Setup) -> int | None:
     return None
 
 
-@dataclass(frozen=True)
-class Times:
+class Times(Struct, frozen=True):
     """Central-value times in seconds at one operating point."""
 
     prefill: float          # one request's prefill alone

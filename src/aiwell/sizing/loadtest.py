@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 import math
 import shlex
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from aiwell.errors import UsageError
 
@@ -64,8 +65,7 @@ def ptu_command(*, deployment: str, rpm: float, input_tokens: int, output_tokens
                     "prompt cache, so it measures the uncached worst case)"}
 
 
-@dataclass(frozen=True)
-class Measured:
+class Measured(Struct, frozen=True):
     """One load-test result, reduced to what calibration compares."""
 
     tool: str

@@ -3,14 +3,13 @@ math runs in on a given accelerator."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from aiwell.errors import UsageError
 from aiwell.sizing.tables import Accelerator
 
 
-@dataclass(frozen=True)
-class Precision:
+class Precision(Struct, frozen=True):
     """A weight precision: storage bytes per parameter and the compute precisions it may run in, best first."""
 
     name: str

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from msgspec import Struct, field
 
 from aiwell.errors import UsageError
 from aiwell.sizing.tables import find
@@ -28,8 +28,7 @@ _SEARCH_SKUS = {"basic": "basic", "standard s1": "s1", "standard s2": "s2", "sta
                 "l1": "l1", "l2": "l2"}
 
 
-@dataclass
-class PriceSheet:
+class PriceSheet(Struct):
     """Prices that override the built-in list prices."""
 
     source: str

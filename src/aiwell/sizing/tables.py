@@ -8,13 +8,13 @@ import difflib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from msgspec import Struct, field
 
 from aiwell.errors import UsageError
 
@@ -41,8 +41,7 @@ def _unknown(kind: str, name: str, known: list[str], *, hint: str | None = None)
     return UsageError(f"unknown {kind}: {name}{suggestion}. Known: {', '.join(known)}", hint=hint)
 
 
-@dataclass(frozen=True)
-class Accelerator:
+class Accelerator(Struct, frozen=True):
     """One accelerator's dense peaks (TFLOP/s per precision, None where it has no tensor-core path), memory and
     interconnect."""
 
@@ -75,8 +74,7 @@ class Accelerator:
         return value * 1e12
 
 
-@dataclass(frozen=True)
-class VmSize:
+class VmSize(Struct, frozen=True):
     """An Azure VM size that carries accelerators."""
 
     name: str
@@ -134,8 +132,7 @@ def vms_for(accelerator_id: str) -> list[VmSize]:
     return sorted((v for v in vm_sizes().values() if v.accelerator == accelerator_id), key=lambda v: v.count)
 
 
-@dataclass(frozen=True)
-class ModelSpec:
+class ModelSpec(Struct, frozen=True):
     """The shape of a transformer: what a `config.json` says, reduced to what sizing needs."""
 
     id: str
@@ -298,7 +295,7 @@ def models() -> dict[str, ModelSpec]:
 
 
 def _with_id(spec: ModelSpec, model_id: str) -> ModelSpec:
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     return replace(spec, id=model_id)
 
@@ -380,8 +377,7 @@ def model_from_config(path: Path) -> ModelSpec:
         source=f"config.json at {path}", aliases=())
 
 
-@dataclass(frozen=True)
-class ManagedModel:
+class ManagedModel(Struct, frozen=True):
     """A managed model's provisioned-throughput parameters."""
 
     name: str
@@ -420,8 +416,7 @@ def managed_meta() -> dict[str, Any]:
     return {k: data[k] for k in ("revision", "source", "ptu_price_per_hour", "ptu_price_source")}
 
 
-@dataclass(frozen=True)
-class SearchTier:
+class SearchTier(Struct, frozen=True):
     """An Azure AI Search tier's per-partition limits and list price."""
 
     name: str
@@ -441,8 +436,7 @@ def search_meta() -> dict[str, Any]:
     return {k: data[k] for k in ("revision", "source", "sla", "max_search_units")}
 
 
-@dataclass(frozen=True)
-class EmbeddingModel:
+class EmbeddingModel(Struct, frozen=True):
     name: str
     dimensions: int
     max_input_tokens: int

@@ -5,16 +5,16 @@ ranges are wide on purpose, and a short training run on a sample is the better e
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.errors import UsageError
 from aiwell.sizing.estimate import Range, document, estimate
 from aiwell.sizing.tables import GIB
 
 
-@dataclass(frozen=True)
-class Family:
+class Family(Struct, frozen=True):
     """A model family's rule of thumb: peak memory as a multiple of the float64 data, and the work per fit."""
 
     name: str

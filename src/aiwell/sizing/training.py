@@ -5,8 +5,9 @@ from the MFU band fitted to published runs, wall-clock days, accelerator-hours a
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from aiwell.errors import UsageError
 from aiwell.sizing.calibration import training_flops_per_token
@@ -22,8 +23,7 @@ _MEMORY_SLACK = (1.0, 1.1, 1.25)          # assumption: allocator fragmentation 
 _FRAMEWORK_GIB = 2.0
 
 
-@dataclass
-class TrainingSetup:
+class TrainingSetup(Struct):
     spec: ModelSpec
     shape_from: str | None
     tokens: float
@@ -44,7 +44,7 @@ def build_training(*, model_name: str | None, params: float | None, active_param
                    method: str, zero: int = 3, checkpointing: bool = True, micro_batch: int = 1,
                    lora_rank: int = 16) -> TrainingSetup:
     """Resolve a training request; unknown names and impossible options are user errors."""
-    from dataclasses import replace
+    from msgspec.structs import replace
 
     if (model_name is None) == (params is None):
         raise UsageError("give either --model or --params")

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from msgspec import Struct, field
 
 from aiwell.data.datasheet import Datasheet
 from aiwell.data.engine import Engine, Handle
@@ -20,8 +21,7 @@ from aiwell.data.options import ProfileOptions
 from aiwell.data.sources import Source
 
 
-@dataclass(slots=True)
-class Dataset:
+class Dataset(Struct):
     """A dataset of the run: what was asked for, what its scan found, and the engine's hold on it."""
 
     source: Source
@@ -38,8 +38,7 @@ class Dataset:
         return self.source.label
 
 
-@dataclass(slots=True)
-class Context:
+class Context(Struct):
     """What the facets read."""
 
     datasets: list[Dataset]

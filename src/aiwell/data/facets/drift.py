@@ -11,9 +11,9 @@ at least `DATASET_SHARE` of its compared columns do (Evidently's `drift_share`).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 import numpy as np
+from msgspec import Struct
 
 from aiwell.data.facets import Context, Findings, facet, percent
 from aiwell.data.model import ColumnProfile, Finding, Kind, Severity, TableProfile
@@ -39,8 +39,7 @@ IDENTIFIER_SHARE = 0.9
 distinct-count sketch's error keep a real one below 100%)."""
 
 
-@dataclass(slots=True)
-class ColumnDrift:
+class ColumnDrift(Struct):
     """The drift measures of one column."""
 
     column: str

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from msgspec import Struct
 
 from aiwell.data.facets import Context, Findings, count, facet, percent
 from aiwell.data.model import ColumnProfile, Finding, Severity, TableProfile
@@ -46,8 +46,7 @@ def _codes(keys: np.ndarray, numeric: bool, train: np.ndarray) -> np.ndarray:
     return np.where(finite, codes, -1)
 
 
-@dataclass(frozen=True, slots=True)
-class _Labels:
+class _Labels(Struct, frozen=True):
     """The labels of the sample, encoded once for every column compared with them."""
 
     kept: list[int]
