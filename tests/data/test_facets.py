@@ -226,3 +226,17 @@ def test_the_screen_lets_through_whatever_a_prefilter_matches(text: str) -> None
     assert re.search(combined_prefilter(BY_NAME), text)
     assert re.search(SCREEN, text)
     assert not re.search(SCREEN, "great service, fast delivery and a happy customer")
+
+
+def test_the_example_of_an_entity_does_not_depend_on_the_order_values_come_in() -> None:
+    """The engine lists a sample's values in no set order (a parallel scan): the example shown is the match in the
+    most frequent value holding the entity, the smallest such value on a tie."""
+    from aiwell.data.pii import Scanner
+
+    counts = {"bob@example.org": 1, "alexander@example.org": 3, "eve@example.org": 3, "no address here": 9}
+    scanner = Scanner()
+    found = [scanner.detect(dict(ordered), ["EMAIL_ADDRESS"])
+             for ordered in (counts.items(), reversed(counts.items()))]
+    assert found[0] == found[1] and found[0].rows["EMAIL_ADDRESS"] == 7
+    (alexander,) = scanner.find("alexander@example.org", ["EMAIL_ADDRESS"]).values()
+    assert found[0].examples == {"EMAIL_ADDRESS": alexander}

@@ -204,15 +204,20 @@ class Scanner:
         return found
 
     def detect(self, counts: Mapping[str, int], entities: Iterable[str] | None = None) -> Detection:
-        """Rows per entity among distinct values with their row counts."""
+        """Rows per entity among distinct values with their row counts. Each entity's example is the match in its
+        most frequent value (the smallest such value on a tie), so the report is the same whatever order the
+        engine lists the values in (DuckDB's `list()` of a parallel scan has none)."""
         wanted = list(entities) if entities is not None else None
         rows: Counter[str] = Counter()
-        examples: dict[str, str] = {}
+        chosen: dict[str, tuple[tuple[int, str], str]] = {}
         for value, count in counts.items():
             for name, example in self.find(value, wanted).items():
                 rows[name] += count
-                examples.setdefault(name, example)
-        return Detection(rows, examples)
+                rank = (-count, value)
+                kept = chosen.get(name)
+                if kept is None or rank < kept[0]:
+                    chosen[name] = (rank, example)
+        return Detection(rows, {name: example for name, (_, example) in chosen.items()})
 
 
 __all__ = ["BY_NAME", "ENTITIES", "INTEGER_CARD_SHARE", "PATTERN_ONLY_SHARE", "SCREEN", "Detection", "Entity",
