@@ -175,3 +175,23 @@ def test_the_aiwell_command_ends_with_its_review_its_output_flushed_and_its_exit
                           capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 1 and "not reached" not in done.stdout
     assert json.loads(report.read_text(encoding="utf-8"))["summary"]["fail"] > 0
+
+
+def test_a_config_file_named_by_config_applies_whole_as_when_it_is_found(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--config FILE` sets what a found `aiwell.toml` sets: the workload settings and pillar weights too, which
+    were read from the current folder's file instead (none there: the defaults)."""
+    settings = 'workload_purpose = "inference"\npillar_weights = {security = 1.0, "cost-optimization" = 0.2}\n'
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "team.toml").write_text(settings)
+    (tmp_path / "found").mkdir()
+    (tmp_path / "found" / "aiwell.toml").write_text(settings)
+
+    def weights(folder: str, *extra: str) -> list[tuple[str, str, int]]:
+        monkeypatch.chdir(tmp_path / folder)
+        code, out, _ = _run(capsys, "review", str(EXAMPLE), "--format", "json", *extra)
+        assert code == 1
+        return [(r["rule_id"], r["resource_id"], r["weight"]) for r in json.loads(out)["results"]]
+
+    named = weights("elsewhere", "--config", str(tmp_path / "elsewhere" / "team.toml"))
+    assert named == weights("found") and named != weights("elsewhere")

@@ -139,7 +139,8 @@ def review(output_format: str, outputs: tuple[str, ...], fail_on: str | None, al
         })
         well_architected = review_keywords(answers_path=answers_path, evidence_files=evidence_files,
                                            environment=flags.get("environment"), workload_purpose=workload_purpose,
-                                           rules_dirs=rules_dirs, top_actions=top_actions, rule_ids=())
+                                           rules_dirs=rules_dirs, top_actions=top_actions, rule_ids=(),
+                                           config=plan.config)
         # The rules come from the plan's selection (the catalog and the team's own rules, `--rules-dir`).
         for chosen_elsewhere in ("rules", "custom_rules"):
             well_architected.pop(chosen_elsewhere)

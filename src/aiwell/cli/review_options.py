@@ -366,11 +366,12 @@ def _evidence(paths: Sequence[Path]) -> list[Any]:
 
 def review_keywords(*, answers_path: Path | None, evidence_files: Sequence[Path], environment: str | None,
                     workload_purpose: str | None, rules_dirs: Sequence[Path], top_actions: int | None,
-                    rule_ids: Sequence[str]) -> dict[str, Any]:
-    """The keyword arguments of `aiwell.review.review` these options stand for. `rule_ids` (from `--rule`, ids or
-    names) are looked up among aiwell's rules and the custom ones; without them the whole catalog runs, the
-    custom rules with it (`rules` None: the catalog alone). `custom_rules` are the team's own rules alone, for a
-    caller that selects the catalog's rules itself."""
+                    rule_ids: Sequence[str], config: Any = None) -> dict[str, Any]:
+    """The keyword arguments of `aiwell.review.review` these options stand for, with the settings of `config`
+    (the `aiwell.config.Config` the command read, `Plan.config`; None: the file found from the current folder).
+    `rule_ids` (from `--rule`, ids or names) are looked up among aiwell's rules and the custom ones; without them
+    the whole catalog runs, the custom rules with it (`rules` None: the catalog alone). `custom_rules` are the
+    team's own rules alone, for a caller that selects the catalog's rules itself."""
     from aiwell.cli.settings import review_settings, workload_context
     from aiwell.errors import UsageError
     from aiwell.model.context import ENVIRONMENT, WORKLOAD_PURPOSE
@@ -381,7 +382,7 @@ def review_keywords(*, answers_path: Path | None, evidence_files: Sequence[Path]
         if not path.exists():
             raise UsageError(f"no such file: {path}")
     settings = review_settings(flags={ENVIRONMENT: environment, WORKLOAD_PURPOSE: workload_purpose},
-                               rules_dirs=rules_dirs)
+                               rules_dirs=rules_dirs, config=config)
     answers = None
     if answers_path is not None:  # the questionnaire is loaded only when it is used
         from aiwell.questionnaire import load_questions

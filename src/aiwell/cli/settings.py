@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from msgspec import Struct, field
 
 from aiwell.errors import ConfigError
 from aiwell.model import Pillar
 from aiwell.model.context import ENVIRONMENT, WORKLOAD_PURPOSE, ContextSetting, ReviewContext, canonical, known_values
+
+if TYPE_CHECKING:
+    from aiwell.config import Config
 
 SETTINGS_KEYS: Mapping[str, str] = {"environment": ENVIRONMENT, "workload_purpose": WORKLOAD_PURPOSE}
 """Configuration key → context key."""
@@ -62,12 +66,15 @@ def _setting(key: str, value: object, source: str) -> ContextSetting:
 
 
 def review_settings(*, flags: Mapping[str, str | None], rules_dirs: Sequence[Path] = (),
-                    folder: Path | None = None, environ: Mapping[str, str] | None = None) -> ReviewSettings:
+                    folder: Path | None = None, environ: Mapping[str, str] | None = None,
+                    config: Config | None = None) -> ReviewSettings:
     """The settings of a review from the configuration cascade (`aiwell.config`: the file found from `folder`,
-    then `AIWELL_*` variables), then `flags` (keyed by context key) and `rules_dirs`."""
+    then `AIWELL_*` variables; or `config`, the one the command already read, from its `--config` file), then
+    `flags` (keyed by context key) and `rules_dirs`."""
     from aiwell.config import load_config
 
-    config = load_config(cwd=folder, environ=environ)
+    if config is None:
+        config = load_config(cwd=folder, environ=environ)
     context: dict[str, ContextSetting] = {}
     for config_key, key in SETTINGS_KEYS.items():
         if config[config_key] is not None:
