@@ -168,9 +168,9 @@ class Rule(Struct, frozen=True, eq=False):
     """The verdict for each outcome object seen: conditions return one outcome object for resources configured
     alike (`declarative`), and this gives them one verdict and one message; for a message that names the
     resource, the status, template and reason it is filled in from (the verdict is then None)."""
-    _judge: Check | None = field(default=None)
+    _judge: Check | None = None
     """`evaluate` made into one function on first use (`_compile`)."""
-    _judge_each: EachCheck | None = field(default=None)
+    _judge_each: EachCheck | None = None
     """`judge` over several resources at once, made with it (`_compile`)."""
     _alike: dict[tuple[Any, ...], _Decided] = field(default_factory=dict)
     """What the conditions decided for each set of values they read (`values_read`), when that is all they read

@@ -128,8 +128,7 @@ class _Locals(Struct, frozen=True):
 
 
 class _BicepLambda(LambdaValue, frozen=True):
-    """A Bicep lambda (`x => body`), callable by the ARM library's `map`, `filter`, `reduce`, `sort`, ...
-    (`bicep_lambda` makes one)."""
+    """A Bicep lambda (`x => body`), callable by the ARM library's `map`, `filter`, `reduce`, `sort`, ..."""
 
     file: _File
     node: s.Lambda
@@ -138,11 +137,6 @@ class _BicepLambda(LambdaValue, frozen=True):
     def __call__(self, *values: Any) -> Any:
         bindings = dict(zip(self.node.params, values, strict=False))
         return self.file.eval(self.node.body, self.local.bind(bindings))
-
-
-def bicep_lambda(file: _File, node: s.Lambda, local: _Locals) -> _BicepLambda:
-    """The lambda `node` written in `file`, with the local names it sees."""
-    return _BicepLambda(tuple(node.params), ArmString(_text(node), ""), file.scope, file, node, local)
 
 
 # --- the evaluation of one input -------------------------------------------------------------------------------
@@ -503,7 +497,7 @@ class _File:
         if isinstance(expr, s.Ternary):
             return self._ternary(expr, local)
         if isinstance(expr, s.Lambda):
-            return bicep_lambda(self, expr, local)
+            return _BicepLambda(tuple(expr.params), ArmString(_text(expr), ""), self.scope, self, expr, local)
         if isinstance(expr, s.NonNull):
             return self.eval(expr.expr, local)
         if isinstance(expr, s.ForExpr):
